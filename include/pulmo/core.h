@@ -1,0 +1,73 @@
+/* core.h - status codes, error reporting and progress callbacks shared by
+ * every pulmo module.
+ *
+ * Library functions never print and never exit. They return a pm_status;
+ * on failure they leave their outputs untouched and record a one-line,
+ * user-facing reason that the caller reads with pm_error() (thread-local,
+ * like stb_image's failure_reason, so worker threads do not clobber the
+ * caller's message). The status values are also pulmo's exit codes, so a
+ * front end can return them unchanged.
+ */
+#ifndef PULMO_CORE_H
+#define PULMO_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PM_VERSION "0.1.0"
+
+typedef enum pm_status {
+    PM_OK = 0,
+    PM_EUSAGE = 1,     /* bad arguments or parameters */
+    PM_ENODATA = 2,    /* no DICOM file or no series found */
+    PM_ECORRUPT = 3,   /* unreadable or corrupt input */
+    PM_EWRITE = 4,     /* output not writable (includes a full disk) */
+    PM_EMEMORY = 5,    /* over the memory cap, or out of memory */
+    PM_ENOLUNG = 6,    /* segmentation found no lungs */
+    PM_ECANCEL = 130   /* cancelled through a progress callback */
+} pm_status;
+
+/* Records a printf-style reason for the calling thread and returns code. */
+int pm_fail(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* The reason recorded by the last pm_fail() on this thread ("" if none). */
+const char *pm_error(void);
+/* Forgets the recorded reason. */
+void pm_error_clear(void);
+
+/* Progress: called with a fraction in [0,1] and a short stage name.
+ * Returning non-zero asks the work to stop; it then returns PM_ECANCEL.
+ * May be called from the thread that started the work only. */
+typedef int (*pm_progress_fn)(void *user, double fraction, const char *stage);
+typedef struct pm_progress {
+    pm_progress_fn fn;
+    void *user;
+} pm_progress;
+
+/* Reports progress; returns non-zero when the caller asked to cancel.
+ * p may be NULL. */
+int pm_progress_report(const pm_progress *p, double fraction, const char *stage);
+
+/* Seconds from a monotonic clock, for the timings in reports. */
+double pm_now(void);
+
+/* Number of worker threads to use: PULMO_THREADS if set, else online CPUs
+ * (at least 1, at most 64). */
+int pm_threads(void);
+
+/* Runs fn(ctx, task, thread) for task = 0..ntasks-1 on up to nthreads
+ * threads (0 = pm_threads()), handing out tasks one at a time so uneven
+ * tasks balance. The calling thread works too and is the only one that
+ * reports progress (stage, tasks done / ntasks) and checks for a cancel.
+ * Returns PM_OK, PM_ECANCEL, or PM_EMEMORY if no thread could start (then
+ * nothing ran). fn must not call pm_progress_report itself. */
+int pm_parallel_for(int ntasks, int nthreads, void (*fn)(void *ctx, int task, int thread),
+                    void *ctx, const pm_progress *p, const char *stage);
+
+/* Physical memory in bytes (0 if unknown). */
+uint64_t pm_physical_memory(void);
+
+/* Parses sizes like "512M", "4G", "1000000" into bytes; -1 on error. */
+int64_t pm_parse_size(const char *s);
+
+#endif

@@ -1,0 +1,95 @@
+/* dicom.h - the C face of pulmo's only C++ file, the GDCM adapter.
+ *
+ * Everything pulmo knows about DICOM files as files goes through here:
+ * probing by content, reading the header without the pixel data, decoding
+ * the pixel data of one single-frame image (every transfer syntax that GDCM
+ * decodes: uncompressed LE/BE, RLE, JPEG lossless, JPEG-LS, JPEG 2000), and
+ * writing CT slices (for the sample phantoms and the tests).
+ *
+ * Strings in pm_dicom_header are raw header text, trimmed but NOT cleaned of
+ * control characters: callers clean them (pm_text_clean) before display.
+ * Functions are thread-safe for different files; they never print (GDCM's
+ * own warnings are switched off).
+ */
+#ifndef PULMO_DICOM_H
+#define PULMO_DICOM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct pm_dicom_header {
+    char patient_id[72];
+    char patient_name[136];
+    char study_uid[72];
+    char study_date[20];
+    char study_description[136];
+    char series_uid[72];
+    char series_description[136];
+    char sop_uid[72];
+    char modality[20];
+    char photometric[20];
+    char transfer_syntax[72];
+    char patient_position[20];
+    int series_number, instance_number;
+    int rows, cols, frames;
+    int bits_allocated, bits_stored, pixel_representation, samples_per_pixel;
+    int has_ipp, has_iop, has_spacing, has_padding;
+    double ipp[3];
+    double iop[6];
+    double pixel_spacing[2];   /* row spacing (between rows), column spacing */
+    double slice_thickness;
+    double slope, intercept;
+    uint16_t padding_raw;      /* the 16 bits of PixelPaddingValue as stored */
+    int compressed;            /* transfer syntax is encapsulated */
+    long long file_size;
+} pm_dicom_header;
+
+/* Cheap test by content: 1 if the file starts like DICOM (the "DICM" magic at
+ * offset 128, or a raw data set beginning with a group 0002/0008 element),
+ * 0 if not, -1 if it cannot be read. */
+int pm_dicom_probe(const char *path);
+
+/* Reads the header up to the pixel data. Returns PM_OK, PM_ENODATA when the
+ * file is not DICOM, or PM_ECORRUPT with a reason naming the file. */
+int pm_dicom_read_header(const char *path, pm_dicom_header *h);
+
+/* Decodes the pixel data of a single-frame, one-sample image into out, which
+ * holds rows*cols values of the stored type widened to int32 (sign-extended
+ * from bits_stored when pixel_representation is 1, masked when 0). The
+ * decoded size must match the header h read earlier from the same file.
+ * Returns PM_OK or PM_ECORRUPT with a reason naming the file. */
+int pm_dicom_read_pixels(const char *path, const pm_dicom_header *h, int32_t *out);
+
+/* A CT slice to write (signed 16-bit stored values, MONOCHROME2, Explicit VR
+ * Little Endian, CT Image Storage). */
+typedef struct pm_dicom_ct {
+    const char *patient_id, *patient_name, *patient_position;
+    const char *study_uid, *study_date, *study_description;
+    const char *series_uid, *series_description, *sop_uid;
+    int series_number, instance_number;
+    int rows, cols;
+    double pixel_spacing[2];
+    double slice_thickness;
+    double ipp[3], iop[6];
+    double slope, intercept;
+    int has_padding;
+    int16_t padding;
+} pm_dicom_ct;
+
+/* Writes one slice to path through a temporary name. PM_OK or PM_EWRITE. */
+int pm_dicom_write_ct(const char *path, const pm_dicom_ct *ct, const int16_t *stored);
+
+/* Copies src to dst, replacing the string value of element (group,elem)
+ * (or removing it when value is NULL). For tests that need hostile headers. */
+int pm_dicom_rewrite_string(const char *src, const char *dst, unsigned group,
+                            unsigned element, const char *value);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

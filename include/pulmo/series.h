@@ -1,0 +1,72 @@
+/* series.h - finding DICOM series in a folder tree and loading one into a
+ * volume in Hounsfield units.
+ *
+ * Indexing reads headers only. Files are recognised by content, not by
+ * name; non-DICOM files (NIfTI, JSON, XML, text) are skipped silently,
+ * except that a file named like DICOM (.dcm, .dicom, .ima) that is not
+ * readable DICOM is counted as an error with its reason, because a user who
+ * names a file .dcm expects it to be read. Files are grouped by
+ * SeriesInstanceUID, or, when that is empty, by (StudyInstanceUID,
+ * SeriesNumber, ImageOrientationPatient, Rows, Columns).
+ *
+ * Loading sorts slices along the slice normal, takes the slice spacing from
+ * the positions, converts to HU per slice (slope and intercept), maps
+ * PixelPaddingValue (compared in the pixels' signedness) and the fill
+ * outside the scan circle (below -1024 HU) to -1000, inverts MONOCHROME1,
+ * and decodes on all cores. Problems that still leave a usable volume are
+ * recorded as warnings on it (see volume.h); a volume larger than the memory
+ * cap is refused before anything is allocated.
+ */
+#ifndef PULMO_SERIES_H
+#define PULMO_SERIES_H
+
+#include "pulmo/core.h"
+#include "pulmo/dicom.h"
+#include "pulmo/volume.h"
+
+typedef struct pm_series {
+    pm_series_meta meta;         /* cleaned of control characters */
+    char folder[4096];           /* the folder holding its first file */
+    int nfiles;
+    char **files;
+    pm_dicom_header *headers;
+    int dims[3];                 /* columns, rows, files (from headers) */
+    double spacing[3];           /* mm; z from positions when known */
+} pm_series;
+
+typedef struct pm_index {
+    pm_series *series;
+    int nseries;
+    int nfiles;                  /* regular files looked at */
+    int ndicom;                  /* files read as DICOM */
+    int nerrors;                 /* DICOM-looking files that failed */
+    int first_error_code;
+    char first_error[640];       /* reason for the first failure */
+} pm_index;
+
+/* Indexes every file under root (a folder or a single file). Returns PM_OK
+ * with *out set even when no series was found (nseries == 0); PM_ENODATA
+ * with a reason when root does not exist; PM_ECANCEL; PM_EMEMORY. */
+int pm_index_scan(const char *root, pm_index **out, const pm_progress *p);
+void pm_index_free(pm_index *ix);
+
+/* The series to load from an index: the one with the given UID, or else
+ * the CT (or modality-less) series with the most files. NULL when none. */
+const pm_series *pm_index_pick(const pm_index *ix, const char *series_uid);
+
+typedef struct pm_load_opts {
+    uint64_t max_memory;         /* bytes; 0 = half of physical memory */
+} pm_load_opts;
+
+/* Loads series s. PM_OK with *out; PM_ECORRUPT (reason names the file),
+ * PM_EMEMORY (over the cap, nothing allocated), PM_ECANCEL. */
+int pm_series_load(const pm_series *s, const pm_load_opts *o, pm_volume **out,
+                   const pm_progress *p);
+
+/* Index dir and load the picked series: the usual path of the front ends.
+ * PM_ENODATA when dir holds no series; otherwise as pm_series_load, or the
+ * index's first error when the folder held only unreadable files. */
+int pm_load_dir(const char *dir, const char *series_uid, const pm_load_opts *o,
+                pm_volume **out, const pm_progress *p);
+
+#endif

@@ -1,0 +1,37 @@
+/* cli.h - the command-line front end: one function per `pulmo COMMAND`.
+ *
+ * Commands parse their options, call the core library, and print: data on
+ * stdout, messages on stderr ("pulmo: " + the library's reason). They return
+ * the process exit code (the pm_status values, see core.h).
+ */
+#ifndef PULMO_CLI_H
+#define PULMO_CLI_H
+
+#include "pulmo/core.h"
+#include "pulmo/series.h"
+
+#include <stdio.h>
+
+typedef struct cli_command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} cli_command;
+
+int cmd_scan(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+
+/* Prints "pulmo: <reason>" (the library's last error, or fallback) to stderr
+ * and returns code. */
+int cli_fail(int code, const char *fallback);
+/* Prints a usage error for cmd to stderr and returns PM_EUSAGE. */
+int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A progress reporter that draws one updating line on stderr when stderr is
+ * a terminal, and stays silent otherwise. */
+extern pm_progress cli_progress;
+/* Parses --max-memory; 0 on success, -1 on a bad size. */
+int cli_parse_memory(const char *arg, pm_load_opts *o);
+/* Prints a volume's warnings to stderr as "pulmo: warning: ...". */
+void cli_print_warnings(const pm_volume *v);
+
+#endif

@@ -1,0 +1,134 @@
+/* cmd_scan.c - `pulmo scan ROOT [--json]`: one entry per series. */
+#include "cli.h"
+#include "pulmo/text.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char scan_help[] =
+    "usage: pulmo scan ROOT [--json]\n\n"
+    "List every DICOM series under ROOT (files are found by content, headers only).\n\n"
+    "  --json      a JSON array of objects instead of a table\n"
+    "  -h, --help  this help\n";
+
+static void scan_json(const pm_index *ix)
+{
+    pm_json j;
+    pm_json_init(&j, stdout, 1);
+    pm_json_array_begin(&j, NULL);
+    for (int i = 0; i < ix->nseries; i++) {
+        const pm_series *s = &ix->series[i];
+        pm_json_object_begin(&j, NULL);
+        pm_json_string(&j, "patient_id", s->meta.patient_id);
+        pm_json_string(&j, "patient_name", s->meta.patient_name);
+        pm_json_string(&j, "study_date", s->meta.study_date);
+        pm_json_string(&j, "study_description", s->meta.study_description);
+        pm_json_string(&j, "series_uid", s->meta.series_uid);
+        pm_json_string(&j, "series_description", s->meta.series_description);
+        pm_json_string(&j, "modality", s->meta.modality);
+        pm_json_int(&j, "slices", s->nfiles);
+        pm_json_array_begin(&j, "dims");
+        for (int k = 0; k < 3; k++)
+            pm_json_int(&j, NULL, s->dims[k]);
+        pm_json_array_end(&j);
+        pm_json_array_begin(&j, "spacing");
+        for (int k = 0; k < 3; k++)
+            pm_json_number(&j, NULL, s->spacing[k]);
+        pm_json_array_end(&j);
+        char path[4096];
+        pm_text_clean(path, sizeof path, s->folder);
+        pm_json_string(&j, "path", path);
+        pm_json_object_end(&j);
+    }
+    pm_json_array_end(&j);
+    pm_json_end(&j);
+}
+
+/* Pads clean UTF-8 text to a width in terminal cells. */
+static void put_cell(const char *s, size_t width, int last)
+{
+    size_t w = pm_text_width(s);
+    fputs(s, stdout);
+    if (!last)
+        for (; w < width + 2; w++)
+            putchar(' ');
+}
+
+static void scan_table(const pm_index *ix)
+{
+    enum { NCOL = 8 };
+    static const char *head[NCOL] = {"PATIENT", "NAME", "DATE", "MOD", "SLICES", "DIMS",
+                                     "SPACING", "SERIES / PATH"};
+    size_t w[NCOL];
+    for (int c = 0; c < NCOL; c++)
+        w[c] = strlen(head[c]);
+    char cell[NCOL][4400];
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass)
+            for (int c = 0; c < NCOL; c++)
+                put_cell(head[c], w[c], c == NCOL - 1);
+        if (pass)
+            putchar('\n');
+        for (int i = 0; i < ix->nseries; i++) {
+            const pm_series *s = &ix->series[i];
+            char folder[4096];
+            pm_text_clean(folder, sizeof folder, s->folder);
+            snprintf(cell[0], sizeof cell[0], "%s", s->meta.patient_id[0] ? s->meta.patient_id : "-");
+            snprintf(cell[1], sizeof cell[1], "%.24s", s->meta.patient_name[0] ? s->meta.patient_name : "-");
+            snprintf(cell[2], sizeof cell[2], "%s", s->meta.study_date[0] ? s->meta.study_date : "-");
+            snprintf(cell[3], sizeof cell[3], "%s", s->meta.modality[0] ? s->meta.modality : "-");
+            snprintf(cell[4], sizeof cell[4], "%d", s->nfiles);
+            snprintf(cell[5], sizeof cell[5], "%dx%dx%d", s->dims[0], s->dims[1], s->dims[2]);
+            snprintf(cell[6], sizeof cell[6], "%.3gx%.3gx%.3g", s->spacing[0], s->spacing[1], s->spacing[2]);
+            snprintf(cell[7], sizeof cell[7], "%s%s%s", s->meta.series_description,
+                     s->meta.series_description[0] ? "  " : "", folder);
+            /* Names can be long; keep them from pushing the table apart. */
+            if (pm_text_width(cell[1]) > 24)
+                cell[1][24] = '\0';
+            for (int c = 0; c < NCOL; c++) {
+                size_t cw = pm_text_width(cell[c]);
+                if (!pass && cw > w[c])
+                    w[c] = cw;
+                if (pass)
+                    put_cell(cell[c], w[c], c == NCOL - 1);
+            }
+            if (pass)
+                putchar('\n');
+        }
+    }
+}
+
+int cmd_scan(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int json = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'j': json = 1; break;
+        case 'h': fputs(scan_help, stdout); return PM_OK;
+        default: return cli_usage("scan", "unknown option");
+        }
+    }
+    if (optind != argc - 1)
+        return cli_usage("scan", "expects one ROOT folder");
+    const char *root = argv[optind];
+    pm_index *ix;
+    int rc = pm_index_scan(root, &ix, &cli_progress);
+    if (rc != PM_OK)
+        return cli_fail(rc, "scan failed");
+    if (ix->nerrors)
+        fprintf(stderr, "pulmo: %d unreadable file(s) skipped; first: %s\n", ix->nerrors, ix->first_error);
+    if (json)
+        scan_json(ix);
+    else if (ix->nseries)
+        scan_table(ix);
+    if (ix->nseries == 0) {
+        fprintf(stderr, "pulmo: %s: no DICOM series found (%d file(s) looked at)\n", root, ix->nfiles);
+        rc = ix->nerrors ? ix->first_error_code : PM_ENODATA;
+    }
+    pm_index_free(ix);
+    return rc;
+}

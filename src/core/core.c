@@ -1,0 +1,161 @@
+/* core.c - thread-local error reasons, progress, clocks and machine facts. */
+#include "pulmo/core.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+static _Thread_local char pm__errbuf[512];
+
+int pm_fail(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(pm__errbuf, sizeof pm__errbuf, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+const char *pm_error(void) { return pm__errbuf; }
+
+void pm_error_clear(void) { pm__errbuf[0] = '\0'; }
+
+int pm_progress_report(const pm_progress *p, double fraction, const char *stage)
+{
+    if (!p || !p->fn)
+        return 0;
+    if (fraction < 0) fraction = 0;
+    if (fraction > 1) fraction = 1;
+    return p->fn(p->user, fraction, stage ? stage : "");
+}
+
+double pm_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+int pm_threads(void)
+{
+    const char *env = getenv("PULMO_THREADS");
+    long n = env && *env ? strtol(env, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1) n = 1;
+    if (n > 64) n = 64;
+    return (int)n;
+}
+
+uint64_t pm_physical_memory(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || size <= 0)
+        return 0;
+    return (uint64_t)pages * (uint64_t)size;
+}
+
+int64_t pm_parse_size(const char *s)
+{
+    if (!s || !*s)
+        return -1;
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || v < 0)
+        return -1;
+    double mult = 1;
+    switch (toupper((unsigned char)*end)) {
+    case '\0': break;
+    case 'K': mult = 1024.0; end++; break;
+    case 'M': mult = 1024.0 * 1024; end++; break;
+    case 'G': mult = 1024.0 * 1024 * 1024; end++; break;
+    case 'T': mult = 1024.0 * 1024 * 1024 * 1024; end++; break;
+    default: return -1;
+    }
+    if (*end == 'B' || *end == 'b') end++;
+    if (*end)
+        return -1;
+    v *= mult;
+    if (v > 9e18)
+        return -1;
+    return (int64_t)v;
+}
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+typedef struct pm__pool {
+    void (*fn)(void *, int, int);
+    void *ctx;
+    int ntasks;
+    atomic_int next, done, cancel;
+} pm__pool;
+
+typedef struct pm__worker {
+    pm__pool *pool;
+    int thread;
+} pm__worker;
+
+static void pm__run_tasks(pm__pool *pool, int thread)
+{
+    for (;;) {
+        if (atomic_load(&pool->cancel))
+            break;
+        int t = atomic_fetch_add(&pool->next, 1);
+        if (t >= pool->ntasks)
+            break;
+        pool->fn(pool->ctx, t, thread);
+        atomic_fetch_add(&pool->done, 1);
+    }
+}
+
+static void *pm__worker_main(void *arg)
+{
+    pm__worker *w = arg;
+    pm__run_tasks(w->pool, w->thread);
+    return NULL;
+}
+
+int pm_parallel_for(int ntasks, int nthreads, void (*fn)(void *ctx, int task, int thread),
+                    void *ctx, const pm_progress *p, const char *stage)
+{
+    if (ntasks <= 0)
+        return PM_OK;
+    if (nthreads <= 0)
+        nthreads = pm_threads();
+    if (nthreads > ntasks)
+        nthreads = ntasks;
+    pm__pool pool = {.fn = fn, .ctx = ctx, .ntasks = ntasks};
+    atomic_init(&pool.next, 0);
+    atomic_init(&pool.done, 0);
+    atomic_init(&pool.cancel, 0);
+    pthread_t tids[64];
+    pm__worker workers[64];
+    int started = 0;
+    for (int i = 1; i < nthreads; i++) {
+        workers[i] = (pm__worker){&pool, i};
+        if (pthread_create(&tids[i], NULL, pm__worker_main, &workers[i]) != 0)
+            break;
+        started = i;
+    }
+    /* The caller works in small bites between progress reports so that a
+     * cancel is noticed within one task. */
+    for (;;) {
+        if (pm_progress_report(p, (double)atomic_load(&pool.done) / ntasks, stage)) {
+            atomic_store(&pool.cancel, 1);
+            break;
+        }
+        int t = atomic_fetch_add(&pool.next, 1);
+        if (t >= ntasks)
+            break;
+        fn(ctx, t, 0);
+        atomic_fetch_add(&pool.done, 1);
+    }
+    for (int i = 1; i <= started; i++)
+        pthread_join(tids[i], NULL);
+    if (atomic_load(&pool.cancel))
+        return pm_fail(PM_ECANCEL, "cancelled");
+    pm_progress_report(p, 1.0, stage);
+    return PM_OK;
+}

@@ -1,0 +1,161 @@
+/* volume.c - grids, volumes and masks: allocation and coordinates. */
+#include "pulmo/volume.h"
+#include "pulmo/core.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+size_t pm_grid_voxels(const pm_grid *g)
+{
+    if (g->dim[0] <= 0 || g->dim[1] <= 0 || g->dim[2] <= 0)
+        return 0;
+    return (size_t)g->dim[0] * (size_t)g->dim[1] * (size_t)g->dim[2];
+}
+
+double pm_grid_voxel_mm3(const pm_grid *g)
+{
+    return g->spacing[0] * g->spacing[1] * g->spacing[2];
+}
+
+void pm_grid_to_lps(const pm_grid *g, double i, double j, double k, double out[3])
+{
+    double a = i * g->spacing[0], b = j * g->spacing[1], c = k * g->spacing[2];
+    for (int r = 0; r < 3; r++)
+        out[r] = g->origin[r] + a * g->dir[r] + b * g->dir[3 + r] + c * g->dir[6 + r];
+}
+
+int pm_grid_from_lps(const pm_grid *g, const double p[3], double out[3])
+{
+    /* Solve M x = p - origin with M's columns the scaled axes (Cramer). */
+    double m[3][3], d[3];
+    for (int r = 0; r < 3; r++) {
+        for (int c = 0; c < 3; c++)
+            m[r][c] = g->dir[3 * c + r] * g->spacing[c];
+        d[r] = p[r] - g->origin[r];
+    }
+    double det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
+               - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+               + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+    if (det > -1e-12 && det < 1e-12)
+        return -1;
+    for (int c = 0; c < 3; c++) {
+        double t[3][3];
+        memcpy(t, m, sizeof t);
+        for (int r = 0; r < 3; r++)
+            t[r][c] = d[r];
+        out[c] = (t[0][0] * (t[1][1] * t[2][2] - t[1][2] * t[2][1])
+                - t[0][1] * (t[1][0] * t[2][2] - t[1][2] * t[2][0])
+                + t[0][2] * (t[1][0] * t[2][1] - t[1][1] * t[2][0])) / det;
+    }
+    return 0;
+}
+
+void pm_grid_init(pm_grid *g, int nx, int ny, int nz, double sx, double sy, double sz)
+{
+    memset(g, 0, sizeof *g);
+    g->dim[0] = nx; g->dim[1] = ny; g->dim[2] = nz;
+    g->spacing[0] = sx; g->spacing[1] = sy; g->spacing[2] = sz;
+    g->dir[0] = g->dir[4] = g->dir[8] = 1;
+}
+
+pm_volume *pm_volume_new(const pm_grid *g)
+{
+    size_t n = pm_grid_voxels(g);
+    if (!n) {
+        pm_fail(PM_EUSAGE, "empty volume grid");
+        return NULL;
+    }
+    pm_volume *v = calloc(1, sizeof *v);
+    if (v)
+        v->hu = calloc(n, sizeof *v->hu);
+    if (!v || !v->hu) {
+        free(v);
+        pm_fail(PM_EMEMORY, "out of memory for a %dx%dx%d volume",
+                g->dim[0], g->dim[1], g->dim[2]);
+        return NULL;
+    }
+    v->g = *g;
+    return v;
+}
+
+void pm_volume_free(pm_volume *v)
+{
+    if (!v)
+        return;
+    free(v->hu);
+    free(v->warnings);
+    free(v);
+}
+
+pm_mask *pm_mask_new(const pm_grid *g)
+{
+    size_t n = pm_grid_voxels(g);
+    if (!n) {
+        pm_fail(PM_EUSAGE, "empty mask grid");
+        return NULL;
+    }
+    pm_mask *m = calloc(1, sizeof *m);
+    if (m)
+        m->v = calloc(n, 1);
+    if (!m || !m->v) {
+        free(m);
+        pm_fail(PM_EMEMORY, "out of memory for a %dx%dx%d mask",
+                g->dim[0], g->dim[1], g->dim[2]);
+        return NULL;
+    }
+    m->g = *g;
+    return m;
+}
+
+pm_mask *pm_mask_clone(const pm_mask *src)
+{
+    pm_mask *m = pm_mask_new(&src->g);
+    if (m)
+        memcpy(m->v, src->v, pm_grid_voxels(&src->g));
+    return m;
+}
+
+void pm_mask_free(pm_mask *m)
+{
+    if (!m)
+        return;
+    free(m->v);
+    free(m);
+}
+
+int pm_volume_warn(pm_volume *v, const char *kind, const char *fmt, ...)
+{
+    pm_warning *w = realloc(v->warnings, (size_t)(v->nwarnings + 1) * sizeof *w);
+    if (!w)
+        return -1;
+    v->warnings = w;
+    w += v->nwarnings++;
+    snprintf(w->kind, sizeof w->kind, "%s", kind);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(w->message, sizeof w->message, fmt, ap);
+    va_end(ap);
+    return 0;
+}
+
+void pm_volume_stats(const pm_volume *v, int *min, int *max, double *mean)
+{
+    size_t n = pm_grid_voxels(&v->g);
+    int lo = 32767, hi = -32768;
+    double sum = 0;
+    for (size_t k = 0; k < n; k += (size_t)v->g.dim[0]) {
+        long row = 0;
+        for (int i = 0; i < v->g.dim[0]; i++) {
+            int x = v->hu[k + (size_t)i];
+            if (x < lo) lo = x;
+            if (x > hi) hi = x;
+            row += x;
+        }
+        sum += (double)row;
+    }
+    if (min) *min = n ? lo : 0;
+    if (max) *max = n ? hi : 0;
+    if (mean) *mean = n ? sum / (double)n : 0;
+}

@@ -1,0 +1,431 @@
+// gdcm_adapter.cpp - pulmo's only C++: reading and writing DICOM through GDCM
+// behind the C interface of include/pulmo/dicom.h.
+//
+// Headers are read with Reader::ReadUpToTag(PixelData) so that indexing a
+// folder never loads pixel data. Values are parsed from the raw elements
+// here rather than through gdcm::ImageHelper, whose fallbacks depend on the
+// SOP class and which reports through GDCM's global trace streams.
+#include "pulmo/dicom.h"
+extern "C" {
+#include "pulmo/core.h"
+}
+
+#include <gdcmAttribute.h>
+#include <gdcmDataSet.h>
+#include <gdcmFile.h>
+#include <gdcmImage.h>
+#include <gdcmImageReader.h>
+#include <gdcmImageWriter.h>
+#include <gdcmReader.h>
+#include <gdcmTrace.h>
+#include <gdcmTransferSyntax.h>
+#include <gdcmWriter.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+std::once_flag quiet_once;
+
+// GDCM writes warnings to std::cerr by default; pulmo reports through its
+// own errors, and the TUI must keep stderr off the screen.
+void quiet()
+{
+    std::call_once(quiet_once, [] {
+        gdcm::Trace::SetDebug(false);
+        gdcm::Trace::SetWarning(false);
+        gdcm::Trace::SetError(false);
+    });
+}
+
+std::string raw_string(const gdcm::DataSet &ds, uint16_t g, uint16_t e)
+{
+    gdcm::Tag t(g, e);
+    if (!ds.FindDataElement(t))
+        return std::string();
+    const gdcm::DataElement &de = ds.GetDataElement(t);
+    const gdcm::ByteValue *bv = de.GetByteValue();
+    if (!bv || !bv->GetPointer())
+        return std::string();
+    std::string s(bv->GetPointer(), bv->GetLength());
+    size_t nul = s.find('\0');
+    if (nul != std::string::npos)
+        s.resize(nul);
+    while (!s.empty() && s.back() == ' ')
+        s.pop_back();
+    size_t lead = s.find_first_not_of(' ');
+    return lead == std::string::npos ? std::string() : s.substr(lead);
+}
+
+void copy_string(char *dst, size_t cap, const std::string &s)
+{
+    snprintf(dst, cap, "%s", s.c_str());
+}
+
+// Parses up to n backslash-separated decimal strings; returns how many were
+// finite numbers.
+int parse_ds(const std::string &s, double *out, int n)
+{
+    int k = 0;
+    const char *p = s.c_str();
+    while (k < n && *p) {
+        char *end;
+        double v = strtod(p, &end);
+        if (end == p || !std::isfinite(v))
+            return k;
+        out[k++] = v;
+        p = end;
+        while (*p == ' ')
+            p++;
+        if (*p == '\\')
+            p++;
+        else
+            break;
+    }
+    return k;
+}
+
+// US/SS elements: the reader has already put them in host byte order.
+int get_us(const gdcm::DataSet &ds, uint16_t g, uint16_t e, int def)
+{
+    gdcm::Tag t(g, e);
+    if (!ds.FindDataElement(t))
+        return def;
+    const gdcm::ByteValue *bv = ds.GetDataElement(t).GetByteValue();
+    if (!bv || bv->GetLength() < 2)
+        return def;
+    uint16_t v;
+    memcpy(&v, bv->GetPointer(), 2);
+    return v;
+}
+
+int get_is(const gdcm::DataSet &ds, uint16_t g, uint16_t e, int def)
+{
+    std::string s = raw_string(ds, g, e);
+    double v;
+    if (parse_ds(s, &v, 1) != 1 || v < -2e9 || v > 2e9)
+        return def;
+    return (int)v;
+}
+
+long long file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+} // namespace
+
+extern "C" int pm_dicom_probe(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    unsigned char b[132];
+    size_t n = fread(b, 1, sizeof b, f);
+    fclose(f);
+    if (n == sizeof b && memcmp(b + 128, "DICM", 4) == 0)
+        return 1;
+    // A raw data set (no preamble) starts with a small group number, little
+    // endian, at an even tag: accept groups 0002, 0008 and 0010 only, which
+    // rules out text (JSON, XML, CSV) and compressed NIfTI.
+    if (n >= 8 && b[1] == 0 && (b[0] == 0x02 || b[0] == 0x08 || b[0] == 0x10)
+        && b[3] == 0 && (b[2] % 2) == 0)
+        return 1;
+    return 0;
+}
+
+extern "C" int pm_dicom_read_header(const char *path, pm_dicom_header *h)
+{
+    quiet();
+    int pr = pm_dicom_probe(path);
+    if (pr < 0)
+        return pm_fail(PM_ECORRUPT, "%s: cannot open", path);
+    if (pr == 0)
+        return pm_fail(PM_ENODATA, "%s: not a DICOM file", path);
+    gdcm::Reader r;
+    r.SetFileName(path);
+    std::set<gdcm::Tag> skip;
+    bool ok;
+    try {
+        ok = r.ReadUpToTag(gdcm::Tag(0x7fe0, 0x0010), skip);
+    } catch (...) {
+        ok = false;
+    }
+    if (!ok)
+        return pm_fail(PM_ECORRUPT, "%s: unreadable DICOM header", path);
+    const gdcm::File &file = r.GetFile();
+    const gdcm::DataSet &ds = file.GetDataSet();
+    memset(h, 0, sizeof *h);
+    copy_string(h->patient_id, sizeof h->patient_id, raw_string(ds, 0x0010, 0x0020));
+    copy_string(h->patient_name, sizeof h->patient_name, raw_string(ds, 0x0010, 0x0010));
+    copy_string(h->study_uid, sizeof h->study_uid, raw_string(ds, 0x0020, 0x000d));
+    copy_string(h->study_date, sizeof h->study_date, raw_string(ds, 0x0008, 0x0020));
+    copy_string(h->study_description, sizeof h->study_description, raw_string(ds, 0x0008, 0x1030));
+    copy_string(h->series_uid, sizeof h->series_uid, raw_string(ds, 0x0020, 0x000e));
+    copy_string(h->series_description, sizeof h->series_description, raw_string(ds, 0x0008, 0x103e));
+    copy_string(h->sop_uid, sizeof h->sop_uid, raw_string(ds, 0x0008, 0x0018));
+    copy_string(h->modality, sizeof h->modality, raw_string(ds, 0x0008, 0x0060));
+    copy_string(h->photometric, sizeof h->photometric, raw_string(ds, 0x0028, 0x0004));
+    copy_string(h->patient_position, sizeof h->patient_position, raw_string(ds, 0x0018, 0x5100));
+    const gdcm::TransferSyntax &ts = file.GetHeader().GetDataSetTransferSyntax();
+    copy_string(h->transfer_syntax, sizeof h->transfer_syntax,
+                ts.GetString() ? std::string(ts.GetString()) : std::string());
+    h->compressed = ts.IsEncapsulated() ? 1 : 0;
+    h->series_number = get_is(ds, 0x0020, 0x0011, 0);
+    h->instance_number = get_is(ds, 0x0020, 0x0013, 0);
+    h->rows = get_us(ds, 0x0028, 0x0010, 0);
+    h->cols = get_us(ds, 0x0028, 0x0011, 0);
+    h->frames = get_is(ds, 0x0028, 0x0008, 1);
+    h->bits_allocated = get_us(ds, 0x0028, 0x0100, 0);
+    h->bits_stored = get_us(ds, 0x0028, 0x0101, h->bits_allocated);
+    h->pixel_representation = get_us(ds, 0x0028, 0x0103, 0);
+    h->samples_per_pixel = get_us(ds, 0x0028, 0x0002, 1);
+    h->has_ipp = parse_ds(raw_string(ds, 0x0020, 0x0032), h->ipp, 3) == 3;
+    h->has_iop = parse_ds(raw_string(ds, 0x0020, 0x0037), h->iop, 6) == 6;
+    h->has_spacing = parse_ds(raw_string(ds, 0x0028, 0x0030), h->pixel_spacing, 2) == 2
+                  && h->pixel_spacing[0] > 0 && h->pixel_spacing[1] > 0;
+    if (parse_ds(raw_string(ds, 0x0018, 0x0050), &h->slice_thickness, 1) != 1)
+        h->slice_thickness = 0;
+    if (parse_ds(raw_string(ds, 0x0028, 0x1053), &h->slope, 1) != 1 || h->slope == 0)
+        h->slope = 1;
+    if (parse_ds(raw_string(ds, 0x0028, 0x1052), &h->intercept, 1) != 1)
+        h->intercept = 0;
+    int pad = get_us(ds, 0x0028, 0x0120, -1);
+    if (pad >= 0) {
+        h->has_padding = 1;
+        h->padding_raw = (uint16_t)pad;
+    }
+    h->file_size = file_size(path);
+    return PM_OK;
+}
+
+extern "C" int pm_dicom_read_pixels(const char *path, const pm_dicom_header *h, int32_t *out)
+{
+    quiet();
+    if (h->samples_per_pixel != 1)
+        return pm_fail(PM_ECORRUPT, "%s: %d samples per pixel (colour) is not a CT image",
+                       path, h->samples_per_pixel);
+    if (h->frames > 1)
+        return pm_fail(PM_ECORRUPT, "%s: multi-frame images (%d frames) are not supported",
+                       path, h->frames);
+    int ba = h->bits_allocated;
+    if (ba != 8 && ba != 16 && ba != 32)
+        return pm_fail(PM_ECORRUPT, "%s: unsupported BitsAllocated %d", path, ba);
+    if (h->rows <= 0 || h->cols <= 0)
+        return pm_fail(PM_ECORRUPT, "%s: image has no rows or columns", path);
+    size_t npix = (size_t)h->rows * (size_t)h->cols;
+    size_t need = npix * (size_t)(ba / 8);
+    // Sizes from headers are not trusted: uncompressed pixel data cannot be
+    // larger than the file, so refuse before allocating for it.
+    if (!h->compressed && h->file_size >= 0 && (long long)need > h->file_size)
+        return pm_fail(PM_ECORRUPT,
+                       "%s: header declares %dx%d pixels (%zu bytes) but the file has %lld bytes",
+                       path, h->cols, h->rows, need, h->file_size);
+    gdcm::ImageReader r;
+    r.SetFileName(path);
+    bool ok;
+    try {
+        ok = r.Read();
+    } catch (...) {
+        ok = false;
+    }
+    if (!ok)
+        return pm_fail(PM_ECORRUPT, "%s: pixel data could not be read", path);
+    const gdcm::Image &img = r.GetImage();
+    const unsigned int *dims = img.GetDimensions();
+    if (img.GetNumberOfDimensions() < 2 || dims[0] != (unsigned)h->cols || dims[1] != (unsigned)h->rows)
+        return pm_fail(PM_ECORRUPT, "%s: decoded size differs from the header", path);
+    size_t len = img.GetBufferLength();
+    if (len < need)
+        return pm_fail(PM_ECORRUPT, "%s: pixel data is truncated (%zu of %zu bytes)", path, len, need);
+    std::vector<char> buf;
+    try {
+        buf.resize(len);
+    } catch (...) {
+        return pm_fail(PM_EMEMORY, "%s: out of memory decoding pixels", path);
+    }
+    try {
+        ok = img.GetBuffer(buf.data());
+    } catch (...) {
+        ok = false;
+    }
+    if (!ok)
+        return pm_fail(PM_ECORRUPT, "%s: pixel data failed to decode (%s)", path,
+                       h->transfer_syntax[0] ? h->transfer_syntax : "unknown transfer syntax");
+    int bs = h->bits_stored > 0 && h->bits_stored <= ba ? h->bits_stored : ba;
+    int sgn = h->pixel_representation == 1;
+    uint32_t mask = bs >= 32 ? 0xffffffffu : ((1u << bs) - 1u);
+    uint32_t sbit = bs >= 32 ? 0x80000000u : (1u << (bs - 1));
+    for (size_t i = 0; i < npix; i++) {
+        uint32_t v;
+        if (ba == 8) {
+            v = (uint8_t)buf[i];
+        } else if (ba == 16) {
+            uint16_t x;
+            memcpy(&x, buf.data() + 2 * i, 2);
+            v = x;
+        } else {
+            memcpy(&v, buf.data() + 4 * i, 4);
+        }
+        v &= mask;
+        int64_t s = v;
+        if (sgn && (v & sbit))
+            s = (int64_t)v - ((int64_t)mask + 1);
+        if (s > INT32_MAX) s = INT32_MAX;
+        out[i] = (int32_t)s;
+    }
+    return PM_OK;
+}
+
+namespace {
+
+void set_string(gdcm::DataSet &ds, uint16_t g, uint16_t e, gdcm::VR vr, const std::string &v)
+{
+    gdcm::DataElement de(gdcm::Tag(g, e));
+    de.SetVR(vr);
+    std::string s = v;
+    if (s.size() % 2)
+        s += (vr == gdcm::VR::UI) ? '\0' : ' ';
+    de.SetByteValue(s.data(), (uint32_t)s.size());
+    ds.Replace(de);
+}
+
+std::string ds_list(const double *v, int n)
+{
+    std::string s;
+    char b[32];
+    for (int i = 0; i < n; i++) {
+        snprintf(b, sizeof b, "%.6g", v[i]);
+        if (i)
+            s += '\\';
+        s += b;
+    }
+    return s;
+}
+
+std::string tmp_name(const char *path)
+{
+    char b[64];
+    snprintf(b, sizeof b, ".tmp-%ld", (long)getpid());
+    return std::string(path) + b;
+}
+
+} // namespace
+
+extern "C" int pm_dicom_write_ct(const char *path, const pm_dicom_ct *ct, const int16_t *stored)
+{
+    quiet();
+    if (ct->rows <= 0 || ct->cols <= 0 || ct->rows > 65535 || ct->cols > 65535)
+        return pm_fail(PM_EUSAGE, "%s: bad slice size", path);
+    try {
+        gdcm::ImageWriter w;
+        gdcm::Image &img = w.GetImage();
+        img.SetNumberOfDimensions(2);
+        img.SetDimension(0, (unsigned)ct->cols);
+        img.SetDimension(1, (unsigned)ct->rows);
+        img.SetPixelFormat(gdcm::PixelFormat(gdcm::PixelFormat::INT16));
+        img.SetPhotometricInterpretation(gdcm::PhotometricInterpretation::MONOCHROME2);
+        img.SetTransferSyntax(gdcm::TransferSyntax::ExplicitVRLittleEndian);
+        size_t bytes = (size_t)ct->rows * (size_t)ct->cols * 2;
+        gdcm::DataElement pix(gdcm::Tag(0x7fe0, 0x0010));
+        pix.SetVR(gdcm::VR::OW);
+        pix.SetByteValue((const char *)stored, (uint32_t)bytes);
+        img.SetDataElement(pix);
+
+        gdcm::File &file = w.GetFile();
+        gdcm::DataSet &ds = file.GetDataSet();
+        auto s = [](const char *x) { return std::string(x ? x : ""); };
+        set_string(ds, 0x0008, 0x0016, gdcm::VR::UI, "1.2.840.10008.5.1.4.1.1.2");
+        set_string(ds, 0x0008, 0x0018, gdcm::VR::UI, s(ct->sop_uid));
+        set_string(ds, 0x0008, 0x0020, gdcm::VR::DA, s(ct->study_date));
+        set_string(ds, 0x0008, 0x0060, gdcm::VR::CS, "CT");
+        set_string(ds, 0x0008, 0x0070, gdcm::VR::LO, "pulmo phantom");
+        set_string(ds, 0x0008, 0x1030, gdcm::VR::LO, s(ct->study_description));
+        set_string(ds, 0x0008, 0x103e, gdcm::VR::LO, s(ct->series_description));
+        set_string(ds, 0x0010, 0x0010, gdcm::VR::PN, s(ct->patient_name));
+        set_string(ds, 0x0010, 0x0020, gdcm::VR::LO, s(ct->patient_id));
+        set_string(ds, 0x0018, 0x0050, gdcm::VR::DS, ds_list(&ct->slice_thickness, 1));
+        set_string(ds, 0x0018, 0x5100, gdcm::VR::CS, s(ct->patient_position));
+        set_string(ds, 0x0020, 0x000d, gdcm::VR::UI, s(ct->study_uid));
+        set_string(ds, 0x0020, 0x000e, gdcm::VR::UI, s(ct->series_uid));
+        set_string(ds, 0x0020, 0x0011, gdcm::VR::IS, std::to_string(ct->series_number));
+        set_string(ds, 0x0020, 0x0013, gdcm::VR::IS, std::to_string(ct->instance_number));
+        set_string(ds, 0x0020, 0x0032, gdcm::VR::DS, ds_list(ct->ipp, 3));
+        set_string(ds, 0x0020, 0x0037, gdcm::VR::DS, ds_list(ct->iop, 6));
+        set_string(ds, 0x0028, 0x0030, gdcm::VR::DS, ds_list(ct->pixel_spacing, 2));
+        set_string(ds, 0x0028, 0x1052, gdcm::VR::DS, ds_list(&ct->intercept, 1));
+        set_string(ds, 0x0028, 0x1053, gdcm::VR::DS, ds_list(&ct->slope, 1));
+        set_string(ds, 0x0028, 0x1054, gdcm::VR::LO, "HU");
+        if (ct->has_padding) {
+            gdcm::DataElement de(gdcm::Tag(0x0028, 0x0120));
+            de.SetVR(gdcm::VR::SS);
+            int16_t p = ct->padding;
+            de.SetByteValue((const char *)&p, 2);
+            ds.Replace(de);
+        }
+        // ImageWriter would otherwise overwrite the geometry and rescale tags
+        // from the gdcm::Image, so give the image the same values.
+        img.SetOrigin(0, ct->ipp[0]);
+        img.SetOrigin(1, ct->ipp[1]);
+        img.SetOrigin(2, ct->ipp[2]);
+        img.SetDirectionCosines(ct->iop);
+        img.SetSpacing(0, ct->pixel_spacing[1]);
+        img.SetSpacing(1, ct->pixel_spacing[0]);
+        img.SetIntercept(ct->intercept);
+        img.SetSlope(ct->slope);
+        std::string tmp = tmp_name(path);
+        w.SetFileName(tmp.c_str());
+        if (!w.Write()) {
+            unlink(tmp.c_str());
+            return pm_fail(PM_EWRITE, "%s: cannot write DICOM file", path);
+        }
+        if (rename(tmp.c_str(), path) != 0) {
+            unlink(tmp.c_str());
+            return pm_fail(PM_EWRITE, "%s: cannot rename into place", path);
+        }
+    } catch (...) {
+        return pm_fail(PM_EWRITE, "%s: DICOM writer failed", path);
+    }
+    return PM_OK;
+}
+
+extern "C" int pm_dicom_rewrite_string(const char *src, const char *dst, unsigned group,
+                                       unsigned element, const char *value)
+{
+    quiet();
+    gdcm::Reader r;
+    r.SetFileName(src);
+    if (!r.Read())
+        return pm_fail(PM_ECORRUPT, "%s: unreadable DICOM file", src);
+    gdcm::DataSet &ds = r.GetFile().GetDataSet();
+    gdcm::Tag t((uint16_t)group, (uint16_t)element);
+    if (!value) {
+        ds.Remove(t);
+    } else {
+        gdcm::VR vr = gdcm::VR::LO;
+        if (ds.FindDataElement(t))
+            vr = ds.GetDataElement(t).GetVR();
+        if (vr == gdcm::VR::INVALID || vr == gdcm::VR::UN)
+            vr = gdcm::VR::LO;
+        set_string(ds, (uint16_t)group, (uint16_t)element, vr, value);
+    }
+    gdcm::Writer w;
+    w.SetFile(r.GetFile());
+    std::string tmp = tmp_name(dst);
+    w.SetFileName(tmp.c_str());
+    if (!w.Write() || rename(tmp.c_str(), dst) != 0) {
+        unlink(tmp.c_str());
+        return pm_fail(PM_EWRITE, "%s: cannot write", dst);
+    }
+    return PM_OK;
+}

@@ -1,0 +1,423 @@
+/* nifti.c - NIfTI-1 single-file images through zlib.
+ *
+ * The 348-byte header is handled as bytes at fixed offsets rather than as a
+ * packed struct, so byte order and alignment never depend on the compiler.
+ */
+#include "pulmo/nifti.h"
+#include "pulmo/core.h"
+#include "pulmo/io.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define PM__HDR 348
+#define PM__VOX_OFFSET 352
+
+static void pm__put16(unsigned char *h, int off, int v)
+{
+    uint16_t x = (uint16_t)v;
+    memcpy(h + off, &x, 2);
+}
+static void pm__put32(unsigned char *h, int off, int32_t v) { memcpy(h + off, &v, 4); }
+static void pm__putf(unsigned char *h, int off, float v) { memcpy(h + off, &v, 4); }
+
+static int pm__bytes_per(int dt)
+{
+    switch (dt) {
+    case PM_NIFTI_UINT8: case PM_NIFTI_INT8: return 1;
+    case PM_NIFTI_INT16: case PM_NIFTI_UINT16: return 2;
+    case PM_NIFTI_INT32: case PM_NIFTI_UINT32: case PM_NIFTI_FLOAT32: return 4;
+    case PM_NIFTI_FLOAT64: return 8;
+    default: return 0;
+    }
+}
+
+/* The RAS voxel-to-world matrix of grid g (3 rows of 4). */
+static void pm__ras_affine(const pm_grid *g, double a[3][4])
+{
+    for (int r = 0; r < 3; r++) {
+        double flip = r < 2 ? -1.0 : 1.0;
+        for (int c = 0; c < 3; c++)
+            a[r][c] = flip * g->dir[3 * c + r] * g->spacing[c];
+        a[r][3] = flip * g->origin[r];
+    }
+}
+
+/* Quaternion of an orthonormal rotation (columns of R); qfac is the sign of
+ * the determinant, folded into the third column as NIfTI prescribes. */
+static int pm__quatern(const pm_grid *g, float q[4], float *qfac)
+{
+    double R[3][3];
+    for (int r = 0; r < 3; r++)
+        for (int c = 0; c < 3; c++)
+            R[r][c] = (r < 2 ? -1.0 : 1.0) * g->dir[3 * c + r];
+    for (int a = 0; a < 3; a++)
+        for (int b = a + 1; b < 3; b++) {
+            double d = R[0][a] * R[0][b] + R[1][a] * R[1][b] + R[2][a] * R[2][b];
+            if (fabs(d) > 1e-4)
+                return -1;
+        }
+    double det = R[0][0] * (R[1][1] * R[2][2] - R[1][2] * R[2][1])
+               - R[0][1] * (R[1][0] * R[2][2] - R[1][2] * R[2][0])
+               + R[0][2] * (R[1][0] * R[2][1] - R[1][1] * R[2][0]);
+    *qfac = det < 0 ? -1.0f : 1.0f;
+    if (det < 0)
+        for (int r = 0; r < 3; r++)
+            R[r][2] = -R[r][2];
+    double tr = R[0][0] + R[1][1] + R[2][2] + 1.0, a, b, c, d;
+    if (tr > 0.5) {
+        a = 0.5 * sqrt(tr);
+        b = 0.25 * (R[2][1] - R[1][2]) / a;
+        c = 0.25 * (R[0][2] - R[2][0]) / a;
+        d = 0.25 * (R[1][0] - R[0][1]) / a;
+    } else {
+        double xd = 1.0 + R[0][0] - (R[1][1] + R[2][2]);
+        double yd = 1.0 + R[1][1] - (R[0][0] + R[2][2]);
+        double zd = 1.0 + R[2][2] - (R[0][0] + R[1][1]);
+        if (xd > 1.0) {
+            b = 0.5 * sqrt(xd); c = 0.25 * (R[0][1] + R[1][0]) / b;
+            d = 0.25 * (R[0][2] + R[2][0]) / b; a = 0.25 * (R[2][1] - R[1][2]) / b;
+        } else if (yd > 1.0) {
+            c = 0.5 * sqrt(yd); b = 0.25 * (R[0][1] + R[1][0]) / c;
+            d = 0.25 * (R[1][2] + R[2][1]) / c; a = 0.25 * (R[0][2] - R[2][0]) / c;
+        } else {
+            d = 0.5 * sqrt(zd); b = 0.25 * (R[0][2] + R[2][0]) / d;
+            c = 0.25 * (R[1][2] + R[2][1]) / d; a = 0.25 * (R[1][0] - R[0][1]) / d;
+        }
+        if (a < 0) { b = -b; c = -c; d = -d; }
+    }
+    q[0] = (float)a; q[1] = (float)b; q[2] = (float)c; q[3] = (float)d;
+    return 0;
+}
+
+int pm_nifti_write(const char *path, const pm_grid *g, int datatype, const void *data)
+{
+    int bpp = pm__bytes_per(datatype);
+    size_t n = pm_grid_voxels(g);
+    if (!bpp || !n)
+        return pm_fail(PM_EUSAGE, "%s: nothing to write", path);
+    unsigned char h[PM__VOX_OFFSET];
+    memset(h, 0, sizeof h);
+    pm__put32(h, 0, PM__HDR);
+    pm__put16(h, 40, 3);
+    for (int i = 0; i < 3; i++)
+        pm__put16(h, 42 + 2 * i, g->dim[i]);
+    pm__put16(h, 48, 1); pm__put16(h, 50, 1); pm__put16(h, 52, 1); pm__put16(h, 54, 1);
+    pm__put16(h, 70, datatype);
+    pm__put16(h, 72, bpp * 8);
+    float qfac = 1, q[4];
+    int have_q = pm__quatern(g, q, &qfac) == 0;
+    pm__putf(h, 76, qfac);
+    for (int i = 0; i < 3; i++)
+        pm__putf(h, 80 + 4 * i, (float)g->spacing[i]);
+    pm__putf(h, 108, (float)PM__VOX_OFFSET);
+    pm__putf(h, 112, datatype == PM_NIFTI_FLOAT32 ? 1.0f : 0.0f);
+    h[123] = 2 | 8; /* mm, s */
+    memcpy(h + 148, "pulmo " PM_VERSION, sizeof("pulmo " PM_VERSION) - 1);
+    double a[3][4];
+    pm__ras_affine(g, a);
+    if (have_q) {
+        pm__put16(h, 252, 2);
+        pm__putf(h, 256, q[1]); pm__putf(h, 260, q[2]); pm__putf(h, 264, q[3]);
+        pm__putf(h, 268, (float)a[0][3]); pm__putf(h, 272, (float)a[1][3]);
+        pm__putf(h, 276, (float)a[2][3]);
+    }
+    pm__put16(h, 254, 2);
+    for (int r = 0; r < 3; r++)
+        for (int c = 0; c < 4; c++)
+            pm__putf(h, 280 + 16 * r + 4 * c, (float)a[r][c]);
+    memcpy(h + 344, "n+1\0", 4);
+
+    pm_outfile o;
+    int st = pm_out_open(&o, path);
+    if (st)
+        return st;
+    size_t len = strlen(path);
+    int gz = len > 3 && strcmp(path + len - 3, ".gz") == 0;
+    size_t bytes = n * (size_t)bpp;
+    int ok;
+    if (gz) {
+        int fd2 = dup(o.fd);
+        gzFile z = fd2 >= 0 ? gzdopen(fd2, "wb1") : NULL;
+        ok = z != NULL;
+        if (!z && fd2 >= 0)
+            close(fd2);
+        ok = ok && gzwrite(z, h, sizeof h) == (int)sizeof h;
+        const unsigned char *p = data;
+        for (size_t off = 0; ok && off < bytes; ) {
+            unsigned chunk = bytes - off > (1u << 30) ? (1u << 30) : (unsigned)(bytes - off);
+            ok = gzwrite(z, p + off, chunk) == (int)chunk;
+            off += chunk;
+        }
+        if (z && gzclose(z) != Z_OK)
+            ok = 0;
+    } else {
+        ok = fwrite(h, 1, sizeof h, o.f) == sizeof h && fwrite(data, 1, bytes, o.f) == bytes;
+    }
+    if (!ok) {
+        pm_out_abort(&o);
+        return pm_fail(PM_EWRITE, "%s: write failed", path);
+    }
+    return pm_out_commit(&o);
+}
+
+typedef struct pm__nii {
+    pm_grid g;
+    int datatype;
+    double slope, inter;
+    void *data;
+} pm__nii;
+
+static void pm__swap(void *p, int size)
+{
+    unsigned char *b = p;
+    for (int i = 0; i < size / 2; i++) {
+        unsigned char t = b[i];
+        b[i] = b[size - 1 - i];
+        b[size - 1 - i] = t;
+    }
+}
+
+static int16_t pm__g16(const unsigned char *h, int off, int sw)
+{
+    int16_t v; memcpy(&v, h + off, 2); if (sw) pm__swap(&v, 2); return v;
+}
+static float pm__gf(const unsigned char *h, int off, int sw)
+{
+    float v; memcpy(&v, h + off, 4); if (sw) pm__swap(&v, 4); return v;
+}
+
+/* Fills g from the header's sform (preferred), qform, or pixdim. */
+static int pm__grid_from_header(const unsigned char *h, int sw, pm_grid *g)
+{
+    double a[3][4];
+    int sform = pm__g16(h, 254, sw), qform = pm__g16(h, 252, sw);
+    double pix[4];
+    for (int i = 0; i < 4; i++)
+        pix[i] = pm__gf(h, 76 + 4 * i, sw);
+    if (sform > 0) {
+        for (int r = 0; r < 3; r++)
+            for (int c = 0; c < 4; c++)
+                a[r][c] = pm__gf(h, 280 + 16 * r + 4 * c, sw);
+    } else if (qform > 0) {
+        double b = pm__gf(h, 256, sw), c = pm__gf(h, 260, sw), d = pm__gf(h, 264, sw);
+        double aa = 1.0 - (b * b + c * c + d * d);
+        aa = aa < 0 ? 0 : sqrt(aa);
+        double qfac = pix[0] < 0 ? -1 : 1;
+        double R[3][3] = {
+            {aa * aa + b * b - c * c - d * d, 2 * (b * c - aa * d), 2 * (b * d + aa * c)},
+            {2 * (b * c + aa * d), aa * aa + c * c - b * b - d * d, 2 * (c * d - aa * b)},
+            {2 * (b * d - aa * c), 2 * (c * d + aa * b), aa * aa + d * d - c * c - b * b}};
+        for (int r = 0; r < 3; r++) {
+            a[r][0] = R[r][0] * pix[1];
+            a[r][1] = R[r][1] * pix[2];
+            a[r][2] = R[r][2] * pix[3] * qfac;
+            a[r][3] = pm__gf(h, 268 + 4 * r, sw);
+        }
+    } else {
+        memset(a, 0, sizeof a);
+        for (int i = 0; i < 3; i++)
+            a[i][i] = pix[i + 1] > 0 ? pix[i + 1] : 1;
+    }
+    for (int c = 0; c < 3; c++) {
+        double norm = sqrt(a[0][c] * a[0][c] + a[1][c] * a[1][c] + a[2][c] * a[2][c]);
+        if (!(norm > 1e-6) || !isfinite(norm))
+            return -1;
+        g->spacing[c] = norm;
+        for (int r = 0; r < 3; r++)
+            g->dir[3 * c + r] = (r < 2 ? -1.0 : 1.0) * a[r][c] / norm;
+    }
+    for (int r = 0; r < 3; r++) {
+        g->origin[r] = (r < 2 ? -1.0 : 1.0) * a[r][3];
+        if (!isfinite(g->origin[r]))
+            return -1;
+    }
+    return 0;
+}
+
+static int pm__read(const char *path, pm__nii *out)
+{
+    gzFile z = gzopen(path, "rb");
+    if (!z)
+        return pm_fail(PM_ECORRUPT, "%s: cannot open", path);
+    gzbuffer(z, 1 << 17);
+    unsigned char h[PM__HDR];
+    int st = PM_ECORRUPT;
+    void *data = NULL;
+    if (gzread(z, h, PM__HDR) != PM__HDR) {
+        pm_fail(st, "%s: not a NIfTI file (short header)", path);
+        goto done;
+    }
+    int32_t szh;
+    memcpy(&szh, h, 4);
+    int sw = 0;
+    if (szh != PM__HDR) {
+        pm__swap(&szh, 4);
+        sw = 1;
+        if (szh != PM__HDR) {
+            pm_fail(st, "%s: not a NIfTI-1 file", path);
+            goto done;
+        }
+    }
+    if (memcmp(h + 344, "n+1", 4) != 0 && memcmp(h + 344, "ni1", 4) != 0) {
+        pm_fail(st, "%s: not a NIfTI-1 file (bad magic)", path);
+        goto done;
+    }
+    if (memcmp(h + 344, "ni1", 4) == 0) {
+        pm_fail(st, "%s: two-file NIfTI (.hdr/.img) is not supported", path);
+        goto done;
+    }
+    int ndim = pm__g16(h, 40, sw);
+    if (ndim < 1 || ndim > 7) {
+        pm_fail(st, "%s: bad number of dimensions %d", path, ndim);
+        goto done;
+    }
+    memset(out, 0, sizeof *out);
+    for (int i = 0; i < 3; i++) {
+        int d = i < ndim ? pm__g16(h, 42 + 2 * i, sw) : 1;
+        if (d < 1) {
+            pm_fail(st, "%s: bad dimension %d", path, d);
+            goto done;
+        }
+        out->g.dim[i] = d;
+    }
+    for (int i = 3; i < ndim; i++)
+        if (pm__g16(h, 42 + 2 * i, sw) > 1) {
+            pm_fail(st, "%s: only 3D images are supported", path);
+            goto done;
+        }
+    out->datatype = pm__g16(h, 70, sw);
+    int bpp = pm__bytes_per(out->datatype);
+    if (!bpp) {
+        pm_fail(st, "%s: unsupported data type %d", path, out->datatype);
+        goto done;
+    }
+    if (pm__grid_from_header(h, sw, &out->g) != 0) {
+        pm_fail(st, "%s: degenerate voxel-to-world matrix", path);
+        goto done;
+    }
+    out->slope = pm__gf(h, 112, sw);
+    out->inter = pm__gf(h, 116, sw);
+    if (!isfinite(out->slope) || out->slope == 0) { out->slope = 1; out->inter = 0; }
+    if (!isfinite(out->inter)) out->inter = 0;
+    float vo = pm__gf(h, 108, sw);
+    if (!(vo >= PM__HDR) || vo > 1e8) {
+        pm_fail(st, "%s: bad vox_offset", path);
+        goto done;
+    }
+    size_t n = pm_grid_voxels(&out->g);
+    size_t bytes = n * (size_t)bpp;
+    if (bytes / (size_t)bpp != n || bytes > ((size_t)1 << 36)) {
+        pm_fail(PM_EMEMORY, "%s: image too large", path);
+        st = PM_EMEMORY;
+        goto done;
+    }
+    for (long skip = (long)vo - PM__HDR; skip > 0; ) {
+        unsigned char tmp[512];
+        int k = gzread(z, tmp, skip > 512 ? 512 : (unsigned)skip);
+        if (k <= 0) {
+            pm_fail(st, "%s: truncated before the image data", path);
+            goto done;
+        }
+        skip -= k;
+    }
+    data = malloc(bytes);
+    if (!data) {
+        st = pm_fail(PM_EMEMORY, "%s: out of memory for the image", path);
+        goto done;
+    }
+    for (size_t off = 0; off < bytes; ) {
+        unsigned chunk = bytes - off > (1u << 30) ? (1u << 30) : (unsigned)(bytes - off);
+        int k = gzread(z, (unsigned char *)data + off, chunk);
+        if (k <= 0) {
+            pm_fail(st, "%s: truncated image data (%zu of %zu bytes)", path, off, bytes);
+            goto done;
+        }
+        off += (size_t)k;
+    }
+    if (sw && bpp > 1)
+        for (size_t i = 0; i < n; i++)
+            pm__swap((unsigned char *)data + i * (size_t)bpp, bpp);
+    out->data = data;
+    data = NULL;
+    st = PM_OK;
+done:
+    free(data);
+    gzclose(z);
+    return st;
+}
+
+static double pm__value(const pm__nii *n, size_t i)
+{
+    const void *d = n->data;
+    switch (n->datatype) {
+    case PM_NIFTI_UINT8: return ((const uint8_t *)d)[i];
+    case PM_NIFTI_INT8: return ((const int8_t *)d)[i];
+    case PM_NIFTI_INT16: return ((const int16_t *)d)[i];
+    case PM_NIFTI_UINT16: return ((const uint16_t *)d)[i];
+    case PM_NIFTI_INT32: return ((const int32_t *)d)[i];
+    case PM_NIFTI_UINT32: return ((const uint32_t *)d)[i];
+    case PM_NIFTI_FLOAT32: return ((const float *)d)[i];
+    default: return ((const double *)d)[i];
+    }
+}
+
+int pm_nifti_read_mask(const char *path, pm_mask **out)
+{
+    pm__nii n;
+    int st = pm__read(path, &n);
+    if (st)
+        return st;
+    pm_mask *m = pm_mask_new(&n.g);
+    if (!m) {
+        free(n.data);
+        return PM_EMEMORY;
+    }
+    size_t cnt = pm_grid_voxels(&n.g);
+    for (size_t i = 0; i < cnt; i++) {
+        double v = pm__value(&n, i);
+        if (!(v >= 0 && v <= 255)) {
+            free(n.data);
+            pm_mask_free(m);
+            return pm_fail(PM_ECORRUPT, "%s: value %g is not a label (0..255)", path, v);
+        }
+        m->v[i] = (uint8_t)lround(v);
+    }
+    free(n.data);
+    *out = m;
+    return PM_OK;
+}
+
+int pm_nifti_read_volume(const char *path, pm_volume **out)
+{
+    pm__nii n;
+    int st = pm__read(path, &n);
+    if (st)
+        return st;
+    pm_volume *v = pm_volume_new(&n.g);
+    if (!v) {
+        free(n.data);
+        return PM_EMEMORY;
+    }
+    int scale = n.datatype == PM_NIFTI_FLOAT32 || n.datatype == PM_NIFTI_FLOAT64
+             || n.slope != 1 || n.inter != 0;
+    size_t cnt = pm_grid_voxels(&n.g);
+    for (size_t i = 0; i < cnt; i++) {
+        double x = pm__value(&n, i);
+        if (scale)
+            x = x * n.slope + n.inter;
+        if (!(x == x)) x = -1000;
+        if (x < -32768) x = -32768;
+        if (x > 32767) x = 32767;
+        v->hu[i] = (int16_t)lround(x);
+    }
+    free(n.data);
+    const char *base = strrchr(path, '/');
+    snprintf(v->meta.series_description, sizeof v->meta.series_description, "%s",
+             base ? base + 1 : path);
+    *out = v;
+    return PM_OK;
+}
