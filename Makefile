@@ -26,7 +26,7 @@ SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 
 # Debian packages: build, then what the tests and tools use.
 DEPS_BUILD := g++ make pkg-config libgdcm-dev libsixel-dev libncurses-dev libpng-dev zlib1g-dev
-DEPS_TEST  := libsixel-bin tmux admesh python3-nibabel python3-numpy
+DEPS_TEST  := time libsixel-bin tmux admesh python3-nibabel python3-numpy
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 
 FRONT_DIRS := src/cli src/tui
