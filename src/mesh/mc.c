@@ -342,8 +342,10 @@ static void pm__stitch_slab(void *ctx, int task, int thread)
     int last = task == mc->nslabs - 1;
     size_t keep = last ? s->nv : s->last_start;
     size_t off = st->voff[task], next = last ? 0 : st->voff[task + 1];
-    memcpy(st->out->v + 3 * off, s->v, keep * 3 * sizeof(float));
-    memcpy(st->out->v + 3 * (off + keep), s->cv, s->ncv * 3 * sizeof(float));
+    if (keep)
+        memcpy(st->out->v + 3 * off, s->v, keep * 3 * sizeof(float));
+    if (s->ncv)
+        memcpy(st->out->v + 3 * (off + keep), s->cv, s->ncv * 3 * sizeof(float));
     uint32_t *f = st->out->f + 3 * st->foff[task];
     for (size_t q = 0; q < 3 * s->nf; q++) {
         uint32_t id = s->f[q];
@@ -376,9 +378,9 @@ static int pm__run(pm__mc *mc, const pm_grid *g, pm_mesh **out, const pm_progres
     mc->flip = det < 0; /* a left-handed grid mirrors the winding */
     mc->table = pm__mc_table();
     mc->ambig = pm__mc_ambig_table();
-    int layers = mc->nz + 1, want = pm_threads() * 4;
-    if (want < 8)
-        want = 8;
+    /* a fixed number of slabs (not one per thread) keeps the vertex order,
+     * and so the output, the same on every machine */
+    int layers = mc->nz + 1, want = 32;
     mc->layers_per = (layers + want - 1) / want;
     if (mc->layers_per < 2)
         mc->layers_per = 2;
