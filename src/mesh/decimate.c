@@ -4,10 +4,13 @@
  * Every vertex carries the sum of the area-weighted plane quadrics of its
  * triangles; collapsing edge (a, b) puts the merged vertex where the summed
  * quadric is smallest (or at a, b or the midpoint when that 3x3 system is
- * singular, as on flat patches). Edges wait in a binary min-heap that is
- * never updated in place: a collapse bumps the stamps of a and b and pushes
- * fresh entries for the merged vertex's edges, and popped entries whose
- * stamp sum no longer matches are stale and skipped.
+ * singular, as on flat patches). Edges wait in a min-heap (a radix heap,
+ * below) that is never updated in place: a collapse only bumps the stamps
+ * of a and b and records b -> a; an entry popped with an end that moved or
+ * merged since it was queued is re-costed and queued again (lazy updates,
+ * so a region that changes many times costs one re-queue per pop instead of
+ * one per change). Entries refused by the checks below leave the queue; when
+ * it runs dry before the target, every edge is queued again.
  *
  * A collapse is refused when
  *   - the edge does not have exactly two triangles, or a and b share a
@@ -44,12 +47,14 @@ typedef struct pm__dec {
     uint32_t *f;        /* working copy of the faces */
     uint8_t *fdead, *vdead;
     uint32_t *stamp, *deg, *mark;
+    uint32_t *parent;   /* b -> a once b collapsed into a */
     uint32_t token;
     uint32_t *rstart, *rcount, *pool;
     size_t npool, cappool;
     pm__bucketv bk[33];
     size_t nheap;
     uint32_t last;
+    int failed;         /* out of memory */
     uint32_t *nbr;      /* scratch neighbour list */
     size_t capnbr;
 } pm__dec;
@@ -353,12 +358,7 @@ static int pm__collapse(pm__dec *d, uint32_t a, uint32_t b, const double x[3], s
     d->vdead[b] = 1;
     d->stamp[a]++;
     d->stamp[b]++;
-    size_t n = pm__neighbours(d, a, ++d->token);
-    if (n == (size_t)-1)
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        if (pm__push_edge(d, a, d->nbr[i]) != 0)
-            return -1;
+    d->parent[b] = a;
     return 1;
 }
 
@@ -370,6 +370,7 @@ static void pm__dec_free(pm__dec *d)
     free(d->fdead);
     free(d->vdead);
     free(d->stamp);
+    free(d->parent);
     free(d->deg);
     free(d->mark);
     free(d->rstart);
@@ -391,6 +392,7 @@ static int pm__dec_init(pm__dec *d, const pm_mesh *m)
     d->fdead = calloc(nf, 1);
     d->vdead = calloc(nv, 1);
     d->stamp = calloc(nv, sizeof *d->stamp);
+    d->parent = malloc((nv ? nv : 1) * sizeof *d->parent);
     d->deg = calloc(nv, sizeof *d->deg);
     d->mark = calloc(nv, sizeof *d->mark);
     d->rstart = calloc(nv + 1, sizeof *d->rstart);
@@ -399,11 +401,13 @@ static int pm__dec_init(pm__dec *d, const pm_mesh *m)
     d->pool = malloc(d->cappool * sizeof *d->pool);
     d->capnbr = 4096;
     d->nbr = malloc(d->capnbr * sizeof *d->nbr);
-    if (!d->p || !d->q || !d->f || !d->fdead || !d->vdead || !d->stamp || !d->deg || !d->mark
+    if (!d->p || !d->q || !d->f || !d->fdead || !d->vdead || !d->stamp || !d->parent || !d->deg || !d->mark
         || !d->rstart || !d->rcount || !d->pool || !d->nbr)
         return -1;
     for (size_t i = 0; i < 3 * nv; i++)
         d->p[i] = m->v[i];
+    for (size_t v = 0; v < nv; v++)
+        d->parent[v] = (uint32_t)v;
     memcpy(d->f, m->f, 3 * nf * sizeof *d->f);
     for (size_t t = 0; t < nf; t++) {
         const uint32_t *f = d->f + 3 * t;
@@ -444,6 +448,38 @@ static int pm__dec_init(pm__dec *d, const pm_mesh *m)
     return 0;
 }
 
+static uint32_t pm__find(pm__dec *d, uint32_t v)
+{
+    uint32_t r = v;
+    while (d->parent[r] != r)
+        r = d->parent[r];
+    while (d->parent[v] != r) {
+        uint32_t n = d->parent[v];
+        d->parent[v] = r;
+        v = n;
+    }
+    return r;
+}
+
+/* Queues every edge of the live triangles. On an oriented closed surface
+ * each edge runs a->b with a < b in exactly one triangle; other meshes get
+ * a few duplicates, which are harmless. */
+static int pm__queue_all(pm__dec *d)
+{
+    d->last = 0;
+    for (size_t t = 0; t < d->nf; t++) {
+        if (d->fdead[t])
+            continue;
+        const uint32_t *f = d->f + 3 * t;
+        for (int q = 0; q < 3; q++)
+            if (f[q] < f[(q + 1) % 3] && pm__push_edge(d, f[q], f[(q + 1) % 3]) != 0) {
+                d->failed = 1;
+                return -1;
+            }
+    }
+    return 0;
+}
+
 int pm_mesh_decimate(pm_mesh *m, size_t target, const pm_progress *p)
 {
     if (!m)
@@ -459,42 +495,52 @@ int pm_mesh_decimate(pm_mesh *m, size_t target, const pm_progress *p)
         goto done;
     }
     size_t live = 0;
-    for (size_t t = 0; t < d.nf; t++) {
-        if (d.fdead[t])
+    for (size_t t = 0; t < d.nf; t++)
+        live += !d.fdead[t];
+    size_t start_live = live, pops = 0, since_build = 1;
+    while (live > target) {
+        if (!d.nheap) {
+            /* rejected edges leave the queue for good; once it runs dry,
+             * queue every edge again, unless nothing collapsed since the
+             * last time (then nothing can) */
+            if (!since_build || pm__queue_all(&d) != 0)
+                break;
+            since_build = 0;
             continue;
-        live++;
-        const uint32_t *f = d.f + 3 * t;
-        for (int q = 0; q < 3; q++) {
-            uint32_t a = f[q], b = f[(q + 1) % 3];
-            /* on an oriented closed surface each edge runs a->b once with
-             * a < b; meshes that are not get a few duplicates, which the
-             * stamps make harmless */
-            if (a < b && pm__push_edge(&d, a, b) != 0) {
-                rc = pm_fail(PM_EMEMORY, "out of memory decimating a mesh");
-                goto done;
-            }
         }
-    }
-    size_t start_live = live, pops = 0;
-    while (live > target && d.nheap) {
         pm__edge e;
         if (pm__heap_pop(&d, &e) != 0) {
-            rc = pm_fail(PM_EMEMORY, "out of memory decimating a mesh");
-            goto done;
+            d.failed = 1;
+            break;
         }
-        if (d.vdead[e.a] || d.vdead[e.b] || d.stamp[e.a] + d.stamp[e.b] != e.stamp)
+        uint32_t a = pm__find(&d, e.a), b = pm__find(&d, e.b);
+        if (a == b)
             continue;
-        double x[3];
-        pm__place(&d, e.a, e.b, x);
-        if (pm__collapse(&d, e.a, e.b, x, &live) < 0) {
-            rc = pm_fail(PM_EMEMORY, "out of memory decimating a mesh");
-            goto done;
+        if (a != e.a || b != e.b || d.stamp[a] + d.stamp[b] != e.stamp) {
+            /* an end moved since this entry was queued: re-cost it now */
+            if (pm__push_edge(&d, a, b) != 0) {
+                d.failed = 1;
+                break;
+            }
+            continue;
         }
+        double x[3];
+        pm__place(&d, a, b, x);
+        int r = pm__collapse(&d, a, b, x, &live);
+        if (r < 0) {
+            d.failed = 1;
+            break;
+        }
+        since_build += (size_t)r;
         if ((++pops & 8191) == 0
             && pm_progress_report(p, (double)(start_live - live) / (double)(start_live - target), "decimation")) {
             rc = pm_fail(PM_ECANCEL, "decimation cancelled");
             goto done;
         }
+    }
+    if (d.failed) {
+        rc = pm_fail(PM_EMEMORY, "out of memory decimating a mesh");
+        goto done;
     }
     /* compact into m: renumber the vertices that live triangles use */
     uint32_t *remap = d.mark;
