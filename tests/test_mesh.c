@@ -239,6 +239,13 @@ TEST(random_masks_and_volumes_give_closed_oriented_surfaces)
         CHECK(sb.watertight && sb.oriented, "HU trial %d: open %zu nonmanifold %zu", trial, sb.open_edges,
               sb.nonmanifold_edges);
         CHECK(sa.volume_mm3 > 0 && sb.volume_mm3 > 0, "negative volume");
+        if (trial == 0) { /* values are 0..2: the range 1..2 is every non-zero voxel */
+            pm_mesh *c;
+            CHECK(pm_mesh_from_mask_range(m, 1, 2, &c, NULL) == PM_OK, "%s", pm_error());
+            CHECK(c->nf == a->nf && !memcmp(c->f, a->f, 12 * a->nf), "range 1..2 differs from all non-zero");
+            pm_mesh_free(c);
+            CHECK(pm_mesh_from_mask_range(m, 2, 1, &c, NULL) == PM_EUSAGE, "accepted an empty range");
+        }
         pm_mesh_free(a);
         pm_mesh_free(b);
     }

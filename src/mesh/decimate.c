@@ -35,6 +35,12 @@ typedef struct pm__edge {
     uint32_t a, b, stamp;
 } pm__edge;
 
+/* Together, because every popped entry reads both for both ends. */
+typedef struct pm__vs {
+    uint32_t parent;    /* b -> a once b collapsed into a */
+    uint32_t stamp;     /* bumped whenever the vertex moves */
+} pm__vs;
+
 typedef struct pm__bucketv {
     pm__edge *e;
     size_t n, cap;
@@ -45,9 +51,9 @@ typedef struct pm__dec {
     double *p;          /* 3 per vertex */
     double *q;          /* 10 per vertex: symmetric 4x4 quadric */
     uint32_t *f;        /* working copy of the faces */
-    uint8_t *fdead, *vdead;
-    uint32_t *stamp, *deg, *mark;
-    uint32_t *parent;   /* b -> a once b collapsed into a */
+    uint8_t *fdead;
+    pm__vs *vs;
+    uint32_t *deg, *mark;
     uint32_t token;
     uint32_t *rstart, *rcount, *pool;
     size_t npool, cappool;
@@ -194,7 +200,7 @@ static int pm__push_edge(pm__dec *d, uint32_t a, uint32_t b)
 {
     double x[3];
     double e = pm__place(d, a, b, x);
-    pm__edge ed = {(float)(e > 0 ? e : 0), a, b, d->stamp[a] + d->stamp[b]};
+    pm__edge ed = {(float)(e > 0 ? e : 0), a, b, d->vs[a].stamp + d->vs[b].stamp};
     return pm__heap_push(d, ed);
 }
 
@@ -355,10 +361,9 @@ static int pm__collapse(pm__dec *d, uint32_t a, uint32_t b, const double x[3], s
     for (int i = 0; i < 10; i++)
         d->q[10 * (size_t)a + i] += d->q[10 * (size_t)b + i];
     memcpy(d->p + 3 * (size_t)a, x, 3 * sizeof(double));
-    d->vdead[b] = 1;
-    d->stamp[a]++;
-    d->stamp[b]++;
-    d->parent[b] = a;
+    d->vs[a].stamp++;
+    d->vs[b].stamp++;
+    d->vs[b].parent = a;
     return 1;
 }
 
@@ -368,9 +373,7 @@ static void pm__dec_free(pm__dec *d)
     free(d->q);
     free(d->f);
     free(d->fdead);
-    free(d->vdead);
-    free(d->stamp);
-    free(d->parent);
+    free(d->vs);
     free(d->deg);
     free(d->mark);
     free(d->rstart);
@@ -390,9 +393,7 @@ static int pm__dec_init(pm__dec *d, const pm_mesh *m)
     d->q = calloc(10 * nv, sizeof *d->q);
     d->f = malloc(3 * nf * sizeof *d->f);
     d->fdead = calloc(nf, 1);
-    d->vdead = calloc(nv, 1);
-    d->stamp = calloc(nv, sizeof *d->stamp);
-    d->parent = malloc((nv ? nv : 1) * sizeof *d->parent);
+    d->vs = calloc(nv ? nv : 1, sizeof *d->vs);
     d->deg = calloc(nv, sizeof *d->deg);
     d->mark = calloc(nv, sizeof *d->mark);
     d->rstart = calloc(nv + 1, sizeof *d->rstart);
@@ -401,13 +402,13 @@ static int pm__dec_init(pm__dec *d, const pm_mesh *m)
     d->pool = malloc(d->cappool * sizeof *d->pool);
     d->capnbr = 4096;
     d->nbr = malloc(d->capnbr * sizeof *d->nbr);
-    if (!d->p || !d->q || !d->f || !d->fdead || !d->vdead || !d->stamp || !d->parent || !d->deg || !d->mark
+    if (!d->p || !d->q || !d->f || !d->fdead || !d->vs || !d->deg || !d->mark
         || !d->rstart || !d->rcount || !d->pool || !d->nbr)
         return -1;
     for (size_t i = 0; i < 3 * nv; i++)
         d->p[i] = m->v[i];
     for (size_t v = 0; v < nv; v++)
-        d->parent[v] = (uint32_t)v;
+        d->vs[v].parent = (uint32_t)v;
     memcpy(d->f, m->f, 3 * nf * sizeof *d->f);
     for (size_t t = 0; t < nf; t++) {
         const uint32_t *f = d->f + 3 * t;
@@ -451,32 +452,67 @@ static int pm__dec_init(pm__dec *d, const pm_mesh *m)
 static uint32_t pm__find(pm__dec *d, uint32_t v)
 {
     uint32_t r = v;
-    while (d->parent[r] != r)
-        r = d->parent[r];
-    while (d->parent[v] != r) {
-        uint32_t n = d->parent[v];
-        d->parent[v] = r;
+    while (d->vs[r].parent != r)
+        r = d->vs[r].parent;
+    while (d->vs[v].parent != r) {
+        uint32_t n = d->vs[v].parent;
+        d->vs[v].parent = r;
         v = n;
     }
     return r;
 }
 
-/* Queues every edge of the live triangles. On an oriented closed surface
- * each edge runs a->b with a < b in exactly one triangle; other meshes get
- * a few duplicates, which are harmless. */
+typedef struct pm__costs {
+    pm__dec *d;
+    float *cost;        /* per directed edge slot 3t+q; < 0: not queued */
+    size_t block;
+} pm__costs;
+
+static void pm__cost_block(void *ctx, int task, int thread)
+{
+    (void)thread;
+    pm__costs *c = ctx;
+    pm__dec *d = c->d;
+    size_t t0 = (size_t)task * c->block, t1 = t0 + c->block < d->nf ? t0 + c->block : d->nf;
+    for (size_t t = t0; t < t1; t++)
+        for (int q = 0; q < 3; q++) {
+            const uint32_t *f = d->f + 3 * t;
+            double x[3];
+            float e = -1;
+            if (!d->fdead[t] && f[q] < f[(q + 1) % 3]) {
+                double err = pm__place(d, f[q], f[(q + 1) % 3], x);
+                e = (float)(err > 0 ? err : 0);
+            }
+            c->cost[3 * t + q] = e;
+        }
+}
+
+/* Queues every edge of the live triangles, costed on all cores. On an
+ * oriented closed surface each edge runs a->b with a < b in exactly one
+ * triangle; other meshes get a few duplicates, which are harmless. */
 static int pm__queue_all(pm__dec *d)
 {
     d->last = 0;
-    for (size_t t = 0; t < d->nf; t++) {
-        if (d->fdead[t])
-            continue;
-        const uint32_t *f = d->f + 3 * t;
-        for (int q = 0; q < 3; q++)
-            if (f[q] < f[(q + 1) % 3] && pm__push_edge(d, f[q], f[(q + 1) % 3]) != 0) {
+    pm__costs c = {d, malloc((d->nf ? 3 * d->nf : 1) * sizeof(float)), 16384};
+    if (!c.cost || pm_parallel_for((int)((d->nf + c.block - 1) / c.block), 0, pm__cost_block, &c, NULL,
+                                   "decimation") != PM_OK) {
+        free(c.cost);
+        d->failed = 1;
+        return -1;
+    }
+    for (size_t t = 0; t < d->nf; t++)
+        for (int q = 0; q < 3; q++) {
+            if (c.cost[3 * t + q] < 0)
+                continue;
+            uint32_t a = d->f[3 * t + q], b = d->f[3 * t + (q + 1) % 3];
+            pm__edge e = {c.cost[3 * t + q], a, b, d->vs[a].stamp + d->vs[b].stamp};
+            if (pm__heap_push(d, e) != 0) {
+                free(c.cost);
                 d->failed = 1;
                 return -1;
             }
-    }
+        }
+    free(c.cost);
     return 0;
 }
 
@@ -516,7 +552,7 @@ int pm_mesh_decimate(pm_mesh *m, size_t target, const pm_progress *p)
         uint32_t a = pm__find(&d, e.a), b = pm__find(&d, e.b);
         if (a == b)
             continue;
-        if (a != e.a || b != e.b || d.stamp[a] + d.stamp[b] != e.stamp) {
+        if (a != e.a || b != e.b || d.vs[a].stamp + d.vs[b].stamp != e.stamp) {
             /* an end moved since this entry was queued: re-cost it now */
             if (pm__push_edge(&d, a, b) != 0) {
                 d.failed = 1;
