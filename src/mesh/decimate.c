@@ -41,6 +41,8 @@ typedef struct pm__vs {
     uint32_t stamp;     /* bumped whenever the vertex moves */
 } pm__vs;
 
+#define PM__NBUCKET (1 + 4 * 256)
+
 typedef struct pm__bucketv {
     pm__edge *e;
     size_t n, cap;
@@ -57,7 +59,8 @@ typedef struct pm__dec {
     uint32_t token;
     uint32_t *rstart, *rcount, *pool;
     size_t npool, cappool;
-    pm__bucketv bk[33];
+    pm__bucketv bk[PM__NBUCKET];
+    uint64_t used[PM__NBUCKET / 64 + 1]; /* non-empty buckets */
     size_t nheap;
     uint32_t last;
     int failed;         /* out of memory */
@@ -66,13 +69,16 @@ typedef struct pm__dec {
 } pm__dec;
 
 /* The queue is a radix heap over the costs' float bit patterns (for
- * non-negative floats, bit order is value order): a push appends to one of
- * 33 buckets chosen by the highest bit in which the key differs from the
- * last popped minimum, a pop empties the lowest non-empty bucket into lower
- * ones. Appends are sequential, so this is several times faster than a
- * binary heap of millions of entries. It needs keys >= the last minimum:
- * a collapse can make a neighbouring edge cheaper than that, and such an
- * edge is queued at the current minimum (collapsed next) instead. */
+ * non-negative floats, bit order is value order), with one bucket per
+ * (byte position, byte value): a key goes to the bucket of the highest byte
+ * in which it differs from the last popped minimum, and keys equal to that
+ * minimum to bucket 0. A pop that finds bucket 0 empty takes the lowest
+ * non-empty bucket (a bitmap finds it), makes its smallest key the new
+ * minimum and spreads its entries into lower buckets, so an entry moves at
+ * most four times. Appends are sequential, which makes this several times
+ * faster than a binary heap of millions of entries. Keys must not be below
+ * the last minimum: a collapse can make an edge cheaper than that, and such
+ * an edge is queued at the current minimum (collapsed next) instead. */
 static uint32_t pm__key(float cost)
 {
     uint32_t k;
@@ -82,7 +88,11 @@ static uint32_t pm__key(float cost)
 
 static int pm__bucket(uint32_t k, uint32_t last)
 {
-    return k == last ? 0 : 32 - __builtin_clz(k ^ last);
+    uint32_t x = k ^ last;
+    if (!x)
+        return 0;
+    int byte = (31 - __builtin_clz(x)) >> 3;
+    return 1 + 256 * byte + (int)((k >> (8 * byte)) & 0xff);
 }
 
 static int pm__heap_push(pm__dec *d, pm__edge e)
@@ -92,9 +102,10 @@ static int pm__heap_push(pm__dec *d, pm__edge e)
         k = d->last;
         memcpy(&e.cost, &k, 4);
     }
-    pm__bucketv *b = &d->bk[pm__bucket(k, d->last)];
+    int i = pm__bucket(k, d->last);
+    pm__bucketv *b = &d->bk[i];
     if (b->n == b->cap) {
-        size_t c = b->cap ? 2 * b->cap : 1024;
+        size_t c = b->cap ? 2 * b->cap : 64;
         pm__edge *ne = realloc(b->e, c * sizeof *ne);
         if (!ne)
             return -1;
@@ -102,6 +113,7 @@ static int pm__heap_push(pm__dec *d, pm__edge e)
         b->cap = c;
     }
     b->e[b->n++] = e;
+    d->used[i >> 6] |= 1ull << (i & 63);
     d->nheap++;
     return 0;
 }
@@ -112,10 +124,14 @@ static int pm__heap_pop(pm__dec *d, pm__edge *out)
 {
     int fail = 0;
     if (d->bk[0].n == 0) {
-        int i = 1;
-        while (d->bk[i].n == 0)
-            i++;
+        int i = -1;
+        for (int w = 0; w < PM__NBUCKET / 64 + 1 && i < 0; w++) {
+            uint64_t bits = d->used[w] & (w == 0 ? ~1ull : ~0ull);
+            if (bits)
+                i = 64 * w + __builtin_ctzll(bits);
+        }
         pm__bucketv *b = &d->bk[i];
+        d->used[i >> 6] &= ~(1ull << (i & 63));
         uint32_t mn = 0xffffffffu;
         for (size_t j = 0; j < b->n; j++) {
             uint32_t k = pm__key(b->e[j].cost);
@@ -143,6 +159,8 @@ static int pm__heap_pop(pm__dec *d, pm__edge *out)
         return -1;
     d->nheap--;
     *out = d->bk[0].e[--d->bk[0].n];
+    if (!d->bk[0].n)
+        d->used[0] &= ~1ull;
     return 0;
 }
 
@@ -379,7 +397,7 @@ static void pm__dec_free(pm__dec *d)
     free(d->rstart);
     free(d->rcount);
     free(d->pool);
-    for (int i = 0; i < 33; i++)
+    for (int i = 0; i < PM__NBUCKET; i++)
         free(d->bk[i].e);
     free(d->nbr);
 }
