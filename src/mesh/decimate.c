@@ -214,14 +214,6 @@ static double pm__place(const pm__dec *d, uint32_t a, uint32_t b, double x[3])
     return best;
 }
 
-static int pm__push_edge(pm__dec *d, uint32_t a, uint32_t b)
-{
-    double x[3];
-    double e = pm__place(d, a, b, x);
-    pm__edge ed = {(float)(e > 0 ? e : 0), a, b, d->vs[a].stamp + d->vs[b].stamp};
-    return pm__heap_push(d, ed);
-}
-
 static void pm__normal(const double *a, const double *b, const double *c, double n[3])
 {
     double u[3] = {b[0] - a[0], b[1] - a[1], b[2] - a[2]};
@@ -570,16 +562,20 @@ int pm_mesh_decimate(pm_mesh *m, size_t target, const pm_progress *p)
         uint32_t a = pm__find(&d, e.a), b = pm__find(&d, e.b);
         if (a == b)
             continue;
-        if (a != e.a || b != e.b || d.vs[a].stamp + d.vs[b].stamp != e.stamp) {
-            /* an end moved since this entry was queued: re-cost it now */
-            if (pm__push_edge(&d, a, b) != 0) {
-                d.failed = 1;
-                break;
-            }
-            continue;
-        }
         double x[3];
-        pm__place(&d, a, b, x);
+        float cost = (float)pm__place(&d, a, b, x);
+        if (a != e.a || b != e.b || d.vs[a].stamp + d.vs[b].stamp != e.stamp) {
+            /* an end moved since this entry was queued: re-cost it, and
+             * queue it again unless it is still the cheapest edge */
+            pm__edge ne = {cost > 0 ? cost : 0, a, b, d.vs[a].stamp + d.vs[b].stamp};
+            if (pm__key(ne.cost) > d.last) {
+                if (pm__heap_push(&d, ne) != 0) {
+                    d.failed = 1;
+                    break;
+                }
+                continue;
+            }
+        }
         int r = pm__collapse(&d, a, b, x, &live);
         if (r < 0) {
             d.failed = 1;
