@@ -50,8 +50,9 @@ typedef struct pm__bucketv {
 
 typedef struct pm__dec {
     size_t nv, nf;
-    double *p;          /* 3 per vertex */
-    double *q;          /* 10 per vertex: symmetric 4x4 quadric */
+    double *vq;         /* 16 per vertex, one 128-byte block: the symmetric
+                           4x4 quadric (10), then the position (3), so a
+                           cost evaluation touches two blocks */
     uint32_t *f;        /* working copy of the faces */
     uint8_t *fdead;
     pm__vs *vs;
@@ -67,6 +68,9 @@ typedef struct pm__dec {
     uint32_t *nbr;      /* scratch neighbour list */
     size_t capnbr;
 } pm__dec;
+
+static double *pm__q(const pm__dec *d, size_t v) { return d->vq + 16 * v; }
+static double *pm__p(const pm__dec *d, size_t v) { return d->vq + 16 * v + 10; }
 
 /* The queue is a radix heap over the costs' float bit patterns (for
  * non-negative floats, bit order is value order), with one bucket per
@@ -175,10 +179,10 @@ static double pm__qerr(const double *q, const double x[3])
 static double pm__place(const pm__dec *d, uint32_t a, uint32_t b, double x[3])
 {
     double q[10];
-    const double *qa = d->q + 10 * (size_t)a, *qb = d->q + 10 * (size_t)b;
+    const double *qa = pm__q(d, a), *qb = pm__q(d, b);
     for (int i = 0; i < 10; i++)
         q[i] = qa[i] + qb[i];
-    const double *pa = d->p + 3 * (size_t)a, *pb = d->p + 3 * (size_t)b;
+    const double *pa = pm__p(d, a), *pb = pm__p(d, b);
     double det = q[0] * (q[4] * q[7] - q[5] * q[5]) - q[1] * (q[1] * q[7] - q[5] * q[2])
                + q[2] * (q[1] * q[5] - q[4] * q[2]);
     double scale = q[0] + q[4] + q[7];
@@ -237,7 +241,7 @@ static int pm__flips(const pm__dec *d, uint32_t v, uint32_t other, const double 
             continue;
         const double *c[3], *cn[3];
         for (int q = 0; q < 3; q++) {
-            c[q] = d->p + 3 * (size_t)f[q];
+            c[q] = pm__p(d, f[q]);
             cn[q] = f[q] == v ? x : c[q];
         }
         double n0[3], n1[3];
@@ -369,8 +373,8 @@ static int pm__collapse(pm__dec *d, uint32_t a, uint32_t b, const double x[3], s
     d->deg[opp[0]]--;
     d->deg[opp[1]]--;
     for (int i = 0; i < 10; i++)
-        d->q[10 * (size_t)a + i] += d->q[10 * (size_t)b + i];
-    memcpy(d->p + 3 * (size_t)a, x, 3 * sizeof(double));
+        pm__q(d, a)[i] += pm__q(d, b)[i];
+    memcpy(pm__p(d, a), x, 3 * sizeof(double));
     d->vs[a].stamp++;
     d->vs[b].stamp++;
     d->vs[b].parent = a;
@@ -379,8 +383,7 @@ static int pm__collapse(pm__dec *d, uint32_t a, uint32_t b, const double x[3], s
 
 static void pm__dec_free(pm__dec *d)
 {
-    free(d->p);
-    free(d->q);
+    free(d->vq);
     free(d->f);
     free(d->fdead);
     free(d->vs);
@@ -399,8 +402,7 @@ static int pm__dec_init(pm__dec *d, const pm_mesh *m)
     size_t nv = m->nv, nf = m->nf;
     d->nv = nv;
     d->nf = nf;
-    d->p = malloc(3 * nv * sizeof *d->p);
-    d->q = calloc(10 * nv, sizeof *d->q);
+    d->vq = aligned_alloc(128, (nv ? nv : 1) * 16 * sizeof(double));
     d->f = malloc(3 * nf * sizeof *d->f);
     d->fdead = calloc(nf, 1);
     d->vs = calloc(nv ? nv : 1, sizeof *d->vs);
@@ -412,11 +414,13 @@ static int pm__dec_init(pm__dec *d, const pm_mesh *m)
     d->pool = malloc(d->cappool * sizeof *d->pool);
     d->capnbr = 4096;
     d->nbr = malloc(d->capnbr * sizeof *d->nbr);
-    if (!d->p || !d->q || !d->f || !d->fdead || !d->vs || !d->deg || !d->mark
+    if (!d->vq || !d->f || !d->fdead || !d->vs || !d->deg || !d->mark
         || !d->rstart || !d->rcount || !d->pool || !d->nbr)
         return -1;
-    for (size_t i = 0; i < 3 * nv; i++)
-        d->p[i] = m->v[i];
+    memset(d->vq, 0, nv * 16 * sizeof(double));
+    for (size_t v = 0; v < nv; v++)
+        for (int r = 0; r < 3; r++)
+            pm__p(d, v)[r] = m->v[3 * v + r];
     for (size_t v = 0; v < nv; v++)
         d->vs[v].parent = (uint32_t)v;
     memcpy(d->f, m->f, 3 * nf * sizeof *d->f);
@@ -427,18 +431,18 @@ static int pm__dec_init(pm__dec *d, const pm_mesh *m)
             continue;
         }
         double n[3];
-        pm__normal(d->p + 3 * (size_t)f[0], d->p + 3 * (size_t)f[1], d->p + 3 * (size_t)f[2], n);
+        pm__normal(pm__p(d, f[0]), pm__p(d, f[1]), pm__p(d, f[2]), n);
         double l = sqrt(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]);
         double area = 0.5 * l, pl[4] = {0, 0, 0, 0};
         if (l > 0) {
             for (int r = 0; r < 3; r++)
                 pl[r] = n[r] / l;
-            pl[3] = -(pl[0] * d->p[3 * f[0]] + pl[1] * d->p[3 * f[0] + 1] + pl[2] * d->p[3 * f[0] + 2]);
+            pl[3] = -(pl[0] * pm__p(d, f[0])[0] + pl[1] * pm__p(d, f[0])[1] + pl[2] * pm__p(d, f[0])[2]);
         }
         double k[10] = {pl[0] * pl[0], pl[0] * pl[1], pl[0] * pl[2], pl[0] * pl[3], pl[1] * pl[1],
                         pl[1] * pl[2], pl[1] * pl[3], pl[2] * pl[2], pl[2] * pl[3], pl[3] * pl[3]};
         for (int q = 0; q < 3; q++) {
-            double *dq = d->q + 10 * (size_t)f[q];
+            double *dq = pm__q(d, f[q]);
             for (int i = 0; i < 10; i++)
                 dq[i] += area * k[i];
             d->rcount[f[q]]++;
@@ -605,7 +609,7 @@ int pm_mesh_decimate(pm_mesh *m, size_t target, const pm_progress *p)
             if (remap[v] == 0xffffffffu) {
                 remap[v] = (uint32_t)nv;
                 for (int r = 0; r < 3; r++)
-                    m->v[3 * nv + r] = (float)d.p[3 * (size_t)v + r];
+                    m->v[3 * nv + r] = (float)pm__p(&d, v)[r];
                 nv++;
             }
             m->f[3 * nf + q] = remap[v];
