@@ -49,7 +49,7 @@ static void default_truth(const char *out, char *buf, size_t cap)
         snprintf(buf, cap, "/truth");
     else {
         *slash = 0;
-        snprintf(buf, cap, "%s/truth", tmp);
+        snprintf(buf, cap, "%.4000s/truth", tmp);
     }
 }
 
