@@ -359,6 +359,40 @@ TEST(generation_is_deterministic_and_bad_specs_are_refused)
     CHECK(pm_phantom_find("NOPE", &bad) == PM_EUSAGE, "an unknown phantom found");
 }
 
+TEST(one_nodule_lies_inside_a_lung_and_one_touches_the_pleura)
+{
+    for (int i = 0; i < nph; i++) {
+        const pm_mask *m = ph[i].labels;
+        int nx = m->g.dim[0], ny = m->g.dim[1], nz = m->g.dim[2];
+        size_t cnt[2] = {0, 0}, wall[2] = {0, 0};
+        CHECK(ph[i].nnodules == 2 && !ph[i].nodules[0].juxtapleural && ph[i].nodules[1].juxtapleural,
+              "%s: expected an inner and a juxtapleural nodule", sp[i].name);
+        for (int k = 1; k < nz - 1; k++)
+            for (int j = 1; j < ny - 1; j++)
+                for (int a = 1; a < nx - 1; a++) {
+                    size_t p = a + (size_t)nx * (j + (size_t)ny * k);
+                    if (m->v[p] != PM_LABEL_NODULE)
+                        continue;
+                    double x[3], d[2];
+                    pm_grid_to_lps(&m->g, a, j, k, x);
+                    for (int b = 0; b < 2; b++) {
+                        const double *c = ph[i].nodules[b].center;
+                        d[b] = hypot(hypot(x[0] - c[0], x[1] - c[1]), x[2] - c[2]);
+                    }
+                    int b = d[1] < d[0];
+                    CHECK(d[b] < 1.3 * ph[i].nodules[b].radius + 1.0, "%s: nodule voxel %.1f mm from its centre",
+                          sp[i].name, d[b]);
+                    cnt[b]++;
+                    size_t off[3] = {1, (size_t)nx, (size_t)nx * ny};
+                    for (int o = 0; o < 3; o++)
+                        wall[b] += m->v[p + off[o]] == 0 || m->v[p - off[o]] == 0;
+                }
+        CHECK(cnt[0] > 20 && cnt[1] > 20, "%s: nodules of %zu and %zu voxels", sp[i].name, cnt[0], cnt[1]);
+        CHECK(wall[0] == 0, "%s: the inner nodule touches the outside of the lung", sp[i].name);
+        CHECK(wall[1] > 5, "%s: the juxtapleural nodule does not touch the pleura", sp[i].name);
+    }
+}
+
 int main(void)
 {
     setup();
@@ -368,6 +402,7 @@ int main(void)
     RUN(right_lung_is_on_the_patients_right_head_first_and_feet_first);
     RUN(truth_labels_agree_with_the_hu);
     RUN(lungs_touch_only_through_the_airways_as_declared);
+    RUN(one_nodule_lies_inside_a_lung_and_one_touches_the_pleura);
     RUN(generation_is_deterministic_and_bad_specs_are_refused);
     for (int i = 0; i < nph; i++) {
         pm_phantom_free(&ph[i]);

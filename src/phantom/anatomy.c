@@ -90,7 +90,7 @@ static double pm__lung_cx(const pm__model *m, int lung)
 
 double pm__lung_d(const pm__model *m, int lung, double x, double y, double z)
 {
-    double s = m->s, hz = m->hz;
+    double s = m->s;
     /* Patient's right is -x: mirror so that x' grows laterally. */
     double xl = lung == PM_LABEL_RIGHT_LUNG ? m->bx - x : x - m->bx;
     double yn = (y - m->by) / m->cb;             /* -1 anterior .. +1 posterior */
@@ -124,7 +124,6 @@ double pm__lung_d(const pm__model *m, int lung, double x, double y, double z)
     d = pm__max(d, 5.0 * s - (pm__seg_dist(&m->air[0], p, NULL) - m->air[0].r - m->air[0].wall));
     double sd = sqrt((x - m->spine_c[0]) * (x - m->spine_c[0]) + (y - m->spine_c[1]) * (y - m->spine_c[1]));
     d = pm__max(d, 5.0 * s - (sd - m->spine_r - 8.0 * s));
-    (void)hz;
     return d;
 }
 

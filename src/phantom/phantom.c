@@ -298,7 +298,9 @@ static int pm__truth_json(const char *path, const pm_phantom_spec *s, const pm_p
     pm_json_string(&j, "series_uid", series_uid);
     pm_json_string(&j, "series_dir", series_dir);
     pm_json_string(&j, "patient_position", s->feet_first ? "FFS" : "HFS");
-    pm_json_int(&j, "seed", (long long)s->seed);
+    char seed[24];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)s->seed);
+    pm_json_string(&j, "seed", seed);
     pm_json_number(&j, "noise_sigma_hu", s->noise);
     pm_json_number(&j, "rescale_slope", s->slope);
     pm_json_number(&j, "rescale_intercept", s->intercept);
