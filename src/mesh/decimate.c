@@ -4,8 +4,8 @@
  * Every vertex carries the sum of the area-weighted plane quadrics of its
  * triangles; collapsing edge (a, b) puts the merged vertex where the summed
  * quadric is smallest (or at a, b or the midpoint when that 3x3 system is
- * singular, as on flat patches). Edges wait in a min-heap (a radix heap,
- * below) that is never updated in place: a collapse only bumps the stamps
+ * singular, as on flat patches). Edges wait in a min-heap (the radix heap
+ * of rheap.c) that is never updated in place: a collapse only bumps the stamps
  * of a and b and records b -> a; an entry popped with an end that moved or
  * merged since it was queued is re-costed and queued again (lazy updates,
  * so a region that changes many times costs one re-queue per pop instead of
@@ -30,23 +30,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct pm__edge {
-    float cost;
-    uint32_t a, b, stamp;
-} pm__edge;
-
 /* Together, because every popped entry reads both for both ends. */
 typedef struct pm__vs {
     uint32_t parent;    /* b -> a once b collapsed into a */
     uint32_t stamp;     /* bumped whenever the vertex moves */
 } pm__vs;
-
-#define PM__NBUCKET (1 + 4 * 256)
-
-typedef struct pm__bucketv {
-    pm__edge *e;
-    size_t n, cap;
-} pm__bucketv;
 
 typedef struct pm__dec {
     size_t nv, nf;
@@ -60,10 +48,7 @@ typedef struct pm__dec {
     uint32_t token;
     uint32_t *rstart, *rcount, *pool;
     size_t npool, cappool;
-    pm__bucketv bk[PM__NBUCKET];
-    uint64_t used[PM__NBUCKET / 64 + 1]; /* non-empty buckets */
-    size_t nheap;
-    uint32_t last;
+    pm__rheap heap;
     int failed;         /* out of memory */
     uint32_t *nbr;      /* scratch neighbour list */
     size_t capnbr;
@@ -71,102 +56,6 @@ typedef struct pm__dec {
 
 static double *pm__q(const pm__dec *d, size_t v) { return d->vq + 16 * v; }
 static double *pm__p(const pm__dec *d, size_t v) { return d->vq + 16 * v + 10; }
-
-/* The queue is a radix heap over the costs' float bit patterns (for
- * non-negative floats, bit order is value order), with one bucket per
- * (byte position, byte value): a key goes to the bucket of the highest byte
- * in which it differs from the last popped minimum, and keys equal to that
- * minimum to bucket 0. A pop that finds bucket 0 empty takes the lowest
- * non-empty bucket (a bitmap finds it), makes its smallest key the new
- * minimum and spreads its entries into lower buckets, so an entry moves at
- * most four times. Appends are sequential, which makes this several times
- * faster than a binary heap of millions of entries. Keys must not be below
- * the last minimum: a collapse can make an edge cheaper than that, and such
- * an edge is queued at the current minimum (collapsed next) instead. */
-static uint32_t pm__key(float cost)
-{
-    uint32_t k;
-    memcpy(&k, &cost, 4);
-    return k;
-}
-
-static int pm__bucket(uint32_t k, uint32_t last)
-{
-    uint32_t x = k ^ last;
-    if (!x)
-        return 0;
-    int byte = (31 - __builtin_clz(x)) >> 3;
-    return 1 + 256 * byte + (int)((k >> (8 * byte)) & 0xff);
-}
-
-static int pm__heap_push(pm__dec *d, pm__edge e)
-{
-    uint32_t k = pm__key(e.cost);
-    if (k < d->last) {
-        k = d->last;
-        memcpy(&e.cost, &k, 4);
-    }
-    int i = pm__bucket(k, d->last);
-    pm__bucketv *b = &d->bk[i];
-    if (b->n == b->cap) {
-        size_t c = b->cap ? 2 * b->cap : 64;
-        pm__edge *ne = realloc(b->e, c * sizeof *ne);
-        if (!ne)
-            return -1;
-        b->e = ne;
-        b->cap = c;
-    }
-    b->e[b->n++] = e;
-    d->used[i >> 6] |= 1ull << (i & 63);
-    d->nheap++;
-    return 0;
-}
-
-/* Pops some entry of minimum key (the heap must not be empty); -1 when
- * out of memory. */
-static int pm__heap_pop(pm__dec *d, pm__edge *out)
-{
-    int fail = 0;
-    if (d->bk[0].n == 0) {
-        int i = -1;
-        for (int w = 0; w < PM__NBUCKET / 64 + 1 && i < 0; w++) {
-            uint64_t bits = d->used[w] & (w == 0 ? ~1ull : ~0ull);
-            if (bits)
-                i = 64 * w + __builtin_ctzll(bits);
-        }
-        pm__bucketv *b = &d->bk[i];
-        d->used[i >> 6] &= ~(1ull << (i & 63));
-        uint32_t mn = 0xffffffffu;
-        for (size_t j = 0; j < b->n; j++) {
-            uint32_t k = pm__key(b->e[j].cost);
-            mn = k < mn ? k : mn;
-        }
-        d->last = mn;
-        /* every entry moves to a lower bucket; bucket i keeps its storage
-         * for later unless a lower bucket took it over */
-        size_t n = b->n;
-        pm__edge *src = b->e;
-        size_t cap = b->cap;
-        b->e = NULL;
-        b->n = b->cap = 0;
-        d->nheap -= n;
-        for (size_t j = 0; j < n; j++)
-            fail |= pm__heap_push(d, src[j]);
-        if (!b->e) {
-            b->e = src;
-            b->cap = cap;
-        } else {
-            free(src);
-        }
-    }
-    if (fail)
-        return -1;
-    d->nheap--;
-    *out = d->bk[0].e[--d->bk[0].n];
-    if (!d->bk[0].n)
-        d->used[0] &= ~1ull;
-    return 0;
-}
 
 static double pm__qerr(const double *q, const double x[3])
 {
@@ -392,8 +281,7 @@ static void pm__dec_free(pm__dec *d)
     free(d->rstart);
     free(d->rcount);
     free(d->pool);
-    for (int i = 0; i < PM__NBUCKET; i++)
-        free(d->bk[i].e);
+    pm__rheap_free(&d->heap);
     free(d->nbr);
 }
 
@@ -506,7 +394,7 @@ static void pm__cost_block(void *ctx, int task, int thread)
  * triangle; other meshes get a few duplicates, which are harmless. */
 static int pm__queue_all(pm__dec *d)
 {
-    d->last = 0;
+    d->heap.last = 0;
     pm__costs c = {d, malloc((d->nf ? 3 * d->nf : 1) * sizeof(float)), 16384};
     if (!c.cost || pm_parallel_for((int)((d->nf + c.block - 1) / c.block), 0, pm__cost_block, &c, NULL,
                                    "decimation") != PM_OK) {
@@ -520,7 +408,7 @@ static int pm__queue_all(pm__dec *d)
                 continue;
             uint32_t a = d->f[3 * t + q], b = d->f[3 * t + (q + 1) % 3];
             pm__edge e = {c.cost[3 * t + q], a, b, d->vs[a].stamp + d->vs[b].stamp};
-            if (pm__heap_push(d, e) != 0) {
+            if (pm__rheap_push(&d->heap, e) != 0) {
                 free(c.cost);
                 d->failed = 1;
                 return -1;
@@ -549,7 +437,7 @@ int pm_mesh_decimate(pm_mesh *m, size_t target, const pm_progress *p)
         live += !d.fdead[t];
     size_t start_live = live, pops = 0, since_build = 1;
     while (live > target) {
-        if (!d.nheap) {
+        if (!d.heap.n) {
             /* rejected edges leave the queue for good; once it runs dry,
              * queue every edge again, unless nothing collapsed since the
              * last time (then nothing can) */
@@ -559,7 +447,7 @@ int pm_mesh_decimate(pm_mesh *m, size_t target, const pm_progress *p)
             continue;
         }
         pm__edge e;
-        if (pm__heap_pop(&d, &e) != 0) {
+        if (pm__rheap_pop(&d.heap, &e) != 0) {
             d.failed = 1;
             break;
         }
@@ -572,8 +460,8 @@ int pm_mesh_decimate(pm_mesh *m, size_t target, const pm_progress *p)
             /* an end moved since this entry was queued: re-cost it, and
              * queue it again unless it is still the cheapest edge */
             pm__edge ne = {cost > 0 ? cost : 0, a, b, d.vs[a].stamp + d.vs[b].stamp};
-            if (pm__key(ne.cost) > d.last) {
-                if (pm__heap_push(&d, ne) != 0) {
+            if (pm__rheap_key(ne.cost) > d.heap.last) {
+                if (pm__rheap_push(&d.heap, ne) != 0) {
                     d.failed = 1;
                     break;
                 }
