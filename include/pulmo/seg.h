@@ -135,7 +135,8 @@ int pm_seg_close_cross2d(pm_mask *m, int lo, int hi, uint8_t value, const pm_pro
 
 typedef struct pm_airway_opts {
     double search_mm;     /* how far down from the top slice to look for the trachea */
-    double seed_hu;       /* the trachea's mean HU must be below this */
+    double seed_hu;       /* lumen HU: at least seed_frac of the trachea's */
+    double seed_frac;     /* cross-section is below seed_hu */
     double min_area_mm2;  /* trachea cross-section range */
     double max_area_mm2;
     double start_hu;      /* first growing threshold */

@@ -187,6 +187,7 @@ static int op_airway(pm__step_ctx *c)
     pm_airway_opts o;
     o.search_mm = par(c, "search_mm");
     o.seed_hu = par(c, "seed_hu");
+    o.seed_frac = par(c, "seed_frac");
     o.min_area_mm2 = par(c, "min_area_mm2");
     o.max_area_mm2 = par(c, "max_area_mm2");
     o.start_hu = par(c, "start_hu");
