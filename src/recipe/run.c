@@ -157,7 +157,10 @@ int pm_recipe_preview(const pm_recipe *r, const pm_seg_run *run, int from, int k
     if (from > 0 && (from > run->valid || !run->after[from - 1]))
         return pm_fail(PM_EUSAGE, "the input of step '%s' is not cached: run the recipe first",
                        r->steps[from].name);
-    /* Slab half-thickness: the largest closing radius, plus a margin. */
+    /* Slab half-thickness: the largest closing radius plus a margin. A
+     * closing at slice k depends on slices up to 2 radii away, so for
+     * radii above about 1.5 slice spacings the preview is an approximation
+     * near the lung's top and bottom; the full run replaces it. */
     double rmax = 0;
     for (int s = from; s < r->nsteps; s++)
         for (int q = 0; q < r->steps[s].nparams; q++)
