@@ -166,7 +166,7 @@ int pm_recipe_preview(const pm_recipe *r, const pm_seg_run *run, int from, int k
         for (int q = 0; q < r->steps[s].nparams; q++)
             if (!strcmp(r->steps[s].params[q].name, "radius_mm") && r->steps[s].params[q].value > rmax)
                 rmax = r->steps[s].params[q].value;
-    int half = (int)ceil(rmax / g->spacing[2]) + 3;
+    int half = (int)ceil(rmax / g->spacing[2]) + 2;
     int k0 = k - half < 0 ? 0 : k - half, k1 = k + half + 1 > g->dim[2] ? g->dim[2] : k + half + 1;
     size_t plane = (size_t)g->dim[0] * (size_t)g->dim[1];
     pm_volume vs = *run->vol;
