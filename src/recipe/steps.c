@@ -214,9 +214,6 @@ static int op_lungs(pm__step_ctx *c)
     return rc;
 }
 
-/* Marks what a closing adds before it takes the lung's label. */
-#define NEW_VOXEL 200
-
 static int op_close(pm__step_ctx *c)
 {
     double r = par(c, "radius_mm"), rim = par(c, "rim_mm");
@@ -226,19 +223,11 @@ static int op_close(pm__step_ctx *c)
      * lung's edge under a juxtapleural nodule has no contrast at all (the
      * nodule's tissue meets the chest wall's): a closing fills the nodule
      * but cannot tell the last layer of it from the wall, so tissue within
-     * rim_mm of what the closing added joins it. */
+     * rim_mm of what the closing added joins it. Outside air is never
+     * written over. */
     int rc = PM_OK;
-    for (int l = PM_LABEL_RIGHT; l <= PM_LABEL_LEFT && rc == PM_OK; l++) {
-        rc = pm_seg_close(c->m, l, l, r, NEW_VOXEL, PM_LABEL_OUTSIDE, c->p);
-        if (rc == PM_OK && rim > 0)
-            rc = pm_seg_dilate(c->m, NEW_VOXEL, NEW_VOXEL, rim, NEW_VOXEL, c->p);
-        if (rc == PM_OK) {
-            size_t n = pm_grid_voxels(&c->m->g);
-            for (size_t x = 0; x < n; x++)
-                if (c->m->v[x] == NEW_VOXEL)
-                    c->m->v[x] = (uint8_t)l;
-        }
-    }
+    for (int l = PM_LABEL_RIGHT; l <= PM_LABEL_LEFT && rc == PM_OK; l++)
+        rc = pm_seg_close(c->m, l, l, r, (uint8_t)l, rim, c->p);
     return rc;
 }
 
