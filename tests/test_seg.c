@@ -390,6 +390,8 @@ TEST(recipe_overrides_are_checked)
     CHECK(pm_recipe_set(&r, "largest.n=1.5", NULL) == PM_EUSAGE, "fraction for an integer accepted");
     CHECK(strstr(pm_error(), "integer") != NULL, "reason: %s", pm_error());
     CHECK(pm_recipe_set(&r, "threshold", NULL) == PM_EUSAGE, "missing '=' accepted");
+    CHECK(pm_recipe_set(&r, "largest.conn=18", NULL) == PM_EUSAGE, "connectivity 18 accepted");
+    CHECK(pm_recipe_set(&r, "largest.conn=6", NULL) == PM_OK, "connectivity 6 refused: %s", pm_error());
 }
 
 TEST(otsu_threshold_separates_two_intensity_populations)
