@@ -21,11 +21,11 @@ GDCM_INC ?= /usr/include/gdcm-3.0
 WARN     := -Wall -Wextra -Werror
 CFLAGS_  := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Iinclude $(WARN) -g -pthread
 CXXFLAGS_:= -std=c++17 -Iinclude -isystem $(GDCM_INC) $(WARN) -g -pthread
-LIBS     := -lgdcmMSFF -lgdcmDSED -lgdcmCommon -lsixel -lpng -lz -lncursesw -lstdc++ -lpthread -lm
+LIBS     := -lgdcmMSFF -lgdcmDSED -lgdcmCommon -lsixel -lpng -lopenblas -lz -lncursesw -lstdc++ -lpthread -lm
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 # Debian packages: build, then what the tests and tools use.
-DEPS_BUILD := g++ make pkg-config libgdcm-dev libsixel-dev libncurses-dev libpng-dev zlib1g-dev
+DEPS_BUILD := g++ make pkg-config libgdcm-dev libsixel-dev libncurses-dev libpng-dev zlib1g-dev libopenblas-dev
 DEPS_TEST  := time libsixel-bin tmux admesh python3-nibabel python3-numpy
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 

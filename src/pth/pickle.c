@@ -86,7 +86,7 @@ static int push(up *u, uint32_t idx)
 
 static int pushval(up *u, pv v)
 {
-    uint32_t idx;
+    uint32_t idx = 0;
     int rc = newval(u, v, &idx);
     return rc ? rc : push(u, idx);
 }

@@ -71,9 +71,10 @@ int pm__zip_open(pm__zip *z, const uint8_t *buf, size_t len, const char *file)
             return pm_fail(PM_ECORRUPT, "%s: encrypted zip entries are not supported", file);
         }
         if (method != 0 || csize != usize) {
+            pm_fail(PM_ECORRUPT, "%s: compressed zip entry '%.*s' (PyTorch stores entries "
+                    "uncompressed)", file, (int)(nlen > 200 ? 200 : nlen), (const char *)c + 46);
             pm__zip_close(z);
-            return pm_fail(PM_ECORRUPT, "%s: compressed zip entry '%.*s' (PyTorch stores entries "
-                           "uncompressed)", file, (int)(nlen > 200 ? 200 : nlen), ze->name);
+            return PM_ECORRUPT;
         }
         if (csize == 0xffffffffu || loff == 0xffffffffu) {
             pm__zip_close(z);
