@@ -18,18 +18,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define COL_FLOATS (1u << 21)   /* patch buffer: 8 MB */
+/* Patch and Winograd buffers, 12 MB each: the whole 16x16 bottom level
+ * (9216 x 256 patches) fits, so its weights are packed once per layer. */
+#define COL_FLOATS (3u << 20)
 
 typedef struct ws {
     float *cat[PM_UNET_MAXDEPTH];
-    float *tmp, *cur, *low, *pooled, *col, *logits;
+    float *tmp, *cur, *low, *pooled, *col, *wm, *logits;
 } ws;
 
 static void ws_free(ws *s)
 {
     for (int i = 0; i < PM_UNET_MAXDEPTH; i++)
         free(s->cat[i]);
-    free(s->tmp); free(s->cur); free(s->low); free(s->pooled); free(s->col); free(s->logits);
+    free(s->tmp); free(s->cur); free(s->low); free(s->pooled); free(s->col); free(s->wm); free(s->logits);
     memset(s, 0, sizeof *s);
 }
 
@@ -52,8 +54,9 @@ static int ws_alloc(ws *s, const pm_unet *net, int h, int w)
     s->low = malloc(small * sizeof(float));
     s->pooled = malloc(small * sizeof(float));
     s->col = malloc(COL_FLOATS * sizeof(float));
+    s->wm = malloc(COL_FLOATS * sizeof(float));
     s->logits = malloc((size_t)net->ncls * (size_t)h * (size_t)w * sizeof(float));
-    if (s->tmp && s->cur && s->low && s->pooled && s->col && s->logits)
+    if (s->tmp && s->cur && s->low && s->pooled && s->col && s->wm && s->logits)
         return PM_OK;
 oom:
     ws_free(s);
@@ -80,9 +83,14 @@ static void epilogue(const pm__conv *c, float *out, size_t hw, size_t ld, size_t
 }
 
 /* out (cout x h x w) = conv(in (cin x h x w)), then the epilogue. */
-static void conv(const pm__conv *c, const float *in, float *out, int h, int w, float *col)
+static void conv(const pm__conv *c, const float *in, float *out, int h, int w, float *col,
+                 float *wm)
 {
     size_t hw = (size_t)h * (size_t)w;
+    if (c->wino && h % 4 == 0 && w % 4 == 0) {
+        pm__wino_conv(c, in, out, h, w, col, wm, COL_FLOATS);
+        return;
+    }
     if (c->k == 1) {
         pm__sgemm(c->cout, (int)hw, c->cin, c->w, c->cin, in, (int)hw, out, (int)hw);
         epilogue(c, out, hw, hw, hw);
@@ -179,8 +187,8 @@ static void slice_forward(const pm_unet *net, ws *s, const float *in, int h, int
         int hi = h >> i, wi = w >> i;
         size_t hw = (size_t)hi * (size_t)wi;
         float *dst = i < d - 1 ? s->cat[i] + (size_t)net->width[i] * hw : s->cur;
-        conv(&net->down[i][0], x, s->tmp, hi, wi, s->col);
-        conv(&net->down[i][1], s->tmp, dst, hi, wi, s->col);
+        conv(&net->down[i][0], x, s->tmp, hi, wi, s->col, s->wm);
+        conv(&net->down[i][1], s->tmp, dst, hi, wi, s->col, s->wm);
         if (i < d - 1) {
             avgpool(dst, s->pooled, net->width[i], hi, wi);
             x = s->pooled;
@@ -189,12 +197,12 @@ static void slice_forward(const pm_unet *net, ws *s, const float *in, int h, int
     for (int j = 0; j < d - 1; j++) {
         int l = d - 2 - j, hl = h >> l, wl = w >> l;
         /* 1x1 before the upsampling: both linear, weights summing to one. */
-        conv(&net->upc[j], s->cur, s->low, hl / 2, wl / 2, s->col);
+        conv(&net->upc[j], s->cur, s->low, hl / 2, wl / 2, s->col, s->wm);
         upsample2(s->low, s->cat[l], net->width[l], hl / 2, wl / 2);
-        conv(&net->upb[j][0], s->cat[l], s->tmp, hl, wl, s->col);
-        conv(&net->upb[j][1], s->tmp, s->cur, hl, wl, s->col);
+        conv(&net->upb[j][0], s->cat[l], s->tmp, hl, wl, s->col, s->wm);
+        conv(&net->upb[j][1], s->tmp, s->cur, hl, wl, s->col, s->wm);
     }
-    conv(&net->last, s->cur, s->logits, h, w, s->col);
+    conv(&net->last, s->cur, s->logits, h, w, s->col, s->wm);
     size_t hw = (size_t)h * (size_t)w;
     int nc = net->ncls;
     for (size_t p = 0; p < hw; p++) {

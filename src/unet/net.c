@@ -103,7 +103,7 @@ static int load_conv(const pm_pth *w, const char *file, pm__conv *c, const char 
 
 static void free_conv(pm__conv *c)
 {
-    free(c->w); free(c->b); free(c->scale); free(c->shift);
+    free(c->w); free(c->b); free(c->scale); free(c->shift); free(c->wino);
 }
 
 void pm_unet_free(pm_unet *net)
@@ -117,6 +117,21 @@ void pm_unet_free(pm_unet *net)
     }
     free_conv(&net->last);
     free(net);
+}
+
+/* Winograd pays where a layer has many tiles: every 3x3 layer above the
+ * bottom level (16x16 pixels in a 256x256 slice, too few tiles to fill the
+ * GEMMs; its 1024-channel weights would also take 150 MB more). */
+static int prepare(pm_unet *net)
+{
+    int rc = PM_OK;
+    for (int i = 0; !rc && i < net->depth - 1; i++)
+        for (int c = 0; !rc && c < 2; c++)
+            rc = pm__wino_weights(&net->down[i][c]);
+    for (int j = 0; !rc && j < net->depth - 1; j++)
+        for (int c = 0; !rc && c < 2; c++)
+            rc = pm__wino_weights(&net->upb[j][c]);
+    return rc;
 }
 
 static int dims_of(const pm_pth *w, const char *name, int64_t *shape)
@@ -191,6 +206,10 @@ int pm_unet_from_pth(const pm_pth *w, const char *file, pm_unet **out)
             net->params += w->t[i].numel;
     }
     net->params_used = used;
+    if ((rc = prepare(net))) {
+        pm_unet_free(net);
+        return rc;
+    }
     *out = net;
     return PM_OK;
 }
@@ -274,6 +293,10 @@ int pm_unet_generate(int wf, int n_classes, uint32_t seed, pm_unet **out)
     pm_unet_describe(net, &info);
     net->params_used = info.params_used;
     net->params = info.params_used;
+    if ((rc = prepare(net))) {
+        pm_unet_free(net);
+        return rc;
+    }
     *out = net;
     return PM_OK;
 }
