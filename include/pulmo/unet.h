@@ -81,8 +81,9 @@ void pm_unet_free(pm_unet *net);
  * the whole slice when no body is found. Can't fail. */
 void pm_unet_body_box(const int16_t *hu, int nx, int ny, int box[4]);
 
-/* Bilinear resize with corners mapped to corners (scipy.ndimage.zoom,
- * order 1): src is sw x sh with row stride sstride, dst is dw x dh. */
+/* Bilinear resize with half-pixel centres (align_corners false; a 2x
+ * reduction averages 2x2 blocks): src is sw x sh with row stride sstride,
+ * dst is dw x dh. */
 void pm_unet_resize(const float *src, int sw, int sh, int sstride, float *dst, int dw, int dh);
 
 /* Prepares one slice for the network: clip to [-1024, 600] HU, crop to box,
