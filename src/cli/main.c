@@ -11,6 +11,7 @@
 static const cli_command commands[] = {
     {"scan", cmd_scan, "list the DICOM series under a folder"},
     {"info", cmd_info, "load a series and print its geometry and HU statistics"},
+    {"unet-check", cmd_unet_check, "read a lungmask U-Net weight file and print its architecture"},
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
 
