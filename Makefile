@@ -36,6 +36,7 @@ APP_C      := $(wildcard $(addsuffix /*.c,$(FRONT_DIRS)))
 HEADERS    := $(wildcard include/pulmo/*.h) $(wildcard src/*/*.h)
 TEST_C     := $(wildcard tests/test_*.c)
 TEST_SH    := $(wildcard tests/test_*.sh)
+BENCH_C    := $(wildcard tests/bench_*.c)
 
 REL := build/rel
 SNZ := build/san
@@ -81,10 +82,16 @@ $(SNZ)/tests/%: tests/%.c tests/test.h $(SNZ)/libpulmo.a
 
 TEST_BINS := $(patsubst tests/%.c,$(SNZ)/tests/%,$(TEST_C))
 
+# Benchmark helpers link the optimised core library.
+$(REL)/tests/%: tests/%.c $(REL)/libpulmo.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_) $(OPT) -o $@ $< $(REL)/libpulmo.a $(LIBS)
+BENCH_BINS := $(patsubst tests/%.c,$(REL)/tests/%,$(BENCH_C))
+
 test: check-deps $(SNZ)/pulmo $(TEST_BINS) samples
 	@PULMO=$(SNZ)/pulmo sh tests/run.sh $(TEST_BINS) $(TEST_SH)
 
-bench: check-deps pulmo samples
+bench: check-deps pulmo samples $(BENCH_BINS)
 	@sh tests/bench.sh
 
 run: check-deps pulmo samples
