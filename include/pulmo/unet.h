@@ -7,7 +7,7 @@
  * widths are read from the tensor shapes (so narrower test networks load the
  * same way), but anything else (missing or misshapen tensors) is refused
  * with PM_ECORRUPT. Inference is float32 on the CPU; slice sides must be
- * multiples of 2^(depth-1) (the pipeline always uses 256x256).
+ * multiples of 2^depth (the pipeline always uses 256x256).
  *
  * Network, per the published model: down block = Conv3x3(pad 1) -> ReLU ->
  * BatchNorm -> Conv3x3 -> ReLU -> BatchNorm, avg_pool2d(2) between down

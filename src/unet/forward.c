@@ -87,7 +87,7 @@ static void conv(const pm__conv *c, const float *in, float *out, int h, int w, f
                  float *wm)
 {
     size_t hw = (size_t)h * (size_t)w;
-    if (c->wino && h % 4 == 0 && w % 4 == 0) {
+    if (c->wino) {
         pm__wino_conv(c, in, out, h, w, col, wm, COL_FLOATS);
         return;
     }
@@ -253,7 +253,7 @@ static void run_one(void *ctx, int task, int thread)
 int pm_unet_forward(const pm_unet *net, int n, int h, int w, const float *in, float *logp,
                     uint8_t *labels, int nthreads, const pm_progress *p)
 {
-    int m = 1 << (net->depth - 1);
+    int m = 1 << net->depth;   /* Winograd tiles of 4 down to the level above the bottom */
     if (n < 0 || h < m || w < m || h % m || w % m || h > 4096 || w > 4096)
         return pm_fail(PM_EUSAGE, "U-Net input must be a multiple of %d pixels per side "
                        "(got %dx%d)", m, w, h);

@@ -121,16 +121,28 @@ void pm_unet_free(pm_unet *net)
 
 /* Winograd pays where a layer has many tiles: every 3x3 layer above the
  * bottom level (16x16 pixels in a 256x256 slice, too few tiles to fill the
- * GEMMs; its 1024-channel weights would also take 150 MB more). */
+ * GEMMs; its 1024-channel weights would also take 150 MB more). The plain
+ * weights of those layers are dropped (56 MB at full width): inputs are
+ * multiples of 2^depth, so every level above the bottom tiles by 4. */
+static int to_wino(pm__conv *c)
+{
+    int rc = pm__wino_weights(c);
+    if (!rc) {
+        free(c->w);
+        c->w = NULL;
+    }
+    return rc;
+}
+
 static int prepare(pm_unet *net)
 {
     int rc = PM_OK;
     for (int i = 0; !rc && i < net->depth - 1; i++)
         for (int c = 0; !rc && c < 2; c++)
-            rc = pm__wino_weights(&net->down[i][c]);
+            rc = to_wino(&net->down[i][c]);
     for (int j = 0; !rc && j < net->depth - 1; j++)
         for (int c = 0; !rc && c < 2; c++)
-            rc = pm__wino_weights(&net->upb[j][c]);
+            rc = to_wino(&net->upb[j][c]);
     return rc;
 }
 
