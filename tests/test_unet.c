@@ -316,6 +316,61 @@ TEST(pipeline_on_lidc_slices_gives_mirrored_labels_for_a_mirrored_volume)
     pm_volume_free(a); pm_volume_free(b); pm_volume_free(v);
 }
 
+static int cancel_after(void *user, double f, const char *stage)
+{
+    int *calls = user;
+    (void)f;
+    (void)stage;
+    return ++*calls > 3;
+}
+
+TEST(segment_stops_when_progress_asks_to_cancel)
+{
+    pm_grid g;
+    pm_grid_init(&g, 128, 128, 40, 1, 1, 1);
+    pm_volume *v = pm_volume_new(&g);
+    CHECK(v, "out of memory");
+    for (size_t i = 0; i < (size_t)128 * 128 * 40; i++)
+        v->hu[i] = (int16_t)((i % 128) > 30 && (i % 128) < 100 ? 40 : -1000);
+    uint8_t *lab = malloc((size_t)128 * 128 * 40);
+    pm_unet *net = tiny();
+    int calls = 0;
+    pm_progress p = {cancel_after, &calls};
+    int rc = pm_unet_segment(v, net, 2, lab, &p);
+    CHECK(rc == PM_ECANCEL, "rc %d (%s) after %d progress calls", rc, pm_error(), calls);
+    CHECK(calls <= 6, "%d progress calls after the cancel", calls);
+    free(lab);
+    pm_unet_free(net);
+    pm_volume_free(v);
+}
+
+TEST(weights_come_from_the_option_then_the_environment_then_the_config)
+{
+    char out[4096], dir[600], cmd[1400];
+    snprintf(dir, sizeof dir, "%s/xdg", test_tmpdir());
+    setenv("XDG_CONFIG_HOME", dir, 1);
+    setenv("PULMO_WEIGHTS", "/env/w.pth", 1);
+    CHECK(pm_unet_weights_path("/opt/a.pth", out, sizeof out) == PM_OK && !strcmp(out, "/opt/a.pth"),
+          "option: %s", out);
+    CHECK(pm_unet_weights_path(NULL, out, sizeof out) == PM_OK && !strcmp(out, "/env/w.pth"),
+          "environment: %s", out);
+    unsetenv("PULMO_WEIGHTS");
+    CHECK(pm_unet_weights_path(NULL, out, sizeof out) == PM_ENODATA, "nothing configured: %s", out);
+    CHECK(strstr(pm_error(), "--weights") && strstr(pm_error(), dir), "reason: %s", pm_error());
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/pulmo' && printf '/data/unet_r231.pth\\n' > '%s/pulmo/weights'",
+             dir, dir);
+    CHECK(test_sh(cmd) == 0, "cannot write the config");
+    CHECK(pm_unet_weights_path(NULL, out, sizeof out) == PM_OK && !strcmp(out, "/data/unet_r231.pth"),
+          "config naming a path: %s", out);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s/pulmo/weights'", test_data("unet/tiny-unet.pth"), dir);
+    CHECK(test_sh(cmd) == 0, "cannot copy the weights");
+    char want[700];
+    snprintf(want, sizeof want, "%s/pulmo/weights", dir);
+    CHECK(pm_unet_weights_path(NULL, out, sizeof out) == PM_OK && !strcmp(out, want),
+          "config holding the weights: %s", out);
+    unsetenv("XDG_CONFIG_HOME");
+}
+
 int main(void)
 {
     RUN(tiny_unet_reproduces_torch_logsoftmax);
@@ -325,6 +380,8 @@ int main(void)
     RUN(body_box_covers_the_body_and_ignores_a_small_blob);
     RUN(postprocess_merges_islands_into_the_neighbour_and_fills_holes);
     RUN(postprocess_leaves_one_component_per_class_of_random_blobs);
+    RUN(segment_stops_when_progress_asks_to_cancel);
+    RUN(weights_come_from_the_option_then_the_environment_then_the_config);
     RUN(pipeline_on_lidc_slices_gives_mirrored_labels_for_a_mirrored_volume);
     return test_done();
 }

@@ -72,6 +72,14 @@ int pm_unet_forward(const pm_unet *net, int n, int h, int w, const float *in, fl
 
 void pm_unet_free(pm_unet *net);
 
+/* The weights file to use: arg when given (a --weights option), else
+ * $PULMO_WEIGHTS, else $XDG_CONFIG_HOME/pulmo/weights (default
+ * ~/.config/pulmo/weights), which is either the weight file itself or a
+ * text file whose first line is its path. PM_OK with the path in out, or
+ * PM_ENODATA with a reason saying how to configure one. Does not open the
+ * weights. */
+int pm_unet_weights_path(const char *arg, char *out, size_t cap);
+
 /* ---- the lungmask pipeline ---- */
 
 /* The body box of one slice (HU, nx x ny, row-major, x fastest) as lungmask

@@ -50,6 +50,18 @@ static size_t orient_off(const orient *o, int nx, int c, int r)
     return o->transpose ? (size_t)r + (size_t)nx * (size_t)c : (size_t)c + (size_t)nx * (size_t)r;
 }
 
+/* Progress of one batch mapped onto its share of the whole run. */
+typedef struct span {
+    const pm_progress *p;
+    double a, b;
+} span;
+
+static int span_report(void *user, double f, const char *stage)
+{
+    span *s = user;
+    return pm_progress_report(s->p, s->a + f * (s->b - s->a), stage);
+}
+
 static int nearest(int o, int n_in, int n_out)
 {
     if (n_out <= 1)
@@ -71,7 +83,8 @@ int pm_unet_segment(const pm_volume *v, const pm_unet *net, int nthreads, uint8_
         nthreads = pm_threads();
     orient o;
     orient_of(&v->g, &o);
-    int batch = 2 * nthreads;
+    /* Batches amortise the workspaces; progress and cancel still come per slice. */
+    int batch = 8 * nthreads;
     int *box = malloc((size_t)nz * 4 * sizeof *box);
     int16_t *slice = malloc(plane * sizeof *slice);
     float *in = malloc((size_t)batch * 65536 * sizeof *in);
@@ -96,7 +109,10 @@ int pm_unet_segment(const pm_volume *v, const pm_unet *net, int nthreads, uint8_
             pm_unet_body_box(slice, o.w, o.h, bx);
             pm_unet_prepare(slice, o.w, bx, in + (size_t)b * 65536);
         }
-        rc = pm_unet_forward(net, nb, 256, 256, in, NULL, lab + (size_t)k0 * 65536, nthreads, NULL);
+        span sp = {p, 0.95 * k0 / nz, 0.95 * (k0 + nb) / nz};
+        pm_progress sub = {span_report, &sp};
+        rc = pm_unet_forward(net, nb, 256, 256, in, NULL, lab + (size_t)k0 * 65536, nthreads,
+                             p ? &sub : NULL);
     }
     if (rc)
         goto done;
