@@ -109,6 +109,41 @@ VEC static void out_tf(float m[36][LANES], float y[16][LANES], float b, int relu
         }
 }
 
+/* d for LANES tiles side by side in one tile row: their 6 input rows
+ * start at (y0, x0) and overlap by 2 columns. Rows and columns outside the
+ * image read 0 (a padded copy of the 6 x (4*LANES+2) window first). */
+VEC static void gather_row(const float *src, int h, int w, int y0, int x0, float d[36][LANES])
+{
+    enum { WW = 4 * LANES + 2 };
+    float win[6][WW];
+    int a = x0 < 0 ? -x0 : 0, b = x0 + WW > w ? w - x0 : WW;   /* valid columns [a, b) */
+    for (int i = 0; i < 6; i++) {
+        int y = y0 + i;
+        if (y < 0 || y >= h || b <= a) {
+            memset(win[i], 0, sizeof win[i]);
+            continue;
+        }
+        for (int k = 0; k < a; k++)
+            win[i][k] = 0.0f;
+        memcpy(win[i] + a, src + (size_t)y * (size_t)w + x0 + a, (size_t)(b - a) * sizeof(float));
+        for (int k = b; k < WW; k++)
+            win[i][k] = 0.0f;
+    }
+    for (int i = 0; i < 6; i++)
+        for (int j = 0; j < 6; j++)
+            for (int l = 0; l < LANES; l++)
+                d[6 * i + j][l] = win[i][4 * l + j];
+}
+
+/* The 4x4 outputs of LANES tiles side by side: 4 rows of 4*LANES floats. */
+VEC static void scatter_row(float *dst, int w, float y[16][LANES])
+{
+    for (int i = 0; i < 4; i++, dst += w)
+        for (int l = 0; l < LANES; l++)
+            for (int j = 0; j < 4; j++)
+                dst[4 * l + j] = y[4 * i + j][l];
+}
+
 void pm__wino_conv(const pm__conv *c, const float *in, float *out, int h, int w, float *vbuf,
                    float *mbuf, size_t bufn)
 {
@@ -116,6 +151,10 @@ void pm__wino_conv(const pm__conv *c, const float *in, float *out, int h, int w,
     size_t hw = (size_t)h * (size_t)w;
     int big = c->cin > c->cout ? c->cin : c->cout;
     int tc = (int)(bufn / (36 * (size_t)big));
+    /* Whole groups of LANES tiles: with tw a multiple of LANES a group then
+     * never straddles two tile rows, and takes the fast gather below. */
+    if (tc > LANES)
+        tc -= tc % LANES;
     if (tc < 1)
         tc = 1;
     if (tc > ntiles)
@@ -129,6 +168,11 @@ void pm__wino_conv(const pm__conv *c, const float *in, float *out, int h, int w,
             const float *src = in + (size_t)ci * hw;
             for (int t = 0; t < n; t += LANES) {
                 int nl = n - t < LANES ? n - t : LANES;
+                int first = t0 + t, ty0 = first / tw;
+                if (nl == LANES && tw % LANES == 0) {
+                    gather_row(src, h, w, ty0 * 4 - 1, (first % tw) * 4 - 1, d);
+                    goto transform;
+                }
                 for (int l = 0; l < LANES; l++) {
                     if (l >= nl) {
                         for (int x = 0; x < 36; x++)
@@ -151,6 +195,7 @@ void pm__wino_conv(const pm__conv *c, const float *in, float *out, int h, int w,
                             }
                     }
                 }
+            transform:
                 in_tf(d, v);
                 float *dst = vbuf + (size_t)ci * (size_t)n + t;
                 /* A constant length compiles to vector moves; rep movs is slow at 64 bytes. */
@@ -181,6 +226,11 @@ void pm__wino_conv(const pm__conv *c, const float *in, float *out, int h, int w,
                 }
                 out_tf(d, y, c->b[o], c->relu, c->relu ? c->scale[o] : 1.0f,
                        c->relu ? c->shift[o] : 0.0f);
+                if (nl == LANES && tw % LANES == 0) {
+                    int first = t0 + t;
+                    scatter_row(dst + (size_t)(first / tw * 4) * (size_t)w + (first % tw) * 4, w, y);
+                    continue;
+                }
                 for (int l = 0; l < nl; l++) {
                     int ty = (t0 + t + l) / tw, tx = (t0 + t + l) % tw;
                     float *row = dst + (size_t)(ty * 4) * (size_t)w + tx * 4;
