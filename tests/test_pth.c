@@ -217,6 +217,63 @@ TEST(random_mutations_of_data_pkl_never_crash)
     free(orig);
 }
 
+/* The legacy (pre-1.6) format, written from tiny-unet.pth by tests/legacy_pth.py. */
+static const char *legacy_copy(void)
+{
+    static char path[600];
+    char cmd[2000];
+    snprintf(path, sizeof path, "%s/legacy.pth", test_tmpdir());
+    snprintf(cmd, sizeof cmd, "python3 tests/legacy_pth.py '%s' '%s'", test_data("unet/tiny-unet.pth"),
+             path);
+    CHECK(test_sh(cmd) == 0, "tests/legacy_pth.py failed");
+    return path;
+}
+
+TEST(a_legacy_format_file_gives_the_tensors_of_the_zip_file)
+{
+    pm_pth *z, *l;
+    const char *path = legacy_copy();
+    CHECK(pm_pth_read(test_data("unet/tiny-unet.pth"), &z) == PM_OK, "%s", pm_error());
+    CHECK(pm_pth_read(path, &l) == PM_OK, "%s", pm_error());
+    CHECK(l->n == z->n, "%d tensors, zip %d", l->n, z->n);
+    for (int i = 0; i < z->n; i++) {
+        const pm_tensor *a = &z->t[i], *b = pm_pth_find(l, a->name);
+        CHECK(b && b->ndim == a->ndim && b->numel == a->numel && b->dtype == a->dtype,
+              "%s differs in shape or type", a->name);
+        CHECK(a->f32 ? !memcmp(a->f32, b->f32, (size_t)a->numel * 4)
+                     : !memcmp(a->i64, b->i64, (size_t)a->numel * 8), "%s differs in values", a->name);
+    }
+    pm_pth_free(z);
+    pm_pth_free(l);
+}
+
+TEST(damaged_legacy_files_are_corrupt_not_crashes)
+{
+    size_t len;
+    uint8_t *b = slurp(legacy_copy(), &len);
+    expect_corrupt(spit("legacy-cut.pth", b, len - 100), "truncated");
+    expect_corrupt(spit("legacy-head.pth", b, 40), "");
+    uint8_t *m = malloc(len);
+    uint32_t s = 99;
+    int refused = 0;
+    for (int it = 0; it < 200; it++) {
+        memcpy(m, b, len);
+        size_t span = it % 2 ? 40000 : len;   /* mostly the pickles, sometimes anywhere */
+        for (int f = 0; f < 1 + it % 3; f++) {
+            s = s * 1103515245u + 12345u;
+            m[(s >> 8) % span] = (uint8_t)(s >> 20);
+        }
+        pm_pth *w = NULL;
+        int rc = pm_pth_parse(m, it % 5 ? len : (s >> 4) % len, "legacy-mutant.pth", &w);
+        CHECK(rc == PM_OK || rc == PM_ECORRUPT, "mutation %d: rc %d (%s)", it, rc, pm_error());
+        refused += rc != PM_OK;
+        pm_pth_free(w);
+    }
+    CHECK(refused > 50, "only %d of 200 mutations were refused", refused);
+    free(m);
+    free(b);
+}
+
 int main(void)
 {
     RUN(tiny_unet_tensors_have_the_names_and_shapes_of_the_json);
@@ -226,5 +283,7 @@ int main(void)
     RUN(a_global_outside_the_allow_list_is_refused);
     RUN(a_flipped_storage_byte_fails_the_crc);
     RUN(random_mutations_of_data_pkl_never_crash);
+    RUN(a_legacy_format_file_gives_the_tensors_of_the_zip_file);
+    RUN(damaged_legacy_files_are_corrupt_not_crashes);
     return test_done();
 }

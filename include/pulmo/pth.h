@@ -1,13 +1,15 @@
 /* pth.h - reads PyTorch weight files (torch.save of a state_dict) without
  * Python.
  *
- * Limitations first: only the zip format of torch >= 1.6 with stored
- * (uncompressed) entries, no zip64, pickle protocol <= 2 plus the few
- * opcodes torch writes, and only the globals a state_dict needs
- * (collections.OrderedDict, torch._utils._rebuild_tensor_v2 and the typed
- * storages torch.{Float,Double,Half,Long,Int,Short,Char,Byte,Bool}Storage).
- * The legacy (pre-1.6, tar/raw pickle) format and anything that would need
- * to run code is refused. This is a strict reader for untrusted files: every
+ * Limitations first: the zip format of torch >= 1.6 with stored
+ * (uncompressed) entries and no zip64, or the legacy stream format of
+ * torch.save before 1.6 (magic number, protocol 1001, pickles, raw
+ * storages; lungmask's 2019 weight files may be in it); not the older tar
+ * format, not storage views. Pickle protocol <= 4 opcodes that plain values
+ * use, and only the globals a state_dict needs (collections.OrderedDict,
+ * torch._utils._rebuild_tensor_v2 and the typed storages
+ * torch.{Float,Double,Half,Long,Int,Short,Char,Byte,Bool}Storage); anything
+ * that would need to run code is refused. This is a strict reader for untrusted files: every
  * length, offset, memo index, shape and stride is bounds-checked, and any
  * surprise fails with PM_ECORRUPT and a reason naming the file.
  *

@@ -12,14 +12,13 @@
  * by the bytes of the archive, so a hostile file can neither crash the reader
  * nor make it allocate far beyond its own size.
  */
-#include "pulmo/pth.h"
-#include "pth_zip.h"
+#include "pth_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { V_NONE, V_BOOL, V_INT, V_STR, V_TUPLE, V_DICT, V_GLOBAL, V_STORAGE, V_TENSOR };
+enum { V_NONE, V_BOOL, V_INT, V_STR, V_TUPLE, V_DICT, V_GLOBAL, V_STORAGE, V_TENSOR, V_LIST };
 enum { G_ODICT = 1, G_REBUILD, G_STORAGE };
 
 typedef struct pv {
@@ -27,7 +26,7 @@ typedef struct pv {
     int sub;             /* V_GLOBAL: G_*; V_GLOBAL G_STORAGE and V_STORAGE: dtype */
     int64_t i;           /* V_INT/V_BOOL value; V_STORAGE numel; V_TENSOR index */
     uint32_t a, n, b;    /* V_STR: offset, length in the pickle; V_TUPLE: pool offset,
-                            count; V_DICT: first entry, count, last entry; V_STORAGE:
+                            count; V_DICT, V_LIST: first entry, count, last entry; V_STORAGE:
                             a = key string value */
 } pv;
 
@@ -44,8 +43,8 @@ typedef struct up {
     size_t *mk; size_t nmk, cmk;
     uint32_t *memo; size_t cmemo;    /* memo[i] = value index + 1 (0 = unset) */
     pm_tensor *tt; size_t ntt, ctt;
-    pm__zip *z;
-    const char *prefix;
+    pm__storage_fn lookup;           /* where storages are (NULL data: validate only) */
+    void *lctx;
     uint64_t budget;                 /* tensor elements still allowed */
 } up;
 
@@ -136,7 +135,7 @@ static const struct { const char *mod, *name; int g, dtype; } globals[] = {
     {"torch", "ByteStorage", G_STORAGE, PM_PTH_U8},
     {"torch", "BoolStorage", G_STORAGE, PM_PTH_BOOL},
 };
-static const int esize[] = {4, 8, 2, 8, 4, 2, 1, 1, 1};
+const int pm__pth_esize[] = {4, 8, 2, 8, 4, 2, 1, 1, 1};
 
 static int op_global(up *u)
 {
@@ -198,9 +197,12 @@ static int op_persid(up *u)
     if (rc)
         return rc;
     pv pid = u->v[t];
-    if (pid.type != V_TUPLE || pid.n != 5)
-        return bad(u, "persistent id is not a 5-tuple");
+    /* zip: 5 fields; legacy files add view metadata, None for plain storages */
+    if (pid.type != V_TUPLE || (pid.n != 5 && pid.n != 6))
+        return bad(u, "persistent id is not a storage reference");
     const uint32_t *it = u->pool + pid.a;
+    if (pid.n == 6 && u->v[it[5]].type != V_NONE)
+        return bad(u, "storage views are not supported");
     pv tag = u->v[it[0]], ty = u->v[it[1]], key = u->v[it[2]], num = u->v[it[4]];
     if (!str_is(u, &tag, "storage") || ty.type != V_GLOBAL || ty.sub != G_STORAGE ||
         key.type != V_STR || key.n == 0 || key.n > 64 || u->v[it[3]].type != V_STR ||
@@ -288,17 +290,14 @@ static int rebuild(up *u, pv args)
         return bad(u, "tensors larger than the file");
     u->budget -= (uint64_t)numel;
 
-    char name[512];
     const pv key = u->v[st.a];
-    snprintf(name, sizeof name, "%s/data/%.*s", u->prefix, (int)key.n,
-             (const char *)u->p + key.a);
-    const pm__zip_entry *e = pm__zip_get(u->z, name);
-    if (!e)
-        return PM_ECORRUPT;
-    int es = esize[st.sub];
-    if ((uint64_t)st.i > SIZE_MAX / 8 || e->size != (size_t)st.i * (size_t)es)
-        return pm_fail(PM_ECORRUPT, "%s: damaged weights: storage '%s' holds %zu bytes, "
-                       "expected %lld", u->file, name, e->size, (long long)st.i * es);
+    const uint8_t *data = NULL;
+    int es = pm__pth_esize[st.sub];
+    if ((uint64_t)st.i > SIZE_MAX / 8)
+        return bad(u, "storage too large");
+    rc = u->lookup(u->lctx, (const char *)u->p + key.a, key.n, st.sub, st.i, &data);
+    if (rc)
+        return rc;
 
     GROW(u->tt, u->ntt, u->ctt, 1);
     pm_tensor *t = &u->tt[u->ntt];
@@ -308,6 +307,9 @@ static int rebuild(up *u, pv args)
     memcpy(t->shape, size, sizeof(int64_t) * sz.n);
     t->numel = numel;
     int isfloat = t->dtype <= PM_PTH_F16;
+    u->ntt++;
+    if (!data)                  /* validation pass: shapes only */
+        return pushval(u, (pv){.type = V_TENSOR, .i = (int64_t)u->ntt - 1});
     void *mem = calloc(numel ? (size_t)numel : 1, isfloat ? sizeof(float) : sizeof(int64_t));
     if (!mem)
         return pm_fail(PM_EMEMORY, "%s: out of memory for tensor data", u->file);
@@ -315,11 +317,10 @@ static int rebuild(up *u, pv args)
         t->f32 = mem;
     else
         t->i64 = mem;
-    u->ntt++;
     /* Walk the multi-index in row-major order, following the file's strides. */
     int64_t idx[PM_PTH_MAXDIM] = {0}, src = off.i;
     for (int64_t j = 0; j < numel; j++) {
-        convert(t, j, e->data + (size_t)src * (size_t)es);
+        convert(t, j, data + (size_t)src * (size_t)es);
         for (int d = t->ndim - 1; d >= 0; d--) {
             src += stride[d];
             if (++idx[d] < size[d])
@@ -463,6 +464,25 @@ static int step(up *u, int op, int *stop)
         return pushval(u, s);
     }
     case '}': return pushval(u, (pv){.type = V_DICT});
+    case ']': return pushval(u, (pv){.type = V_LIST});
+    case 'a': /* APPEND */
+        if ((rc = pop(u, &y)))
+            return rc;
+        if (u->sp == 0 || u->v[u->st[u->sp - 1]].type != V_LIST)
+            return bad(u, "APPEND to something that is not a list");
+        return setitem(u, u->st[u->sp - 1], y, y);
+    case 'e': { /* APPENDS */
+        if (!u->nmk)
+            return bad(u, "APPENDS without MARK");
+        size_t from = u->mk[--u->nmk];
+        if (from == 0 || u->v[u->st[from - 1]].type != V_LIST)
+            return bad(u, "malformed APPENDS");
+        for (size_t i = from; i < u->sp; i++)
+            if ((rc = setitem(u, u->st[from - 1], u->st[i], u->st[i])))
+                return rc;
+        u->sp = from;
+        return PM_OK;
+    }
     case 's':
         if ((rc = pop(u, &y)) || (rc = pop(u, &x)))
             return rc;
@@ -508,21 +528,58 @@ static void up_free(up *u)
     free(u->tt); free(u->v); free(u->pool); free(u->de); free(u->st); free(u->mk); free(u->memo);
 }
 
-/* Runs data.pkl and moves the tensors of the resulting dict into w. */
-int pm__pth_unpickle(pm__zip *z, const char *prefix, const uint8_t *pkl, size_t len,
-                     const char *file, uint64_t budget, pm_pth *w)
+/* Runs the pickle at u->p up to its STOP. */
+static int run(up *u)
 {
-    up uu = {.p = pkl, .len = len, .file = file, .z = z, .prefix = prefix, .budget = budget};
-    up *u = &uu;
     int stop = 0, rc = PM_OK;
     while (!rc && !stop) {
-        if (u->pos >= u->len) {
-            rc = bad(u, "truncated (no STOP)");
-            break;
-        }
+        if (u->pos >= u->len)
+            return bad(u, "truncated (no STOP)");
         rc = step(u, u->p[u->pos++], &stop);
     }
-    if (!rc && (u->sp != 1 || u->nmk || u->v[u->st[0]].type != V_DICT))
+    if (!rc && (u->sp != 1 || u->nmk))
+        rc = bad(u, "the pickle does not end with one value");
+    return rc;
+}
+
+int pm__pkl_strings(const uint8_t *p, size_t len, const char *file, size_t *end,
+                    int (*fn)(void *ctx, const char *s, size_t n), void *ctx)
+{
+    up uu = {.p = p, .len = len, .file = file};
+    up *u = &uu;
+    int rc = run(u);
+    if (!rc && u->v[u->st[0]].type != V_LIST)
+        rc = bad(u, "expected a list of storage keys");
+    if (!rc) {
+        for (uint32_t e = u->v[u->st[0]].a; !rc && e; e = u->de[e - 1].next) {
+            pv s = u->v[u->de[e - 1].val];
+            rc = s.type == V_STR ? fn(ctx, (const char *)p + s.a, s.n) : bad(u, "a key is not a string");
+        }
+    }
+    *end = u->pos;
+    up_free(u);
+    return rc;
+}
+
+int pm__pkl_skip(const uint8_t *p, size_t len, const char *file, size_t *end)
+{
+    up uu = {.p = p, .len = len, .file = file};
+    int rc = run(&uu);
+    *end = uu.pos;
+    up_free(&uu);
+    return rc;
+}
+
+/* Runs a state_dict pickle and moves the tensors of the resulting dict into w. */
+int pm__pth_unpickle(const uint8_t *pkl, size_t len, const char *file, uint64_t budget,
+                     pm__storage_fn lookup, void *lctx, size_t *end, pm_pth *w)
+{
+    up uu = {.p = pkl, .len = len, .file = file, .lookup = lookup, .lctx = lctx, .budget = budget};
+    up *u = &uu;
+    int rc = run(u);
+    if (end)
+        *end = u->pos;
+    if (!rc && u->v[u->st[0]].type != V_DICT)
         rc = bad(u, "the pickle is not a single dict");
     if (!rc) {
         pv d = u->v[u->st[0]];

@@ -33,13 +33,9 @@ int pm__zip_open(pm__zip *z, const uint8_t *buf, size_t len, const char *file)
             break;
         }
     }
-    if (eocd == (size_t)-1) {
-        if (len >= 2 && buf[0] == 0x80)
-            return pm_fail(PM_ECORRUPT, "%s: legacy (pre-1.6) PyTorch format is not supported; "
-                                        "re-save it with torch >= 1.6", file);
+    if (eocd == (size_t)-1)
         return pm_fail(PM_ECORRUPT, "%s: not a zip file or truncated (no end of central directory)",
                        file);
-    }
     const uint8_t *e = buf + eocd;
     uint32_t n = rd16(e + 10), cdsize = rd32(e + 12), cdoff = rd32(e + 16);
     if (rd16(e + 4) != 0 || rd16(e + 6) != 0 || rd16(e + 8) != n)
