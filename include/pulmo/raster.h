@@ -43,7 +43,7 @@ typedef struct pm_raster_opts {
 pm_raster_opts pm_raster_defaults(void);
 
 typedef struct pm_raster_stats {
-    size_t drawn;                /* triangles that reached the screen */
+    size_t drawn;                /* front faces on screen (maybe hidden) */
     size_t culled;               /* back faces dropped */
 } pm_raster_stats;
 

@@ -35,14 +35,24 @@ int pm_text_xterm256(uint8_t r, uint8_t g, uint8_t b)
     return dg < dc ? 232 + gi : cube;
 }
 
-static int pm__sgr(pm_buf *out, int fg, const uint8_t *c, pm_text_mode mode)
+/* The colour as the escape will carry it: the 256-colour index, or the
+ * packed RGB; equal keys need no new escape. */
+static int pm__key(const uint8_t *c, pm_text_mode mode)
+{
+    if (mode == PM_TEXT_256)
+        return pm_text_xterm256(c[0], c[1], c[2]);
+    return c[0] << 16 | c[1] << 8 | c[2];
+}
+
+static int pm__sgr(pm_buf *out, int fg, int key, pm_text_mode mode)
 {
     char s[48];
     int n;
     if (mode == PM_TEXT_TRUECOLOR)
-        n = snprintf(s, sizeof s, "\033[%d;2;%d;%d;%dm", fg ? 38 : 48, c[0], c[1], c[2]);
+        n = snprintf(s, sizeof s, "\033[%d;2;%d;%d;%dm", fg ? 38 : 48, key >> 16, (key >> 8) & 255,
+                     key & 255);
     else
-        n = snprintf(s, sizeof s, "\033[%d;5;%dm", fg ? 38 : 48, pm_text_xterm256(c[0], c[1], c[2]));
+        n = snprintf(s, sizeof s, "\033[%d;5;%dm", fg ? 38 : 48, key);
     return pm_buf_add(out, s, (size_t)n);
 }
 
@@ -69,24 +79,19 @@ int pm_text_encode(const pm_fb *fb, pm_text_mode mode, pm_buf *out)
     static const uint8_t black[3] = {0, 0, 0};
     static const char upper_half[] = "\xe2\x96\x80";
     for (int y = 0; y < fb->h; y += 2) {
-        uint8_t lastf[3], lastb[3];
-        int have = 0;
+        int lastf = -1, lastb = -1;
         for (int x = 0; x < fb->w; x++) {
             const uint8_t *t = fb->rgb + 3 * ((size_t)y * fb->w + x);
             const uint8_t *b = y + 1 < fb->h ? t + 3 * (size_t)fb->w : black;
             /* Only colours that change are re-sent: a flat area costs three
              * bytes per cell. */
-            if (!have || memcmp(t, lastf, 3)) {
-                if (pm__sgr(out, 1, t, mode) != PM_OK)
-                    return PM_EMEMORY;
-                memcpy(lastf, t, 3);
-            }
-            if (!have || memcmp(b, lastb, 3)) {
-                if (pm__sgr(out, 0, b, mode) != PM_OK)
-                    return PM_EMEMORY;
-                memcpy(lastb, b, 3);
-            }
-            have = 1;
+            int kf = pm__key(t, mode), kb = pm__key(b, mode);
+            if (kf != lastf && pm__sgr(out, 1, kf, mode) != PM_OK)
+                return PM_EMEMORY;
+            if (kb != lastb && pm__sgr(out, 0, kb, mode) != PM_OK)
+                return PM_EMEMORY;
+            lastf = kf;
+            lastb = kb;
             if (pm_buf_add(out, upper_half, 3) != PM_OK)
                 return PM_EMEMORY;
         }

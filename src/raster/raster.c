@@ -139,7 +139,7 @@ static void pm__faces(void *ctx, int task, int thread)
     size_t f0 = (size_t)task * PM__CHUNK, f1 = f0 + PM__CHUNK;
     if (f1 > m->nf)
         f1 = m->nf;
-    size_t culled = 0;
+    size_t culled = 0, drawn = 0;
     double amb = j->o->ambient < 0 ? 0 : j->o->ambient > 1 ? 1 : j->o->ambient;
     for (size_t f = f0; f < f1; f++) {
         const uint32_t *t = m->f + 3 * f;
@@ -172,10 +172,12 @@ static void pm__faces(void *ctx, int task, int thread)
         float xmin = fminf(sa[0], fminf(sb[0], sc[0])), xmax = fmaxf(sa[0], fmaxf(sb[0], sc[0]));
         if (ymax < 0 || ymin > j->fb->h || xmax < 0 || xmin > j->fb->w)
             continue;
+        drawn++;
         j->ty[2 * f] = (int16_t)(ymin < 0 ? 0 : ymin);
         j->ty[2 * f + 1] = (int16_t)(ymax > j->fb->h ? j->fb->h : ymax);
     }
     j->culled[thread] += culled;
+    j->drawn[thread] += drawn;
 }
 
 static float pm__edge(const float *a, const float *b, float x, float y)
@@ -185,13 +187,13 @@ static float pm__edge(const float *a, const float *b, float x, float y)
 
 static void pm__band(void *ctx, int task, int thread)
 {
+    (void)thread;
     pm__job *j = ctx;
     const pm_mesh *m = j->m;
     pm_fb *fb = j->fb;
     int by0 = task * j->band_h, by1 = by0 + j->band_h;
     if (by1 > fb->h)
         by1 = fb->h;
-    size_t drawn = 0;
     const uint8_t *col = j->o->colour;
     for (size_t f = 0; f < m->nf; f++) {
         int t0 = j->ty[2 * f], t1 = j->ty[2 * f + 1];
@@ -221,7 +223,6 @@ static void pm__band(void *ctx, int task, int thread)
         uint8_t s = j->shade[f];
         uint8_t rgb[3] = {(uint8_t)(col[0] * s / 255), (uint8_t)(col[1] * s / 255),
                           (uint8_t)(col[2] * s / 255)};
-        int hit = 0;
         for (int y = y0; y <= y1; y++) {
             float py = y + 0.5f;
             for (int x = x0; x <= x1; x++) {
@@ -236,12 +237,9 @@ static void pm__band(void *ctx, int task, int thread)
                     continue;
                 fb->depth[p] = z;
                 memcpy(fb->rgb + 3 * p, rgb, 3);
-                hit = 1;
             }
         }
-        drawn += (size_t)hit;
     }
-    j->drawn[thread] += drawn;
 }
 
 int pm_raster_mesh(pm_fb *fb, const pm_mesh *m, const pm_raster_opts *o, pm_raster_stats *stats)

@@ -75,6 +75,13 @@ void pm_draw_hist(pm_fb *fb, pm_rect r, const pm_hist *h, const pm_hist_style *s
             g = (uint8_t)(60 + pm_window_grey(st->shade, hu) * 195 / 255);
         pm_fb_fill(fb, (pm_rect){r.x + x, r.y + r.h - bar, 1, bar}, g, g, g);
     }
+    /* Ticks every 500 HU along the bottom edge, so the eye can place the
+     * peaks without labels. */
+    for (int t = (h->lo / 500) * 500; t <= h->lo + span; t += 500) {
+        int x = (int)lround((t - h->lo) / span * r.w);
+        if (x >= 0 && x < r.w)
+            pm_fb_fill(fb, (pm_rect){r.x + x, r.y + r.h - r.h / 20 - 2, 1, r.h / 20 + 2}, 90, 120, 200);
+    }
     for (int i = 0; st && i < st->nmarkers; i++) {
         int x = (int)lround((st->markers[i] - h->lo) / span * r.w);
         if (x >= 0 && x < r.w)
