@@ -23,6 +23,9 @@ int main(int argc, char **argv)
     pm_fb *fb = pm_fb_new(640, 480, 1);
     if (!m || !fb)
         return 1;
+    float *normals = NULL;
+    if (pm_raster_normals(m, &normals) != PM_OK)
+        return 1;
     enum { N = 31 };
     double tr[N], te[N], tt[N];
     size_t bytes = 0;
@@ -31,6 +34,7 @@ int main(int argc, char **argv)
         pm_raster_opts o = pm_raster_defaults();
         o.azimuth = i * 12;
         o.elevation = 20;
+        o.normals = normals;
         double t0 = pm_now();
         if (pm_raster_mesh(fb, m, &o, NULL) != PM_OK)
             return 1;
@@ -47,11 +51,12 @@ int main(int argc, char **argv)
     qsort(tr, N, sizeof *tr, cmp);
     qsort(te, N, sizeof *te, cmp);
     qsort(tt, N, sizeof *tt, cmp);
-    printf("mesh preview 640x480, %zu triangles, %d threads: median frame %.1f ms "
+    printf("mesh preview 640x480, %zu triangles, smooth shading, %d threads: median frame %.1f ms "
            "(rasterize %.1f ms + sixel %.1f ms), %zu sixel bytes; target <= 33 ms\n",
            m->nf, pm_threads(), tt[N / 2] * 1e3, tr[N / 2] * 1e3, te[N / 2] * 1e3, bytes);
     pm_fb_free(fb);
     pm_mesh_free(m);
+    free(normals);
     if (argc > 1) {
         pm_volume *v;
         if (pm_load_dir(argv[1], NULL, NULL, &v, NULL) != PM_OK)

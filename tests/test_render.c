@@ -263,6 +263,65 @@ TEST(cube_front_face_projects_to_the_expected_square_and_culling_hides_nothing)
     pm_mesh_free(m);
 }
 
+/* The largest red step between horizontal neighbours in the inner 70% of
+ * a disc-shaped silhouette (near the rim, foreshortened faces make steep
+ * but genuine gradients). */
+static int largest_step(const pm_fb *fb)
+{
+    double sx = 0, sy = 0, n = 0;
+    for (int y = 0; y < fb->h; y++)
+        for (int x = 0; x < fb->w; x++)
+            if (fb->depth[(size_t)y * fb->w + x] > 0) {
+                sx += x;
+                sy += y;
+                n++;
+            }
+    double cx = sx / n, cy = sy / n, r = 0.7 * sqrt(n / M_PI);
+    int worst = 0;
+    for (int y = 0; y < fb->h; y++)
+        for (int x = 0; x < fb->w - 1; x++) {
+            if ((x - cx) * (x - cx) + (y - cy) * (y - cy) > r * r)
+                continue;
+            size_t p = (size_t)y * fb->w + x;
+            int d = abs(fb->rgb[3 * p] - fb->rgb[3 * (p + 1)]);
+            if (d > worst)
+                worst = d;
+        }
+    return worst;
+}
+
+TEST(smooth_shading_has_no_facet_steps_and_the_same_silhouette)
+{
+    const double c[3] = {0, 0, 0};
+    pm_mesh *m = shape_sphere(c, 40, 16, 32);
+    pm_fb *fb = fb_new(300, 300, 1);
+    pm_raster_opts o = pm_raster_defaults();
+    CHECK(pm_raster_mesh(fb, m, &o, NULL) == PM_OK, "%s", pm_error());
+    long flat_area = covered(fb);
+    int flat_step = largest_step(fb);
+    float *n = NULL;
+    CHECK(pm_raster_normals(m, &n) == PM_OK, "%s", pm_error());
+    for (size_t i = 32; i < m->nv - 32; i++) {
+        /* A sphere's vertex normal points away from its centre (the pole
+         * rings are 32 copies of one point, each with one face: skipped). */
+        double len = sqrt(m->v[3 * i] * m->v[3 * i] + m->v[3 * i + 1] * m->v[3 * i + 1]
+                          + m->v[3 * i + 2] * m->v[3 * i + 2]);
+        double dot = 0;
+        for (int d = 0; d < 3; d++)
+            dot += n[3 * i + d] * m->v[3 * i + d] / len;
+        CHECK(dot > cos(6 * M_PI / 180), "vertex %zu normal %.1f degrees off radial", i,
+              acos(dot > 1 ? 1 : dot) * 180 / M_PI);
+    }
+    o.normals = n;
+    CHECK(pm_raster_mesh(fb, m, &o, NULL) == PM_OK, "%s", pm_error());
+    int smooth_step = largest_step(fb);
+    CHECK(covered(fb) == flat_area, "silhouette %ld smooth, %ld flat", covered(fb), flat_area);
+    CHECK(flat_step >= 8 && smooth_step <= 4, "largest step flat %d, smooth %d", flat_step, smooth_step);
+    free(n);
+    pm_fb_free(fb);
+    pm_mesh_free(m);
+}
+
 TEST(rasterizer_refuses_bad_indices_and_a_missing_depth_buffer)
 {
     const double c[3] = {0, 0, 0};
@@ -487,6 +546,7 @@ int main(void)
     RUN(ascii_ramp_of_a_grey_gradient_is_the_ramp);
     RUN(sphere_silhouette_has_the_projected_disc_area);
     RUN(cube_front_face_projects_to_the_expected_square_and_culling_hides_nothing);
+    RUN(smooth_shading_has_no_facet_steps_and_the_same_silhouette);
     RUN(rasterizer_refuses_bad_indices_and_a_missing_depth_buffer);
     RUN(patient_right_is_on_screen_left_for_flipped_and_feet_first_grids);
     RUN(slice_aspect_follows_the_spacing);

@@ -101,6 +101,7 @@ typedef struct pm__job {
     float *sv;           /* per vertex: screen x, y, 1/z */
     int16_t *ty;         /* per face: first and last row, ty[0] > ty[1] when skipped */
     uint8_t *shade;      /* per face: light 0..255 */
+    float *vlight;       /* per vertex: light 0..255, for smooth shading */
     int nbands, band_h;
     uint32_t *bin_start;  /* nbands + 1 offsets into bin_face */
     uint32_t *bin_face;   /* the faces touching each band, band after band */
@@ -138,6 +139,17 @@ static void pm__project(void *ctx, int task, int thread)
         o[0] = cx + (dx * rx + dy * ry + dz * rz) * iz;
         o[1] = cy - (dx * ux + dy * uy + dz * uz) * iz;
         o[2] = iz;
+    }
+    if (!j->vlight)
+        return;
+    const float *n = j->o->normals;
+    float lx = (float)c->light[0], ly = (float)c->light[1], lz = (float)c->light[2];
+    float amb = (float)(j->o->ambient < 0 ? 0 : j->o->ambient > 1 ? 1 : j->o->ambient);
+    for (size_t i = i0; i < i1; i++) {
+        float lam = n[3 * i] * lx + n[3 * i + 1] * ly + n[3 * i + 2] * lz;
+        if (lam < 0)
+            lam = j->o->cull ? 0 : -lam;
+        j->vlight[i] = 255 * (amb + (1 - amb) * lam);
     }
 }
 
@@ -237,8 +249,9 @@ static void pm__band(void *ctx, int task, int thread)
     for (uint32_t n = j->bin_start[task]; n < j->bin_start[task + 1]; n++) {
         uint32_t f = j->bin_face[n];
         const uint32_t *t = m->f + 3 * (size_t)f;
-        const float *a = j->sv + 3 * (size_t)t[0], *b = j->sv + 3 * (size_t)t[1],
-                    *c = j->sv + 3 * (size_t)t[2];
+        uint32_t ia = t[0], ib = t[1], ic = t[2];
+        const float *a = j->sv + 3 * (size_t)ia, *b = j->sv + 3 * (size_t)ib,
+                    *c = j->sv + 3 * (size_t)ic;
         int x0 = pm__first_px(pm__min3(a[0], b[0], c[0]));
         int x1 = pm__last_px(pm__max3(a[0], b[0], c[0]));
         int y0 = pm__first_px(pm__min3(a[1], b[1], c[1]));
@@ -256,6 +269,9 @@ static void pm__band(void *ctx, int task, int thread)
             const float *s = b;
             b = c;
             c = s;
+            uint32_t si = ib;
+            ib = ic;
+            ic = si;
             area = -area;
         }
         /* Edge function of (p, q) at pixel centre (x, y), stepped along x. */
@@ -265,25 +281,39 @@ static void pm__band(void *ctx, int task, int thread)
         float inv = 1.0f / area;
         float zx = (e0x * a[2] + e1x * b[2] + e2x * c[2]) * inv;
         float px = x0 + 0.5f;
-        uint8_t s = j->shade[f];
-        uint8_t rgb[3] = {(uint8_t)(col[0] * s / 255), (uint8_t)(col[1] * s / 255),
-                          (uint8_t)(col[2] * s / 255)};
+        /* Light per pixel: the face's (flat) or interpolated between the
+         * vertices' (smooth), in 1/255 units. */
+        float la, lb, lc;
+        if (j->vlight) {
+            la = j->vlight[ia];
+            lb = j->vlight[ib];
+            lc = j->vlight[ic];
+        } else {
+            la = lb = lc = j->shade[f];
+        }
+        float lxs = (e0x * la + e1x * lb + e2x * lc) * inv;
+        float kr = col[0] / 255.0f, kg = col[1] / 255.0f, kb = col[2] / 255.0f;
         for (int y = y0; y <= y1; y++) {
             float py = y + 0.5f;
             float w0 = e0y * (py - b[1]) + e0x * (px - b[0]);
             float w1 = e1y * (py - c[1]) + e1x * (px - c[0]);
             float w2 = e2y * (py - a[1]) + e2x * (px - a[0]);
             float z = (w0 * a[2] + w1 * b[2] + w2 * c[2]) * inv;
+            float l = (w0 * la + w1 * lb + w2 * lc) * inv;
             size_t p = (size_t)y * fb->w + x0;
             for (int x = x0; x <= x1; x++, p++) {
                 if (w0 >= 0 && w1 >= 0 && w2 >= 0 && z > fb->depth[p]) {
+                    float lv = l < 0 ? 0 : l > 255 ? 255 : l;
                     fb->depth[p] = z;
-                    memcpy(fb->rgb + 3 * p, rgb, 3);
+                    fb->rgb[3 * p] = (uint8_t)(kr * lv + 0.5f);
+                    fb->rgb[3 * p + 1] = (uint8_t)(kg * lv + 0.5f);
+                    fb->rgb[3 * p + 2] = (uint8_t)(kb * lv + 0.5f);
                 }
                 w0 += e0x;
                 w1 += e1x;
                 w2 += e2x;
                 z += zx;
+                l += lxs;
             }
         }
     }
@@ -361,8 +391,10 @@ int pm_raster_mesh(pm_fb *fb, const pm_mesh *m, const pm_raster_opts *o, pm_rast
     j->sv = malloc(m->nv * 3 * sizeof *j->sv);
     j->ty = malloc(m->nf * 2 * sizeof *j->ty);
     j->shade = malloc(m->nf);
+    if (o->normals)
+        j->vlight = malloc(m->nv * sizeof *j->vlight);
     int rc = PM_OK;
-    if (!j->sv || !j->ty || !j->shade) {
+    if (!j->sv || !j->ty || !j->shade || (o->normals && !j->vlight)) {
         rc = pm_fail(PM_EMEMORY, "out of memory rasterizing %zu triangles", m->nf);
         goto done;
     }
@@ -397,6 +429,40 @@ done:
     free(j->sv);
     free(j->ty);
     free(j->shade);
+    free(j->vlight);
     free(j);
     return rc;
+}
+
+int pm_raster_normals(const pm_mesh *m, float **out)
+{
+    for (size_t i = 0; i < 3 * m->nf; i++)
+        if (m->f[i] >= m->nv)
+            return pm_fail(PM_EUSAGE, "mesh face %zu uses vertex %u of %zu", i / 3, m->f[i], m->nv);
+    float *n = calloc(m->nv ? 3 * m->nv : 1, sizeof *n);
+    if (!n)
+        return pm_fail(PM_EMEMORY, "out of memory for %zu vertex normals", m->nv);
+    /* The unnormalised cross product weights each face by its area, so a
+     * sliver does not tilt its vertices' normals. */
+    for (size_t f = 0; f < m->nf; f++) {
+        const uint32_t *t = m->f + 3 * f;
+        const float *a = m->v + 3 * (size_t)t[0], *b = m->v + 3 * (size_t)t[1],
+                    *c = m->v + 3 * (size_t)t[2];
+        float e1[3] = {b[0] - a[0], b[1] - a[1], b[2] - a[2]};
+        float e2[3] = {c[0] - a[0], c[1] - a[1], c[2] - a[2]};
+        float fn[3] = {e1[1] * e2[2] - e1[2] * e2[1], e1[2] * e2[0] - e1[0] * e2[2],
+                       e1[0] * e2[1] - e1[1] * e2[0]};
+        for (int k = 0; k < 3; k++)
+            for (int d = 0; d < 3; d++)
+                n[3 * (size_t)t[k] + d] += fn[d];
+    }
+    for (size_t i = 0; i < m->nv; i++) {
+        float *v = n + 3 * i;
+        float len = sqrtf(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
+        if (len > 0)
+            for (int d = 0; d < 3; d++)
+                v[d] /= len;
+    }
+    *out = n;
+    return PM_OK;
 }
