@@ -419,6 +419,28 @@ TEST(patient_right_is_on_screen_left_for_flipped_and_feet_first_grids)
     }
 }
 
+TEST(shrinking_averages_and_enlarging_interpolates)
+{
+    pm_fb *src = fb_new(4, 4, 0), *half = fb_new(2, 2, 0), *big = fb_new(8, 1, 0);
+    for (int i = 0; i < 16; i++)
+        memset(src->rgb + 3 * i, ((i % 4) + (i / 4)) % 2 ? 255 : 0, 3);
+    pm_fb_scale(src, half, 1);
+    for (int i = 0; i < 12; i++)
+        CHECK(half->rgb[i] == 128, "checkerboard shrank to %d, not its mean", half->rgb[i]);
+    pm_fb *ramp = fb_new(2, 1, 0);
+    memset(ramp->rgb, 0, 3);
+    memset(ramp->rgb + 3, 200, 3);
+    pm_fb_scale(ramp, big, 1);
+    for (int x = 1; x < 8; x++)
+        CHECK(big->rgb[3 * x] >= big->rgb[3 * (x - 1)], "enlarged ramp not monotonic at %d", x);
+    CHECK(big->rgb[0] == 0 && big->rgb[21] == 200 && big->rgb[12] > 0 && big->rgb[12] < 200,
+          "ends %d..%d, middle %d", big->rgb[0], big->rgb[21], big->rgb[12]);
+    pm_fb_free(ramp);
+    pm_fb_free(big);
+    pm_fb_free(half);
+    pm_fb_free(src);
+}
+
 TEST(slice_aspect_follows_the_spacing)
 {
     pm_volume *v = lidc_volume();
@@ -549,6 +571,7 @@ int main(void)
     RUN(smooth_shading_has_no_facet_steps_and_the_same_silhouette);
     RUN(rasterizer_refuses_bad_indices_and_a_missing_depth_buffer);
     RUN(patient_right_is_on_screen_left_for_flipped_and_feet_first_grids);
+    RUN(shrinking_averages_and_enlarging_interpolates);
     RUN(slice_aspect_follows_the_spacing);
     RUN(windows_parse_presets_and_width_level);
     RUN(histogram_counts_bins_and_respects_the_mask);

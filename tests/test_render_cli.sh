@@ -58,4 +58,49 @@ if [ "$r1$r2$r3$r4$r5$r6$r7" = "1112411" ] && [ ! -e "$LIDC/x.png" ]; then
     pass bad_render_input_gets_the_documented_exit_codes
 else fail bad_render_input_gets_the_documented_exit_codes "window $r1 plane $r2 slice $r3 missing $r4 into-input $r5 mask-grid $r6 two-outputs $r7"; fi
 
+# A fake terminal on a pty: pulmo asks it (DA1 last) and draws sixel when the
+# answer lists 4, text when it stays silent or when TMUX says a multiplexer
+# sits in between.
+probe() {
+    python3 - "$PULMO" "$LIDC" "$1" "$2" <<'PYEOF'
+import os, pty, select, sys, time
+pulmo, lidc, answer, tmux = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+pid, fd = pty.fork()
+if pid == 0:
+    for k in ("TMUX", "STY", "NO_COLOR"):
+        os.environ.pop(k, None)
+    os.environ["TERM"] = "xterm"
+    if tmux == "1":
+        os.environ["TMUX"] = "/tmp/tmux-0/default,1,0"
+    os.execv(pulmo, [pulmo, "render", lidc, "--size", "64x64"])
+buf, sent, end = b"", False, time.time() + 120
+while time.time() < end:
+    r, _, _ = select.select([fd], [], [], 0.5)
+    if not r:
+        continue
+    try:
+        d = os.read(fd, 65536)
+    except OSError:
+        break
+    if not d:
+        break
+    buf += d
+    if not sent and b"\x1b[c" in buf:
+        sent = True
+        if answer == "sixel":
+            os.write(fd, b"\x1b[?1;0;256S\x1b[?2;0;1000;1000S\x1b[?63;1;2;4;6;9;22c")
+os.waitpid(pid, 0)
+if b'\x1bP' in buf and b'"1;1;64;64' in buf:
+    print("sixel")
+elif "\u2580".encode() in buf:
+    print("text")
+else:
+    print("other", sent, buf[:80])
+PYEOF
+}
+a=$(probe sixel 0); b=$(probe none 0); c=$(probe sixel 1)
+if [ "$a $b $c" = "sixel text text" ]; then
+    pass terminal_answering_sixel_gets_sixel_silent_or_tmux_gets_text
+else fail terminal_answering_sixel_gets_sixel_silent_or_tmux_gets_text "answering: $a, silent: $b, tmux: $c"; fi
+
 rm -rf "$T"

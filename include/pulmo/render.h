@@ -51,7 +51,8 @@ void pm_fb_clear(pm_fb *fb, uint8_t r, uint8_t g, uint8_t b);
 pm_rect pm_fb_rect(const pm_fb *fb);
 /* Fills r (clipped to the framebuffer). */
 void pm_fb_fill(pm_fb *fb, pm_rect r, uint8_t rr, uint8_t gg, uint8_t bb);
-/* Scales src into dst (whole images), nearest or bilinear. */
+/* Scales src into dst (whole images): nearest, or smooth (bilinear when
+ * enlarging, the average of the covered pixels when shrinking both ways). */
 void pm_fb_scale(const pm_fb *src, pm_fb *dst, int bilinear);
 
 /* Window/level in HU: grey = 0 at level - width/2, 255 at level + width/2. */

@@ -179,14 +179,24 @@ static int render_series(const render_args *a, pm_graphics g, int registers)
         render_bound(a, g, a->out || g == PM_GFX_SIXEL ? 0 : nw, a->out || g == PM_GFX_SIXEL ? 0 : nh,
                      &bw, &bh);
         pm_slice_view_size(&sv, bw, bh, &w, &h);
-        fb = pm_fb_new(w, h, 0);
+        int text = !a->out && g != PM_GFX_SIXEL;
+        /* Text is drawn at the native size and averaged down to the cells,
+         * so thin vessels do not vanish between sampled pixels. */
+        fb = pm_fb_new(text ? nw : w, text ? nh : h, 0);
         if (fb) {
             pm_draw_slice(fb, pm_fb_rect(fb), v, &sv, a->win, !a->nearest);
             if (m)
                 pm_draw_mask(fb, pm_fb_rect(fb), m, &sv, NULL, a->alpha);
         }
+        if (fb && text) {
+            pm_fb *cells = pm_fb_new(w, g == PM_GFX_ASCII ? (h + 1) / 2 : h, 0);
+            if (cells)
+                pm_fb_scale(fb, cells, !a->nearest);
+            pm_fb_free(fb);
+            fb = cells;
+        }
     }
-    if (fb && !a->out && g != PM_GFX_SIXEL)
+    if (fb && a->hist && !a->out && g != PM_GFX_SIXEL)
         fb = render_text_cells(fb, g);
     if (!fb) {
         rc = cli_fail(PM_EMEMORY, "out of memory");
