@@ -441,6 +441,38 @@ TEST(shrinking_averages_and_enlarging_interpolates)
     pm_fb_free(src);
 }
 
+TEST(slice_numbers_count_from_inferior_anterior_right_in_any_storage_order)
+{
+    static const double dirs[2][9] = {{1, 0, 0, 0, 1, 0, 0, 0, 1}, {-1, 0, 0, 0, -1, 0, 0, 0, -1}};
+    for (int d = 0; d < 2; d++) {
+        pm_grid g;
+        pm_grid_init(&g, 6, 5, 4, 1, 1, 1);
+        memcpy(g.dir, dirs[d], sizeof g.dir);
+        pm_volume *v = pm_volume_new(&g);
+        /* Bright where LPS x, y and z are smallest: right, anterior, inferior. */
+        for (int k = 0; k < 4; k++)
+            for (int j = 0; j < 5; j++)
+                for (int i = 0; i < 6; i++) {
+                    int ii = d ? 5 - i : i, jj = d ? 4 - j : j, kk = d ? 3 - k : k;
+                    v->hu[i + 6 * (j + 5 * k)] = (int16_t)(ii == 0 || jj == 0 || kk == 0 ? 1000 : -1000);
+                }
+        for (int p = 0; p < 3; p++) {
+            pm_slice_view sv;
+            CHECK(pm_slice_view_init(&g, (pm_plane)p, 0, &sv) == PM_OK, "%s", pm_error());
+            int w, h;
+            pm_slice_view_size(&sv, 0, 0, &w, &h);
+            pm_fb *fb = fb_new(w, h, 0);
+            pm_draw_slice(fb, pm_fb_rect(fb), v, &sv, PM_WINDOW_BONE, 0);
+            for (int i = 0; i < w * h; i++)
+                CHECK(fb->rgb[3 * i] > 200, "grid %d, %s slice 0 is not the outermost layer", d,
+                      pm_plane_name((pm_plane)p));
+            CHECK(sv.number == 0, "number %d", sv.number);
+            pm_fb_free(fb);
+        }
+        pm_volume_free(v);
+    }
+}
+
 TEST(slice_aspect_follows_the_spacing)
 {
     pm_volume *v = lidc_volume();
@@ -572,6 +604,7 @@ int main(void)
     RUN(rasterizer_refuses_bad_indices_and_a_missing_depth_buffer);
     RUN(patient_right_is_on_screen_left_for_flipped_and_feet_first_grids);
     RUN(shrinking_averages_and_enlarging_interpolates);
+    RUN(slice_numbers_count_from_inferior_anterior_right_in_any_storage_order);
     RUN(slice_aspect_follows_the_spacing);
     RUN(windows_parse_presets_and_width_level);
     RUN(histogram_counts_bins_and_respects_the_mask);

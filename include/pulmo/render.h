@@ -83,20 +83,25 @@ const char *pm_plane_name(pm_plane p);
 
 /* How one slice of a grid maps to the screen. Screen column c (0..nu-1)
  * reads voxel index u0 + c*du along volume axis u_axis; screen row r reads
- * v0 + r*dv along v_axis; the slice sits at index `index` along `axis`. */
+ * v0 + r*dv along v_axis; the slice sits at voxel index `index` along
+ * `axis`. `number` is the slice as users count it: 0 is the most inferior
+ * (axial), anterior (coronal) or right (sagittal) slice, whatever the
+ * storage order. */
 typedef struct pm_slice_view {
     pm_plane plane;
-    int axis, index, nslices;     /* normal volume axis, slice, count along it */
+    int axis, index, nslices;     /* normal volume axis, voxel index, count */
+    int number;                   /* 0..nslices-1 from inferior/anterior/right */
     int u_axis, v_axis;
     int nu, nv;                   /* slice size in voxels (screen order) */
     int u0, du, v0, dv;           /* du, dv are +1 or -1 */
     double u_mm, v_mm;            /* voxel spacing across and down the screen */
 } pm_slice_view;
 
-/* Sets up the view of slice `index` (volume index along the plane's normal
- * axis; -1 = the middle slice). PM_EUSAGE with a reason when the index is
- * out of range or the grid is degenerate. */
-int pm_slice_view_init(const pm_grid *g, pm_plane plane, int index, pm_slice_view *out);
+/* Sets up the view of slice `number` (counted from the patient's inferior,
+ * anterior or right side for axial, coronal, sagittal; -1 = the middle
+ * slice). PM_EUSAGE with a reason when it is out of range or the grid is
+ * degenerate. */
+int pm_slice_view_init(const pm_grid *g, pm_plane plane, int number, pm_slice_view *out);
 /* The largest aspect-correct image size that fits in max_w x max_h (a
  * non-positive bound means: the native size, one screen pixel per voxel
  * along the finer axis). */

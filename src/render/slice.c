@@ -83,7 +83,11 @@ int pm_slice_view_init(const pm_grid *g, pm_plane plane, int index, pm_slice_vie
     if (index >= s.nslices)
         return pm_fail(PM_EUSAGE, "slice %d out of range: the %s plane has slices 0..%d", index,
                        pm_plane_name(plane), s.nslices - 1);
-    s.index = index;
+    /* Slices are numbered along +x, +y or +z (from the right, anterior or
+     * inferior side) whatever the storage order, so a number means the same
+     * place in any series of the patient. */
+    s.number = index;
+    s.index = sg[pn] > 0 ? index : s.nslices - 1 - index;
     s.u_axis = va[pu];
     s.v_axis = va[pv];
     s.nu = g->dim[s.u_axis];
