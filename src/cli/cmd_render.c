@@ -348,7 +348,9 @@ int cmd_render(int argc, char **argv)
         return cli_usage("render", a.mesh ? "--mesh takes no SERIES_DIR" : "expects one SERIES_DIR");
     if (!a.mesh)
         a.dir = argv[optind];
-    if (a.out && pm_io_protect(a.mesh ? a.mesh : a.dir) != 0)
+    /* The series folder is the input pulmo never writes into; a mesh or
+     * mask file is usually pulmo's own output, so a picture may go beside it. */
+    if (a.out && a.dir && pm_io_protect(a.dir) != 0)
         return cli_fail(PM_ENODATA, "input not found");
     /* --text picks text graphics (ASCII under NO_COLOR unless --graphics
      * says otherwise); with no choice at all the terminal is asked. */
