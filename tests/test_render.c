@@ -565,6 +565,32 @@ TEST(mask_overlay_blends_the_label_colour)
     pm_volume_free(v);
 }
 
+TEST(outline_mode_draws_borders_opaque_and_leaves_the_inside)
+{
+    pm_grid g;
+    pm_grid_init(&g, 5, 5, 1, 1, 1, 1);
+    pm_volume *v = pm_volume_new(&g);
+    pm_mask *m = pm_mask_new(&g);
+    for (int j = 1; j <= 3; j++)
+        for (int i = 1; i <= 3; i++)
+            m->v[i + 5 * j] = 1;
+    pm_slice_view sv;
+    CHECK(pm_slice_view_init(&g, PM_PLANE_AXIAL, 0, &sv) == PM_OK, "%s", pm_error());
+    pm_fb *fb = fb_new(5, 5, 0);
+    pm_draw_slice(fb, pm_fb_rect(fb), v, &sv, PM_WINDOW_BRAIN, 0); /* 0 HU: black */
+    pm_labels lab = {NULL, 0, 1};
+    CHECK(pm_draw_mask(fb, pm_fb_rect(fb), m, &sv, &lab, 0) == PM_OK, "%s", pm_error());
+    uint8_t c[3];
+    pm_label_colour(1, c);
+    const uint8_t *centre = fb->rgb + 3 * (2 * 5 + 2), *edge = fb->rgb + 3 * (1 * 5 + 2);
+    CHECK(centre[0] == 0 && centre[1] == 0, "inside painted %d,%d,%d", centre[0], centre[1], centre[2]);
+    CHECK(!memcmp(edge, c, 3), "border is %d,%d,%d", edge[0], edge[1], edge[2]);
+    CHECK(fb->rgb[0] == 0, "outside painted");
+    pm_fb_free(fb);
+    pm_mask_free(m);
+    pm_volume_free(v);
+}
+
 TEST(terminal_replies_are_parsed)
 {
     const char *xterm = "\033[?1;0;1024S\033[?2;0;1000;800S\033[6;20;10t\033[?63;1;2;4;6;9;15;22c";
@@ -609,6 +635,7 @@ int main(void)
     RUN(windows_parse_presets_and_width_level);
     RUN(histogram_counts_bins_and_respects_the_mask);
     RUN(mask_overlay_blends_the_label_colour);
+    RUN(outline_mode_draws_borders_opaque_and_leaves_the_inside);
     RUN(terminal_replies_are_parsed);
     pm_volume_free(lidc);
     return test_done();

@@ -114,16 +114,19 @@ pm_rect pm_slice_view_fit(const pm_slice_view *sv, pm_rect r);
 void pm_draw_slice(pm_fb *fb, pm_rect r, const pm_volume *vol, const pm_slice_view *sv,
                    pm_window win, int bilinear);
 
-/* Label colours: colours[3*l..] for label l (1..nlabels); label 0 is never
- * drawn. NULL uses pm_label_colour(). */
+/* Label colours: colours[3*(l-1)..] for label l (1..nlabels); label 0 is
+ * never drawn; NULL colours (or labels past nlabels) use pm_label_colour().
+ * outline: draw each label's border opaque (alpha still fills the inside;
+ * alpha 0 gives contours only). */
 typedef struct pm_labels {
     const uint8_t *colours;
     int nlabels;
+    int outline;
 } pm_labels;
 /* A fixed, distinct colour for label l (l >= 1; cycles after 8). */
 void pm_label_colour(int l, uint8_t rgb[3]);
 /* Blends the mask's labels over r with the given alpha (0..1), nearest
- * neighbour so labels keep sharp edges. PM_EUSAGE when the mask's
+ * neighbour so labels keep sharp edges (labels may be NULL). PM_EUSAGE when the mask's
  * dimensions differ from the view's grid. */
 int pm_draw_mask(pm_fb *fb, pm_rect r, const pm_mask *m, const pm_slice_view *sv,
                  const pm_labels *labels, double alpha);

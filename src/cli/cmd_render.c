@@ -31,6 +31,7 @@ static const char render_help[] =
     "  --window W         lung (default), mediastinum, bone, brain, or WIDTH/LEVEL in HU\n"
     "  --mask FILE        overlay the labels of a NIfTI mask on the same grid\n"
     "  --alpha A          overlay opacity 0..1 (default 0.4)\n"
+    "  --outline          draw the labels' borders opaque (with --alpha 0: contours only)\n"
     "  --nearest          nearest-neighbour scaling (default bilinear)\n"
     "  --hist             draw the HU histogram (of the mask's voxels with --mask)\n"
     "  --bin N            histogram bin width in HU (default 10)\n"
@@ -55,7 +56,7 @@ static const char render_help[] =
 
 typedef struct render_args {
     const char *dir, *mesh, *mask, *out, *uid;
-    int plane, slice, hist, log, bin, lo, hi, nearest;
+    int plane, slice, hist, log, bin, lo, hi, nearest, outline;
     pm_window win;
     double alpha, azimuth, elevation, zoom;
     int w, h;
@@ -187,7 +188,7 @@ static int render_series(const render_args *a, pm_graphics g, int registers)
         if (fb) {
             pm_draw_slice(fb, pm_fb_rect(fb), v, &sv, a->win, !a->nearest);
             if (m)
-                pm_draw_mask(fb, pm_fb_rect(fb), m, &sv, NULL, a->alpha);
+                pm_draw_mask(fb, pm_fb_rect(fb), m, &sv, &(pm_labels){NULL, 0, a->outline}, a->alpha);
         }
         if (fb && text) {
             pm_fb *cells = pm_fb_new(w, g == PM_GFX_ASCII ? (h + 1) / 2 : h, 0);
@@ -238,14 +239,14 @@ static int parse_double(const char *s, double *out)
 
 int cmd_render(int argc, char **argv)
 {
-    enum { O_PLANE = 256, O_SLICE, O_MID, O_WINDOW, O_MASK, O_ALPHA, O_NEAREST, O_HIST, O_BIN,
+    enum { O_PLANE = 256, O_SLICE, O_MID, O_WINDOW, O_MASK, O_ALPHA, O_OUTLINE, O_NEAREST, O_HIST, O_BIN,
            O_RANGE, O_LOG, O_MESH, O_AZ, O_EL, O_ZOOM, O_SIZE, O_SIXEL, O_TEXT, O_GFX,
            O_SERIES, O_MEM };
     static const struct option opts[] = {
         {"plane", required_argument, 0, O_PLANE}, {"slice", required_argument, 0, O_SLICE},
         {"mid", no_argument, 0, O_MID}, {"window", required_argument, 0, O_WINDOW},
         {"mask", required_argument, 0, O_MASK}, {"alpha", required_argument, 0, O_ALPHA},
-        {"nearest", no_argument, 0, O_NEAREST}, {"hist", no_argument, 0, O_HIST},
+        {"outline", no_argument, 0, O_OUTLINE}, {"nearest", no_argument, 0, O_NEAREST}, {"hist", no_argument, 0, O_HIST},
         {"bin", required_argument, 0, O_BIN}, {"range", required_argument, 0, O_RANGE},
         {"log", no_argument, 0, O_LOG}, {"mesh", required_argument, 0, O_MESH},
         {"azimuth", required_argument, 0, O_AZ}, {"elevation", required_argument, 0, O_EL},
@@ -290,6 +291,7 @@ int cmd_render(int argc, char **argv)
             if (parse_double(optarg, &a.alpha) || a.alpha < 0 || a.alpha > 1)
                 return cli_usage("render", "bad --alpha '%s' (0..1)", optarg);
             break;
+        case O_OUTLINE: a.outline = 1; break;
         case O_NEAREST: a.nearest = 1; break;
         case O_HIST: a.hist = 1; break;
         case O_BIN: {
