@@ -7,6 +7,7 @@
 #include "pulmo/encode.h"
 #include "pulmo/raster.h"
 #include "pulmo/render.h"
+#include "pulmo/nifti.h"
 #include "pulmo/series.h"
 
 /* The terminal module is front-end code, outside the core library; its
@@ -441,6 +442,50 @@ TEST(shrinking_averages_and_enlarging_interpolates)
     pm_fb_free(src);
 }
 
+/* Screen centroid x of the pixels painted in a label's colour. */
+static double label_centroid_x(const pm_fb *fb, const uint8_t *c)
+{
+    double sx = 0;
+    long n = 0;
+    for (int i = 0; i < fb->w * fb->h; i++)
+        if (!memcmp(fb->rgb + 3 * i, c, 3)) {
+            sx += i % fb->w;
+            n++;
+        }
+    return n ? sx / n : -1;
+}
+
+TEST(phantom_right_lung_is_on_screen_left_head_first_and_feet_first_flipped)
+{
+    static const char *names[] = {"PHANTOM-01", "PHANTOM-02"};
+    static const uint8_t colours[6] = {255, 0, 0, 0, 255, 0};
+    for (int n = 0; n < 2; n++) {
+        char dir[256], truth[256];
+        snprintf(dir, sizeof dir, "samples/patients/%s", names[n]);
+        snprintf(truth, sizeof truth, "samples/truth/%s.labels.nii.gz", names[n]);
+        pm_volume *v = NULL;
+        pm_mask *m = NULL;
+        CHECK(pm_load_dir(dir, NULL, NULL, &v, NULL) == PM_OK, "%s (run make samples): %s", dir, pm_error());
+        CHECK(pm_nifti_read_mask(truth, &m) == PM_OK, "%s: %s", truth, pm_error());
+        for (int p = 0; p < 2; p++) {
+            pm_slice_view sv;
+            CHECK(pm_slice_view_init(&v->g, (pm_plane)p, -1, &sv) == PM_OK, "%s", pm_error());
+            int w, h;
+            pm_slice_view_size(&sv, 0, 0, &w, &h);
+            pm_fb *fb = fb_new(w, h, 0);
+            pm_labels lab = {colours, 2, 0};
+            CHECK(pm_draw_mask(fb, pm_fb_rect(fb), m, &sv, &lab, 1.0) == PM_OK, "%s", pm_error());
+            double right = label_centroid_x(fb, colours), left = label_centroid_x(fb, colours + 3);
+            CHECK(right >= 0 && left >= 0, "%s %s: a lung is missing", names[n], pm_plane_name((pm_plane)p));
+            CHECK(right < w / 2.0 && left > w / 2.0, "%s %s: right lung at x=%.0f, left at x=%.0f of %d",
+                  names[n], pm_plane_name((pm_plane)p), right, left, w);
+            pm_fb_free(fb);
+        }
+        pm_mask_free(m);
+        pm_volume_free(v);
+    }
+}
+
 TEST(slice_numbers_count_from_inferior_anterior_right_in_any_storage_order)
 {
     static const double dirs[2][9] = {{1, 0, 0, 0, 1, 0, 0, 0, 1}, {-1, 0, 0, 0, -1, 0, 0, 0, -1}};
@@ -630,6 +675,7 @@ int main(void)
     RUN(rasterizer_refuses_bad_indices_and_a_missing_depth_buffer);
     RUN(patient_right_is_on_screen_left_for_flipped_and_feet_first_grids);
     RUN(shrinking_averages_and_enlarging_interpolates);
+    RUN(phantom_right_lung_is_on_screen_left_head_first_and_feet_first_flipped);
     RUN(slice_numbers_count_from_inferior_anterior_right_in_any_storage_order);
     RUN(slice_aspect_follows_the_spacing);
     RUN(windows_parse_presets_and_width_level);
