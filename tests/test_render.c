@@ -436,6 +436,12 @@ TEST(shrinking_averages_and_enlarging_interpolates)
         CHECK(big->rgb[3 * x] >= big->rgb[3 * (x - 1)], "enlarged ramp not monotonic at %d", x);
     CHECK(big->rgb[0] == 0 && big->rgb[21] == 200 && big->rgb[12] > 0 && big->rgb[12] < 200,
           "ends %d..%d, middle %d", big->rgb[0], big->rgb[21], big->rgb[12]);
+    pm_fb *dst = fb_new(3, 3, 0);
+    pm_fb_blit(dst, 2, -1, src); /* src column 0, rows 1..3 land in dst column 2 */
+    CHECK(dst->rgb[3 * 2] == src->rgb[3 * 4] && dst->rgb[3 * 5] == src->rgb[3 * 8]
+          && dst->rgb[3 * 8] == src->rgb[3 * 12] && dst->rgb[3 * 8] == 255 && dst->rgb[3 * 1] == 0
+          && dst->rgb[0] == 0, "blit misplaced");
+    pm_fb_free(dst);
     pm_fb_free(ramp);
     pm_fb_free(big);
     pm_fb_free(half);

@@ -51,6 +51,9 @@ void pm_fb_clear(pm_fb *fb, uint8_t r, uint8_t g, uint8_t b);
 pm_rect pm_fb_rect(const pm_fb *fb);
 /* Fills r (clipped to the framebuffer). */
 void pm_fb_fill(pm_fb *fb, pm_rect r, uint8_t rr, uint8_t gg, uint8_t bb);
+/* Copies src with its top-left corner at (x, y) of dst, clipped (to compose
+ * a slice, a histogram and a mesh into one frame). */
+void pm_fb_blit(pm_fb *dst, int x, int y, const pm_fb *src);
 /* Scales src into dst (whole images): nearest, or smooth (bilinear when
  * enlarging, the average of the covered pixels when shrinking both ways). */
 void pm_fb_scale(const pm_fb *src, pm_fb *dst, int bilinear);

@@ -361,7 +361,7 @@ int cmd_render(int argc, char **argv)
     if (a.want_text && g == PM_GFX_AUTO)
         g = PM_GFX_TEXT;
     if (!a.out && g == PM_GFX_AUTO && isatty(1))
-        pm_term_probe(&caps, 0.3);
+        pm_term_probe(&caps, 1.0); /* returns at the DA1 reply; the limit is for far SSH links */
     else
         pm_term_env(&caps);
     if (!a.out)

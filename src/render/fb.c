@@ -69,6 +69,19 @@ void pm_fb_fill(pm_fb *fb, pm_rect r, uint8_t rr, uint8_t gg, uint8_t bb)
     }
 }
 
+void pm_fb_blit(pm_fb *dst, int x, int y, const pm_fb *src)
+{
+    int sx0 = x < 0 ? -x : 0, sy0 = y < 0 ? -y : 0;
+    int w = src->w - sx0, h = src->h - sy0;
+    if (x + sx0 + w > dst->w)
+        w = dst->w - x - sx0;
+    if (y + sy0 + h > dst->h)
+        h = dst->h - y - sy0;
+    for (int r = 0; r < h; r++)
+        memcpy(dst->rgb + 3 * ((size_t)(y + sy0 + r) * dst->w + x + sx0),
+               src->rgb + 3 * ((size_t)(sy0 + r) * src->w + sx0), 3 * (size_t)(w > 0 ? w : 0));
+}
+
 /* Source coordinate of destination pixel centre d, for n_src/n_dst. */
 static double pm__src_coord(int d, int n_src, int n_dst)
 {
