@@ -81,6 +81,28 @@ TEST(png_written_then_read_back_has_the_same_pixels)
     pm_fb_free(fb);
 }
 
+TEST(truncated_or_foreign_png_is_refused_as_corrupt)
+{
+    pm_fb *fb = fb_new(64, 64, 0);
+    srand(7);
+    for (int i = 0; i < 64 * 64 * 3; i++)
+        fb->rgb[i] = (uint8_t)rand(); /* noise: the PNG stays far above 2000 bytes */
+    char path[512], cut[512], cmd[1200];
+    snprintf(path, sizeof path, "%s/whole.png", test_tmpdir());
+    snprintf(cut, sizeof cut, "%s/cut.png", test_tmpdir());
+    CHECK(pm_png_write(path, fb) == PM_OK, "%s", pm_error());
+    snprintf(cmd, sizeof cmd, "head -c 2000 '%s' > '%s'", path, cut);
+    CHECK(test_sh(cmd) == 0, "truncate failed");
+    pm_fb *back = NULL;
+    CHECK(pm_png_read(cut, &back) == PM_ECORRUPT && !back, "truncated PNG accepted");
+    CHECK(strstr(pm_error(), "cut.png"), "reason does not name the file: %s", pm_error());
+    CHECK(pm_png_read(test_data("reference/LIDC-IDRI-0001.seed.json"), &back) == PM_ECORRUPT,
+          "JSON read as PNG");
+    snprintf(cut, sizeof cut, "%s/none.png", test_tmpdir());
+    CHECK(pm_png_read(cut, &back) == PM_ENODATA, "missing file not ENODATA");
+    pm_fb_free(fb);
+}
+
 TEST(png_write_into_a_missing_folder_fails_with_ewrite)
 {
     pm_fb *fb = fb_new(4, 4, 0);
@@ -670,6 +692,7 @@ TEST(terminal_replies_are_parsed)
 int main(void)
 {
     RUN(png_written_then_read_back_has_the_same_pixels);
+    RUN(truncated_or_foreign_png_is_refused_as_corrupt);
     RUN(png_write_into_a_missing_folder_fails_with_ewrite);
     RUN(lung_slice_through_sixel2png_keeps_more_than_32_greys_at_35_db);
     RUN(sixel_with_16_registers_and_colour_overlay_still_decodes);
