@@ -106,6 +106,7 @@ typedef struct pm__job {
     uint32_t *bin_start;  /* nbands + 1 offsets into bin_face */
     uint32_t *bin_face;   /* the faces touching each band, band after band */
     size_t drawn[64], culled[64];
+    size_t bad_face[64]; /* per thread: 1 + a face with a vertex index out of range */
 } pm__job;
 
 #define PM__CHUNK 16384
@@ -196,12 +197,17 @@ static void pm__faces(void *ctx, int task, int thread)
     int w = j->fb->w, h = j->fb->h;
     for (size_t f = f0; f < f1; f++) {
         const uint32_t *t = m->f + 3 * f;
+        j->ty[2 * f] = 1;
+        j->ty[2 * f + 1] = 0;
+        /* Checked here, in parallel, rather than in a serial pass per frame. */
+        if (t[0] >= m->nv || t[1] >= m->nv || t[2] >= m->nv) {
+            j->bad_face[thread] = f + 1;
+            continue;
+        }
         const float *a = m->v + 3 * (size_t)t[0], *b = m->v + 3 * (size_t)t[1],
                     *cc = m->v + 3 * (size_t)t[2];
         const float *sa = j->sv + 3 * (size_t)t[0], *sb = j->sv + 3 * (size_t)t[1],
                     *sc = j->sv + 3 * (size_t)t[2];
-        j->ty[2 * f] = 1;
-        j->ty[2 * f + 1] = 0;
         if (sa[2] <= 0 || sb[2] <= 0 || sc[2] <= 0)
             continue;
         float e1[3] = {b[0] - a[0], b[1] - a[1], b[2] - a[2]};
@@ -373,9 +379,6 @@ int pm_raster_mesh(pm_fb *fb, const pm_mesh *m, const pm_raster_opts *o, pm_rast
         return pm_fail(PM_EUSAGE, "the mesh rasterizer needs a framebuffer with depth");
     if (fb->h > 32767)
         return pm_fail(PM_EUSAGE, "image too tall for the rasterizer");
-    for (size_t i = 0; i < 3 * m->nf; i++)
-        if (m->f[i] >= m->nv)
-            return pm_fail(PM_EUSAGE, "mesh face %zu uses vertex %u of %zu", i / 3, m->f[i], m->nv);
     pm_fb_clear(fb, o->background[0], o->background[1], o->background[2]);
     if (stats)
         *stats = (pm_raster_stats){0, 0};
@@ -412,6 +415,13 @@ int pm_raster_mesh(pm_fb *fb, const pm_mesh *m, const pm_raster_opts *o, pm_rast
     if ((rc = pm_parallel_for(nvc, nt, pm__project, j, NULL, "project")) != PM_OK
         || (rc = pm_parallel_for(nfc, nt, pm__faces, j, NULL, "shade")) != PM_OK)
         goto done;
+    for (int t = 0; t < 64; t++)
+        if (j->bad_face[t]) {
+            size_t f = j->bad_face[t] - 1;
+            rc = pm_fail(PM_EUSAGE, "mesh face %zu uses vertex %u, %u, %u of %zu", f, m->f[3 * f],
+                         m->f[3 * f + 1], m->f[3 * f + 2], m->nv);
+            goto done;
+        }
     if (pm__bin(j) != 0) {
         rc = pm_fail(PM_EMEMORY, "out of memory rasterizing %zu triangles", m->nf);
         goto done;
