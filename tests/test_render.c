@@ -546,6 +546,76 @@ TEST(slice_numbers_count_from_inferior_anterior_right_in_any_storage_order)
     }
 }
 
+TEST(gantry_tilt_is_undone_in_sagittal_and_coronal_views)
+{
+    /* Rows tilted 20 degrees: the column axis runs posterior and down. A
+     * slab of constant patient z must come out as a horizontal band. */
+    pm_grid g;
+    pm_grid_init(&g, 20, 30, 15, 1, 1, 2);
+    double t = 20 * M_PI / 180;
+    g.dir[3] = 0;
+    g.dir[4] = cos(t);
+    g.dir[5] = -sin(t);
+    pm_volume *v = pm_volume_new(&g);
+    double zmid;
+    {
+        double p[3];
+        pm_grid_to_lps(&g, 10, 15, 7, p);
+        zmid = p[2];
+    }
+    for (int k = 0; k < 15; k++)
+        for (int j = 0; j < 30; j++)
+            for (int i = 0; i < 20; i++) {
+                double p[3];
+                pm_grid_to_lps(&g, i, j, k, p);
+                v->hu[i + 20 * (j + 30 * k)] = (int16_t)(fabs(p[2] - zmid) < 1.6 ? 1000 : -1000);
+            }
+    for (int p = PM_PLANE_CORONAL; p <= PM_PLANE_SAGITTAL; p++) {
+        pm_slice_view sv;
+        CHECK(pm_slice_view_init(&g, (pm_plane)p, -1, &sv) == PM_OK, "%s", pm_error());
+        int w, h;
+        pm_slice_view_size(&sv, 0, 0, &w, &h);
+        pm_fb *fb = fb_new(w, h, 0);
+        pm_draw_slice(fb, pm_fb_rect(fb), v, &sv, PM_WINDOW_BONE, 0);
+        double lo = 1e9, hi = -1e9;
+        int cols = 0;
+        for (int x = 0; x < w; x++) {
+            double sy = 0;
+            int n = 0;
+            for (int y = 0; y < h; y++)
+                if (fb->rgb[3 * (y * w + x)] > 200) {
+                    sy += y;
+                    n++;
+                }
+            if (n) {
+                lo = fmin(lo, sy / n);
+                hi = fmax(hi, sy / n);
+                cols++;
+            }
+        }
+        CHECK(cols > w / 2, "%s: the slab shows in %d of %d columns", pm_plane_name((pm_plane)p), cols, w);
+        CHECK(hi - lo <= 2, "%s: the slab's row wanders %.1f pixels across the picture",
+              pm_plane_name((pm_plane)p), hi - lo);
+        /* The same voxels as a mask land on the same pixels. */
+        pm_mask *m = pm_mask_new(&g);
+        for (size_t i = 0; i < pm_grid_voxels(&g); i++)
+            m->v[i] = v->hu[i] > 0;
+        pm_fb *ov = fb_new(w, h, 0);
+        static const uint8_t white[3] = {255, 255, 255};
+        pm_labels lab = {white, 1, 0};
+        CHECK(pm_draw_mask(ov, pm_fb_rect(ov), m, &sv, &lab, 1.0) == PM_OK, "%s", pm_error());
+        long differ = 0;
+        for (int i = 0; i < w * h; i++)
+            differ += (fb->rgb[3 * i] > 200) != (ov->rgb[3 * i] > 200);
+        CHECK(differ <= w * h / 100, "%s: mask and image disagree on %ld pixels",
+              pm_plane_name((pm_plane)p), differ);
+        pm_fb_free(ov);
+        pm_mask_free(m);
+        pm_fb_free(fb);
+    }
+    pm_volume_free(v);
+}
+
 TEST(slice_aspect_follows_the_spacing)
 {
     pm_volume *v = lidc_volume();
@@ -706,6 +776,7 @@ int main(void)
     RUN(shrinking_averages_and_enlarging_interpolates);
     RUN(phantom_right_lung_is_on_screen_left_head_first_and_feet_first_flipped);
     RUN(slice_numbers_count_from_inferior_anterior_right_in_any_storage_order);
+    RUN(gantry_tilt_is_undone_in_sagittal_and_coronal_views);
     RUN(slice_aspect_follows_the_spacing);
     RUN(windows_parse_presets_and_width_level);
     RUN(histogram_counts_bins_and_respects_the_mask);

@@ -12,9 +12,12 @@
  *     coronal:  patient's right on the left, superior up
  *     sagittal: anterior on the left, superior up
  * so a feet-first series or a flipped ImageOrientationPatient still shows
- * the right way round. Pixel aspect comes from the voxel spacing. Limits: an
- * oblique or tilted grid is shown along its nearest patient axes (no
- * resampling), so a gantry tilt appears as a shear in coronal/sagittal.
+ * the right way round. Pixel aspect comes from the voxel spacing. A gantry
+ * tilt (sheared axes) is undone in coronal and sagittal views by resampling
+ * in patient space; axial views show the acquired (tilted) slices, as
+ * scanners do. Limits: an oblique but orthogonal grid is shown along its
+ * nearest patient axes (no rotation), and uneven slice gaps are drawn at the
+ * grid's single spacing.
  *
  *     pm_slice_view sv;
  *     pm_slice_view_init(&vol->g, PM_PLANE_AXIAL, -1, &sv);     // -1 = middle
@@ -98,6 +101,13 @@ typedef struct pm_slice_view {
     int nu, nv;                   /* slice size in voxels (screen order) */
     int u0, du, v0, dv;           /* du, dv are +1 or -1 */
     double u_mm, v_mm;            /* voxel spacing across and down the screen */
+    double w_mm, h_mm;            /* size of the picture in mm */
+    /* Sheared grids (gantry tilt) in coronal and sagittal views are
+     * resampled in patient space so anatomy is not slanted: the continuous
+     * voxel index of the point s mm right and t mm down from the top-left
+     * corner is o + s*a + t*b. */
+    int resample;
+    double o[3], a[3], b[3];
 } pm_slice_view;
 
 /* Sets up the view of slice `number` (counted from the patient's inferior,
