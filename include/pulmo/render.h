@@ -30,6 +30,7 @@
 #ifndef PULMO_RENDER_H
 #define PULMO_RENDER_H
 
+#include "pulmo/core.h"
 #include "pulmo/volume.h"
 
 #include <stdint.h>
