@@ -96,10 +96,14 @@ const char *pm_plane_name(pm_plane p);
  * storage order. */
 typedef struct pm_slice_view {
     pm_plane plane;
+    int dim[3];                   /* the grid's dimensions */
     int axis, index, nslices;     /* normal volume axis, voxel index, count */
     int number;                   /* 0..nslices-1 from inferior/anterior/right */
     int u_axis, v_axis;
-    int nu, nv;                   /* slice size in voxels (screen order) */
+    int nu, nv;                   /* slice size in voxels (screen order; for a
+                                     resampled view, the picture in voxels of
+                                     u_mm x v_mm, so nu*u_mm x nv*v_mm stays the
+                                     size in mm) */
     int u0, du, v0, dv;           /* du, dv are +1 or -1 */
     double u_mm, v_mm;            /* voxel spacing across and down the screen */
     double w_mm, h_mm;            /* size of the picture in mm */

@@ -72,6 +72,12 @@ int pm__reformat_init(const pm_grid *g, pm_slice_view *sv, int pu, int su, int p
     pm__mul(inv, V, sv->b);
     sv->w_mm = smax - smin;
     sv->h_mm = tmax - tmin;
+    sv->nu = (int)lround(sv->w_mm / sv->u_mm);
+    sv->nv = (int)lround(sv->h_mm / sv->v_mm);
+    if (sv->nu < 1)
+        sv->nu = 1;
+    if (sv->nv < 1)
+        sv->nv = 1;
     sv->resample = 1;
     return 0;
 }

@@ -90,6 +90,7 @@ int pm_slice_view_init(const pm_grid *g, pm_plane plane, int index, pm_slice_vie
     pm_slice_view s;
     memset(&s, 0, sizeof s);
     s.plane = plane;
+    memcpy(s.dim, g->dim, sizeof s.dim);
     s.axis = va[pn];
     s.nslices = g->dim[s.axis];
     if (index < 0)
@@ -123,7 +124,7 @@ int pm_slice_view_init(const pm_grid *g, pm_plane plane, int index, pm_slice_vie
 
 void pm_slice_view_size(const pm_slice_view *sv, int max_w, int max_h, int *w, int *h)
 {
-    double W = sv->w_mm, H = sv->h_mm;
+    double W = sv->nu * sv->u_mm, H = sv->nv * sv->v_mm;
     double scale;
     if (max_w <= 0 && max_h <= 0)
         scale = 1.0 / (sv->u_mm < sv->v_mm ? sv->u_mm : sv->v_mm);
@@ -257,8 +258,7 @@ int pm_draw_mask(pm_fb *fb, pm_rect r, const pm_mask *m, const pm_slice_view *sv
                  const pm_labels *labels, double alpha)
 {
     const pm_grid *g = &m->g;
-    if (g->dim[sv->u_axis] != sv->nu || g->dim[sv->v_axis] != sv->nv
-        || g->dim[sv->axis] != sv->nslices)
+    if (memcmp(g->dim, sv->dim, sizeof sv->dim) != 0)
         return pm_fail(PM_EUSAGE, "mask is %dx%dx%d, not on the image's grid", g->dim[0],
                        g->dim[1], g->dim[2]);
     if (r.w < 1 || r.h < 1)
