@@ -261,6 +261,20 @@ TEST(terminal_replies_are_parsed)
     CHECK(pm_term_choose(&caps, PM_GFX_SIXEL) == PM_GFX_SIXEL, "forced sixel");
     caps.no_color = 1;
     CHECK(pm_term_choose(&caps, PM_GFX_TEXT) == PM_GFX_ASCII, "NO_COLOR text should be ASCII");
+    /* The environment: NO_COLOR counts only when not empty (no-color.org),
+     * TERM=screen* or $STY means a multiplexer, COLORTERM picks 24-bit. */
+    unsetenv("TMUX");
+    setenv("STY", "", 1);
+    setenv("TERM", "xterm-256color", 1);
+    setenv("NO_COLOR", "", 1);
+    setenv("COLORTERM", "truecolor", 1);
+    pm_term_env(&caps);
+    CHECK(!caps.no_color && !caps.multiplexer && caps.truecolor, "empty NO_COLOR or xterm misread");
+    setenv("NO_COLOR", "1", 1);
+    setenv("TERM", "screen.xterm-256color", 1);
+    unsetenv("COLORTERM");
+    pm_term_env(&caps);
+    CHECK(caps.no_color && caps.multiplexer && !caps.truecolor, "NO_COLOR=1 or TERM=screen missed");
 }
 
 int main(void)
