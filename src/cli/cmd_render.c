@@ -131,8 +131,55 @@ static pm_fb *render_text_cells(pm_fb *fb, pm_graphics g)
 
 static int render_mesh(const render_args *a, pm_graphics g, const pm_term_caps *caps)
 {
-    (void)a; (void)g; (void)caps;
-    return cli_fail(PM_EUSAGE, "--mesh needs the STL reader, which this build lacks");
+    pm_mesh *m = NULL;
+    int rc = pm_mesh_read_stl(a->mesh, &m);
+    if (rc != PM_OK)
+        return cli_fail(rc, "mesh read failed");
+    int text = !a->out && g != PM_GFX_SIXEL;
+    int w, h;
+    render_bound(a, g, 640, 480, &w, &h);
+    if (h <= 0)
+        h = w * 3 / 4;
+    float *normals = NULL;
+    pm_fb *fb = NULL;
+    if ((rc = pm_raster_normals(m, &normals)) != PM_OK) {
+        rc = cli_fail(rc, "mesh normals failed");
+        goto done;
+    }
+    /* Text: rasterize at four times the cell resolution and average down,
+     * so thin structures survive. */
+    int ss = text ? 4 : 1;
+    fb = pm_fb_new(w * ss, h * ss, 1);
+    if (!fb) {
+        rc = cli_fail(PM_EMEMORY, "out of memory");
+        goto done;
+    }
+    pm_raster_opts o = pm_raster_defaults();
+    o.azimuth = a->azimuth;
+    o.elevation = a->elevation;
+    o.zoom = a->zoom;
+    o.normals = normals;
+    if ((rc = pm_raster_mesh(fb, m, &o, NULL)) != PM_OK) {
+        rc = cli_fail(rc, "rasterizing failed");
+        goto done;
+    }
+    if (text) {
+        pm_fb *cells = pm_fb_new(w, g == PM_GFX_ASCII ? (h + 1) / 2 : h, 0);
+        if (cells)
+            pm_fb_scale(fb, cells, 1);
+        pm_fb_free(fb);
+        fb = cells;
+        if (!fb) {
+            rc = cli_fail(PM_EMEMORY, "out of memory");
+            goto done;
+        }
+    }
+    rc = render_emit(a, g, fb, caps);
+done:
+    pm_fb_free(fb);
+    free(normals);
+    pm_mesh_free(m);
+    return rc;
 }
 
 static int render_series(const render_args *a, pm_graphics g, const pm_term_caps *caps)
