@@ -17,6 +17,7 @@ static const cli_command commands[] = {
     {"mesh", cmd_mesh, "surface of the lungs, a mask or a HU level as STL, OBJ or PLY"},
     {"render", cmd_render, "draw a slice, histogram or mesh as PNG, sixel or text"},
     {"phantom", cmd_phantom, "write synthetic chest CT phantoms with ground truth"},
+    {"unet-check", cmd_unet_check, "read a lungmask U-Net weight file and print its architecture"},
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
 
