@@ -9,7 +9,8 @@
 #
 # Sources are found, not listed: every src/<module>/*.c (and the one GDCM
 # adapter .cpp) goes into the core library, except the front ends in src/cli
-# and src/tui, which are linked into the pulmo binary. Every tests/test_*.c is
+# and src/tui and the terminal probe in src/term, which are linked into the
+# pulmo binary. Every tests/test_*.c is
 # one test program; every tests/*.sh is one test script.
 
 PREFIX   ?= /usr/local
@@ -29,7 +30,7 @@ DEPS_BUILD := g++ make pkg-config libgdcm-dev libsixel-dev libncurses-dev libpng
 DEPS_TEST  := time libsixel-bin tmux admesh python3-nibabel python3-numpy
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 
-FRONT_DIRS := src/cli src/tui
+FRONT_DIRS := src/cli src/tui src/term
 LIB_C      := $(filter-out $(addsuffix /%,$(FRONT_DIRS)),$(wildcard src/*/*.c))
 LIB_CXX    := $(wildcard src/*/*.cpp)
 APP_C      := $(wildcard $(addsuffix /*.c,$(FRONT_DIRS)))

@@ -15,6 +15,7 @@ static const cli_command commands[] = {
     {"batch", cmd_batch, "segment every CT series under a folder, with a CSV summary"},
     {"export", cmd_export, "write a series as NIfTI (HU, or normalised for machine learning)"},
     {"mesh", cmd_mesh, "surface of the lungs, a mask or a HU level as STL, OBJ or PLY"},
+    {"render", cmd_render, "draw a slice, histogram or mesh as PNG, sixel or text"},
     {"phantom", cmd_phantom, "write synthetic chest CT phantoms with ground truth"},
     {"unet-check", cmd_unet_check, "read a lungmask U-Net weight file and print its architecture"},
 };
