@@ -1,0 +1,245 @@
+/* slurm.c - pulmo batch as a Slurm job array: the shard of an array task
+ * (--shard auto), the sbatch script (--sbatch), the plan of a cohort
+ * (OUTDIR/shards.csv) and the merge of the shards' summary-I.csv files
+ * (--merge).
+ *
+ * pulmo invents no distribution of its own: each array task takes every N-th
+ * series and writes only its own series folders and its own summary-I.csv,
+ * so tasks never share a file and need no coordinator; the merge, run once
+ * after the array, joins the tables. */
+#include "pulmo/batch.h"
+
+#include "batch_csv.h"
+#include "pulmo/core.h"
+#include "pulmo/io.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Reads an environment variable as a non-negative integer; -1 when absent,
+ * -2 when present but not a number. */
+static long pm__env_long(const char *name)
+{
+    const char *s = getenv(name);
+    if (!s || !*s)
+        return -1;
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || *end || v < 0)
+        return -2;
+    return v;
+}
+
+int pm_batch_shard_auto(int *index, int *count)
+{
+    long id = pm__env_long("SLURM_ARRAY_TASK_ID");
+    long n = pm__env_long("SLURM_ARRAY_TASK_COUNT");
+    long min = pm__env_long("SLURM_ARRAY_TASK_MIN");
+    long max = pm__env_long("SLURM_ARRAY_TASK_MAX");
+    long step = pm__env_long("SLURM_ARRAY_TASK_STEP");
+    if (id == -1)
+        return pm_fail(PM_EUSAGE, "--shard auto: SLURM_ARRAY_TASK_ID is not set; run it inside a "
+                                  "Slurm job array (sbatch --array=1-N), or give --shard I/N");
+    if (id < 0 || n == -2 || min == -2 || max == -2 || step == -2)
+        return pm_fail(PM_EUSAGE, "--shard auto: the SLURM_ARRAY_TASK_* variables are not numbers");
+    if (n == -1) /* Slurm always sets it for arrays; a hand-made environment may not */
+        return pm_fail(PM_EUSAGE, "--shard auto: SLURM_ARRAY_TASK_COUNT is not set");
+    if (min < 0)
+        min = 0;
+    if (step <= 0)
+        step = 1;
+    /* Indices must be one even range (1-8, 0-7, 1-15:2): a list like 1,4,9 or
+     * a re-submission of a few tasks would make shards overlap or leave gaps. */
+    if (n < 1 || id < min || (id - min) % step || (id - min) / step >= n ||
+        (max >= 0 && max != min + (n - 1) * step))
+        return pm_fail(PM_EUSAGE, "--shard auto: array task %ld of %ld (indices %ld-%ld, step %ld) "
+                                  "is not part of one even range; submit the whole array "
+                                  "(--array=1-N) or give --shard I/N",
+                       id, n, min, max < 0 ? min + (n - 1) * step : max, step);
+    if (n > PM_BATCH_MAX_SHARDS)
+        return pm_fail(PM_EUSAGE, "--shard auto: %ld array tasks; at most %d shards", n,
+                       PM_BATCH_MAX_SHARDS);
+    *index = (int)((id - min) / step) + 1;
+    *count = (int)n;
+    return PM_OK;
+}
+
+int pm_batch_array_size(int nseries, int cpus)
+{
+    if (cpus < 1)
+        cpus = 1;
+    if (nseries < 1)
+        return 1;
+    /* A task should be worth its queue wait: PM_BATCH_SERIES_PER_CPU series
+     * per CPU per task, never more tasks than series. */
+    int per = PM_BATCH_SERIES_PER_CPU * cpus;
+    int n = (nseries + per - 1) / per;
+    if (n > PM_BATCH_MAX_SHARDS)
+        n = PM_BATCH_MAX_SHARDS;
+    return n < 1 ? 1 : n;
+}
+
+/* A growing string; on allocation failure it stays NULL and stops growing. */
+typedef struct pm__str {
+    char *s;
+    size_t n, cap;
+    int failed;
+} pm__str;
+
+static void pm__addf(pm__str *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void pm__addf(pm__str *b, const char *fmt, ...)
+{
+    if (b->failed)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int need = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (need < 0 || b->n + (size_t)need + 1 > b->cap) {
+        size_t cap = (b->cap ? b->cap * 2 : 1024) + (size_t)(need < 0 ? 0 : need);
+        char *ns = need < 0 ? NULL : realloc(b->s, cap);
+        if (!ns) {
+            b->failed = 1;
+            return;
+        }
+        b->s = ns;
+        b->cap = cap;
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->s + b->n, b->cap - b->n, fmt, ap);
+    va_end(ap);
+    b->n += (size_t)need;
+}
+
+/* Appends s as one shell word in single quotes ('\'' for a quote). */
+static void pm__add_quoted(pm__str *b, const char *s)
+{
+    pm__addf(b, "'");
+    for (const char *p = s; *p; p++) {
+        if (*p == '\'')
+            pm__addf(b, "'\\''");
+        else
+            pm__addf(b, "%c", *p);
+    }
+    pm__addf(b, "'");
+}
+
+/* Slurm's sizes: a number with an optional K, M, G or T (MB when none). */
+static int pm__slurm_mem_ok(const char *s)
+{
+    size_t i = 0;
+    while (s[i] >= '0' && s[i] <= '9')
+        i++;
+    if (i == 0)
+        return 0;
+    if (s[i] && strchr("KMGTkmgt", s[i]))
+        i++;
+    return s[i] == '\0';
+}
+
+/* Slurm's times: minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS. */
+static int pm__slurm_time_ok(const char *s)
+{
+    int parts = 0, digits = 0, dash = 0;
+    for (const char *p = s;; p++) {
+        if (*p >= '0' && *p <= '9') {
+            digits++;
+            continue;
+        }
+        if (!digits)
+            return 0;
+        parts++;
+        digits = 0;
+        if (*p == '\0')
+            break;
+        if (*p == '-') {
+            if (dash || parts != 1)
+                return 0;
+            dash = 1;
+        } else if (*p != ':') {
+            return 0;
+        }
+    }
+    return parts >= 1 && parts <= 4 && (dash || parts <= 3);
+}
+
+int pm_batch_sbatch_script(const pm_sbatch_opts *o, char **script)
+{
+    *script = NULL;
+    if (!o->pulmo || !o->root || !o->outdir || o->pulmo[0] != '/' || o->root[0] != '/' ||
+        o->outdir[0] != '/')
+        return pm_fail(PM_EUSAGE, "--sbatch: the pulmo binary, ROOT and OUTDIR must be absolute paths");
+    if (o->nseries < 1)
+        return pm_fail(PM_ENODATA, "%s: no CT series to submit", o->root);
+    int cpus = o->cpus > 0 ? o->cpus : 1;
+    if (cpus > 1024)
+        return pm_fail(PM_EUSAGE, "--cpus %d: at most 1024", cpus);
+    if (o->array < 0 || o->array > PM_BATCH_MAX_SHARDS)
+        return pm_fail(PM_EUSAGE, "--array %d: between 1 and %d", o->array, PM_BATCH_MAX_SHARDS);
+    int n = o->array ? o->array : pm_batch_array_size(o->nseries, cpus);
+    if (n > o->nseries)
+        n = o->nseries; /* an empty shard would only wait in the queue */
+    if (o->mem && !pm__slurm_mem_ok(o->mem))
+        return pm_fail(PM_EUSAGE, "--mem '%s': a size like 4G or 4000M", o->mem);
+    if (o->time && !pm__slurm_time_ok(o->time))
+        return pm_fail(PM_EUSAGE, "--time '%s': minutes, HH:MM:SS or D-HH:MM:SS", o->time);
+    for (const char *p = o->recipe ? o->recipe : ""; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_'))
+            return pm_fail(PM_EUSAGE, "--recipe '%s': not a recipe name", o->recipe);
+    int per_task = (o->nseries + n - 1) / n;
+    /* Generous (a LIDC series takes seconds), because a task that times out
+     * costs a re-submission; it is still a bound the scheduler can plan with. */
+    int minutes = PM_BATCH_MINUTES_PER_SERIES * ((per_task + cpus - 1) / cpus);
+    if (minutes < 15)
+        minutes = 15;
+
+    pm__str b = {0};
+    pm__addf(&b, "#!/bin/sh\n");
+    pm__addf(&b, "#SBATCH --job-name=pulmo-batch\n");
+    pm__addf(&b, "#SBATCH --array=1-%d\n", n);
+    pm__addf(&b, "#SBATCH --ntasks=1\n");
+    pm__addf(&b, "#SBATCH --cpus-per-task=%d\n", cpus);
+    if (o->mem)
+        pm__addf(&b, "#SBATCH --mem=%s\n", o->mem);
+    else
+        pm__addf(&b, "#SBATCH --mem=%dG\n", PM_BATCH_GB_PER_CPU * cpus);
+    if (o->time)
+        pm__addf(&b, "#SBATCH --time=%s\n", o->time);
+    else
+        pm__addf(&b, "#SBATCH --time=%d\n", minutes);
+    /* Slurm opens the log before the task starts; the folder must exist
+     * (pulmo batch --sbatch creates it). %A_%a: one log per task and try. */
+    pm__addf(&b, "#SBATCH --output=%s/logs/pulmo-%%A_%%a.out\n", o->outdir);
+    pm__addf(&b, "#\n# pulmo batch as a Slurm job array, written by pulmo %s --sbatch:\n", PM_VERSION);
+    pm__addf(&b, "# %d series under %s, %d array tasks (shards) of at most %d.\n", o->nseries,
+             o->root, n, per_task);
+    pm__addf(&b, "# Submit it with sbatch; when the array is done, combine the shards with\n");
+    pm__addf(&b, "#     pulmo batch --merge ");
+    pm__add_quoted(&b, o->outdir);
+    pm__addf(&b, "\n# which writes summary.csv and lists missing or failed series.\n");
+    pm__addf(&b, "# Each task writes only its own series folders and summary-I.csv and exits\n"
+                 "# non-zero when any of its series failed. Re-submitting this script is safe:\n"
+                 "# finished series (a complete report.json) are skipped.\n\n");
+    pm__addf(&b, "exec ");
+    pm__add_quoted(&b, o->pulmo);
+    pm__addf(&b, " batch ");
+    pm__add_quoted(&b, o->root);
+    pm__addf(&b, " -o ");
+    pm__add_quoted(&b, o->outdir);
+    pm__addf(&b, " --shard auto --jobs %d", cpus);
+    if (o->recipe && *o->recipe)
+        pm__addf(&b, " --recipe %s", o->recipe);
+    pm__addf(&b, "\n");
+    if (b.failed) {
+        free(b.s);
+        return pm_fail(PM_EMEMORY, "out of memory writing the sbatch script");
+    }
+    *script = b.s;
+    return PM_OK;
+}

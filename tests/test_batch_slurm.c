@@ -1,0 +1,211 @@
+/* test_batch_slurm.c - the Slurm side of pulmo batch without a cluster:
+ * --shard auto from array variables, the sbatch script (run through sh -n),
+ * the plan and the merge of shard tables. tests/test_slurm.sh runs it all on a
+ * real one-node Slurm. */
+#include "test.h"
+#include "pulmo/batch.h"
+#include "pulmo/core.h"
+
+#include <sys/stat.h>
+
+static void array_env(const char *id, const char *count, const char *min, const char *max,
+                      const char *step)
+{
+    const char *names[] = {"SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN",
+                           "SLURM_ARRAY_TASK_MAX", "SLURM_ARRAY_TASK_STEP"};
+    const char *vals[] = {id, count, min, max, step};
+    for (int i = 0; i < 5; i++) {
+        if (vals[i])
+            setenv(names[i], vals[i], 1);
+        else
+            unsetenv(names[i]);
+    }
+}
+
+TEST(shard_auto_maps_array_indices_to_shards_from_one)
+{
+    int i = -1, n = -1;
+    array_env("1", "3", "1", "3", NULL);
+    CHECK(pm_batch_shard_auto(&i, &n) == PM_OK && i == 1 && n == 3, "1 of 1-3: %d/%d %s", i, n, pm_error());
+    array_env("3", "3", "1", "3", "1");
+    CHECK(pm_batch_shard_auto(&i, &n) == PM_OK && i == 3 && n == 3, "3 of 1-3: %d/%d", i, n);
+    array_env("0", "4", "0", "3", NULL);
+    CHECK(pm_batch_shard_auto(&i, &n) == PM_OK && i == 1 && n == 4, "0 of 0-3: %d/%d", i, n);
+    array_env("7", "4", "1", "7", "2");
+    CHECK(pm_batch_shard_auto(&i, &n) == PM_OK && i == 4 && n == 4, "7 of 1-7:2: %d/%d", i, n);
+}
+
+TEST(shard_auto_refuses_outside_an_array_and_uneven_indices)
+{
+    int i = -1, n = -1;
+    array_env(NULL, NULL, NULL, NULL, NULL);
+    CHECK(pm_batch_shard_auto(&i, &n) == PM_EUSAGE && strstr(pm_error(), "SLURM_ARRAY_TASK_ID"),
+          "no array: %s", pm_error());
+    /* --array=1,4,9: three tasks, not one range */
+    array_env("4", "3", "1", "9", NULL);
+    CHECK(pm_batch_shard_auto(&i, &n) == PM_EUSAGE, "1,4,9 accepted as %d/%d", i, n);
+    /* a re-submission of task 2 only (--array=2) would otherwise run as 1/1 */
+    array_env("2", "1", "2", "2", NULL);
+    CHECK(pm_batch_shard_auto(&i, &n) == PM_OK && i == 1 && n == 1, "single task: %d/%d", i, n);
+    array_env("x", "3", "1", "3", NULL);
+    CHECK(pm_batch_shard_auto(&i, &n) == PM_EUSAGE, "non-numeric id accepted");
+    CHECK(i == 1 && n == 1, "outputs changed on failure: %d/%d", i, n);
+    array_env(NULL, NULL, NULL, NULL, NULL);
+}
+
+TEST(array_size_follows_the_series_count)
+{
+    CHECK(pm_batch_array_size(1, 1) == 1, "1 series");
+    CHECK(pm_batch_array_size(16, 1) == 1, "16 series, 1 cpu: %d", pm_batch_array_size(16, 1));
+    CHECK(pm_batch_array_size(17, 1) == 2, "17 series, 1 cpu: %d", pm_batch_array_size(17, 1));
+    CHECK(pm_batch_array_size(100, 4) == 2, "100 series, 4 cpus: %d", pm_batch_array_size(100, 4));
+    CHECK(pm_batch_array_size(1000000, 1) == PM_BATCH_MAX_SHARDS, "huge cohort");
+}
+
+static char *script_of(pm_sbatch_opts *o, int expect)
+{
+    char *s = NULL;
+    int rc = pm_batch_sbatch_script(o, &s);
+    CHECK(rc == expect, "script rc %d (want %d): %s", rc, expect, pm_error());
+    return s;
+}
+
+TEST(sbatch_script_is_valid_shell_with_the_requested_resources)
+{
+    pm_sbatch_opts o = {.pulmo = "/opt/pulmo/bin/pulmo", .root = "/data/it's a cohort",
+                        .outdir = "/scratch/out", .nseries = 10, .array = 3, .cpus = 4,
+                        .mem = "6G", .time = "0:30:00", .recipe = "otsu"};
+    char *s = script_of(&o, PM_OK);
+    CHECK(strncmp(s, "#!/bin/sh\n", 10) == 0, "no shebang");
+    CHECK(strstr(s, "#SBATCH --array=1-3\n"), "array: %s", s);
+    CHECK(strstr(s, "#SBATCH --cpus-per-task=4\n"), "cpus");
+    CHECK(strstr(s, "#SBATCH --mem=6G\n") && strstr(s, "#SBATCH --time=0:30:00\n"), "mem/time");
+    CHECK(strstr(s, "#SBATCH --output=/scratch/out/logs/pulmo-%A_%a.out\n"), "output: %s", s);
+    CHECK(strstr(s, "--shard auto --jobs 4 --recipe otsu\n"), "command: %s", s);
+    CHECK(strstr(s, "'/data/it'\\''s a cohort'"), "quoting: %s", s);
+    char path[400];
+    snprintf(path, sizeof path, "%.250s/job.sh", test_tmpdir());
+    FILE *f = fopen(path, "w");
+    CHECK(f, "write %.200s", path);
+    fputs(s, f);
+    fclose(f);
+    char cmd[1000];
+    snprintf(cmd, sizeof cmd, "sh -n '%s'", path);
+    CHECK(test_sh(cmd) == 0, "sh -n rejects the script");
+    /* the ROOT as the shell sees it, quote included */
+    snprintf(cmd, sizeof cmd, "sed -n 's/^exec /printf \"%%s\\\\n\" /p' '%s' | sh | sed -n 3p | "
+                              "grep -qx \"/data/it's a cohort\"", path);
+    CHECK(test_sh(cmd) == 0, "ROOT does not reach pulmo as one word");
+    free(s);
+}
+
+TEST(sbatch_script_chooses_array_and_limits_when_not_given)
+{
+    pm_sbatch_opts o = {.pulmo = "/p", .root = "/r", .outdir = "/o", .nseries = 40, .cpus = 2};
+    char *s = script_of(&o, PM_OK);
+    CHECK(strstr(s, "#SBATCH --array=1-2\n"), "40 series, 2 cpus: %s", s);
+    CHECK(strstr(s, "#SBATCH --mem=4G\n"), "default mem: %s", s);
+    free(s);
+    o.array = 9;
+    o.nseries = 4;
+    s = script_of(&o, PM_OK);
+    CHECK(strstr(s, "#SBATCH --array=1-4\n"), "more tasks than series: %s", s);
+    free(s);
+    o.mem = "lots";
+    CHECK(script_of(&o, PM_EUSAGE) == NULL, "bad mem accepted");
+    o.mem = NULL;
+    o.time = "1:2:3:4:5";
+    CHECK(script_of(&o, PM_EUSAGE) == NULL, "bad time accepted");
+    o.time = NULL;
+    o.root = "relative";
+    CHECK(script_of(&o, PM_EUSAGE) == NULL, "relative root accepted");
+    o.root = "/r";
+    o.nseries = 0;
+    CHECK(script_of(&o, PM_ENODATA) == NULL, "empty cohort accepted");
+}
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%.290s/%.90s", dir, name);
+    FILE *f = fopen(path, "w");
+    CHECK(f, "cannot write %.200s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+static char *read_all(const char *dir, const char *name)
+{
+    static char buf[8192];
+    char path[400];
+    snprintf(path, sizeof path, "%.290s/%.90s", dir, name);
+    FILE *f = fopen(path, "r");
+    CHECK(f, "cannot read %.200s", path);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+TEST(merge_joins_shards_in_plan_order_and_names_missing_and_failed)
+{
+    char dir[300];
+    snprintf(dir, sizeof dir, "%.250s/merge", test_tmpdir());
+    mkdir(dir, 0755);
+    const char *cohort[] = {"a", "b,\"quoted\"", "c", "d", "e"};
+    CHECK(pm_batch_write_plan(dir, 5, cohort, 3) == PM_OK, "plan: %s", pm_error());
+    CHECK(pm_batch_plan_shards(dir) == 3, "plan shards %d", pm_batch_plan_shards(dir));
+    /* shard 1 holds a and d; shard 2 b and e (e failed); shard 3 never ran */
+    write_file(dir, "summary-1.csv", "series,status,lung_ml\na,ok,5000.5\nd,ok,4100\n");
+    write_file(dir, "summary-2.csv",
+               "series,status,lung_ml\n\"b,\"\"quoted\"\"\",ok,3000\ne,error,\n");
+    pm_batch_merged m;
+    CHECK(pm_batch_merge(dir, &m) == PM_OK, "merge: %s", pm_error());
+    const char *got = read_all(dir, "summary.csv");
+    CHECK(!strcmp(got, "series,status,lung_ml\na,ok,5000.5\n\"b,\"\"quoted\"\"\",ok,3000\nd,ok,4100\n"
+                       "e,error,\n"),
+          "summary.csv:\n%.800s", got);
+    CHECK(m.nrows == 4 && m.nshards == 2 && m.planned_shards == 3, "rows %d shards %d planned %d",
+          m.nrows, m.nshards, m.planned_shards);
+    CHECK(m.nmissing == 1 && !strcmp(m.missing[0], "c"), "missing %d", m.nmissing);
+    CHECK(m.nfailed == 1 && !strcmp(m.failed[0], "e"), "failed %d", m.nfailed);
+    CHECK(m.nmissing_shards == 1 && m.missing_shards[0] == 3, "missing shards %d", m.nmissing_shards);
+    CHECK(m.nduplicates == 0, "duplicates %d", m.nduplicates);
+    pm_batch_merged_free(&m);
+
+    /* shard 3 arrives, and a stray re-run also wrote d again */
+    write_file(dir, "summary-3.csv", "series,status,lung_ml\nc,ok,4500\nd,ok,4100\n");
+    CHECK(pm_batch_merge(dir, &m) == PM_OK, "merge 2: %s", pm_error());
+    CHECK(m.nrows == 5 && m.nmissing == 0 && m.nmissing_shards == 0, "rows %d missing %d", m.nrows,
+          m.nmissing);
+    CHECK(m.nduplicates == 1 && !strcmp(m.duplicates[0], "d"), "duplicates %d", m.nduplicates);
+    pm_batch_merged_free(&m);
+}
+
+TEST(merge_refuses_tables_with_different_columns_and_empty_folders)
+{
+    char dir[300];
+    snprintf(dir, sizeof dir, "%.250s/mixed", test_tmpdir());
+    mkdir(dir, 0755);
+    pm_batch_merged m;
+    CHECK(pm_batch_merge(dir, &m) == PM_ENODATA, "empty folder: %s", pm_error());
+    write_file(dir, "summary-1.csv", "series,status,lung_ml\na,ok,1\n");
+    write_file(dir, "summary-2.csv", "series,status,lung_ml,extra\nb,ok,1,2\n");
+    CHECK(pm_batch_merge(dir, &m) == PM_ECORRUPT && strstr(pm_error(), "summary-2.csv"),
+          "mixed columns: %s", pm_error());
+    char path[1024];
+    snprintf(path, sizeof path, "%s/summary.csv", dir);
+    CHECK(access(path, F_OK) != 0, "summary.csv written despite the error");
+}
+
+int main(void)
+{
+    RUN(shard_auto_maps_array_indices_to_shards_from_one);
+    RUN(shard_auto_refuses_outside_an_array_and_uneven_indices);
+    RUN(array_size_follows_the_series_count);
+    RUN(sbatch_script_is_valid_shell_with_the_requested_resources);
+    RUN(sbatch_script_chooses_array_and_limits_when_not_given);
+    RUN(merge_joins_shards_in_plan_order_and_names_missing_and_failed);
+    RUN(merge_refuses_tables_with_different_columns_and_empty_folders);
+    return test_done();
+}
