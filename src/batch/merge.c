@@ -18,16 +18,20 @@
 
 #define PM__PLAN "shards.csv"
 
-static int pm__shard_file(const char *name)
+/* summary-I-of-N.csv, I and N positive decimals: returns I and sets *n; 0
+ * for any other name. */
+static int pm__shard_file(const char *name, int *n)
 {
-    /* summary-I.csv with I a positive decimal without leading zeros */
+    int i = 0, len = 0;
     if (strncmp(name, "summary-", 8) != 0 || name[8] < '1' || name[8] > '9')
         return 0;
-    char *end;
-    long i = strtol(name + 8, &end, 10);
-    if (strcmp(end, ".csv") != 0 || i < 1 || i > PM_BATCH_MAX_SHARDS)
+    if (sscanf(name + 8, "%d-of-%d.csv%n", &i, n, &len) != 2 || name[8 + len] != '\0' || i < 1 ||
+        *n < i || *n > PM_BATCH_MAX_SHARDS)
         return 0;
-    return (int)i;
+    /* no leading zeros or signs: the name must be exactly what batch.c writes */
+    char canon[64];
+    snprintf(canon, sizeof canon, "summary-%d-of-%d.csv", i, *n);
+    return strcmp(canon, name) ? 0 : i;
 }
 
 static int pm__cmp_int(const void *a, const void *b)
@@ -76,7 +80,8 @@ int pm_batch_write_plan(const char *outdir, int nseries, const char *const *seri
     fprintf(o.f, "series,shard,shards\n");
     for (int i = 0; i < nseries; i++) {
         pm__csv_put(o.f, series[i]);
-        fprintf(o.f, ",%d,%d\n", pm_batch_shard_of(i, nshards), nshards);
+        /* the rule of pm_batch_select: position i goes to shard i % N + 1 */
+        fprintf(o.f, ",%d,%d\n", i % nshards + 1, nshards);
     }
     return pm_out_commit(&o);
 }
@@ -102,8 +107,9 @@ typedef struct pm__shard {
 
 static int pm__is_failure(const char *status)
 {
-    /* the statuses of a series that needs no more work */
-    static const char *const done[] = {"ok", "skipped", "no_lungs", "nolungs", "done", ""};
+    /* the statuses of pm__status_name() that are results: a head CT has no
+     * lungs, and that is its answer, not a failure */
+    static const char *const done[] = {"ok", "no_lungs"};
     for (int i = 0; i < (int)(sizeof done / sizeof *done); i++)
         if (!strcmp(status, done[i]))
             return 0;
@@ -116,124 +122,55 @@ static void pm__write_row(FILE *f, const pm__csv_row *r)
     fputc('\n', f);
 }
 
-int pm_batch_merge(const char *outdir, pm_batch_merged *m)
+static int pm__note(char ***list, int *n, const char *key)
 {
-    memset(m, 0, sizeof *m);
-    DIR *d = opendir(outdir);
-    if (!d)
-        return pm_fail(PM_ENODATA, "%s: cannot open the batch output folder", outdir);
-    int *idx = NULL, nidx = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        int i = pm__shard_file(e->d_name);
-        if (!i)
-            continue;
-        int *ni = realloc(idx, (size_t)(nidx + 1) * sizeof *idx);
-        if (!ni) {
-            closedir(d);
-            free(idx);
-            return pm_fail(PM_EMEMORY, "out of memory");
-        }
-        idx = ni;
-        idx[nidx++] = i;
-    }
-    closedir(d);
-    if (nidx == 0) {
-        free(idx);
-        return pm_fail(PM_ENODATA, "%s: no summary-I.csv (no shard has finished yet)", outdir);
-    }
-    qsort(idx, (size_t)nidx, sizeof *idx, pm__cmp_int);
+    return pm__add_name(list, n, key) ? pm_fail(PM_EMEMORY, "out of memory") : PM_OK;
+}
 
-    int rc = PM_OK;
-    char path[4200];
-    pm__shard *sh = calloc((size_t)nidx, sizeof *sh);
-    pm__csv *plan = NULL;
-    char *used = NULL;
-    if (!sh) {
-        free(idx);
-        return pm_fail(PM_EMEMORY, "out of memory");
-    }
-    for (int s = 0; s < nidx && rc == PM_OK; s++) {
-        sh[s].index = idx[s];
-        snprintf(path, sizeof path, "%s/summary-%d.csv", outdir, idx[s]);
-        rc = pm__csv_read(path, &sh[s].csv);
-        if (rc != PM_OK)
-            break;
-        const pm__csv_row *h0 = &sh[0].csv->header, *h = &sh[s].csv->header;
-        if (h->rawlen != h0->rawlen || memcmp(h->raw, h0->raw, h->rawlen) != 0) {
-            rc = pm_fail(PM_ECORRUPT, "%s: its columns differ from summary-%d.csv (shards of "
-                                      "different pulmo versions?)", path, idx[0]);
-            break;
-        }
-        sh[s].key = pm__csv_column(sh[s].csv, PM_BATCH_KEY_COLUMN);
-        sh[s].status = pm__csv_column(sh[s].csv, "status");
-        if (sh[s].key < 0) {
-            rc = pm_fail(PM_ECORRUPT, "%s: no '%s' column", path, PM_BATCH_KEY_COLUMN);
-            break;
-        }
-    }
-    m->nshards = nidx;
-    m->max_shard = idx[nidx - 1];
-
-    snprintf(path, sizeof path, "%s/%s", outdir, PM__PLAN);
-    if (rc == PM_OK) {
-        int prc = pm__csv_read(path, &plan);
-        if (prc == PM_ENODATA)
-            pm_error_clear();
-        else if (prc != PM_OK)
-            rc = prc;
-    }
-    int pkey = plan ? pm__csv_column(plan, "series") : -1;
-    if (rc == PM_OK && plan && pkey < 0)
-        rc = pm_fail(PM_ECORRUPT, "%s: no 'series' column", path);
-    if (plan && plan->nrows > 0)
-        m->planned_shards = atoi(pm__csv_field(&plan->rows[0], pm__csv_column(plan, "shards")));
-
-    /* Which rows are taken: the first row of each series (in shard order);
-     * a later row for the same series is a duplicate, reported, not written. */
+/* Writes summary.csv: the plan's series in its order, then rows the plan
+ * does not name (all rows without a plan) in shard order. A series met a
+ * second time is a duplicate: reported, not written. */
+static int pm__merge_write(const char *outdir, pm__shard *sh, int nsh, const pm__csv *plan,
+                           int pkey, pm_batch_merged *m)
+{
     int total = 0;
-    for (int s = 0; s < nidx && rc == PM_OK; s++)
+    for (int s = 0; s < nsh; s++)
         total += sh[s].csv->nrows;
-    if (rc == PM_OK && !(used = calloc((size_t)total + 1, 1)))
-        rc = pm_fail(PM_EMEMORY, "out of memory");
-
-    pm_outfile o;
+    char *used = calloc((size_t)total + 1, 1); /* row k of shard s: base(s) + k */
+    if (!used)
+        return pm_fail(PM_EMEMORY, "out of memory");
+    char path[4200];
     snprintf(path, sizeof path, "%s/summary.csv", outdir);
-    if (rc == PM_OK)
-        rc = pm_out_open(&o, path);
-    if (rc != PM_OK)
-        goto done;
+    pm_outfile o;
+    int rc = pm_out_open(&o, path);
+    if (rc != PM_OK) {
+        free(used);
+        return rc;
+    }
     pm__write_row(o.f, &sh[0].csv->header);
-    /* Row k of shard s is number base[s] + k in `used`. */
-    int nplan = plan ? plan->nrows : 0;
-    for (int p = 0; p < nplan && rc == PM_OK; p++) {
+    for (int p = 0; plan && p < plan->nrows && rc == PM_OK; p++) {
         const char *want = pm__csv_field(&plan->rows[p], pkey);
         int found = 0;
-        for (int s = 0, base = 0; s < nidx; base += sh[s].csv->nrows, s++) {
-            for (int k = 0; k < sh[s].csv->nrows; k++) {
+        for (int s = 0, base = 0; s < nsh && rc == PM_OK; base += sh[s].csv->nrows, s++) {
+            for (int k = 0; k < sh[s].csv->nrows && rc == PM_OK; k++) {
                 const pm__csv_row *r = &sh[s].csv->rows[k];
-                const char *key = pm__csv_field(r, sh[s].key);
-                if (strcmp(key, want) != 0 || used[base + k])
+                if (used[base + k] || strcmp(pm__csv_field(r, sh[s].key), want) != 0)
                     continue;
                 used[base + k] = 1;
                 if (found++) {
-                    if (pm__add_name(&m->duplicates, &m->nduplicates, key))
-                        rc = pm_fail(PM_EMEMORY, "out of memory");
+                    rc = pm__note(&m->duplicates, &m->nduplicates, want);
                     continue;
                 }
                 pm__write_row(o.f, r);
                 m->nrows++;
-                if (pm__is_failure(pm__csv_field(r, sh[s].status)) &&
-                    pm__add_name(&m->failed, &m->nfailed, key))
-                    rc = pm_fail(PM_EMEMORY, "out of memory");
+                if (pm__is_failure(pm__csv_field(r, sh[s].status)))
+                    rc = pm__note(&m->failed, &m->nfailed, want);
             }
         }
-        if (!found && pm__add_name(&m->missing, &m->nmissing, want))
-            rc = pm_fail(PM_EMEMORY, "out of memory");
+        if (!found && rc == PM_OK)
+            rc = pm__note(&m->missing, &m->nmissing, want);
     }
-    /* Rows the plan does not name (or every row, without a plan), in shard
-     * order; a key met twice is a duplicate. */
-    for (int s = 0, base = 0; s < nidx && rc == PM_OK; base += sh[s].csv->nrows, s++) {
+    for (int s = 0, base = 0; s < nsh && rc == PM_OK; base += sh[s].csv->nrows, s++) {
         for (int k = 0; k < sh[s].csv->nrows && rc == PM_OK; k++) {
             if (used[base + k])
                 continue;
@@ -241,51 +178,142 @@ int pm_batch_merge(const char *outdir, pm_batch_merged *m)
             const char *key = pm__csv_field(r, sh[s].key);
             int dup = 0;
             for (int t = 0, tb = 0; t <= s && !dup; tb += sh[t].csv->nrows, t++)
-                for (int j = 0; j < (t == s ? k : sh[t].csv->nrows) && !dup; j++)
+                for (int j = 0; j < sh[t].csv->nrows && !dup; j++)
                     dup = used[tb + j] && !strcmp(pm__csv_field(&sh[t].csv->rows[j], sh[t].key), key);
             used[base + k] = 1;
             if (dup) {
-                if (pm__add_name(&m->duplicates, &m->nduplicates, key))
-                    rc = pm_fail(PM_EMEMORY, "out of memory");
+                rc = pm__note(&m->duplicates, &m->nduplicates, key);
                 continue;
             }
             pm__write_row(o.f, r);
             m->nrows++;
-            if (plan)
-                m->unplanned++;
-            if (pm__is_failure(pm__csv_field(r, sh[s].status)) &&
-                pm__add_name(&m->failed, &m->nfailed, key))
-                rc = pm_fail(PM_EMEMORY, "out of memory");
+            if (pm__is_failure(pm__csv_field(r, sh[s].status)))
+                rc = pm__note(&m->failed, &m->nfailed, key);
         }
     }
-    if (rc == PM_OK)
-        rc = pm_out_commit(&o);
-    else
+    free(used);
+    if (rc != PM_OK) {
         pm_out_abort(&o);
-    /* Shards that left no table: gaps below the highest one, and above it up
-     * to the planned count. */
-    if (rc == PM_OK) {
-        int upto = m->planned_shards > m->max_shard ? m->planned_shards : m->max_shard;
-        for (int i = 1, s = 0; i <= upto; i++) {
-            while (s < nidx && idx[s] < i)
-                s++;
-            if (s < nidx && idx[s] == i)
-                continue;
-            int *nm = realloc(m->missing_shards, (size_t)(m->nmissing_shards + 1) * sizeof *nm);
-            if (!nm) {
-                rc = pm_fail(PM_EMEMORY, "out of memory");
-                break;
-            }
-            m->missing_shards = nm;
-            m->missing_shards[m->nmissing_shards++] = i;
+        return rc;
+    }
+    return pm_out_commit(&o);
+}
+
+/* The N of OUTDIR's shard tables when there is no plan: the only one found.
+ * 0 with PM_ENODATA or PM_EUSAGE recorded otherwise. */
+static int pm__tables_split(const char *outdir, int *rc)
+{
+    DIR *d = opendir(outdir);
+    int found = 0;
+    struct dirent *e;
+    *rc = PM_OK;
+    while (d && (e = readdir(d))) {
+        int n = 0;
+        if (!pm__shard_file(e->d_name, &n) || n == found)
+            continue;
+        if (found) {
+            *rc = pm_fail(PM_EUSAGE, "%s holds shard tables of two splits (of %d and of %d); "
+                                     "remove the stale summary-*-of-N.csv files", outdir, found, n);
+            closedir(d);
+            return 0;
+        }
+        found = n;
+    }
+    if (d)
+        closedir(d);
+    if (!found)
+        *rc = pm_fail(PM_ENODATA, "%s: no summary-I-of-N.csv (no shard has finished yet)", outdir);
+    return found;
+}
+
+int pm_batch_merge(const char *outdir, pm_batch_merged *m)
+{
+    memset(m, 0, sizeof *m);
+    if (!pm_is_dir(outdir))
+        return pm_fail(PM_ENODATA, "%s: not a batch output folder", outdir);
+    int rc = PM_OK;
+    char path[4200];
+    pm__csv *plan = NULL;
+    int N = pm_batch_plan_shards(outdir);
+    if (N > 0) {
+        snprintf(path, sizeof path, "%s/%s", outdir, PM__PLAN);
+        if ((rc = pm__csv_read(path, &plan)) != PM_OK)
+            return rc;
+        m->planned = 1;
+    } else {
+        N = pm__tables_split(outdir, &rc);
+        if (!N)
+            return rc;
+    }
+    int pkey = plan ? pm__csv_column(plan, "series") : -1;
+    if (plan && pkey < 0) {
+        pm__csv_free(plan);
+        return pm_fail(PM_ECORRUPT, "%s: no 'series' column", path);
+    }
+    m->shards = N;
+
+    /* the tables of this split, by I */
+    pm__shard *sh = calloc((size_t)N, sizeof *sh);
+    if (!sh) {
+        pm__csv_free(plan);
+        return pm_fail(PM_EMEMORY, "out of memory");
+    }
+    int nidx = 0;
+    DIR *d = opendir(outdir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        int n = 0, i = pm__shard_file(e->d_name, &n);
+        if (!i)
+            continue;
+        if (n != N) {
+            m->ignored++;
+            continue;
+        }
+        sh[nidx++].index = i;
+    }
+    if (d)
+        closedir(d);
+    qsort(sh, (size_t)nidx, sizeof *sh, pm__cmp_int); /* index is the first member */
+    for (int s = 0, i = 1; i <= N; i++) {
+        if (s < nidx && sh[s].index == i) {
+            s++;
+            continue;
+        }
+        int *nm = realloc(m->missing_shards, (size_t)(m->nmissing_shards + 1) * sizeof *nm);
+        if (!nm) {
+            rc = pm_fail(PM_EMEMORY, "out of memory");
+            goto done;
+        }
+        m->missing_shards = nm;
+        m->missing_shards[m->nmissing_shards++] = i;
+    }
+    m->nshards = nidx;
+    if (nidx == 0) {
+        rc = pm_fail(PM_ENODATA, "%s: no summary-I-of-%d.csv (no shard has finished yet)", outdir, N);
+        goto done;
+    }
+    for (int s = 0; s < nidx; s++) {
+        snprintf(path, sizeof path, "%s/summary-%d-of-%d.csv", outdir, sh[s].index, N);
+        if ((rc = pm__csv_read(path, &sh[s].csv)) != PM_OK)
+            goto done;
+        const pm__csv_row *h0 = &sh[0].csv->header, *h = &sh[s].csv->header;
+        if (h->rawlen != h0->rawlen || memcmp(h->raw, h0->raw, h->rawlen) != 0) {
+            rc = pm_fail(PM_ECORRUPT, "%s: its columns differ from summary-%d-of-%d.csv (shards of "
+                                      "different pulmo versions?)", path, sh[0].index, N);
+            goto done;
+        }
+        sh[s].key = pm__csv_column(sh[s].csv, "series");
+        sh[s].status = pm__csv_column(sh[s].csv, "status");
+        if (sh[s].key < 0) {
+            rc = pm_fail(PM_ECORRUPT, "%s: no 'series' column", path);
+            goto done;
         }
     }
+    rc = pm__merge_write(outdir, sh, nidx, plan, pkey, m);
 done:
     for (int s = 0; s < nidx; s++)
         pm__csv_free(sh[s].csv);
     free(sh);
-    free(idx);
-    free(used);
     pm__csv_free(plan);
     if (rc != PM_OK)
         pm_batch_merged_free(m);

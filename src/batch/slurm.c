@@ -12,6 +12,7 @@
 #include "batch_csv.h"
 #include "pulmo/core.h"
 #include "pulmo/io.h"
+#include "pulmo/series.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -35,7 +36,20 @@ static long pm__env_long(const char *name)
     return v;
 }
 
-int pm_batch_shard_auto(int *index, int *count)
+/* With a plan the array was written by pm_batch_sbatch as 1-N, so the task
+ * ID is the shard itself, whatever subset of tasks this submission holds. */
+static int pm__shard_from_plan(int nplan, long id, int *index, int *count)
+{
+    if (id < 1 || id > nplan)
+        return pm_fail(PM_EUSAGE, "--shard auto: array task %ld is outside the plan's shards 1-%d "
+                                  "(shards.csv); submit the script that --sbatch printed, or "
+                                  "print a new one for another array size", id, nplan);
+    *index = (int)id;
+    *count = nplan;
+    return PM_OK;
+}
+
+int pm_batch_shard_auto(const char *outdir, int *index, int *count)
 {
     long id = pm__env_long("SLURM_ARRAY_TASK_ID");
     long n = pm__env_long("SLURM_ARRAY_TASK_COUNT");
@@ -47,14 +61,17 @@ int pm_batch_shard_auto(int *index, int *count)
                                   "Slurm job array (sbatch --array=1-N), or give --shard I/N");
     if (id < 0 || n == -2 || min == -2 || max == -2 || step == -2)
         return pm_fail(PM_EUSAGE, "--shard auto: the SLURM_ARRAY_TASK_* variables are not numbers");
+    int nplan = outdir ? pm_batch_plan_shards(outdir) : 0;
+    if (nplan > 0)
+        return pm__shard_from_plan(nplan, id, index, count);
     if (n == -1) /* Slurm always sets it for arrays; a hand-made environment may not */
         return pm_fail(PM_EUSAGE, "--shard auto: SLURM_ARRAY_TASK_COUNT is not set");
     if (min < 0)
         min = 0;
     if (step <= 0)
         step = 1;
-    /* Indices must be one even range (1-8, 0-7, 1-15:2): a list like 1,4,9 or
-     * a re-submission of a few tasks would make shards overlap or leave gaps. */
+    /* Indices must be one even range (1-8, 0-7, 1-15:2): from a list like
+     * 1,4,9 the arithmetic would make shards overlap or leave gaps. */
     if (n < 1 || id < min || (id - min) % step || (id - min) / step >= n ||
         (max >= 0 && max != min + (n - 1) * step))
         return pm_fail(PM_EUSAGE, "--shard auto: array task %ld of %ld (indices %ld-%ld, step %ld) "
@@ -116,9 +133,15 @@ static void pm__addf(pm__str *b, const char *fmt, ...)
     b->n += (size_t)need;
 }
 
-/* Appends s as one shell word in single quotes ('\'' for a quote). */
+/* Appends s as one shell word: as it is when plain, else in single quotes
+ * ('\'' for a quote). */
 static void pm__add_quoted(pm__str *b, const char *s)
 {
+    if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./=:,+@%-") ==
+                  strlen(s)) {
+        pm__addf(b, "%s", s);
+        return;
+    }
     pm__addf(b, "'");
     for (const char *p = s; *p; p++) {
         if (*p == '\'')
@@ -168,12 +191,18 @@ static int pm__slurm_time_ok(const char *s)
     return parts >= 1 && parts <= 4 && (dash || parts <= 3);
 }
 
-int pm_batch_sbatch_script(const pm_sbatch_opts *o, char **script)
+int pm_batch_sbatch_script(const pm_sbatch_opts *o, char **script, int *tasks)
 {
     *script = NULL;
     if (!o->pulmo || !o->root || !o->outdir || o->pulmo[0] != '/' || o->root[0] != '/' ||
         o->outdir[0] != '/')
         return pm_fail(PM_EUSAGE, "--sbatch: the pulmo binary, ROOT and OUTDIR must be absolute paths");
+    if (strchr(o->pulmo, '\n') || strchr(o->root, '\n') || strchr(o->outdir, '\n'))
+        return pm_fail(PM_EUSAGE, "--sbatch: a path with a line break cannot go into a script");
+    /* #SBATCH --output takes the folder unquoted and expands %-patterns */
+    if (strpbrk(o->outdir, "%\"' \t\\"))
+        return pm_fail(PM_EUSAGE, "--sbatch: OUTDIR '%s' has a space, quote, backslash or %%, "
+                                  "which Slurm's --output cannot take", o->outdir);
     if (o->nseries < 1)
         return pm_fail(PM_ENODATA, "%s: no CT series to submit", o->root);
     int cpus = o->cpus > 0 ? o->cpus : 1;
@@ -188,10 +217,6 @@ int pm_batch_sbatch_script(const pm_sbatch_opts *o, char **script)
         return pm_fail(PM_EUSAGE, "--mem '%s': a size like 4G or 4000M", o->mem);
     if (o->time && !pm__slurm_time_ok(o->time))
         return pm_fail(PM_EUSAGE, "--time '%s': minutes, HH:MM:SS or D-HH:MM:SS", o->time);
-    for (const char *p = o->recipe ? o->recipe : ""; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '-' || *p == '_'))
-            return pm_fail(PM_EUSAGE, "--recipe '%s': not a recipe name", o->recipe);
     int per_task = (o->nseries + n - 1) / n;
     /* Generous (a LIDC series takes seconds), because a task that times out
      * costs a re-submission; it is still a bound the scheduler can plan with. */
@@ -223,9 +248,10 @@ int pm_batch_sbatch_script(const pm_sbatch_opts *o, char **script)
     pm__addf(&b, "#     pulmo batch --merge ");
     pm__add_quoted(&b, o->outdir);
     pm__addf(&b, "\n# which writes summary.csv and lists missing or failed series.\n");
-    pm__addf(&b, "# Each task writes only its own series folders and summary-I.csv and exits\n"
-                 "# non-zero when any of its series failed. Re-submitting this script is safe:\n"
-                 "# finished series (a complete report.json) are skipped.\n\n");
+    pm__addf(&b, "# Each task writes only its own series folders and summary-I-of-%d.csv, and\n"
+                 "# exits non-zero when any of its series failed. Re-submitting this script\n"
+                 "# (or some of its tasks: sbatch --array=2,5) is safe: finished series (a\n"
+                 "# complete report.json) are skipped.\n\n", n);
     pm__addf(&b, "exec ");
     pm__add_quoted(&b, o->pulmo);
     pm__addf(&b, " batch ");
@@ -233,13 +259,68 @@ int pm_batch_sbatch_script(const pm_sbatch_opts *o, char **script)
     pm__addf(&b, " -o ");
     pm__add_quoted(&b, o->outdir);
     pm__addf(&b, " --shard auto --jobs %d", cpus);
-    if (o->recipe && *o->recipe)
-        pm__addf(&b, " --recipe %s", o->recipe);
+    for (int i = 0; i < o->nargs; i++) {
+        pm__addf(&b, " ");
+        pm__add_quoted(&b, o->args[i]);
+    }
     pm__addf(&b, "\n");
     if (b.failed) {
         free(b.s);
         return pm_fail(PM_EMEMORY, "out of memory writing the sbatch script");
     }
     *script = b.s;
+    if (tasks)
+        *tasks = n;
     return PM_OK;
+}
+
+int pm_batch_sbatch(pm_sbatch_opts *o, char **script, int *tasks, const pm_progress *p)
+{
+    *script = NULL;
+    if (!o->root || !o->outdir)
+        return pm_fail(PM_EUSAGE, "--sbatch needs ROOT and OUTDIR");
+    pm_index *ix;
+    int rc = pm_index_scan(o->root, &ix, p);
+    if (rc != PM_OK)
+        return rc;
+    int *order = NULL;
+    int n = pm_batch_select(ix, 0, 0, &order);
+    if (n < 0) {
+        pm_index_free(ix);
+        return PM_EMEMORY;
+    }
+    o->nseries = n;
+    char (*names)[256] = calloc((size_t)n + 1, sizeof *names);
+    const char **list = calloc((size_t)n + 1, sizeof *list);
+    char logs[4200];
+    int ntasks = 0;
+    if (!names || !list)
+        rc = pm_fail(PM_EMEMORY, "out of memory");
+    else if (n == 0)
+        rc = pm_fail(PM_ENODATA, "%s: no CT series found", o->root);
+    /* The script first: a bad option must not leave a plan behind. */
+    if (rc == PM_OK)
+        rc = pm_batch_sbatch_script(o, script, &ntasks);
+    if (rc == PM_OK) {
+        snprintf(logs, sizeof logs, "%s/logs", o->outdir);
+        rc = pm_mkdir_p(logs);
+    }
+    if (rc == PM_OK) {
+        for (int t = 0; t < n; t++) {
+            pm_batch_name(ix, order[t], o->root, names[t], sizeof names[t]);
+            list[t] = names[t];
+        }
+        rc = pm_batch_write_plan(o->outdir, n, list, ntasks);
+    }
+    if (rc != PM_OK) {
+        free(*script);
+        *script = NULL;
+    } else if (tasks) {
+        *tasks = ntasks;
+    }
+    free(names);
+    free(list);
+    free(order);
+    pm_index_free(ix);
+    return rc;
 }
