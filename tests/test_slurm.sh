@@ -85,4 +85,143 @@ case "$job" in
         fi ;;
 esac
 
+# ---- pulmo batch through the array ------------------------------------------
+if ! "$PULMO" batch --help 2>/dev/null | grep -q -- '--sbatch'; then
+    echo "SKIP slurm_batch: this pulmo has no batch --sbatch"
+    exit $failed
+fi
+DATA=${PM_DATA:-../shared/data}
+case "$DATA" in /*) ;; *) DATA=$(pwd)/$DATA ;; esac
+
+# The cohort: ../shared/data/patients, samples/patients (when generated) and
+# one broken series, as one ROOT. Real folders of symbolic links to the files
+# (the indexer follows linked files, not linked folders); the broken series is
+# a truncated copy, as the data must never be modified in place.
+mirror() { # SRC DST
+    (cd "$1" && find . -type d) | while IFS= read -r d; do mkdir -p "$2/$d"; done
+    (cd "$1" && find . -type f ! -name '.*') | while IFS= read -r f; do ln -s "$1/$f" "$2/$f"; done
+}
+C="$D/cohort"
+mkdir -p "$C/broken"
+mirror "$DATA/patients" "$C/patients"
+if [ -d samples/patients ] && [ -n "$(ls samples/patients 2>/dev/null)" ]; then
+    mirror "$(pwd)/samples/patients" "$C/samples"
+else
+    echo "SKIP slurm_samples: samples/patients is empty (make samples); cohort without phantoms"
+fi
+for f in "$DATA/edge/two-slices-no-modality/"*; do
+    head -c 6000 "$f" >"$C/broken/$(basename "$f")" # pixel data cut short
+done
+ncohort=$("$PULMO" scan "$C" --json 2>/dev/null | python3 -c '
+import json, sys
+print(sum(1 for s in json.load(sys.stdin) if s.get("modality") in ("CT", "")))')
+
+# The reference: the same cohort on this machine, in one process.
+"$PULMO" batch "$C" -o "$D/single" --jobs 2 >"$D/single.out" 2>&1
+rc=$?
+[ $rc -eq 0 ] || fail slurm_single_machine_batch "exit $rc: $(tail -n 3 "$D/single.out")"
+
+# The script pulmo prints, submitted as it is.
+"$PULMO" batch "$C" -o "$D/array" --sbatch --array 3 --cpus 1 --mem 3G --time 30 \
+    >"$D/job.sh" 2>"$D/sbatch.err"
+rc=$?
+if [ $rc -ne 0 ] || ! grep -q '^#SBATCH --array=1-3$' "$D/job.sh"; then
+    fail slurm_sbatch_script "exit $rc: $(cat "$D/sbatch.err") $(head -n 3 "$D/job.sh")"
+    exit 1
+fi
+submit() { # SBATCH-OPTIONS... ; prints the job id
+    out=$(sbatch --parsable "$@" "$D/job.sh" 2>&1)
+    case "$out" in ''|*[!0-9]*) echo "sbatch: $out" >&2; return 1 ;; esac
+    wait_job "$out" "$WAIT" || { echo "job $out not done after $WAIT s" >&2; return 1; }
+    echo "$out"
+}
+# "series status" of shard I's table
+rows_of() { python3 -c '
+import csv, sys
+for r in csv.DictReader(open(sys.argv[1])): print(r["series"], r["status"], r["skipped"])' "$1"; }
+
+job=$(submit 2>"$D/submit.err") || { fail slurm_array_runs_pulmo_batch "$(cat "$D/submit.err")"; exit 1; }
+states=$(task_states "$job")
+bad=""
+for i in 1 2 3; do
+    t="$D/array/summary-$i-of-3.csv"
+    st=$(echo "$states" | awk -v i=$i '$1 == i {print $2, $3}')
+    if [ ! -s "$t" ]; then bad="$bad task $i ($st) wrote no $t;"; continue; fi
+    nfail=$(rows_of "$t" | awk '$2 != "ok" && $2 != "no_lungs"' | wc -l)
+    case "$nfail:$st" in
+        0:"COMPLETED 0") ;;
+        0:*) bad="$bad task $i: $st with no failed series;" ;;
+        *:"COMPLETED 0") bad="$bad task $i: exit 0 with $nfail failed series;" ;;
+        *:"FAILED "[1-9]*) nfailed_tasks=$(( ${nfailed_tasks:-0} + 1 )) ;;
+        *) bad="$bad task $i: $st;" ;;
+    esac
+done
+if [ -n "$bad" ]; then
+    fail slurm_task_exit_status_says_whether_a_series_failed "$bad logs: $(tail -n 3 "$D"/array/logs/*.out | tr '\n' ' ')"
+elif [ "${nfailed_tasks:-0}" -ne 1 ]; then
+    fail slurm_task_exit_status_says_whether_a_series_failed "${nfailed_tasks:-0} failed tasks, expected 1 (broken)"
+else
+    pass slurm_task_exit_status_says_whether_a_series_failed
+fi
+
+"$PULMO" batch --merge "$D/array" >"$D/merge.out" 2>&1
+rc=$?
+# only the broken series failed: --merge exits 3 and names it
+if [ $rc -ne 3 ] || ! grep -q '^failed 1: broken$' "$D/merge.out"; then
+    fail slurm_merge_names_failed_series "exit $rc: $(cat "$D/merge.out")"
+else
+    pass slurm_merge_names_failed_series
+fi
+if why=$(python3 "$here/slurm/compare.py" "$D/single" "$D/array" series "$ncohort" 2>&1); then
+    pass slurm_array_matches_single_machine_batch
+    echo "    $why"
+else
+    fail slurm_array_matches_single_machine_batch "$why"
+fi
+
+# Restartable: the same script again skips every finished series (their
+# reports stay untouched); a lost report is redone by re-running its task
+# alone (sbatch --array=I), which --shard auto maps to shard I of 3.
+snap() { find "$D/array" -name report.json -exec stat -c '%n %Y %s' {} + | sort; }
+before=$(snap)
+# the first series of the plan with an ok report, and its shard
+set -- $(python3 -c '
+import csv, sys
+for r in csv.DictReader(open(sys.argv[1] + "/shards.csv")):
+    try:
+        if "\"status\": \"ok\"" in open(sys.argv[1] + "/" + r["series"] + "/report.json").read():
+            print(r["series"], r["shard"]); break
+    except OSError:
+        pass' "$D/array")
+victim=${1:-}; vshard=${2:-}
+job=$(submit 2>"$D/submit.err") || { fail slurm_resubmission_skips_finished_series "$(cat "$D/submit.err")"; exit 1; }
+after=$(snap)
+notskipped=$(for i in 1 2 3; do rows_of "$D/array/summary-$i-of-3.csv"; done | awk '$2 == "ok" || $2 == "no_lungs"' | awk '$3 != 1' | wc -l)
+if [ "$before" != "$after" ] || [ "$notskipped" -ne 0 ]; then
+    fail slurm_resubmission_skips_finished_series "$notskipped finished series recomputed; reports changed: $(echo "$before" | diff - "$(printf '%s' "$after")" 2>/dev/null | head -n 3)"
+else
+    pass slurm_resubmission_skips_finished_series
+fi
+if [ -n "$victim" ]; then
+    rm -f "$D/array/$victim/report.json"
+    job=$(submit --array="$vshard" 2>"$D/submit.err")
+    if [ -z "$job" ]; then
+        fail slurm_rerun_of_one_task_redoes_its_shard "$(cat "$D/submit.err")"
+    elif [ ! -s "$D/array/$victim/report.json" ] ||
+         ! rows_of "$D/array/summary-$vshard-of-3.csv" | grep -q "^$victim ok 0$" ||
+         [ -e "$D/array/summary-1-of-1.csv" ]; then
+        fail slurm_rerun_of_one_task_redoes_its_shard "$victim: $(rows_of "$D/array/summary-$vshard-of-3.csv" | tr '\n' ';') $(ls "$D/array")"
+    else
+        pass slurm_rerun_of_one_task_redoes_its_shard
+    fi
+    "$PULMO" batch --merge "$D/array" >"$D/merge.out" 2>&1
+    if why=$(python3 "$here/slurm/compare.py" "$D/single" "$D/array" series "$ncohort" 2>&1); then
+        pass slurm_merge_after_reruns_matches_single_machine
+    else
+        fail slurm_merge_after_reruns_matches_single_machine "$why"
+    fi
+else
+    fail slurm_rerun_of_one_task_redoes_its_shard "no series with an ok report"
+fi
+
 exit $failed

@@ -40,6 +40,17 @@ pick_ports() {
 
 pid_alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
+# A daemon writes its pid file after it forks, a moment after the command
+# that started it returned: wait (up to $2 s) for the file and the process.
+wait_pid() {
+    n=0
+    while ! pid_alive "$1"; do
+        [ "$n" -ge $(($2 * 10)) ] && return 1
+        sleep 0.1; n=$((n + 1))
+    done
+    return 0
+}
+
 # Stops the process named in pid file $1 (TERM, then KILL after $2 seconds).
 stop_pid() {
     [ -s "$1" ] || return 0
@@ -133,6 +144,7 @@ start_munge() {
         --pid-file="$D/run/munged.pid" --log-file="$D/log/munged.log" \
         --seed-file="$D/munge/munged.seed" --force \
         || { show_logs; die "munged did not start"; }
+    wait_pid "$D/run/munged.pid" 10 || { show_logs; die "munged did not stay up"; }
     n=0
     while [ ! -S "$D/munge/munge.socket.2" ] && [ "$n" -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
     # A credential round trip through our own socket proves the key works.
@@ -180,10 +192,10 @@ cmd_start() {
     SLURM_CONF="$D/slurm.conf"; export SLURM_CONF
     start_munge
     # On any failure from here on, stop what was started.
-    if ! slurmctld -f "$SLURM_CONF" -c -i; then
+    if ! slurmctld -f "$SLURM_CONF" -c -i || ! wait_pid "$D/run/slurmctld.pid" 15; then
         show_logs; cmd_stop; die "slurmctld did not start"
     fi
-    if ! slurmd -f "$SLURM_CONF" -N "$NODE"; then
+    if ! slurmd -f "$SLURM_CONF" -N "$NODE" || ! wait_pid "$D/run/slurmd.pid" 15; then
         show_logs; cmd_stop; die "slurmd did not start"
     fi
     if ! wait_idle "${PULMO_SLURM_WAIT:-60}"; then

@@ -4,8 +4,8 @@ the figures of a single-machine run?
 
     compare.py SINGLE_OUTDIR MERGED_OUTDIR KEY_COLUMN [EXPECTED_COUNT]
 
-Timing columns (names containing "second") differ from run to run and are
-left out; paths are compared with each run's OUTDIR replaced by "OUT".
+Timing columns (names containing "second") and "skipped" depend on the run
+and are left out; paths are compared with each run's OUTDIR replaced by "OUT".
 Prints one line saying why on a mismatch; exit 0 when they agree.
 """
 import csv
@@ -21,7 +21,8 @@ def table(outdir, key):
 
 
 def figures(row, outdir):
-    return {k: (v or "").replace(outdir, "OUT") for k, v in row.items() if "second" not in k}
+    return {k: (v or "").replace(outdir, "OUT") for k, v in row.items()
+            if "second" not in k and k != "skipped"}
 
 
 def main():
@@ -43,7 +44,8 @@ def main():
         if fa[k] != fb[k]:
             diff = {c: (fa[k].get(c), fb[k].get(c)) for c in fa[k] if fa[k].get(c) != fb[k].get(c)}
             sys.exit(f"series {k}: figures differ (single, merged): {diff}")
-    print(f"{len(b)} series, identical figures in {len(b[0]) if b else 0} columns")
+    ncols = len(next(iter(fa.values()))) if fa else 0
+    print(f"{len(b)} series, identical in {ncols} columns (all but timings and 'skipped')")
 
 
 if __name__ == "__main__":
