@@ -460,6 +460,48 @@ TEST(normalisation_clips_and_scales_like_the_tutorials)
     pm_volume_free(v);
 }
 
+static double gauss(void)
+{
+    double a = (rnd() % 100000 + 0.5) / 100000.0, b = (rnd() % 100000 + 0.5) / 100000.0;
+    return sqrt(-2 * log(a)) * cos(6.283185307 * b);
+}
+
+TEST(gustafson_kessel_separates_elongated_clusters_by_their_shape)
+{
+    /* Two long thin clusters side by side: Euclidean c-means would cut them
+     * across their length; GK's per-cluster norm follows their shape. */
+    size_t n = 2000;
+    float *x = malloc(n * 2 * sizeof *x), *u = malloc(n * 2 * sizeof *u);
+    for (size_t k = 0; k < n; k++) {
+        x[2 * k] = (float)(20 * gauss());
+        x[2 * k + 1] = (float)((k < n / 2 ? -3 : 3) + 0.5 * gauss());
+    }
+    double cen[4];
+    int it;
+    CHECK(pm_seg_gk(x, n, 2, 2, 2.0, 100, 1e-6, cen, u, &it) == PM_OK, "%s", pm_error());
+    size_t agree = 0;
+    for (size_t k = 0; k < n; k++) {
+        int lab = u[2 * k + 1] > u[2 * k];
+        int truth = k >= n / 2;
+        int c1_is_upper = cen[3] > cen[1];
+        agree += (lab == truth) == c1_is_upper;
+    }
+    CHECK(agree > 0.95 * n, "GK agrees with the true clusters on %zu of %zu points (%d iterations)",
+          agree, n, it);
+    CHECK(fabs(fabs(cen[1] - cen[3]) - 6) < 0.5, "centres y %.2f %.2f", cen[1], cen[3]);
+    /* One feature: memberships sum to one and centres sit at the modes. */
+    for (size_t k = 0; k < n; k++)
+        x[k] = (float)((k % 3 ? -850 : -100) + 10 * gauss());
+    CHECK(pm_seg_gk(x, n, 1, 2, 2.0, 100, 1e-6, cen, u, &it) == PM_OK, "%s", pm_error());
+    double lo = fmin(cen[0], cen[1]), hi = fmax(cen[0], cen[1]);
+    CHECK(fabs(lo + 850) < 5 && fabs(hi + 100) < 5, "1D centres %.1f %.1f", lo, hi);
+    for (size_t k = 0; k < n; k += 97)
+        CHECK(fabsf(u[2 * k] + u[2 * k + 1] - 1) < 1e-4f, "memberships of point %zu sum to %g", k,
+              u[2 * k] + u[2 * k + 1]);
+    free(x);
+    free(u);
+}
+
 int main(void)
 {
     RUN(diagonal_voxels_are_two_components_in_6_and_one_in_26);
@@ -475,5 +517,6 @@ int main(void)
     RUN(otsu_threshold_separates_two_intensity_populations);
     RUN(resampling_reaches_the_rounded_shape_and_interpolates_linearly);
     RUN(normalisation_clips_and_scales_like_the_tutorials);
+    RUN(gustafson_kessel_separates_elongated_clusters_by_their_shape);
     return test_done();
 }

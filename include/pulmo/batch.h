@@ -17,7 +17,9 @@
  * of the shard, including failures. A series whose report.json exists is
  * not recomputed (its row comes from the report) unless force is set. One
  * failing series never stops the others. jobs > 1 segments that many
- * series at once (each one's steps then run on a single thread).
+ * series at once (each one's steps still use pm_parallel_for, so on a
+ * small machine jobs = 1 is usually fastest; more jobs hide I/O waits).
+ * The notify callback is called under a lock, from any worker thread.
  */
 #ifndef PULMO_BATCH_H
 #define PULMO_BATCH_H
@@ -83,8 +85,8 @@ typedef struct pm_batch_opts {
     int force;
 } pm_batch_opts;
 
-/* Called after each series (from the calling thread), for a front end to
- * print a line. May be NULL. */
+/* Called after each series (under a lock, from whichever thread ran it),
+ * for a front end to print a line. May be NULL. */
 typedef void (*pm_batch_notify)(void *user, int done, int total, const char *name,
                                 const pm_segment_report *rep);
 

@@ -17,48 +17,71 @@
 #define EDT_INF 1e30f
 #define BLK 16
 
-/* 1D lower envelope on n samples f (squared mm) with spacing s; the result
- * goes to d, which may alias f (tmp holds n values meanwhile). v has n
- * entries, z n+1. */
-static void edt_1d(float *f, int n, double s, int *v, double *z, float *tmp, float *d)
+/* Scratch for one line of length n: envelope sites, their values, the
+ * boundaries between them (n + 1). */
+typedef struct line_buf {
+    int *v;
+    float *g, *fv, *z;
+} line_buf;
+
+static int line_alloc(line_buf *b, int n)
 {
-    const double s2 = s * s;
-    int k = -1;
+    b->v = malloc((size_t)n * sizeof *b->v);
+    b->g = malloc((size_t)n * sizeof *b->g);
+    b->fv = malloc((size_t)n * sizeof *b->fv);
+    b->z = malloc(((size_t)n + 1) * sizeof *b->z);
+    return b->v && b->g && b->fv && b->z ? 0 : -1;
+}
+
+static void line_free(line_buf *b)
+{
+    free(b->v), free(b->g), free(b->fv), free(b->z);
+}
+
+/* 1D lower envelope on n samples f (squared mm, in place) with spacing s.
+ * Parabolas are compared in units of voxels (g = f/s^2 + q^2) in float;
+ * the output is computed from the original f, so a tie resolved either way
+ * gives the same distance. Lines without any site, or made only of
+ * zero-distance sites, are returned at once. */
+static void edt_1d(float *f, int n, float s, float cap, line_buf *b)
+{
+    int any = 0, nonzero = 0;
     for (int q = 0; q < n; q++) {
-        if (f[q] >= EDT_INF)
+        if (f[q] > cap)
+            f[q] = EDT_INF;
+        any |= f[q] < EDT_INF;
+        nonzero |= f[q] != 0;
+    }
+    if (!any || !nonzero)
+        return;
+    const float s2 = s * s, inv = 1.0f / s2;
+    int *v = b->v, k = -1;
+    float *g = b->g, *fv = b->fv, *z = b->z;
+    for (int q = 0; q < n; q++) {
+        float fq = f[q];
+        if (fq >= EDT_INF)
             continue;
-        double fq = f[q] / s2 + (double)q * q;
-        if (k < 0) {
-            k = 0;
-            v[0] = q;
-            z[0] = -HUGE_VAL;
-            z[1] = HUGE_VAL;
-            continue;
-        }
-        double sx;
-        for (;;) { /* z[0] is -inf, so this stops at k = 0 at the latest */
-            int r = v[k];
-            sx = (fq - (f[r] / s2 + (double)r * r)) / (2.0 * (q - r));
+        float gq = fq * inv + (float)q * (float)q, sx = -HUGE_VALF;
+        while (k >= 0) {
+            sx = (gq - g[k]) / (2.0f * (float)(q - v[k]));
             if (sx > z[k])
                 break;
             k--;
         }
         k++;
         v[k] = q;
-        z[k] = sx;
-        z[k + 1] = HUGE_VAL;
-    }
-    if (k < 0) {
-        for (int p = 0; p < n; p++)
-            d[p] = EDT_INF;
-        return;
+        g[k] = gq;
+        fv[k] = fq;
+        z[k] = k ? sx : -HUGE_VALF;
+        z[k + 1] = HUGE_VALF;
     }
     for (int p = 0, j = 0; p < n; p++) {
-        while (z[j + 1] < p)
+        while (z[j + 1] < (float)p)
             j++;
-        tmp[p] = (float)((double)(p - v[j]) * (p - v[j]) * s2 + f[v[j]]);
+        float dp = (float)(p - v[j]);
+        float d = dp * dp * s2 + fv[j];
+        f[p] = d > cap ? EDT_INF : d;
     }
-    memcpy(d, tmp, (size_t)n * sizeof *d);
 }
 
 typedef struct edt_ctx {
@@ -66,6 +89,7 @@ typedef struct edt_ctx {
     int nx, ny, nz;
     double sp[3];
     float *out;
+    float cap;            /* distances above this are reported as EDT_INF */
     int failed;
 } edt_ctx;
 
@@ -86,7 +110,8 @@ static void edt_xy(void *vctx, int k, int thread)
         for (int i = 0; i < nx; i++) {
             if (fr[i])
                 last = i;
-            orow[i] = last < 0 ? EDT_INF : (float)((i - last) * sx * (i - last) * sx);
+            float d = last < 0 ? EDT_INF : (float)((i - last) * sx * (i - last) * sx);
+            orow[i] = d > c->cap ? EDT_INF : d;
         }
         last = -1;
         for (int i = nx - 1; i >= 0; i--) {
@@ -99,13 +124,12 @@ static void edt_xy(void *vctx, int k, int thread)
             }
         }
     }
-    int *v = malloc((size_t)ny * sizeof *v);
-    double *z = malloc((size_t)(ny + 2) * sizeof *z);
+    line_buf lb;
     float *buf = malloc((size_t)ny * BLK * sizeof *buf);
-    float *line = malloc((size_t)ny * 2 * sizeof *line);
-    if (!v || !z || !buf || !line) {
+    float *line = malloc((size_t)ny * sizeof *line);
+    if (line_alloc(&lb, ny) != 0 || !buf || !line) {
         c->failed = 1;
-        free(v), free(z), free(buf), free(line);
+        line_free(&lb), free(buf), free(line);
         return;
     }
     for (int i0 = 0; i0 < nx; i0 += BLK) {
@@ -115,14 +139,14 @@ static void edt_xy(void *vctx, int k, int thread)
         for (int b = 0; b < w; b++) {
             for (int j = 0; j < ny; j++)
                 line[j] = buf[(size_t)j * BLK + b];
-            edt_1d(line, ny, c->sp[1], v, z, line + ny, line);
+            edt_1d(line, ny, (float)c->sp[1], c->cap, &lb);
             for (int j = 0; j < ny; j++)
                 buf[(size_t)j * BLK + b] = line[j];
         }
         for (int j = 0; j < ny; j++)
             memcpy(o + (size_t)nx * j + i0, buf + (size_t)j * BLK, (size_t)w * sizeof *buf);
     }
-    free(v), free(z), free(buf), free(line);
+    line_free(&lb), free(buf), free(line);
 }
 
 /* z for one row j of every slice. */
@@ -132,13 +156,12 @@ static void edt_z(void *vctx, int j, int thread)
     edt_ctx *c = vctx;
     int nx = c->nx, ny = c->ny, nz = c->nz;
     size_t plane = (size_t)nx * ny;
-    int *v = malloc((size_t)nz * sizeof *v);
-    double *z = malloc((size_t)(nz + 2) * sizeof *z);
+    line_buf lb;
     float *buf = malloc((size_t)nz * BLK * sizeof *buf);
-    float *line = malloc((size_t)nz * 2 * sizeof *line);
-    if (!v || !z || !buf || !line) {
+    float *line = malloc((size_t)nz * sizeof *line);
+    if (line_alloc(&lb, nz) != 0 || !buf || !line) {
         c->failed = 1;
-        free(v), free(z), free(buf), free(line);
+        line_free(&lb), free(buf), free(line);
         return;
     }
     float *o = c->out + (size_t)nx * j;
@@ -147,33 +170,38 @@ static void edt_z(void *vctx, int j, int thread)
         for (int k = 0; k < nz; k++)
             memcpy(buf + (size_t)k * BLK, o + plane * k + i0, (size_t)w * sizeof *buf);
         for (int b = 0; b < w; b++) {
-            int any = 0;
-            for (int k = 0; k < nz; k++) {
+            for (int k = 0; k < nz; k++)
                 line[k] = buf[(size_t)k * BLK + b];
-                any |= line[k] < EDT_INF;
-            }
-            if (!any)
-                continue;
-            edt_1d(line, nz, c->sp[2], v, z, line + nz, line);
+            edt_1d(line, nz, (float)c->sp[2], c->cap, &lb);
             for (int k = 0; k < nz; k++)
                 buf[(size_t)k * BLK + b] = line[k];
         }
         for (int k = 0; k < nz; k++)
             memcpy(o + plane * k + i0, buf + (size_t)k * BLK, (size_t)w * sizeof *buf);
     }
-    free(v), free(z), free(buf), free(line);
+    line_free(&lb), free(buf), free(line);
 }
 
-int pm_seg_edt(const uint8_t *feat, const int dim[3], const double spacing[3], float *out,
-               const pm_progress *p)
+/* Truncation is exact for the threshold tests of ball morphology: every
+ * partial minimum on the way to a distance <= cap is itself <= cap, so
+ * dropping larger ones changes no answer, and it lets lines far from any
+ * feature (or deep inside them) be skipped. */
+static int edt_capped(const uint8_t *feat, const int dim[3], const double spacing[3], float *out,
+                      float cap, const pm_progress *p)
 {
-    edt_ctx c = {feat, dim[0], dim[1], dim[2], {spacing[0], spacing[1], spacing[2]}, out, 0};
+    edt_ctx c = {feat, dim[0], dim[1], dim[2], {spacing[0], spacing[1], spacing[2]}, out, cap, 0};
     int rc = pm_parallel_for(c.nz, 0, edt_xy, &c, p, "distance transform");
     if (rc == PM_OK && !c.failed)
         rc = pm_parallel_for(c.ny, 0, edt_z, &c, p, "distance transform");
     if (rc == PM_OK && c.failed)
         rc = pm_fail(PM_EMEMORY, "out of memory in the distance transform");
     return rc;
+}
+
+int pm_seg_edt(const uint8_t *feat, const int dim[3], const double spacing[3], float *out,
+               const pm_progress *p)
+{
+    return edt_capped(feat, dim, spacing, out, EDT_INF, p);
 }
 
 /* A crop of the mask: box [lo, hi) and a uint8/float pair of buffers. */
@@ -242,7 +270,7 @@ int pm__dilate_over(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, uint
     if (got <= 0)
         return got < 0 ? oom() : PM_OK;
     crop_features(m, &c, lo, hi, 0);
-    int rc = pm_seg_edt(c.f, c.dim, m->g.spacing, c.d, p);
+    int rc = edt_capped(c.f, c.dim, m->g.spacing, c.d, (float)(r_mm * r_mm) * 1.001f, p);
     if (rc == PM_OK) {
         float r2 = (float)(r_mm * r_mm);
         size_t t = 0;
@@ -265,7 +293,7 @@ static int erode_crop(crop *c, const double sp[3], double r_mm, const pm_progres
 {
     for (size_t t = 0; t < c->n; t++)
         c->f[t] = !c->f[t];
-    int rc = pm_seg_edt(c->f, c->dim, sp, c->d, p);
+    int rc = edt_capped(c->f, c->dim, sp, c->d, (float)(r_mm * r_mm) * 1.001f, p);
     if (rc != PM_OK)
         return rc;
     float r2 = (float)(r_mm * r_mm);
@@ -276,7 +304,7 @@ static int erode_crop(crop *c, const double sp[3], double r_mm, const pm_progres
 
 static int dilate_crop(crop *c, const double sp[3], double r_mm, const pm_progress *p)
 {
-    int rc = pm_seg_edt(c->f, c->dim, sp, c->d, p);
+    int rc = edt_capped(c->f, c->dim, sp, c->d, (float)(r_mm * r_mm) * 1.001f, p);
     if (rc != PM_OK)
         return rc;
     float r2 = (float)(r_mm * r_mm);

@@ -6,8 +6,10 @@
  * position and the axes keep their directions, so a mask computed on the
  * resampled grid maps back to patient space exactly. Output voxel o along
  * an axis samples input position o * new_spacing / old_spacing. The
- * interpolation is separable, so each output slice blends two input slices
- * whose rows are precomputed index/weight tables; slices run in parallel.
+ * interpolation is separable: every input slice is first resampled
+ * in-plane (bilinear, through index/weight tables), then each output slice
+ * blends two of those planes, so the bilinear work is done once per input
+ * slice, not once per output slice. Both passes run in parallel.
  */
 #include "pulmo/seg.h"
 
@@ -56,42 +58,48 @@ typedef struct rs_ctx {
     const pm_volume *in;
     pm_volume *out;
     axis_map ax[3];
+    float *planes;        /* every input slice resampled in-plane */
     int failed;
 } rs_ctx;
 
-static void rs_slice(void *vctx, int k, int thread)
+/* Pass 1: input slice k resampled in-plane (bilinear) into planes[k]. */
+static void rs_plane(void *vctx, int k, int thread)
 {
     (void)thread;
     rs_ctx *c = vctx;
     const pm_grid *gi = &c->in->g, *go = &c->out->g;
-    int nxi = gi->dim[0], nyi = gi->dim[1], nzi = gi->dim[2], nxo = go->dim[0], nyo = go->dim[1];
-    size_t pi = (size_t)nxi * nyi;
-    int k0 = c->ax[2].i0[k], k1 = nzi > 1 ? k0 + 1 : k0;
-    float wz = c->ax[2].w[k];
-    /* Blend the two input slices along z, then interpolate in-plane. */
-    float *plane = malloc(pi * sizeof *plane);
-    if (!plane) {
-        c->failed = 1;
-        return;
-    }
-    const int16_t *a = c->in->hu + pi * (size_t)k0, *b = c->in->hu + pi * (size_t)k1;
-    for (size_t t = 0; t < pi; t++)
-        plane[t] = (float)a[t] + wz * (float)(b[t] - a[t]);
-    int16_t *o = c->out->hu + (size_t)nxo * nyo * (size_t)k;
+    int nxi = gi->dim[0], nyi = gi->dim[1], nxo = go->dim[0], nyo = go->dim[1];
+    const int16_t *src = c->in->hu + (size_t)nxi * nyi * (size_t)k;
+    float *dst = c->planes + (size_t)nxo * nyo * (size_t)k;
     for (int j = 0; j < nyo; j++) {
         int j0 = c->ax[1].i0[j], j1 = nyi > 1 ? j0 + 1 : j0;
         float wy = c->ax[1].w[j];
-        const float *r0 = plane + (size_t)nxi * j0, *r1 = plane + (size_t)nxi * j1;
+        const int16_t *r0 = src + (size_t)nxi * j0, *r1 = src + (size_t)nxi * j1;
+        float *o = dst + (size_t)nxo * j;
         for (int i = 0; i < nxo; i++) {
             int i0 = c->ax[0].i0[i], i1 = nxi > 1 ? i0 + 1 : i0;
             float wx = c->ax[0].w[i];
-            float top = r0[i0] + wx * (r0[i1] - r0[i0]);
-            float bot = r1[i0] + wx * (r1[i1] - r1[i0]);
-            float v = top + wy * (bot - top);
-            o[(size_t)nxo * j + i] = (int16_t)lrintf(v);
+            float top = r0[i0] + wx * (float)(r0[i1] - r0[i0]);
+            float bot = r1[i0] + wx * (float)(r1[i1] - r1[i0]);
+            o[i] = top + wy * (bot - top);
         }
     }
-    free(plane);
+}
+
+/* Pass 2: output slice k blends two resampled planes along z. */
+static void rs_slice(void *vctx, int k, int thread)
+{
+    (void)thread;
+    rs_ctx *c = vctx;
+    size_t n = (size_t)c->out->g.dim[0] * (size_t)c->out->g.dim[1];
+    int k0 = c->ax[2].i0[k], k1 = c->in->g.dim[2] > 1 ? k0 + 1 : k0;
+    float wz = c->ax[2].w[k];
+    const float *a = c->planes + n * (size_t)k0, *b = c->planes + n * (size_t)k1;
+    int16_t *o = c->out->hu + n * (size_t)k;
+    for (size_t t = 0; t < n; t++) {
+        float v = a[t] + wz * (b[t] - a[t]);
+        o[t] = (int16_t)(v >= 0 ? (int)(v + 0.5f) : -(int)(0.5f - v));
+    }
 }
 
 int pm_resample_volume(const pm_volume *v, double mm, pm_volume **out, const pm_progress *p)
@@ -107,13 +115,18 @@ int pm_resample_volume(const pm_volume *v, double mm, pm_volume **out, const pm_
     o->load_seconds = v->load_seconds;
     for (int w = 0; w < v->nwarnings; w++)
         pm_volume_warn(o, v->warnings[w].kind, "%s", v->warnings[w].message);
-    rs_ctx c = {v, o, {{0}}, 0};
+    rs_ctx c = {v, o, {{0}}, NULL, 0};
     int rc = PM_OK;
     for (int a = 0; a < 3 && rc == PM_OK; a++)
         if (map_axis(v->g.dim[a], g.dim[a], g.spacing[a] / v->g.spacing[a], &c.ax[a]) != 0)
             rc = pm_fail(PM_EMEMORY, "out of memory resampling");
+    if (rc == PM_OK && !(c.planes = malloc((size_t)g.dim[0] * g.dim[1] * v->g.dim[2] * sizeof *c.planes)))
+        rc = pm_fail(PM_EMEMORY, "out of memory resampling");
+    if (rc == PM_OK)
+        rc = pm_parallel_for(v->g.dim[2], 0, rs_plane, &c, p, "resampling");
     if (rc == PM_OK)
         rc = pm_parallel_for(g.dim[2], 0, rs_slice, &c, p, "resampling");
+    free(c.planes);
     if (rc == PM_OK && c.failed)
         rc = pm_fail(PM_EMEMORY, "out of memory resampling");
     for (int a = 0; a < 3; a++)
