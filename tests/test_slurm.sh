@@ -94,29 +94,28 @@ DATA=${PM_DATA:-../shared/data}
 case "$DATA" in /*) ;; *) DATA=$(pwd)/$DATA ;; esac
 
 # The cohort: ../shared/data/patients, samples/patients (when generated) and
-# one broken series, as one ROOT. Real folders of symbolic links to the files
-# (the indexer follows linked files, not linked folders); the broken series is
-# a truncated copy, as the data must never be modified in place.
+# the two-slice edge series as "blocked", as one ROOT: real folders of
+# symbolic links to the files (the indexer follows linked files, not linked
+# folders). "blocked" fails: a file stands where its output folder would go
+# (write_failed), in both runs.
 mirror() { # SRC DST
     (cd "$1" && find . -type d) | while IFS= read -r d; do mkdir -p "$2/$d"; done
     (cd "$1" && find . -type f ! -name '.*') | while IFS= read -r f; do ln -s "$1/$f" "$2/$f"; done
 }
 C="$D/cohort"
-mkdir -p "$C/broken"
 mirror "$DATA/patients" "$C/patients"
 if [ -d samples/patients ] && [ -n "$(ls samples/patients 2>/dev/null)" ]; then
     mirror "$(pwd)/samples/patients" "$C/samples"
 else
     echo "SKIP slurm_samples: samples/patients is empty (make samples); cohort without phantoms"
 fi
-for f in "$DATA/edge/two-slices-no-modality/"*; do
-    head -c 6000 "$f" >"$C/broken/$(basename "$f")" # pixel data cut short
-done
+mirror "$DATA/edge/two-slices-no-modality" "$C/blocked"
 ncohort=$("$PULMO" scan "$C" --json 2>/dev/null | python3 -c '
 import json, sys
 print(sum(1 for s in json.load(sys.stdin) if s.get("modality") in ("CT", "")))')
 
 # The reference: the same cohort on this machine, in one process.
+mkdir -p "$D/single" && : >"$D/single/blocked"
 "$PULMO" batch "$C" -o "$D/single" --jobs 2 >"$D/single.out" 2>&1
 rc=$?
 [ $rc -eq 0 ] || fail slurm_single_machine_batch "exit $rc: $(tail -n 3 "$D/single.out")"
@@ -129,6 +128,7 @@ if [ $rc -ne 0 ] || ! grep -q '^#SBATCH --array=1-3$' "$D/job.sh"; then
     fail slurm_sbatch_script "exit $rc: $(cat "$D/sbatch.err") $(head -n 3 "$D/job.sh")"
     exit 1
 fi
+: >"$D/array/blocked"
 submit() { # SBATCH-OPTIONS... ; prints the job id
     out=$(sbatch --parsable "$@" "$D/job.sh" 2>&1)
     case "$out" in ''|*[!0-9]*) echo "sbatch: $out" >&2; return 1 ;; esac
@@ -138,7 +138,7 @@ submit() { # SBATCH-OPTIONS... ; prints the job id
 # "series status" of shard I's table
 rows_of() { python3 -c '
 import csv, sys
-for r in csv.DictReader(open(sys.argv[1])): print(r["series"], r["status"], r["skipped"])' "$1"; }
+for r in csv.DictReader(open(sys.argv[1])): print(r["series"], r["status"], r["skipped"])' "$1" 2>/dev/null; }
 
 job=$(submit 2>"$D/submit.err") || { fail slurm_array_runs_pulmo_batch "$(cat "$D/submit.err")"; exit 1; }
 states=$(task_states "$job")
@@ -159,15 +159,15 @@ done
 if [ -n "$bad" ]; then
     fail slurm_task_exit_status_says_whether_a_series_failed "$bad logs: $(tail -n 3 "$D"/array/logs/*.out | tr '\n' ' ')"
 elif [ "${nfailed_tasks:-0}" -ne 1 ]; then
-    fail slurm_task_exit_status_says_whether_a_series_failed "${nfailed_tasks:-0} failed tasks, expected 1 (broken)"
+    fail slurm_task_exit_status_says_whether_a_series_failed "${nfailed_tasks:-0} failed tasks, expected 1 (blocked)"
 else
     pass slurm_task_exit_status_says_whether_a_series_failed
 fi
 
 "$PULMO" batch --merge "$D/array" >"$D/merge.out" 2>&1
 rc=$?
-# only the broken series failed: --merge exits 3 and names it
-if [ $rc -ne 3 ] || ! grep -q '^failed 1: broken$' "$D/merge.out"; then
+# only the blocked series failed: --merge exits 3 and names it
+if [ $rc -ne 3 ] || ! grep -q '^failed 1: blocked$' "$D/merge.out"; then
     fail slurm_merge_names_failed_series "exit $rc: $(cat "$D/merge.out")"
 else
     pass slurm_merge_names_failed_series
