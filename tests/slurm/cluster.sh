@@ -144,13 +144,13 @@ start_munge() {
         --pid-file="$D/run/munged.pid" --log-file="$D/log/munged.log" \
         --seed-file="$D/munge/munged.seed" --force \
         || { show_logs; die "munged did not start"; }
-    wait_pid "$D/run/munged.pid" 10 || { show_logs; die "munged did not stay up"; }
+    wait_pid "$D/run/munged.pid" 10 || { show_logs; stop_pid "$D/run/munged.pid" 10; die "munged did not stay up"; }
     n=0
     while [ ! -S "$D/munge/munge.socket.2" ] && [ "$n" -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
     # A credential round trip through our own socket proves the key works.
     echo ok | munge --socket="$D/munge/munge.socket.2" 2>/dev/null \
         | unmunge --socket="$D/munge/munge.socket.2" >/dev/null 2>&1 \
-        || { show_logs; die "munge round trip through $D/munge/munge.socket.2 failed"; }
+        || { show_logs; stop_pid "$D/run/munged.pid" 10; die "munge round trip through $D/munge/munge.socket.2 failed"; }
 }
 
 # Waits up to $1 seconds for the node to be idle; resumes it once if it came up
@@ -167,8 +167,12 @@ wait_idle() {
                     resumed=1
                 fi ;;
         esac
-        pid_alive "$D/run/slurmctld.pid" || { show_logs; die "slurmctld exited"; }
-        pid_alive "$D/run/slurmd.pid" || { show_logs; die "slurmd exited"; }
+        for p in slurmctld slurmd; do
+            pid_alive "$D/run/$p.pid" && continue
+            echo "cluster.sh: $p exited" >&2
+            show_logs
+            return 1
+        done
         sleep 0.5; t=$((t + 1))
     done
     echo "cluster.sh: node $NODE not idle after $1 s (state: ${st:-none})" >&2
