@@ -149,8 +149,9 @@ TEST(distance_transform_equals_brute_force_on_anisotropic_grid)
 
 TEST(dilating_one_voxel_gives_the_ball_of_radius_r_in_mm)
 {
-    const double radii[3] = {2.0, 4.5, 9.0};
-    for (int t = 0; t < 3; t++) {
+    /* 1.2 mm takes the direct-offset path, the others distance transforms */
+    const double radii[4] = {1.2, 2.0, 4.5, 9.0};
+    for (int t = 0; t < 4; t++) {
         double r = radii[t];
         pm_mask *m = mask_new(41, 41, 21, 0.5, 0.5, 1.0);
         AT(m, 20, 20, 10) = 1;
@@ -236,7 +237,7 @@ TEST(closing_fills_a_dent_narrower_than_the_ball_and_keeps_the_outside)
     box(m, 5, 35, 5, 35, 5, 35, 1);
     box(m, 18, 22, 18, 22, 30, 35, 0);   /* a 4 mm wide pit from the top face */
     box(m, 0, 40, 0, 40, 36, 40, 255);   /* outside air above */
-    CHECK(pm_seg_close(m, 1, 1, 3.0, 1, 255, NULL) == PM_OK, "%s", pm_error());
+    CHECK(pm_seg_close(m, 1, 1, 3.0, 1, 0, NULL) == PM_OK, "%s", pm_error());
     CHECK(AT(m, 20, 20, 32) == 1, "the pit was not closed");
     CHECK(AT(m, 20, 20, 37) == 255, "closing wrote over outside air");
     CHECK(AT(m, 2, 2, 20) == 0, "closing grew the box");

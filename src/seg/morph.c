@@ -22,6 +22,7 @@
 typedef struct line_buf {
     int *v;
     float *g, *fv, *z;
+    float *half_inv;      /* 1 / (2 d) for d = 1..n-1: multiplies instead of divides */
 } line_buf;
 
 static int line_alloc(line_buf *b, int n)
@@ -30,12 +31,18 @@ static int line_alloc(line_buf *b, int n)
     b->g = malloc((size_t)n * sizeof *b->g);
     b->fv = malloc((size_t)n * sizeof *b->fv);
     b->z = malloc(((size_t)n + 1) * sizeof *b->z);
-    return b->v && b->g && b->fv && b->z ? 0 : -1;
+    b->half_inv = malloc(((size_t)n + 1) * sizeof *b->half_inv);
+    if (!b->v || !b->g || !b->fv || !b->z || !b->half_inv)
+        return -1;
+    b->half_inv[0] = 0;
+    for (int d = 1; d <= n; d++)
+        b->half_inv[d] = 0.5f / (float)d;
+    return 0;
 }
 
 static void line_free(line_buf *b)
 {
-    free(b->v), free(b->g), free(b->fv), free(b->z);
+    free(b->v), free(b->g), free(b->fv), free(b->z), free(b->half_inv);
 }
 
 /* 1D lower envelope on n samples f (squared mm, in place) with spacing s.
@@ -57,13 +64,14 @@ static void edt_1d(float *f, int n, float s, float cap, line_buf *b)
     const float s2 = s * s, inv = 1.0f / s2;
     int *v = b->v, k = -1;
     float *g = b->g, *fv = b->fv, *z = b->z;
+    const float *hi = b->half_inv;
     for (int q = 0; q < n; q++) {
         float fq = f[q];
         if (fq >= EDT_INF)
             continue;
         float gq = fq * inv + (float)q * (float)q, sx = -HUGE_VALF;
         while (k >= 0) {
-            sx = (gq - g[k]) / (2.0f * (float)(q - v[k]));
+            sx = (gq - g[k]) * hi[q - v[k]];
             if (sx > z[k])
                 break;
             k--;
@@ -224,8 +232,8 @@ static int crop_make(const pm_mask *m, int vlo, int vhi, double r_mm, crop *c)
         c->dim[a] = c->hi[a] - c->lo[a];
     }
     c->n = (size_t)c->dim[0] * c->dim[1] * c->dim[2];
-    c->f = malloc(c->n);
-    c->d = malloc(c->n * sizeof *c->d);
+    c->f = pm__big_alloc(c->n);
+    c->d = pm__big_alloc(c->n * sizeof *c->d);
     if (!c->f || !c->d) {
         free(c->f), free(c->d);
         return -1;
@@ -262,9 +270,86 @@ int pm_seg_dilate(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, const 
     return pm__dilate_over(m, lo, hi, r_mm, value, 0, p);
 }
 
+/* Dilation by direct offsets for a small radius around few voxels (an
+ * airway shell, the rim of a closing): the cost is set voxels times ball
+ * voxels instead of a distance transform over the bounding box. Returns 1
+ * when done, 0 when the set is too large for this to pay, -1 on memory. */
+static int dilate_sparse(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, uint8_t over)
+{
+    const int nx = m->g.dim[0], ny = m->g.dim[1], nz = m->g.dim[2];
+    int ri[3];
+    for (int a = 0; a < 3; a++)
+        ri[a] = (int)floor(r_mm / m->g.spacing[a] + 1e-9);
+    size_t noff = (size_t)(2 * ri[0] + 1) * (size_t)(2 * ri[1] + 1) * (size_t)(2 * ri[2] + 1);
+    if (noff > 343)
+        return 0;
+    int off[343][3], no = 0;
+    for (int dk = -ri[2]; dk <= ri[2]; dk++)
+        for (int dj = -ri[1]; dj <= ri[1]; dj++)
+            for (int di = -ri[0]; di <= ri[0]; di++) {
+                double x = di * m->g.spacing[0], y = dj * m->g.spacing[1], z = dk * m->g.spacing[2];
+                if ((di || dj || dk) && x * x + y * y + z * z <= r_mm * r_mm * (1 + 1e-9)) {
+                    off[no][0] = di, off[no][1] = dj, off[no][2] = dk;
+                    no++;
+                }
+            }
+    /* Worth it while set voxels x offsets stays below a few voxels of work
+     * per voxel of the volume. */
+    size_t n = pm_grid_voxels(&m->g), limit = no ? 4 * n / (size_t)no : n, cnt = 0, cap = 4096;
+    uint32_t *set = malloc(cap * sizeof *set);
+    if (!set || n >= UINT32_MAX) {
+        free(set);
+        return set ? 0 : -1;
+    }
+    const uint8_t base = (uint8_t)lo, span = (uint8_t)(hi - lo);
+    for (size_t x = 0; x < n; x++) {
+        if (lo >= 1 && (x & 7) == 0 && x + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, m->v + x, 8);
+            if (!w) {
+                x += 7;
+                continue;
+            }
+        }
+        if ((uint8_t)(m->v[x] - base) > span)
+            continue;
+        if (cnt == limit) {
+            free(set);
+            return 0;
+        }
+        if (cnt == cap) {
+            uint32_t *t = realloc(set, cap * 2 * sizeof *set);
+            if (!t) {
+                free(set);
+                return -1;
+            }
+            set = t;
+            cap *= 2;
+        }
+        set[cnt++] = (uint32_t)x;
+    }
+    for (size_t q = 0; q < cnt; q++) {
+        size_t x = set[q];
+        int i = (int)(x % (size_t)nx), j = (int)(x / (size_t)nx % (size_t)ny), k = (int)(x / ((size_t)nx * ny));
+        for (int o = 0; o < no; o++) {
+            int a = i + off[o][0], b = j + off[o][1], c = k + off[o][2];
+            if (a < 0 || b < 0 || c < 0 || a >= nx || b >= ny || c >= nz)
+                continue;
+            uint8_t *y = m->v + (size_t)a + (size_t)nx * ((size_t)b + (size_t)ny * (size_t)c);
+            if (*y == over)
+                *y = value;
+        }
+    }
+    free(set);
+    return 1;
+}
+
 int pm__dilate_over(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, uint8_t over,
                     const pm_progress *p)
 {
+    int sparse = dilate_sparse(m, lo, hi, r_mm, value, over);
+    if (sparse != 0)
+        return sparse > 0 ? PM_OK : oom();
     crop c;
     int got = crop_make(m, lo, hi, r_mm, &c);
     if (got <= 0)
@@ -336,11 +421,52 @@ int pm_seg_erode(pm_mask *m, int lo, int hi, double r_mm, const pm_progress *p)
     return rc;
 }
 
-int pm_seg_close(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, int forbid,
+/* 0-voxels of m within rim_mm of the crop voxels marked 2 get value. The
+ * rim is a few voxels at most, so direct offsets beat a transform. */
+static int rim_crop(pm_mask *m, const crop *c, double rim_mm, uint8_t value)
+{
+    int ri[3];
+    for (int a = 0; a < 3; a++)
+        ri[a] = (int)floor(rim_mm / m->g.spacing[a] + 1e-9);
+    int (*off)[3] = malloc((size_t)(2 * ri[0] + 1) * (2 * ri[1] + 1) * (2 * ri[2] + 1) * sizeof *off);
+    if (!off)
+        return oom();
+    int no = 0;
+    for (int dk = -ri[2]; dk <= ri[2]; dk++)
+        for (int dj = -ri[1]; dj <= ri[1]; dj++)
+            for (int di = -ri[0]; di <= ri[0]; di++) {
+                double x = di * m->g.spacing[0], y = dj * m->g.spacing[1], z = dk * m->g.spacing[2];
+                if ((di || dj || dk) && x * x + y * y + z * z <= rim_mm * rim_mm * (1 + 1e-9)) {
+                    off[no][0] = di, off[no][1] = dj, off[no][2] = dk;
+                    no++;
+                }
+            }
+    const int nx = m->g.dim[0], ny = m->g.dim[1], nz = m->g.dim[2];
+    size_t t = 0;
+    for (int k = 0; k < c->dim[2]; k++)
+        for (int j = 0; j < c->dim[1]; j++)
+            for (int i = 0; i < c->dim[0]; i++, t++) {
+                if (c->f[t] != 2)
+                    continue;
+                int gi = c->lo[0] + i, gj = c->lo[1] + j, gk = c->lo[2] + k;
+                for (int o = 0; o < no; o++) {
+                    int a = gi + off[o][0], b = gj + off[o][1], d = gk + off[o][2];
+                    if (a < 0 || b < 0 || d < 0 || a >= nx || b >= ny || d >= nz)
+                        continue;
+                    uint8_t *y = m->v + (size_t)a + (size_t)nx * ((size_t)b + (size_t)ny * (size_t)d);
+                    if (*y == 0)
+                        *y = value;
+                }
+            }
+    free(off);
+    return PM_OK;
+}
+
+int pm_seg_close(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, double rim_mm,
                  const pm_progress *p)
 {
     crop c;
-    int got = crop_make(m, lo, hi, r_mm, &c);
+    int got = crop_make(m, lo, hi, r_mm + (rim_mm > 0 ? rim_mm : 0), &c);
     if (got <= 0)
         return got < 0 ? oom() : PM_OK;
     crop_features(m, &c, lo, hi, 0);
@@ -348,14 +474,21 @@ int pm_seg_close(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, int for
     if (rc == PM_OK)
         rc = erode_crop(&c, m->g.spacing, r_mm, p);
     if (rc == PM_OK) {
-        size_t t = 0;
+        /* c.f becomes 2 where the closing adds a voxel (input 0). */
+        size_t t = 0, added = 0;
         for (int k = 0; k < c.dim[2]; k++)
             for (int j = 0; j < c.dim[1]; j++) {
                 uint8_t *dst = m->v + crop_src(m, &c, 0, j, k);
-                for (int i = 0; i < c.dim[0]; i++, t++)
-                    if (c.f[t] && dst[i] == 0 && (int)dst[i] != forbid)
+                for (int i = 0; i < c.dim[0]; i++, t++) {
+                    int add = c.f[t] && dst[i] == 0;
+                    c.f[t] = add ? 2 : 0;
+                    added += add;
+                    if (add)
                         dst[i] = value;
+                }
             }
+        if (rim_mm > 0 && added)
+            rc = rim_crop(m, &c, rim_mm, value);
     }
     free(c.f), free(c.d);
     return rc;
