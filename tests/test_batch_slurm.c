@@ -5,6 +5,9 @@
 #include "test.h"
 #include "pulmo/batch.h"
 #include "pulmo/core.h"
+#include "pulmo/text.h"
+
+#include <math.h>
 
 #include <sys/stat.h>
 
@@ -232,6 +235,32 @@ TEST(merge_refuses_tables_with_different_columns_and_empty_folders)
     CHECK(pm_batch_merge(dir, &m) == PM_EUSAGE, "two splits without a plan: %s", pm_error());
 }
 
+/* A resumed series' summary row is printed from its report.json; a fresh
+ * one from the computed value. Both must round to the same digits. */
+TEST(figures_round_the_same_fresh_and_read_back_from_json)
+{
+    const double xs[] = {1863.4249999999, 1863.425000001, 0.0049999999999, -917.5, 3793.22,
+                         2.5600000000004, 1e-7, 12345678.125};
+    for (int i = 0; i < (int)(sizeof xs / sizeof *xs); i++) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        CHECK(f, "open_memstream");
+        pm_json j;
+        pm_json_init(&j, f, 0);
+        pm_json_number(&j, NULL, xs[i]);
+        fclose(f);
+        double back = strtod(text, NULL);
+        char fresh[64], resumed[64];
+        snprintf(fresh, sizeof fresh, "%.2f", pm_json_roundtrip(xs[i]));
+        snprintf(resumed, sizeof resumed, "%.2f", pm_json_roundtrip(back));
+        free(text);
+        CHECK(!strcmp(fresh, resumed), "%.17g: fresh %s, read back %s", xs[i], fresh, resumed);
+        CHECK(fabs(pm_json_roundtrip(xs[i]) - xs[i]) <= 1e-9 * fabs(xs[i]), "%.17g moved", xs[i]);
+    }
+    CHECK(isnan(pm_json_roundtrip(NAN)), "NaN");
+}
+
 int main(void)
 {
     RUN(shard_auto_maps_array_indices_to_shards_from_one);
@@ -242,5 +271,6 @@ int main(void)
     RUN(sbatch_script_chooses_array_and_limits_when_not_given);
     RUN(merge_joins_shards_in_plan_order_and_names_missing_and_failed);
     RUN(merge_refuses_tables_with_different_columns_and_empty_folders);
+    RUN(figures_round_the_same_fresh_and_read_back_from_json);
     return test_done();
 }

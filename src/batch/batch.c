@@ -9,6 +9,7 @@
  */
 #include "pulmo/batch.h"
 #include "pulmo/io.h"
+#include "pulmo/text.h"
 #include "batch_internal.h"
 
 #include <math.h>
@@ -154,6 +155,10 @@ static void csv_str(FILE *f, const char *s)
 
 static void csv_num(FILE *f, double v, const char *fmt)
 {
+    /* A resumed series' row comes from its report.json (10 digits); rounding
+     * the fresh value the same way first keeps the two rows identical (else
+     * 1863.4249999 prints 1863.42 fresh but 1863.43 after a resume). */
+    v = pm_json_roundtrip(v);
     fputc(',', f);
     if (!isnan(v))
         fprintf(f, fmt, v);
