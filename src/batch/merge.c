@@ -1,5 +1,5 @@
-/* merge.c - `pulmo batch --merge OUTDIR`: the shards' summary-I.csv files
- * into one summary.csv, and the series that are missing or failed.
+/* merge.c - `pulmo batch --merge OUTDIR`: the shards' summary-I-of-N.csv
+ * files into one summary.csv, and the series that are missing or failed.
  *
  * Rows are copied byte for byte (a merged row is exactly what its shard
  * wrote). The expected series come from OUTDIR/shards.csv, the plan written

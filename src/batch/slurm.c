@@ -1,20 +1,16 @@
 /* slurm.c - pulmo batch as a Slurm job array: the shard of an array task
- * (--shard auto), the sbatch script (--sbatch), the plan of a cohort
- * (OUTDIR/shards.csv) and the merge of the shards' summary-I.csv files
- * (--merge).
+ * (--shard auto) and the sbatch script with its plan (--sbatch). The plan
+ * file and the merge of the shards' tables are in merge.c.
  *
  * pulmo invents no distribution of its own: each array task takes every N-th
- * series and writes only its own series folders and its own summary-I.csv,
- * so tasks never share a file and need no coordinator; the merge, run once
- * after the array, joins the tables. */
+ * series and writes only its own series folders and its own
+ * summary-I-of-N.csv, so tasks never share a file and need no coordinator. */
 #include "pulmo/batch.h"
 
-#include "batch_csv.h"
 #include "pulmo/core.h"
 #include "pulmo/io.h"
 #include "pulmo/series.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
