@@ -104,6 +104,7 @@ TEST(sbatch_script_is_valid_shell_with_the_requested_resources)
     CHECK(strncmp(s, "#!/bin/sh\n", 10) == 0, "no shebang");
     CHECK(strstr(s, "#SBATCH --array=1-3\n"), "array: %s", s);
     CHECK(strstr(s, "#SBATCH --cpus-per-task=4\n"), "cpus");
+    CHECK(strstr(s, "\nexport PULMO_THREADS=4\n"), "threads not limited to the task's CPUs: %s", s);
     CHECK(strstr(s, "#SBATCH --mem=6G\n") && strstr(s, "#SBATCH --time=0:30:00\n"), "mem/time");
     CHECK(strstr(s, "#SBATCH --output=/scratch/out/logs/pulmo-%A_%a.out\n"), "output: %s", s);
     CHECK(strstr(s, "--shard auto --jobs 4 --recipe otsu --set 'close.radius=2 mm'\n"), "command: %s", s);

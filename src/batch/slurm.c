@@ -248,6 +248,9 @@ int pm_batch_sbatch_script(const pm_sbatch_opts *o, char **script, int *tasks)
                  "# exits non-zero when any of its series failed. Re-submitting this script\n"
                  "# (or some of its tasks: sbatch --array=2,5) is safe: finished series (a\n"
                  "# complete report.json) are skipped.\n\n", n);
+    /* pulmo's threads default to every CPU of the machine; on a shared node
+     * only the task's CPUs are ours. */
+    pm__addf(&b, "export PULMO_THREADS=%d\n", cpus);
     pm__addf(&b, "exec ");
     pm__add_quoted(&b, o->pulmo);
     pm__addf(&b, " batch ");
