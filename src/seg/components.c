@@ -45,7 +45,9 @@ int pm_seg_clear_border(pm_mask *m, int lo, int hi, int conn, int faces, uint8_t
     return PM_OK;
 }
 
-static const pm_cc *sort_cc;
+/* qsort has no context argument: the labelling being sorted, per thread
+ * (batches segment several series at once). */
+static _Thread_local const pm_cc *sort_cc;
 static int by_size_desc(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -64,7 +66,7 @@ static uint32_t *order_by_size(const pm_cc *cc)
     }
     for (uint32_t c = 0; c < cc->ncomp; c++)
         o[c] = c + 1;
-    sort_cc = cc; /* qsort has no context argument; callers are not concurrent on this path */
+    sort_cc = cc;
     qsort(o, cc->ncomp, sizeof *o, by_size_desc);
     return o;
 }
