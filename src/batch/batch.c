@@ -157,7 +157,8 @@ static void csv_num(FILE *f, double v, const char *fmt)
 {
     /* A resumed series' row comes from its report.json (10 digits); rounding
      * the fresh value the same way first keeps the two rows identical (else
-     * 1863.4249999 prints 1863.42 fresh but 1863.43 after a resume). */
+     * 1863.4250001 prints 1863.43 fresh, but its report says 1863.425, whose
+     * double is just below, and the resumed row prints 1863.42). */
     v = pm_json_roundtrip(v);
     fputc(',', f);
     if (!isnan(v))
