@@ -23,7 +23,9 @@ int cmd_info(int argc, char **argv);
 int cmd_segment(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_mesh(int argc, char **argv);
 int cmd_phantom(int argc, char **argv);
+int cmd_unet_check(int argc, char **argv);
 
 /* pulmo batch on Slurm (cmd_batch_slurm.c), called by cmd_batch. */
 struct pm_batch_opts;

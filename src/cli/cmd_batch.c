@@ -12,6 +12,7 @@
 static const char batch_help[] =
     "usage: pulmo batch ROOT -o OUTDIR [--jobs N] [--shard I/N|auto] [--recipe NAME]\n"
     "                   [--resample MM] [--set STEP.PARAM=VALUE ...] [--force]\n"
+    "                   [--weights FILE.pth]\n"
     "       pulmo batch ROOT -o OUTDIR --sbatch [--array N] [--cpus C] [--mem M] [--time T]\n"
     "       pulmo batch --merge OUTDIR\n\n"
     "Segment every CT series under ROOT into OUTDIR/<series folder>/ (mask.nii.gz,\n"
@@ -25,7 +26,9 @@ static const char batch_help[] =
     "                       exit status says whether a series failed\n"
     "  --shard auto         I and N of this Slurm array task (SLURM_ARRAY_TASK_ID,\n"
     "                       _COUNT, _MIN; or N from OUTDIR/shards.csv after --sbatch)\n"
-    "  --recipe NAME        default, tutorial or otsu\n"
+    "  --recipe NAME        default, tutorial, otsu or unet\n"
+    "  --weights FILE.pth   U-Net weights for --recipe unet (else PULMO_WEIGHTS or\n"
+    "                       $XDG_CONFIG_HOME/pulmo/weights)\n"
     "  --resample MM        resample to MM isotropic first\n"
     "  --set S.P=V          change a recipe parameter (repeatable)\n"
     "  --force              recompute series that already have a report\n"
@@ -64,10 +67,10 @@ int cmd_batch(int argc, char **argv)
         {"shard", required_argument, 0, 'S'}, {"recipe", required_argument, 0, 'r'},
         {"resample", required_argument, 0, 'R'}, {"set", required_argument, 0, 's'},
         {"force", no_argument, 0, 'f'}, {"max-memory", required_argument, 0, 'm'},
-        {"help", no_argument, 0, 'h'}, {"merge", required_argument, 0, 'M'},
-        {"sbatch", no_argument, 0, 'B'}, {"array", required_argument, 0, 'A'},
-        {"cpus", required_argument, 0, 'C'}, {"mem", required_argument, 0, 'E'},
-        {"time", required_argument, 0, 'T'}, {0, 0, 0, 0}};
+        {"weights", required_argument, 0, 'W'}, {"help", no_argument, 0, 'h'},
+        {"merge", required_argument, 0, 'M'}, {"sbatch", no_argument, 0, 'B'},
+        {"array", required_argument, 0, 'A'}, {"cpus", required_argument, 0, 'C'},
+        {"mem", required_argument, 0, 'E'}, {"time", required_argument, 0, 'T'}, {0, 0, 0, 0}};
     const char *merge = NULL;
     int sbatch = 0, shard_auto = 0;
     cli_sbatch_args sa = {0};
@@ -106,6 +109,7 @@ int cmd_batch(int argc, char **argv)
             bo.seg.sets[bo.seg.nsets++] = optarg;
             break;
         case 'f': bo.force = 1; break;
+        case 'W': bo.seg.weights = optarg; break;
         case 'm':
             if (cli_parse_memory(optarg, &bo.seg.load) != 0)
                 return cli_usage("batch", "bad --max-memory '%s'", optarg);

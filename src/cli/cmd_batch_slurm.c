@@ -45,7 +45,7 @@ int cli_batch_sbatch(const char *root, const char *out, const pm_batch_opts *bo,
         return PM_EWRITE;
     }
     /* The options that change results go into the job's command line. */
-    const char *args[2 * PM_MAX_SETS + 8];
+    const char *args[2 * PM_MAX_SETS + 10];
     char resample[64], maxmem[64];
     int n = 0;
     args[n++] = "--recipe";
@@ -59,6 +59,16 @@ int cli_batch_sbatch(const char *root, const char *out, const pm_batch_opts *bo,
         snprintf(maxmem, sizeof maxmem, "%llu", (unsigned long long)bo->seg.load.max_memory);
         args[n++] = "--max-memory";
         args[n++] = maxmem;
+    }
+    char weights[PATH_MAX];
+    if (bo->seg.weights) {
+        /* the tasks may start elsewhere: the weights by absolute path */
+        if (!realpath(bo->seg.weights, weights)) {
+            fprintf(stderr, "pulmo: %s: no such weight file\n", bo->seg.weights);
+            return PM_EUSAGE;
+        }
+        args[n++] = "--weights";
+        args[n++] = weights;
     }
     for (int i = 0; i < bo->seg.nsets; i++) {
         args[n++] = "--set";

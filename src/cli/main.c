@@ -14,7 +14,9 @@ static const cli_command commands[] = {
     {"segment", cmd_segment, "segment the lungs of a series: mask.nii.gz and report.json"},
     {"batch", cmd_batch, "segment every CT series under a folder, with a CSV summary"},
     {"export", cmd_export, "write a series as NIfTI (HU, or normalised for machine learning)"},
+    {"mesh", cmd_mesh, "surface of the lungs, a mask or a HU level as STL, OBJ or PLY"},
     {"phantom", cmd_phantom, "write synthetic chest CT phantoms with ground truth"},
+    {"unet-check", cmd_unet_check, "read a lungmask U-Net weight file and print its architecture"},
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
 
