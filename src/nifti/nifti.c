@@ -377,6 +377,11 @@ int pm_nifti_read_mask(const char *path, pm_mask **out)
         return PM_EMEMORY;
     }
     size_t cnt = pm_grid_voxels(&n.g);
+    if (n.datatype == PM_NIFTI_UINT8) {
+        /* The usual case: labels stored as bytes need no conversion. */
+        memcpy(m->v, n.data, cnt);
+        cnt = 0;
+    }
     for (size_t i = 0; i < cnt; i++) {
         double v = pm__value(&n, i);
         if (!(v >= 0 && v <= 255)) {
