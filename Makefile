@@ -6,6 +6,7 @@
 #   make bench      benchmark figures
 #   make install    PREFIX=/usr/local
 #   make deps       install the Debian packages pulmo and its tests need (root)
+#   make test-slurm only the Slurm test: a one-node cluster on 127.0.0.1 (root)
 #
 # Sources are found, not listed: every src/<module>/*.c (and the one GDCM
 # adapter .cpp) goes into the core library, except the front ends in src/cli
@@ -29,6 +30,9 @@ SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 DEPS_BUILD := g++ make pkg-config libgdcm-dev libsixel-dev libncurses-dev libpng-dev zlib1g-dev libopenblas-dev
 DEPS_TEST  := time libsixel-bin tmux admesh python3-nibabel python3-numpy
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
+# The local cluster of tests/test_slurm.sh; optional: without them (or without
+# root) that test prints a SKIP line.
+DEPS_SLURM := slurmctld slurmd slurm-client munge
 
 FRONT_DIRS := src/cli src/tui src/term
 LIB_C      := $(filter-out $(addsuffix /%,$(FRONT_DIRS)),$(wildcard src/*/*.c))
@@ -45,7 +49,7 @@ SNZ := build/san
 rel_obj = $(patsubst src/%,$(REL)/%.o,$(1))
 san_obj = $(patsubst src/%,$(SNZ)/%.o,$(1))
 
-.PHONY: all run test bench install clean deps check-deps samples fuzz valgrind
+.PHONY: all run test bench install clean deps check-deps samples fuzz valgrind slurm-deps test-slurm
 all: check-deps pulmo
 
 pulmo: $(REL)/pulmo
@@ -96,8 +100,11 @@ $(REL)/tests/%: tests/%.c $(REL)/libpulmo.a
 	$(CC) $(CFLAGS_) $(OPT) -o $@ $< $(REL)/libpulmo.a $(LIBS)
 BENCH_BINS := $(patsubst tests/%.c,$(REL)/tests/%,$(BENCH_C))
 
-test: check-deps $(SNZ)/pulmo $(TEST_BINS) samples
+test: check-deps slurm-deps $(SNZ)/pulmo $(TEST_BINS) samples
 	@PULMO=$(SNZ)/pulmo sh tests/run.sh $(TEST_BINS) $(TEST_SH)
+
+test-slurm: check-deps slurm-deps $(SNZ)/pulmo samples
+	@PULMO=$(SNZ)/pulmo sh tests/run.sh tests/test_slurm.sh
 
 bench: check-deps pulmo samples $(BENCH_BINS)
 	@sh tests/bench.sh
@@ -138,3 +145,22 @@ check-deps:
 	fi
 
 deps: check-deps
+	@$(MAKE) --no-print-directory slurm-deps SLURM_STRICT=1
+
+# The Slurm packages: installed when root (a failure only fails `make deps`;
+# for `make test` the Slurm test then says SKIP).
+slurm-deps:
+	@missing=""; for p in $(DEPS_SLURM); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing (Slurm test):$$missing"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing || \
+	    { DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	      DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; } || \
+	    { echo "could not install$$missing: the Slurm test will SKIP"; [ -z "$(SLURM_STRICT)" ]; }; \
+	  else \
+	    echo "Slurm packages missing ($$missing); the Slurm test will SKIP. As root: make deps"; \
+	  fi; \
+	fi

@@ -96,6 +96,7 @@ typedef void (*pm_batch_notify)(void *user, int done, int total, const char *nam
 typedef struct pm_batch_result {
     int total;                       /* series in this shard */
     int ok, no_lungs, failed, skipped;
+    int first_failure;               /* status of the first failed series, 0 if none */
     char summary_path[4096];
 } pm_batch_result;
 
@@ -111,5 +112,95 @@ int pm_batch_run(const char *root, const char *outdir, const pm_batch_opts *o,
 int pm_batch_select(const pm_index *ix, int shard_index, int shard_count, int **order);
 /* The output sub-folder name of series s of ix under root (see above). */
 void pm_batch_name(const pm_index *ix, int s, const char *root, char *out, size_t cap);
+
+/* ---- Slurm job arrays (src/batch/slurm.c, src/batch/merge.c) ------------
+ *
+ *   pulmo batch ROOT -o OUT --sbatch > job.sh   plans OUT/shards.csv, makes OUT/logs/
+ *   sbatch job.sh                               each array task: --shard auto
+ *   pulmo batch --merge OUT                     OUT/summary.csv, missing and failed
+ *
+ * pulmo invents no distribution of its own: an array task is one shard
+ * (pm_batch_run with shard I/N), writes only its series folders and its
+ * summary-I-of-N.csv, and needs no coordinator; the merge joins the tables.
+ */
+
+#define PM_BATCH_MAX_SHARDS 1000       /* Slurm's default MaxArraySize is 1001 */
+#define PM_BATCH_SERIES_PER_CPU 16     /* series per CPU in one array task */
+#define PM_BATCH_MINUTES_PER_SERIES 5  /* default --time per series per CPU */
+#define PM_BATCH_GB_PER_CPU 2          /* default --mem per CPU */
+
+/* The shard of this Slurm array task. When outdir holds a plan (shards.csv,
+ * written by pm_batch_sbatch for an array 1-N): I = SLURM_ARRAY_TASK_ID and
+ * N from the plan, so re-submitting a few tasks (sbatch --array=2,5 job.sh)
+ * redoes exactly those shards. Otherwise I = 1 + (SLURM_ARRAY_TASK_ID -
+ * SLURM_ARRAY_TASK_MIN) / step and N = SLURM_ARRAY_TASK_COUNT, which needs
+ * one even range of indices (1-8, 0-7, 1-15:2). PM_EUSAGE with a reason
+ * (outside an array, an index outside the plan, uneven indices); outputs
+ * untouched then. outdir may be NULL (environment only). */
+int pm_batch_shard_auto(const char *outdir, int *index, int *count);
+
+/* Array size for nseries series and cpus CPUs per task when --array is not
+ * given: one task per PM_BATCH_SERIES_PER_CPU * cpus series, at least 1, at
+ * most PM_BATCH_MAX_SHARDS. Can't fail. */
+int pm_batch_array_size(int nseries, int cpus);
+
+typedef struct pm_sbatch_opts {
+    const char *pulmo;     /* absolute path of the pulmo binary to run */
+    const char *root;      /* absolute */
+    const char *outdir;    /* absolute */
+    const char *const *args; /* more `pulmo batch` options (--recipe otsu ...) */
+    int nargs;
+    int nseries;           /* CT series under root */
+    int array;             /* tasks; 0: pm_batch_array_size(); clamped to nseries */
+    int cpus;              /* per task, also pulmo's --jobs; 0: 1 */
+    const char *mem;       /* Slurm size ("4G"); NULL: PM_BATCH_GB_PER_CPU per CPU */
+    const char *time;      /* Slurm time; NULL: from the series per task */
+} pm_sbatch_opts;
+
+/* The text of a ready sbatch script (malloc'd into *script): an array 1-N
+ * running `pulmo batch ROOT -o OUTDIR --shard auto --jobs C ARGS...`, logs in
+ * OUTDIR/logs. *tasks gets N (may be NULL). PM_EUSAGE for relative paths or a
+ * malformed --mem/--time, PM_ENODATA when nseries < 1, PM_EMEMORY. */
+int pm_batch_sbatch_script(const pm_sbatch_opts *o, char **script, int *tasks);
+
+/* Everything --sbatch does: indexes o->root (o->nseries is set from it),
+ * creates OUTDIR and OUTDIR/logs, writes the plan OUTDIR/shards.csv and
+ * returns the script as pm_batch_sbatch_script does. PM_ENODATA when root
+ * holds no CT series, PM_EWRITE, PM_EUSAGE, PM_EMEMORY. */
+int pm_batch_sbatch(pm_sbatch_opts *o, char **script, int *tasks, const pm_progress *p);
+
+/* OUTDIR/shards.csv (series,shard,shards): the batch's series names in
+ * batch order with the shard of each, so a merge can name the series of a
+ * shard that never ran. PM_EWRITE when not writable. */
+int pm_batch_write_plan(const char *outdir, int nseries, const char *const *series, int nshards);
+
+/* The shard count of OUTDIR's plan, 0 when there is none. Can't fail. */
+int pm_batch_plan_shards(const char *outdir);
+
+typedef struct pm_batch_merged {
+    int shards;            /* N of the merged summary-I-of-N.csv files */
+    int nshards;           /* how many of them were found */
+    int planned;           /* 1 when OUTDIR/shards.csv listed the series */
+    int nrows;             /* rows written to summary.csv */
+    int ignored;           /* summary-I-of-M.csv files of another M, left out */
+    char **failed;         /* series whose status is neither ok nor no_lungs */
+    int nfailed;
+    char **missing;        /* planned series without a row */
+    int nmissing;
+    char **duplicates;     /* series with more than one row (first kept) */
+    int nduplicates;
+    int *missing_shards;   /* I in 1..N without a summary-I-of-N.csv */
+    int nmissing_shards;
+} pm_batch_merged;
+
+/* Joins OUTDIR/summary-I-of-N.csv into OUTDIR/summary.csv (written
+ * atomically): rows in batch order (the plan's, else shard by shard), each
+ * copied unchanged. N is the plan's; without a plan the one N found (several
+ * are PM_EUSAGE: stale tables of an earlier split). PM_ENODATA when no table
+ * exists, PM_ECORRUPT when tables differ in columns or lack "series",
+ * PM_EWRITE. Missing and failed series are results, not errors: see *m
+ * (free with pm_batch_merged_free). */
+int pm_batch_merge(const char *outdir, pm_batch_merged *m);
+void pm_batch_merged_free(pm_batch_merged *m);
 
 #endif

@@ -51,8 +51,9 @@ int pm_progress_report(const pm_progress *p, double fraction, const char *stage)
 /* Seconds from a monotonic clock, for the timings in reports. */
 double pm_now(void);
 
-/* Number of worker threads to use: PULMO_THREADS if set, else online CPUs
- * (at least 1, at most 64). */
+/* Number of worker threads to use: PULMO_THREADS if set, else the CPUs this
+ * process may run on (its affinity mask: a Slurm task's or a container's
+ * share, not the whole node) (at least 1, at most 64). */
 int pm_threads(void);
 
 /* Runs fn(ctx, task, thread) for task = 0..ntasks-1 on up to nthreads

@@ -41,6 +41,10 @@ void pm_json_array_end(pm_json *j);
 void pm_json_string(pm_json *j, const char *key, const char *value);
 /* NaN and infinities are written as null. */
 void pm_json_number(pm_json *j, const char *key, double value);
+/* value as a reader of pm_json_number's text gets it back (10 significant
+ * digits), so figures printed from a fresh value and from a re-read JSON
+ * report round the same way. Can't fail. */
+double pm_json_roundtrip(double value);
 void pm_json_int(pm_json *j, const char *key, long long value);
 void pm_json_bool(pm_json *j, const char *key, int value);
 void pm_json_null(pm_json *j, const char *key);

@@ -9,6 +9,7 @@
  */
 #include "pulmo/batch.h"
 #include "pulmo/io.h"
+#include "pulmo/text.h"
 #include "batch_internal.h"
 
 #include <math.h>
@@ -154,6 +155,11 @@ static void csv_str(FILE *f, const char *s)
 
 static void csv_num(FILE *f, double v, const char *fmt)
 {
+    /* A resumed series' row comes from its report.json (10 digits); rounding
+     * the fresh value the same way first keeps the two rows identical (else
+     * 1863.4250001 prints 1863.43 fresh, but its report says 1863.425, whose
+     * double is just below, and the resumed row prints 1863.42). */
+    v = pm_json_roundtrip(v);
     fputc(',', f);
     if (!isnan(v))
         fprintf(f, fmt, v);
@@ -249,6 +255,8 @@ int pm_batch_run(const char *root, const char *outdir, const pm_batch_opts *o,
             res->ok += st == PM_OK;
             res->no_lungs += st == PM_ENOLUNG;
             res->failed += st != PM_OK && st != PM_ENOLUNG;
+            if (st != PM_OK && st != PM_ENOLUNG && !res->first_failure)
+                res->first_failure = st;
             res->skipped += c.reps[t].skipped;
         }
     }

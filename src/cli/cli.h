@@ -28,6 +28,16 @@ int cmd_render(int argc, char **argv);
 int cmd_phantom(int argc, char **argv);
 int cmd_unet_check(int argc, char **argv);
 
+/* pulmo batch on Slurm (cmd_batch_slurm.c), called by cmd_batch. */
+struct pm_batch_opts;
+typedef struct cli_sbatch_args {
+    int array, cpus;           /* 0: chosen by pulmo */
+    const char *mem, *time;    /* NULL: chosen by pulmo */
+} cli_sbatch_args;
+int cli_batch_sbatch(const char *root, const char *out, const struct pm_batch_opts *bo,
+                     const cli_sbatch_args *a);
+int cli_batch_merge(const char *outdir);
+
 /* Prints "pulmo: <reason>" (the library's last error, or fallback) to stderr
  * and returns code. */
 int cli_fail(int code, const char *fallback);

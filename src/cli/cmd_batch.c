@@ -10,9 +10,11 @@
 #include <string.h>
 
 static const char batch_help[] =
-    "usage: pulmo batch ROOT -o OUTDIR [--jobs N] [--shard I/N] [--recipe NAME]\n"
+    "usage: pulmo batch ROOT -o OUTDIR [--jobs N] [--shard I/N|auto] [--recipe NAME]\n"
     "                   [--resample MM] [--set STEP.PARAM=VALUE ...] [--force]\n"
-    "                   [--weights FILE.pth]\n\n"
+    "                   [--weights FILE.pth]\n"
+    "       pulmo batch ROOT -o OUTDIR --sbatch [--array N] [--cpus C] [--mem M] [--time T]\n"
+    "       pulmo batch --merge OUTDIR\n\n"
     "Segment every CT series under ROOT into OUTDIR/<series folder>/ (mask.nii.gz,\n"
     "report.json) and write OUTDIR/summary.csv, one row per series (failures too).\n"
     "Series whose report.json exists are not recomputed, so an interrupted batch\n"
@@ -20,16 +22,29 @@ static const char batch_help[] =
     "  -o, --output OUTDIR  output folder (never inside ROOT)\n"
     "  --jobs N             series segmented at once (default 1)\n"
     "  --shard I/N          only every N-th series starting at the I-th (1-based);\n"
-    "                       the summary is then OUTDIR/summary-I-of-N.csv. With a\n"
-    "                       Slurm array: --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT\n"
+    "                       the summary is then OUTDIR/summary-I-of-N.csv, and the\n"
+    "                       exit status says whether a series failed\n"
+    "  --shard auto         I and N of this Slurm array task (SLURM_ARRAY_TASK_ID,\n"
+    "                       _COUNT, _MIN; or N from OUTDIR/shards.csv after --sbatch)\n"
     "  --recipe NAME        default, tutorial, otsu or unet\n"
     "  --weights FILE.pth   U-Net weights for --recipe unet (else PULMO_WEIGHTS or\n"
     "                       $XDG_CONFIG_HOME/pulmo/weights)\n"
     "  --resample MM        resample to MM isotropic first\n"
     "  --set S.P=V          change a recipe parameter (repeatable)\n"
     "  --force              recompute series that already have a report\n"
+    "  --sbatch             print a Slurm job array script for this batch (and write\n"
+    "                       the plan OUTDIR/shards.csv and the folder OUTDIR/logs)\n"
+    "  --array N            array tasks (default: one per 16 series per CPU)\n"
+    "  --cpus C             CPUs per task, also its --jobs (default: --jobs)\n"
+    "  --mem M              memory per task, Slurm units (default: 2G per CPU)\n"
+    "  --time T             time limit per task, Slurm format (default: 5 min per\n"
+    "                       series per CPU, at least 15)\n"
+    "  --merge OUTDIR       join OUTDIR/summary-I-of-N.csv into OUTDIR/summary.csv\n"
+    "                       and list missing or failed series\n"
     "  -h, --help           this help\n\n"
-    "Exit 0 when every series was processed (see the summary for failures).\n";
+    "Exit 0 when every series was processed (see the summary for failures); with\n"
+    "--shard, the status of the first failed series if any failed. --merge exits 2\n"
+    "when series are missing, 3 when some failed.\n";
 
 static void notify(void *user, int done, int total, const char *name, const pm_segment_report *r)
 {
@@ -52,7 +67,13 @@ int cmd_batch(int argc, char **argv)
         {"shard", required_argument, 0, 'S'}, {"recipe", required_argument, 0, 'r'},
         {"resample", required_argument, 0, 'R'}, {"set", required_argument, 0, 's'},
         {"force", no_argument, 0, 'f'}, {"max-memory", required_argument, 0, 'm'},
-        {"weights", required_argument, 0, 'W'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"weights", required_argument, 0, 'W'}, {"help", no_argument, 0, 'h'},
+        {"merge", required_argument, 0, 'M'}, {"sbatch", no_argument, 0, 'B'},
+        {"array", required_argument, 0, 'A'}, {"cpus", required_argument, 0, 'C'},
+        {"mem", required_argument, 0, 'E'}, {"time", required_argument, 0, 'T'}, {0, 0, 0, 0}};
+    const char *merge = NULL;
+    int sbatch = 0, shard_auto = 0;
+    cli_sbatch_args sa = {0};
     pm_batch_opts bo = {.seg = {.recipe = "default", .write_mask = 1}, .jobs = 1};
     const char *out = NULL;
     int c;
@@ -68,6 +89,10 @@ int cmd_batch(int argc, char **argv)
                 return cli_usage("batch", "bad --jobs '%s' (1..64)", optarg);
             break;
         case 'S':
+            if (!strcmp(optarg, "auto")) {
+                shard_auto = 1;
+                break;
+            }
             if (sscanf(optarg, "%d/%d", &bo.shard_index, &bo.shard_count) != 2 ||
                 bo.shard_count < 1 || bo.shard_index < 1 || bo.shard_index > bo.shard_count)
                 return cli_usage("batch", "bad --shard '%s' (I/N with 1 <= I <= N)", optarg);
@@ -89,10 +114,26 @@ int cmd_batch(int argc, char **argv)
             if (cli_parse_memory(optarg, &bo.seg.load) != 0)
                 return cli_usage("batch", "bad --max-memory '%s'", optarg);
             break;
+        case 'M': merge = optarg; break;
+        case 'B': sbatch = 1; break;
+        case 'A':
+        case 'C':
+            *(c == 'A' ? &sa.array : &sa.cpus) = (int)strtol(optarg, &end, 10);
+            if (*end || (c == 'A' ? sa.array : sa.cpus) < 1)
+                return cli_usage("batch", "bad --%s '%s' (a positive number)",
+                                 c == 'A' ? "array" : "cpus", optarg);
+            break;
+        case 'E': sa.mem = optarg; break;
+        case 'T': sa.time = optarg; break;
         case 'h': fputs(batch_help, stdout); return PM_OK;
         default: return cli_usage("batch", "unknown option");
         }
     }
+    if (merge)
+        return optind == argc ? cli_batch_merge(merge)
+                              : cli_usage("batch", "--merge OUTDIR takes no ROOT");
+    if ((sa.array || sa.cpus || sa.mem || sa.time) && !sbatch)
+        return cli_usage("batch", "--array, --cpus, --mem and --time go with --sbatch");
     if (optind != argc - 1)
         return cli_usage("batch", "expects one ROOT folder");
     if (!out)
@@ -103,6 +144,10 @@ int cmd_batch(int argc, char **argv)
         fprintf(stderr, "pulmo: %s is inside the input folder %s; pulmo never writes there\n", out, root);
         return PM_EWRITE;
     }
+    if (sbatch)
+        return cli_batch_sbatch(root, out, &bo, &sa);
+    if (shard_auto && pm_batch_shard_auto(out, &bo.shard_index, &bo.shard_count) != PM_OK)
+        return cli_usage("batch", "%s", pm_error());
     pm_batch_result res;
     int rc = pm_batch_run(root, out, &bo, notify, NULL, &res, &cli_progress);
     if (rc == PM_EUSAGE)
@@ -112,5 +157,9 @@ int cmd_batch(int argc, char **argv)
     printf("%d series: %d ok, %d no lungs, %d failed, %d skipped (already done)\n", res.total, res.ok,
            res.no_lungs, res.failed, res.skipped);
     printf("summary      %s\n", res.summary_path);
+    /* A shard is a cluster task: a failed series must fail the task, so the
+     * scheduler shows it (the status of the first failed series). */
+    if (bo.shard_count && res.failed)
+        return res.first_failure;
     return PM_OK;
 }

@@ -2,6 +2,7 @@
 #include "pulmo/text.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Length of the valid UTF-8 sequence at s, or 0 if it is not one. Overlong
@@ -169,15 +170,35 @@ void pm_json_string(pm_json *j, const char *key, const char *value)
     pm__json_escaped(j->f, value);
 }
 
+/* The text of a finite number in JSON: integers exactly, others to 10
+ * significant digits. */
+static void pm__json_num_text(char *buf, size_t cap, double v)
+{
+    if (v == (double)(long long)v && fabs(v) < 1e15)
+        snprintf(buf, cap, "%lld", (long long)v);
+    else
+        snprintf(buf, cap, "%.10g", v);
+}
+
 void pm_json_number(pm_json *j, const char *key, double v)
 {
     pm__json_key(j, key);
-    if (!isfinite(v))
+    char buf[64];
+    if (!isfinite(v)) {
         fputs("null", j->f);
-    else if (v == (double)(long long)v && fabs(v) < 1e15)
-        fprintf(j->f, "%lld", (long long)v);
-    else
-        fprintf(j->f, "%.10g", v);
+        return;
+    }
+    pm__json_num_text(buf, sizeof buf, v);
+    fputs(buf, j->f);
+}
+
+double pm_json_roundtrip(double v)
+{
+    if (!isfinite(v))
+        return v;
+    char buf[64];
+    pm__json_num_text(buf, sizeof buf, v);
+    return strtod(buf, NULL);
 }
 
 void pm_json_int(pm_json *j, const char *key, long long v)
