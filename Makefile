@@ -6,6 +6,8 @@
 #   make bench      benchmark figures
 #   make install    PREFIX=/usr/local
 #   make deps       install the Debian packages pulmo and its tests need (root)
+#   make fuzz       build the libFuzzer targets (clang) and run each FUZZ_SECONDS
+#   make valgrind   run the CLI tests with pulmo under valgrind (no sanitizers)
 #
 # Sources are found, not listed: every src/<module>/*.c (and the one GDCM
 # adapter .cpp) goes into the core library, except the front ends in src/cli
@@ -28,6 +30,9 @@ SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 DEPS_BUILD := g++ make pkg-config libgdcm-dev libsixel-dev libncurses-dev libpng-dev zlib1g-dev
 DEPS_TEST  := time libsixel-bin tmux admesh python3-nibabel python3-numpy
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
+# Only for `make fuzz` and `make valgrind` (gdcmconv makes compressed seeds).
+DEPS_FUZZ     := clang libclang-rt-14-dev libgdcm-tools
+DEPS_VALGRIND := valgrind
 
 FRONT_DIRS := src/cli src/tui
 LIB_C      := $(filter-out $(addsuffix /%,$(FRONT_DIRS)),$(wildcard src/*/*.c))
@@ -36,6 +41,7 @@ APP_C      := $(wildcard $(addsuffix /*.c,$(FRONT_DIRS)))
 HEADERS    := $(wildcard include/pulmo/*.h) $(wildcard src/*/*.h)
 TEST_C     := $(wildcard tests/test_*.c)
 TEST_SH    := $(wildcard tests/test_*.sh)
+FUZZ_C     := $(wildcard tests/fuzz/fuzz_*.c)
 
 REL := build/rel
 SNZ := build/san
@@ -43,7 +49,7 @@ SNZ := build/san
 rel_obj = $(patsubst src/%,$(REL)/%.o,$(1))
 san_obj = $(patsubst src/%,$(SNZ)/%.o,$(1))
 
-.PHONY: all run test bench install clean deps check-deps samples fuzz valgrind
+.PHONY: all run test bench install clean deps check-deps samples fuzz fuzz-build valgrind
 all: check-deps pulmo
 
 pulmo: $(REL)/pulmo
@@ -104,6 +110,40 @@ install: pulmo
 
 clean:
 	rm -rf build pulmo
+
+# Fuzzing: the core library again, built by clang with libFuzzer's coverage
+# and ASan+UBSan; GDCM, zlib and libstdc++ stay uninstrumented Debian builds.
+# Targets link with clang++ for the C++ part of UBSan's runtime (the adapter).
+FUZZ         := build/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_CXX     ?= clang++
+FUZZ_SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+fuzz_obj = $(patsubst src/%,$(FUZZ)/%.o,$(1))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ)/%,$(FUZZ_C))
+
+$(FUZZ)/%.c.o: src/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CFLAGS_) -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c -o $@ $<
+$(FUZZ)/%.cpp.o: src/%.cpp $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CXX) $(CXXFLAGS_) -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c -o $@ $<
+$(FUZZ)/libpulmo.a: $(call fuzz_obj,$(LIB_C) $(LIB_CXX))
+	@rm -f $@
+	ar rcs $@ $^
+$(FUZZ)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ)/libpulmo.a
+	$(FUZZ_CC) $(CFLAGS_) -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c -o $@.o $<
+	$(FUZZ_CXX) -fsanitize=fuzzer $(FUZZ_SAN) -pthread -o $@ $@.o $(FUZZ)/libpulmo.a $(LIBS)
+$(FUZZ)/mkseeds: tests/fuzz/mkseeds.c $(REL)/libpulmo.a
+	$(CC) $(CFLAGS_) $(OPT) -o $@ $< $(REL)/libpulmo.a $(LIBS)
+$(FUZZ)/seeds/.done: $(FUZZ)/mkseeds tests/fuzz/seeds.sh
+	sh tests/fuzz/seeds.sh $(FUZZ)/seeds $(FUZZ)/mkseeds && touch $@
+
+fuzz-build:
+	@$(MAKE) --no-print-directory check-deps DEPS="$(DEPS_FUZZ)"
+	@$(MAKE) --no-print-directory $(FUZZ_BINS) $(FUZZ)/seeds/.done
+fuzz: fuzz-build
+	sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ)/seeds $(FUZZ_BINS)
 
 # Installs missing packages when root; otherwise prints the exact command.
 check-deps:
