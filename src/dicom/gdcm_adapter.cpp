@@ -6,6 +6,7 @@
 // here rather than through gdcm::ImageHelper, whose fallbacks depend on the
 // SOP class and which reports through GDCM's global trace streams.
 #include "pulmo/dicom.h"
+#include "guard.h"
 extern "C" {
 #include "pulmo/core.h"
 }
@@ -152,6 +153,9 @@ extern "C" int pm_dicom_read_header(const char *path, pm_dicom_header *h)
         return pm_fail(PM_ECORRUPT, "%s: cannot open", path);
     if (pr == 0)
         return pm_fail(PM_ENODATA, "%s: not a DICOM file", path);
+    char why[256];
+    if (pm__dicom_guard(path, 0, why, sizeof why) != 0)
+        return pm_fail(PM_ECORRUPT, "%s: unreadable DICOM header: %s", path, why);
     gdcm::Reader r;
     r.SetFileName(path);
     std::set<gdcm::Tag> skip;
@@ -231,6 +235,9 @@ extern "C" int pm_dicom_read_pixels(const char *path, const pm_dicom_header *h, 
         return pm_fail(PM_ECORRUPT,
                        "%s: header declares %dx%d pixels (%zu bytes) but the file has %lld bytes",
                        path, h->cols, h->rows, need, h->file_size);
+    char why[256];
+    if (pm__dicom_guard(path, 1, why, sizeof why) != 0)
+        return pm_fail(PM_ECORRUPT, "%s: pixel data could not be read: %s", path, why);
     gdcm::ImageReader r;
     r.SetFileName(path);
     bool ok;
@@ -403,6 +410,9 @@ extern "C" int pm_dicom_rewrite_string(const char *src, const char *dst, unsigne
                                        unsigned element, const char *value)
 {
     quiet();
+    char why[256];
+    if (pm__dicom_guard(src, 1, why, sizeof why) != 0)
+        return pm_fail(PM_ECORRUPT, "%s: %s", src, why);
     gdcm::Reader r;
     r.SetFileName(src);
     if (!r.Read())

@@ -324,13 +324,22 @@ static int pm__read(const char *path, pm__nii *out)
         }
         skip -= k;
     }
-    data = malloc(bytes);
-    if (!data) {
-        st = pm_fail(PM_EMEMORY, "%s: out of memory for the image", path);
-        goto done;
-    }
+    /* The buffer grows with the data actually read: a 348-byte header that
+     * declares gigabytes must not allocate them before the truncation shows. */
+    size_t have = 0;
     for (size_t off = 0; off < bytes; ) {
-        unsigned chunk = bytes - off > (1u << 30) ? (1u << 30) : (unsigned)(bytes - off);
+        if (off == have) {
+            size_t grow = have ? have : ((size_t)1 << 20);
+            have = bytes - have > grow ? have + grow : bytes;
+            void *more = realloc(data, have);
+            if (!more) {
+                st = pm_fail(PM_EMEMORY, "%s: out of memory for the image", path);
+                goto done;
+            }
+            data = more;
+        }
+        size_t want = have - off;
+        unsigned chunk = want > (1u << 30) ? (1u << 30) : (unsigned)want;
         int k = gzread(z, (unsigned char *)data + off, chunk);
         if (k <= 0) {
             pm_fail(st, "%s: truncated image data (%zu of %zu bytes)", path, off, bytes);

@@ -266,7 +266,9 @@ static void pm__decode_one(void *ctx, int k, int thread)
         }
         if (mono1)
             x = maxv + minv - x;
-        double hu = integral ? (double)(x + ic) : floor(x * slope + icpt + 0.5);
+        /* x + ic in double: 32-bit stored values plus an intercept can
+         * overflow int32 (found by tests/fuzz/fuzz_series). */
+        double hu = integral ? (double)x + (double)ic : floor(x * slope + icpt + 0.5);
         if (hu < -1024)
             hu = -1000;   /* fill outside the scan circle, e.g. -2000 or -3024 */
         else if (hu > 32767)

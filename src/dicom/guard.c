@@ -1,0 +1,203 @@
+/* guard.c - walks a DICOM file's element structure and checks that every
+ * declared length fits in the file (see guard.h for why). The file is
+ * mapped, so checking a header never reads the pixel data. */
+#include "guard.h"
+
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PM__UNDEFINED 0xFFFFFFFFu
+#define PM__MAX_DEPTH 64
+
+typedef struct pm__walk {
+    const unsigned char *b;
+    size_t n;
+    int be;             /* big endian data set */
+    int implicit;       /* implicit VR data set */
+    int whole;
+    char *why;
+    size_t cap;
+} pm__walk;
+
+static unsigned pm__u16(const pm__walk *w, size_t at, int be)
+{
+    const unsigned char *p = w->b + at;
+    return be ? (unsigned)(p[0] << 8 | p[1]) : (unsigned)(p[1] << 8 | p[0]);
+}
+
+static uint32_t pm__u32(const pm__walk *w, size_t at, int be)
+{
+    const unsigned char *p = w->b + at;
+    return be ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]
+              : (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
+/* 2 for VRs with a 2-byte length, 4 for those with reserved bytes and a
+ * 4-byte length, 0 when the two bytes are not a VR. */
+static int pm__vr_kind(const unsigned char *v)
+{
+    static const char short_vr[] = "AEASATCSDADSDTFLFDISLOLTPNSHSLSSSTTMUIULUS";
+    static const char long_vr[] = "OBODOFOLOVOWSQSVUCUNURUTUV";
+    for (size_t i = 0; i + 1 < sizeof short_vr; i += 2)
+        if (v[0] == short_vr[i] && v[1] == short_vr[i + 1])
+            return 2;
+    for (size_t i = 0; i + 1 < sizeof long_vr; i += 2)
+        if (v[0] == long_vr[i] && v[1] == long_vr[i + 1])
+            return 4;
+    return 0;
+}
+
+static int pm__bad(pm__walk *w, unsigned g, unsigned e, uint32_t len, size_t at)
+{
+    snprintf(w->why, w->cap, "element (%04x,%04x) at byte %zu declares %u bytes but the file "
+             "has %zu left (truncated or corrupt)", g, e, at, (unsigned)len, w->n - at);
+    return -1;
+}
+
+/* Walks elements from *pos until end, an item or sequence delimiter (when
+ * nested), or the pixel data (when not whole). implicit and be describe the
+ * encoding; meta limits the walk to group 0002; fragments means the items are
+ * compressed pixel fragments, not data sets. Returns 0, 1 when it stopped at
+ * the pixel data, or -1. */
+static int pm__walk_set(pm__walk *w, size_t *pos, size_t end, int implicit, int be, int depth,
+                        int meta, int fragments)
+{
+    if (depth > PM__MAX_DEPTH) {
+        snprintf(w->why, w->cap, "sequences nested more than %d deep", PM__MAX_DEPTH);
+        return -1;
+    }
+    while (*pos + 8 <= end) {
+        size_t at = *pos;
+        unsigned g = pm__u16(w, at, be), e = pm__u16(w, at + 2, be);
+        if (meta && g != 0x0002)
+            return 0;
+        if (g == 0xFFFE) {
+            uint32_t len = pm__u32(w, at + 4, be);
+            *pos = at + 8;
+            if (e == 0xE00D || e == 0xE0DD)
+                return 0;
+            if (e != 0xE000) {
+                snprintf(w->why, w->cap, "bad item tag (fffe,%04x) at byte %zu", e, at);
+                return -1;
+            }
+            if (len == PM__UNDEFINED && !fragments) {
+                if (pm__walk_set(w, pos, end, implicit, be, depth + 1, 0, 0) < 0)
+                    return -1;
+                continue;
+            }
+            if (len > w->n - *pos)
+                return pm__bad(w, g, e, len, at);
+            size_t item_end = *pos + len;
+            if (!fragments && pm__walk_set(w, pos, item_end, implicit, be, depth + 1, 0, 0) < 0)
+                return -1;
+            *pos = item_end;
+            continue;
+        }
+        int kind = implicit ? 0 : pm__vr_kind(w->b + at + 4);
+        const unsigned char *vr = w->b + at + 4;
+        uint32_t len;
+        size_t hdr;
+        if (kind == 2) {
+            len = pm__u16(w, at + 6, be);
+            hdr = 8;
+        } else if (kind == 4) {
+            if (at + 12 > end)
+                return pm__bad(w, g, e, 12, at);
+            len = pm__u32(w, at + 8, be);
+            hdr = 12;
+        } else {
+            len = pm__u32(w, at + 4, be); /* implicit VR, or not a VR: GDCM reads it so */
+            hdr = 8;
+            vr = NULL;
+        }
+        *pos = at + hdr;
+        int pixels = g == 0x7FE0 && e == 0x0010 && depth == 0;
+        if (pixels && !w->whole)
+            return 1;
+        if (len == PM__UNDEFINED) {
+            /* A sequence, UN of undefined length (implicit VR LE inside), or
+             * encapsulated pixel data: items up to the sequence delimiter. */
+            int in_implicit = implicit || (vr && vr[0] == 'U' && vr[1] == 'N');
+            int in_be = vr && vr[0] == 'U' && vr[1] == 'N' ? 0 : be;
+            if (pm__walk_set(w, pos, end, in_implicit, in_be, depth + 1, 0, pixels) < 0)
+                return -1;
+            continue;
+        }
+        if (len > w->n - *pos)
+            return pm__bad(w, g, e, len, at);
+        if (vr && vr[0] == 'S' && vr[1] == 'Q') {
+            size_t sq_end = *pos + len;
+            if (pm__walk_set(w, pos, sq_end, implicit, be, depth + 1, 0, 0) < 0)
+                return -1;
+            *pos = sq_end;
+            continue;
+        }
+        *pos += len;
+    }
+    return 0;
+}
+
+static int pm__ts_is(const pm__walk *w, size_t at, size_t len, const char *uid)
+{
+    size_t n = strlen(uid);
+    if (len < n || len > n + 1)
+        return 0;
+    return memcmp(w->b + at, uid, n) == 0 && (len == n || w->b[at + n] == '\0' || w->b[at + n] == ' ');
+}
+
+int pm__dicom_guard(const char *path, int whole, char *why, size_t cap)
+{
+    snprintf(why, cap, "cannot open");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 8) {
+        close(fd);
+        snprintf(why, cap, "%s", "too short to be DICOM");
+        return -1;
+    }
+    void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED) {
+        snprintf(why, cap, "%s", "cannot map the file");
+        return -1;
+    }
+    pm__walk w = {map, (size_t)st.st_size, 0, 0, whole, why, cap};
+    size_t pos = 0;
+    int rc = 0, implicit = 0, be = 0, deflated = 0;
+    if (w.n >= 132 && memcmp(w.b + 128, "DICM", 4) == 0)
+        pos = 132;
+    if (pos + 8 <= w.n && pm__u16(&w, pos, 0) == 0x0002) {
+        size_t meta = pos;
+        rc = pm__walk_set(&w, &pos, w.n, 0, 0, 0, 1, 0);
+        /* The transfer syntax decides how the data set is encoded. */
+        for (size_t at = meta; rc == 0 && at + 8 <= pos; ) {
+            unsigned e = pm__u16(&w, at + 2, 0);
+            int kind = pm__vr_kind(w.b + at + 4);
+            size_t hdr = kind == 4 ? 12 : 8;
+            uint32_t len = kind == 4 ? pm__u32(&w, at + 8, 0) : kind == 2 ? pm__u16(&w, at + 6, 0)
+                                                                          : pm__u32(&w, at + 4, 0);
+            if (len == PM__UNDEFINED || at + hdr + len > pos)
+                break;
+            if (e == 0x0010) {
+                implicit = pm__ts_is(&w, at + hdr, len, "1.2.840.10008.1.2");
+                be = pm__ts_is(&w, at + hdr, len, "1.2.840.10008.1.2.2");
+                deflated = pm__ts_is(&w, at + hdr, len, "1.2.840.10008.1.2.1.99");
+            }
+            at += hdr + len;
+        }
+    } else if (pos + 8 <= w.n) {
+        /* No meta: GDCM guesses the encoding from the first element. */
+        implicit = pm__vr_kind(w.b + pos + 4) == 0;
+    }
+    if (rc == 0 && !deflated)
+        rc = pm__walk_set(&w, &pos, w.n, implicit, be, 0, 0, 0);
+    munmap(map, (size_t)st.st_size);
+    return rc < 0 ? -1 : 0;
+}
