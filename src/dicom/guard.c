@@ -62,10 +62,16 @@ static int pm__bad(pm__walk *w, unsigned g, unsigned e, uint32_t len, size_t at)
 /* Walks elements from *pos until end, an item or sequence delimiter (when
  * nested), or the pixel data (when not whole). implicit and be describe the
  * encoding; meta limits the walk to group 0002; fragments means the items are
- * compressed pixel fragments, not data sets. Returns 0, 1 when it stopped at
- * the pixel data, or -1. */
+ * compressed pixel fragments, not data sets; delimited means the container
+ * has an undefined length and must end with a delimiter. Returns 0, 1 when
+ * it stopped at the pixel data, or -1.
+ * Stray bytes (fewer than an element header) at the end of the file or of
+ * a container, and undefined lengths that never end, are refused: Debian's
+ * GDCM is built with assertions and aborts the process on them (found by
+ * tests/fuzz/fuzz_series: gdcmVR16ExplicitDataElement.txx:46 and
+ * gdcmReader.cxx:385). */
 static int pm__walk_set(pm__walk *w, size_t *pos, size_t end, int implicit, int be, int depth,
-                        int meta, int fragments)
+                        int meta, int fragments, int delimited)
 {
     if (depth > PM__MAX_DEPTH) {
         snprintf(w->why, w->cap, "sequences nested more than %d deep", PM__MAX_DEPTH);
@@ -86,14 +92,14 @@ static int pm__walk_set(pm__walk *w, size_t *pos, size_t end, int implicit, int 
                 return -1;
             }
             if (len == PM__UNDEFINED && !fragments) {
-                if (pm__walk_set(w, pos, end, implicit, be, depth + 1, 0, 0) < 0)
+                if (pm__walk_set(w, pos, end, implicit, be, depth + 1, 0, 0, 1) < 0)
                     return -1;
                 continue;
             }
             if (len > w->n - *pos)
                 return pm__bad(w, g, e, len, at);
             size_t item_end = *pos + len;
-            if (!fragments && pm__walk_set(w, pos, item_end, implicit, be, depth + 1, 0, 0) < 0)
+            if (!fragments && pm__walk_set(w, pos, item_end, implicit, be, depth + 1, 0, 0, 0) < 0)
                 return -1;
             *pos = item_end;
             continue;
@@ -116,28 +122,41 @@ static int pm__walk_set(pm__walk *w, size_t *pos, size_t end, int implicit, int 
             vr = NULL;
         }
         *pos = at + hdr;
+        /* GDCM's ReadUpToTag(PixelData) still reads the pixel data element
+         * itself, so the header check includes it. */
         int pixels = g == 0x7FE0 && e == 0x0010 && depth == 0;
-        if (pixels && !w->whole)
-            return 1;
         if (len == PM__UNDEFINED) {
             /* A sequence, UN of undefined length (implicit VR LE inside), or
              * encapsulated pixel data: items up to the sequence delimiter. */
             int in_implicit = implicit || (vr && vr[0] == 'U' && vr[1] == 'N');
             int in_be = vr && vr[0] == 'U' && vr[1] == 'N' ? 0 : be;
-            if (pm__walk_set(w, pos, end, in_implicit, in_be, depth + 1, 0, pixels) < 0)
+            if (pm__walk_set(w, pos, end, in_implicit, in_be, depth + 1, 0, pixels, 1) < 0)
                 return -1;
+            if (pixels && !w->whole)
+                return 1;
             continue;
         }
         if (len > w->n - *pos)
             return pm__bad(w, g, e, len, at);
         if (vr && vr[0] == 'S' && vr[1] == 'Q') {
             size_t sq_end = *pos + len;
-            if (pm__walk_set(w, pos, sq_end, implicit, be, depth + 1, 0, 0) < 0)
+            if (pm__walk_set(w, pos, sq_end, implicit, be, depth + 1, 0, 0, 0) < 0)
                 return -1;
             *pos = sq_end;
             continue;
         }
         *pos += len;
+        if (pixels && !w->whole)
+            return 1;
+    }
+    if (delimited) {
+        snprintf(w->why, w->cap, "a sequence or item of undefined length is not closed before "
+                 "the end of the file (truncated)");
+        return -1;
+    }
+    if (*pos != end) {
+        snprintf(w->why, w->cap, "%zu stray byte(s) at byte %zu (truncated element)", end - *pos, *pos);
+        return -1;
     }
     return 0;
 }
@@ -175,7 +194,7 @@ int pm__dicom_guard(const char *path, int whole, char *why, size_t cap)
         pos = 132;
     if (pos + 8 <= w.n && pm__u16(&w, pos, 0) == 0x0002) {
         size_t meta = pos;
-        rc = pm__walk_set(&w, &pos, w.n, 0, 0, 0, 1, 0);
+        rc = pm__walk_set(&w, &pos, w.n, 0, 0, 0, 1, 0, 0);
         /* The transfer syntax decides how the data set is encoded. */
         for (size_t at = meta; rc == 0 && at + 8 <= pos; ) {
             unsigned e = pm__u16(&w, at + 2, 0);
@@ -197,7 +216,7 @@ int pm__dicom_guard(const char *path, int whole, char *why, size_t cap)
         implicit = pm__vr_kind(w.b + pos + 4) == 0;
     }
     if (rc == 0 && !deflated)
-        rc = pm__walk_set(&w, &pos, w.n, implicit, be, 0, 0, 0);
+        rc = pm__walk_set(&w, &pos, w.n, implicit, be, 0, 0, 0, 0);
     munmap(map, (size_t)st.st_size);
     return rc < 0 ? -1 : 0;
 }

@@ -17,8 +17,8 @@
 extern "C" {
 #endif
 
-/* 0 when every element of path (up to the pixel data when whole is 0, the
- * whole file with what follows the pixel data otherwise) fits in the file; -1 with a reason in why (without
+/* 0 when every element of path (up to and including the pixel data when
+ * whole is 0, the whole file otherwise) fits in the file; -1 with a reason in why (without
  * the file name) otherwise. Deflated data sets are checked up to the meta. */
 int pm__dicom_guard(const char *path, int whole, char *why, size_t cap);
 
