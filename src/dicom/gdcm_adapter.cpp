@@ -15,7 +15,6 @@ extern "C" {
 #include <gdcmDataSet.h>
 #include <gdcmFile.h>
 #include <gdcmImage.h>
-#include <gdcmImageReader.h>
 #include <gdcmImageWriter.h>
 #include <gdcmReader.h>
 #include <gdcmTrace.h>
@@ -28,6 +27,7 @@ extern "C" {
 #include <cstring>
 #include <fstream>
 #include <mutex>
+#include <new>
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -154,7 +154,7 @@ extern "C" int pm_dicom_read_header(const char *path, pm_dicom_header *h)
     if (pr == 0)
         return pm_fail(PM_ENODATA, "%s: not a DICOM file", path);
     char why[256];
-    if (pm__dicom_guard(path, 0, why, sizeof why) != 0)
+    if (pm__dicom_guard(path, NULL, why, sizeof why) != 0)
         return pm_fail(PM_ECORRUPT, "%s: unreadable DICOM header: %s", path, why);
     gdcm::Reader r;
     r.SetFileName(path);
@@ -227,6 +227,13 @@ extern "C" int pm_dicom_read_pixels(const char *path, const pm_dicom_header *h, 
         return pm_fail(PM_ECORRUPT, "%s: unsupported BitsAllocated %d", path, ba);
     if (h->rows <= 0 || h->cols <= 0)
         return pm_fail(PM_ECORRUPT, "%s: image has no rows or columns", path);
+    gdcm::PhotometricInterpretation::PIType pi =
+        h->photometric[0] ? gdcm::PhotometricInterpretation::GetPIType(h->photometric)
+                          : gdcm::PhotometricInterpretation::MONOCHROME2;
+    if (pi != gdcm::PhotometricInterpretation::MONOCHROME1
+        && pi != gdcm::PhotometricInterpretation::MONOCHROME2)
+        return pm_fail(PM_ECORRUPT, "%s: photometric interpretation '%.16s' is not a greyscale CT image",
+                       path, h->photometric);
     size_t npix = (size_t)h->rows * (size_t)h->cols;
     size_t need = npix * (size_t)(ba / 8);
     // Sizes from headers are not trusted: uncompressed pixel data cannot be
@@ -236,9 +243,14 @@ extern "C" int pm_dicom_read_pixels(const char *path, const pm_dicom_header *h, 
                        "%s: header declares %dx%d pixels (%zu bytes) but the file has %lld bytes",
                        path, h->cols, h->rows, need, h->file_size);
     char why[256];
-    if (pm__dicom_guard(path, 1, why, sizeof why) != 0)
+    pm__guard_image gi = {h->rows, h->cols, 1, ba, h->transfer_syntax};
+    if (pm__dicom_guard(path, &gi, why, sizeof why) != 0)
         return pm_fail(PM_ECORRUPT, "%s: pixel data could not be read: %s", path, why);
-    gdcm::ImageReader r;
+    // The image is described from pulmo's own reading of the header rather
+    // than by gdcm::ImageReader, whose helpers assert (abort the process)
+    // when a tag has an unexpected VR (gdcmAttribute.h:210, found by
+    // tests/fuzz/fuzz_series with a mutated ImagePositionPatient).
+    gdcm::Reader r;
     r.SetFileName(path);
     bool ok;
     try {
@@ -248,29 +260,46 @@ extern "C" int pm_dicom_read_pixels(const char *path, const pm_dicom_header *h, 
     }
     if (!ok)
         return pm_fail(PM_ECORRUPT, "%s: pixel data could not be read", path);
-    const gdcm::Image &img = r.GetImage();
-    const unsigned int *dims = img.GetDimensions();
-    if (img.GetNumberOfDimensions() < 2 || dims[0] != (unsigned)h->cols || dims[1] != (unsigned)h->rows)
-        return pm_fail(PM_ECORRUPT, "%s: decoded size differs from the header", path);
-    size_t len = img.GetBufferLength();
-    if (len < need)
-        return pm_fail(PM_ECORRUPT, "%s: pixel data is truncated (%zu of %zu bytes)", path, len, need);
+    const gdcm::DataSet &ds = r.GetFile().GetDataSet();
+    const gdcm::Tag pixtag(0x7fe0, 0x0010);
+    if (!ds.FindDataElement(pixtag))
+        return pm_fail(PM_ECORRUPT, "%s: no pixel data", path);
+    const gdcm::DataElement &pix = ds.GetDataElement(pixtag);
+    const gdcm::TransferSyntax &ts = r.GetFile().GetHeader().GetDataSetTransferSyntax();
+    if (!ts.IsEncapsulated()) {
+        const gdcm::ByteValue *bv = pix.GetByteValue();
+        if (!bv || bv->GetLength() < need)
+            return pm_fail(PM_ECORRUPT, "%s: pixel data is truncated (%u of %zu bytes)", path,
+                           bv ? (unsigned)bv->GetLength() : 0u, need);
+    } else if (!pix.GetSequenceOfFragments()) {
+        return pm_fail(PM_ECORRUPT, "%s: compressed pixel data has no fragments", path);
+    }
+    int bs = h->bits_stored > 0 && h->bits_stored <= ba ? h->bits_stored : ba;
+    int sgn = h->pixel_representation == 1;
     std::vector<char> buf;
     try {
+        gdcm::Image img;
+        img.SetNumberOfDimensions(2);
+        img.SetDimension(0, (unsigned)h->cols);
+        img.SetDimension(1, (unsigned)h->rows);
+        img.SetPixelFormat(gdcm::PixelFormat(1, (unsigned short)ba, (unsigned short)bs,
+                                             (unsigned short)(bs - 1), (unsigned short)sgn));
+        img.SetPhotometricInterpretation(pi);
+        img.SetTransferSyntax(ts);
+        img.SetDataElement(pix);
+        size_t len = img.GetBufferLength();
+        if (len < need)
+            return pm_fail(PM_ECORRUPT, "%s: pixel data is truncated (%zu of %zu bytes)", path, len, need);
         buf.resize(len);
-    } catch (...) {
-        return pm_fail(PM_EMEMORY, "%s: out of memory decoding pixels", path);
-    }
-    try {
         ok = img.GetBuffer(buf.data());
+    } catch (const std::bad_alloc &) {
+        return pm_fail(PM_EMEMORY, "%s: out of memory decoding pixels", path);
     } catch (...) {
         ok = false;
     }
     if (!ok)
         return pm_fail(PM_ECORRUPT, "%s: pixel data failed to decode (%s)", path,
                        h->transfer_syntax[0] ? h->transfer_syntax : "unknown transfer syntax");
-    int bs = h->bits_stored > 0 && h->bits_stored <= ba ? h->bits_stored : ba;
-    int sgn = h->pixel_representation == 1;
     uint32_t mask = bs >= 32 ? 0xffffffffu : ((1u << bs) - 1u);
     uint32_t sbit = bs >= 32 ? 0x80000000u : (1u << (bs - 1));
     for (size_t i = 0; i < npix; i++) {
@@ -411,7 +440,7 @@ extern "C" int pm_dicom_rewrite_string(const char *src, const char *dst, unsigne
 {
     quiet();
     char why[256];
-    if (pm__dicom_guard(src, 1, why, sizeof why) != 0)
+    if (pm__dicom_guard(src, NULL, why, sizeof why) != 0)
         return pm_fail(PM_ECORRUPT, "%s: %s", src, why);
     gdcm::Reader r;
     r.SetFileName(src);

@@ -22,6 +22,8 @@ typedef struct pm__walk {
     int whole;
     char *why;
     size_t cap;
+    int nitems;         /* items seen in encapsulated pixel data */
+    size_t frag, frag_len; /* the first fragment after the offset table */
 } pm__walk;
 
 static unsigned pm__u16(const pm__walk *w, size_t at, int be)
@@ -62,7 +64,8 @@ static int pm__bad(pm__walk *w, unsigned g, unsigned e, uint32_t len, size_t at)
 /* Walks elements from *pos until end, an item or sequence delimiter (when
  * nested), or the pixel data (when not whole). implicit and be describe the
  * encoding; meta limits the walk to group 0002; fragments means the items are
- * compressed pixel fragments, not data sets; delimited means the container
+ * compressed pixel fragments, not data sets (2: of the image itself, whose
+ * first fragment is recorded; 1: of an icon in a sequence); delimited means the container
  * has an undefined length and must end with a delimiter. Returns 0, 1 when
  * it stopped at the pixel data, or -1.
  * Stray bytes (fewer than an element header) at the end of the file or of
@@ -98,6 +101,10 @@ static int pm__walk_set(pm__walk *w, size_t *pos, size_t end, int implicit, int 
             }
             if (len > w->n - *pos)
                 return pm__bad(w, g, e, len, at);
+            if (fragments == 2 && w->nitems++ == 1) {
+                w->frag = *pos;
+                w->frag_len = len;
+            }
             size_t item_end = *pos + len;
             if (!fragments && pm__walk_set(w, pos, item_end, implicit, be, depth + 1, 0, 0, 0) < 0)
                 return -1;
@@ -124,13 +131,13 @@ static int pm__walk_set(pm__walk *w, size_t *pos, size_t end, int implicit, int 
         *pos = at + hdr;
         /* GDCM's ReadUpToTag(PixelData) still reads the pixel data element
          * itself, so the header check includes it. */
-        int pixels = g == 0x7FE0 && e == 0x0010 && depth == 0;
+        int pixtag = g == 0x7FE0 && e == 0x0010, pixels = pixtag && depth == 0;
         if (len == PM__UNDEFINED) {
             /* A sequence, UN of undefined length (implicit VR LE inside), or
              * encapsulated pixel data: items up to the sequence delimiter. */
             int in_implicit = implicit || (vr && vr[0] == 'U' && vr[1] == 'N');
             int in_be = vr && vr[0] == 'U' && vr[1] == 'N' ? 0 : be;
-            if (pm__walk_set(w, pos, end, in_implicit, in_be, depth + 1, 0, pixels, 1) < 0)
+            if (pm__walk_set(w, pos, end, in_implicit, in_be, depth + 1, 0, pixels ? 2 : pixtag, 1) < 0)
                 return -1;
             if (pixels && !w->whole)
                 return 1;
@@ -169,8 +176,102 @@ static int pm__ts_is(const pm__walk *w, size_t at, size_t len, const char *uid)
     return memcmp(w->b + at, uid, n) == 0 && (len == n || w->b[at + n] == '\0' || w->b[at + n] == ' ');
 }
 
-int pm__dicom_guard(const char *path, int whole, char *why, size_t cap)
+static unsigned pm__be16(const unsigned char *p) { return (unsigned)(p[0] << 8 | p[1]); }
+static uint32_t pm__be32(const unsigned char *p)
 {
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static int pm__mismatch(pm__walk *w, const char *codec, unsigned x, unsigned y, unsigned c,
+                        unsigned bits, const pm__guard_image *img)
+{
+    snprintf(w->why, w->cap, "the %s data is %ux%u with %u component(s) of %u bits, the header "
+             "says %dx%d with %d of at most %d", codec, x, y, c, bits, img->cols, img->rows,
+             img->samples, img->bits_allocated);
+    return -1;
+}
+
+/* The first fragment's own header must describe the image the DICOM header
+ * describes: GDCM's JPEG-LS path asserts (gdcmBitmap.cxx:726, found by
+ * tests/fuzz/fuzz_dicom) when the decoded stream is larger than expected. */
+static int pm__check_fragment(pm__walk *w, const pm__guard_image *img)
+{
+    const unsigned char *f = w->b + w->frag;
+    size_t n = w->frag_len;
+    if (w->nitems < 2) {
+        snprintf(w->why, w->cap, "compressed pixel data has no fragment");
+        return -1;
+    }
+    const char *ts = img->transfer_syntax ? img->transfer_syntax : "";
+    if (strcmp(ts, "1.2.840.10008.1.2.5") == 0) {
+        uint32_t nseg = n >= 64 ? (uint32_t)f[0] | (uint32_t)f[1] << 8 | (uint32_t)f[2] << 16
+                                      | (uint32_t)f[3] << 24 : 0;
+        if (n < 64 || nseg != (uint32_t)(img->samples * (img->bits_allocated / 8))) {
+            snprintf(w->why, w->cap, "RLE data has %u segment(s), the header needs %d", (unsigned)nseg,
+                     img->samples * (img->bits_allocated / 8));
+            return -1;
+        }
+        return 0;
+    }
+    if (n >= 4 && f[0] == 0xFF && f[1] == 0xD8) {
+        /* JPEG family: walk the marker segments to the frame header. */
+        for (size_t at = 2; at + 4 <= n; ) {
+            if (f[at] != 0xFF) {
+                snprintf(w->why, w->cap, "JPEG data has no frame header before byte %zu", at);
+                return -1;
+            }
+            unsigned m = f[at + 1];
+            if (m == 0xFF) { at++; continue; }
+            if (m == 0x01 || (m >= 0xD0 && m <= 0xD7)) { at += 2; continue; }
+            unsigned len = pm__be16(f + at + 2);
+            int sof = (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) || m == 0xF7;
+            if (sof) {
+                if (len < 8 || at + 2 + len > n)
+                    break;
+                const unsigned char *h = f + at + 4;
+                unsigned bits = h[0], y = pm__be16(h + 1), x = pm__be16(h + 3), c = h[5];
+                if ((int)y != img->rows || (int)x != img->cols || (int)c != img->samples
+                    || (int)bits > img->bits_allocated || bits == 0)
+                    return pm__mismatch(w, m == 0xF7 ? "JPEG-LS" : "JPEG", x, y, c, bits, img);
+                return 0;
+            }
+            if (m == 0xDA || m == 0xD9 || len < 2)
+                break;
+            at += 2 + len;
+        }
+        snprintf(w->why, w->cap, "JPEG data has no valid frame header");
+        return -1;
+    }
+    /* JPEG 2000: the SIZ segment, in a raw codestream or inside a JP2 box. */
+    for (size_t at = 0; at + 4 <= n && at < 4096; at++) {
+        if (!(f[at] == 0xFF && f[at + 1] == 0x4F && f[at + 2] == 0xFF && f[at + 3] == 0x51))
+            continue;
+        const unsigned char *h = f + at + 4;
+        if (at + 4 + 38 + 3 > n)
+            break;
+        uint32_t xs = pm__be32(h + 4), ys = pm__be32(h + 8), xo = pm__be32(h + 12),
+                 yo = pm__be32(h + 16);
+        unsigned c = pm__be16(h + 36);
+        unsigned bits = (h[38] & 0x7F) + 1u;
+        if (xs <= xo || ys <= yo || (int64_t)(xs - xo) != img->cols || (int64_t)(ys - yo) != img->rows
+            || (int)c != img->samples || (int)bits > img->bits_allocated
+            || at + 4 + 38 + 3 * (size_t)c > n)
+            return pm__mismatch(w, "JPEG 2000", xs > xo ? xs - xo : 0, ys > yo ? ys - yo : 0, c,
+                                bits, img);
+        for (unsigned k = 1; k < c; k++)
+            if ((unsigned)(h[38 + 3 * k] & 0x7F) + 1u > (unsigned)img->bits_allocated)
+                return pm__mismatch(w, "JPEG 2000", xs - xo, ys - yo, c,
+                                    (h[38 + 3 * k] & 0x7Fu) + 1u, img);
+        return 0;
+    }
+    snprintf(w->why, w->cap, "compressed pixel data in an unknown format for transfer syntax %s",
+             ts[0] ? ts : "(none)");
+    return -1;
+}
+
+int pm__dicom_guard(const char *path, const pm__guard_image *img, char *why, size_t cap)
+{
+    int whole = img != NULL;
     snprintf(why, cap, "cannot open");
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -187,7 +288,7 @@ int pm__dicom_guard(const char *path, int whole, char *why, size_t cap)
         snprintf(why, cap, "%s", "cannot map the file");
         return -1;
     }
-    pm__walk w = {map, (size_t)st.st_size, 0, 0, whole, why, cap};
+    pm__walk w = {map, (size_t)st.st_size, 0, 0, whole, why, cap, 0, 0, 0};
     size_t pos = 0;
     int rc = 0, implicit = 0, be = 0, deflated = 0;
     if (w.n >= 132 && memcmp(w.b + 128, "DICM", 4) == 0)
@@ -217,6 +318,8 @@ int pm__dicom_guard(const char *path, int whole, char *why, size_t cap)
     }
     if (rc == 0 && !deflated)
         rc = pm__walk_set(&w, &pos, w.n, implicit, be, 0, 0, 0, 0);
+    if (rc >= 0 && img && w.nitems && !deflated)
+        rc = pm__check_fragment(&w, img);
     munmap(map, (size_t)st.st_size);
     return rc < 0 ? -1 : 0;
 }
