@@ -81,7 +81,7 @@ $(SNZ)/%.cpp.o: src/%.cpp $(HEADERS)
 	$(CXX) $(CXXFLAGS_) -O1 $(SAN) -c -o $@ $<
 
 # Test programs link the sanitized core library (and tests/test.h).
-$(SNZ)/tests/%: tests/%.c tests/test.h $(SNZ)/libpulmo.a
+$(SNZ)/tests/%: tests/%.c $(wildcard tests/*.h) $(SNZ)/libpulmo.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_) -Itests -O1 $(SAN) -o $@ $< $(SNZ)/libpulmo.a $(LIBS)
 

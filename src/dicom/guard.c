@@ -316,6 +316,12 @@ int pm__dicom_guard(const char *path, const pm__guard_image *img, char *why, siz
         /* No meta: GDCM guesses the encoding from the first element. */
         implicit = pm__vr_kind(w.b + pos + 4) == 0;
     }
+    /* GDCM asserts (gdcmReader.cxx:385) on a file that ends with, or
+     * inside, the file meta: truncation found by tests/test_malformed. */
+    if (rc == 0 && pos + 8 > w.n) {
+        snprintf(why, cap, "the file ends at byte %zu, before any data set (truncated)", w.n);
+        rc = -1;
+    }
     if (rc == 0 && !deflated)
         rc = pm__walk_set(&w, &pos, w.n, implicit, be, 0, 0, 0, 0);
     if (rc >= 0 && img && w.nitems && !deflated)
