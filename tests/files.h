@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-static unsigned char *tf_slurp(const char *path, size_t *n)
+static inline unsigned char *tf_slurp(const char *path, size_t *n)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -35,7 +35,7 @@ static unsigned char *tf_slurp(const char *path, size_t *n)
     return b;
 }
 
-static int tf_spit(const char *path, const void *b, size_t n)
+static inline int tf_spit(const char *path, const void *b, size_t n)
 {
     FILE *f = fopen(path, "wb");
     if (!f)
@@ -45,7 +45,7 @@ static int tf_spit(const char *path, const void *b, size_t n)
 }
 
 /* mkdir -p through the shell: tests only. */
-static int tf_mkdir(const char *dir)
+static inline int tf_mkdir(const char *dir)
 {
     char cmd[4200];
     snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
@@ -63,7 +63,7 @@ typedef struct tf_elem {
 /* Top-level elements of an Explicit VR LE file with a preamble, up to and
  * including the pixel data. Returns the count (at most max), -1 if the file
  * is not laid out that way. */
-static int tf_elements(const unsigned char *b, size_t n, tf_elem *out, int max)
+static inline int tf_elements(const unsigned char *b, size_t n, tf_elem *out, int max)
 {
     static const char *longvr = "OBODOFOLOVOWSQSVUCUNURUTUV";
     if (n < 132 || memcmp(b + 128, "DICM", 4) != 0)
@@ -99,7 +99,7 @@ static int tf_elements(const unsigned char *b, size_t n, tf_elem *out, int max)
     return k;
 }
 
-static const tf_elem *tf_find(const tf_elem *el, int n, unsigned g, unsigned e)
+static inline const tf_elem *tf_find(const tf_elem *el, int n, unsigned g, unsigned e)
 {
     for (int i = 0; i < n; i++)
         if (el[i].g == g && el[i].e == e)
@@ -107,13 +107,13 @@ static const tf_elem *tf_find(const tf_elem *el, int n, unsigned g, unsigned e)
     return NULL;
 }
 
-static void tf_put16(unsigned char *p, unsigned v)
+static inline void tf_put16(unsigned char *p, unsigned v)
 {
     p[0] = (unsigned char)(v & 0xFF);
     p[1] = (unsigned char)(v >> 8);
 }
 
-static void tf_put32(unsigned char *p, uint32_t v)
+static inline void tf_put32(unsigned char *p, uint32_t v)
 {
     for (int i = 0; i < 4; i++)
         p[i] = (unsigned char)(v >> (8 * i));
@@ -122,7 +122,7 @@ static void tf_put32(unsigned char *p, uint32_t v)
 /* $PULMO (default build/san/pulmo) with relative program paths made
  * absolute, since tf_run runs it from another folder. It may be a command
  * line such as "valgrind --error-exitcode=99 ./pulmo". */
-static const char *tf_pulmo(void)
+static inline const char *tf_pulmo(void)
 {
     static char cmd[4096];
     if (cmd[0])
@@ -146,7 +146,7 @@ static const char *tf_pulmo(void)
 /* Output of the last tf_run: stdout and stderr, NUL-terminated. */
 static char tf_out[1 << 16], tf_err[1 << 16];
 
-static void tf_read_text(const char *path, char *dst, size_t cap)
+static inline void tf_read_text(const char *path, char *dst, size_t cap)
 {
     size_t n = 0;
     unsigned char *b = tf_slurp(path, &n);
@@ -160,7 +160,7 @@ static void tf_read_text(const char *path, char *dst, size_t cap)
 
 /* Runs `$PULMO args` in an empty working folder under test_tmpdir();
  * returns its exit status; stdout and stderr land in tf_out and tf_err. */
-static int tf_run(const char *args)
+static inline int tf_run(const char *args)
 {
     char work[600], cmd[8192];
     snprintf(work, sizeof work, "%s/work", test_tmpdir());
@@ -179,7 +179,7 @@ static int tf_run(const char *args)
 /* A listing of every file under dir with its size and modification time,
  * plus the working folder tf_run uses: equal snapshots mean nothing was
  * written. */
-static void tf_snapshot(const char *dir, char *dst, size_t cap)
+static inline void tf_snapshot(const char *dir, char *dst, size_t cap)
 {
     char cmd[2048], path[700];
     snprintf(path, sizeof path, "%s/work", test_tmpdir());
@@ -192,7 +192,7 @@ static void tf_snapshot(const char *dir, char *dst, size_t cap)
 }
 
 /* Non-zero when s holds a sanitizer or valgrind report. */
-static int tf_has_report(const char *s)
+static inline int tf_has_report(const char *s)
 {
     return strstr(s, "Sanitizer") || strstr(s, "runtime error") || strstr(s, "==ERROR")
         || strstr(s, "Invalid read") || strstr(s, "Invalid write")

@@ -88,6 +88,14 @@ static int pm__walk_set(pm__walk *w, size_t *pos, size_t end, int implicit, int 
         if (g == 0xFFFE) {
             uint32_t len = pm__u32(w, at + 4, be);
             *pos = at + 8;
+            /* Delimiters carry no value; inside pixel data only the sequence
+             * delimiter may end the fragments (GDCM asserts otherwise,
+             * gdcmSequenceOfFragments.h:148, found by fuzz_dicom). */
+            if ((e == 0xE00D || e == 0xE0DD) && (len != 0 || (fragments && e != 0xE0DD))) {
+                snprintf(w->why, w->cap, "bad delimiter (fffe,%04x) of length %u at byte %zu", e,
+                         (unsigned)len, at);
+                return -1;
+            }
             if (e == 0xE00D || e == 0xE0DD)
                 return 0;
             if (e != 0xE000) {
@@ -129,6 +137,11 @@ static int pm__walk_set(pm__walk *w, size_t *pos, size_t end, int implicit, int 
             vr = NULL;
         }
         *pos = at + hdr;
+        if (fragments) {
+            snprintf(w->why, w->cap, "element (%04x,%04x) among the pixel data fragments at byte %zu",
+                     g, e, at);
+            return -1;
+        }
         /* GDCM's ReadUpToTag(PixelData) still reads the pixel data element
          * itself, so the header check includes it. */
         int pixtag = g == 0x7FE0 && e == 0x0010, pixels = pixtag && depth == 0;
