@@ -213,6 +213,26 @@ extern "C" int pm_dicom_read_header(const char *path, pm_dicom_header *h)
     return PM_OK;
 }
 
+namespace {
+
+// gdcm::Bitmap::GetBuffer tries every codec in turn, and after the JPEG
+// codec fails it runs PVRGCodec, which writes temporary files and starts the
+// external pvrg-jpeg program through system() (a 20 s hang on one fuzzed
+// JPEG slice, found by tests/fuzz/fuzz_dicom; KAKADU likewise). This image
+// tries GDCM's built-in decoders only.
+class BuiltinDecoders : public gdcm::Image {
+public:
+    bool Decode(char *buffer) const
+    {
+        bool lossy = false;
+        return TryRAWCodec(buffer, lossy) || TryJPEGCodec(buffer, lossy)
+            || TryJPEGLSCodec(buffer, lossy) || TryJPEG2000Codec(buffer, lossy)
+            || TryRLECodec(buffer, lossy);
+    }
+};
+
+} // namespace
+
 extern "C" int pm_dicom_read_pixels(const char *path, const pm_dicom_header *h, int32_t *out)
 {
     quiet();
@@ -277,13 +297,14 @@ extern "C" int pm_dicom_read_pixels(const char *path, const pm_dicom_header *h, 
     int bs = h->bits_stored > 0 && h->bits_stored <= ba ? h->bits_stored : ba;
     int sgn = h->pixel_representation == 1;
     std::vector<char> buf;
+    gdcm::PixelFormat pf(1, (unsigned short)ba, (unsigned short)bs, (unsigned short)(bs - 1),
+                         (unsigned short)sgn);
     try {
-        gdcm::Image img;
+        BuiltinDecoders img;
         img.SetNumberOfDimensions(2);
         img.SetDimension(0, (unsigned)h->cols);
         img.SetDimension(1, (unsigned)h->rows);
-        img.SetPixelFormat(gdcm::PixelFormat(1, (unsigned short)ba, (unsigned short)bs,
-                                             (unsigned short)(bs - 1), (unsigned short)sgn));
+        img.SetPixelFormat(pf);
         img.SetPhotometricInterpretation(pi);
         img.SetTransferSyntax(ts);
         img.SetDataElement(pix);
@@ -291,7 +312,7 @@ extern "C" int pm_dicom_read_pixels(const char *path, const pm_dicom_header *h, 
         if (len < need)
             return pm_fail(PM_ECORRUPT, "%s: pixel data is truncated (%zu of %zu bytes)", path, len, need);
         buf.resize(len);
-        ok = img.GetBuffer(buf.data());
+        ok = img.Decode(buf.data());
     } catch (const std::bad_alloc &) {
         return pm_fail(PM_EMEMORY, "%s: out of memory decoding pixels", path);
     } catch (...) {
