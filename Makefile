@@ -145,6 +145,16 @@ fuzz-build:
 fuzz: fuzz-build
 	sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ)/seeds $(FUZZ_BINS)
 
+# The CLI tests again with pulmo under valgrind: the .sh scripts and the C
+# tests that run $$PULMO (those using tf_run from tests/files.h). pulmo is
+# the optimised build with debug symbols and no sanitizers.
+VALGRIND_C := $(patsubst tests/%.c,$(SNZ)/tests/%,$(shell grep -l 'tf_run' $(TEST_C) /dev/null))
+VALGRIND   := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+              --suppressions=$(CURDIR)/tests/valgrind.supp
+valgrind: $(REL)/pulmo $(VALGRIND_C)
+	@$(MAKE) --no-print-directory check-deps DEPS="$(DEPS_VALGRIND)"
+	@PULMO="$(VALGRIND) $(REL)/pulmo" sh tests/run.sh $(VALGRIND_C) $(TEST_SH)
+
 # Installs missing packages when root; otherwise prints the exact command.
 check-deps:
 	@missing=""; for p in $(DEPS); do \
