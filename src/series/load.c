@@ -278,7 +278,7 @@ static void pm__decode_one(void *ctx, int k, int thread)
         if (mono1)
             x = maxv + minv - x;
         /* x + ic in double: 32-bit stored values plus an intercept can
-         * overflow int32 (found by tests/fuzz/fuzz_series). */
+         * overflow int32 (tests/test_regress.c). */
         double hu = integral ? (double)x + (double)ic : floor(x * slope + icpt + 0.5);
         if (hu < -1024)
             hu = -1000;   /* fill outside the scan circle, e.g. -2000 or -3024 */
