@@ -53,6 +53,17 @@ typedef struct pm_dicom_header {
  * 0 if not, -1 if it cannot be read. */
 int pm_dicom_probe(const char *path);
 
+/* Walks the file's element structure without interpreting values, up to
+ * and including the pixel data: every declared length must fit in the file,
+ * every VR must be one, sequences, items and fragments must nest and close,
+ * no stray bytes may end a container, and a data set must follow the file
+ * meta. PM_OK, or PM_ECORRUPT with a reason naming the file and the byte
+ * offset. Called by the functions below before GDCM sees a file: GDCM
+ * allocates declared lengths before reading them and asserts (aborts the
+ * process) on several malformed shapes (src/dicom/guard.h; the reading of
+ * pixels checks the whole file and the compressed frame headers too). */
+int pm_dicom_precheck(const char *path);
+
 /* Reads the header up to the pixel data. Returns PM_OK, PM_ENODATA when the
  * file is not DICOM, or PM_ECORRUPT with a reason naming the file. */
 int pm_dicom_read_header(const char *path, pm_dicom_header *h);

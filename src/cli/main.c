@@ -11,6 +11,7 @@
 static const cli_command commands[] = {
     {"scan", cmd_scan, "list the DICOM series under a folder"},
     {"info", cmd_info, "load a series and print its geometry and HU statistics"},
+    {"phantom", cmd_phantom, "write synthetic chest CT phantoms with ground truth"},
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
 

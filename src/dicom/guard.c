@@ -2,6 +2,8 @@
  * declared length fits in the file (see guard.h for why). The file is
  * mapped, so checking a header never reads the pixel data. */
 #include "guard.h"
+#include "pulmo/core.h"
+#include "pulmo/dicom.h"
 
 #include <fcntl.h>
 #include <stdint.h>
@@ -121,6 +123,13 @@ static int pm__walk_set(pm__walk *w, size_t *pos, size_t end, int implicit, int 
         }
         int kind = implicit ? 0 : pm__vr_kind(w->b + at + 4);
         const unsigned char *vr = w->b + at + 4;
+        /* GDCM would guess the element is implicit and go on reading
+         * garbage; a VR that is not one is refused instead. */
+        if (!implicit && !kind) {
+            snprintf(w->why, w->cap, "element (%04x,%04x) at byte %zu has an invalid value "
+                     "representation", g, e, at);
+            return -1;
+        }
         uint32_t len;
         size_t hdr;
         if (kind == 2) {
@@ -132,7 +141,7 @@ static int pm__walk_set(pm__walk *w, size_t *pos, size_t end, int implicit, int 
             len = pm__u32(w, at + 8, be);
             hdr = 12;
         } else {
-            len = pm__u32(w, at + 4, be); /* implicit VR, or not a VR: GDCM reads it so */
+            len = pm__u32(w, at + 4, be);
             hdr = 8;
             vr = NULL;
         }
@@ -341,4 +350,12 @@ int pm__dicom_guard(const char *path, const pm__guard_image *img, char *why, siz
         rc = pm__check_fragment(&w, img);
     munmap(map, (size_t)st.st_size);
     return rc < 0 ? -1 : 0;
+}
+
+int pm_dicom_precheck(const char *path)
+{
+    char why[256];
+    if (pm__dicom_guard(path, NULL, why, sizeof why) != 0)
+        return pm_fail(PM_ECORRUPT, "%s: %s", path, why);
+    return PM_OK;
 }

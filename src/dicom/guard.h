@@ -1,4 +1,5 @@
-/* guard.h - a structural check of a DICOM file run before GDCM parses it.
+/* guard.h - a structural check of a DICOM file run before GDCM parses it
+ * (pm_dicom_precheck in include/pulmo/dicom.h is its public face).
  *
  * GDCM allocates every element's declared length before it reads the value,
  * so a 1 KB file that declares a 4 GB element makes it zero-fill 4 GB (found
