@@ -11,6 +11,7 @@
  */
 #include "files.h"
 #include "pulmo/core.h"
+#include "pulmo/dicom.h"
 #include "pulmo/io.h"
 #include "pulmo/nifti.h"
 
@@ -197,6 +198,41 @@ TEST(outputs_inside_a_protected_input_are_refused_even_through_a_symlink)
     free(v);
 }
 
+/* GDCM's writer asserted (aborted) when its file stream failed. */
+TEST(a_dicom_slice_over_the_file_size_limit_fails_with_4_and_leaves_nothing)
+{
+    const char *dir = fresh_dir("dicom-fsize");
+    static int16_t px[128 * 128];
+    pm_dicom_ct ct = {0};
+    ct.series_uid = "1.2.826.0.1.3680043.2.1125.9";
+    ct.sop_uid = "1.2.826.0.1.3680043.2.1125.9.1";
+    ct.rows = ct.cols = 128;
+    ct.pixel_spacing[0] = ct.pixel_spacing[1] = 1;
+    ct.slope = 1;
+    double iop[6] = {1, 0, 0, 0, 1, 0};
+    memcpy(ct.iop, iop, sizeof iop);
+    char path[800];
+    snprintf(path, sizeof path, "%s/IM0001.dcm", dir);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl = {16 * 1024, 16 * 1024};
+        setrlimit(RLIMIT_FSIZE, &rl);
+        _exit(pm_dicom_write_ct(path, &ct, px));
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    char list[4096];
+    listing(dir, list, sizeof list);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == PM_EWRITE, "child %s %d", WIFEXITED(st) ? "exited" : "killed by signal",
+          WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+    CHECK(list[0] == '\0', "files left behind:\n%s", list);
+    CHECK(pm_dicom_write_ct(path, &ct, px) == PM_OK, "%s", pm_error());
+    listing(dir, list, sizeof list);
+    CHECK(strcmp(list, "IM0001.dcm\n") == 0, "files: %s", list);
+}
+
 int main(void)
 {
     RUN(a_write_over_the_file_size_limit_fails_with_4_and_leaves_nothing);
@@ -204,5 +240,6 @@ int main(void)
     RUN(a_full_tmpfs_fails_with_4_and_leaves_nothing);
     RUN(a_device_is_written_in_place_and_a_full_device_fails_with_4);
     RUN(outputs_inside_a_protected_input_are_refused_even_through_a_symlink);
+    RUN(a_dicom_slice_over_the_file_size_limit_fails_with_4_and_leaves_nothing);
     return test_done();
 }

@@ -91,7 +91,9 @@ typedef struct pm_dicom_ct {
     int16_t padding;
 } pm_dicom_ct;
 
-/* Writes one slice to path through a temporary name. PM_OK or PM_EWRITE. */
+/* Writes one slice to path through pm_outfile (temporary name and rename;
+ * refused inside a protected input folder). PM_OK or PM_EWRITE, and no
+ * partial file, on any failure. */
 int pm_dicom_write_ct(const char *path, const pm_dicom_ct *ct, const int16_t *stored);
 
 /* Copies src to dst, replacing the string value of element (group,elem)

@@ -9,6 +9,7 @@
 #include "guard.h"
 extern "C" {
 #include "pulmo/core.h"
+#include "pulmo/io.h"
 }
 
 #include <gdcmAttribute.h>
@@ -21,12 +22,14 @@ extern "C" {
 #include <gdcmTransferSyntax.h>
 #include <gdcmWriter.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <mutex>
+#include <sstream>
 #include <new>
 #include <string>
 #include <sys/stat.h>
@@ -384,11 +387,28 @@ std::string ds_list(const double *v, int n)
     return s;
 }
 
-std::string tmp_name(const char *path)
+// GDCM's writer asserts (aborts the process, gdcmExplicitDataElement.txx:561)
+// when its output stream fails, as on a full disk or over ulimit -f (found by
+// running `pulmo phantom` under a file size limit). It encodes into memory
+// instead, and pm_outfile writes the bytes: temporary name, rename, exit 4
+// and no partial file on failure, and protected input folders refused.
+int write_encoded(gdcm::Writer &w, const char *path)
 {
-    char b[64];
-    snprintf(b, sizeof b, ".tmp-%ld", (long)getpid());
-    return std::string(path) + b;
+    std::ostringstream os;
+    w.SetStream(os);
+    if (!w.Write())
+        return pm_fail(PM_EWRITE, "%s: cannot encode the DICOM file", path);
+    const std::string bytes = os.str();
+    pm_outfile o;
+    int st = pm_out_open(&o, path);
+    if (st != PM_OK)
+        return st;
+    if (fwrite(bytes.data(), 1, bytes.size(), o.f) != bytes.size()) {
+        int e = errno;
+        pm_out_abort(&o);
+        return pm_fail(PM_EWRITE, "%s: write failed: %s", path, strerror(e));
+    }
+    return pm_out_commit(&o);
 }
 
 } // namespace
@@ -454,20 +474,10 @@ extern "C" int pm_dicom_write_ct(const char *path, const pm_dicom_ct *ct, const 
         img.SetSpacing(1, ct->pixel_spacing[0]);
         img.SetIntercept(ct->intercept);
         img.SetSlope(ct->slope);
-        std::string tmp = tmp_name(path);
-        w.SetFileName(tmp.c_str());
-        if (!w.Write()) {
-            unlink(tmp.c_str());
-            return pm_fail(PM_EWRITE, "%s: cannot write DICOM file", path);
-        }
-        if (rename(tmp.c_str(), path) != 0) {
-            unlink(tmp.c_str());
-            return pm_fail(PM_EWRITE, "%s: cannot rename into place", path);
-        }
+        return write_encoded(w, path);
     } catch (...) {
         return pm_fail(PM_EWRITE, "%s: DICOM writer failed", path);
     }
-    return PM_OK;
 }
 
 extern "C" int pm_dicom_rewrite_string(const char *src, const char *dst, unsigned group,
@@ -493,13 +503,11 @@ extern "C" int pm_dicom_rewrite_string(const char *src, const char *dst, unsigne
             vr = gdcm::VR::LO;
         set_string(ds, (uint16_t)group, (uint16_t)element, vr, value);
     }
-    gdcm::Writer w;
-    w.SetFile(r.GetFile());
-    std::string tmp = tmp_name(dst);
-    w.SetFileName(tmp.c_str());
-    if (!w.Write() || rename(tmp.c_str(), dst) != 0) {
-        unlink(tmp.c_str());
-        return pm_fail(PM_EWRITE, "%s: cannot write", dst);
+    try {
+        gdcm::Writer w;
+        w.SetFile(r.GetFile());
+        return write_encoded(w, dst);
+    } catch (...) {
+        return pm_fail(PM_EWRITE, "%s: DICOM writer failed", dst);
     }
-    return PM_OK;
 }
