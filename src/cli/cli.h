@@ -32,11 +32,6 @@ int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(print
 extern pm_progress cli_progress;
 /* Parses --max-memory; 0 on success, -1 on a bad size. */
 int cli_parse_memory(const char *arg, pm_load_opts *o);
-/* Marks an input (a series folder, a file's folder) as protected, so that
- * every output inside it is refused (pm_io_protect). Every command that
- * writes calls it for each input before writing. Missing paths are left to
- * the loader to report. */
-void cli_protect_input(const char *path);
 /* Prints a volume's warnings to stderr as "pulmo: warning: ...". */
 void cli_print_warnings(const pm_volume *v);
 

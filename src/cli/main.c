@@ -1,7 +1,6 @@
 /* main.c - pulmo's entry point: dispatches `pulmo COMMAND ...` to the
  * command functions, and holds what the commands share. */
 #include "cli.h"
-#include "pulmo/io.h"
 
 #include <signal.h>
 #include <stdarg.h>
@@ -76,12 +75,6 @@ int cli_parse_memory(const char *arg, pm_load_opts *o)
         return -1;
     o->max_memory = (uint64_t)v;
     return 0;
-}
-
-void cli_protect_input(const char *path)
-{
-    if (path && *path)
-        pm_io_protect(path);
 }
 
 void cli_print_warnings(const pm_volume *v)
