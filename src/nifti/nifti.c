@@ -310,8 +310,12 @@ static int pm__read(const char *path, pm__nii *out)
     }
     size_t n = pm_grid_voxels(&out->g);
     size_t bytes = n * (size_t)bpp;
-    if (bytes / (size_t)bpp != n || bytes > ((size_t)1 << 36)) {
-        pm_fail(PM_EMEMORY, "%s: image too large", path);
+    /* Like the DICOM loader's default cap: half of the physical memory (a
+     * small .nii.gz can inflate to the size its header declares). */
+    uint64_t cap = pm_physical_memory() / 2;
+    if (bytes / (size_t)bpp != n || bytes > ((size_t)1 << 36) || (cap && bytes > cap)) {
+        pm_fail(PM_EMEMORY, "%s: image too large (%dx%dx%d, %.0f MB)", path, out->g.dim[0],
+                out->g.dim[1], out->g.dim[2], (double)n * bpp / 1048576.0);
         st = PM_EMEMORY;
         goto done;
     }
