@@ -63,20 +63,29 @@ static int pm__bad(pm__walk *w, unsigned g, unsigned e, uint32_t len, size_t at)
     return -1;
 }
 
-/* Walks elements from *pos until end, an item or sequence delimiter (when
- * nested), or the pixel data (when not whole). implicit and be describe the
- * encoding; meta limits the walk to group 0002; fragments means the items are
- * compressed pixel fragments, not data sets (2: of the image itself, whose
- * first fragment is recorded; 1: of an icon in a sequence); delimited means the container
- * has an undefined length and must end with a delimiter. Returns 0, 1 when
- * it stopped at the pixel data, or -1.
- * Stray bytes (fewer than an element header) at the end of the file or of
- * a container, and undefined lengths that never end, are refused: Debian's
- * GDCM is built with assertions and aborts the process on them (found by
- * tests/fuzz/fuzz_series: gdcmVR16ExplicitDataElement.txx:46 and
- * gdcmReader.cxx:385). */
+/* What a container holds: data elements (a data set or an item), items (a
+ * sequence), or compressed fragments (of the image itself, whose first
+ * fragment after the offset table is recorded, or of an icon). */
+enum { PM__SET, PM__SEQ, PM__FRAGS, PM__PIXFRAGS };
+
+static int pm__refuse(pm__walk *w, const char *what, unsigned g, unsigned e, size_t at)
+{
+    snprintf(w->why, w->cap, "%s (%04x,%04x) at byte %zu", what, g, e, at);
+    return -1;
+}
+
+/* Walks a container from *pos until end, its delimiter (when delimited: it
+ * has an undefined length), or the pixel data (when not whole). implicit and
+ * be describe the encoding; meta limits the walk to group 0002. Returns 0,
+ * 1 when it stopped after the pixel data, or -1.
+ * Stray bytes (fewer than an element header) at the end of the file or of a
+ * container, undefined lengths that never end, delimiters with a length and
+ * elements where items belong are refused: Debian's GDCM is built with
+ * assertions and aborts the process on such files (found by
+ * tests/fuzz/fuzz_series and fuzz_dicom: gdcmVR16ExplicitDataElement.txx:46,
+ * gdcmReader.cxx:385, gdcmSequenceOfFragments.h:148). */
 static int pm__walk_set(pm__walk *w, size_t *pos, size_t end, int implicit, int be, int depth,
-                        int meta, int fragments, int delimited)
+                        int meta, int ctx, int delimited)
 {
     if (depth > PM__MAX_DEPTH) {
         snprintf(w->why, w->cap, "sequences nested more than %d deep", PM__MAX_DEPTH);
@@ -90,46 +99,41 @@ static int pm__walk_set(pm__walk *w, size_t *pos, size_t end, int implicit, int 
         if (g == 0xFFFE) {
             uint32_t len = pm__u32(w, at + 4, be);
             *pos = at + 8;
-            /* Delimiters carry no value; inside pixel data only the sequence
-             * delimiter may end the fragments (GDCM asserts otherwise,
-             * gdcmSequenceOfFragments.h:148, found by fuzz_dicom). */
-            if ((e == 0xE00D || e == 0xE0DD) && (len != 0 || (fragments && e != 0xE0DD))) {
-                snprintf(w->why, w->cap, "bad delimiter (fffe,%04x) of length %u at byte %zu", e,
-                         (unsigned)len, at);
-                return -1;
-            }
-            if (e == 0xE00D || e == 0xE0DD)
+            if (e == 0xE00D || e == 0xE0DD) {
+                int mine = e == 0xE00D ? ctx == PM__SET : ctx != PM__SET;
+                if (!mine || !delimited || len != 0)
+                    return pm__refuse(w, "misplaced delimiter", g, e, at);
                 return 0;
-            if (e != 0xE000) {
-                snprintf(w->why, w->cap, "bad item tag (fffe,%04x) at byte %zu", e, at);
-                return -1;
             }
-            if (len == PM__UNDEFINED && !fragments) {
-                if (pm__walk_set(w, pos, end, implicit, be, depth + 1, 0, 0, 1) < 0)
+            if (e != 0xE000 || ctx == PM__SET)
+                return pm__refuse(w, "misplaced item tag", g, e, at);
+            if (len == PM__UNDEFINED) {
+                if (ctx != PM__SEQ)
+                    return pm__refuse(w, "compressed fragment of undefined length", g, e, at);
+                if (pm__walk_set(w, pos, end, implicit, be, depth + 1, 0, PM__SET, 1) < 0)
                     return -1;
                 continue;
             }
             if (len > w->n - *pos)
                 return pm__bad(w, g, e, len, at);
-            if (fragments == 2 && w->nitems++ == 1) {
+            size_t item_end = *pos + len;
+            if (ctx == PM__PIXFRAGS && w->nitems++ == 1) {
                 w->frag = *pos;
                 w->frag_len = len;
             }
-            size_t item_end = *pos + len;
-            if (!fragments && pm__walk_set(w, pos, item_end, implicit, be, depth + 1, 0, 0, 0) < 0)
+            if (ctx == PM__SEQ && pm__walk_set(w, pos, item_end, implicit, be, depth + 1, 0, PM__SET, 0) < 0)
                 return -1;
             *pos = item_end;
             continue;
         }
+        if (ctx != PM__SET)
+            return pm__refuse(w, "an element where an item belongs", g, e, at);
         int kind = implicit ? 0 : pm__vr_kind(w->b + at + 4);
         const unsigned char *vr = w->b + at + 4;
         /* GDCM would guess the element is implicit and go on reading
          * garbage; a VR that is not one is refused instead. */
-        if (!implicit && !kind) {
-            snprintf(w->why, w->cap, "element (%04x,%04x) at byte %zu has an invalid value "
-                     "representation", g, e, at);
-            return -1;
-        }
+        if (!implicit && !kind)
+            return pm__refuse(w, "invalid value representation in element", g, e, at);
         uint32_t len;
         size_t hdr;
         if (kind == 2) {
@@ -137,7 +141,7 @@ static int pm__walk_set(pm__walk *w, size_t *pos, size_t end, int implicit, int 
             hdr = 8;
         } else if (kind == 4) {
             if (at + 12 > end)
-                return pm__bad(w, g, e, 12, at);
+                return pm__refuse(w, "truncated header of element", g, e, at);
             len = pm__u32(w, at + 8, be);
             hdr = 12;
         } else {
@@ -146,20 +150,15 @@ static int pm__walk_set(pm__walk *w, size_t *pos, size_t end, int implicit, int 
             vr = NULL;
         }
         *pos = at + hdr;
-        if (fragments) {
-            snprintf(w->why, w->cap, "element (%04x,%04x) among the pixel data fragments at byte %zu",
-                     g, e, at);
-            return -1;
-        }
         /* GDCM's ReadUpToTag(PixelData) still reads the pixel data element
          * itself, so the header check includes it. */
         int pixtag = g == 0x7FE0 && e == 0x0010, pixels = pixtag && depth == 0;
         if (len == PM__UNDEFINED) {
-            /* A sequence, UN of undefined length (implicit VR LE inside), or
-             * encapsulated pixel data: items up to the sequence delimiter. */
-            int in_implicit = implicit || (vr && vr[0] == 'U' && vr[1] == 'N');
-            int in_be = vr && vr[0] == 'U' && vr[1] == 'N' ? 0 : be;
-            if (pm__walk_set(w, pos, end, in_implicit, in_be, depth + 1, 0, pixels ? 2 : pixtag, 1) < 0)
+            /* A sequence (UN of undefined length is one in implicit VR LE),
+             * or encapsulated pixel data. */
+            int un = vr && vr[0] == 'U' && vr[1] == 'N';
+            int inner = pixtag ? (pixels ? PM__PIXFRAGS : PM__FRAGS) : PM__SEQ;
+            if (pm__walk_set(w, pos, end, implicit || un, un ? 0 : be, depth + 1, 0, inner, 1) < 0)
                 return -1;
             if (pixels && !w->whole)
                 return 1;
@@ -167,9 +166,13 @@ static int pm__walk_set(pm__walk *w, size_t *pos, size_t end, int implicit, int 
         }
         if (len > w->n - *pos)
             return pm__bad(w, g, e, len, at);
-        if (vr && vr[0] == 'S' && vr[1] == 'Q') {
+        /* A sequence of defined length; in implicit VR only the dictionary
+         * knows, so a value that starts with an item tag is taken as one. */
+        int sq = vr ? vr[0] == 'S' && vr[1] == 'Q'
+                    : len >= 8 && pm__u16(w, *pos, be) == 0xFFFE && pm__u16(w, *pos + 2, be) == 0xE000;
+        if (sq) {
             size_t sq_end = *pos + len;
-            if (pm__walk_set(w, pos, sq_end, implicit, be, depth + 1, 0, 0, 0) < 0)
+            if (pm__walk_set(w, pos, sq_end, implicit, be, depth + 1, 0, PM__SEQ, 0) < 0)
                 return -1;
             *pos = sq_end;
             continue;
@@ -317,7 +320,7 @@ int pm__dicom_guard(const char *path, const pm__guard_image *img, char *why, siz
         pos = 132;
     if (pos + 8 <= w.n && pm__u16(&w, pos, 0) == 0x0002) {
         size_t meta = pos;
-        rc = pm__walk_set(&w, &pos, w.n, 0, 0, 0, 1, 0, 0);
+        rc = pm__walk_set(&w, &pos, w.n, 0, 0, 0, 1, PM__SET, 0);
         /* The transfer syntax decides how the data set is encoded. */
         for (size_t at = meta; rc == 0 && at + 8 <= pos; ) {
             unsigned e = pm__u16(&w, at + 2, 0);
@@ -345,7 +348,7 @@ int pm__dicom_guard(const char *path, const pm__guard_image *img, char *why, siz
         rc = -1;
     }
     if (rc == 0 && !deflated)
-        rc = pm__walk_set(&w, &pos, w.n, implicit, be, 0, 0, 0, 0);
+        rc = pm__walk_set(&w, &pos, w.n, implicit, be, 0, 0, PM__SET, 0);
     if (rc >= 0 && img && w.nitems && !deflated)
         rc = pm__check_fragment(&w, img);
     munmap(map, (size_t)st.st_size);
