@@ -11,6 +11,8 @@
 #include "pulmo/dicom.h"
 #include "pulmo/series.h"
 
+#include <zlib.h>
+
 #define LIDC "patients/LIDC-IDRI-0001/"
 
 static char tf_root[512];
@@ -486,6 +488,52 @@ TEST(non_dicom_empty_and_missing_inputs_have_their_exit_codes)
     expect(missing, NULL, 2, "does-not-exist");
 }
 
+/* Deflated Explicit VR LE, built here: the data set after the file meta is
+ * raw-deflated and the meta names the transfer syntax. GDCM would inflate
+ * it whole before anything could be checked; pulmo refuses it by name. */
+TEST(a_deflated_data_set_is_refused_naming_the_transfer_syntax)
+{
+    const char *dir = case_dir("deflated");
+    copy_slices(dir, 1, 66);
+    edit ed;
+    edit_open(&ed, dir, "s0.dcm");
+    const tf_elem *glen = edit_find(&ed, 0x0002, 0x0000), *ts = edit_find(&ed, 0x0002, 0x0010);
+    size_t meta_end = 0;
+    for (int i = 0; i < ed.nel && ed.el[i].g == 0x0002; i++)
+        meta_end = ed.el[i].off + ed.el[i].hdr + ed.el[i].len;
+    static const char uid[] = "1.2.840.10008.1.2.1.99";
+    size_t grow = (sizeof uid - 1) - ts->len;
+    uLong bound = compressBound((uLong)(ed.n - meta_end));
+    unsigned char *out = malloc(meta_end + grow + bound);
+    /* Meta up to the transfer syntax value, the new value, the rest. */
+    size_t o = ts->off + ts->hdr;
+    memcpy(out, ed.b, o);
+    tf_put16(out + ts->off + 6, sizeof uid - 1);
+    memcpy(out + o, uid, sizeof uid - 1);
+    o += sizeof uid - 1;
+    size_t rest = meta_end - (ts->off + ts->hdr + ts->len);
+    memcpy(out + o, ed.b + ts->off + ts->hdr + ts->len, rest);
+    o += rest;
+    uint32_t gl = (uint32_t)(ed.b[glen->off + 8] | ed.b[glen->off + 9] << 8 | ed.b[glen->off + 10] << 16
+                             | (uint32_t)ed.b[glen->off + 11] << 24);
+    tf_put32(out + glen->off + 8, gl + (uint32_t)grow);
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    CHECK(deflateInit2(&z, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) == Z_OK, "zlib");
+    z.next_in = ed.b + meta_end;
+    z.avail_in = (uInt)(ed.n - meta_end);
+    z.next_out = out + o;
+    z.avail_out = (uInt)bound;
+    CHECK(deflate(&z, Z_FINISH) == Z_STREAM_END, "deflate");
+    o += z.total_out;
+    deflateEnd(&z);
+    CHECK(tf_spit(ed.path, out, o) == 0, "write");
+    free(out);
+    free(ed.b);
+    expect(dir, NULL, 3, "Deflated");
+    CHECK(strstr(tf_err, "s0.dcm"), "file not named: %s", tf_err);
+}
+
 TEST(over_the_memory_cap_is_refused_before_loading)
 {
     const char *dir = case_dir("memory");
@@ -511,6 +559,7 @@ int main(void)
     RUN(no_decodable_slice_is_refused);
     RUN(a_slice_with_truncated_pixels_in_a_series_is_left_out_and_named);
     RUN(non_dicom_empty_and_missing_inputs_have_their_exit_codes);
+    RUN(a_deflated_data_set_is_refused_naming_the_transfer_syntax);
     RUN(over_the_memory_cap_is_refused_before_loading);
     return test_done();
 }

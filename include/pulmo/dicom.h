@@ -57,7 +57,7 @@ int pm_dicom_probe(const char *path);
  * and including the pixel data: every declared length must fit in the file,
  * every VR must be one, sequences, items and fragments must nest and close,
  * no stray bytes may end a container, and a data set must follow the file
- * meta. PM_OK, or PM_ECORRUPT with a reason naming the file and the byte
+ * meta; deflated data sets are refused. PM_OK, or PM_ECORRUPT with a reason naming the file and the byte
  * offset. Called by the functions below before GDCM sees a file: GDCM
  * allocates declared lengths before reading them and asserts (aborts the
  * process) on several malformed shapes (src/dicom/guard.h; the reading of

@@ -347,9 +347,16 @@ int pm__dicom_guard(const char *path, const pm__guard_image *img, char *why, siz
         snprintf(why, cap, "the file ends at byte %zu, before any data set (truncated)", w.n);
         rc = -1;
     }
-    if (rc == 0 && !deflated)
+    /* GDCM inflates a deflated data set whole, before anything can be
+     * checked (a small file can inflate to gigabytes), and pulmo's pixel
+     * reading never accepted one: refused here, by name. */
+    if (rc == 0 && deflated) {
+        snprintf(why, cap, "the Deflated Explicit VR Little Endian transfer syntax is not supported");
+        rc = -1;
+    }
+    if (rc == 0)
         rc = pm__walk_set(&w, &pos, w.n, implicit, be, 0, 0, PM__SET, 0);
-    if (rc >= 0 && img && w.nitems && !deflated)
+    if (rc >= 0 && img && w.nitems)
         rc = pm__check_fragment(&w, img);
     munmap(map, (size_t)st.st_size);
     return rc < 0 ? -1 : 0;

@@ -32,7 +32,7 @@ typedef struct pm__guard_image {
  * pixel data element (a header read); with img it covers the whole file and
  * also checks the first compressed fragment's own header (JPEG and JPEG-LS
  * SOF, JPEG 2000 SIZ, RLE segment table) against img. Deflated data sets
- * are checked up to the end of the file meta only. */
+ * are refused. */
 int pm__dicom_guard(const char *path, const pm__guard_image *img, char *why, size_t cap);
 
 #ifdef __cplusplus
