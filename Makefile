@@ -126,7 +126,8 @@ FUZZ         := build/fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_CXX     ?= clang++
-FUZZ_SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+FUZZ_SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined \
+                -Wno-unknown-warning-option
 fuzz_obj = $(patsubst src/%,$(FUZZ)/%.o,$(1))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ)/%,$(FUZZ_C))
 

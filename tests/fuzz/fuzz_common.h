@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *fuzz_dir(void)
+static inline const char *fuzz_dir(void)
 {
     static char dir[256];
     if (!dir[0]) {
@@ -27,7 +27,7 @@ static const char *fuzz_dir(void)
 }
 
 /* Writes data to dir/name; returns the path (static buffer per slot). */
-static const char *fuzz_write(const char *name, const uint8_t *data, size_t size)
+static inline const char *fuzz_write(const char *name, const uint8_t *data, size_t size)
 {
     static char path[8][512];
     static int k;

@@ -20,7 +20,8 @@ for bin in "$@"; do
         fuzz_series) kind=series; maxlen=1100000 ;;
         fuzz_nifti) kind=nifti; maxlen=65536 ;;
         fuzz_stl) kind=stl; maxlen=65536 ;;
-        fuzz_pth) kind=pth; maxlen=262144 ;;
+        fuzz_pth) kind=pth; maxlen=2100000 ;;
+        fuzz_text) kind=text; maxlen=512 ;;
         *) kind=${name#fuzz_}; maxlen=262144 ;;
     esac
     corpus="$root/corpus/$name"

@@ -9,7 +9,7 @@ out=$1
 mkseeds=$2
 data=${PM_DATA:-../shared/data}
 rm -rf "$out"
-mkdir -p "$out/dicom" "$out/series" "$out/nifti"
+mkdir -p "$out/dicom" "$out/series" "$out/nifti" "$out/text"
 gen="$out/gen"
 "$mkseeds" "$gen"
 cp "$gen"/dicom/*.dcm "$out/dicom/"
@@ -51,5 +51,8 @@ if [ -d "$data/edge/j2k-lossless-no-series-uid" ]; then
     set -- $(ls "$data/edge/j2k-lossless-no-series-uid" | head -2)
     join "$out/series/j2k-2" "$data/edge/j2k-lossless-no-series-uid/$1" "$data/edge/j2k-lossless-no-series-uid/$2"
 fi
+# Text: a cap byte, a width byte, then header text with escape sequences,
+# Latin-1 CSI, C1 in UTF-8, accents and a bidi override.
+printf '\100\030Evil\033]0;pwned\007Name\302\2331m\2332J caf\303\251 \342\200\256' >"$out/text/esc"
 rm -rf "$gen"
-echo "seeds: $(ls "$out/dicom" | wc -l) dicom, $(ls "$out/series" | wc -l) series, $(ls "$out/nifti" | wc -l) nifti"
+echo "seeds: $(ls "$out/dicom" | wc -l) dicom, $(ls "$out/series" | wc -l) series, $(ls "$out/nifti" | wc -l) nifti, $(ls "$out/text" | wc -l) text"
