@@ -26,6 +26,7 @@ typedef struct pm__walk {
     size_t cap;
     int nitems;         /* items seen in encapsulated pixel data */
     size_t frag, frag_len; /* the first fragment after the offset table */
+    size_t last, last_len; /* the last fragment */
 } pm__walk;
 
 static unsigned pm__u16(const pm__walk *w, size_t at, int be)
@@ -120,6 +121,10 @@ static int pm__walk_set(pm__walk *w, size_t *pos, size_t end, int implicit, int 
             if (ctx == PM__PIXFRAGS && w->nitems++ == 1) {
                 w->frag = *pos;
                 w->frag_len = len;
+            }
+            if (ctx == PM__PIXFRAGS && w->nitems > 1) {
+                w->last = *pos;
+                w->last_len = len;
             }
             if (ctx == PM__SEQ && pm__walk_set(w, pos, item_end, implicit, be, depth + 1, 0, PM__SET, 0) < 0)
                 return -1;
@@ -239,33 +244,59 @@ static int pm__check_fragment(pm__walk *w, const pm__guard_image *img)
         return 0;
     }
     if (n >= 4 && f[0] == 0xFF && f[1] == 0xD8) {
-        /* JPEG family: walk the marker segments to the frame header. */
-        for (size_t at = 2; at + 4 <= n; ) {
-            if (f[at] != 0xFF) {
-                snprintf(w->why, w->cap, "JPEG data has no frame header before byte %zu", at);
+        /* JPEG family: the marker segments up to the scan must be well
+         * formed, with a frame header that matches the image and Huffman
+         * tables for a Huffman-coded frame, and the last fragment must end
+         * the stream. GDCM's libjpeg glue asserts otherwise
+         * (gdcmJPEGBITSCodec.hxx:782, found by fuzz_dicom). */
+        int sof = 0, dht = 0;
+        for (size_t at = 2; ; ) {
+            if (at + 4 > n || f[at] != 0xFF) {
+                snprintf(w->why, w->cap, "JPEG data is not a sequence of marker segments at byte %zu", at);
                 return -1;
             }
             unsigned m = f[at + 1];
             if (m == 0xFF) { at++; continue; }
-            if (m == 0x01 || (m >= 0xD0 && m <= 0xD7)) { at += 2; continue; }
+            if (m == 0x01 || (m >= 0xD0 && m <= 0xD8) || m == 0xD9) {
+                snprintf(w->why, w->cap, "JPEG data has marker %02X before its scan", m);
+                return -1;
+            }
             unsigned len = pm__be16(f + at + 2);
-            int sof = (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) || m == 0xF7;
-            if (sof) {
-                if (len < 8 || at + 2 + len > n)
-                    break;
+            if (len < 2 || at + 2 + len > n) {
+                snprintf(w->why, w->cap, "JPEG marker %02X at byte %zu runs past its fragment", m, at);
+                return -1;
+            }
+            int frame = (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) || m == 0xF7;
+            if (frame) {
+                if (len < 8 || sof)
+                    return pm__mismatch(w, "JPEG", 0, 0, 0, 0, img);
                 const unsigned char *h = f + at + 4;
                 unsigned bits = h[0], y = pm__be16(h + 1), x = pm__be16(h + 3), c = h[5];
                 if ((int)y != img->rows || (int)x != img->cols || (int)c != img->samples
-                    || (int)bits > img->bits_allocated || bits == 0)
+                    || (int)bits > img->bits_allocated || bits == 0 || len < 8 + 3 * c)
                     return pm__mismatch(w, m == 0xF7 ? "JPEG-LS" : "JPEG", x, y, c, bits, img);
-                return 0;
+                sof = m;
             }
-            if (m == 0xDA || m == 0xD9 || len < 2)
+            dht |= m == 0xC4;
+            if (m == 0xDA) {
+                int huffman = sof >= 0xC0 && sof <= 0xC7;
+                if (!sof || (huffman && !dht)) {
+                    snprintf(w->why, w->cap, "JPEG scan without %s", sof ? "Huffman tables" : "a frame header");
+                    return -1;
+                }
                 break;
+            }
             at += 2 + len;
         }
-        snprintf(w->why, w->cap, "JPEG data has no valid frame header");
-        return -1;
+        const unsigned char *l = w->b + w->last;
+        size_t ln = w->last_len;
+        while (ln > 2 && l[ln - 1] == 0x00)
+            ln--;
+        if (ln < 2 || l[ln - 2] != 0xFF || l[ln - 1] != 0xD9) {
+            snprintf(w->why, w->cap, "JPEG data does not end with an end-of-image marker (truncated)");
+            return -1;
+        }
+        return 0;
     }
     /* JPEG 2000: the SIZ segment, in a raw codestream or inside a JP2 box. */
     for (size_t at = 0; at + 4 <= n && at < 4096; at++) {
@@ -313,7 +344,7 @@ int pm__dicom_guard(const char *path, const pm__guard_image *img, char *why, siz
         snprintf(why, cap, "%s", "cannot map the file");
         return -1;
     }
-    pm__walk w = {map, (size_t)st.st_size, 0, 0, whole, why, cap, 0, 0, 0};
+    pm__walk w = {map, (size_t)st.st_size, 0, 0, whole, why, cap, 0, 0, 0, 0, 0};
     size_t pos = 0;
     int rc = 0, implicit = 0, be = 0, deflated = 0;
     if (w.n >= 132 && memcmp(w.b + 128, "DICM", 4) == 0)
