@@ -7,12 +7,13 @@ P=${PULMO:-./pulmo}
 T=$(mktemp -d "${PM_TEST_TMP:-/tmp}/pulmo-wl.XXXXXX")
 
 # check NAME OUTDIR COMMAND...: runs COMMAND under the limit; OUTDIR is where
-# it writes (searched for leftovers).
+# it writes (named in the message; the whole test folder is searched for
+# leftovers).
 check() {
     name=$1; out=$2; shift 2
     ( ulimit -f 64; "$@" ) >"$T/log" 2>&1
     rc=$?
-    left=$(find "$out" -name '*.tmp*' 2>/dev/null | head -3)
+    left=$(find "$T" -name '*.tmp*' 2>/dev/null | head -3)
     if [ "$rc" -ne 4 ]; then
         echo "FAIL $name: exit $rc, want 4: $(head -c 400 "$T/log")"
     elif [ -n "$left" ]; then
