@@ -347,8 +347,17 @@ int pm__dicom_guard(const char *path, const pm__guard_image *img, char *why, siz
     pm__walk w = {map, (size_t)st.st_size, 0, 0, whole, why, cap, 0, 0, 0, 0, 0};
     size_t pos = 0;
     int rc = 0, implicit = 0, be = 0, deflated = 0;
-    if (w.n >= 132 && memcmp(w.b + 128, "DICM", 4) == 0)
+    if (w.n >= 132 && memcmp(w.b + 128, "DICM", 4) == 0) {
         pos = 132;
+        /* After the marker GDCM guesses the encoding of whatever follows
+         * (it read a 2 GB big-endian length from a little-endian file,
+         * found by fuzz_dicom), so the file meta group must be there. */
+        if (w.n < 140 || pm__u16(&w, pos, 0) != 0x0002) {
+            munmap(map, (size_t)st.st_size);
+            snprintf(why, cap, "no file meta information after the DICM marker");
+            return -1;
+        }
+    }
     if (pos + 8 <= w.n && pm__u16(&w, pos, 0) == 0x0002) {
         size_t meta = pos;
         rc = pm__walk_set(&w, &pos, w.n, 0, 0, 0, 1, PM__SET, 0);
