@@ -20,6 +20,9 @@ typedef struct cli_command {
 
 int cmd_scan(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_segment(int argc, char **argv);
+int cmd_batch(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 int cmd_phantom(int argc, char **argv);
 
 /* Prints "pulmo: <reason>" (the library's last error, or fallback) to stderr

@@ -1,0 +1,571 @@
+/* morph.c - Euclidean distance transforms and ball morphology.
+ *
+ * The distance transform is separable (Saito-Toriwaki / Felzenszwalb-
+ * Huttenlocher): a linear scan along x, then along y and z the lower
+ * envelope of the parabolas s^2 (p - q)^2 + f(q), which is exact for any
+ * voxel spacing. Every pass is linear in the number of voxels, so a ball of
+ * 2 mm and one of 20 mm cost the same. Columns along y and z are gathered
+ * 16 at a time so that each read brings a useful cache line.
+ */
+#include "pulmo/seg.h"
+#include "seg_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EDT_INF 1e30f
+#define BLK 16
+
+/* Scratch for one line of length n: envelope sites, their values, the
+ * boundaries between them (n + 1). */
+typedef struct line_buf {
+    int *v;
+    float *g, *fv, *z;
+    float *half_inv;      /* 1 / (2 d) for d = 1..n-1: multiplies instead of divides */
+} line_buf;
+
+static int line_alloc(line_buf *b, int n)
+{
+    b->v = malloc((size_t)n * sizeof *b->v);
+    b->g = malloc((size_t)n * sizeof *b->g);
+    b->fv = malloc((size_t)n * sizeof *b->fv);
+    b->z = malloc(((size_t)n + 1) * sizeof *b->z);
+    b->half_inv = malloc(((size_t)n + 1) * sizeof *b->half_inv);
+    if (!b->v || !b->g || !b->fv || !b->z || !b->half_inv)
+        return -1;
+    b->half_inv[0] = 0;
+    for (int d = 1; d <= n; d++)
+        b->half_inv[d] = 0.5f / (float)d;
+    return 0;
+}
+
+static void line_free(line_buf *b)
+{
+    free(b->v), free(b->g), free(b->fv), free(b->z), free(b->half_inv);
+}
+
+/* 1D lower envelope on n samples f (squared mm, in place) with spacing s.
+ * Parabolas are compared in units of voxels (g = f/s^2 + q^2) in float;
+ * the output is computed from the original f, so a tie resolved either way
+ * gives the same distance. Lines without any site, or made only of
+ * zero-distance sites, are returned at once. */
+static void edt_1d(float *f, int n, float s, float cap, line_buf *b)
+{
+    int any = 0, nonzero = 0;
+    for (int q = 0; q < n; q++) {
+        if (f[q] > cap)
+            f[q] = EDT_INF;
+        any |= f[q] < EDT_INF;
+        nonzero |= f[q] != 0;
+    }
+    if (!any || !nonzero)
+        return;
+    const float s2 = s * s, inv = 1.0f / s2;
+    int *v = b->v, k = -1;
+    float *g = b->g, *fv = b->fv, *z = b->z;
+    const float *hi = b->half_inv;
+    for (int q = 0; q < n; q++) {
+        float fq = f[q];
+        if (fq >= EDT_INF)
+            continue;
+        float gq = fq * inv + (float)q * (float)q, sx = -HUGE_VALF;
+        while (k >= 0) {
+            sx = (gq - g[k]) * hi[q - v[k]];
+            if (sx > z[k])
+                break;
+            k--;
+        }
+        k++;
+        v[k] = q;
+        g[k] = gq;
+        fv[k] = fq;
+        z[k] = k ? sx : -HUGE_VALF;
+        z[k + 1] = HUGE_VALF;
+    }
+    for (int p = 0, j = 0; p < n; p++) {
+        while (z[j + 1] < (float)p)
+            j++;
+        float dp = (float)(p - v[j]);
+        float d = dp * dp * s2 + fv[j];
+        f[p] = d > cap ? EDT_INF : d;
+    }
+}
+
+typedef struct edt_ctx {
+    const uint8_t *feat;
+    int nx, ny, nz;
+    double sp[3];
+    float *out;
+    float cap;            /* distances above this are reported as EDT_INF */
+    int failed;
+} edt_ctx;
+
+/* x then y within one slice. */
+static void edt_xy(void *vctx, int k, int thread)
+{
+    (void)thread;
+    edt_ctx *c = vctx;
+    int nx = c->nx, ny = c->ny;
+    size_t plane = (size_t)nx * ny;
+    const uint8_t *f = c->feat + plane * (size_t)k;
+    float *o = c->out + plane * (size_t)k;
+    double sx = c->sp[0];
+    for (int j = 0; j < ny; j++) {
+        const uint8_t *fr = f + (size_t)nx * j;
+        float *orow = o + (size_t)nx * j;
+        int last = -1;
+        for (int i = 0; i < nx; i++) {
+            if (fr[i])
+                last = i;
+            float d = last < 0 ? EDT_INF : (float)((i - last) * sx * (i - last) * sx);
+            orow[i] = d > c->cap ? EDT_INF : d;
+        }
+        last = -1;
+        for (int i = nx - 1; i >= 0; i--) {
+            if (fr[i])
+                last = i;
+            if (last >= 0) {
+                float d = (float)((last - i) * sx * (last - i) * sx);
+                if (d < orow[i])
+                    orow[i] = d;
+            }
+        }
+    }
+    line_buf lb;
+    float *buf = malloc((size_t)ny * BLK * sizeof *buf);
+    float *line = malloc((size_t)ny * sizeof *line);
+    if (line_alloc(&lb, ny) != 0 || !buf || !line) {
+        c->failed = 1;
+        line_free(&lb), free(buf), free(line);
+        return;
+    }
+    for (int i0 = 0; i0 < nx; i0 += BLK) {
+        int w = nx - i0 < BLK ? nx - i0 : BLK;
+        for (int j = 0; j < ny; j++)
+            memcpy(buf + (size_t)j * BLK, o + (size_t)nx * j + i0, (size_t)w * sizeof *buf);
+        for (int b = 0; b < w; b++) {
+            for (int j = 0; j < ny; j++)
+                line[j] = buf[(size_t)j * BLK + b];
+            edt_1d(line, ny, (float)c->sp[1], c->cap, &lb);
+            for (int j = 0; j < ny; j++)
+                buf[(size_t)j * BLK + b] = line[j];
+        }
+        for (int j = 0; j < ny; j++)
+            memcpy(o + (size_t)nx * j + i0, buf + (size_t)j * BLK, (size_t)w * sizeof *buf);
+    }
+    line_free(&lb), free(buf), free(line);
+}
+
+/* z for one row j of every slice. */
+static void edt_z(void *vctx, int j, int thread)
+{
+    (void)thread;
+    edt_ctx *c = vctx;
+    int nx = c->nx, ny = c->ny, nz = c->nz;
+    size_t plane = (size_t)nx * ny;
+    line_buf lb;
+    float *buf = malloc((size_t)nz * BLK * sizeof *buf);
+    float *line = malloc((size_t)nz * sizeof *line);
+    if (line_alloc(&lb, nz) != 0 || !buf || !line) {
+        c->failed = 1;
+        line_free(&lb), free(buf), free(line);
+        return;
+    }
+    float *o = c->out + (size_t)nx * j;
+    for (int i0 = 0; i0 < nx; i0 += BLK) {
+        int w = nx - i0 < BLK ? nx - i0 : BLK;
+        for (int k = 0; k < nz; k++)
+            memcpy(buf + (size_t)k * BLK, o + plane * k + i0, (size_t)w * sizeof *buf);
+        for (int b = 0; b < w; b++) {
+            for (int k = 0; k < nz; k++)
+                line[k] = buf[(size_t)k * BLK + b];
+            edt_1d(line, nz, (float)c->sp[2], c->cap, &lb);
+            for (int k = 0; k < nz; k++)
+                buf[(size_t)k * BLK + b] = line[k];
+        }
+        for (int k = 0; k < nz; k++)
+            memcpy(o + plane * k + i0, buf + (size_t)k * BLK, (size_t)w * sizeof *buf);
+    }
+    line_free(&lb), free(buf), free(line);
+}
+
+/* Truncation is exact for the threshold tests of ball morphology: every
+ * partial minimum on the way to a distance <= cap is itself <= cap, so
+ * dropping larger ones changes no answer, and it lets lines far from any
+ * feature (or deep inside them) be skipped. */
+static int edt_capped(const uint8_t *feat, const int dim[3], const double spacing[3], float *out,
+                      float cap, const pm_progress *p)
+{
+    edt_ctx c = {feat, dim[0], dim[1], dim[2], {spacing[0], spacing[1], spacing[2]}, out, cap, 0};
+    int rc = pm_parallel_for(c.nz, 0, edt_xy, &c, p, "distance transform");
+    if (rc == PM_OK && !c.failed)
+        rc = pm_parallel_for(c.ny, 0, edt_z, &c, p, "distance transform");
+    if (rc == PM_OK && c.failed)
+        rc = pm_fail(PM_EMEMORY, "out of memory in the distance transform");
+    return rc;
+}
+
+int pm_seg_edt(const uint8_t *feat, const int dim[3], const double spacing[3], float *out,
+               const pm_progress *p)
+{
+    return edt_capped(feat, dim, spacing, out, EDT_INF, p);
+}
+
+/* A crop of the mask: box [lo, hi) and a uint8/float pair of buffers. */
+typedef struct crop {
+    int lo[3], hi[3], dim[3];
+    size_t n;
+    uint8_t *f;
+    float *d;
+} crop;
+
+static int crop_make(const pm_mask *m, int vlo, int vhi, double r_mm, crop *c)
+{
+    memset(c, 0, sizeof *c);
+    if (!pm__bbox(m, vlo, vhi, c->lo, c->hi))
+        return 0;
+    for (int a = 0; a < 3; a++) {
+        int pad = (int)ceil(r_mm / m->g.spacing[a]) + 2;
+        c->lo[a] = c->lo[a] - pad < 0 ? 0 : c->lo[a] - pad;
+        c->hi[a] = c->hi[a] + pad > m->g.dim[a] ? m->g.dim[a] : c->hi[a] + pad;
+        c->dim[a] = c->hi[a] - c->lo[a];
+    }
+    c->n = (size_t)c->dim[0] * c->dim[1] * c->dim[2];
+    c->f = pm__big_alloc(c->n);
+    c->d = pm__big_alloc(c->n * sizeof *c->d);
+    if (!c->f || !c->d) {
+        free(c->f), free(c->d);
+        return -1;
+    }
+    return 1;
+}
+
+static inline size_t crop_src(const pm_mask *m, const crop *c, int i, int j, int k)
+{
+    return (size_t)(c->lo[0] + i) + (size_t)m->g.dim[0] * ((size_t)(c->lo[1] + j) +
+           (size_t)m->g.dim[1] * (size_t)(c->lo[2] + k));
+}
+
+/* c->f = 1 where the mask is in [vlo,vhi] (or, invert, where it is not). */
+static void crop_features(const pm_mask *m, crop *c, int vlo, int vhi, int invert)
+{
+    const uint8_t base = (uint8_t)vlo, span = (uint8_t)(vhi - vlo);
+    size_t t = 0;
+    for (int k = 0; k < c->dim[2]; k++)
+        for (int j = 0; j < c->dim[1]; j++) {
+            const uint8_t *src = m->v + crop_src(m, c, 0, j, k);
+            for (int i = 0; i < c->dim[0]; i++)
+                c->f[t++] = (((uint8_t)(src[i] - base) <= span) != invert);
+        }
+}
+
+static int oom(void)
+{
+    return pm_fail(PM_EMEMORY, "out of memory for a distance transform");
+}
+
+int pm_seg_dilate(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, const pm_progress *p)
+{
+    return pm__dilate_over(m, lo, hi, r_mm, value, 0, p);
+}
+
+/* Dilation by direct offsets for a small radius around few voxels (an
+ * airway shell, the rim of a closing): the cost is set voxels times ball
+ * voxels instead of a distance transform over the bounding box. Returns 1
+ * when done, 0 when the set is too large for this to pay, -1 on memory. */
+static int dilate_sparse(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, uint8_t over)
+{
+    const int nx = m->g.dim[0], ny = m->g.dim[1], nz = m->g.dim[2];
+    int ri[3];
+    for (int a = 0; a < 3; a++)
+        ri[a] = (int)floor(r_mm / m->g.spacing[a] + 1e-9);
+    size_t noff = (size_t)(2 * ri[0] + 1) * (size_t)(2 * ri[1] + 1) * (size_t)(2 * ri[2] + 1);
+    if (noff > 343)
+        return 0;
+    int off[343][3], no = 0;
+    for (int dk = -ri[2]; dk <= ri[2]; dk++)
+        for (int dj = -ri[1]; dj <= ri[1]; dj++)
+            for (int di = -ri[0]; di <= ri[0]; di++) {
+                double x = di * m->g.spacing[0], y = dj * m->g.spacing[1], z = dk * m->g.spacing[2];
+                if ((di || dj || dk) && x * x + y * y + z * z <= r_mm * r_mm * (1 + 1e-9)) {
+                    off[no][0] = di, off[no][1] = dj, off[no][2] = dk;
+                    no++;
+                }
+            }
+    /* Worth it while set voxels x offsets stays below a few voxels of work
+     * per voxel of the volume. */
+    size_t n = pm_grid_voxels(&m->g), limit = no ? 4 * n / (size_t)no : n, cnt = 0, cap = 4096;
+    uint32_t *set = malloc(cap * sizeof *set);
+    if (!set || n >= UINT32_MAX) {
+        free(set);
+        return set ? 0 : -1;
+    }
+    const uint8_t base = (uint8_t)lo, span = (uint8_t)(hi - lo);
+    for (size_t x = 0; x < n; x++) {
+        if (lo >= 1 && (x & 7) == 0 && x + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, m->v + x, 8);
+            if (!w) {
+                x += 7;
+                continue;
+            }
+        }
+        if ((uint8_t)(m->v[x] - base) > span)
+            continue;
+        if (cnt == limit) {
+            free(set);
+            return 0;
+        }
+        if (cnt == cap) {
+            uint32_t *t = realloc(set, cap * 2 * sizeof *set);
+            if (!t) {
+                free(set);
+                return -1;
+            }
+            set = t;
+            cap *= 2;
+        }
+        set[cnt++] = (uint32_t)x;
+    }
+    for (size_t q = 0; q < cnt; q++) {
+        size_t x = set[q];
+        int i = (int)(x % (size_t)nx), j = (int)(x / (size_t)nx % (size_t)ny), k = (int)(x / ((size_t)nx * ny));
+        for (int o = 0; o < no; o++) {
+            int a = i + off[o][0], b = j + off[o][1], c = k + off[o][2];
+            if (a < 0 || b < 0 || c < 0 || a >= nx || b >= ny || c >= nz)
+                continue;
+            uint8_t *y = m->v + (size_t)a + (size_t)nx * ((size_t)b + (size_t)ny * (size_t)c);
+            if (*y == over)
+                *y = value;
+        }
+    }
+    free(set);
+    return 1;
+}
+
+int pm__dilate_over(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, uint8_t over,
+                    const pm_progress *p)
+{
+    int sparse = dilate_sparse(m, lo, hi, r_mm, value, over);
+    if (sparse != 0)
+        return sparse > 0 ? PM_OK : oom();
+    crop c;
+    int got = crop_make(m, lo, hi, r_mm, &c);
+    if (got <= 0)
+        return got < 0 ? oom() : PM_OK;
+    crop_features(m, &c, lo, hi, 0);
+    int rc = edt_capped(c.f, c.dim, m->g.spacing, c.d, (float)(r_mm * r_mm) * 1.001f, p);
+    if (rc == PM_OK) {
+        float r2 = (float)(r_mm * r_mm);
+        size_t t = 0;
+        for (int k = 0; k < c.dim[2]; k++)
+            for (int j = 0; j < c.dim[1]; j++) {
+                uint8_t *dst = m->v + crop_src(m, &c, 0, j, k);
+                for (int i = 0; i < c.dim[0]; i++, t++)
+                    if (c.d[t] <= r2 && dst[i] == over)
+                        dst[i] = value;
+            }
+    }
+    free(c.f), free(c.d);
+    return rc;
+}
+
+/* Erosion of the crop's feature set f in place: f stays 1 where the
+ * distance to the nearest 0 inside the crop exceeds r (outside the volume
+ * counts as set, so a lung cut by the last slice is not eaten there). */
+static int erode_crop(crop *c, const double sp[3], double r_mm, const pm_progress *p)
+{
+    for (size_t t = 0; t < c->n; t++)
+        c->f[t] = !c->f[t];
+    int rc = edt_capped(c->f, c->dim, sp, c->d, (float)(r_mm * r_mm) * 1.001f, p);
+    if (rc != PM_OK)
+        return rc;
+    float r2 = (float)(r_mm * r_mm);
+    for (size_t t = 0; t < c->n; t++)
+        c->f[t] = c->d[t] > r2;
+    return PM_OK;
+}
+
+static int dilate_crop(crop *c, const double sp[3], double r_mm, const pm_progress *p)
+{
+    int rc = edt_capped(c->f, c->dim, sp, c->d, (float)(r_mm * r_mm) * 1.001f, p);
+    if (rc != PM_OK)
+        return rc;
+    float r2 = (float)(r_mm * r_mm);
+    for (size_t t = 0; t < c->n; t++)
+        c->f[t] = c->d[t] <= r2;
+    return PM_OK;
+}
+
+int pm_seg_erode(pm_mask *m, int lo, int hi, double r_mm, const pm_progress *p)
+{
+    crop c;
+    int got = crop_make(m, lo, hi, 0, &c);
+    if (got <= 0)
+        return got < 0 ? oom() : PM_OK;
+    crop_features(m, &c, lo, hi, 0);
+    int rc = erode_crop(&c, m->g.spacing, r_mm, p);
+    if (rc == PM_OK) {
+        const uint8_t base = (uint8_t)lo, span = (uint8_t)(hi - lo);
+        size_t t = 0;
+        for (int k = 0; k < c.dim[2]; k++)
+            for (int j = 0; j < c.dim[1]; j++) {
+                uint8_t *dst = m->v + crop_src(m, &c, 0, j, k);
+                for (int i = 0; i < c.dim[0]; i++, t++)
+                    if (!c.f[t] && (uint8_t)(dst[i] - base) <= span)
+                        dst[i] = 0;
+            }
+    }
+    free(c.f), free(c.d);
+    return rc;
+}
+
+/* 0-voxels of m within rim_mm of the crop voxels marked 2 get value. The
+ * rim is a few voxels at most, so direct offsets beat a transform. */
+static int rim_crop(pm_mask *m, const crop *c, double rim_mm, uint8_t value)
+{
+    int ri[3];
+    for (int a = 0; a < 3; a++)
+        ri[a] = (int)floor(rim_mm / m->g.spacing[a] + 1e-9);
+    int (*off)[3] = malloc((size_t)(2 * ri[0] + 1) * (2 * ri[1] + 1) * (2 * ri[2] + 1) * sizeof *off);
+    if (!off)
+        return oom();
+    int no = 0;
+    for (int dk = -ri[2]; dk <= ri[2]; dk++)
+        for (int dj = -ri[1]; dj <= ri[1]; dj++)
+            for (int di = -ri[0]; di <= ri[0]; di++) {
+                double x = di * m->g.spacing[0], y = dj * m->g.spacing[1], z = dk * m->g.spacing[2];
+                if ((di || dj || dk) && x * x + y * y + z * z <= rim_mm * rim_mm * (1 + 1e-9)) {
+                    off[no][0] = di, off[no][1] = dj, off[no][2] = dk;
+                    no++;
+                }
+            }
+    const int nx = m->g.dim[0], ny = m->g.dim[1], nz = m->g.dim[2];
+    size_t t = 0;
+    for (int k = 0; k < c->dim[2]; k++)
+        for (int j = 0; j < c->dim[1]; j++)
+            for (int i = 0; i < c->dim[0]; i++, t++) {
+                if (c->f[t] != 2)
+                    continue;
+                int gi = c->lo[0] + i, gj = c->lo[1] + j, gk = c->lo[2] + k;
+                for (int o = 0; o < no; o++) {
+                    int a = gi + off[o][0], b = gj + off[o][1], d = gk + off[o][2];
+                    if (a < 0 || b < 0 || d < 0 || a >= nx || b >= ny || d >= nz)
+                        continue;
+                    uint8_t *y = m->v + (size_t)a + (size_t)nx * ((size_t)b + (size_t)ny * (size_t)d);
+                    if (*y == 0)
+                        *y = value;
+                }
+            }
+    free(off);
+    return PM_OK;
+}
+
+int pm_seg_close(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, double rim_mm,
+                 const pm_progress *p)
+{
+    crop c;
+    int got = crop_make(m, lo, hi, r_mm + (rim_mm > 0 ? rim_mm : 0), &c);
+    if (got <= 0)
+        return got < 0 ? oom() : PM_OK;
+    crop_features(m, &c, lo, hi, 0);
+    int rc = dilate_crop(&c, m->g.spacing, r_mm, p);
+    if (rc == PM_OK)
+        rc = erode_crop(&c, m->g.spacing, r_mm, p);
+    if (rc == PM_OK) {
+        /* c.f becomes 2 where the closing adds a voxel (input 0). */
+        size_t t = 0, added = 0;
+        for (int k = 0; k < c.dim[2]; k++)
+            for (int j = 0; j < c.dim[1]; j++) {
+                uint8_t *dst = m->v + crop_src(m, &c, 0, j, k);
+                for (int i = 0; i < c.dim[0]; i++, t++) {
+                    int add = c.f[t] && dst[i] == 0;
+                    c.f[t] = add ? 2 : 0;
+                    added += add;
+                    if (add)
+                        dst[i] = value;
+                }
+            }
+        if (rim_mm > 0 && added)
+            rc = rim_crop(m, &c, rim_mm, value);
+    }
+    free(c.f), free(c.d);
+    return rc;
+}
+
+int pm_seg_open(pm_mask *m, int lo, int hi, double r_mm, const pm_progress *p)
+{
+    crop c;
+    int got = crop_make(m, lo, hi, r_mm, &c);
+    if (got <= 0)
+        return got < 0 ? oom() : PM_OK;
+    crop_features(m, &c, lo, hi, 0);
+    int rc = erode_crop(&c, m->g.spacing, r_mm, p);
+    if (rc == PM_OK)
+        rc = dilate_crop(&c, m->g.spacing, r_mm, p);
+    if (rc == PM_OK) {
+        const uint8_t base = (uint8_t)lo, span = (uint8_t)(hi - lo);
+        size_t t = 0;
+        for (int k = 0; k < c.dim[2]; k++)
+            for (int j = 0; j < c.dim[1]; j++) {
+                uint8_t *dst = m->v + crop_src(m, &c, 0, j, k);
+                for (int i = 0; i < c.dim[0]; i++, t++)
+                    if (!c.f[t] && (uint8_t)(dst[i] - base) <= span)
+                        dst[i] = 0;
+            }
+    }
+    free(c.f), free(c.d);
+    return rc;
+}
+
+typedef struct cross_ctx {
+    pm_mask *m;
+    int lo, hi;
+    uint8_t value;
+    int failed;
+} cross_ctx;
+
+static void cross_slice(void *vctx, int k, int thread)
+{
+    (void)thread;
+    cross_ctx *c = vctx;
+    int nx = c->m->g.dim[0], ny = c->m->g.dim[1];
+    size_t n = (size_t)nx * ny;
+    uint8_t *s = c->m->v + n * (size_t)k;
+    uint8_t *a = malloc(n), *b = malloc(n);
+    if (!a || !b) {
+        free(a), free(b);
+        c->failed = 1;
+        return;
+    }
+    const uint8_t base = (uint8_t)c->lo, span = (uint8_t)(c->hi - c->lo);
+    for (size_t t = 0; t < n; t++)
+        a[t] = (uint8_t)(s[t] - base) <= span;
+    /* dilation: outside the image is background */
+    for (int j = 0; j < ny; j++)
+        for (int i = 0; i < nx; i++) {
+            size_t t = (size_t)nx * j + i;
+            b[t] = a[t] || (i > 0 && a[t - 1]) || (i + 1 < nx && a[t + 1]) ||
+                   (j > 0 && a[t - nx]) || (j + 1 < ny && a[t + nx]);
+        }
+    /* erosion: outside the image is foreground */
+    for (int j = 0; j < ny; j++)
+        for (int i = 0; i < nx; i++) {
+            size_t t = (size_t)nx * j + i;
+            int e = b[t] && (i == 0 || b[t - 1]) && (i + 1 == nx || b[t + 1]) &&
+                    (j == 0 || b[t - nx]) && (j + 1 == ny || b[t + nx]);
+            if (e && !a[t])
+                s[t] = c->value;
+        }
+    free(a), free(b);
+}
+
+int pm_seg_close_cross2d(pm_mask *m, int lo, int hi, uint8_t value, const pm_progress *p)
+{
+    cross_ctx c = {m, lo, hi, value, 0};
+    int rc = pm_parallel_for(m->g.dim[2], 0, cross_slice, &c, p, "closing");
+    if (rc == PM_OK && c.failed)
+        rc = pm_fail(PM_EMEMORY, "out of memory in a closing");
+    return rc;
+}
