@@ -1,17 +1,19 @@
 #!/bin/sh
 # test_write_limits.sh - every command that writes, run out of space (ulimit
-# -f 64: writes past 64 KB fail with EFBIG, as on a full disk), exits 4
+# -f: writes past the limit fail with EFBIG, as on a full disk), exits 4
 # naming the file it could not write, and leaves no partial or temporary
 # file. One `check` line per writing command.
 P=${PULMO:-./pulmo}
 T=$(mktemp -d "${PM_TEST_TMP:-/tmp}/pulmo-wl.XXXXXX")
 
-# check NAME OUTDIR COMMAND...: runs COMMAND under the limit; OUTDIR is where
-# it writes (named in the message; the whole test folder is searched for
-# leftovers).
+D=${PM_DATA:-../shared/data}
+
+# check NAME KB OUT COMMAND...: runs COMMAND with writes limited to KB
+# kilobytes; OUT is what it writes (named in the message; the whole test
+# folder is searched for leftovers).
 check() {
-    name=$1; out=$2; shift 2
-    ( ulimit -f 64; "$@" ) >"$T/log" 2>&1
+    name=$1; kb=$2; out=$3; shift 3
+    ( ulimit -f "$kb"; "$@" ) >"$T/log" 2>&1
     rc=$?
     left=$(find "$T" -name '*.tmp*' 2>/dev/null | head -3)
     if [ "$rc" -ne 4 ]; then
@@ -25,5 +27,14 @@ check() {
     fi
 }
 
-check phantom_out_of_space_exits_4 "$T/phantom" $P phantom --patient PHANTOM-01 "$T/phantom"
+check phantom_out_of_space_exits_4 64 "$T/phantom" $P phantom --patient PHANTOM-01 "$T/phantom"
+mkdir -p "$T/export"
+check export_out_of_space_exits_4 64 "$T/export/ct.nii" \
+    $P export "$D/edge/two-slices-no-modality" -o "$T/export/ct.nii"
+check export_gz_out_of_space_exits_4 16 "$T/export/ct.nii.gz" \
+    $P export "$D/edge/two-slices-no-modality" -o "$T/export/ct.nii.gz"
+# Two slices hold no lungs: segment still writes its report (exit 6 when it
+# fits), which a 1 KB limit stops.
+check segment_out_of_space_exits_4 1 "$T/segment/report.json" \
+    $P segment "$D/edge/two-slices-no-modality" -o "$T/segment"
 rm -rf "$T"

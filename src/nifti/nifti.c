@@ -7,6 +7,7 @@
 #include "pulmo/core.h"
 #include "pulmo/io.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,8 +159,9 @@ int pm_nifti_write(const char *path, const pm_grid *g, int datatype, const void 
         ok = fwrite(h, 1, sizeof h, o.f) == sizeof h && fwrite(data, 1, bytes, o.f) == bytes;
     }
     if (!ok) {
+        int e = errno;
         pm_out_abort(&o);
-        return pm_fail(PM_EWRITE, "%s: write failed", path);
+        return pm_fail(PM_EWRITE, "%s: write failed: %s", path, e ? strerror(e) : "gzip error");
     }
     return pm_out_commit(&o);
 }
