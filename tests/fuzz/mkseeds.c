@@ -2,12 +2,14 @@
  *   OUT/dicom: small CT slices (with and without padding, tilted,
  *                        MONOCHROME1) made by pm_dicom_write_ct
  *   OUT/nifti: small .nii and .nii.gz images in every datatype pm_nifti_write writes
+ *   OUT/stl: an octahedron as binary and ASCII STL (pm_mesh_write)
  * seeds.sh then transcodes, joins and adds real slices. Small seeds let the
  * fuzzer spend its time on structure rather than on megabytes of pixels.
  */
 #include "pulmo/core.h"
 #include "pulmo/dicom.h"
 #include "pulmo/io.h"
+#include "pulmo/mesh.h"
 #include "pulmo/nifti.h"
 
 #include <math.h>
@@ -109,6 +111,22 @@ int main(int argc, char **argv)
         snprintf(n, sizeof n, "%s/f32.%s", d, ext[z]);
         bad |= pm_nifti_write(n, &g, PM_NIFTI_FLOAT32, f32) != PM_OK;
     }
+    /* STL: an octahedron, binary and ASCII. */
+    snprintf(d, sizeof d, "%s/stl", argv[1]);
+    if (pm_mkdir_p(d) != PM_OK)
+        return 1;
+    pm_mesh *m = pm_mesh_new(6, 8);
+    if (!m)
+        return 1;
+    static const float v[18] = {10, 0, 0, -10, 0, 0, 0, 10, 0, 0, -10, 0, 0, 0, 10, 0, 0, -10};
+    static const uint32_t f[24] = {0, 2, 4, 2, 1, 4, 1, 3, 4, 3, 0, 4, 2, 0, 5, 1, 2, 5, 3, 1, 5, 0, 3, 5};
+    memcpy(m->v, v, sizeof v);
+    memcpy(m->f, f, sizeof f);
+    snprintf(n, sizeof n, "%s/octahedron.stl", d);
+    bad |= pm_mesh_write(m, n, PM_MESH_STL) != PM_OK;
+    snprintf(n, sizeof n, "%s/octahedron-ascii.stl", d);
+    bad |= pm_mesh_write(m, n, PM_MESH_STL_ASCII) != PM_OK;
+    pm_mesh_free(m);
     if (bad)
         fprintf(stderr, "mkseeds: %s\n", pm_error());
     return bad;

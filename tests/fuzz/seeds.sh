@@ -9,11 +9,12 @@ out=$1
 mkseeds=$2
 data=${PM_DATA:-../shared/data}
 rm -rf "$out"
-mkdir -p "$out/dicom" "$out/series" "$out/nifti" "$out/text"
+mkdir -p "$out/dicom" "$out/series" "$out/nifti" "$out/text" "$out/stl"
 gen="$out/gen"
 "$mkseeds" "$gen"
 cp "$gen"/dicom/*.dcm "$out/dicom/"
 cp "$gen"/nifti/* "$out/nifti/"
+cp "$gen"/stl/* "$out/stl/"
 if command -v gdcmconv >/dev/null 2>&1; then
     for opt in --rle --jpegls --j2k --jpeg --implicit; do
         name=$(echo "$opt" | tr -d -)
@@ -55,4 +56,4 @@ fi
 # Latin-1 CSI, C1 in UTF-8, accents and a bidi override.
 printf '\100\030Evil\033]0;pwned\007Name\302\2331m\2332J caf\303\251 \342\200\256' >"$out/text/esc"
 rm -rf "$gen"
-echo "seeds: $(ls "$out/dicom" | wc -l) dicom, $(ls "$out/series" | wc -l) series, $(ls "$out/nifti" | wc -l) nifti, $(ls "$out/text" | wc -l) text"
+echo "seeds: $(ls "$out/dicom" | wc -l) dicom, $(ls "$out/series" | wc -l) series, $(ls "$out/nifti" | wc -l) nifti, $(ls "$out/text" | wc -l) text, $(ls "$out/stl" | wc -l) stl"
