@@ -153,7 +153,7 @@ $(FUZZ)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ)/libpulmo.a
 	$(FUZZ_CXX) -fsanitize=fuzzer $(FUZZ_SAN) -pthread -o $@ $@.o $(FUZZ)/libpulmo.a $(LIBS)
 $(FUZZ)/mkseeds: tests/fuzz/mkseeds.c $(REL)/libpulmo.a
 	$(CC) $(CFLAGS_) $(OPT) -o $@ $< $(REL)/libpulmo.a $(LIBS)
-$(FUZZ)/seeds/.done: $(FUZZ)/mkseeds tests/fuzz/seeds.sh
+$(FUZZ)/seeds/.done: $(FUZZ)/mkseeds tests/fuzz/seeds.sh tests/fuzz/mkpth.py
 	sh tests/fuzz/seeds.sh $(FUZZ)/seeds $(FUZZ)/mkseeds && touch $@
 
 fuzz-build:

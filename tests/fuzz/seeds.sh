@@ -9,7 +9,7 @@ out=$1
 mkseeds=$2
 data=${PM_DATA:-../shared/data}
 rm -rf "$out"
-mkdir -p "$out/dicom" "$out/series" "$out/nifti" "$out/text" "$out/stl"
+mkdir -p "$out/dicom" "$out/series" "$out/nifti" "$out/text" "$out/stl" "$out/pth"
 gen="$out/gen"
 "$mkseeds" "$gen"
 cp "$gen"/dicom/*.dcm "$out/dicom/"
@@ -52,8 +52,12 @@ if [ -d "$data/edge/j2k-lossless-no-series-uid" ]; then
     set -- $(ls "$data/edge/j2k-lossless-no-series-uid" | head -2)
     join "$out/series/j2k-2" "$data/edge/j2k-lossless-no-series-uid/$1" "$data/edge/j2k-lossless-no-series-uid/$2"
 fi
+# PyTorch weights: a small state_dict written without torch, and the real
+# tiny U-Net (2 MB: it reaches the network builder).
+python3 tests/fuzz/mkpth.py "$out/pth/small.pth" || echo "seeds.sh: python3 failed: no small .pth seed" >&2
+[ -f "$data/unet/tiny-unet.pth" ] && cp "$data/unet/tiny-unet.pth" "$out/pth/tiny-unet.pth"
 # Text: a cap byte, a width byte, then header text with escape sequences,
 # Latin-1 CSI, C1 in UTF-8, accents and a bidi override.
 printf '\100\030Evil\033]0;pwned\007Name\302\2331m\2332J caf\303\251 \342\200\256' >"$out/text/esc"
 rm -rf "$gen"
-echo "seeds: $(ls "$out/dicom" | wc -l) dicom, $(ls "$out/series" | wc -l) series, $(ls "$out/nifti" | wc -l) nifti, $(ls "$out/text" | wc -l) text, $(ls "$out/stl" | wc -l) stl"
+echo "seeds: $(ls "$out/dicom" | wc -l) dicom, $(ls "$out/series" | wc -l) series, $(ls "$out/nifti" | wc -l) nifti, $(ls "$out/text" | wc -l) text, $(ls "$out/stl" | wc -l) stl, $(ls "$out/pth" | wc -l) pth"
