@@ -167,9 +167,12 @@ fuzz: fuzz-build
 VALGRIND_C := $(patsubst tests/%.c,$(SNZ)/tests/%,$(shell grep -l 'tf_run' $(TEST_C) /dev/null))
 VALGRIND   := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
               --suppressions=$(CURDIR)/tests/valgrind.supp
+# PULMO is one path (a wrapper script), since scripts quote "$$PULMO".
 valgrind: $(REL)/pulmo $(VALGRIND_C)
 	@$(MAKE) --no-print-directory check-deps DEPS="$(DEPS_VALGRIND)"
-	@PULMO="$(VALGRIND) $(REL)/pulmo" sh tests/run.sh $(VALGRIND_C) $(TEST_SH)
+	@printf '#!/bin/sh\nexec %s %s "$$@"\n' "$(VALGRIND)" "$(CURDIR)/$(REL)/pulmo" >build/valgrind-pulmo
+	@chmod +x build/valgrind-pulmo
+	@PULMO=$(CURDIR)/build/valgrind-pulmo sh tests/run.sh $(VALGRIND_C) $(TEST_SH)
 
 # Installs missing packages when root; otherwise prints the exact command.
 check-deps:
