@@ -7,6 +7,8 @@
 #   make install    PREFIX=/usr/local
 #   make deps       install the Debian packages pulmo and its tests need (root)
 #   make test-slurm only the Slurm test: a one-node cluster on 127.0.0.1 (root)
+#   make fuzz       build the libFuzzer targets (clang) and run each FUZZ_SECONDS
+#   make valgrind   run the CLI tests with pulmo under valgrind (no sanitizers)
 #
 # Sources are found, not listed: every src/<module>/*.c (and the one GDCM
 # adapter .cpp) goes into the core library, except the front ends in src/cli
@@ -33,6 +35,9 @@ DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 # The local cluster of tests/test_slurm.sh; optional: without them (or without
 # root) that test prints a SKIP line.
 DEPS_SLURM := slurmctld slurmd slurm-client munge
+# Only for `make fuzz` and `make valgrind` (gdcmconv makes compressed seeds).
+DEPS_FUZZ     := clang libclang-rt-14-dev libgdcm-tools
+DEPS_VALGRIND := valgrind
 
 FRONT_DIRS := src/cli src/tui src/term
 LIB_C      := $(filter-out $(addsuffix /%,$(FRONT_DIRS)),$(wildcard src/*/*.c))
@@ -41,6 +46,7 @@ APP_C      := $(wildcard $(addsuffix /*.c,$(FRONT_DIRS)))
 HEADERS    := $(wildcard include/pulmo/*.h) $(wildcard src/*/*.h)
 TEST_C     := $(wildcard tests/test_*.c)
 TEST_SH    := $(wildcard tests/test_*.sh)
+FUZZ_C     := $(wildcard tests/fuzz/fuzz_*.c)
 BENCH_C    := $(wildcard tests/bench_*.c)
 
 REL := build/rel
@@ -49,7 +55,7 @@ SNZ := build/san
 rel_obj = $(patsubst src/%,$(REL)/%.o,$(1))
 san_obj = $(patsubst src/%,$(SNZ)/%.o,$(1))
 
-.PHONY: all run test bench install clean deps check-deps samples fuzz valgrind slurm-deps test-slurm
+.PHONY: all run test bench install clean deps check-deps samples fuzz fuzz-build valgrind slurm-deps test-slurm
 all: check-deps pulmo
 
 pulmo: $(REL)/pulmo
@@ -87,7 +93,7 @@ $(SNZ)/%.cpp.o: src/%.cpp $(HEADERS)
 	@$(CXX) $(CXXFLAGS_) -O1 $(SAN) -c -o $@ $<
 
 # Test programs link the sanitized core library (and tests/test.h).
-$(SNZ)/tests/%: tests/%.c tests/test.h $(SNZ)/libpulmo.a
+$(SNZ)/tests/%: tests/%.c $(wildcard tests/*.h) $(SNZ)/libpulmo.a
 	@mkdir -p $(dir $@)
 	@echo "  LD test $@"
 	@$(CC) $(CFLAGS_) -Itests -O1 $(SAN) -o $@ $< $(SNZ)/libpulmo.a $(LIBS)
@@ -127,6 +133,54 @@ install: pulmo
 
 clean:
 	rm -rf build pulmo
+
+# Fuzzing: the core library again, built by clang with libFuzzer's coverage
+# and ASan+UBSan; GDCM, zlib and libstdc++ stay uninstrumented Debian builds.
+# Targets link with clang++ for the C++ part of UBSan's runtime (the adapter).
+FUZZ         := build/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_CXX     ?= clang++
+FUZZ_SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined \
+                -Wno-unknown-warning-option
+fuzz_obj = $(patsubst src/%,$(FUZZ)/%.o,$(1))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ)/%,$(FUZZ_C))
+
+$(FUZZ)/%.c.o: src/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CFLAGS_) -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c -o $@ $<
+$(FUZZ)/%.cpp.o: src/%.cpp $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CXX) $(CXXFLAGS_) -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c -o $@ $<
+$(FUZZ)/libpulmo.a: $(call fuzz_obj,$(LIB_C) $(LIB_CXX))
+	@rm -f $@
+	ar rcs $@ $^
+$(FUZZ)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ)/libpulmo.a
+	$(FUZZ_CC) $(CFLAGS_) -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c -o $@.o $<
+	$(FUZZ_CXX) -fsanitize=fuzzer $(FUZZ_SAN) -pthread -o $@ $@.o $(FUZZ)/libpulmo.a $(LIBS)
+$(FUZZ)/mkseeds: tests/fuzz/mkseeds.c $(REL)/libpulmo.a
+	$(CC) $(CFLAGS_) $(OPT) -o $@ $< $(REL)/libpulmo.a $(LIBS)
+$(FUZZ)/seeds/.done: $(FUZZ)/mkseeds tests/fuzz/seeds.sh tests/fuzz/mkpth.py
+	sh tests/fuzz/seeds.sh $(FUZZ)/seeds $(FUZZ)/mkseeds && touch $@
+
+fuzz-build:
+	@$(MAKE) --no-print-directory check-deps DEPS="$(DEPS_FUZZ)"
+	@$(MAKE) --no-print-directory $(FUZZ_BINS) $(FUZZ)/seeds/.done
+fuzz: fuzz-build
+	sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ)/seeds $(FUZZ_BINS)
+
+# The CLI tests again with pulmo under valgrind: the .sh scripts and the C
+# tests that run $$PULMO (those using tf_run from tests/files.h). pulmo is
+# the optimised build with debug symbols and no sanitizers.
+VALGRIND_C := $(patsubst tests/%.c,$(SNZ)/tests/%,$(shell grep -l 'tf_run' $(TEST_C) /dev/null))
+VALGRIND   := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+              --suppressions=$(CURDIR)/tests/valgrind.supp
+# PULMO is one path (a wrapper script), since scripts quote "$$PULMO".
+valgrind: $(REL)/pulmo $(VALGRIND_C)
+	@$(MAKE) --no-print-directory check-deps DEPS="$(DEPS_VALGRIND)"
+	@printf '#!/bin/sh\nexec %s %s "$$@"\n' "$(VALGRIND)" "$(CURDIR)/$(REL)/pulmo" >build/valgrind-pulmo
+	@chmod +x build/valgrind-pulmo
+	@PULMO=$(CURDIR)/build/valgrind-pulmo sh tests/run.sh $(VALGRIND_C) $(TEST_SH)
 
 # Installs missing packages when root; otherwise prints the exact command.
 check-deps:

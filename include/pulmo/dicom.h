@@ -53,11 +53,15 @@ typedef struct pm_dicom_header {
  * 0 if not, -1 if it cannot be read. */
 int pm_dicom_probe(const char *path);
 
-/* Walks the file's element structure without interpreting values: every
- * declared length must fit in the file and sequences must nest. PM_OK, or
- * PM_ECORRUPT with a reason naming the file and the byte offset. Called by
- * the functions below before GDCM sees a file (GDCM asserts on some
- * truncated files). */
+/* Walks the file's element structure without interpreting values, up to
+ * and including the pixel data: every declared length must fit in the file,
+ * every VR must be one, sequences, items and fragments must nest and close,
+ * no stray bytes may end a container, and a data set must follow the file
+ * meta; deflated data sets are refused. PM_OK, or PM_ECORRUPT with a reason naming the file and the byte
+ * offset. Called by the functions below before GDCM sees a file: GDCM
+ * allocates declared lengths before reading them and asserts (aborts the
+ * process) on several malformed shapes (src/dicom/guard.h; the reading of
+ * pixels checks the whole file and the compressed frame headers too). */
 int pm_dicom_precheck(const char *path);
 
 /* Reads the header up to the pixel data. Returns PM_OK, PM_ENODATA when the
@@ -87,7 +91,9 @@ typedef struct pm_dicom_ct {
     int16_t padding;
 } pm_dicom_ct;
 
-/* Writes one slice to path through a temporary name. PM_OK or PM_EWRITE. */
+/* Writes one slice to path through pm_outfile (temporary name and rename;
+ * refused inside a protected input folder). PM_OK or PM_EWRITE, and no
+ * partial file, on any failure. */
 int pm_dicom_write_ct(const char *path, const pm_dicom_ct *ct, const int16_t *stored);
 
 /* Copies src to dst, replacing the string value of element (group,elem)

@@ -33,6 +33,8 @@ typedef struct pm_grid {
 #define PM_WARN_DECODE "decode_failed"
 #define PM_WARN_MIXED "mixed_dimensions"
 #define PM_WARN_DUPLICATE "duplicate_slices"
+#define PM_WARN_UNREADABLE "unreadable_files"
+#define PM_WARN_MODALITY "mixed_modalities"
 
 typedef struct pm_warning {
     char kind[24];

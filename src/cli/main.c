@@ -2,6 +2,7 @@
  * command functions, and holds what the commands share. */
 #include "cli.h"
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +91,10 @@ void cli_print_warnings(const pm_volume *v)
 
 int main(int argc, char **argv)
 {
+    /* Over a file size limit (ulimit -f) a write must fail with EFBIG and
+     * take the exit-4 path that removes the temporary file, not kill pulmo
+     * with SIGXFSZ and leave the partial file behind. */
+    signal(SIGXFSZ, SIG_IGN);
     if (isatty(2) && !getenv("CI"))
         cli_progress.fn = cli__progress;
     if (argc < 2) {

@@ -1,5 +1,6 @@
 /* core.c - thread-local error reasons, progress, clocks and machine facts. */
 #include "pulmo/core.h"
+#include "pulmo/text.h"
 
 #include <ctype.h>
 #include <sched.h>
@@ -13,10 +14,16 @@ static _Thread_local char pm__errbuf[512];
 
 int pm_fail(int code, const char *fmt, ...)
 {
+    /* Reasons name files, and names come from anywhere (shared drives,
+     * downloads): control characters are stripped here so that no message
+     * can drive the user's terminal. Formatting into a copy first also lets
+     * a caller pass pm_error() itself as an argument. */
+    char raw[sizeof pm__errbuf];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(pm__errbuf, sizeof pm__errbuf, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    pm_text_clean(pm__errbuf, sizeof pm__errbuf, raw);
     return code;
 }
 

@@ -1,6 +1,7 @@
 /* volume.c - grids, volumes and masks: allocation and coordinates. */
 #include "pulmo/volume.h"
 #include "pulmo/core.h"
+#include "pulmo/text.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -133,10 +134,13 @@ int pm_volume_warn(pm_volume *v, const char *kind, const char *fmt, ...)
     v->warnings = w;
     w += v->nwarnings++;
     snprintf(w->kind, sizeof w->kind, "%s", kind);
+    /* Warnings name files too: cleaned like pm_fail's reasons. */
+    char raw[sizeof w->message];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(w->message, sizeof w->message, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    pm_text_clean(w->message, sizeof w->message, raw);
     return 0;
 }
 

@@ -6,27 +6,31 @@
 // here rather than through gdcm::ImageHelper, whose fallbacks depend on the
 // SOP class and which reports through GDCM's global trace streams.
 #include "pulmo/dicom.h"
+#include "guard.h"
 extern "C" {
 #include "pulmo/core.h"
+#include "pulmo/io.h"
 }
 
 #include <gdcmAttribute.h>
 #include <gdcmDataSet.h>
 #include <gdcmFile.h>
 #include <gdcmImage.h>
-#include <gdcmImageReader.h>
 #include <gdcmImageWriter.h>
 #include <gdcmReader.h>
 #include <gdcmTrace.h>
 #include <gdcmTransferSyntax.h>
 #include <gdcmWriter.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <mutex>
+#include <sstream>
+#include <new>
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -226,6 +230,26 @@ extern "C" int pm_dicom_read_header(const char *path, pm_dicom_header *h)
     return PM_OK;
 }
 
+namespace {
+
+// gdcm::Bitmap::GetBuffer tries every codec in turn, and after the JPEG
+// codec fails it runs PVRGCodec, which writes temporary files and starts the
+// external pvrg-jpeg program through system() (a 20 s hang on one fuzzed
+// JPEG slice, found by tests/fuzz/fuzz_dicom; KAKADU likewise). This image
+// tries GDCM's built-in decoders only.
+class BuiltinDecoders : public gdcm::Image {
+public:
+    bool Decode(char *buffer) const
+    {
+        bool lossy = false;
+        return TryRAWCodec(buffer, lossy) || TryJPEGCodec(buffer, lossy)
+            || TryJPEGLSCodec(buffer, lossy) || TryJPEG2000Codec(buffer, lossy)
+            || TryRLECodec(buffer, lossy);
+    }
+};
+
+} // namespace
+
 extern "C" int pm_dicom_read_pixels(const char *path, const pm_dicom_header *h, int32_t *out)
 {
     quiet();
@@ -240,6 +264,13 @@ extern "C" int pm_dicom_read_pixels(const char *path, const pm_dicom_header *h, 
         return pm_fail(PM_ECORRUPT, "%s: unsupported BitsAllocated %d", path, ba);
     if (h->rows <= 0 || h->cols <= 0)
         return pm_fail(PM_ECORRUPT, "%s: image has no rows or columns", path);
+    gdcm::PhotometricInterpretation::PIType pi =
+        h->photometric[0] ? gdcm::PhotometricInterpretation::GetPIType(h->photometric)
+                          : gdcm::PhotometricInterpretation::MONOCHROME2;
+    if (pi != gdcm::PhotometricInterpretation::MONOCHROME1
+        && pi != gdcm::PhotometricInterpretation::MONOCHROME2)
+        return pm_fail(PM_ECORRUPT, "%s: photometric interpretation '%.16s' is not a greyscale CT image",
+                       path, h->photometric);
     size_t npix = (size_t)h->rows * (size_t)h->cols;
     size_t need = npix * (size_t)(ba / 8);
     // Sizes from headers are not trusted: uncompressed pixel data cannot be
@@ -248,10 +279,15 @@ extern "C" int pm_dicom_read_pixels(const char *path, const pm_dicom_header *h, 
         return pm_fail(PM_ECORRUPT,
                        "%s: header declares %dx%d pixels (%zu bytes) but the file has %lld bytes",
                        path, h->cols, h->rows, need, h->file_size);
-    int pc = pm_dicom_precheck(path);
-    if (pc != PM_OK)
-        return pc;
-    gdcm::ImageReader r;
+    char why[256];
+    pm__guard_image gi = {h->rows, h->cols, 1, ba, h->transfer_syntax};
+    if (pm__dicom_guard(path, &gi, why, sizeof why) != 0)
+        return pm_fail(PM_ECORRUPT, "%s: pixel data could not be read: %s", path, why);
+    // The image is described from pulmo's own reading of the header rather
+    // than by gdcm::ImageReader, whose helpers assert (abort the process)
+    // when a tag has an unexpected VR (gdcmAttribute.h:210, found by
+    // tests/fuzz/fuzz_series with a mutated ImagePositionPatient).
+    gdcm::Reader r;
     r.SetFileName(path);
     bool ok;
     try {
@@ -261,29 +297,47 @@ extern "C" int pm_dicom_read_pixels(const char *path, const pm_dicom_header *h, 
     }
     if (!ok)
         return pm_fail(PM_ECORRUPT, "%s: pixel data could not be read", path);
-    const gdcm::Image &img = r.GetImage();
-    const unsigned int *dims = img.GetDimensions();
-    if (img.GetNumberOfDimensions() < 2 || dims[0] != (unsigned)h->cols || dims[1] != (unsigned)h->rows)
-        return pm_fail(PM_ECORRUPT, "%s: decoded size differs from the header", path);
-    size_t len = img.GetBufferLength();
-    if (len < need)
-        return pm_fail(PM_ECORRUPT, "%s: pixel data is truncated (%zu of %zu bytes)", path, len, need);
-    std::vector<char> buf;
-    try {
-        buf.resize(len);
-    } catch (...) {
-        return pm_fail(PM_EMEMORY, "%s: out of memory decoding pixels", path);
+    const gdcm::DataSet &ds = r.GetFile().GetDataSet();
+    const gdcm::Tag pixtag(0x7fe0, 0x0010);
+    if (!ds.FindDataElement(pixtag))
+        return pm_fail(PM_ECORRUPT, "%s: no pixel data", path);
+    const gdcm::DataElement &pix = ds.GetDataElement(pixtag);
+    const gdcm::TransferSyntax &ts = r.GetFile().GetHeader().GetDataSetTransferSyntax();
+    if (!ts.IsEncapsulated()) {
+        const gdcm::ByteValue *bv = pix.GetByteValue();
+        if (!bv || bv->GetLength() < need)
+            return pm_fail(PM_ECORRUPT, "%s: pixel data is truncated (%u of %zu bytes)", path,
+                           bv ? (unsigned)bv->GetLength() : 0u, need);
+    } else if (!pix.GetSequenceOfFragments()) {
+        return pm_fail(PM_ECORRUPT, "%s: compressed pixel data has no fragments", path);
     }
+    int bs = h->bits_stored > 0 && h->bits_stored <= ba ? h->bits_stored : ba;
+    int sgn = h->pixel_representation == 1;
+    std::vector<char> buf;
+    gdcm::PixelFormat pf(1, (unsigned short)ba, (unsigned short)bs, (unsigned short)(bs - 1),
+                         (unsigned short)sgn);
     try {
-        ok = img.GetBuffer(buf.data());
+        BuiltinDecoders img;
+        img.SetNumberOfDimensions(2);
+        img.SetDimension(0, (unsigned)h->cols);
+        img.SetDimension(1, (unsigned)h->rows);
+        img.SetPixelFormat(pf);
+        img.SetPhotometricInterpretation(pi);
+        img.SetTransferSyntax(ts);
+        img.SetDataElement(pix);
+        size_t len = img.GetBufferLength();
+        if (len < need)
+            return pm_fail(PM_ECORRUPT, "%s: pixel data is truncated (%zu of %zu bytes)", path, len, need);
+        buf.resize(len);
+        ok = img.Decode(buf.data());
+    } catch (const std::bad_alloc &) {
+        return pm_fail(PM_EMEMORY, "%s: out of memory decoding pixels", path);
     } catch (...) {
         ok = false;
     }
     if (!ok)
         return pm_fail(PM_ECORRUPT, "%s: pixel data failed to decode (%s)", path,
                        h->transfer_syntax[0] ? h->transfer_syntax : "unknown transfer syntax");
-    int bs = h->bits_stored > 0 && h->bits_stored <= ba ? h->bits_stored : ba;
-    int sgn = h->pixel_representation == 1;
     uint32_t mask = bs >= 32 ? 0xffffffffu : ((1u << bs) - 1u);
     uint32_t sbit = bs >= 32 ? 0x80000000u : (1u << (bs - 1));
     for (size_t i = 0; i < npix; i++) {
@@ -333,11 +387,28 @@ std::string ds_list(const double *v, int n)
     return s;
 }
 
-std::string tmp_name(const char *path)
+// GDCM's writer asserts (aborts the process, gdcmExplicitDataElement.txx:561)
+// when its output stream fails, as on a full disk or over ulimit -f (found by
+// running `pulmo phantom` under a file size limit). It encodes into memory
+// instead, and pm_outfile writes the bytes: temporary name, rename, exit 4
+// and no partial file on failure, and protected input folders refused.
+int write_encoded(gdcm::Writer &w, const char *path)
 {
-    char b[64];
-    snprintf(b, sizeof b, ".tmp-%ld", (long)getpid());
-    return std::string(path) + b;
+    std::ostringstream os;
+    w.SetStream(os);
+    if (!w.Write())
+        return pm_fail(PM_EWRITE, "%s: cannot encode the DICOM file", path);
+    const std::string bytes = os.str();
+    pm_outfile o;
+    int st = pm_out_open(&o, path);
+    if (st != PM_OK)
+        return st;
+    if (fwrite(bytes.data(), 1, bytes.size(), o.f) != bytes.size()) {
+        int e = errno;
+        pm_out_abort(&o);
+        return pm_fail(PM_EWRITE, "%s: write failed: %s", path, strerror(e));
+    }
+    return pm_out_commit(&o);
 }
 
 } // namespace
@@ -403,26 +474,19 @@ extern "C" int pm_dicom_write_ct(const char *path, const pm_dicom_ct *ct, const 
         img.SetSpacing(1, ct->pixel_spacing[0]);
         img.SetIntercept(ct->intercept);
         img.SetSlope(ct->slope);
-        std::string tmp = tmp_name(path);
-        w.SetFileName(tmp.c_str());
-        if (!w.Write()) {
-            unlink(tmp.c_str());
-            return pm_fail(PM_EWRITE, "%s: cannot write DICOM file", path);
-        }
-        if (rename(tmp.c_str(), path) != 0) {
-            unlink(tmp.c_str());
-            return pm_fail(PM_EWRITE, "%s: cannot rename into place", path);
-        }
+        return write_encoded(w, path);
     } catch (...) {
         return pm_fail(PM_EWRITE, "%s: DICOM writer failed", path);
     }
-    return PM_OK;
 }
 
 extern "C" int pm_dicom_rewrite_string(const char *src, const char *dst, unsigned group,
                                        unsigned element, const char *value)
 {
     quiet();
+    char why[256];
+    if (pm__dicom_guard(src, NULL, why, sizeof why) != 0)
+        return pm_fail(PM_ECORRUPT, "%s: %s", src, why);
     gdcm::Reader r;
     r.SetFileName(src);
     if (!r.Read())
@@ -439,13 +503,11 @@ extern "C" int pm_dicom_rewrite_string(const char *src, const char *dst, unsigne
             vr = gdcm::VR::LO;
         set_string(ds, (uint16_t)group, (uint16_t)element, vr, value);
     }
-    gdcm::Writer w;
-    w.SetFile(r.GetFile());
-    std::string tmp = tmp_name(dst);
-    w.SetFileName(tmp.c_str());
-    if (!w.Write() || rename(tmp.c_str(), dst) != 0) {
-        unlink(tmp.c_str());
-        return pm_fail(PM_EWRITE, "%s: cannot write", dst);
+    try {
+        gdcm::Writer w;
+        w.SetFile(r.GetFile());
+        return write_encoded(w, dst);
+    } catch (...) {
+        return pm_fail(PM_EWRITE, "%s: DICOM writer failed", dst);
     }
-    return PM_OK;
 }

@@ -118,6 +118,19 @@ int pm_out_open(pm_outfile *o, const char *path)
     if (pm_is_dir(path))
         return pm_fail(PM_EWRITE, "%s: is a directory", path);
     strcpy(o->path, path);
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        /* A device or a pipe (/dev/stdout, /dev/null, /dev/full, a FIFO) is
+         * written in place: renaming a temporary file over it would replace
+         * the device node itself. Errors still surface at commit. */
+        o->fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (o->fd < 0 || !(o->f = fdopen(o->fd, "wb"))) {
+            int e = errno;
+            pm_out_abort(o);
+            return pm_fail(PM_EWRITE, "%s: cannot write: %s", path, strerror(e));
+        }
+        return PM_OK;
+    }
     snprintf(o->tmp, sizeof o->tmp, "%s.tmp-XXXXXX", path);
     o->fd = mkstemp(o->tmp);
     if (o->fd < 0) {
@@ -151,10 +164,11 @@ int pm_out_commit(pm_outfile *o)
         err = errno ? errno : EIO;
     o->f = NULL;
     o->fd = -1;
-    if (!err && rename(o->tmp, o->path) != 0)
+    if (!err && o->tmp[0] && rename(o->tmp, o->path) != 0)
         err = errno;
     if (err) {
-        unlink(o->tmp);
+        if (o->tmp[0])
+            unlink(o->tmp);
         o->tmp[0] = '\0';
         return pm_fail(PM_EWRITE, "%s: write failed: %s", o->path, strerror(err));
     }

@@ -7,6 +7,7 @@
 #include "pulmo/core.h"
 #include "pulmo/io.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,8 +159,9 @@ int pm_nifti_write(const char *path, const pm_grid *g, int datatype, const void 
         ok = fwrite(h, 1, sizeof h, o.f) == sizeof h && fwrite(data, 1, bytes, o.f) == bytes;
     }
     if (!ok) {
+        int e = errno;
         pm_out_abort(&o);
-        return pm_fail(PM_EWRITE, "%s: write failed", path);
+        return pm_fail(PM_EWRITE, "%s: write failed: %s", path, e ? strerror(e) : "gzip error");
     }
     return pm_out_commit(&o);
 }
@@ -310,8 +312,12 @@ static int pm__read(const char *path, pm__nii *out)
     }
     size_t n = pm_grid_voxels(&out->g);
     size_t bytes = n * (size_t)bpp;
-    if (bytes / (size_t)bpp != n || bytes > ((size_t)1 << 36)) {
-        pm_fail(PM_EMEMORY, "%s: image too large", path);
+    /* Like the DICOM loader's default cap: half of the physical memory (a
+     * small .nii.gz can inflate to the size its header declares). */
+    uint64_t cap = pm_physical_memory() / 2;
+    if (bytes / (size_t)bpp != n || bytes > ((size_t)1 << 36) || (cap && bytes > cap)) {
+        pm_fail(PM_EMEMORY, "%s: image too large (%dx%dx%d, %.0f MB)", path, out->g.dim[0],
+                out->g.dim[1], out->g.dim[2], (double)n * bpp / 1048576.0);
         st = PM_EMEMORY;
         goto done;
     }
@@ -324,13 +330,22 @@ static int pm__read(const char *path, pm__nii *out)
         }
         skip -= k;
     }
-    data = malloc(bytes);
-    if (!data) {
-        st = pm_fail(PM_EMEMORY, "%s: out of memory for the image", path);
-        goto done;
-    }
+    /* The buffer grows with the data actually read: a 348-byte header that
+     * declares gigabytes must not allocate them before the truncation shows. */
+    size_t have = 0;
     for (size_t off = 0; off < bytes; ) {
-        unsigned chunk = bytes - off > (1u << 30) ? (1u << 30) : (unsigned)(bytes - off);
+        if (off == have) {
+            size_t grow = have ? have : ((size_t)1 << 20);
+            have = bytes - have > grow ? have + grow : bytes;
+            void *more = realloc(data, have);
+            if (!more) {
+                st = pm_fail(PM_EMEMORY, "%s: out of memory for the image", path);
+                goto done;
+            }
+            data = more;
+        }
+        size_t want = have - off;
+        unsigned chunk = want > (1u << 30) ? (1u << 30) : (unsigned)want;
         int k = gzread(z, (unsigned char *)data + off, chunk);
         if (k <= 0) {
             pm_fail(st, "%s: truncated image data (%zu of %zu bytes)", path, off, bytes);

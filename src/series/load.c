@@ -113,6 +113,16 @@ static int pm__plan_slices(const pm_series *s, pm__plan *pl, pm_volume *warn)
     if (h0->frames > 1)
         return pm_fail(PM_ECORRUPT, "%s: multi-frame images (%d frames) are not supported",
                        s->files[pl->sl[0].file], h0->frames);
+    /* A series is one modality; a slice claiming another is a mislabelled
+     * or mixed-in file and is named rather than silently stacked. */
+    for (int i = 0; i < nz; i++) {
+        const pm_dicom_header *h = &H[pl->sl[i].file];
+        if (strcmp(h->modality, h0->modality) != 0) {
+            pm_volume_warn(warn, PM_WARN_MODALITY, "%s has modality '%.16s', the series '%.16s'",
+                           s->files[pl->sl[i].file], h->modality, h0->modality);
+            break;
+        }
+    }
     int positioned = 1;
     for (int i = 0; i < nz; i++)
         positioned &= H[pl->sl[i].file].has_ipp && H[pl->sl[i].file].has_iop;
@@ -127,7 +137,8 @@ static int pm__plan_slices(const pm_series *s, pm__plan *pl, pm_volume *warn)
     qsort(pl->sl, (size_t)nz, sizeof *pl->sl, pm__cmp_slice);
     if (!positioned && nz > 1)
         pm_volume_warn(warn, PM_WARN_IRREGULAR,
-                       "slices lack ImagePositionPatient; ordered by InstanceNumber, spacing from SliceThickness");
+                       "slices lack a valid ImagePositionPatient; ordered by InstanceNumber, spacing from "
+                       "SliceThickness");
     /* Two images at one place: the same instance twice is harmless, two
      * different images mean the folder mixes volumes (phases, repeats). */
     int m = 0, dups = 0;
@@ -266,7 +277,9 @@ static void pm__decode_one(void *ctx, int k, int thread)
         }
         if (mono1)
             x = maxv + minv - x;
-        double hu = integral ? (double)(x + ic) : floor(x * slope + icpt + 0.5);
+        /* x + ic in double: 32-bit stored values plus an intercept can
+         * overflow int32 (tests/test_regress.c). */
+        double hu = integral ? (double)x + (double)ic : floor(x * slope + icpt + 0.5);
         if (hu < -1024)
             hu = -1000;   /* fill outside the scan circle, e.g. -2000 or -3024 */
         else if (hu > 32767)
@@ -327,7 +340,7 @@ int pm_series_load(const pm_series *s, const pm_load_opts *o, pm_volume **out, c
     v->warnings = tmp.warnings;
     v->nwarnings = tmp.nwarnings;
     if (!h0->has_spacing)
-        pm_volume_warn(v, "missing_spacing", "PixelSpacing missing; 1 mm assumed");
+        pm_volume_warn(v, "missing_spacing", "PixelSpacing missing or not positive; 1 mm assumed");
     v->meta = s->meta;
 
     pm__decode d = {s, &pl, v, NULL, NULL, NULL};
@@ -388,6 +401,11 @@ int pm_load_dir(const char *dir, const char *uid, const pm_load_opts *o, pm_volu
     rc = pm_series_load(s, o, out, p);
     if (rc == PM_OK)
         (*out)->load_seconds = pm_now() - t0;
+    /* A file left out of the index may be a slice of this series: the
+     * gap warnings alone would not say which file it was. */
+    if (rc == PM_OK && ix->nerrors)
+        pm_volume_warn(*out, PM_WARN_UNREADABLE, "%d file(s) in the folder could not be read, "
+                       "first: %s", ix->nerrors, ix->first_error);
     pm_index_free(ix);
     return rc;
 }
