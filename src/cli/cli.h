@@ -20,6 +20,8 @@ typedef struct cli_command {
 
 int cmd_scan(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+/* `pulmo [ROOT] [--ascii]`: the terminal UI (src/tui). */
+int cmd_tui(int argc, char **argv);
 
 /* Prints "pulmo: <reason>" (the library's last error, or fallback) to stderr
  * and returns code. */
