@@ -75,18 +75,16 @@ void app_status_line(const char *hints)
     }
     crt_role(ROLE_STATUS);
     crt_clear_rows(y, y);
-    int used = 0;
+    /* Key hints keep their place on the right; the message gets the rest. */
+    int hw = (int)strlen(hints);
+    if (hw > COLS - 12)
+        hw = COLS - 12 > 0 ? COLS - 12 : 0;
+    if (hw > 0)
+        crt_text(y, COLS - hw - 1, hw, hints);
     if (app.status[0]) {
         crt_role(app.status_error ? ROLE_ERROR : ROLE_STATUS);
-        crt_textf(y, 0, COLS, " %s ", app.status);
-        used = (int)pm_text_width(app.status) + 2;
-        crt_role(ROLE_STATUS);
+        crt_textf(y, 0, COLS - hw - 3, " %s ", app.status);
     }
-    int hw = (int)strlen(hints);
-    if (COLS - used - 1 >= hw)
-        crt_text(y, COLS - hw - 1, hw, hints);
-    else if (COLS - used - 2 > 8)
-        crt_text(y, used + 1, COLS - used - 2, hints);
     crt_role(ROLE_NORMAL);
 }
 
