@@ -18,7 +18,7 @@ CXX      ?= g++
 OPT      ?= -O2
 GDCM_INC ?= /usr/include/gdcm-3.0
 
-WARN     := -Wall -Wextra -Werror
+WARN     := -Wall -Wextra -Werror -Wno-format-truncation
 CFLAGS_  := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Iinclude $(WARN) -g -pthread
 CXXFLAGS_:= -std=c++17 -Iinclude -isystem $(GDCM_INC) $(WARN) -g -pthread
 LIBS     := -lgdcmMSFF -lgdcmDSED -lgdcmCommon -lsixel -lpng -lz -lncursesw -lstdc++ -lpthread -lm
@@ -47,37 +47,44 @@ san_obj = $(patsubst src/%,$(SNZ)/%.o,$(1))
 all: check-deps pulmo
 
 pulmo: $(REL)/pulmo
-	cp $< $@
+	@cp $< $@
 
 $(REL)/libpulmo.a: $(call rel_obj,$(LIB_C) $(LIB_CXX))
 	@rm -f $@
-	ar rcs $@ $^
+	@ar rcs $@ $^
 $(SNZ)/libpulmo.a: $(call san_obj,$(LIB_C) $(LIB_CXX))
 	@rm -f $@
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 $(REL)/pulmo: $(call rel_obj,$(APP_C)) $(REL)/libpulmo.a
-	$(CC) $(CFLAGS_) $(OPT) -o $@ $^ $(LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS_) $(OPT) -o $@ $^ $(LIBS)
 $(SNZ)/pulmo: $(call san_obj,$(APP_C)) $(SNZ)/libpulmo.a
-	$(CC) $(CFLAGS_) $(SAN) -o $@ $^ $(LIBS)
+	@echo "  LD san  $@"
+	@$(CC) $(CFLAGS_) $(SAN) -o $@ $^ $(LIBS)
 
 $(REL)/%.c.o: src/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_) $(OPT) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS_) $(OPT) -c -o $@ $<
 $(REL)/%.cpp.o: src/%.cpp $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS_) $(OPT) -c -o $@ $<
+	@echo "  CXX     $<"
+	@$(CXX) $(CXXFLAGS_) $(OPT) -c -o $@ $<
 $(SNZ)/%.c.o: src/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_) -O1 $(SAN) -c -o $@ $<
+	@echo "  CC san  $<"
+	@$(CC) $(CFLAGS_) -O1 $(SAN) -c -o $@ $<
 $(SNZ)/%.cpp.o: src/%.cpp $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS_) -O1 $(SAN) -c -o $@ $<
+	@echo "  CXX san $<"
+	@$(CXX) $(CXXFLAGS_) -O1 $(SAN) -c -o $@ $<
 
 # Test programs link the sanitized core library (and tests/test.h).
 $(SNZ)/tests/%: tests/%.c tests/test.h $(SNZ)/libpulmo.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_) -Itests -O1 $(SAN) -o $@ $< $(SNZ)/libpulmo.a $(LIBS)
+	@echo "  LD test $@"
+	@$(CC) $(CFLAGS_) -Itests -O1 $(SAN) -o $@ $< $(SNZ)/libpulmo.a $(LIBS)
 
 TEST_BINS := $(patsubst tests/%.c,$(SNZ)/tests/%,$(TEST_C))
 

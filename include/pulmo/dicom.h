@@ -53,6 +53,13 @@ typedef struct pm_dicom_header {
  * 0 if not, -1 if it cannot be read. */
 int pm_dicom_probe(const char *path);
 
+/* Walks the file's element structure without interpreting values: every
+ * declared length must fit in the file and sequences must nest. PM_OK, or
+ * PM_ECORRUPT with a reason naming the file and the byte offset. Called by
+ * the functions below before GDCM sees a file (GDCM asserts on some
+ * truncated files). */
+int pm_dicom_precheck(const char *path);
+
 /* Reads the header up to the pixel data. Returns PM_OK, PM_ENODATA when the
  * file is not DICOM, or PM_ECORRUPT with a reason naming the file. */
 int pm_dicom_read_header(const char *path, pm_dicom_header *h);

@@ -21,6 +21,10 @@ void pm_text_clean_inplace(char *s);
 /* Display width in terminal cells of clean UTF-8 text (1 per code point). */
 size_t pm_text_width(const char *s);
 
+/* Cuts clean UTF-8 text to at most cells code points, on a character
+ * boundary. */
+void pm_text_truncate(char *s, size_t cells);
+
 typedef struct pm_json {
     FILE *f;
     int depth;

@@ -75,7 +75,7 @@ static void scan_table(const pm_index *ix)
             char folder[4096];
             pm_text_clean(folder, sizeof folder, s->folder);
             snprintf(cell[0], sizeof cell[0], "%s", s->meta.patient_id[0] ? s->meta.patient_id : "-");
-            snprintf(cell[1], sizeof cell[1], "%.24s", s->meta.patient_name[0] ? s->meta.patient_name : "-");
+            snprintf(cell[1], sizeof cell[1], "%s", s->meta.patient_name[0] ? s->meta.patient_name : "-");
             snprintf(cell[2], sizeof cell[2], "%s", s->meta.study_date[0] ? s->meta.study_date : "-");
             snprintf(cell[3], sizeof cell[3], "%s", s->meta.modality[0] ? s->meta.modality : "-");
             snprintf(cell[4], sizeof cell[4], "%d", s->nfiles);
@@ -84,8 +84,7 @@ static void scan_table(const pm_index *ix)
             snprintf(cell[7], sizeof cell[7], "%s%s%s", s->meta.series_description,
                      s->meta.series_description[0] ? "  " : "", folder);
             /* Names can be long; keep them from pushing the table apart. */
-            if (pm_text_width(cell[1]) > 24)
-                cell[1][24] = '\0';
+            pm_text_truncate(cell[1], 24);
             for (int c = 0; c < NCOL; c++) {
                 size_t cw = pm_text_width(cell[c]);
                 if (!pass && cw > w[c])

@@ -152,6 +152,9 @@ extern "C" int pm_dicom_read_header(const char *path, pm_dicom_header *h)
         return pm_fail(PM_ECORRUPT, "%s: cannot open", path);
     if (pr == 0)
         return pm_fail(PM_ENODATA, "%s: not a DICOM file", path);
+    int pc = pm_dicom_precheck(path);
+    if (pc != PM_OK)
+        return pc;
     gdcm::Reader r;
     r.SetFileName(path);
     std::set<gdcm::Tag> skip;
@@ -206,6 +209,20 @@ extern "C" int pm_dicom_read_header(const char *path, pm_dicom_header *h)
         h->padding_raw = (uint16_t)pad;
     }
     h->file_size = file_size(path);
+    // GDCM accepts a header cut short and reports it only through the
+    // stream position, which is then -1.
+    if (r.GetStreamCurrentPosition() == (size_t)-1)
+        return pm_fail(PM_ECORRUPT, "%s: truncated: the file ends inside the header (%lld bytes)",
+                       path, h->file_size);
+    // An image object without image dimensions lost them somewhere; other
+    // objects (SR, RTSTRUCT, DICOMDIR) have none and are skipped by callers.
+    static const char *imaging[] = {"CT", "MR", "PT", "NM", "CR", "DX", "MG", "XA", "RF", "US", "OT"};
+    bool image = raw_string(ds, 0x0008, 0x0016).rfind("1.2.840.10008.5.1.4.1.1.", 0) == 0
+              && raw_string(ds, 0x0008, 0x0016).rfind("1.2.840.10008.5.1.4.1.1.88", 0) != 0;
+    for (const char *m : imaging)
+        image = image || strcmp(h->modality, m) == 0;
+    if (image && h->rows == 0 && h->cols == 0)
+        return pm_fail(PM_ECORRUPT, "%s: image without Rows/Columns (truncated header?)", path);
     return PM_OK;
 }
 
@@ -231,6 +248,9 @@ extern "C" int pm_dicom_read_pixels(const char *path, const pm_dicom_header *h, 
         return pm_fail(PM_ECORRUPT,
                        "%s: header declares %dx%d pixels (%zu bytes) but the file has %lld bytes",
                        path, h->cols, h->rows, need, h->file_size);
+    int pc = pm_dicom_precheck(path);
+    if (pc != PM_OK)
+        return pc;
     gdcm::ImageReader r;
     r.SetFileName(path);
     bool ok;

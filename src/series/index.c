@@ -125,31 +125,55 @@ static int pm__cmp_dbl(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Slice spacing estimated from header positions (median gap along the
- * normal), or the slice thickness when positions are missing. */
+typedef struct pm__pos {
+    double d;         /* along the normal, for ordering */
+    const double *p;  /* ImagePositionPatient */
+} pm__pos;
+
+static int pm__cmp_pos(const void *a, const void *b)
+{
+    double x = ((const pm__pos *)a)->d, y = ((const pm__pos *)b)->d;
+    return (x > y) - (x < y);
+}
+
+/* Slice spacing estimated from header positions: the median distance
+ * between neighbouring slices (along the stack, as the loader measures it),
+ * or the slice thickness when positions are missing. */
 static double pm__z_spacing(const pm_series *s)
 {
     const pm_dicom_header *h0 = &s->headers[0];
+    double fallback = h0->slice_thickness > 0 ? h0->slice_thickness : 1.0;
     if (s->nfiles < 2 || !h0->has_iop)
-        return h0->slice_thickness > 0 ? h0->slice_thickness : 1.0;
+        return fallback;
     const double *r = h0->iop, *c = h0->iop + 3;
     double n[3] = {r[1] * c[2] - r[2] * c[1], r[2] * c[0] - r[0] * c[2], r[0] * c[1] - r[1] * c[0]};
-    double *d = malloc((size_t)s->nfiles * sizeof *d);
-    if (!d)
-        return h0->slice_thickness;
-    int k = 0;
+    pm__pos *pos = malloc((size_t)s->nfiles * sizeof *pos);
+    double *gap = malloc((size_t)s->nfiles * sizeof *gap);
+    if (!pos || !gap) {
+        free(pos);
+        free(gap);
+        return fallback;
+    }
+    int k = 0, m = 0;
     for (int i = 0; i < s->nfiles; i++)
-        if (s->headers[i].has_ipp)
-            d[k++] = s->headers[i].ipp[0] * n[0] + s->headers[i].ipp[1] * n[1]
-                   + s->headers[i].ipp[2] * n[2];
-    qsort(d, (size_t)k, sizeof *d, pm__cmp_dbl);
-    int m = 0;
-    for (int i = 1; i < k; i++)
-        if (d[i] - d[i - 1] > 1e-3)
-            d[m++] = d[i] - d[i - 1];
-    qsort(d, (size_t)m, sizeof *d, pm__cmp_dbl);
-    double z = m ? d[m / 2] : (h0->slice_thickness > 0 ? h0->slice_thickness : 1.0);
-    free(d);
+        if (s->headers[i].has_ipp) {
+            const double *p = s->headers[i].ipp;
+            pos[k++] = (pm__pos){p[0] * n[0] + p[1] * n[1] + p[2] * n[2], p};
+        }
+    if (k > 1)
+        qsort(pos, (size_t)k, sizeof *pos, pm__cmp_pos);
+    for (int i = 1; i < k; i++) {
+        const double *a = pos[i - 1].p, *b = pos[i].p;
+        double g = sqrt((b[0] - a[0]) * (b[0] - a[0]) + (b[1] - a[1]) * (b[1] - a[1])
+                        + (b[2] - a[2]) * (b[2] - a[2]));
+        if (g > 1e-3)
+            gap[m++] = g;
+    }
+    if (m > 1)
+        qsort(gap, (size_t)m, sizeof *gap, pm__cmp_dbl);
+    double z = m ? gap[m / 2] : fallback;
+    free(pos);
+    free(gap);
     return z;
 }
 

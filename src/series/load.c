@@ -297,11 +297,12 @@ int pm_series_load(const pm_series *s, const pm_load_opts *o, pm_volume **out, c
     uint64_t need = (uint64_t)h0->rows * (uint64_t)h0->cols
                   * ((uint64_t)pl.nz * 2 + (uint64_t)threads * 4);
     if (cap && need > cap) {
+        pm_fail(PM_EMEMORY, "%s: the series needs %.0f MB (%dx%dx%d), over the memory cap "
+                "of %.0f MB (--max-memory)", s->files[pl.sl[0].file], need / 1048576.0, h0->cols,
+                h0->rows, pl.nz, cap / 1048576.0);
         free(pl.sl);
         free(tmp.warnings);
-        return pm_fail(PM_EMEMORY, "%s: the series needs %.0f MB (%dx%dx%d), over the memory cap "
-                       "of %.0f MB (--max-memory)", s->folder, need / 1048576.0, h0->cols,
-                       h0->rows, pl.nz, cap / 1048576.0);
+        return PM_EMEMORY;
     }
     pm_grid g;
     memset(&g, 0, sizeof g);

@@ -80,6 +80,17 @@ size_t pm_text_width(const char *s)
     return w;
 }
 
+void pm_text_truncate(char *s, size_t cells)
+{
+    size_t w = 0;
+    for (char *p = s; *p; p++) {
+        if ((*p & 0xC0) != 0x80 && w++ == cells) {
+            *p = '\0';
+            return;
+        }
+    }
+}
+
 static void pm__json_escaped(FILE *f, const char *s)
 {
     fputc('"', f);
