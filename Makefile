@@ -29,7 +29,7 @@ DEPS_BUILD := g++ make pkg-config libgdcm-dev libsixel-dev libncurses-dev libpng
 DEPS_TEST  := time libsixel-bin tmux admesh python3-nibabel python3-numpy
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 
-FRONT_DIRS := src/cli src/tui
+FRONT_DIRS := src/cli src/tui src/term
 LIB_C      := $(filter-out $(addsuffix /%,$(FRONT_DIRS)),$(wildcard src/*/*.c))
 LIB_CXX    := $(wildcard src/*/*.cpp)
 APP_C      := $(wildcard $(addsuffix /*.c,$(FRONT_DIRS)))

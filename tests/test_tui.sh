@@ -164,7 +164,7 @@ fi
 # Resize to 80x24: the layout follows and nothing is wider than the screen.
 $T resize-window -t $S -x 80 -y 24 2>/dev/null || $T resize-pane -t $S -x 80 -y 24
 if wait_for "Axial" 30 && [ "$(screen | wc -l)" -le 24 ] &&
-   [ "$(screen | python3 -c 'import sys; print(max(len(l.rstrip("\n")) for l in sys.stdin))')" -le 80 ] &&
+   [ "$(screen | PYTHONIOENCODING=utf-8 python3 -c 'import sys; print(max(len(l.rstrip("\n")) for l in sys.stdin))')" -le 80 ] &&
    screen | tail -1 | grep -qF "q back"; then
     pass tui_redraws_at_80x24_after_resize
 else

@@ -1,0 +1,148 @@
+/* render.h - pictures in memory: an RGB framebuffer, CT slices through a
+ * window/level, label overlays and HU histograms.
+ *
+ * Nothing here touches a terminal or a file: the encoders (encode.h) turn a
+ * framebuffer into sixel, text or PNG, and the mesh rasterizer (raster.h)
+ * draws into the same framebuffer.
+ *
+ * Orientation. Slices are shown the way radiologists read them, whatever
+ * order the voxels are stored in: the volume axis closest to each patient
+ * axis is found from the grid's direction cosines (LPS), and the screen is
+ *     axial:    patient's right on the left, anterior up
+ *     coronal:  patient's right on the left, superior up
+ *     sagittal: anterior on the left, superior up
+ * so a feet-first series or a flipped ImageOrientationPatient still shows
+ * the right way round. Pixel aspect comes from the voxel spacing. Limits: an
+ * oblique or tilted grid is shown along its nearest patient axes (no
+ * resampling), so a gantry tilt appears as a shear in coronal/sagittal.
+ *
+ *     pm_slice_view sv;
+ *     pm_slice_view_init(&vol->g, PM_PLANE_AXIAL, -1, &sv);     // -1 = middle
+ *     int w, h;
+ *     pm_slice_view_size(&sv, 640, 640, &w, &h);                // fits 640x640
+ *     pm_fb *fb = pm_fb_new(w, h, 0);
+ *     pm_draw_slice(fb, pm_fb_rect(fb), vol, &sv, PM_WINDOW_LUNG, 1);
+ *     pm_draw_mask(fb, pm_fb_rect(fb), mask, &sv, NULL, 0.4);
+ */
+#ifndef PULMO_RENDER_H
+#define PULMO_RENDER_H
+
+#include "pulmo/volume.h"
+
+#include <stdint.h>
+
+/* Pixels are RGB bytes, rows top to bottom, no padding; depth (optional,
+ * for the rasterizer) is one float per pixel, larger = nearer. */
+typedef struct pm_fb {
+    int w, h;
+    uint8_t *rgb;
+    float *depth;
+} pm_fb;
+
+typedef struct pm_rect {
+    int x, y, w, h;
+} pm_rect;
+
+/* NULL with a reason when out of memory or w/h not in 1..16384. */
+pm_fb *pm_fb_new(int w, int h, int with_depth);
+void pm_fb_free(pm_fb *fb);
+void pm_fb_clear(pm_fb *fb, uint8_t r, uint8_t g, uint8_t b);
+/* The whole framebuffer as a rectangle. */
+pm_rect pm_fb_rect(const pm_fb *fb);
+/* Fills r (clipped to the framebuffer). */
+void pm_fb_fill(pm_fb *fb, pm_rect r, uint8_t rr, uint8_t gg, uint8_t bb);
+/* Scales src into dst (whole images), nearest or bilinear. */
+void pm_fb_scale(const pm_fb *src, pm_fb *dst, int bilinear);
+
+/* Window/level in HU: grey = 0 at level - width/2, 255 at level + width/2. */
+typedef struct pm_window {
+    double width, level;
+} pm_window;
+
+#define PM_WINDOW_LUNG ((pm_window){1500, -600})
+#define PM_WINDOW_MEDIASTINUM ((pm_window){400, 40})
+#define PM_WINDOW_BONE ((pm_window){1800, 400})
+#define PM_WINDOW_BRAIN ((pm_window){80, 40})
+
+/* Parses a preset name (lung, mediastinum, bone, brain) or "W/L" such as
+ * "1500/-600". PM_EUSAGE with a reason on anything else (width <= 0). */
+int pm_window_parse(const char *s, pm_window *w);
+/* The grey level of one HU value. */
+uint8_t pm_window_grey(pm_window w, double hu);
+
+typedef enum pm_plane {
+    PM_PLANE_AXIAL,
+    PM_PLANE_CORONAL,
+    PM_PLANE_SAGITTAL
+} pm_plane;
+
+/* Parses "axial", "coronal", "sagittal"; -1 otherwise. */
+int pm_plane_parse(const char *s);
+const char *pm_plane_name(pm_plane p);
+
+/* How one slice of a grid maps to the screen. Screen column c (0..nu-1)
+ * reads voxel index u0 + c*du along volume axis u_axis; screen row r reads
+ * v0 + r*dv along v_axis; the slice sits at index `index` along `axis`. */
+typedef struct pm_slice_view {
+    pm_plane plane;
+    int axis, index, nslices;     /* normal volume axis, slice, count along it */
+    int u_axis, v_axis;
+    int nu, nv;                   /* slice size in voxels (screen order) */
+    int u0, du, v0, dv;           /* du, dv are +1 or -1 */
+    double u_mm, v_mm;            /* voxel spacing across and down the screen */
+} pm_slice_view;
+
+/* Sets up the view of slice `index` (volume index along the plane's normal
+ * axis; -1 = the middle slice). PM_EUSAGE with a reason when the index is
+ * out of range or the grid is degenerate. */
+int pm_slice_view_init(const pm_grid *g, pm_plane plane, int index, pm_slice_view *out);
+/* The largest aspect-correct image size that fits in max_w x max_h (a
+ * non-positive bound means: the native size, one screen pixel per voxel
+ * along the finer axis). */
+void pm_slice_view_size(const pm_slice_view *sv, int max_w, int max_h, int *w, int *h);
+/* The aspect-correct rectangle centred in r. */
+pm_rect pm_slice_view_fit(const pm_slice_view *sv, pm_rect r);
+
+/* Draws the slice stretched over r (use pm_slice_view_fit for the aspect),
+ * nearest or bilinear. The volume must be on the view's grid. */
+void pm_draw_slice(pm_fb *fb, pm_rect r, const pm_volume *vol, const pm_slice_view *sv,
+                   pm_window win, int bilinear);
+
+/* Label colours: colours[3*l..] for label l (1..nlabels); label 0 is never
+ * drawn. NULL uses pm_label_colour(). */
+typedef struct pm_labels {
+    const uint8_t *colours;
+    int nlabels;
+} pm_labels;
+/* A fixed, distinct colour for label l (l >= 1; cycles after 8). */
+void pm_label_colour(int l, uint8_t rgb[3]);
+/* Blends the mask's labels over r with the given alpha (0..1), nearest
+ * neighbour so labels keep sharp edges. PM_EUSAGE when the mask's
+ * dimensions differ from the view's grid. */
+int pm_draw_mask(pm_fb *fb, pm_rect r, const pm_mask *m, const pm_slice_view *sv,
+                 const pm_labels *labels, double alpha);
+
+/* HU histogram: count[b] holds values in [lo + b*bin, lo + (b+1)*bin);
+ * values outside [lo, hi) are counted in below/above. */
+typedef struct pm_hist {
+    int lo, hi, bin, nbins;
+    uint64_t *count;
+    uint64_t below, above, total;
+} pm_hist;
+
+/* Histogram of the volume, or of the voxels where mask != 0 when mask is
+ * given (same dimensions). PM_EUSAGE for a bad range or bin, PM_EMEMORY. */
+int pm_hist_compute(const pm_volume *vol, const pm_mask *mask, int lo, int hi, int bin,
+                    pm_hist *out);
+void pm_hist_free(pm_hist *h);
+
+typedef struct pm_hist_style {
+    int log_counts;               /* log(1 + count) bar heights */
+    const double *markers;        /* HU values drawn as vertical lines */
+    int nmarkers;
+    pm_window shade;              /* grey ramp under the bars (width 0 = none) */
+} pm_hist_style;
+/* Draws the histogram as bars filling r, markers in yellow. */
+void pm_draw_hist(pm_fb *fb, pm_rect r, const pm_hist *h, const pm_hist_style *st);
+
+#endif

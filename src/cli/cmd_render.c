@@ -1,0 +1,356 @@
+/* cmd_render.c - `pulmo render`: one picture of a slice, a histogram or a
+ * mesh, as PNG, sixel or text graphics. */
+#include "cli.h"
+#include "../term/term.h"
+#include "pulmo/encode.h"
+#include "pulmo/io.h"
+#include "pulmo/mesh.h"
+#include "pulmo/nifti.h"
+#include "pulmo/raster.h"
+#include "pulmo/render.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+static const char render_help[] =
+    "usage: pulmo render SERIES_DIR [--plane axial|coronal|sagittal] [--slice N | --mid]\n"
+    "                    [--window NAME|W/L] [--mask M.nii.gz] [--hist] [--size WxH]\n"
+    "                    (-o OUT.png | --sixel | --text) [--graphics sixel|text|ascii]\n"
+    "       pulmo render --mesh MESH.stl [--azimuth A] [--elevation E] [--zoom Z]\n"
+    "                    [--size WxH] (-o OUT.png | --sixel | --text)\n\n"
+    "Draw one picture: a CT slice (patient's right on the left, anterior or superior\n"
+    "up), the HU histogram, or a surface mesh.\n\n"
+    "  --plane P          axial (default), coronal or sagittal\n"
+    "  --slice N          slice index along the plane's normal (0-based; default --mid)\n"
+    "  --mid              the middle slice\n"
+    "  --window W         lung (default), mediastinum, bone, brain, or WIDTH/LEVEL in HU\n"
+    "  --mask FILE        overlay the labels of a NIfTI mask on the same grid\n"
+    "  --alpha A          overlay opacity 0..1 (default 0.4)\n"
+    "  --nearest          nearest-neighbour scaling (default bilinear)\n"
+    "  --hist             draw the HU histogram (of the mask's voxels with --mask)\n"
+    "  --bin N            histogram bin width in HU (default 10)\n"
+    "  --range LO:HI      histogram HU range (default -1100:1100)\n"
+    "  --log              logarithmic histogram counts\n"
+    "  --mesh FILE        draw a surface mesh (STL) instead of a series\n"
+    "  --azimuth A        mesh camera azimuth in degrees (0 = from the front)\n"
+    "  --elevation E      mesh camera elevation in degrees\n"
+    "  --zoom Z           mesh magnification (default 1: the whole mesh fits)\n"
+    "  --size WxH         fit the picture in W x H pixels (text: character cells);\n"
+    "                     default: the slice's native size, 640x320 for --hist,\n"
+    "                     640x480 for --mesh, the terminal width for text\n"
+    "  -o FILE            write a PNG\n"
+    "  --sixel            write sixel graphics to standard output\n"
+    "  --text             write text graphics (Unicode half blocks; ASCII with NO_COLOR)\n"
+    "  --graphics G       sixel, text or ascii: force the terminal output kind\n"
+    "  --series UID       load the series with this SeriesInstanceUID\n"
+    "  --max-memory SIZE  refuse volumes larger than SIZE\n"
+    "  -h, --help         this help\n\n"
+    "Without -o, --sixel, --text or --graphics the terminal is asked what it can\n"
+    "show: sixel when it answers that it can (not inside tmux or screen), else text.\n";
+
+typedef struct render_args {
+    const char *dir, *mesh, *mask, *out, *uid;
+    int plane, slice, hist, log, bin, lo, hi, nearest;
+    pm_window win;
+    double alpha, azimuth, elevation, zoom;
+    int w, h;
+    pm_graphics gfx;
+    int want_text;
+    pm_load_opts lo_opts;
+} render_args;
+
+/* Width of the terminal on stdout in cells (80 when unknown). */
+static int render_cols(void)
+{
+    struct winsize ws;
+    if (isatty(1) && ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    return 80;
+}
+
+/* Writes fb as the chosen kind of output. For text the picture is already
+ * at cell resolution (two pixel rows per cell for half blocks). */
+static int render_emit(const render_args *a, pm_graphics g, const pm_fb *fb, int registers)
+{
+    if (a->out) {
+        if (pm_png_write(a->out, fb) != PM_OK)
+            return cli_fail(PM_EWRITE, "PNG write failed");
+        return PM_OK;
+    }
+    pm_buf b = {0};
+    int rc;
+    if (g == PM_GFX_SIXEL) {
+        rc = pm_sixel_encode(fb, registers, &b);
+    } else {
+        const char *ct = getenv("COLORTERM");
+        int tc = ct && (!strcmp(ct, "truecolor") || !strcmp(ct, "24bit"));
+        rc = pm_text_encode(fb, g == PM_GFX_ASCII ? PM_TEXT_ASCII : tc ? PM_TEXT_TRUECOLOR : PM_TEXT_256, &b);
+    }
+    if (rc == PM_OK && fwrite(b.data, 1, b.len, stdout) != b.len)
+        rc = pm_fail(PM_EWRITE, "standard output: write failed");
+    if (rc == PM_OK && fflush(stdout) != 0)
+        rc = pm_fail(PM_EWRITE, "standard output: write failed");
+    pm_buf_free(&b);
+    return rc == PM_OK ? PM_OK : cli_fail(rc, "encoding failed");
+}
+
+/* The pixel bound for a picture: --size, else the default (PNG and sixel
+ * share it, so both have the same size), else the terminal width for text.
+ * *aspect_rows is set for ASCII, whose cells are twice as tall as wide. */
+static void render_bound(const render_args *a, pm_graphics g, int dw, int dh, int *w, int *h)
+{
+    if (a->out || g == PM_GFX_SIXEL) {
+        *w = a->w > 0 ? a->w : dw;
+        *h = a->h > 0 ? a->h : dh;
+        return;
+    }
+    int cols = a->w > 0 ? a->w : render_cols();
+    *w = cols;
+    *h = a->h > 0 ? 2 * a->h : (dh > 0 && dw > 0 ? cols * dh / dw : 0);
+}
+
+/* ASCII shows one pixel per cell and cells are about twice as tall as wide:
+ * halve the height. Returns fb or a new one (fb freed). */
+static pm_fb *render_text_cells(pm_fb *fb, pm_graphics g)
+{
+    if (g != PM_GFX_ASCII)
+        return fb;
+    pm_fb *half = pm_fb_new(fb->w, (fb->h + 1) / 2, 0);
+    if (half)
+        pm_fb_scale(fb, half, 1);
+    pm_fb_free(fb);
+    return half;
+}
+
+static int render_mesh(const render_args *a, pm_graphics g, int registers)
+{
+    (void)a; (void)g; (void)registers;
+    return cli_fail(PM_EUSAGE, "--mesh needs the STL reader, which this build lacks");
+}
+
+static int render_series(const render_args *a, pm_graphics g, int registers)
+{
+    pm_volume *v = NULL;
+    pm_mask *m = NULL;
+    pm_fb *fb = NULL;
+    int rc = pm_load_dir(a->dir, a->uid, &a->lo_opts, &v, &cli_progress);
+    if (rc != PM_OK)
+        return cli_fail(rc, "load failed");
+    cli_print_warnings(v);
+    if (a->mask && (rc = pm_nifti_read_mask(a->mask, &m)) != PM_OK) {
+        rc = cli_fail(rc, "mask read failed");
+        goto done;
+    }
+    if (m && memcmp(m->g.dim, v->g.dim, sizeof v->g.dim) != 0) {
+        fprintf(stderr, "pulmo: %s is %dx%dx%d, the series %dx%dx%d\n", a->mask, m->g.dim[0],
+                m->g.dim[1], m->g.dim[2], v->g.dim[0], v->g.dim[1], v->g.dim[2]);
+        rc = PM_EUSAGE;
+        goto done;
+    }
+    int w, h;
+    if (a->hist) {
+        pm_hist hg;
+        if ((rc = pm_hist_compute(v, m, a->lo, a->hi, a->bin, &hg)) != PM_OK) {
+            rc = cli_fail(rc, "histogram failed");
+            goto done;
+        }
+        render_bound(a, g, 640, 320, &w, &h);
+        if (h <= 0)
+            h = w / 2;
+        double marks[2] = {a->win.level - a->win.width / 2, a->win.level + a->win.width / 2};
+        pm_hist_style st = {a->log, marks, 2, a->win};
+        fb = pm_fb_new(w, h, 0);
+        if (fb)
+            pm_draw_hist(fb, pm_fb_rect(fb), &hg, &st);
+        pm_hist_free(&hg);
+    } else {
+        pm_slice_view sv;
+        if ((rc = pm_slice_view_init(&v->g, a->plane, a->slice, &sv)) != PM_OK) {
+            rc = cli_fail(rc, "bad slice");
+            goto done;
+        }
+        int nw, nh;
+        pm_slice_view_size(&sv, 0, 0, &nw, &nh);
+        int bw, bh;
+        render_bound(a, g, a->out || g == PM_GFX_SIXEL ? 0 : nw, a->out || g == PM_GFX_SIXEL ? 0 : nh,
+                     &bw, &bh);
+        pm_slice_view_size(&sv, bw, bh, &w, &h);
+        fb = pm_fb_new(w, h, 0);
+        if (fb) {
+            pm_draw_slice(fb, pm_fb_rect(fb), v, &sv, a->win, !a->nearest);
+            if (m)
+                pm_draw_mask(fb, pm_fb_rect(fb), m, &sv, NULL, a->alpha);
+        }
+    }
+    if (fb && !a->out && g != PM_GFX_SIXEL)
+        fb = render_text_cells(fb, g);
+    if (!fb) {
+        rc = cli_fail(PM_EMEMORY, "out of memory");
+        goto done;
+    }
+    rc = render_emit(a, g, fb, registers);
+done:
+    pm_fb_free(fb);
+    pm_mask_free(m);
+    pm_volume_free(v);
+    return rc;
+}
+
+static int parse_pair(const char *s, char sep, int *x, int *y)
+{
+    char *end;
+    long a = strtol(s, &end, 10);
+    if (end == s || *end != sep)
+        return -1;
+    const char *t = end + 1;
+    long b = strtol(t, &end, 10);
+    if (end == t || *end || a < -100000 || a > 100000 || b < -100000 || b > 100000)
+        return -1;
+    *x = (int)a;
+    *y = (int)b;
+    return 0;
+}
+
+static int parse_double(const char *s, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int cmd_render(int argc, char **argv)
+{
+    enum { O_PLANE = 256, O_SLICE, O_MID, O_WINDOW, O_MASK, O_ALPHA, O_NEAREST, O_HIST, O_BIN,
+           O_RANGE, O_LOG, O_MESH, O_AZ, O_EL, O_ZOOM, O_SIZE, O_SIXEL, O_TEXT, O_GFX,
+           O_SERIES, O_MEM };
+    static const struct option opts[] = {
+        {"plane", required_argument, 0, O_PLANE}, {"slice", required_argument, 0, O_SLICE},
+        {"mid", no_argument, 0, O_MID}, {"window", required_argument, 0, O_WINDOW},
+        {"mask", required_argument, 0, O_MASK}, {"alpha", required_argument, 0, O_ALPHA},
+        {"nearest", no_argument, 0, O_NEAREST}, {"hist", no_argument, 0, O_HIST},
+        {"bin", required_argument, 0, O_BIN}, {"range", required_argument, 0, O_RANGE},
+        {"log", no_argument, 0, O_LOG}, {"mesh", required_argument, 0, O_MESH},
+        {"azimuth", required_argument, 0, O_AZ}, {"elevation", required_argument, 0, O_EL},
+        {"zoom", required_argument, 0, O_ZOOM}, {"size", required_argument, 0, O_SIZE},
+        {"sixel", no_argument, 0, O_SIXEL}, {"text", no_argument, 0, O_TEXT},
+        {"graphics", required_argument, 0, O_GFX}, {"series", required_argument, 0, O_SERIES},
+        {"max-memory", required_argument, 0, O_MEM}, {"output", required_argument, 0, 'o'},
+        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    render_args a;
+    memset(&a, 0, sizeof a);
+    a.plane = PM_PLANE_AXIAL;
+    a.slice = -1;
+    a.bin = 10;
+    a.lo = -1100;
+    a.hi = 1100;
+    a.win = PM_WINDOW_LUNG;
+    a.alpha = 0.4;
+    a.zoom = 1;
+    int c, nkinds = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+        switch (c) {
+        case O_PLANE:
+            if ((a.plane = pm_plane_parse(optarg)) < 0)
+                return cli_usage("render", "bad --plane '%s'", optarg);
+            break;
+        case O_SLICE: {
+            char *end;
+            long s = strtol(optarg, &end, 10);
+            if (end == optarg || *end || s < 0 || s > 1000000)
+                return cli_usage("render", "bad --slice '%s'", optarg);
+            a.slice = (int)s;
+            break;
+        }
+        case O_MID: a.slice = -1; break;
+        case O_WINDOW:
+            if (pm_window_parse(optarg, &a.win) != PM_OK)
+                return cli_usage("render", "%s", pm_error());
+            break;
+        case O_MASK: a.mask = optarg; break;
+        case O_ALPHA:
+            if (parse_double(optarg, &a.alpha) || a.alpha < 0 || a.alpha > 1)
+                return cli_usage("render", "bad --alpha '%s' (0..1)", optarg);
+            break;
+        case O_NEAREST: a.nearest = 1; break;
+        case O_HIST: a.hist = 1; break;
+        case O_BIN: {
+            char *end;
+            long b = strtol(optarg, &end, 10);
+            if (end == optarg || *end || b < 1 || b > 10000)
+                return cli_usage("render", "bad --bin '%s'", optarg);
+            a.bin = (int)b;
+            break;
+        }
+        case O_RANGE:
+            if (parse_pair(optarg, ':', &a.lo, &a.hi) || a.hi <= a.lo)
+                return cli_usage("render", "bad --range '%s' (LO:HI)", optarg);
+            break;
+        case O_LOG: a.log = 1; break;
+        case O_MESH: a.mesh = optarg; break;
+        case O_AZ:
+            if (parse_double(optarg, &a.azimuth))
+                return cli_usage("render", "bad --azimuth '%s'", optarg);
+            break;
+        case O_EL:
+            if (parse_double(optarg, &a.elevation) || a.elevation < -90 || a.elevation > 90)
+                return cli_usage("render", "bad --elevation '%s' (-90..90)", optarg);
+            break;
+        case O_ZOOM:
+            if (parse_double(optarg, &a.zoom) || a.zoom <= 0.01 || a.zoom > 100)
+                return cli_usage("render", "bad --zoom '%s'", optarg);
+            break;
+        case O_SIZE:
+            if (parse_pair(optarg, 'x', &a.w, &a.h) || a.w < 1 || a.h < 1 || a.w > 16384
+                || a.h > 16384)
+                return cli_usage("render", "bad --size '%s' (WxH, 1..16384)", optarg);
+            break;
+        case 'o': a.out = optarg; nkinds++; break;
+        case O_SIXEL: a.gfx = PM_GFX_SIXEL; nkinds++; break;
+        case O_TEXT: a.want_text = 1; nkinds++; break;
+        case O_GFX: {
+            int gg = pm_graphics_parse(optarg);
+            if (gg < 0)
+                return cli_usage("render", "bad --graphics '%s' (sixel, text, ascii)", optarg);
+            a.gfx = (pm_graphics)gg;
+            break;
+        }
+        case O_SERIES: a.uid = optarg; break;
+        case O_MEM:
+            if (cli_parse_memory(optarg, &a.lo_opts) != 0)
+                return cli_usage("render", "bad --max-memory '%s'", optarg);
+            break;
+        case 'h': fputs(render_help, stdout); return PM_OK;
+        default: return cli_usage("render", "unknown option");
+        }
+    }
+    if (nkinds > 1)
+        return cli_usage("render", "choose one of -o, --sixel and --text");
+    if (a.mesh ? optind != argc : optind != argc - 1)
+        return cli_usage("render", a.mesh ? "--mesh takes no SERIES_DIR" : "expects one SERIES_DIR");
+    if (!a.mesh)
+        a.dir = argv[optind];
+    if (a.out && pm_io_protect(a.mesh ? a.mesh : a.dir) != 0)
+        return cli_fail(PM_ENODATA, "input not found");
+    /* --text picks text graphics (ASCII under NO_COLOR unless --graphics
+     * says otherwise); with no choice at all the terminal is asked. */
+    pm_term_caps caps;
+    pm_graphics g = a.gfx;
+    if (a.want_text && g == PM_GFX_AUTO)
+        g = PM_GFX_TEXT;
+    if (!a.out && g == PM_GFX_AUTO && isatty(1))
+        pm_term_probe(&caps, 0.3);
+    else
+        pm_term_env(&caps);
+    if (!a.out)
+        g = pm_term_choose(&caps, g);
+    int registers = caps.registers > 0 ? caps.registers : 256;
+    return a.mesh ? render_mesh(&a, g, registers) : render_series(&a, g, registers);
+}

@@ -1,0 +1,147 @@
+/* fb.c - the RGB framebuffer, scaling, and window/level. */
+#include "pulmo/render.h"
+#include "pulmo/core.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+pm_fb *pm_fb_new(int w, int h, int with_depth)
+{
+    if (w < 1 || h < 1 || w > 16384 || h > 16384) {
+        pm_fail(PM_EUSAGE, "image size %dx%d out of range (1..16384)", w, h);
+        return NULL;
+    }
+    pm_fb *fb = calloc(1, sizeof *fb);
+    if (!fb)
+        goto oom;
+    fb->w = w;
+    fb->h = h;
+    fb->rgb = calloc((size_t)w * (size_t)h, 3);
+    if (!fb->rgb)
+        goto oom;
+    if (with_depth) {
+        fb->depth = calloc((size_t)w * (size_t)h, sizeof *fb->depth);
+        if (!fb->depth)
+            goto oom;
+    }
+    return fb;
+oom:
+    pm_fb_free(fb);
+    pm_fail(PM_EMEMORY, "out of memory for a %dx%d image", w, h);
+    return NULL;
+}
+
+void pm_fb_free(pm_fb *fb)
+{
+    if (!fb)
+        return;
+    free(fb->rgb);
+    free(fb->depth);
+    free(fb);
+}
+
+void pm_fb_clear(pm_fb *fb, uint8_t r, uint8_t g, uint8_t b)
+{
+    pm_fb_fill(fb, pm_fb_rect(fb), r, g, b);
+    if (fb->depth)
+        memset(fb->depth, 0, (size_t)fb->w * (size_t)fb->h * sizeof *fb->depth);
+}
+
+pm_rect pm_fb_rect(const pm_fb *fb)
+{
+    return (pm_rect){0, 0, fb->w, fb->h};
+}
+
+void pm_fb_fill(pm_fb *fb, pm_rect r, uint8_t rr, uint8_t gg, uint8_t bb)
+{
+    int x0 = r.x < 0 ? 0 : r.x, y0 = r.y < 0 ? 0 : r.y;
+    int x1 = r.x + r.w > fb->w ? fb->w : r.x + r.w;
+    int y1 = r.y + r.h > fb->h ? fb->h : r.y + r.h;
+    for (int y = y0; y < y1; y++) {
+        uint8_t *p = fb->rgb + 3 * ((size_t)y * fb->w + x0);
+        for (int x = x0; x < x1; x++, p += 3) {
+            p[0] = rr;
+            p[1] = gg;
+            p[2] = bb;
+        }
+    }
+}
+
+/* Source coordinate of destination pixel centre d, for n_src/n_dst. */
+static double pm__src_coord(int d, int n_src, int n_dst)
+{
+    return ((double)d + 0.5) * n_src / n_dst - 0.5;
+}
+
+void pm_fb_scale(const pm_fb *src, pm_fb *dst, int bilinear)
+{
+    for (int y = 0; y < dst->h; y++) {
+        double sy = pm__src_coord(y, src->h, dst->h);
+        if (sy < 0)
+            sy = 0;
+        if (sy > src->h - 1)
+            sy = src->h - 1;
+        int y0 = bilinear ? (int)sy : (int)(sy + 0.5);
+        int y1 = y0 + 1 < src->h ? y0 + 1 : y0;
+        double fy = bilinear ? sy - y0 : 0;
+        uint8_t *o = dst->rgb + 3 * (size_t)y * dst->w;
+        for (int x = 0; x < dst->w; x++, o += 3) {
+            double sx = pm__src_coord(x, src->w, dst->w);
+            if (sx < 0)
+                sx = 0;
+            if (sx > src->w - 1)
+                sx = src->w - 1;
+            int x0 = bilinear ? (int)sx : (int)(sx + 0.5);
+            int x1 = x0 + 1 < src->w ? x0 + 1 : x0;
+            double fx = bilinear ? sx - x0 : 0;
+            const uint8_t *a = src->rgb + 3 * ((size_t)y0 * src->w + x0);
+            const uint8_t *b = src->rgb + 3 * ((size_t)y0 * src->w + x1);
+            const uint8_t *c = src->rgb + 3 * ((size_t)y1 * src->w + x0);
+            const uint8_t *d = src->rgb + 3 * ((size_t)y1 * src->w + x1);
+            for (int ch = 0; ch < 3; ch++) {
+                double top = a[ch] + (b[ch] - a[ch]) * fx;
+                double bot = c[ch] + (d[ch] - c[ch]) * fx;
+                o[ch] = (uint8_t)(top + (bot - top) * fy + 0.5);
+            }
+        }
+    }
+}
+
+int pm_window_parse(const char *s, pm_window *w)
+{
+    static const struct {
+        const char *name;
+        pm_window w;
+    } presets[] = {{"lung", PM_WINDOW_LUNG}, {"mediastinum", PM_WINDOW_MEDIASTINUM},
+                   {"bone", PM_WINDOW_BONE}, {"brain", PM_WINDOW_BRAIN}};
+    for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++)
+        if (!strcasecmp(s, presets[i].name)) {
+            *w = presets[i].w;
+            return PM_OK;
+        }
+    char *end;
+    double width = strtod(s, &end);
+    if (end != s && *end == '/') {
+        const char *l = end + 1;
+        double level = strtod(l, &end);
+        if (end != l && !*end && width > 0 && isfinite(width) && isfinite(level)) {
+            w->width = width;
+            w->level = level;
+            return PM_OK;
+        }
+    }
+    return pm_fail(PM_EUSAGE, "bad window '%s': use lung, mediastinum, bone, brain or "
+                   "WIDTH/LEVEL in HU (e.g. 1500/-600)", s);
+}
+
+uint8_t pm_window_grey(pm_window w, double hu)
+{
+    double g = (hu - (w.level - w.width / 2)) * 255.0 / w.width;
+    if (!(g > 0))
+        return 0;
+    if (g >= 255)
+        return 255;
+    return (uint8_t)(g + 0.5);
+}
