@@ -103,7 +103,7 @@ int main(int argc, char **argv)
         if (!strcmp(cmd, commands[i].name))
             return commands[i].run(argc - 1, argv + 1);
     /* `pulmo ROOT` and `pulmo --ascii [ROOT]` open the terminal UI. */
-    if (!strcmp(cmd, "--ascii") || pm_is_dir(cmd))
+    if (!strcmp(cmd, "--ascii") || !strncmp(cmd, "--graphics", 10) || pm_is_dir(cmd))
         return cmd_tui(argc, argv);
     fprintf(stderr, "pulmo: unknown command '%s'\n", cmd);
     usage(stderr);

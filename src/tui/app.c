@@ -10,6 +10,7 @@
 #include "../cli/cli.h"
 #include "pulmo/io.h"
 #include "pulmo/text.h"
+#include "../term/term.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -288,19 +289,26 @@ static void loop(void)
 }
 
 static const char tui_help[] =
-    "usage: pulmo [ROOT] [--ascii]\n\n"
+    "usage: pulmo [ROOT] [--ascii] [--graphics MODE]\n\n"
     "Open the interactive terminal UI on the DICOM series under ROOT (default: the\n"
     "current folder). `?` inside lists every key.\n\n"
-    "  --ascii     draw pictures with ASCII characters only\n"
-    "  -h, --help  this help\n";
+    "  --ascii          draw pictures with ASCII characters only\n"
+    "  --graphics MODE  sixel, text (Unicode half blocks), ascii or auto (default:\n"
+    "                   sixel when the terminal has it outside tmux/screen)\n"
+    "  -h, --help       this help\n";
 
 int cmd_tui(int argc, char **argv)
 {
-    int ascii = 0;
+    int gfx = PM_GFX_AUTO;
     const char *root = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--ascii"))
-            ascii = 1;
+            gfx = PM_GFX_ASCII;
+        else if (!strcmp(argv[i], "--graphics") || !strncmp(argv[i], "--graphics=", 11)) {
+            const char *m = argv[i][10] == '=' ? argv[i] + 11 : i + 1 < argc ? argv[++i] : "";
+            if ((gfx = pm_graphics_parse(m)) < 0)
+                return cli_usage("", "--graphics takes sixel, text, ascii or auto, not '%s'", m);
+        }
         else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs(tui_help, stdout);
             return PM_OK;
@@ -324,7 +332,7 @@ int cmd_tui(int argc, char **argv)
     pm_io_protect(root);
     memset(&app, 0, sizeof app);
     app.root = root;
-    if (crt_init(ascii) != 0) {
+    if (crt_init(gfx) != 0) {
         fprintf(stderr, "pulmo: cannot start the terminal UI (TERM=%s)\n",
                 getenv("TERM") ? getenv("TERM") : "");
         return PM_EUSAGE;

@@ -10,18 +10,16 @@
  */
 #include "tui.h"
 #include "pulmo/text.h"
+#include "../term/term.h"
 
 #include <fcntl.h>
 #include <langinfo.h>
 #include <locale.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <termios.h>
 #include <unistd.h>
 
 tui_crt crt;
@@ -104,61 +102,6 @@ static void signals_install(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
-/* ---- terminal capabilities ------------------------------------------- */
-
-/* Asks the terminal for its primary device attributes; attribute 4 means
- * sixel. Done before curses starts, with a short timeout, on a tty only. */
-static int detect_sixel(void)
-{
-    const char *env = getenv("PULMO_SIXEL");
-    if (env && *env)
-        return atoi(env) != 0;
-    if (crt.in_tmux || !isatty(0) || !isatty(1) || getenv("CI"))
-        return 0;
-    const char *term = getenv("TERM");
-    if (!term || !strcmp(term, "dumb") || !strncmp(term, "linux", 5))
-        return 0;
-    struct termios old, raw;
-    if (tcgetattr(0, &old) != 0)
-        return 0;
-    raw = old;
-    raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
-    raw.c_cc[VMIN] = 0;
-    raw.c_cc[VTIME] = 0;
-    tcsetattr(0, TCSANOW, &raw);
-    if (write(1, "\033[c", 3) != 3) {
-        tcsetattr(0, TCSANOW, &old);
-        return 0;
-    }
-    char buf[128];
-    size_t n = 0;
-    double end = pm_now() + 0.25;
-    while (n < sizeof buf - 1) {
-        int ms = (int)((end - pm_now()) * 1000);
-        if (ms <= 0)
-            break;
-        struct pollfd p = {0, POLLIN, 0};
-        if (poll(&p, 1, ms) <= 0)
-            break;
-        ssize_t r = read(0, buf + n, 1);
-        if (r <= 0)
-            break;
-        n++;
-        if (buf[n - 1] == 'c')
-            break;
-    }
-    buf[n] = '\0';
-    tcsetattr(0, TCSANOW, &old);
-    /* ESC [ ? 62 ; 4 ; 22 c */
-    char *p = strchr(buf, '?');
-    if (!p)
-        return 0;
-    for (char *t = strtok(p + 1, ";c"); t; t = strtok(NULL, ";c"))
-        if (!strcmp(t, "4"))
-            return 1;
-    return 0;
-}
-
 static void init_roles(void)
 {
     if (!crt.colors)
@@ -206,20 +149,20 @@ void crt_role(tui_role r)
     attrset(crt_attr(r));
 }
 
-int crt_init(int ascii)
+int crt_init(int gfx)
 {
     setlocale(LC_ALL, "");
     crt.utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8");
-    crt.in_tmux = getenv("TMUX") != NULL ||
-                  (getenv("TERM") && (!strncmp(getenv("TERM"), "tmux", 4) || !strncmp(getenv("TERM"), "screen", 6)));
-    int sixel = ascii ? 0 : detect_sixel();
-    crt.cell_w = 10;
-    crt.cell_h = 20;
-    struct winsize ws;
-    if (ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col && ws.ws_xpixel) {
-        crt.cell_w = ws.ws_xpixel / ws.ws_col;
-        crt.cell_h = ws.ws_ypixel / ws.ws_row;
-    }
+    pm_term_caps caps;
+    if (gfx == PM_GFX_ASCII || gfx == PM_GFX_TEXT)
+        pm_term_env(&caps);
+    else
+        pm_term_probe(&caps, 0.3);
+    int mode = pm_term_choose(&caps, gfx);
+    crt.in_tmux = caps.multiplexer;
+    crt.cell_w = caps.cell_w > 0 ? caps.cell_w : 10;
+    crt.cell_h = caps.cell_h > 0 ? caps.cell_h : 20;
+    crt.registers = caps.registers > 0 ? caps.registers : 256;
     stderr_away();
     screen = newterm(NULL, stdout, stdin);
     if (!screen) {
@@ -242,9 +185,9 @@ int crt_init(int ascii)
         crt.colors = COLORS;
     }
     init_roles();
-    if (ascii || !crt.utf8)
+    if (mode == PM_GFX_ASCII || !crt.utf8)
         crt.gfx = GFX_ASCII;
-    else if (sixel)
+    else if (mode == PM_GFX_SIXEL)
         crt.gfx = GFX_SIXEL;
     else if (crt.colors >= 256 && COLOR_PAIRS >= 1024)
         crt.gfx = GFX_HALF;

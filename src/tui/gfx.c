@@ -12,8 +12,8 @@
  * box's position, and written again after every full redraw.
  */
 #include "tui.h"
+#include "pulmo/encode.h"
 
-#include <sixel/sixel.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,30 +43,6 @@ void crt_fb_size(int cols, int rows, int *w, int *h, double *aspect)
     }
 }
 
-static const int cube[6] = {0, 95, 135, 175, 215, 255};
-
-static int nearest_xterm(int r, int g, int b)
-{
-    int ci[3], c[3] = {r, g, b};
-    for (int k = 0; k < 3; k++) {
-        int best = 0;
-        for (int l = 1; l < 6; l++)
-            if (abs(cube[l] - c[k]) < abs(cube[best] - c[k]))
-                best = l;
-        ci[k] = best;
-    }
-    int dc = 0;
-    for (int k = 0; k < 3; k++)
-        dc += (cube[ci[k]] - c[k]) * (cube[ci[k]] - c[k]);
-    int avg = (r + g + b) / 3;
-    int gi = (avg - 3) / 10;
-    gi = gi < 0 ? 0 : gi > 23 ? 23 : gi;
-    int gv = 8 + 10 * gi, dg = 0;
-    for (int k = 0; k < 3; k++)
-        dg += (gv - c[k]) * (gv - c[k]);
-    return dg < dc ? 232 + gi : 16 + 36 * ci[0] + 6 * ci[1] + ci[2];
-}
-
 static int xterm_index(const uint8_t *p)
 {
     if (!xterm_ready) {
@@ -74,7 +50,7 @@ static int xterm_index(const uint8_t *p)
             for (int g = 0; g < 32; g++)
                 for (int b = 0; b < 32; b++)
                     xterm_of[(r * 32 + g) * 32 + b] =
-                        (uint8_t)nearest_xterm(r * 8 + 4, g * 8 + 4, b * 8 + 4);
+                        (uint8_t)pm_text_xterm256((uint8_t)(r * 8 + 4), (uint8_t)(g * 8 + 4), (uint8_t)(b * 8 + 4));
         xterm_ready = 1;
     }
     return xterm_of[((p[0] >> 3) * 32 + (p[1] >> 3)) * 32 + (p[2] >> 3)];
@@ -123,7 +99,7 @@ static int basic_hue(const uint8_t *p)
     return (r ? COLOR_RED : 0) | (g ? COLOR_GREEN : 0) | (b ? COLOR_BLUE : 0);
 }
 
-static void draw_text_pixels(const tui_fb *fb, int y0, int x0, int cols, int rows)
+static void draw_text_pixels(const pm_fb *fb, int y0, int x0, int cols, int rows)
 {
     static const char ascii_ramp[] = " .:-=+*#%@";
     static const wchar_t shade_ramp[] = L" .:\x2591\x2592\x2593\x2588";
@@ -151,7 +127,7 @@ static void draw_text_pixels(const tui_fb *fb, int y0, int x0, int cols, int row
         }
 }
 
-static void draw_half(const tui_fb *fb, int y0, int x0, int cols, int rows)
+static void draw_half(const pm_fb *fb, int y0, int x0, int cols, int rows)
 {
     static const wchar_t upper[2] = {0x2580, 0}, blank[2] = {L' ', 0};
     for (int y = 0; y < rows && 2 * y < fb->h; y++)
@@ -166,39 +142,15 @@ static void draw_half(const tui_fb *fb, int y0, int x0, int cols, int rows)
         }
 }
 
-static int sixel_write(char *data, int size, void *priv)
+static int encode_sixel(const pm_fb *fb)
 {
-    (void)priv;
-    if (sixel_len + (size_t)size > sixel_cap) {
-        size_t cap = (sixel_len + (size_t)size) * 2;
-        char *b = realloc(sixel_buf, cap);
-        if (!b)
-            return -1;
-        sixel_buf = b, sixel_cap = cap;
-    }
-    memcpy(sixel_buf + sixel_len, data, (size_t)size);
-    sixel_len += (size_t)size;
-    return 0;
+    pm_buf b = {sixel_buf, 0, sixel_cap};
+    int rc = pm_sixel_encode(fb, crt.registers, &b);
+    sixel_buf = b.data, sixel_len = b.len, sixel_cap = b.cap;
+    return rc == PM_OK ? 0 : -1;
 }
 
-static int encode_sixel(const tui_fb *fb)
-{
-    sixel_output_t *out = NULL;
-    sixel_dither_t *dither = NULL;
-    sixel_len = 0;
-    if (sixel_output_new(&out, sixel_write, NULL, NULL) != SIXEL_OK)
-        return -1;
-    int ok = sixel_dither_new(&dither, 256, NULL) == SIXEL_OK &&
-             sixel_dither_initialize(dither, fb->rgb, fb->w, fb->h, SIXEL_PIXELFORMAT_RGB888,
-                                     SIXEL_LARGE_AUTO, SIXEL_REP_AUTO, SIXEL_QUALITY_AUTO) == SIXEL_OK &&
-             sixel_encode(fb->rgb, fb->w, fb->h, 3, dither, out) == SIXEL_OK;
-    if (dither)
-        sixel_dither_unref(dither);
-    sixel_output_unref(out);
-    return ok ? 0 : -1;
-}
-
-void crt_draw_fb(const tui_fb *fb, int y, int x, int cols, int rows)
+void crt_draw_fb(const pm_fb *fb, int y, int x, int cols, int rows)
 {
     if (cols <= 0 || rows <= 0)
         return;

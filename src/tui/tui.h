@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "pulmo/core.h"
+#include "pulmo/render.h"
 #include "pulmo/series.h"
 #include "pulmo/volume.h"
 
@@ -41,13 +42,15 @@ typedef struct tui_crt {
     tui_gfx gfx;        /* how images are drawn */
     int in_tmux;
     int cell_w, cell_h; /* pixels of one cell (for sixel) */
+    int registers;      /* sixel colour registers */
 } tui_crt;
 
 extern tui_crt crt;
 
-/* Starts curses (stderr moved away from the screen first). ascii forces
- * ASCII graphics. Returns 0, or -1 when the terminal cannot run curses. */
-int crt_init(int ascii);
+/* Probes the terminal (pm_term_probe), then starts curses with stderr moved
+ * away from the screen. gfx is the user's choice (PM_GFX_AUTO, ...).
+ * Returns 0, or -1 when the terminal cannot run curses. */
+int crt_init(int gfx);
 /* Restores the terminal and stderr; safe to call twice and from signals. */
 void crt_done(void);
 /* Colour (or attribute fallback) of a role. */
@@ -60,18 +63,12 @@ void crt_textf(int y, int x, int width, const char *fmt, ...) __attribute__((for
 /* Fills a row range with blanks in the current role. */
 void crt_clear_rows(int y0, int y1);
 
-/* An RGB image the viewers draw into; w x h pixels, 3 bytes each. */
-typedef struct tui_fb {
-    int w, h;
-    uint8_t *rgb;
-} tui_fb;
-
 /* Pixel grid of a (cols x rows) cell box for the current graphics mode, and
  * the height/width ratio of one of those pixels on screen. */
 void crt_fb_size(int cols, int rows, int *w, int *h, double *aspect);
 /* Draws fb into the cell box at (y, x). For sixel the image is queued and
  * written after the next refresh (crt_flush_sixel). */
-void crt_draw_fb(const tui_fb *fb, int y, int x, int cols, int rows);
+void crt_draw_fb(const pm_fb *fb, int y, int x, int cols, int rows);
 /* After refresh(): writes a queued sixel image straight to the terminal. */
 void crt_flush_sixel(void);
 /* Forgets a queued sixel (a dialog covers the picture). */

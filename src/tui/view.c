@@ -1,63 +1,41 @@
-/* view.c - plane geometry of the slice viewer, and the picture of one slice.
- *
- * tui_render_slice is the seam to the core's renderer: until that lands it
- * samples nearest-neighbour here, with the window/level ramp and the mask
- * tinted green.
- */
+/* view.c - the slice viewer's geometry on top of the core's slice views,
+ * and the pictures: pm_draw_slice / pm_draw_mask drawn into a rectangle
+ * scaled and offset for zoom and pan (the core clips it to the picture). */
 #include "view.h"
 
 #include <math.h>
 #include <string.h>
 
-/* Superior up: flip the stack axis when k runs towards the head. */
-static int flip_k(const pm_grid *g)
+void view_slice(const pm_grid *g, const tui_view *w, pm_slice_view *sv)
 {
-    return g->dir[8] >= 0;
+    pm_slice_view_init(g, w->plane, 0, sv);
+    int s = w->slice < 0 ? 0 : w->slice >= sv->nslices ? sv->nslices - 1 : w->slice;
+    sv->index = s;
 }
 
-void view_plane_dims(const pm_grid *g, int plane, int *nu, int *nv, int *ns, double *su, double *sv)
+void view_plane_dims(const pm_grid *g, pm_plane plane, int *nu, int *nv, int *ns, double *su, double *sv)
 {
-    switch (plane) {
-    case PLANE_CORONAL:
-        *nu = g->dim[0], *nv = g->dim[2], *ns = g->dim[1];
-        *su = g->spacing[0], *sv = g->spacing[2];
-        break;
-    case PLANE_SAGITTAL:
-        *nu = g->dim[1], *nv = g->dim[2], *ns = g->dim[0];
-        *su = g->spacing[1], *sv = g->spacing[2];
-        break;
-    default:
-        *nu = g->dim[0], *nv = g->dim[1], *ns = g->dim[2];
-        *su = g->spacing[0], *sv = g->spacing[1];
-        break;
-    }
+    pm_slice_view v;
+    pm_slice_view_init(g, plane, 0, &v);
+    *nu = v.nu, *nv = v.nv, *ns = v.nslices, *su = v.u_mm, *sv = v.v_mm;
 }
 
-void view_plane_ijk(const pm_grid *g, int plane, int s, int u, int v, int ijk[3])
+void view_plane_ijk(const pm_grid *g, pm_plane plane, int s, int u, int v, int ijk[3])
 {
-    int kv = flip_k(g) ? g->dim[2] - 1 - v : v;
-    switch (plane) {
-    case PLANE_CORONAL:
-        ijk[0] = u, ijk[1] = s, ijk[2] = kv;
-        break;
-    case PLANE_SAGITTAL:
-        ijk[0] = s, ijk[1] = u, ijk[2] = kv;
-        break;
-    default:
-        ijk[0] = u, ijk[1] = v, ijk[2] = s;
-        break;
-    }
+    pm_slice_view sv;
+    pm_slice_view_init(g, plane, 0, &sv);
+    ijk[sv.axis] = s;
+    ijk[sv.u_axis] = sv.u0 + u * sv.du;
+    ijk[sv.v_axis] = sv.v0 + v * sv.dv;
 }
 
-void view_px_to_uv(const tui_view *w, const pm_grid *g, int fbw, int fbh, double px, double py, double *u, double *v)
+void view_ijk_plane(const pm_grid *g, pm_plane plane, const int ijk[3], int *s, int *u, int *v)
 {
-    int nu, nv, ns;
-    double su, sv;
-    view_plane_dims(g, w->plane, &nu, &nv, &ns, &su, &sv);
-    double um = w->cu + (px - fbw / 2.0) * w->mm_per_px;
-    double vm = w->cv + (py - fbh / 2.0) * w->mm_per_px * w->aspect;
-    *u = um / su;
-    *v = vm / sv;
+    pm_slice_view sv;
+    pm_slice_view_init(g, plane, 0, &sv);
+    *s = ijk[sv.axis];
+    *u = (ijk[sv.u_axis] - sv.u0) * sv.du;
+    *v = (ijk[sv.v_axis] - sv.v0) * sv.dv;
 }
 
 void view_uv_to_px(const tui_view *w, const pm_grid *g, int fbw, int fbh, double u, double v, double *px, double *py)
@@ -69,43 +47,36 @@ void view_uv_to_px(const tui_view *w, const pm_grid *g, int fbw, int fbh, double
     *py = ((v + 0.5) * sv - w->cv) / (w->mm_per_px * w->aspect) + fbh / 2.0;
 }
 
-static const uint8_t tint[4][3] = {{0, 0, 0}, {40, 220, 60}, {40, 160, 255}, {255, 80, 200}};
-
-void tui_render_slice(tui_fb *fb, int x0, int y0, int rw, int rh, const pm_volume *vol, const pm_mask *mask,
-                      const tui_view *w)
+void view_render(pm_fb *fb, pm_rect r, const pm_volume *vol, const pm_mask *mask, const tui_view *w)
 {
-    const pm_grid *g = &vol->g;
-    int nu, nv, ns;
-    double su, sv;
-    view_plane_dims(g, w->plane, &nu, &nv, &ns, &su, &sv);
-    double lo = w->wl - w->ww / 2, scale = 255.0 / (w->ww > 1 ? w->ww : 1);
-    int s = w->slice < 0 ? 0 : w->slice >= ns ? ns - 1 : w->slice;
-    for (int y = 0; y < rh; y++) {
-        if (y0 + y < 0 || y0 + y >= fb->h)
-            continue;
-        uint8_t *row = fb->rgb + 3 * ((size_t)(y0 + y) * fb->w);
-        for (int x = 0; x < rw; x++) {
-            if (x0 + x < 0 || x0 + x >= fb->w)
-                continue;
-            uint8_t *p = row + 3 * (x0 + x);
-            double u, v;
-            view_px_to_uv(w, g, rw, rh, x + 0.5, y + 0.5, &u, &v);
-            int iu = (int)floor(u), iv = (int)floor(v);
-            if (iu < 0 || iv < 0 || iu >= nu || iv >= nv) {
-                p[0] = p[1] = p[2] = 0;
-                continue;
-            }
-            int ijk[3];
-            view_plane_ijk(g, w->plane, s, iu, iv, ijk);
-            size_t idx = (size_t)ijk[0] + (size_t)g->dim[0] * ((size_t)ijk[1] + (size_t)g->dim[1] * ijk[2]);
-            double gv = (vol->hu[idx] - lo) * scale;
-            uint8_t gray = (uint8_t)(gv < 0 ? 0 : gv > 255 ? 255 : gv);
-            p[0] = p[1] = p[2] = gray;
-            if (mask && w->overlay && mask->v[idx]) {
-                const uint8_t *t = tint[mask->v[idx] & 3 ? mask->v[idx] & 3 : 1];
-                for (int c = 0; c < 3; c++)
-                    p[c] = (uint8_t)((p[c] + t[c]) / 2);
-            }
-        }
-    }
+    pm_slice_view sv;
+    view_slice(&vol->g, w, &sv);
+    pm_fb_fill(fb, r, 0, 0, 0);
+    double pw = sv.nu * sv.u_mm / w->mm_per_px, ph = sv.nv * sv.v_mm / (w->mm_per_px * w->aspect);
+    pm_rect s = {r.x + (int)lround(r.w / 2.0 - w->cu / w->mm_per_px),
+                 r.y + (int)lround(r.h / 2.0 - w->cv / (w->mm_per_px * w->aspect)), (int)lround(pw),
+                 (int)lround(ph)};
+    /* The core clips s to the framebuffer (not to r): r is the whole
+     * picture here. Bilinear only when zoomed past the voxels. */
+    int bilinear = w->mm_per_px < fmin(sv.u_mm, sv.v_mm) * 0.75;
+    pm_draw_slice(fb, s, vol, &sv, w->win, bilinear);
+    if (mask && w->overlay)
+        pm_draw_mask(fb, s, mask, &sv, NULL, 0.45);
+}
+
+void view_render_fit(pm_fb *fb, pm_rect r, const pm_volume *vol, const pm_mask *mask, const tui_view *w,
+                     int slice)
+{
+    tui_view t = *w;
+    t.slice = slice;
+    pm_slice_view sv;
+    view_slice(&vol->g, &t, &sv);
+    pm_fb_fill(fb, r, 0, 0, 0);
+    /* Fit in mm, then stretch rows for the pixel aspect. */
+    pm_slice_view tall = sv;
+    tall.v_mm = sv.v_mm / w->aspect;
+    pm_rect s = pm_slice_view_fit(&tall, r);
+    pm_draw_slice(fb, s, vol, &sv, w->win, 0);
+    if (mask && w->overlay)
+        pm_draw_mask(fb, s, mask, &sv, NULL, 0.45);
 }

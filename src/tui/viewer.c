@@ -16,7 +16,7 @@
 
 tui_viewer V;
 
-static const struct { const char *name; double ww, wl; } presets[4] = {
+static const struct { const char *name; double width, level; } presets[4] = {
     {"lung", 1500, -600}, {"mediastinum", 350, 50}, {"bone", 2000, 400}, {"brain", 80, 40}};
 
 static void clamp_slice(void)
@@ -57,13 +57,16 @@ void viewer_open(pm_volume *v)
     app.vol = v;
     memset(&V, 0, sizeof V);
     V.vol = v;
-    V.view.plane = PLANE_AXIAL;
-    V.view.ww = presets[0].ww;
-    V.view.wl = presets[0].wl;
+    V.view.plane = PM_PLANE_AXIAL;
+    V.view.win.width = presets[0].width;
+    V.view.win.level = presets[0].level;
     V.view.overlay = 1;
     V.preset = 0;
     reset_view();
-    V.view.slice = v->g.dim[2] / 2;
+    int nu, nv, ns;
+    double su, sv;
+    view_plane_dims(&v->g, PM_PLANE_AXIAL, &nu, &nv, &ns, &su, &sv);
+    V.view.slice = ns / 2;
     snprintf(app.vol_label, sizeof app.vol_label, "%s %s  %s", v->meta.patient_id, v->meta.patient_name,
              v->meta.series_description);
     panels_open();
@@ -100,7 +103,7 @@ static int ensure_fb(int w, int h)
     return 0;
 }
 
-static void draw_cursor_pixels(tui_fb *fb, double px, double py)
+static void draw_cursor_pixels(pm_fb *fb, double px, double py)
 {
     int cx = (int)px, cy = (int)py, r = fb->w / 40 + 3;
     for (int d = -r; d <= r; d++) {
@@ -122,15 +125,11 @@ static void draw_montage(int y, int x, int rows, int cols, int fbw, int fbh)
     int nu, nv, ns;
     double su, sv;
     view_plane_dims(&V.vol->g, V.view.plane, &nu, &nv, &ns, &su, &sv);
-    memset(V.fb.rgb, 0, (size_t)fbw * fbh * 3);
-    tui_view t = V.view;
+    pm_fb_clear(&V.fb, 0, 0, 0);
     int tw = fbw / 5, th = fbh / 5;
-    t.cu = nu * su / 2;
-    t.cv = nv * sv / 2;
-    t.mm_per_px = fmax(nu * su / tw, nv * sv / (th * t.aspect));
     for (int n = 0; n < 25; n++) {
-        t.slice = (int)((n + 0.5) * ns / 25);
-        tui_render_slice(&V.fb, (n % 5) * tw, (n / 5) * th, tw, th, V.vol, V.mask, &t);
+        pm_rect r = {(n % 5) * tw, (n / 5) * th, tw - 1, th - 1};
+        view_render_fit(&V.fb, r, V.vol, V.mask, &V.view, (int)((n + 0.5) * ns / 25));
     }
     crt_draw_fb(&V.fb, y, x, cols, rows);
     if (crt.gfx != GFX_SIXEL) {
@@ -161,7 +160,7 @@ static void draw_image(void)
     view_plane_dims(&V.vol->g, V.view.plane, &nu, &nv, &ns, &su, &sv);
     double fit = fmax(nu * su / fbw, nv * sv / (fbh * V.view.aspect));
     V.view.mm_per_px = fit / V.zoom;
-    tui_render_slice(&V.fb, 0, 0, fbw, fbh, V.vol, V.mask, &V.view);
+    view_render(&V.fb, pm_fb_rect(&V.fb), V.vol, V.mask, &V.view);
     double px, py;
     view_uv_to_px(&V.view, &V.vol->g, fbw, fbh, V.cu, V.cv, &px, &py);
     if (crt.gfx == GFX_SIXEL)
@@ -191,7 +190,7 @@ static void draw_info(void)
     pm_grid_to_lps(g, ijk[0], ijk[1], ijk[2], lps);
     char buf[400];
     int n = snprintf(buf, sizeof buf, "%s %d/%d  W %.0f L %.0f%s%s  x%.1f  (%d,%d,%d) HU %d  LPS %.1f %.1f %.1f mm",
-                     plane_name[V.view.plane], V.view.slice + 1, ns, V.view.ww, V.view.wl,
+                     plane_name[V.view.plane], V.view.slice + 1, ns, V.view.win.width, V.view.win.level,
                      V.preset >= 0 ? " " : "", V.preset >= 0 ? presets[V.preset].name : "", V.zoom, ijk[0],
                      ijk[1], ijk[2], V.vol->hu[idx], lps[0], lps[1], lps[2]);
     if (V.mask && n > 0 && (size_t)n < sizeof buf)
@@ -242,43 +241,40 @@ static int act_first(void) { V.view.slice = 0; return R_IMAGE; }
 static int act_last(void) { V.view.slice = 1 << 30; clamp_slice(); return R_IMAGE; }
 
 /* Switching planes keeps the voxel under the cursor. */
-static int set_plane(int plane)
+static int set_plane(pm_plane plane)
 {
     const pm_grid *g = &V.vol->g;
     int ijk[3];
     view_plane_ijk(g, V.view.plane, V.view.slice, (int)V.cu, (int)V.cv, ijk);
     V.view.plane = plane;
     reset_view();
-    int kv = g->dir[8] >= 0 ? g->dim[2] - 1 - ijk[2] : ijk[2];
-    switch (plane) {
-    case PLANE_AXIAL: V.view.slice = ijk[2], V.cu = ijk[0], V.cv = ijk[1]; break;
-    case PLANE_CORONAL: V.view.slice = ijk[1], V.cu = ijk[0], V.cv = kv; break;
-    default: V.view.slice = ijk[0], V.cu = ijk[1], V.cv = kv; break;
-    }
+    int s, u, v;
+    view_ijk_plane(g, plane, ijk, &s, &u, &v);
+    V.view.slice = s, V.cu = u, V.cv = v;
     clamp_slice();
     return R_IMAGE;
 }
-static int act_axial(void) { return set_plane(PLANE_AXIAL); }
-static int act_coronal(void) { return set_plane(PLANE_CORONAL); }
-static int act_sagittal(void) { return set_plane(PLANE_SAGITTAL); }
-static int act_cycle(void) { return set_plane((V.view.plane + 1) % 3); }
+static int act_axial(void) { return set_plane(PM_PLANE_AXIAL); }
+static int act_coronal(void) { return set_plane(PM_PLANE_CORONAL); }
+static int act_sagittal(void) { return set_plane(PM_PLANE_SAGITTAL); }
+static int act_cycle(void) { return set_plane((pm_plane)((V.view.plane + 1) % 3)); }
 
 static int preset(int n)
 {
     V.preset = n;
-    V.view.ww = presets[n].ww;
-    V.view.wl = presets[n].wl;
+    V.view.win.width = presets[n].width;
+    V.view.win.level = presets[n].level;
     return R_IMAGE;
 }
 static int act_p1(void) { return preset(0); }
 static int act_p2(void) { return preset(1); }
 static int act_p3(void) { return preset(2); }
 static int act_p4(void) { return preset(3); }
-static double wstep(void) { return fmax(5, round(V.view.ww * 0.05 / 5) * 5); }
-static int act_wider(void) { V.view.ww += wstep(); V.preset = -1; return R_IMAGE; }
-static int act_narrower(void) { V.view.ww = fmax(1, V.view.ww - wstep()); V.preset = -1; return R_IMAGE; }
-static int act_level_up(void) { V.view.wl += fmax(5, round(V.view.ww / 40)); V.preset = -1; return R_IMAGE; }
-static int act_level_down(void) { V.view.wl -= fmax(5, round(V.view.ww / 40)); V.preset = -1; return R_IMAGE; }
+static double wstep(void) { return fmax(5, round(V.view.win.width * 0.05 / 5) * 5); }
+static int act_wider(void) { V.view.win.width += wstep(); V.preset = -1; return R_IMAGE; }
+static int act_narrower(void) { V.view.win.width = fmax(1, V.view.win.width - wstep()); V.preset = -1; return R_IMAGE; }
+static int act_level_up(void) { V.view.win.level += fmax(5, round(V.view.win.width / 40)); V.preset = -1; return R_IMAGE; }
+static int act_level_down(void) { V.view.win.level -= fmax(5, round(V.view.win.width / 40)); V.preset = -1; return R_IMAGE; }
 
 static int act_zoom_in(void) { if (V.zoom < 16) V.zoom *= 1.25; return R_IMAGE; }
 static int act_zoom_out(void) { if (V.zoom > 0.25) V.zoom /= 1.25; return R_IMAGE; }

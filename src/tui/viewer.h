@@ -14,7 +14,7 @@ typedef struct tui_viewer {
     double cu, cv;       /* cursor, plane voxels */
     int preset;          /* window preset, -1 after fine changes */
     int montage;
-    tui_fb fb;
+    pm_fb fb;
 } tui_viewer;
 
 extern tui_viewer V;
