@@ -1,0 +1,40 @@
+/* measure.h - lung measurements from a label mask and its CT volume.
+ *
+ * Lung voxels are those labelled 1 (right, or "lung" when a recipe does
+ * not split sides) or 2 (left); airway voxels are labelled 3. Densities are
+ * HU of the volume the mask was computed on.
+ *   LAA%-950  percent of lung voxels below -950 HU (low attenuation areas,
+ *             the usual emphysema index);
+ *   Perc15    the HU below which 15 % of lung voxels lie (the smallest HU
+ *             h with at least 15 % of lung voxels <= h).
+ * The histogram has PM_MEASURE_BINS bins of PM_MEASURE_BIN_HU HU from
+ * PM_MEASURE_HU_LO; voxels outside that range are not in it but are in
+ * every other figure.
+ */
+#ifndef PULMO_MEASURE_H
+#define PULMO_MEASURE_H
+
+#include "pulmo/core.h"
+#include "pulmo/volume.h"
+
+#define PM_MEASURE_BINS 140
+#define PM_MEASURE_BIN_HU 10
+#define PM_MEASURE_HU_LO (-1050)
+
+typedef struct pm_lung_measures {
+    double lung_ml, right_ml, left_ml, airway_ml;
+    int sides;                /* 1 when the mask names right and left (label 2 present) */
+    double mean_hu;           /* NAN without lung voxels */
+    double laa950_pct;
+    double perc15_hu;
+    int components;           /* 26-connected components of lung voxels */
+    uint64_t lung_voxels;
+    uint64_t hist[PM_MEASURE_BINS];
+} pm_lung_measures;
+
+/* Measures labels (on v's grid). PM_EUSAGE when the grids differ;
+ * PM_EMEMORY. An empty mask is not an error: volumes 0, densities NAN. */
+int pm_measure_lungs(const pm_volume *v, const pm_mask *labels, pm_lung_measures *out,
+                     const pm_progress *p);
+
+#endif

@@ -1,0 +1,202 @@
+/* seg.h - the building blocks of lung segmentation, on uint8 label masks.
+ *
+ * Every step works on a pm_mask in place (or fills a new one) and takes its
+ * parameters explicitly; recipes (recipe.h) chain them. Masks are label
+ * images: 0 is background, and the steps below use these values:
+ *
+ *     PM_LABEL_LUNG 1     air inside the body / lung (right lung once split)
+ *     PM_LABEL_LEFT 2     left lung once split
+ *     PM_LABEL_AIRWAY 3   trachea and main bronchi
+ *     PM_LABEL_OUTSIDE 255  air around the patient (internal: recipes clear it)
+ *
+ * A step that works on "the foreground" treats every value in 1..254 as
+ * foreground unless it says otherwise.
+ *
+ * Connected components are found on runs (maximal rows of foreground voxels
+ * along x) with a two-pass union-find: the first pass links each run to the
+ * runs it touches in the previous row and slice, the second gives every run
+ * its final label. The cost grows with the number of runs, not voxels, so
+ * labelling a whole chest CT takes milliseconds and needs no per-voxel label
+ * array. Connectivity is 6 or 26 in 3D, 4 or 8 within one slice.
+ *
+ * Morphology with a ball of radius R mm goes through exact Euclidean
+ * distance transforms (separable, lower envelope of parabolas, on the
+ * grid's anisotropic spacing), so its cost does not depend on R.
+ *
+ * Failure: functions return PM_OK, PM_EMEMORY (reason set, mask unchanged
+ * where the comment says so), PM_EUSAGE for bad parameters, or PM_ECANCEL
+ * from a progress callback. p may be NULL everywhere.
+ */
+#ifndef PULMO_SEG_H
+#define PULMO_SEG_H
+
+#include "pulmo/core.h"
+#include "pulmo/volume.h"
+
+#define PM_LABEL_LUNG 1
+#define PM_LABEL_RIGHT 1
+#define PM_LABEL_LEFT 2
+#define PM_LABEL_AIRWAY 3
+#define PM_LABEL_OUTSIDE 255
+
+/* ---- connected components ------------------------------------------- */
+
+typedef struct pm_cc {
+    int dim[3];
+    int conn;              /* 6, 26 (3D) or 4, 8 (per slice) */
+    int64_t nruns;
+    int32_t *x0, *x1;      /* run r covers x0[r] <= i < x1[r] ... */
+    int64_t *row_start;    /* ... in row (j + ny*k): runs row_start[row] .. row_start[row+1]-1 */
+    uint32_t *label;       /* component of each run, 1..ncomp */
+    uint32_t ncomp;
+    uint64_t *size;        /* voxels per component, size[0] unused */
+} pm_cc;
+
+/* Labels the voxels of m whose value is in [lo, hi] (lo <= hi, both 0..255)
+ * with connectivity conn (6 or 26; 4 or 8 label each slice on its own).
+ * Component labels follow raster order (k, then j, then i) of first voxels. */
+int pm_cc_label(const pm_mask *m, int lo, int hi, int conn, pm_cc **out, const pm_progress *p);
+void pm_cc_free(pm_cc *cc);
+/* Writes lut[label] over every voxel of every run whose lut entry is not
+ * PM_CC_KEEP (lut has ncomp+1 entries). Can't fail. */
+#define PM_CC_KEEP 0x100
+void pm_cc_paint(const pm_cc *cc, const uint16_t *lut, uint8_t *v);
+/* The component holding voxel (i,j,k), 0 when it is not foreground. */
+uint32_t pm_cc_at(const pm_cc *cc, int i, int j, int k);
+/* Per-component flags: bit 1 = touches the x or y faces of the volume (the
+ * sides of the slices), bit 2 = touches the first or last slice. NULL on
+ * memory failure. The caller frees. */
+uint8_t *pm_cc_border(const pm_cc *cc);
+/* Fills a uint32 label per voxel (0 = background), for viewers and tests. */
+void pm_cc_labels(const pm_cc *cc, uint32_t *labels);
+
+/* ---- thresholds and histograms --------------------------------------- */
+
+/* m = value where lo <= HU <= hi, 0 elsewhere (m on v's grid). */
+void pm_seg_threshold(const pm_volume *v, int lo, int hi, uint8_t value, pm_mask *m);
+/* Histogram of HU in [lo, hi) in nbins bins, of every voxel or (mask not
+ * NULL) of the voxels whose mask value is in [mlo, mhi]. Values outside
+ * [lo, hi) are not counted. Returns the number of voxels counted. */
+uint64_t pm_seg_histogram(const pm_volume *v, const pm_mask *mask, int mlo, int mhi,
+                          int lo, int hi, int nbins, uint64_t *counts);
+/* Otsu's threshold (as scikit-image computes it: nbins bins over the data's
+ * own range, the threshold is a bin centre). Returns the HU threshold. */
+double pm_seg_otsu(const pm_volume *v, int nbins);
+
+/* ---- component steps ------------------------------------------------- */
+
+/* Sets to `value` every component of voxels in [lo,hi] that touches the
+ * sides of the volume (faces=1), also the first/last slice (faces=2); with
+ * conn 4/8 each slice is handled alone (the image border). */
+int pm_seg_clear_border(pm_mask *m, int lo, int hi, int conn, int faces, uint8_t value,
+                        const pm_progress *p);
+/* Keeps the n largest components of voxels in [lo,hi]; the others become 0.
+ * Returns the number kept in *kept (may be NULL). Ties: the first in raster
+ * order wins. */
+int pm_seg_keep_largest(pm_mask *m, int lo, int hi, int conn, int n, int *kept,
+                        const pm_progress *p);
+/* Removes (sets to 0) components of voxels in [lo,hi] smaller than
+ * min_voxels (conn 4/8: per slice, as skimage remove_small_objects). */
+int pm_seg_remove_small(pm_mask *m, int lo, int hi, int conn, uint64_t min_voxels,
+                        const pm_progress *p);
+/* Hole filling: background (value 0) regions that do not reach the border
+ * (per slice with conn 4/8 for the background, or in 3D with 6/26) and are
+ * enclosed by `value` become `value`. Only voxels equal to `value` count as
+ * the enclosing object; `over` lists other values that may be overwritten
+ * (besides 0) as a bit mask of values 0..7 (bit v set = value v may be
+ * filled), so a hole may swallow an airway label inside a lung. */
+int pm_seg_fill_holes(pm_mask *m, uint8_t value, int conn, unsigned over, const pm_progress *p);
+
+/* ---- morphology -------------------------------------------------------- */
+
+/* Squared Euclidean distance (mm^2) from every voxel to the nearest voxel
+ * where feat[] is non-zero, on a grid of dims and spacing (FLT_MAX-ish
+ * 1e30 when there is none). out has nx*ny*nz floats. */
+int pm_seg_edt(const uint8_t *feat, const int dim[3], const double spacing[3], float *out,
+               const pm_progress *p);
+/* Ball morphology of the voxels whose value is in [lo,hi] (the "set"), with
+ * radius r_mm on the grid spacing. Dilation writes `value` over voxels that
+ * are 0 (only 0: other labels are never overwritten); erosion sets to 0 set
+ * voxels closer than r to a non-set voxel; closing = dilation then erosion
+ * of the result, writing `value` only where the input was 0 and not
+ * `forbid` (e.g. PM_LABEL_OUTSIDE; -1 for none). Work is confined to the
+ * set's bounding box plus r. */
+int pm_seg_dilate(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, const pm_progress *p);
+int pm_seg_erode(pm_mask *m, int lo, int hi, double r_mm, const pm_progress *p);
+int pm_seg_close(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, int forbid,
+                 const pm_progress *p);
+int pm_seg_open(pm_mask *m, int lo, int hi, double r_mm, const pm_progress *p);
+/* Per-slice binary closing of the voxels in [lo,hi] with the 3x3 cross, as
+ * scikit-image binary_closing (dilation with a background border, erosion
+ * with a foreground border); new voxels get `value`. */
+int pm_seg_close_cross2d(pm_mask *m, int lo, int hi, uint8_t value, const pm_progress *p);
+
+/* ---- lungs and airways ------------------------------------------------- */
+
+typedef struct pm_airway_opts {
+    double search_mm;     /* how far down from the top slice to look for the trachea */
+    double seed_hu;       /* the trachea's mean HU must be below this */
+    double min_area_mm2;  /* trachea cross-section range */
+    double max_area_mm2;
+    double start_hu;      /* first growing threshold */
+    double max_hu;        /* highest growing threshold tried */
+    double step_hu;
+    double leak_ratio;    /* a volume jump above this ratio between steps is a leak */
+    double max_ml;        /* an airway larger than this is a leak */
+    double shell_mm;      /* partial-volume shell added around the lumen */
+} pm_airway_opts;
+
+void pm_airway_defaults(pm_airway_opts *o);
+
+typedef struct pm_airway_info {
+    int found;
+    int seed_slice;
+    double threshold_hu;  /* the growing threshold chosen */
+    double ml;
+} pm_airway_info;
+
+/* Finds the trachea in the top slices (an air tube near the body's midline
+ * among the voxels labelled PM_LABEL_LUNG), grows it downward with a rising
+ * threshold until the next step would leak, and labels it PM_LABEL_AIRWAY.
+ * "Top" is the most superior slice in patient coordinates. Not finding a
+ * trachea is not an error (info->found = 0). */
+int pm_seg_airway(const pm_volume *v, pm_mask *m, const pm_airway_opts *o, pm_airway_info *info,
+                  const pm_progress *p);
+
+/* Keeps up to two lung components of PM_LABEL_LUNG voxels (conn, each at
+ * least min_ml, the second at least min_frac of the first) and labels them
+ * right (1) and left (2) by their centroids' patient x (LPS: the right lung
+ * has the smaller x). When one component holds both lungs (joined at the
+ * front), it is cut per slice at the thinnest column near its middle.
+ * Other PM_LABEL_LUNG voxels become 0. *nlungs = lungs found (0, 1, 2). */
+int pm_seg_split_lungs(pm_mask *m, int conn, double min_ml, double min_frac, int *nlungs,
+                       const pm_progress *p);
+
+/* Internal structures: voxels set in `filled` but not in `unfilled`
+ * (vessels and nodules inside the lungs); out gets 1 there. */
+void pm_seg_internal(const pm_mask *filled, const pm_mask *unfilled, pm_mask *out);
+
+/* Gustafson-Kessel fuzzy clustering of n points of dimension d (1..4, row
+ * major in x): c clusters, fuzzifier m, at most maxit iterations, stops when
+ * the largest membership change is below eps. centers gets c*d values, u
+ * (may be NULL) n*c memberships. Deterministic (centres start at quantiles
+ * of the first feature). In one dimension it equals fuzzy c-means. */
+int pm_seg_gk(const float *x, size_t n, int d, int c, double m, int maxit, double eps,
+              double *centers, float *u, int *iterations);
+/* Clusters the HU of the voxels labelled in [lo,hi] (on every `every`-th
+ * slice) into c clusters; out gets 1 + the cluster index (clusters sorted
+ * by centre HU) on those voxels, 0 elsewhere. centers_hu gets c values. */
+int pm_seg_cluster_hu(const pm_volume *v, const pm_mask *m, int lo, int hi, int c, int every,
+                      pm_mask *out, double *centers_hu, const pm_progress *p);
+
+/* ---- resampling ---------------------------------------------------------- */
+
+/* Resamples to isotropic spacing mm: new shape = round(dim*spacing/mm), the
+ * spacing reached = dim*spacing/new shape (recorded in the output grid),
+ * same origin and axes. HU trilinear, labels nearest. */
+int pm_resample_volume(const pm_volume *v, double mm, pm_volume **out, const pm_progress *p);
+int pm_resample_mask(const pm_mask *m, const pm_grid *target, pm_mask **out, const pm_progress *p);
+/* The grid pm_resample_volume would produce. */
+void pm_resample_grid(const pm_grid *g, double mm, pm_grid *out);
+
+#endif

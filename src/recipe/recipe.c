@@ -1,0 +1,183 @@
+/* recipe.c - the built-in recipes and their parameters.
+ *
+ * A recipe is data: a list of steps, each naming an operation of steps.c
+ * and carrying its parameters with defaults and ranges. Changing a recipe
+ * means changing these tables; --list-recipes prints them as they are.
+ */
+#include "pulmo/recipe.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define P(n, d, lo, hi, i, h) {.name = n, .help = h, .value = d, .def = d, .min = lo, .max = hi, .is_int = i}
+
+#define STEP_THRESHOLD(hmax)                                                                  \
+    {.name = "threshold", .help = "air = voxels with hu_min <= HU <= hu_max", .nparams = 2,    \
+     .params = {P("hu_min", -32768, -32768, 32767, 1, "lowest HU counted as air"),           \
+                P("hu_max", hmax, -32768, 32767, 1, "highest HU counted as air")}}
+
+#define STEP_REQUIRE(ml)                                                                      \
+    {.name = "require", .help = "fail with 'no lungs' (exit 6) below min_ml of lung",       \
+     .nparams = 1, .params = {P("min_ml", ml, 0, 100000, 0, "smallest lung volume accepted, mL")}}
+
+static const pm_recipe recipes[] = {
+    {.name = "tutorial",
+     .help = "the Python tutorial: threshold -320 HU, corner-voxel outside air, per-slice fill, "
+             "single largest air component",
+     .nsteps = 5,
+     .steps = {
+         STEP_THRESHOLD(-320),
+         {.name = "corner", .help = "the air component holding voxel (0,0,0) is outside air",
+          .nparams = 1, .params = {P("conn", 26, 6, 26, 1, "connectivity (6 or 26)")}},
+         {.name = "fill_structures",
+          .help = "per slice, everything but the largest tissue component becomes air",
+          .nparams = 2, .params = {P("enabled", 1, 0, 1, 1, "1 = fill vessels and nodules"),
+                                   P("conn", 8, 4, 8, 1, "in-slice connectivity (4 or 8)")}},
+         {.name = "largest", .help = "keep the n largest air components",
+          .nparams = 2, .params = {P("n", 1, 1, 100, 1, "components kept"),
+                                   P("conn", 26, 6, 26, 1, "connectivity (6 or 26)")}},
+         STEP_REQUIRE(100),
+     }},
+    {.name = "otsu",
+     .help = "Otsu threshold, per-slice border clearing, small-object removal, cross closing",
+     .nsteps = 5,
+     .steps = {
+         {.name = "otsu", .help = "air = voxels below Otsu's threshold of the whole volume",
+          .nparams = 1, .params = {P("bins", 256, 2, 65536, 1, "histogram bins")}},
+         {.name = "border2d", .help = "per slice, remove air touching the image border",
+          .nparams = 1, .params = {P("conn", 8, 4, 8, 1, "in-slice connectivity (4 or 8)")}},
+         {.name = "small", .help = "per slice, remove components below min_voxels",
+          .nparams = 3, .params = {P("min_voxels", 100, 0, 1e9, 1, "smallest component kept, voxels"),
+                                   P("min_mm3", 0, 0, 1e9, 0, "smallest component kept, mm^3"),
+                                   P("conn", 4, 4, 26, 1, "connectivity (4/8 per slice, 6/26 3D)")}},
+         {.name = "close2d", .help = "per slice, binary closing with the 3x3 cross",
+          .nparams = 1, .params = {P("enabled", 1, 0, 1, 1, "1 = close")}},
+         STEP_REQUIRE(100),
+     }},
+    {.name = "default",
+     .help = "pulmo: border outside air, airway removed (3), two lungs right=1 left=2, "
+             "ball closing and hole filling",
+     .nsteps = 7,
+     .steps = {
+         STEP_THRESHOLD(-320),
+         {.name = "outside",
+          .help = "air components touching the sides of the volume are outside air",
+          .nparams = 2, .params = {P("conn", 6, 6, 26, 1, "connectivity (6 or 26)"),
+                                   P("faces", 1, 1, 2, 1, "1 = x/y sides only, 2 = also first/last slice")}},
+         {.name = "airway", .help = "find the trachea at the top, grow the airway, label it 3",
+          .nparams = 10,
+          .params = {P("enabled", 1, 0, 1, 1, "1 = remove the airway"),
+                     P("search_mm", 40, 1, 500, 0, "depth below the top slice searched for the trachea"),
+                     P("seed_hu", -900, -1100, 0, 0, "the trachea's mean HU is below this"),
+                     P("min_area_mm2", 40, 1, 10000, 0, "smallest trachea cross-section"),
+                     P("max_area_mm2", 800, 1, 10000, 0, "largest trachea cross-section"),
+                     P("start_hu", -980, -1100, 0, 0, "first growing threshold"),
+                     P("max_hu", -800, -1100, 0, 0, "last growing threshold tried"),
+                     P("leak_ratio", 1.5, 1.01, 100, 0, "volume jump per step that means a leak"),
+                     P("max_ml", 250, 1, 5000, 0, "an airway above this is a leak"),
+                     P("shell_mm", 1.5, 0, 10, 0, "partial-volume shell added around the lumen")}},
+         {.name = "lungs", .help = "keep the two largest components, name them right=1 and left=2",
+          .nparams = 3, .params = {P("conn", 6, 6, 26, 1, "connectivity (6 or 26)"),
+                                   P("min_ml", 50, 0, 100000, 0, "smallest lung, mL"),
+                                   P("min_frac", 0.1, 0, 1, 0, "second lung at least this fraction of the first")}},
+         {.name = "close", .help = "closing of each lung with a ball (keeps juxtapleural nodules)",
+          .nparams = 1, .params = {P("radius_mm", 4, 0, 50, 0, "ball radius, mm (0 = off)")}},
+         {.name = "fill", .help = "fill holes of each lung (vessels, nodules, small bronchi)",
+          .nparams = 1, .params = {P("mode", 3, 0, 3, 1, "0 off, 1 per slice, 2 3D, 3 both")}},
+         STEP_REQUIRE(100),
+     }},
+};
+#define NRECIPES (int)(sizeof recipes / sizeof recipes[0])
+
+int pm_recipe_count(void)
+{
+    return NRECIPES;
+}
+
+const char *pm_recipe_name_at(int i)
+{
+    return i >= 0 && i < NRECIPES ? recipes[i].name : NULL;
+}
+
+int pm_recipe_init(pm_recipe *r, const char *name)
+{
+    for (int i = 0; i < NRECIPES; i++)
+        if (name && !strcmp(recipes[i].name, name)) {
+            *r = recipes[i];
+            return PM_OK;
+        }
+    return pm_fail(PM_EUSAGE, "unknown recipe '%s' (default, tutorial or otsu)", name ? name : "");
+}
+
+int pm_recipe_step_index(const pm_recipe *r, const char *step)
+{
+    for (int s = 0; s < r->nsteps; s++)
+        if (!strcmp(r->steps[s].name, step))
+            return s;
+    return -1;
+}
+
+static pm_param *find_param(pm_recipe *r, const char *step, size_t steplen, const char *param, int *si)
+{
+    for (int s = 0; s < r->nsteps; s++) {
+        if (strlen(r->steps[s].name) != steplen || strncmp(r->steps[s].name, step, steplen))
+            continue;
+        *si = s;
+        for (int q = 0; q < r->steps[s].nparams; q++)
+            if (!strcmp(r->steps[s].params[q].name, param))
+                return &r->steps[s].params[q];
+        return NULL;
+    }
+    *si = -1;
+    return NULL;
+}
+
+int pm_recipe_set(pm_recipe *r, const char *a, int *step)
+{
+    const char *dot = strchr(a, '.'), *eq = strchr(a, '=');
+    if (!dot || !eq || eq < dot)
+        return pm_fail(PM_EUSAGE, "'%s' is not step.param=value", a);
+    char param[64];
+    size_t plen = (size_t)(eq - dot - 1);
+    if (plen == 0 || plen >= sizeof param)
+        return pm_fail(PM_EUSAGE, "'%s' is not step.param=value", a);
+    memcpy(param, dot + 1, plen);
+    param[plen] = 0;
+    int si;
+    pm_param *p = find_param(r, a, (size_t)(dot - a), param, &si);
+    if (si < 0)
+        return pm_fail(PM_EUSAGE, "recipe '%s' has no step '%.*s'", r->name, (int)(dot - a), a);
+    if (!p)
+        return pm_fail(PM_EUSAGE, "step '%s' has no parameter '%s'", r->steps[si].name, param);
+    char *end;
+    errno = 0;
+    double v = strtod(eq + 1, &end);
+    if (!strcmp(eq + 1, "on") || !strcmp(eq + 1, "true"))
+        v = 1, end = (char *)"";
+    else if (!strcmp(eq + 1, "off") || !strcmp(eq + 1, "false"))
+        v = 0, end = (char *)"";
+    if (errno || end == eq + 1 || *end || !isfinite(v))
+        return pm_fail(PM_EUSAGE, "%s.%s: '%s' is not a number", r->steps[si].name, param, eq + 1);
+    if (v < p->min || v > p->max)
+        return pm_fail(PM_EUSAGE, "%s.%s = %g is outside %g..%g", r->steps[si].name, param, v,
+                       p->min, p->max);
+    if (p->is_int && v != floor(v))
+        return pm_fail(PM_EUSAGE, "%s.%s must be an integer", r->steps[si].name, param);
+    p->value = v;
+    if (step)
+        *step = si;
+    return PM_OK;
+}
+
+double pm_recipe_get(const pm_recipe *r, const char *step, const char *param)
+{
+    int s = pm_recipe_step_index(r, step);
+    if (s < 0)
+        return NAN;
+    for (int q = 0; q < r->steps[s].nparams; q++)
+        if (!strcmp(r->steps[s].params[q].name, param))
+            return r->steps[s].params[q].value;
+    return NAN;
+}

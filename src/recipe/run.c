@@ -1,0 +1,200 @@
+/* run.c - running a recipe: step by step with timings and cached outputs,
+ * re-running from a changed step, and previewing one slice.
+ *
+ * The preview works on a slab of slices around the slice asked for. Masks
+ * and volumes store slices contiguously, so a slab is a view (a grid with
+ * fewer slices and a shifted pointer), not a copy; only the mask being
+ * transformed is copied. The slab is thick enough for the largest closing
+ * radius of the recipe, so ball morphology near the slice is exact.
+ */
+#include "recipe_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+pm_seg_run *pm_seg_run_new(const pm_volume *v, int keep_steps)
+{
+    pm_seg_run *run = calloc(1, sizeof *run);
+    if (!run) {
+        pm_fail(PM_EMEMORY, "out of memory");
+        return NULL;
+    }
+    run->vol = v;
+    run->keep_steps = keep_steps;
+    return run;
+}
+
+void pm_seg_run_free(pm_seg_run *run)
+{
+    if (!run)
+        return;
+    for (int s = 0; s < PM_RECIPE_MAX_STEPS; s++)
+        if (run->after[s] != run->result)
+            pm_mask_free(run->after[s]);
+    pm_mask_free(run->result);
+    free(run);
+}
+
+pm_seg_run *pm_seg_run_fork(const pm_seg_run *run, int upto)
+{
+    pm_seg_run *f = pm_seg_run_new(run->vol, run->keep_steps);
+    if (!f)
+        return NULL;
+    if (upto > run->valid)
+        upto = run->valid;
+    for (int s = 0; s < upto; s++) {
+        if (!run->after[s])
+            break;
+        f->after[s] = pm_mask_clone(run->after[s]);
+        if (!f->after[s]) {
+            pm_seg_run_free(f);
+            return NULL;
+        }
+        f->seconds[s] = run->seconds[s];
+        f->valid = s + 1;
+    }
+    f->airway = run->airway;
+    f->nlungs = run->nlungs;
+    f->otsu_hu = run->otsu_hu;
+    return f;
+}
+
+typedef struct step_progress {
+    const pm_progress *outer;
+    int step, nsteps;
+} step_progress;
+
+static int sub_progress(void *user, double f, const char *stage)
+{
+    step_progress *sp = user;
+    return pm_progress_report(sp->outer, (sp->step + f) / sp->nsteps, stage);
+}
+
+static void clear_outside(pm_mask *m)
+{
+    size_t n = pm_grid_voxels(&m->g);
+    for (size_t x = 0; x < n; x++)
+        if (m->v[x] == PM_LABEL_OUTSIDE)
+            m->v[x] = 0;
+}
+
+int pm_recipe_run(const pm_recipe *r, pm_seg_run *run, int from, const pm_progress *p)
+{
+    if (r->nsteps > PM_RECIPE_MAX_STEPS)
+        return pm_fail(PM_EUSAGE, "recipe '%s' has too many steps", r->name);
+    if (from < 0 || from > run->valid || from >= r->nsteps || (from > 0 && !run->after[from - 1]))
+        from = 0;
+    for (int s = from; s < PM_RECIPE_MAX_STEPS; s++) {
+        if (run->after[s] != run->result)
+            pm_mask_free(run->after[s]);
+        run->after[s] = NULL;
+        run->seconds[s] = 0;
+    }
+    pm_mask_free(run->result);
+    run->result = NULL;
+    run->valid = from;
+    run->nsteps = r->nsteps;
+    run->nwarnings = 0;
+    if (from <= pm_recipe_step_index(r, "airway"))
+        memset(&run->airway, 0, sizeof run->airway);
+    pm_mask *m = from > 0 ? pm_mask_clone(run->after[from - 1]) : pm_mask_new(&run->vol->g);
+    if (!m)
+        return PM_EMEMORY;
+    step_progress sp = {p, 0, r->nsteps};
+    pm_progress sub = {sub_progress, &sp};
+    int rc = PM_OK;
+    for (int s = from; s < r->nsteps; s++) {
+        sp.step = s;
+        if (pm_progress_report(p, (double)s / r->nsteps, r->steps[s].name)) {
+            rc = PM_ECANCEL;
+            break;
+        }
+        pm__step_ctx c = {run->vol, m, &r->steps[s], NULL, run, &sub};
+        double t0 = pm_now();
+        rc = pm__step_exec(&c);
+        run->seconds[s] = pm_now() - t0;
+        if (rc != PM_OK && rc != PM_ENOLUNG)
+            break;
+        if (run->keep_steps) {
+            run->after[s] = pm_mask_clone(m);
+            if (!run->after[s]) {
+                rc = PM_EMEMORY;
+                break;
+            }
+        }
+        run->valid = s + 1;
+        if (rc == PM_ENOLUNG)
+            break;
+    }
+    if (rc != PM_OK && rc != PM_ENOLUNG) {
+        pm_mask_free(m);
+        return rc;
+    }
+    clear_outside(m);
+    run->result = m;
+    pm_progress_report(p, 1.0, "done");
+    return rc;
+}
+
+/* A view of slices k0..k0+n-1 of a mask or volume (no copy). */
+static pm_grid slab_grid(const pm_grid *g, int k0, int n)
+{
+    pm_grid s = *g;
+    s.dim[2] = n;
+    pm_grid_to_lps(g, 0, 0, k0, s.origin);
+    return s;
+}
+
+int pm_recipe_preview(const pm_recipe *r, const pm_seg_run *run, int from, int k, uint8_t *out,
+                      const pm_progress *p)
+{
+    const pm_grid *g = &run->vol->g;
+    if (k < 0 || k >= g->dim[2])
+        return pm_fail(PM_EUSAGE, "slice %d is outside 0..%d", k, g->dim[2] - 1);
+    if (from < 0 || from >= r->nsteps)
+        return pm_fail(PM_EUSAGE, "no step %d in recipe '%s'", from, r->name);
+    if (from > 0 && (from > run->valid || !run->after[from - 1]))
+        return pm_fail(PM_EUSAGE, "the input of step '%s' is not cached: run the recipe first",
+                       r->steps[from].name);
+    /* Slab half-thickness: the largest closing radius, plus a margin. */
+    double rmax = 0;
+    for (int s = from; s < r->nsteps; s++)
+        for (int q = 0; q < r->steps[s].nparams; q++)
+            if (!strcmp(r->steps[s].params[q].name, "radius_mm") && r->steps[s].params[q].value > rmax)
+                rmax = r->steps[s].params[q].value;
+    int half = (int)ceil(rmax / g->spacing[2]) + 3;
+    int k0 = k - half < 0 ? 0 : k - half, k1 = k + half + 1 > g->dim[2] ? g->dim[2] : k + half + 1;
+    size_t plane = (size_t)g->dim[0] * (size_t)g->dim[1];
+    pm_volume vs = *run->vol;
+    vs.g = slab_grid(g, k0, k1 - k0);
+    vs.hu = run->vol->hu + plane * (size_t)k0;
+    pm_mask *m = pm_mask_new(&vs.g);
+    pm_seg_run *scratch = pm_seg_run_new(&vs, 0);
+    if (!m || !scratch) {
+        pm_mask_free(m);
+        pm_seg_run_free(scratch);
+        return PM_EMEMORY;
+    }
+    if (from > 0)
+        memcpy(m->v, run->after[from - 1]->v + plane * (size_t)k0, plane * (size_t)(k1 - k0));
+    int rc = PM_OK;
+    for (int s = from; s < r->nsteps && rc == PM_OK; s++) {
+        pm_mask hint = {vs.g, NULL};
+        if (s < run->valid && run->after[s])
+            hint.v = run->after[s]->v + plane * (size_t)k0;
+        pm__step_ctx c = {&vs, m, &r->steps[s], hint.v ? &hint : NULL, scratch, NULL};
+        if (pm_progress_report(p, (double)(s - from) / (r->nsteps - from), r->steps[s].name))
+            rc = PM_ECANCEL;
+        else
+            rc = pm__step_exec(&c);
+    }
+    if (rc == PM_OK) {
+        const uint8_t *src = m->v + plane * (size_t)(k - k0);
+        for (size_t x = 0; x < plane; x++)
+            out[x] = src[x] == PM_LABEL_OUTSIDE ? 0 : src[x];
+    }
+    pm_mask_free(m);
+    pm_seg_run_free(scratch);
+    return rc;
+}

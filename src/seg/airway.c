@@ -1,0 +1,231 @@
+/* airway.c - trachea detection and airway region growing.
+ *
+ * The trachea is the one air tube that reaches the top of a chest CT near
+ * the body's midline, with a lumen of pure air (about -1000 HU, while the
+ * apices of the lungs read -800 to -900). It is looked for in the top
+ * slices, then grown downward through voxels below a threshold that rises
+ * step by step; the airway is the region of the last step before its
+ * volume jumps (a leak into the lung parenchyma) or passes a maximum.
+ * Each growth is a breadth-first search over the airway only, so the cost
+ * is the airway's size times the number of steps, not the volume's.
+ */
+#include "pulmo/seg.h"
+#include "seg_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void pm_airway_defaults(pm_airway_opts *o)
+{
+    o->search_mm = 40;
+    o->seed_hu = -900;
+    o->min_area_mm2 = 40;
+    o->max_area_mm2 = 800;
+    o->start_hu = -980;
+    o->max_hu = -800;
+    o->step_hu = 10;
+    o->leak_ratio = 1.5;
+    o->max_ml = 250;
+    o->shell_mm = 1.5;
+}
+
+/* Looks for the trachea's cross-section in slice k; returns its component
+ * in *cc (labelled on that slice alone) or 0. */
+static uint32_t find_tube(const pm_volume *v, const pm_mask *m, int k, const pm_airway_opts *o,
+                          pm_cc **ccout)
+{
+    int nx = v->g.dim[0], ny = v->g.dim[1];
+    size_t n = (size_t)nx * ny;
+    pm_mask view = {v->g, m->v + n * (size_t)k};
+    view.g.dim[2] = 1;
+    const uint8_t *s = view.v;
+    /* The body's extent along i on this slice: everything not outside air. */
+    int bi0 = nx, bi1 = -1;
+    for (int j = 0; j < ny; j++)
+        for (int i = 0; i < nx; i++)
+            if (s[(size_t)nx * j + i] != PM_LABEL_OUTSIDE) {
+                if (i < bi0) bi0 = i;
+                if (i > bi1) bi1 = i;
+            }
+    if (bi1 < bi0)
+        return 0;
+    pm_cc *cc;
+    if (pm_cc_label(&view, PM_LABEL_LUNG, PM_LABEL_LUNG, 8, &cc, NULL) != PM_OK)
+        return 0;
+    double px = v->g.spacing[0] * v->g.spacing[1];
+    double centre = 0.5 * (bi0 + bi1), width = bi1 - bi0 + 1;
+    uint32_t best = 0;
+    double best_d = 1e30;
+    const int16_t *hu = v->hu + n * (size_t)k;
+    for (uint32_t c = 1; c <= cc->ncomp; c++) {
+        double area = (double)cc->size[c] * px;
+        if (area < o->min_area_mm2 || area > o->max_area_mm2)
+            continue;
+        double si = 0, sum_hu = 0;
+        int i0 = nx, i1 = 0, j0 = ny, j1 = 0;
+        for (int j = 0; j < ny; j++)
+            for (int64_t r = cc->row_start[j]; r < cc->row_start[j + 1]; r++) {
+                if (cc->label[r] != c)
+                    continue;
+                for (int i = cc->x0[r]; i < cc->x1[r]; i++) {
+                    si += i;
+                    sum_hu += hu[(size_t)nx * j + i];
+                }
+                if (cc->x0[r] < i0) i0 = cc->x0[r];
+                if (cc->x1[r] > i1) i1 = cc->x1[r];
+                if (j < j0) j0 = j;
+                if (j + 1 > j1) j1 = j + 1;
+            }
+        double ci = si / (double)cc->size[c], mean = sum_hu / (double)cc->size[c];
+        double fill = (double)cc->size[c] / ((double)(i1 - i0) * (j1 - j0));
+        double d = fabs(ci - centre);
+        /* A tube: compact (a disc fills pi/4 of its box), pure air, near the midline. */
+        if (fill < 0.45 || mean > o->seed_hu || d > 0.15 * width)
+            continue;
+        if (d < best_d) {
+            best_d = d;
+            best = c;
+        }
+    }
+    if (!best) {
+        pm_cc_free(cc);
+        return 0;
+    }
+    *ccout = cc;
+    return best;
+}
+
+typedef struct grower {
+    const pm_volume *v;
+    const pm_mask *m;
+    uint8_t *mark;      /* generation that reached each voxel */
+    uint32_t *queue;
+    size_t cap;
+} grower;
+
+/* Grows from the seeds through PM_LABEL_LUNG voxels with HU <= t (6-conn).
+ * Returns the voxel count, or cap + 1 when it reached cap (a leak). */
+static size_t grow(grower *g, const uint32_t *seeds, size_t nseeds, double t, uint8_t gen)
+{
+    int nx = g->v->g.dim[0], ny = g->v->g.dim[1], nz = g->v->g.dim[2];
+    size_t plane = (size_t)nx * ny, head = 0, tail = 0;
+    for (size_t s = 0; s < nseeds; s++) {
+        uint32_t x = seeds[s];
+        if (g->v->hu[x] <= t && g->mark[x] != gen) {
+            g->mark[x] = gen;
+            g->queue[tail++] = x;
+        }
+    }
+    while (head < tail) {
+        size_t x = g->queue[head++];
+        int i = (int)(x % (size_t)nx), j = (int)(x / (size_t)nx % (size_t)ny);
+        int k = (int)(x / plane);
+        size_t nb[6];
+        int nn = 0;
+        if (i > 0) nb[nn++] = x - 1;
+        if (i + 1 < nx) nb[nn++] = x + 1;
+        if (j > 0) nb[nn++] = x - (size_t)nx;
+        if (j + 1 < ny) nb[nn++] = x + (size_t)nx;
+        if (k > 0) nb[nn++] = x - plane;
+        if (k + 1 < nz) nb[nn++] = x + plane;
+        for (int q = 0; q < nn; q++) {
+            size_t y = nb[q];
+            if (g->mark[y] == gen || g->m->v[y] != PM_LABEL_LUNG || g->v->hu[y] > t)
+                continue;
+            if (tail == g->cap)
+                return g->cap + 1;
+            g->mark[y] = gen;
+            g->queue[tail++] = (uint32_t)y;
+        }
+    }
+    return tail;
+}
+
+int pm_seg_airway(const pm_volume *v, pm_mask *m, const pm_airway_opts *o, pm_airway_info *info,
+                  const pm_progress *p)
+{
+    memset(info, 0, sizeof *info);
+    int nx = v->g.dim[0], ny = v->g.dim[1], nz = v->g.dim[2];
+    size_t plane = (size_t)nx * ny, n = plane * (size_t)nz;
+    if (n >= UINT32_MAX)
+        return pm_fail(PM_EMEMORY, "volume too large for airway growing");
+    int top = v->g.dir[8] >= 0 ? nz - 1 : 0, step = v->g.dir[8] >= 0 ? -1 : 1;
+    int depth = (int)ceil(o->search_mm / v->g.spacing[2]);
+    if (depth < 1)
+        depth = 1;
+    pm_cc *cc = NULL;
+    uint32_t tube = 0;
+    int k = top;
+    for (int d = 0; d < depth && k >= 0 && k < nz && !tube; d++, k += step) {
+        if (pm_progress_report(p, 0.3 * d / depth, "airway"))
+            return PM_ECANCEL;
+        tube = find_tube(v, m, k, o, &cc);
+        if (tube)
+            break;
+    }
+    if (!tube)
+        return PM_OK;
+    /* Seeds: the tube's voxels on that slice. */
+    size_t nseeds = cc->size[tube], ns = 0;
+    uint32_t *seeds = malloc(nseeds * sizeof *seeds);
+    grower g = {v, m, calloc(n, 1), NULL, 0};
+    double vox_ml = pm_grid_voxel_mm3(&v->g) / 1000.0;
+    g.cap = (size_t)(o->max_ml / vox_ml) + 1;
+    g.queue = malloc(g.cap * sizeof *g.queue);
+    if (!seeds || !g.mark || !g.queue) {
+        free(seeds), free(g.mark), free(g.queue);
+        pm_cc_free(cc);
+        return pm_fail(PM_EMEMORY, "out of memory growing the airway");
+    }
+    for (int j = 0; j < ny; j++)
+        for (int64_t r = cc->row_start[j]; r < cc->row_start[j + 1]; r++)
+            if (cc->label[r] == tube)
+                for (int i = cc->x0[r]; i < cc->x1[r]; i++)
+                    seeds[ns++] = (uint32_t)(plane * (size_t)k + (size_t)nx * j + (size_t)i);
+    pm_cc_free(cc);
+    info->seed_slice = k;
+
+    size_t prev = 0;
+    double chosen = NAN;
+    uint8_t gen = 0;
+    int nsteps = (int)((o->max_hu - o->start_hu) / o->step_hu) + 1;
+    for (int s = 0; s < nsteps && s < 250; s++) {
+        double t = o->start_hu + s * o->step_hu;
+        if (pm_progress_report(p, 0.3 + 0.6 * s / nsteps, "airway")) {
+            free(seeds), free(g.mark), free(g.queue);
+            return PM_ECANCEL;
+        }
+        size_t got = grow(&g, seeds, ns, t, ++gen);
+        if (got > g.cap || (prev > 0 && (double)got > o->leak_ratio * (double)prev))
+            break;
+        if (got > 0) {
+            chosen = t;
+            prev = got;
+        }
+    }
+    if (isnan(chosen)) {
+        free(seeds), free(g.mark), free(g.queue);
+        return PM_OK;
+    }
+    gen = 255;
+    size_t got = grow(&g, seeds, ns, chosen, gen);
+    for (size_t q = 0; q < got; q++)
+        m->v[g.queue[q]] = PM_LABEL_AIRWAY;
+    free(seeds), free(g.mark), free(g.queue);
+    /* The lumen's edge is partial volume (between air and wall): a thin
+     * shell that would otherwise stay as a tube of "lung" around it. */
+    int rc = PM_OK;
+    if (o->shell_mm > 0)
+        rc = pm__dilate_over(m, PM_LABEL_AIRWAY, PM_LABEL_AIRWAY, o->shell_mm, PM_LABEL_AIRWAY,
+                             PM_LABEL_LUNG, NULL);
+    if (rc != PM_OK)
+        return rc;
+    size_t count = 0;
+    for (size_t x = 0; x < n; x++)
+        count += m->v[x] == PM_LABEL_AIRWAY;
+    info->found = 1;
+    info->threshold_hu = chosen;
+    info->ml = (double)count * vox_ml;
+    return PM_OK;
+}

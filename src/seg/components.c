@@ -1,0 +1,185 @@
+/* components.c - steps built on connected components: clearing what touches
+ * the border, keeping the largest components, removing small ones, filling
+ * holes. Each labels once and repaints runs through a lookup table. */
+#include "pulmo/seg.h"
+#include "seg_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+uint16_t *pm__lut_keep(const pm_cc *cc)
+{
+    uint16_t *lut = malloc(((size_t)cc->ncomp + 1) * sizeof *lut);
+    if (!lut) {
+        pm_fail(PM_EMEMORY, "out of memory");
+        return NULL;
+    }
+    for (uint32_t c = 0; c <= cc->ncomp; c++)
+        lut[c] = PM_CC_KEEP;
+    return lut;
+}
+
+int pm_seg_clear_border(pm_mask *m, int lo, int hi, int conn, int faces, uint8_t value,
+                        const pm_progress *p)
+{
+    pm_cc *cc;
+    int rc = pm_cc_label(m, lo, hi, conn, &cc, p);
+    if (rc != PM_OK)
+        return rc;
+    uint8_t *b = pm_cc_border(cc);
+    uint16_t *lut = b ? pm__lut_keep(cc) : NULL;
+    if (!lut) {
+        free(b);
+        pm_cc_free(cc);
+        return PM_EMEMORY;
+    }
+    int bits = faces >= 2 ? 3 : 1;
+    for (uint32_t c = 1; c <= cc->ncomp; c++)
+        if (b[c] & bits)
+            lut[c] = value;
+    pm_cc_paint(cc, lut, m->v);
+    free(lut);
+    free(b);
+    pm_cc_free(cc);
+    return PM_OK;
+}
+
+static const pm_cc *sort_cc;
+static int by_size_desc(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    if (sort_cc->size[x] != sort_cc->size[y])
+        return sort_cc->size[x] > sort_cc->size[y] ? -1 : 1;
+    return x < y ? -1 : x > y;
+}
+
+/* Component labels ordered by decreasing size (ties: raster order). */
+static uint32_t *order_by_size(const pm_cc *cc)
+{
+    uint32_t *o = malloc(((size_t)cc->ncomp + 1) * sizeof *o);
+    if (!o) {
+        pm_fail(PM_EMEMORY, "out of memory");
+        return NULL;
+    }
+    for (uint32_t c = 0; c < cc->ncomp; c++)
+        o[c] = c + 1;
+    sort_cc = cc; /* qsort has no context argument; callers are not concurrent on this path */
+    qsort(o, cc->ncomp, sizeof *o, by_size_desc);
+    return o;
+}
+
+int pm_seg_keep_largest(pm_mask *m, int lo, int hi, int conn, int n, int *kept,
+                        const pm_progress *p)
+{
+    pm_cc *cc;
+    int rc = pm_cc_label(m, lo, hi, conn, &cc, p);
+    if (rc != PM_OK)
+        return rc;
+    uint32_t *o = order_by_size(cc);
+    uint16_t *lut = o ? pm__lut_keep(cc) : NULL;
+    int per_slice = conn == 4 || conn == 8;
+    int *sl = lut && per_slice ? pm__cc_comp_slice(cc) : NULL;
+    int *count = sl ? calloc((size_t)m->g.dim[2], sizeof *count) : NULL;
+    if (!lut || (per_slice && !count)) {
+        free(o), free(lut), free(sl), free(count);
+        pm_cc_free(cc);
+        return pm_fail(PM_EMEMORY, "out of memory");
+    }
+    int nk = 0;
+    for (uint32_t r = 0; r < cc->ncomp; r++) {
+        uint32_t c = o[r];
+        int *have = per_slice ? &count[sl[c]] : &nk;
+        if (*have < n)
+            (*have)++;
+        else
+            lut[c] = 0;
+    }
+    if (per_slice)
+        for (int k = 0; k < m->g.dim[2]; k++)
+            nk += count[k];
+    pm_cc_paint(cc, lut, m->v);
+    if (kept)
+        *kept = nk;
+    free(o), free(lut), free(sl), free(count);
+    pm_cc_free(cc);
+    return PM_OK;
+}
+
+int pm_seg_remove_small(pm_mask *m, int lo, int hi, int conn, uint64_t min_voxels,
+                        const pm_progress *p)
+{
+    pm_cc *cc;
+    int rc = pm_cc_label(m, lo, hi, conn, &cc, p);
+    if (rc != PM_OK)
+        return rc;
+    uint16_t *lut = pm__lut_keep(cc);
+    if (!lut) {
+        pm_cc_free(cc);
+        return PM_EMEMORY;
+    }
+    for (uint32_t c = 1; c <= cc->ncomp; c++)
+        if (cc->size[c] < min_voxels)
+            lut[c] = 0;
+    pm_cc_paint(cc, lut, m->v);
+    free(lut);
+    pm_cc_free(cc);
+    return PM_OK;
+}
+
+int pm_seg_fill_holes(pm_mask *m, uint8_t value, int conn, unsigned over, const pm_progress *p)
+{
+    pm_cc *cc;
+    int rc = pm__cc_label(m, value, value, 1, conn, &cc, p);
+    if (rc != PM_OK)
+        return rc;
+    uint8_t *b = pm_cc_border(cc);
+    if (!b) {
+        pm_cc_free(cc);
+        return PM_EMEMORY;
+    }
+    int bits = conn == 4 || conn == 8 ? 1 : 3;
+    over |= 1u;
+    int nx = cc->dim[0];
+    int64_t nrows = (int64_t)cc->dim[1] * cc->dim[2];
+    for (int64_t row = 0; row < nrows; row++) {
+        uint8_t *line = m->v + (size_t)nx * (size_t)row;
+        for (int64_t r = cc->row_start[row]; r < cc->row_start[row + 1]; r++) {
+            if (b[cc->label[r]] & bits)
+                continue;
+            for (int i = cc->x0[r]; i < cc->x1[r]; i++)
+                if (line[i] < 8 && (over >> line[i] & 1u))
+                    line[i] = value;
+        }
+    }
+    free(b);
+    pm_cc_free(cc);
+    return PM_OK;
+}
+
+int pm__bbox(const pm_mask *m, int vlo, int vhi, int lo[3], int hi[3])
+{
+    int nx = m->g.dim[0], ny = m->g.dim[1], nz = m->g.dim[2];
+    lo[0] = nx, lo[1] = ny, lo[2] = nz;
+    hi[0] = hi[1] = hi[2] = 0;
+    const uint8_t span = (uint8_t)(vhi - vlo), base = (uint8_t)vlo;
+    for (int k = 0; k < nz; k++)
+        for (int j = 0; j < ny; j++) {
+            const uint8_t *row = m->v + (size_t)nx * ((size_t)j + (size_t)ny * (size_t)k);
+            int a = -1, z = -1;
+            for (int i = 0; i < nx; i++)
+                if ((uint8_t)(row[i] - base) <= span) {
+                    if (a < 0)
+                        a = i;
+                    z = i;
+                }
+            if (a < 0)
+                continue;
+            if (a < lo[0]) lo[0] = a;
+            if (z + 1 > hi[0]) hi[0] = z + 1;
+            if (j < lo[1]) lo[1] = j;
+            if (j + 1 > hi[1]) hi[1] = j + 1;
+            if (k < lo[2]) lo[2] = k;
+            if (k + 1 > hi[2]) hi[2] = k + 1;
+        }
+    return hi[0] > 0;
+}

@@ -1,0 +1,209 @@
+/* lungs.c - choosing the lungs among the air inside the body and naming
+ * them right and left; internal structures.
+ *
+ * Sides come from patient coordinates, never from the image's left or
+ * right: a feet-first scan is stored mirrored, and the grid's direction
+ * cosines undo that. In LPS, x grows toward the patient's left, so the
+ * right lung is the one with the smaller x.
+ */
+#include "pulmo/seg.h"
+#include "seg_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* LPS x of the centroid of the runs of component c (c = 0: all runs
+ * selected by sel != NULL && sel[label]). */
+static double centroid_x(const pm_cc *cc, const pm_grid *g, uint32_t c)
+{
+    double si = 0, sj = 0, sk = 0, n = 0;
+    int ny = cc->dim[1];
+    int64_t nrows = (int64_t)ny * cc->dim[2];
+    for (int64_t row = 0; row < nrows; row++)
+        for (int64_t r = cc->row_start[row]; r < cc->row_start[row + 1]; r++) {
+            if (cc->label[r] != c)
+                continue;
+            double len = cc->x1[r] - cc->x0[r];
+            si += len * 0.5 * (cc->x0[r] + cc->x1[r] - 1);
+            sj += len * (double)(row % ny);
+            sk += len * (double)(row / ny);
+            n += len;
+        }
+    double p[3];
+    pm_grid_to_lps(g, si / n, sj / n, sk / n, p);
+    return p[0];
+}
+
+/* LPS x of the body's centroid (everything that is not outside air). */
+static double body_x(const pm_mask *m)
+{
+    int nx = m->g.dim[0], ny = m->g.dim[1], nz = m->g.dim[2];
+    double si = 0, sj = 0, sk = 0, n = 0;
+    for (int k = 0; k < nz; k += 2)
+        for (int j = 0; j < ny; j += 2) {
+            const uint8_t *row = m->v + (size_t)nx * ((size_t)j + (size_t)ny * k);
+            for (int i = 0; i < nx; i += 2)
+                if (row[i] != PM_LABEL_OUTSIDE) {
+                    si += i, sj += j, sk += k, n += 1;
+                }
+        }
+    if (n == 0)
+        return 0;
+    double p[3];
+    pm_grid_to_lps(&m->g, si / n, sj / n, sk / n, p);
+    return p[0];
+}
+
+/* Component c holds both lungs when its column profile (voxels per i) has
+ * a deep valley in its middle. Returns the valley's i, or -1. */
+static int find_valley(const pm_cc *cc, uint32_t c, int i_lo_hi[2])
+{
+    int nx = cc->dim[0];
+    double *prof = calloc((size_t)nx + 1, sizeof *prof);
+    if (!prof)
+        return -1;
+    int64_t nrows = (int64_t)cc->dim[1] * cc->dim[2];
+    int lo = nx, hi = 0;
+    for (int64_t row = 0; row < nrows; row++)
+        for (int64_t r = cc->row_start[row]; r < cc->row_start[row + 1]; r++) {
+            if (cc->label[r] != c)
+                continue;
+            prof[cc->x0[r]] += 1;
+            prof[cc->x1[r]] -= 1;
+            if (cc->x0[r] < lo) lo = cc->x0[r];
+            if (cc->x1[r] > hi) hi = cc->x1[r];
+        }
+    for (int i = 1; i <= nx; i++)
+        prof[i] += prof[i - 1];
+    int w = hi - lo, a = lo + (int)(0.3 * w), b = hi - (int)(0.3 * w), arg = -1;
+    double mn = 1e300;
+    for (int i = a; i < b; i++)
+        if (prof[i] < mn) {
+            mn = prof[i];
+            arg = i;
+        }
+    double left = 0, right = 0;
+    if (arg >= 0) {
+        for (int i = lo; i < arg; i++)
+            left = prof[i] > left ? prof[i] : left;
+        for (int i = arg; i < hi; i++)
+            right = prof[i] > right ? prof[i] : right;
+    }
+    free(prof);
+    i_lo_hi[0] = lo, i_lo_hi[1] = hi;
+    if (arg < 0 || mn > 0.25 * (left < right ? left : right))
+        return -1;
+    return arg;
+}
+
+/* Cuts component c slice by slice at the thinnest column near `valley`:
+ * voxels before the cut get la, the others lb. */
+static void cut_component(pm_mask *m, const pm_cc *cc, uint32_t c, int valley, int w,
+                          uint8_t la, uint8_t lb)
+{
+    int nx = cc->dim[0], ny = cc->dim[1], nz = cc->dim[2];
+    int a = valley - w / 6, b = valley + w / 6;
+    if (a < 0) a = 0;
+    if (b > nx) b = nx;
+    int *cnt = calloc((size_t)nx + 1, sizeof *cnt);
+    if (!cnt)
+        return;
+    for (int k = 0; k < nz; k++) {
+        memset(cnt, 0, ((size_t)nx + 1) * sizeof *cnt);
+        for (int j = 0; j < ny; j++) {
+            int64_t row = (int64_t)j + (int64_t)ny * k;
+            for (int64_t r = cc->row_start[row]; r < cc->row_start[row + 1]; r++)
+                if (cc->label[r] == c) {
+                    cnt[cc->x0[r]]++;
+                    cnt[cc->x1[r]]--;
+                }
+        }
+        int run = 0, cut = valley, best = 1 << 30;
+        for (int i = 0; i < b; i++) {
+            run += cnt[i];
+            if (i >= a && (run < best || (run == best && abs(i - valley) < abs(cut - valley)))) {
+                best = run;
+                cut = i;
+            }
+        }
+        for (int j = 0; j < ny; j++) {
+            int64_t row = (int64_t)j + (int64_t)ny * k;
+            uint8_t *line = m->v + (size_t)nx * (size_t)row;
+            for (int64_t r = cc->row_start[row]; r < cc->row_start[row + 1]; r++)
+                if (cc->label[r] == c)
+                    for (int i = cc->x0[r]; i < cc->x1[r]; i++)
+                        line[i] = i < cut ? la : lb;
+        }
+    }
+    free(cnt);
+}
+
+int pm_seg_split_lungs(pm_mask *m, int conn, double min_ml, double min_frac, int *nlungs,
+                       const pm_progress *p)
+{
+    *nlungs = 0;
+    pm_cc *cc;
+    int rc = pm_cc_label(m, PM_LABEL_LUNG, PM_LABEL_LUNG, conn, &cc, p);
+    if (rc != PM_OK)
+        return rc;
+    uint16_t *lut = pm__lut_keep(cc);
+    if (!lut) {
+        pm_cc_free(cc);
+        return PM_EMEMORY;
+    }
+    uint32_t c1 = 0, c2 = 0;
+    for (uint32_t c = 1; c <= cc->ncomp; c++) {
+        if (!c1 || cc->size[c] > cc->size[c1]) {
+            c2 = c1;
+            c1 = c;
+        } else if (!c2 || cc->size[c] > cc->size[c2]) {
+            c2 = c;
+        }
+    }
+    double vox_ml = pm_grid_voxel_mm3(&m->g) / 1000.0;
+    if (c1 && (double)cc->size[c1] * vox_ml < min_ml)
+        c1 = 0;
+    if (!c1 || (c2 && ((double)cc->size[c2] * vox_ml < min_ml ||
+                       (double)cc->size[c2] < min_frac * (double)cc->size[c1])))
+        c2 = 0;
+    for (uint32_t c = 1; c <= cc->ncomp; c++)
+        if (c != c1 && c != c2)
+            lut[c] = 0;
+    if (c1 && c2) {
+        int right_first = centroid_x(cc, &m->g, c1) < centroid_x(cc, &m->g, c2);
+        lut[c1] = right_first ? PM_LABEL_RIGHT : PM_LABEL_LEFT;
+        lut[c2] = right_first ? PM_LABEL_LEFT : PM_LABEL_RIGHT;
+        *nlungs = 2;
+    } else if (c1) {
+        int ext[2];
+        int valley = find_valley(cc, c1, ext);
+        if (valley >= 0) {
+            /* Which side of the cut is the patient's right: compare the LPS
+             * x of the two ends of the component along i. */
+            double pa[3], pb[3];
+            pm_grid_to_lps(&m->g, ext[0], 0, 0, pa);
+            pm_grid_to_lps(&m->g, ext[1], 0, 0, pb);
+            int low_is_right = pa[0] < pb[0];
+            cut_component(m, cc, c1, valley, ext[1] - ext[0],
+                          low_is_right ? PM_LABEL_RIGHT : PM_LABEL_LEFT,
+                          low_is_right ? PM_LABEL_LEFT : PM_LABEL_RIGHT);
+            lut[c1] = PM_CC_KEEP;
+            *nlungs = 2;
+        } else {
+            lut[c1] = centroid_x(cc, &m->g, c1) < body_x(m) ? PM_LABEL_RIGHT : PM_LABEL_LEFT;
+            *nlungs = 1;
+        }
+    }
+    pm_cc_paint(cc, lut, m->v);
+    free(lut);
+    pm_cc_free(cc);
+    return PM_OK;
+}
+
+void pm_seg_internal(const pm_mask *filled, const pm_mask *unfilled, pm_mask *out)
+{
+    size_t n = pm_grid_voxels(&filled->g);
+    for (size_t x = 0; x < n; x++)
+        out->v[x] = filled->v[x] && !unfilled->v[x];
+}

@@ -1,0 +1,22 @@
+/* seg_internal.h - helpers shared by the files of src/seg (not public). */
+#ifndef PULMO_SEG_INTERNAL_H
+#define PULMO_SEG_INTERNAL_H
+
+#include "pulmo/seg.h"
+
+/* pm_cc_label with invert: label the voxels whose value is NOT in [lo,hi]. */
+int pm__cc_label(const pm_mask *m, int lo, int hi, int invert, int conn, pm_cc **out,
+                 const pm_progress *p);
+/* The slice of each component (for per-slice labellings), ncomp+1 entries. */
+int *pm__cc_comp_slice(const pm_cc *cc);
+/* A lut of ncomp+1 entries set to PM_CC_KEEP. NULL on memory failure. */
+uint16_t *pm__lut_keep(const pm_cc *cc);
+
+/* Bounding box [lo, hi) of the voxels in [vlo, vhi]; returns 0 when empty. */
+int pm__bbox(const pm_mask *m, int vlo, int vhi, int lo[3], int hi[3]);
+
+/* Dilation that writes value only over voxels equal to over. */
+int pm__dilate_over(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, uint8_t over,
+                    const pm_progress *p);
+
+#endif
