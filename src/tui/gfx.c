@@ -24,9 +24,14 @@ static int next_pair = ROLE_COUNT;
 static uint8_t xterm_of[32 * 32 * 32];
 static int xterm_ready;
 
-static char *sixel_buf;
-static size_t sixel_len, sixel_cap;
-static int sixel_y, sixel_x, sixel_queued;
+/* Sixel pictures queued for after the refresh (the slice and a panel). */
+#define NSIXEL 4
+static struct {
+    char *buf;
+    size_t len, cap;
+    int y, x;
+} six[NSIXEL];
+static int nsix;
 
 void crt_fb_size(int cols, int rows, int *w, int *h, double *aspect)
 {
@@ -142,12 +147,18 @@ static void draw_half(const pm_fb *fb, int y0, int x0, int cols, int rows)
         }
 }
 
-static int encode_sixel(const pm_fb *fb)
+static int encode_sixel(const pm_fb *fb, int y, int x)
 {
-    pm_buf b = {sixel_buf, 0, sixel_cap};
+    if (nsix == NSIXEL)
+        return -1;
+    pm_buf b = {six[nsix].buf, 0, six[nsix].cap};
     int rc = pm_sixel_encode(fb, crt.registers, &b);
-    sixel_buf = b.data, sixel_len = b.len, sixel_cap = b.cap;
-    return rc == PM_OK ? 0 : -1;
+    six[nsix].buf = b.data, six[nsix].len = b.len, six[nsix].cap = b.cap;
+    if (rc != PM_OK)
+        return -1;
+    six[nsix].y = y, six[nsix].x = x;
+    nsix++;
+    return 0;
 }
 
 void crt_draw_fb(const pm_fb *fb, int y, int x, int cols, int rows)
@@ -165,8 +176,7 @@ void crt_draw_fb(const pm_fb *fb, int y, int x, int cols, int rows)
             move(y + r, x);
             hline(' ', cols);
         }
-        if (encode_sixel(fb) == 0)
-            sixel_queued = 1, sixel_y = y, sixel_x = x;
+        encode_sixel(fb, y, x);
         break;
     default:
         draw_text_pixels(fb, y, x, cols, rows);
@@ -176,17 +186,19 @@ void crt_draw_fb(const pm_fb *fb, int y, int x, int cols, int rows)
 
 void crt_flush_sixel(void)
 {
-    if (!sixel_queued || crt.gfx != GFX_SIXEL)
+    if (crt.gfx != GFX_SIXEL)
         return;
-    sixel_queued = 0;
-    char pos[32];
-    int n = snprintf(pos, sizeof pos, "\0337\033[%d;%dH", sixel_y + 1, sixel_x + 1);
     fflush(stdout);
-    if (write(1, pos, (size_t)n) < 0 || write(1, sixel_buf, sixel_len) < 0 || write(1, "\0338", 2) < 0)
-        return;
+    for (int i = 0; i < nsix; i++) {
+        char pos[32];
+        int n = snprintf(pos, sizeof pos, "\0337\033[%d;%dH", six[i].y + 1, six[i].x + 1);
+        if (write(1, pos, (size_t)n) < 0 || write(1, six[i].buf, six[i].len) < 0 || write(1, "\0338", 2) < 0)
+            break;
+    }
+    nsix = 0;
 }
 
 void crt_drop_sixel(void)
 {
-    sixel_queued = 0;
+    nsix = 0;
 }
