@@ -12,6 +12,7 @@
 static const cli_command commands[] = {
     {"scan", cmd_scan, "list the DICOM series under a folder"},
     {"info", cmd_info, "load a series and print its geometry and HU statistics"},
+    {"mesh", cmd_mesh, "build a surface (STL, OBJ, PLY) of a mask or a HU level"},
     {"render", cmd_render, "draw a slice, histogram or mesh as PNG, sixel or text"},
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])

@@ -11,3 +11,20 @@ void pm_mesh_free(pm_mesh *m)
     free(m->f);
     free(m);
 }
+
+pm_mesh *pm_mesh_new(size_t nv, size_t nf)
+{
+    pm_mesh *m = calloc(1, sizeof *m);
+    if (m) {
+        m->v = malloc((nv ? nv : 1) * 3 * sizeof(float));
+        m->f = malloc((nf ? nf : 1) * 3 * sizeof(uint32_t));
+        m->nv = nv;
+        m->nf = nf;
+    }
+    if (!m || !m->v || !m->f) {
+        pm_mesh_free(m);
+        pm_fail(PM_EMEMORY, "out of memory for a mesh of %zu vertices", nv);
+        return NULL;
+    }
+    return m;
+}

@@ -1,0 +1,243 @@
+/* cmd_mesh.c - `pulmo mesh INPUT -o OUT`: surface of a mask or of a HU
+ * level, optionally smoothed and decimated, written as STL, OBJ or PLY. */
+#include "cli.h"
+#include "pulmo/io.h"
+#include "pulmo/mesh.h"
+#include "pulmo/nifti.h"
+#include "pulmo/text.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char mesh_help[] =
+    "usage: pulmo mesh INPUT -o OUT.stl|.obj|.ply [--label N] [--level HU] [--smooth ITER]\n"
+    "                  [--decimate RATIO | --triangles N] [--ascii] [--json]\n\n"
+    "Build the surface of a mask or of a HU level and write it as binary STL (or\n"
+    "ASCII STL, OBJ, PLY, from the extension). Coordinates are millimetres in DICOM\n"
+    "patient space (LPS: x to the patient's left, y posterior, z superior).\n\n"
+    "INPUT is a NIfTI mask (.nii, .nii.gz), or a series folder with --level.\n\n"
+    "  -o, --output OUT     output file; .stl, .obj or .ply\n"
+    "  --label N            mesh only voxels equal to N (default: every non-zero voxel)\n"
+    "  --level HU           iso-surface of the HU image at this level (inside: HU >= level)\n"
+    "  --smooth ITER        Taubin smoothing passes (lambda 0.5, mu -0.53; default 0)\n"
+    "  --decimate RATIO     keep about RATIO of the triangles (0 < RATIO <= 1)\n"
+    "  --triangles N        decimate to at most N triangles\n"
+    "  --ascii              ASCII STL or ASCII PLY instead of binary\n"
+    "  --json               print the figures as JSON\n"
+    "  --series UID         with a folder: the series with this SeriesInstanceUID\n"
+    "  --max-memory SIZE    refuse volumes larger than SIZE (e.g. 2G)\n"
+    "  -h, --help           this help\n";
+
+typedef struct mesh_opts {
+    const char *input, *output, *uid;
+    int label, has_level, smooth, ascii, json, fmt;
+    double level, ratio;
+    long long triangles;
+    pm_load_opts lo;
+} mesh_opts;
+
+static int mesh_is_nifti(const char *path)
+{
+    size_t n = strlen(path);
+    return (n > 4 && !strcasecmp(path + n - 4, ".nii")) || (n > 7 && !strcasecmp(path + n - 7, ".nii.gz"));
+}
+
+/* Builds the surface from the input; *load_s gets the loading seconds. */
+static int mesh_build(const mesh_opts *o, pm_mesh **out, double *load_s)
+{
+    double t0 = pm_now();
+    int rc;
+    if (pm_is_dir(o->input)) {
+        if (!o->has_level)
+            return pm_fail(PM_EUSAGE, "%s: a series folder needs --level HU (the lung segmentation "
+                           "is not available in this build); or give a NIfTI mask", o->input);
+        pm_io_protect(o->input);
+        pm_volume *v;
+        rc = pm_load_dir(o->input, o->uid, &o->lo, &v, &cli_progress);
+        if (rc != PM_OK)
+            return rc;
+        cli_print_warnings(v);
+        *load_s = pm_now() - t0;
+        rc = pm_mesh_from_volume(v, o->level, out, &cli_progress);
+        pm_volume_free(v);
+        return rc;
+    }
+    if (!pm_path_exists(o->input))
+        return pm_fail(PM_ENODATA, "%s: no such file or folder", o->input);
+    if (!mesh_is_nifti(o->input))
+        return pm_fail(PM_EUSAGE, "%s: INPUT must be a series folder or a NIfTI file (.nii, .nii.gz)",
+                       o->input);
+    if (o->has_level) {
+        pm_volume *v;
+        rc = pm_nifti_read_volume(o->input, &v);
+        if (rc != PM_OK)
+            return rc;
+        *load_s = pm_now() - t0;
+        rc = pm_mesh_from_volume(v, o->level, out, &cli_progress);
+        pm_volume_free(v);
+        return rc;
+    }
+    pm_mask *m;
+    rc = pm_nifti_read_mask(o->input, &m);
+    if (rc != PM_OK)
+        return rc;
+    *load_s = pm_now() - t0;
+    rc = pm_mesh_from_mask(m, o->label, out, &cli_progress);
+    pm_mask_free(m);
+    return rc;
+}
+
+static int mesh_parse(int argc, char **argv, mesh_opts *o)
+{
+    static const struct option opts[] = {
+        {"output", required_argument, 0, 'o'}, {"label", required_argument, 0, 'l'},
+        {"level", required_argument, 0, 'L'}, {"smooth", required_argument, 0, 's'},
+        {"decimate", required_argument, 0, 'd'}, {"triangles", required_argument, 0, 't'},
+        {"ascii", no_argument, 0, 'a'}, {"json", no_argument, 0, 'j'},
+        {"series", required_argument, 0, 'S'}, {"max-memory", required_argument, 0, 'm'},
+        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    char *end;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': o->output = optarg; break;
+        case 'l': {
+            long v = strtol(optarg, &end, 10);
+            if (*end || end == optarg || v < 1 || v > 255)
+                return cli_usage("mesh", "bad --label '%s' (1..255)", optarg);
+            o->label = (int)v;
+            break;
+        }
+        case 'L':
+            o->level = strtod(optarg, &end);
+            if (*end || end == optarg || !(o->level > -40000 && o->level < 40000))
+                return cli_usage("mesh", "bad --level '%s'", optarg);
+            o->has_level = 1;
+            break;
+        case 's': {
+            long v = strtol(optarg, &end, 10);
+            if (*end || end == optarg || v < 0 || v > 10000)
+                return cli_usage("mesh", "bad --smooth '%s' (0..10000 passes)", optarg);
+            o->smooth = (int)v;
+            break;
+        }
+        case 'd':
+            o->ratio = strtod(optarg, &end);
+            if (*end || end == optarg || !(o->ratio > 0 && o->ratio <= 1))
+                return cli_usage("mesh", "bad --decimate '%s' (0 < RATIO <= 1)", optarg);
+            break;
+        case 't':
+            o->triangles = strtoll(optarg, &end, 10);
+            if (*end || end == optarg || o->triangles < 4)
+                return cli_usage("mesh", "bad --triangles '%s' (at least 4)", optarg);
+            break;
+        case 'a': o->ascii = 1; break;
+        case 'j': o->json = 1; break;
+        case 'S': o->uid = optarg; break;
+        case 'm':
+            if (cli_parse_memory(optarg, &o->lo) != 0)
+                return cli_usage("mesh", "bad --max-memory '%s'", optarg);
+            break;
+        case 'h': fputs(mesh_help, stdout); return -1;
+        default: return cli_usage("mesh", "unknown option");
+        }
+    }
+    if (optind != argc - 1)
+        return cli_usage("mesh", "expects one INPUT");
+    o->input = argv[optind];
+    if (!o->output)
+        return cli_usage("mesh", "needs -o OUT.stl|.obj|.ply");
+    o->fmt = pm_mesh_format_for(o->output, o->ascii);
+    if (o->fmt < 0)
+        return cli_usage("mesh", "output '%s' must end in .stl, .obj or .ply", o->output);
+    if (o->ratio > 0 && o->triangles > 0)
+        return cli_usage("mesh", "--decimate and --triangles exclude each other");
+    if (o->label && o->has_level)
+        return cli_usage("mesh", "--label and --level exclude each other");
+    return 0;
+}
+
+int cmd_mesh(int argc, char **argv)
+{
+    mesh_opts o = {0};
+    int rc = mesh_parse(argc, argv, &o);
+    if (rc < 0)
+        return PM_OK;
+    if (rc)
+        return rc;
+    double t0 = pm_now(), load_s = 0, surf_s, smooth_s = 0, dec_s = 0, write_s;
+    pm_mesh *m = NULL;
+    rc = mesh_build(&o, &m, &load_s);
+    if (rc != PM_OK)
+        return cli_fail(rc, "building the surface failed");
+    surf_s = pm_now() - t0 - load_s;
+    size_t surface_nf = m->nf;
+    if (m->nf == 0) {
+        pm_mesh_free(m);
+        pm_fail(PM_ENODATA, "%s: nothing to mesh: no voxel is inside", o.input);
+        return cli_fail(PM_ENODATA, "empty surface");
+    }
+    double t = pm_now();
+    if (o.smooth > 0 && (rc = pm_mesh_smooth(m, o.smooth, 0, 0, &cli_progress)) != PM_OK)
+        goto fail;
+    smooth_s = pm_now() - t;
+    t = pm_now();
+    size_t target = o.triangles > 0 ? (size_t)o.triangles
+                  : o.ratio > 0 ? (size_t)((double)m->nf * o.ratio + 0.5) : 0;
+    if (target && (rc = pm_mesh_decimate(m, target, &cli_progress)) != PM_OK)
+        goto fail;
+    dec_s = pm_now() - t;
+    t = pm_now();
+    if ((rc = pm_mesh_write(m, o.output, (pm_mesh_format)o.fmt)) != PM_OK)
+        goto fail;
+    write_s = pm_now() - t;
+    pm_mesh_stats st;
+    if ((rc = pm_mesh_measure(m, &st)) != PM_OK)
+        goto fail;
+    double total = pm_now() - t0;
+    if (o.json) {
+        pm_json j;
+        pm_json_init(&j, stdout, 1);
+        pm_json_object_begin(&j, NULL);
+        pm_json_string(&j, "input", o.input);
+        pm_json_string(&j, "output", o.output);
+        pm_json_string(&j, "coordinates", "LPS mm");
+        pm_json_int(&j, "triangles", (long long)m->nf);
+        pm_json_int(&j, "vertices", (long long)m->nv);
+        pm_json_int(&j, "surface_triangles", (long long)surface_nf);
+        pm_json_number(&j, "volume_ml", st.volume_mm3 / 1000.0);
+        pm_json_number(&j, "area_cm2", st.area_mm2 / 100.0);
+        pm_json_bool(&j, "watertight", st.watertight);
+        pm_json_bool(&j, "oriented", st.oriented);
+        pm_json_int(&j, "euler", st.euler);
+        pm_json_array_begin(&j, "bbox_min_mm");
+        for (int r = 0; r < 3; r++)
+            pm_json_number(&j, NULL, st.min[r]);
+        pm_json_array_end(&j);
+        pm_json_array_begin(&j, "bbox_max_mm");
+        for (int r = 0; r < 3; r++)
+            pm_json_number(&j, NULL, st.max[r]);
+        pm_json_array_end(&j);
+        pm_json_number(&j, "load_seconds", load_s);
+        pm_json_number(&j, "surface_seconds", surf_s);
+        pm_json_number(&j, "smooth_seconds", smooth_s);
+        pm_json_number(&j, "decimate_seconds", dec_s);
+        pm_json_number(&j, "write_seconds", write_s);
+        pm_json_number(&j, "seconds", total);
+        pm_json_object_end(&j);
+        pm_json_end(&j);
+    } else {
+        printf("%s: %zu triangles, %zu vertices, %.1f mL, %.1f cm2, %s, %.2f s\n", o.output, m->nf,
+               m->nv, st.volume_mm3 / 1000.0, st.area_mm2 / 100.0,
+               st.watertight ? "watertight" : "NOT watertight", total);
+    }
+    pm_mesh_free(m);
+    return PM_OK;
+fail:
+    pm_mesh_free(m);
+    return cli_fail(rc, "mesh failed");
+}

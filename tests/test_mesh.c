@@ -1,0 +1,460 @@
+/* test_mesh.c - surfaces: closure, true sizes, smoothing, decimation,
+ * writers and the STL reader. */
+#include "pulmo/mesh.h"
+#include "pulmo/nifti.h"
+#include "test.h"
+
+#include <math.h>
+#include <stdint.h>
+
+/* A mask on grid g holding the voxels whose centres lie inside the
+ * ellipsoid with semi-axes r (mm) around the grid centre. */
+static pm_mask *ellipsoid(const pm_grid *g, const double r[3])
+{
+    pm_mask *m = pm_mask_new(g);
+    if (!m)
+        return NULL;
+    for (int k = 0; k < g->dim[2]; k++)
+        for (int j = 0; j < g->dim[1]; j++)
+            for (int i = 0; i < g->dim[0]; i++) {
+                double d[3] = {(i - (g->dim[0] - 1) / 2.0) * g->spacing[0],
+                               (j - (g->dim[1] - 1) / 2.0) * g->spacing[1],
+                               (k - (g->dim[2] - 1) / 2.0) * g->spacing[2]};
+                double s = 0;
+                for (int a = 0; a < 3; a++)
+                    s += d[a] * d[a] / (r[a] * r[a]);
+                m->v[i + (size_t)g->dim[0] * (j + (size_t)g->dim[1] * k)] = s <= 1.0;
+            }
+    return m;
+}
+
+static pm_mesh *ball_mesh(double r, double step)
+{
+    pm_grid g;
+    int n = (int)(2 * r / step) + 6;
+    pm_grid_init(&g, n, n, n, step, step, step);
+    double rr[3] = {r, r, r};
+    pm_mask *m = ellipsoid(&g, rr);
+    pm_mesh *me = NULL;
+    int rc = m ? pm_mesh_from_mask(m, 0, &me, NULL) : -1;
+    pm_mask_free(m);
+    return rc == PM_OK ? me : NULL;
+}
+
+static double rel(double a, double b)
+{
+    return fabs(a - b) / fabs(b);
+}
+
+TEST(ball_mask_gives_closed_sphere_of_true_volume)
+{
+    double r = 20;
+    pm_mesh *me = ball_mesh(r, 1.0);
+    CHECK(me && me->nf > 1000, "no mesh");
+    pm_mesh_stats s;
+    CHECK(pm_mesh_measure(me, &s) == PM_OK, "%s", pm_error());
+    double want = 4.0 / 3.0 * M_PI * r * r * r;
+    CHECK(s.watertight && s.oriented, "open %zu nonmanifold %zu oriented %d", s.open_edges,
+          s.nonmanifold_edges, s.oriented);
+    CHECK(s.euler == 2, "Euler characteristic %lld", s.euler);
+    CHECK(rel(s.volume_mm3, want) < 0.02, "volume %.1f, sphere %.1f", s.volume_mm3, want);
+    for (int a = 0; a < 3; a++)
+        CHECK(fabs(s.max[a] - s.min[a] - 2 * r) < 1.5, "extent %d is %.2f mm", a, s.max[a] - s.min[a]);
+    pm_mesh_free(me);
+}
+
+static int admesh_field(const char *out, const char *name, double *v)
+{
+    const char *p = strstr(out, name);
+    if (!p || !(p = strchr(p, ':')))
+        return -1;
+    return sscanf(p + 1, "%lf", v) == 1 ? 0 : -1;
+}
+
+TEST(admesh_finds_nothing_to_fix_and_the_same_volume)
+{
+    pm_mesh *me = ball_mesh(15, 1.0);
+    CHECK(me, "no mesh");
+    char path[512], cmd[1200];
+    snprintf(path, sizeof path, "%s/ball.stl", test_tmpdir());
+    CHECK(pm_mesh_write(me, path, PM_MESH_STL) == PM_OK, "%s", pm_error());
+    snprintf(cmd, sizeof cmd, "admesh '%s' > '%s.txt' 2>&1", path, path);
+    CHECK(test_sh(cmd) == 0, "admesh failed to run");
+    char txt[600], out[8192] = {0};
+    snprintf(txt, sizeof txt, "%s.txt", path);
+    FILE *f = fopen(txt, "r");
+    CHECK(f, "no admesh output");
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    fclose(f);
+    out[n] = '\0';
+    double degenerate = -1, fixed = -1, vol = -1, reversed = -1, backwards = -1;
+    CHECK(admesh_field(out, "Degenerate facets", &degenerate) == 0, "no degenerate count in admesh output");
+    CHECK(admesh_field(out, "Edges fixed", &fixed) == 0, "no edges-fixed count");
+    CHECK(admesh_field(out, "Volume", &vol) == 0, "no volume");
+    CHECK(admesh_field(out, "Facets reversed", &reversed) == 0, "no reversed count");
+    CHECK(admesh_field(out, "Backwards edges", &backwards) == 0, "no backwards count");
+    CHECK(degenerate == 0 && fixed == 0, "admesh: %g degenerate facets, %g edges fixed", degenerate, fixed);
+    CHECK(reversed == 0 && backwards == 0, "admesh: %g facets reversed, %g backwards edges", reversed, backwards);
+    double ours = pm_mesh_volume(me);
+    CHECK(rel(vol, ours) < 0.005, "admesh volume %.1f, ours %.1f", vol, ours);
+    pm_mesh_free(me);
+}
+
+TEST(taubin_smoothing_keeps_volume_within_1_percent)
+{
+    pm_mesh *me = ball_mesh(20, 1.0);
+    CHECK(me, "no mesh");
+    double v0 = pm_mesh_volume(me), a0 = pm_mesh_area(me);
+    CHECK(pm_mesh_smooth(me, 20, 0, 0, NULL) == PM_OK, "%s", pm_error());
+    double v1 = pm_mesh_volume(me), a1 = pm_mesh_area(me);
+    CHECK(rel(v1, v0) < 0.01, "volume %.1f -> %.1f", v0, v1);
+    /* the staircase is gone: area moves towards the sphere's 4 pi r^2 */
+    CHECK(a1 < a0 && rel(a1, 4 * M_PI * 400) < rel(a0, 4 * M_PI * 400), "area %.1f -> %.1f", a0, a1);
+    pm_mesh_stats s;
+    pm_mesh_measure(me, &s);
+    CHECK(s.watertight && s.euler == 2, "smoothing changed the topology");
+    CHECK(pm_mesh_smooth(me, 1, 0.5, -0.2, NULL) == PM_EUSAGE, "accepted mu > -lambda");
+    pm_mesh_free(me);
+}
+
+TEST(decimation_to_10_percent_stays_closed_and_keeps_volume)
+{
+    pm_mesh *me = ball_mesh(20, 1.0);
+    CHECK(me, "no mesh");
+    pm_mesh_smooth(me, 10, 0, 0, NULL);
+    double v0 = pm_mesh_volume(me);
+    size_t nf0 = me->nf, target = nf0 / 10;
+    CHECK(pm_mesh_decimate(me, target, NULL) == PM_OK, "%s", pm_error());
+    CHECK(me->nf <= target && me->nf > target - 10, "%zu triangles for a target of %zu", me->nf, target);
+    pm_mesh_stats s;
+    pm_mesh_measure(me, &s);
+    CHECK(s.watertight && s.oriented && s.euler == 2, "open %zu nonmanifold %zu euler %lld", s.open_edges,
+          s.nonmanifold_edges, s.euler);
+    CHECK(rel(s.volume_mm3, v0) < 0.02, "volume %.1f -> %.1f", v0, s.volume_mm3);
+    for (size_t i = 0; i < 3 * me->nf; i++)
+        CHECK(me->f[i] < me->nv, "index out of range");
+    pm_mesh_free(me);
+}
+
+TEST(anisotropic_oblique_grid_gives_true_sizes)
+{
+    /* a 28 x 35 x 50 mm box of voxels on 0.7 x 0.7 x 2.5 mm voxels */
+    pm_grid g;
+    pm_grid_init(&g, 60, 70, 30, 0.7, 0.7, 2.5);
+    pm_mask *m = pm_mask_new(&g);
+    CHECK(m, "no mask");
+    for (int k = 5; k < 25; k++)
+        for (int j = 10; j < 60; j++)
+            for (int i = 10; i < 50; i++)
+                m->v[i + 60 * (j + 70 * k)] = 3;
+    pm_mesh *me;
+    CHECK(pm_mesh_from_mask(m, 3, &me, NULL) == PM_OK, "%s", pm_error());
+    pm_mesh_stats s;
+    pm_mesh_measure(me, &s);
+    double want[3] = {40 * 0.7, 50 * 0.7, 20 * 2.5};
+    for (int a = 0; a < 3; a++)
+        CHECK(fabs(s.max[a] - s.min[a] - want[a]) < 1e-3, "extent %d: %.4f mm, want %.4f", a,
+              s.max[a] - s.min[a], want[a]);
+    CHECK(s.watertight, "box not closed");
+    /* the corners are cut by the surface; the volume stays within a few % */
+    CHECK(rel(s.volume_mm3, want[0] * want[1] * want[2]) < 0.06, "box volume %.0f", s.volume_mm3);
+    pm_mesh_free(me);
+    /* the same box on axes mirrored and rotated (a left-handed grid, as
+     * some scanners produce): volume positive and equal, min corner moved */
+    g.dir[0] = 0; g.dir[1] = 1; g.dir[2] = 0;
+    g.dir[3] = 1; g.dir[4] = 0; g.dir[5] = 0;
+    g.dir[6] = 0; g.dir[7] = 0; g.dir[8] = -1;
+    g.origin[0] = 10; g.origin[1] = -20; g.origin[2] = 300;
+    m->g = g;
+    CHECK(pm_mesh_from_mask(m, 3, &me, NULL) == PM_OK, "%s", pm_error());
+    pm_mesh_stats s2;
+    pm_mesh_measure(me, &s2);
+    CHECK(rel(s2.volume_mm3, s.volume_mm3) < 1e-6, "mirrored grid volume %.1f vs %.1f", s2.volume_mm3,
+          s.volume_mm3);
+    CHECK(fabs(s2.max[0] - s2.min[0] - want[1]) < 1e-3 && fabs(s2.max[1] - s2.min[1] - want[0]) < 1e-3,
+          "axes not swapped in LPS");
+    double p[3];
+    pm_grid_to_lps(&g, 9.5, 9.5, 24.5, p); /* the box corner: half a voxel out */
+    CHECK(fabs(s2.min[0] - p[0]) < 1e-3 && fabs(s2.min[1] - p[1]) < 1e-3 && fabs(s2.min[2] - p[2]) < 1e-3,
+          "corner at %.2f %.2f %.2f, grid says %.2f %.2f %.2f", s2.min[0], s2.min[1], s2.min[2], p[0], p[1], p[2]);
+    double r[3] = {12, 15, 30};
+    pm_mask_free(m);
+    pm_grid_init(&g, 50, 60, 30, 0.7, 0.7, 2.5);
+    m = ellipsoid(&g, r);
+    pm_mesh_free(me);
+    CHECK(pm_mesh_from_mask(m, 0, &me, NULL) == PM_OK, "%s", pm_error());
+    pm_mesh_measure(me, &s);
+    CHECK(rel(s.volume_mm3, 4.0 / 3.0 * M_PI * r[0] * r[1] * r[2]) < 0.02, "ellipsoid volume %.0f",
+          s.volume_mm3);
+    pm_mesh_free(me);
+    pm_mask_free(m);
+}
+
+TEST(mask_touching_every_border_is_closed)
+{
+    pm_grid g;
+    pm_grid_init(&g, 7, 5, 4, 1, 2, 3);
+    pm_mask *m = pm_mask_new(&g);
+    memset(m->v, 1, pm_grid_voxels(&g));
+    pm_mesh *me;
+    CHECK(pm_mesh_from_mask(m, 0, &me, NULL) == PM_OK, "%s", pm_error());
+    pm_mesh_stats s;
+    pm_mesh_measure(me, &s);
+    CHECK(s.watertight && s.euler == 2, "open %zu euler %lld", s.open_edges, s.euler);
+    CHECK(fabs(s.max[0] - s.min[0] - 7) < 1e-4 && fabs(s.max[2] - s.min[2] - 12) < 1e-4, "extent");
+    pm_mesh_free(me);
+    memset(m->v, 0, pm_grid_voxels(&g));
+    CHECK(pm_mesh_from_mask(m, 0, &me, NULL) == PM_OK && me->nf == 0, "empty mask gave triangles");
+    pm_mesh_free(me);
+    pm_mask_free(m);
+}
+
+static uint32_t rnd(uint32_t *s)
+{
+    *s = *s * 1664525u + 1013904223u;
+    return *s >> 8;
+}
+
+TEST(random_masks_and_volumes_give_closed_oriented_surfaces)
+{
+    /* noise exercises every cube case, the ambiguous faces included */
+    pm_grid g;
+    pm_grid_init(&g, 23, 19, 17, 0.8, 0.9, 1.7);
+    pm_mask *m = pm_mask_new(&g);
+    pm_volume *v = pm_volume_new(&g);
+    uint32_t seed = 12345;
+    for (int trial = 0; trial < 4; trial++) {
+        for (size_t i = 0; i < pm_grid_voxels(&g); i++) {
+            m->v[i] = (uint8_t)(rnd(&seed) % 3);
+            v->hu[i] = (int16_t)((int)(rnd(&seed) % 2001) - 1000);
+        }
+        pm_mesh *a, *b;
+        CHECK(pm_mesh_from_mask(m, trial % 2 ? 2 : 0, &a, NULL) == PM_OK, "%s", pm_error());
+        CHECK(pm_mesh_from_volume(v, trial * 100 - 150, &b, NULL) == PM_OK, "%s", pm_error());
+        pm_mesh_stats sa, sb;
+        pm_mesh_measure(a, &sa);
+        pm_mesh_measure(b, &sb);
+        CHECK(sa.watertight && sa.oriented, "mask trial %d: open %zu nonmanifold %zu", trial, sa.open_edges,
+              sa.nonmanifold_edges);
+        CHECK(sb.watertight && sb.oriented, "HU trial %d: open %zu nonmanifold %zu", trial, sb.open_edges,
+              sb.nonmanifold_edges);
+        CHECK(sa.volume_mm3 > 0 && sb.volume_mm3 > 0, "negative volume");
+        pm_mesh_free(a);
+        pm_mesh_free(b);
+    }
+    pm_mask_free(m);
+    pm_volume_free(v);
+}
+
+TEST(hu_level_surface_of_a_dense_ball)
+{
+    pm_grid g;
+    pm_grid_init(&g, 48, 48, 40, 0.8, 0.8, 1.25);
+    pm_volume *v = pm_volume_new(&g);
+    double r = 14;
+    for (int k = 0; k < 40; k++)
+        for (int j = 0; j < 48; j++)
+            for (int i = 0; i < 48; i++) {
+                double d = sqrt(pow((i - 23.5) * 0.8, 2) + pow((j - 23.5) * 0.8, 2) + pow((k - 19.5) * 1.25, 2));
+                /* a soft edge of about 2 mm from -1000 to +1000 HU */
+                v->hu[i + 48 * (j + 48 * k)] = (int16_t)lround(-1000 * tanh((d - r) / 2.0));
+            }
+    pm_mesh *me;
+    CHECK(pm_mesh_from_volume(v, 0, &me, NULL) == PM_OK, "%s", pm_error());
+    pm_mesh_stats s;
+    pm_mesh_measure(me, &s);
+    CHECK(s.watertight && s.euler == 2, "open %zu euler %lld", s.open_edges, s.euler);
+    /* interpolation puts the surface on the 0 HU sphere, not on voxels */
+    CHECK(rel(s.volume_mm3, 4.0 / 3.0 * M_PI * r * r * r) < 0.01, "volume %.0f", s.volume_mm3);
+    pm_mesh_free(me);
+    pm_volume_free(v);
+}
+
+TEST(surface_does_not_depend_on_thread_count)
+{
+    pm_grid g;
+    pm_grid_init(&g, 40, 40, 60, 1, 1, 1);
+    pm_mask *m = pm_mask_new(&g);
+    uint32_t seed = 99; /* noise: many cubes fanned around added centroids */
+    for (size_t i = 0; i < pm_grid_voxels(&g); i++)
+        m->v[i] = rnd(&seed) % 2;
+    pm_mesh *a, *b;
+    setenv("PULMO_THREADS", "1", 1);
+    CHECK(pm_mesh_from_mask(m, 0, &a, NULL) == PM_OK, "%s", pm_error());
+    setenv("PULMO_THREADS", "2", 1);
+    CHECK(pm_mesh_from_mask(m, 0, &b, NULL) == PM_OK, "%s", pm_error());
+    unsetenv("PULMO_THREADS");
+    CHECK(a->nv == b->nv && a->nf == b->nf, "%zu/%zu vs %zu/%zu", a->nv, a->nf, b->nv, b->nf);
+    CHECK(!memcmp(a->v, b->v, 12 * a->nv) && !memcmp(a->f, b->f, 12 * a->nf), "different meshes");
+    pm_mesh_free(a);
+    pm_mesh_free(b);
+    pm_mask_free(m);
+}
+
+static void same_triangles(const pm_mesh *a, const pm_mesh *b)
+{
+    CHECK(a->nf == b->nf && a->nv == b->nv, "read %zu/%zu, wrote %zu/%zu", b->nv, b->nf, a->nv, a->nf);
+    for (size_t t = 0; t < a->nf; t++)
+        for (int q = 0; q < 3; q++)
+            for (int r = 0; r < 3; r++)
+                CHECK(a->v[3 * a->f[3 * t + q] + r] == b->v[3 * b->f[3 * t + q] + r], "triangle %zu differs", t);
+}
+
+TEST(stl_reads_back_what_was_written)
+{
+    pm_mesh *me = ball_mesh(8, 0.7);
+    CHECK(me, "no mesh");
+    pm_mesh_smooth(me, 3, 0, 0, NULL); /* arbitrary floats, not grid values */
+    char path[512];
+    for (int fmt = PM_MESH_STL; fmt <= PM_MESH_STL_ASCII; fmt++) {
+        snprintf(path, sizeof path, "%s/rt%d.stl", test_tmpdir(), fmt);
+        CHECK(pm_mesh_write(me, path, fmt) == PM_OK, "%s", pm_error());
+        pm_mesh *back;
+        CHECK(pm_mesh_read_stl(path, &back) == PM_OK, "%s", pm_error());
+        same_triangles(me, back);
+        pm_mesh_free(back);
+    }
+    pm_mesh_free(me);
+}
+
+static void put(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    fwrite(data, 1, n, f);
+    fclose(f);
+}
+
+TEST(malformed_stl_files_are_refused_cleanly)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/bad.stl", test_tmpdir());
+    pm_mesh *m;
+    put(path, "", 0);
+    CHECK(pm_mesh_read_stl(path, &m) == PM_ECORRUPT, "empty file");
+    unsigned char bin[84 + 50] = {0};
+    bin[80] = 1; /* one triangle, all zero: degenerate */
+    put(path, bin, sizeof bin);
+    CHECK(pm_mesh_read_stl(path, &m) == PM_ECORRUPT, "degenerate-only file");
+    bin[80] = 2; /* says two, holds one */
+    put(path, bin, sizeof bin);
+    CHECK(pm_mesh_read_stl(path, &m) == PM_ECORRUPT, "truncated binary");
+    bin[80] = 0xff; bin[81] = 0xff; bin[82] = 0xff; bin[83] = 0xff;
+    put(path, bin, sizeof bin);
+    CHECK(pm_mesh_read_stl(path, &m) == PM_ECORRUPT, "huge count");
+    float nanf_ = NAN;
+    memset(bin, 0, sizeof bin);
+    bin[80] = 1;
+    memcpy(bin + 84 + 12, &nanf_, 4);
+    put(path, bin, sizeof bin);
+    CHECK(pm_mesh_read_stl(path, &m) == PM_ECORRUPT, "NaN coordinate");
+    const char *t1 = "solid x\nfacet normal 0 0 1\nouter loop\nvertex 0 0 0\nvertex 1 0 0\nendloop\nendfacet\n";
+    put(path, t1, strlen(t1));
+    CHECK(pm_mesh_read_stl(path, &m) == PM_ECORRUPT, "two vertices");
+    const char *t2 = "solid x\nvertex 0 0 0\nvertex 1 0 0\nvertex 0 1 inf\n";
+    put(path, t2, strlen(t2));
+    CHECK(pm_mesh_read_stl(path, &m) == PM_ECORRUPT, "infinite coordinate");
+    const char *t3 = "solid x\nvertex 0 0 0\nvertex 1 0 0\nvertex 0 1 0x\n";
+    put(path, t3, strlen(t3));
+    CHECK(pm_mesh_read_stl(path, &m) == PM_ECORRUPT, "junk number");
+    const char *t4 = "solid x\n facet normal 0 0 1\n outer loop\n  vertex 0 0 0\n  vertex 1 0 0\n  vertex 0 1 0\n"
+                     " endloop\n endfacet\nendsolid x\n";
+    put(path, t4, strlen(t4));
+    CHECK(pm_mesh_read_stl(path, &m) == PM_OK && m->nf == 1 && m->nv == 3, "valid one-triangle ASCII");
+    pm_mesh_free(m);
+    CHECK(pm_mesh_read_stl("/nonexistent/x.stl", &m) == PM_ENODATA, "missing file");
+    CHECK(strstr(pm_error(), "/nonexistent/x.stl"), "reason does not name the file");
+}
+
+TEST(write_errors_are_reported_and_leave_no_file)
+{
+    pm_mesh *me = ball_mesh(10, 1.0);
+    CHECK(me, "no mesh");
+    FILE *full = fopen("/dev/full", "wb");
+    CHECK(full, "no /dev/full");
+    for (int fmt = PM_MESH_STL; fmt <= PM_MESH_PLY_ASCII; fmt++) {
+        clearerr(full);
+        CHECK(pm_mesh_write_fp(me, full, fmt, "/dev/full") == PM_EWRITE, "format %d: full disk not seen", fmt);
+    }
+    fclose(full);
+    CHECK(pm_mesh_write(me, "/nonexistent-dir/x.stl", PM_MESH_STL) == PM_EWRITE, "missing folder");
+    pm_mesh_free(me);
+}
+
+TEST(obj_and_ply_hold_the_mesh)
+{
+    pm_mesh *me = ball_mesh(6, 1.0);
+    char path[512], line[256];
+    snprintf(path, sizeof path, "%s/m.obj", test_tmpdir());
+    CHECK(pm_mesh_format_for(path, 0) == PM_MESH_OBJ && pm_mesh_format_for("a.PLY", 1) == PM_MESH_PLY_ASCII
+          && pm_mesh_format_for("a.stl.txt", 0) < 0, "format from name");
+    CHECK(pm_mesh_write(me, path, PM_MESH_OBJ) == PM_OK, "%s", pm_error());
+    FILE *f = fopen(path, "r");
+    size_t nv = 0, nf = 0;
+    while (fgets(line, sizeof line, f)) {
+        unsigned a, b, c;
+        nv += line[0] == 'v';
+        if (sscanf(line, "f %u %u %u", &a, &b, &c) == 3) {
+            CHECK(a >= 1 && a <= me->nv && b >= 1 && c >= 1, "bad OBJ index");
+            nf++;
+        }
+    }
+    fclose(f);
+    CHECK(nv == me->nv && nf == me->nf, "OBJ holds %zu/%zu", nv, nf);
+    snprintf(path, sizeof path, "%s/m.ply", test_tmpdir());
+    CHECK(pm_mesh_write(me, path, PM_MESH_PLY) == PM_OK, "%s", pm_error());
+    f = fopen(path, "rb");
+    size_t hv = 0, hf = 0;
+    long body = 0;
+    while (fgets(line, sizeof line, f)) {
+        sscanf(line, "element vertex %zu", &hv);
+        sscanf(line, "element face %zu", &hf);
+        if (!strcmp(line, "end_header\n")) {
+            body = ftell(f);
+            break;
+        }
+    }
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fclose(f);
+    CHECK(hv == me->nv && hf == me->nf, "PLY header %zu/%zu", hv, hf);
+    CHECK(size - body == (long)(12 * me->nv + 13 * me->nf), "PLY body %ld bytes", size - body);
+    pm_mesh_free(me);
+}
+
+TEST(lidc_lung_mask_mesh_is_watertight)
+{
+    pm_mask *m;
+    CHECK(pm_nifti_read_mask(test_data("reference/LIDC-IDRI-0001.seed-fill.nii.gz"), &m) == PM_OK, "%s",
+          pm_error());
+    size_t n = 0;
+    for (size_t i = 0; i < pm_grid_voxels(&m->g); i++)
+        n += m->v[i] != 0;
+    pm_mesh *me;
+    CHECK(pm_mesh_from_mask(m, 0, &me, NULL) == PM_OK, "%s", pm_error());
+    pm_mesh_stats s;
+    CHECK(pm_mesh_measure(me, &s) == PM_OK, "%s", pm_error());
+    CHECK(s.watertight && s.oriented, "open %zu nonmanifold %zu", s.open_edges, s.nonmanifold_edges);
+    double voxels = n * pm_grid_voxel_mm3(&m->g);
+    CHECK(rel(s.volume_mm3, voxels) < 0.01, "mesh %.0f mL, voxels %.0f mL", s.volume_mm3 / 1000, voxels / 1000);
+    pm_mesh_free(me);
+    pm_mask_free(m);
+}
+
+int main(void)
+{
+    RUN(ball_mask_gives_closed_sphere_of_true_volume);
+    RUN(admesh_finds_nothing_to_fix_and_the_same_volume);
+    RUN(taubin_smoothing_keeps_volume_within_1_percent);
+    RUN(decimation_to_10_percent_stays_closed_and_keeps_volume);
+    RUN(anisotropic_oblique_grid_gives_true_sizes);
+    RUN(mask_touching_every_border_is_closed);
+    RUN(random_masks_and_volumes_give_closed_oriented_surfaces);
+    RUN(hu_level_surface_of_a_dense_ball);
+    RUN(surface_does_not_depend_on_thread_count);
+    RUN(stl_reads_back_what_was_written);
+    RUN(malformed_stl_files_are_refused_cleanly);
+    RUN(write_errors_are_reported_and_leave_no_file);
+    RUN(obj_and_ply_hold_the_mesh);
+    RUN(lidc_lung_mask_mesh_is_watertight);
+    return test_done();
+}
