@@ -7,6 +7,7 @@
  * named by app.screen; its handler returns reaction flags (tui.h).
  */
 #include "tui.h"
+#include "viewer.h"
 #include "../cli/cli.h"
 #include "pulmo/io.h"
 #include "pulmo/text.h"
@@ -91,9 +92,12 @@ void app_status_line(const char *hints)
 
 int app_dispatch(const tui_binding *t, int key)
 {
+    /* An action returning R_NONE does not apply now: the key passes on. */
     for (; t->fn; t++)
-        if (t->key == key)
-            return t->fn() | R_HANDLED;
+        if (t->key == key) {
+            int r = t->fn();
+            return r ? r | R_HANDLED : R_NONE;
+        }
     return R_NONE;
 }
 
@@ -240,7 +244,9 @@ int app_confirm(const char *question)
 
 static tui_job *busy_job(void)
 {
-    return app.load.running ? &app.load : NULL;
+    if (app.load.running)
+        return &app.load;
+    return app.screen == SCR_VIEWER && app.vol ? panels_busy() : NULL;
 }
 
 static void draw(void)

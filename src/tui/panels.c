@@ -99,17 +99,18 @@ static void draw_hist(int y0, int x0, int rows, int cols)
 void panels_draw(void)
 {
     int y = 1 + (V.vol->nwarnings ? 1 : 0), rows = LINES - 2 - y, w = panels_width();
+    /* The panel ends above the info row (LINES - 2). */
     if (P.mesh || !w)
         return;
     int x = COLS - w;
     crt_role(ROLE_DIM);
-    for (int r = 0; r < rows + 1; r++)
+    for (int r = 0; r < rows; r++)
         mvaddch(y + r, x, ACS_VLINE);
     crt_role(ROLE_NORMAL);
     if (P.panel == PANEL_HIST)
         draw_hist(y, x + 1, rows, w - 1);
     else if (P.panel == PANEL_SEG)
-        seg_draw(y, x + 1, rows + 1, w - 1);
+        seg_draw(y, x + 1, rows, w - 1);
 }
 
 const char *panels_hints(void)

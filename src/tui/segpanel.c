@@ -45,6 +45,12 @@ static struct {
     int nundo, nredo;
     double preview_ms;
     int preview_slice;           /* slice last previewed, -1 none */
+    int gen;                     /* counts complete runs */
+    tui_job pjob;                /* the preview of one slice */
+    pm_recipe p_r;
+    int p_from, p_k, p_again;
+    int run_pending;             /* start the re-run when the preview ends */
+    uint8_t *p_buf;
 } G;
 
 static int nparams(void)
@@ -105,34 +111,68 @@ static void start_run(int from)
     }
 }
 
-/* The visible axial slice from step `from` with the current parameters. */
+static int preview_work(tui_job *j)
+{
+    pm_progress p = job_progress(j);
+    return pm_recipe_preview(&G.p_r, G.run, G.p_from, G.p_k, G.p_buf, &p);
+}
+
+/* The visible axial slice from step `from` with the current parameters,
+ * on its own thread so that keys keep flowing; a newer request cancels an
+ * older one. G.run is not replaced while a preview reads it (seg_tick). */
 static void preview(int from)
 {
     pm_slice_view sv;
     view_slice(&V.vol->g, &V.view, &sv);
-    G.preview_slice = -1;
     if (!G.run || !G.shown || sv.axis != 2 || V.montage)
         return;
+    if (G.pjob.running) {
+        job_cancel(&G.pjob);
+        G.p_again = 1;
+        return;
+    }
     const pm_grid *g = &V.vol->g;
     size_t plane = (size_t)g->dim[0] * g->dim[1];
-    uint8_t *buf = malloc(plane);
-    if (!buf)
+    if (!G.p_buf && !(G.p_buf = malloc(plane)))
         return;
-    double t0 = pm_now();
-    if (pm_recipe_preview(&G.r, G.run, from, sv.index, buf, NULL) == PM_OK) {
-        memcpy(G.shown->v + plane * (size_t)sv.index, buf, plane);
-        G.preview_ms = (pm_now() - t0) * 1000;
-        G.preview_slice = sv.index;
-    }
-    free(buf);
+    G.p_r = G.r;
+    G.p_from = from;
+    G.p_k = sv.index;
+    G.preview_slice = sv.index;
+    job_start(&G.pjob, "previewing", preview_work, NULL);
 }
 
+static void preview_tick(void)
+{
+    if (!job_finished(&G.pjob))
+        return;
+    if (G.pjob.status == PM_OK && G.shown && !G.p_again) {
+        size_t plane = (size_t)V.vol->g.dim[0] * V.vol->g.dim[1];
+        memcpy(G.shown->v + plane * (size_t)G.p_k, G.p_buf, plane);
+        G.preview_ms = (G.pjob.finished - G.pjob.started) * 1000;
+        app.dirty = 1;
+    }
+    if (G.p_again) {
+        G.p_again = 0;
+        preview(G.dirty_from);
+    }
+    if (!G.pjob.running && G.run_pending) {
+        G.run_pending = 0;
+        start_run(G.dirty_from);
+    }
+}
+
+/* The preview goes first and has both cores to itself; the volume re-run
+ * starts when it is done (or at once when no preview applies). */
 static void changed(int step)
 {
     if (step < G.dirty_from)
         G.dirty_from = step;
     preview(G.dirty_from);
-    start_run(G.dirty_from);
+    if (G.pjob.running)
+        G.run_pending = 1;
+    else
+        start_run(G.dirty_from);
 }
 
 static void push_undo(void)
@@ -171,6 +211,8 @@ void seg_start(void)
 
 void seg_done(void)
 {
+    job_stop(&G.pjob);
+    free(G.p_buf);
     job_stop(&G.job);
     pm_seg_run_free(G.work);
     pm_seg_run_free(G.run);
@@ -181,12 +223,17 @@ void seg_done(void)
 
 tui_job *seg_busy(void)
 {
-    return G.job.running ? &G.job : NULL;
+    return G.job.running ? &G.job : G.pjob.running ? &G.pjob : NULL;
 }
 
 const pm_mask *seg_result(void)
 {
     return G.run ? G.run->result : NULL;
+}
+
+int seg_generation(void)
+{
+    return G.gen;
 }
 
 const pm_lung_measures *seg_measures(void)
@@ -223,9 +270,14 @@ int seg_markers(double *m, int max)
 
 void seg_tick(void)
 {
-    if (job_finished(&G.job)) {
+    preview_tick();
+    /* A finished run replaces G.run only when no preview is reading it. */
+    if (!G.pjob.running && job_finished(&G.job)) {
         int rc = G.job.status;
         if (rc == PM_OK || rc == PM_ENOLUNG) {
+            if (G.run)
+                mesh_release(G.run->result);
+            G.gen++;
             pm_seg_run_free(G.run);
             G.run = G.work;
             G.work = NULL;
@@ -256,13 +308,11 @@ void seg_tick(void)
         app.dirty = 1;
     }
     /* While the volume recomputes, the slice in view follows the edits. */
-    if (G.job.running && G.run && G.dirty_from < G.r.nsteps && !V.montage) {
+    if (G.job.running && G.run && G.dirty_from < G.r.nsteps && !V.montage && !G.pjob.running) {
         pm_slice_view sv;
         view_slice(&V.vol->g, &V.view, &sv);
-        if (sv.axis == 2 && sv.index != G.preview_slice) {
+        if (sv.axis == 2 && sv.index != G.preview_slice)
             preview(G.dirty_from);
-            app.dirty = 1;
-        }
     }
 }
 
@@ -313,7 +363,7 @@ void seg_draw(int y0, int x0, int rows, int cols)
         }
     }
     crt_role(ROLE_NORMAL);
-    int ym = y0 + rows - meas_rows - 1;
+    int ym = y0 + rows - meas_rows - 2;
     int s;
     const pm_param *p = param_at(G.sel, &s);
     if (p) {
@@ -438,8 +488,13 @@ static int act_recipe(void)
         pm_seg_run_free(G.work);
         G.work = NULL;
     }
+    job_stop(&G.pjob);
+    G.p_again = 0;
+    if (G.run)
+        mesh_release(G.run->result);
     pm_seg_run_free(G.run);
     G.run = NULL;
+    G.gen++;
     G.nundo = G.nredo = 0;
     G.sel = G.top = 0;
     seg_start();

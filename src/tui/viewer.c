@@ -417,11 +417,11 @@ const tui_binding viewer_keys[] = {
 
 static int act_help(void)
 {
-    const tui_binding *t[4];
-    const char *titles[4];
+    const tui_binding *t[8];
+    const char *titles[8];
     int n = 0;
     t[n] = viewer_keys, titles[n++] = "Slice viewer";
-    n += panels_help(t + n, titles + n, 4 - n);
+    n += panels_help(t + n, titles + n, 8 - n);
     app_help(t, titles, n);
     return R_REDRAW;
 }

@@ -35,6 +35,42 @@ void panels_tick(void);
 /* Adds the panels' binding tables for the help box; returns how many. */
 int panels_help(const tui_binding **t, const char **titles, int max);
 int panels_mesh_active(void);
+/* The job running for a panel (segmentation or surface), or NULL. */
+tui_job *panels_busy(void);
+
+/* segpanel.c */
+struct pm_lung_measures;
+struct pm_recipe;
+extern const tui_binding seg_keys[];
+void seg_start(void);              /* runs the recipe if it has not run */
+void seg_done(void);
+void seg_draw(int y, int x, int rows, int cols);
+void seg_tick(void);
+tui_job *seg_busy(void);
+const pm_mask *seg_result(void);   /* last complete labels, NULL before */
+int seg_generation(void);          /* changes whenever seg_result does */
+const struct pm_lung_measures *seg_measures(void);
+const char *seg_recipe_name(void);
+const struct pm_recipe *seg_recipe(void);
+int seg_markers(double *m, int max);
+
+/* meshview.c */
+struct pm_mesh;
+struct pm_raster_opts;
+extern const tui_binding mesh_keys[];
+int mesh_open(void);
+void mesh_done(void);
+void mesh_tick(void);
+int mesh_key(int k);
+tui_job *mesh_busy(void);
+/* Stops a surface job that reads m (before m is freed). */
+void mesh_release(const pm_mask *m);
+const struct pm_mesh *mesh_current(void);
+const struct pm_raster_opts *mesh_raster_opts(void);
+int mesh_panel_width(void);
 void mesh_view_draw(int y, int x, int rows, int cols);
+
+/* export.c: asks what and where, then writes through the core. */
+void export_dialog(int mesh);
 
 #endif
