@@ -16,7 +16,7 @@ SOCK="pulmo-test-$$"
 T="tmux -L $SOCK -f /dev/null"
 S=ui
 # Generous: a sanitized build on 2 shared cores loads a series slowly.
-LONG=${PULMO_TUI_TIMEOUT:-180}
+LONG=${PULMO_TUI_TIMEOUT:-300}
 
 if ! command -v tmux >/dev/null 2>&1; then
     echo "FAIL tui_tests_can_run: tmux is not installed (it is in DEPS_TEST)"
@@ -56,6 +56,15 @@ wait_gone() {
     end=$(( $(date +%s) + ${2:-$LONG} ))
     while [ "$(date +%s)" -le "$end" ]; do
         screen | grep -qF -- "$1" || return 0
+        sleep 0.2
+    done
+    return 1
+}
+# wait_re REGEX [SECONDS]: the same with a basic regular expression.
+wait_re() {
+    end=$(( $(date +%s) + ${2:-$LONG} ))
+    while [ "$(date +%s)" -le "$end" ]; do
+        screen | grep -q -- "$1" && return 0
         sleep 0.2
     done
     return 1
@@ -176,9 +185,80 @@ keys m
 if wait_for "Axial" 30; then pass tui_shows_a_montage; else fail tui_shows_a_montage "montage key broke the screen"; fi
 keys m
 
+# ---------------------------------------------------------------- segment
+keys S
+if wait_re "Lungs [0-9][0-9]* mL\$" && wait_for "Segmentation: default" 5; then
+    lung=$(screen | sed -n 's/.*Lungs \([0-9][0-9]*\) mL.*/\1/p' | head -1)
+    if [ "$lung" -gt 2000 ] && [ "$lung" -lt 9000 ]; then
+        pass tui_default_recipe_shows_the_lung_volume
+    else
+        fail tui_default_recipe_shows_the_lung_volume "implausible lung volume '$lung' mL"
+    fi
+else
+    fail tui_default_recipe_shows_the_lung_volume "no lung volume after S"
+fi
+
+# The histogram marks the threshold and follows it when it is tuned.
+keys H
+if wait_for "threshold -320" 60; then
+    keys S J ']' H
+    if wait_for "threshold -310" 60; then
+        keys S u
+        wait_for "hu_max             -320" 60 && pass tui_histogram_threshold_follows_tuning_and_undo ||
+            fail tui_histogram_threshold_follows_tuning_and_undo "undo did not restore -320"
+    else
+        fail tui_histogram_threshold_follows_tuning_and_undo "marker did not move to -310"
+    fi
+else
+    fail tui_histogram_threshold_follows_tuning_and_undo "histogram panel without the -320 marker"
+fi
+wait_gone "(updating)"
+wait_re "Lungs [0-9][0-9]* mL\$"
+lung=$(screen | sed -n 's/.*Lungs \([0-9][0-9]*\) mL.*/\1/p' | head -1)
+
+# ---------------------------------------------------------------- mesh, export
+keys M
+if wait_for "surface:" && wait_re "[0-9][0-9]* triangles" 5; then
+    pass tui_mesh_view_builds_the_surface
+else
+    fail tui_mesh_view_builds_the_surface "no surface message"
+fi
+keys e 1 Enter
+stl="$TMP/LIDC-IDRI-0001-lungs.stl"
+if wait_for "exported LIDC-IDRI-0001-lungs.stl" 120 && [ -s "$stl" ]; then
+    admesh "$stl" >"$TMP/admesh.out" 2>&1
+    vol=$(sed -n 's/.*Volume *: *\([0-9.]*\).*/\1/p' "$TMP/admesh.out")
+    if grep -q "Number of facets" "$TMP/admesh.out" &&
+       ! grep -q "Facets with 1 disconnected edge  : *[1-9]" "$TMP/admesh.out" &&
+       python3 -c "import sys; v=float('$vol')/1000; l=float('${lung:-0}'); sys.exit(0 if abs(v-l) < 0.05*l else 1)"; then
+        pass tui_exports_an_stl_that_admesh_accepts_with_the_lung_volume
+    else
+        fail tui_exports_an_stl_that_admesh_accepts_with_the_lung_volume "admesh volume '$vol' mm3 vs lungs '$lung' mL: $(head -c 600 "$TMP/admesh.out")"
+    fi
+else
+    fail tui_exports_an_stl_that_admesh_accepts_with_the_lung_volume "no STL written"
+fi
+keys e 1 Enter
+if wait_for "exists. Replace it?" 30; then
+    keys n
+    wait_for "not exported" 30 && pass tui_export_asks_before_replacing_a_file ||
+        fail tui_export_asks_before_replacing_a_file "n did not keep the file"
+else
+    fail tui_export_asks_before_replacing_a_file "no confirmation for an existing file"
+fi
+keys e 4 Enter
+if wait_for "exported LIDC-IDRI-0001-report.json" 60 &&
+   python3 -c "import json,sys; d=json.load(open('$TMP/LIDC-IDRI-0001-report.json')); sys.exit(0 if round(d['lung_ml'])==int('${lung:-0}') and d['recipe']=='default' else 1)"; then
+    pass tui_exports_the_json_report_with_the_shown_volume
+else
+    fail tui_exports_the_json_report_with_the_shown_volume "report missing or different"
+fi
+
 # ---------------------------------------------------------------- quit
-keys q
-if wait_for "/ filter" 30; then
+# q closes the mesh view, then the panel, then the series; then quits.
+n=0
+while ! screen | grep -qF "/ filter" && [ $n -lt 6 ]; do keys q; sleep 0.5; n=$((n + 1)); done
+if screen | grep -qF "/ filter"; then
     keys q
     if wait_for "PULMO EXITED" 60 && [ "$(exit_status)" = 0 ]; then
         pass tui_q_goes_back_then_quits_with_status_0

@@ -36,6 +36,7 @@ static struct {
     pm_mesh *w_raw, *w_mesh;
     pm_mesh_stats w_stats;
     int again;                   /* settings changed while the job ran */
+    int tried;                   /* seg_generation() of the last mask job started */
     pm_raster_opts ro;
     int rotate;
     double last_turn;
@@ -83,6 +84,7 @@ static void start(void)
     M.w_use_hu = M.use_hu || !seg_result();
     M.w_mask = seg_result();
     M.w_gen = seg_generation();
+    M.tried = M.w_use_hu ? M.tried : M.w_gen;
     M.w_level = M.level;
     int want = M.w_use_hu ? -1 : M.w_gen;
     M.w_need_raw = !M.raw || M.raw_for != want || (M.w_use_hu && M.raw_level != M.level);
@@ -102,8 +104,9 @@ int mesh_open(void)
         M.target = 100000;
         M.level = -300;
         M.rotate = 1;
+        M.tried = M.raw_for = -3;
     }
-    if (seg_busy())
+    if (seg_pending())
         app_message(0, "the segmentation is still running: the surface follows when it ends");
     int want = (M.use_hu || !seg_result()) ? -1 : seg_generation();
     if (!M.mesh || M.raw_for != want)
@@ -131,6 +134,7 @@ void mesh_release(const pm_mask *m)
         pm_mesh_free(M.w_mesh);
         M.w_raw = M.w_mesh = NULL;
         M.again = 0;
+        M.tried = -2;
     }
 }
 
@@ -185,7 +189,7 @@ void mesh_tick(void)
     }
     /* A new mask from the segmentation: follow it while the view is open. */
     if (panels_mesh_active() && !M.job.running && !M.use_hu && seg_result() && M.raw_for != seg_generation() &&
-        M.raw) {
+        M.tried != seg_generation()) {
         start();
         app.dirty = 1;
     }

@@ -221,6 +221,11 @@ void seg_done(void)
     memset(&G, 0, sizeof G);
 }
 
+int seg_pending(void)
+{
+    return G.job.running || G.run_pending || G.restart;
+}
+
 tui_job *seg_busy(void)
 {
     return G.job.running ? &G.job : G.pjob.running ? &G.pjob : NULL;
@@ -378,7 +383,7 @@ void seg_draw(int y0, int x0, int rows, int cols)
     if (G.have_meas) {
         const pm_lung_measures *m = &G.meas;
         crt_role(G.status == PM_ENOLUNG ? ROLE_ERROR : ROLE_PATIENT);
-        crt_textf(ym++, x, w, "Lungs %.0f mL%s", m->lung_ml, G.job.running ? " (updating)" : "");
+        crt_textf(ym++, x, w, "Lungs %.0f mL%s", m->lung_ml, G.job.running || G.run_pending ? " (updating)" : "");
         crt_role(ROLE_NORMAL);
         if (m->sides)
             crt_textf(ym++, x, w, "R %.0f  L %.0f  airway %.0f mL", m->right_ml, m->left_ml, m->airway_ml);

@@ -47,6 +47,8 @@ void seg_done(void);
 void seg_draw(int y, int x, int rows, int cols);
 void seg_tick(void);
 tui_job *seg_busy(void);
+/* A re-run is running or about to start. */
+int seg_pending(void);
 const pm_mask *seg_result(void);   /* last complete labels, NULL before */
 int seg_generation(void);          /* changes whenever seg_result does */
 const struct pm_lung_measures *seg_measures(void);
