@@ -12,6 +12,9 @@ DATA=${PM_DATA:-../shared/data}
 case "$DATA" in /*) ;; *) DATA="$(pwd)/$DATA" ;; esac
 TMP=${PM_TEST_TMP:-${TMPDIR:-/tmp}}/tui.$$
 mkdir -p "$TMP"
+# Debian's python3 has the packages of DEPS_TEST (nibabel, numpy).
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
 SOCK="pulmo-test-$$"
 T="tmux -L $SOCK -f /dev/null"
 S=ui
@@ -173,7 +176,7 @@ fi
 # Resize to 80x24: the layout follows and nothing is wider than the screen.
 $T resize-window -t $S -x 80 -y 24 2>/dev/null || $T resize-pane -t $S -x 80 -y 24
 if wait_for "Axial" 30 && [ "$(screen | wc -l)" -le 24 ] &&
-   [ "$(screen | PYTHONIOENCODING=utf-8 python3 -c 'import sys; print(max(len(l.rstrip("\n")) for l in sys.stdin))')" -le 80 ] &&
+   [ "$(screen | PYTHONIOENCODING=utf-8 $PY -c 'import sys; print(max(len(l.rstrip("\n")) for l in sys.stdin))')" -le 80 ] &&
    screen | tail -1 | grep -qF "q back"; then
     pass tui_redraws_at_80x24_after_resize
 else
@@ -230,7 +233,7 @@ if wait_for "exported LIDC-IDRI-0001-lungs.stl" 120 && [ -s "$stl" ]; then
     vol=$(sed -n 's/.*Volume *: *\([0-9.]*\).*/\1/p' "$TMP/admesh.out")
     if grep -q "Number of facets" "$TMP/admesh.out" &&
        ! grep -q "Facets with 1 disconnected edge  : *[1-9]" "$TMP/admesh.out" &&
-       python3 -c "import sys; v=float('$vol')/1000; l=float('${lung:-0}'); sys.exit(0 if abs(v-l) < 0.05*l else 1)"; then
+       $PY -c "import sys; v=float('$vol')/1000; l=float('${lung:-0}'); sys.exit(0 if abs(v-l) < 0.05*l else 1)"; then
         pass tui_exports_an_stl_that_admesh_accepts_with_the_lung_volume
     else
         fail tui_exports_an_stl_that_admesh_accepts_with_the_lung_volume "admesh volume '$vol' mm3 vs lungs '$lung' mL: $(head -c 600 "$TMP/admesh.out")"
@@ -248,10 +251,35 @@ else
 fi
 keys e 4 Enter
 if wait_for "exported LIDC-IDRI-0001-report.json" 60 &&
-   python3 -c "import json,sys; d=json.load(open('$TMP/LIDC-IDRI-0001-report.json')); sys.exit(0 if round(d['lung_ml'])==int('${lung:-0}') and d['recipe']=='default' else 1)"; then
+   $PY -c "import json,sys; d=json.load(open('$TMP/LIDC-IDRI-0001-report.json')); sys.exit(0 if round(d['lung_ml'])==int('${lung:-0}') and d['recipe']=='default' else 1)"; then
     pass tui_exports_the_json_report_with_the_shown_volume
 else
     fail tui_exports_the_json_report_with_the_shown_volume "report missing or different"
+fi
+
+keys e 3 Enter
+if wait_for "exported LIDC-IDRI-0001-lungs.nii.gz" 120 &&
+   $PY - "$TMP/LIDC-IDRI-0001-lungs.nii.gz" "${lung:-0}" <<'EOF' >"$TMP/nifti.out" 2>&1
+import sys
+import nibabel as nib
+import numpy as np
+img = nib.load(sys.argv[1])
+d = np.asarray(img.dataobj)
+ml = np.isin(d, (1, 2)).sum() * abs(np.linalg.det(img.affine[:3, :3])) / 1000
+assert d.shape == (512, 512, 133), d.shape
+assert abs(ml - float(sys.argv[2])) < 0.01 * float(sys.argv[2]) + 1, (ml, sys.argv[2])
+EOF
+then
+    pass tui_exports_the_nifti_mask_with_the_shown_volume
+else
+    fail tui_exports_the_nifti_mask_with_the_shown_volume "$(tail -3 "$TMP/nifti.out")"
+fi
+keys e 2 Enter
+if wait_for "exported LIDC-IDRI-0001-mesh.png" 60 &&
+   [ "$(head -c 8 "$TMP/LIDC-IDRI-0001-mesh.png" | od -An -c | tr -d ' ')" = '211PNG\r\n032\n' ]; then
+    pass tui_exports_a_png_of_the_view
+else
+    fail tui_exports_a_png_of_the_view "no PNG"
 fi
 
 # ---------------------------------------------------------------- quit
@@ -288,7 +316,7 @@ fi
 # A copy of one LIDC slice whose PatientName holds terminal escapes (a title
 # change, a screen clear, a colour): they must reach the screen as inert text.
 mkdir -p "$TMP/evil/p"
-python3 - "$DATA/patients/LIDC-IDRI-0001/000000.dcm" "$TMP/evil/p/x.dcm" <<'EOF'
+$PY - "$DATA/patients/LIDC-IDRI-0001/000000.dcm" "$TMP/evil/p/x.dcm" <<'EOF'
 import struct, sys
 d = open(sys.argv[1], 'rb').read()
 tag = b'\x10\x00\x10\x00PN'
@@ -327,7 +355,25 @@ if wait_for "2 series"; then
     else
         fail tui_ascii_mode_draws_with_ascii_only "expected an ASCII ramp picture and no half blocks"
     fi
-    keys q q
+    # The head CT: its warnings are on screen, and segmenting it says that
+    # there are no lungs instead of inventing some.
+    keys q
+    if wait_for "/ filter" 30; then
+        keys G Enter
+        if wait_for "warning: irregular_spacing" && wait_for "(more: press i)" 5; then
+            keys i
+            wait_for "gantry tilt of 18.5 degrees" 30 && keys Escape && wait_gone "Warnings of this series" 30 &&
+                pass tui_shows_the_series_warnings ||
+                fail tui_shows_the_series_warnings "i did not list the gantry tilt"
+        else
+            fail tui_shows_the_series_warnings "no gantry_tilt warning for the head CT"
+        fi
+        keys S
+        wait_for "no lungs" && pass tui_segmenting_a_head_ct_reports_no_lungs ||
+            fail tui_segmenting_a_head_ct_reports_no_lungs "no 'no lungs' message"
+    else
+        fail tui_shows_the_series_warnings "q did not return to the browser"
+    fi
 else
     fail tui_ascii_mode_draws_with_ascii_only "scan did not finish"
 fi

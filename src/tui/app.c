@@ -251,6 +251,15 @@ static tui_job *busy_job(void)
 
 static void draw(void)
 {
+    /* Sixel pixels live outside curses' buffer: when the layout changes,
+     * repaint every cell so no stale picture survives under text. */
+    static int last_layout = -1;
+    int layout = app.screen == SCR_VIEWER && app.vol ? 1 + viewer_layout() : 0;
+    if (crt.gfx == GFX_SIXEL && layout != last_layout) {
+        clearok(curscr, TRUE);
+        crt_drop_sixel();
+    }
+    last_layout = layout;
     erase();
     if (LINES < 10 || COLS < 40) {
         crt_text(0, 0, COLS, "pulmo: window too small");
@@ -276,6 +285,7 @@ static void loop(void)
         int k = getch();
         if (k == KEY_RESIZE) {
             clearok(curscr, TRUE);
+            crt_drop_sixel();
             app.dirty = 1;
         } else if (k != ERR) {
             int r = app.screen == SCR_BROWSER ? browser_key(k) : viewer_key(k);

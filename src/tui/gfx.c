@@ -30,8 +30,22 @@ static struct {
     char *buf;
     size_t len, cap;
     int y, x;
+    uint64_t hash;        /* of the picture last sent in this slot */
+    int sent, queued;
 } six[NSIXEL];
-static int nsix;
+static int nsix;          /* slots used by the frame being drawn */
+static int force = 1;     /* resend everything (a dialog or resize erased it) */
+
+/* FNV-1a of the pixels and the place: an unchanged picture is not sent
+ * again, since curses never paints over the blank cells beneath it. */
+static uint64_t fb_hash(const pm_fb *fb, int y, int x)
+{
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)(y * 65536 + x) ^ ((uint64_t)fb->w << 32) ^ (uint64_t)fb->h;
+    size_t n = (size_t)fb->w * fb->h * 3;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ fb->rgb[i]) * 1099511628211ull;
+    return h;
+}
 
 void crt_fb_size(int cols, int rows, int *w, int *h, double *aspect)
 {
@@ -151,6 +165,13 @@ static int encode_sixel(const pm_fb *fb, int y, int x)
 {
     if (nsix == NSIXEL)
         return -1;
+    uint64_t h = fb_hash(fb, y, x);
+    if (!force && six[nsix].sent && six[nsix].hash == h) {
+        six[nsix++].queued = 0;
+        return 0;
+    }
+    six[nsix].hash = h;
+    six[nsix].queued = 1;
     pm_buf b = {six[nsix].buf, 0, six[nsix].cap};
     int rc = pm_sixel_encode(fb, crt.registers, &b);
     six[nsix].buf = b.data, six[nsix].len = b.len, six[nsix].cap = b.cap;
@@ -190,15 +211,23 @@ void crt_flush_sixel(void)
         return;
     fflush(stdout);
     for (int i = 0; i < nsix; i++) {
+        if (!six[i].queued)
+            continue;
         char pos[32];
         int n = snprintf(pos, sizeof pos, "\0337\033[%d;%dH", six[i].y + 1, six[i].x + 1);
         if (write(1, pos, (size_t)n) < 0 || write(1, six[i].buf, six[i].len) < 0 || write(1, "\0338", 2) < 0)
             break;
+        six[i].sent = 1;
+        six[i].queued = 0;
     }
+    for (int i = nsix; i < NSIXEL; i++)
+        six[i].sent = 0;
     nsix = 0;
+    force = 0;
 }
 
 void crt_drop_sixel(void)
 {
     nsix = 0;
+    force = 1;
 }

@@ -71,7 +71,8 @@ void crt_fb_size(int cols, int rows, int *w, int *h, double *aspect);
 void crt_draw_fb(const pm_fb *fb, int y, int x, int cols, int rows);
 /* After refresh(): writes a queued sixel image straight to the terminal. */
 void crt_flush_sixel(void);
-/* Forgets a queued sixel (a dialog covers the picture). */
+/* Forgets queued sixels and sends every picture again on the next frame
+ * (a dialog or a resize painted over them). */
 void crt_drop_sixel(void);
 
 /* ---- job.c: one long core call on a worker thread -------------------- */

@@ -436,6 +436,11 @@ int viewer_key(int k)
     return app_dispatch(viewer_keys, k);
 }
 
+int viewer_layout(void)
+{
+    return V.montage * 1000 + panels_mesh_active() * 100 + panels_width();
+}
+
 void viewer_tick(void)
 {
     if (V.vol)

@@ -19,6 +19,8 @@ typedef struct tui_viewer {
 
 extern tui_viewer V;
 extern const tui_binding viewer_keys[];
+/* A number that changes when the viewer's layout does (sixel repaints). */
+int viewer_layout(void);
 
 /* panels.c: the side panels and the mesh view inside the viewer. */
 void panels_open(void);
