@@ -95,14 +95,15 @@ bench: check-deps pulmo samples
 	@sh tests/bench.sh
 
 run: check-deps pulmo samples
-	./pulmo scan samples/patients
+	./pulmo samples/patients
 
-# The phantoms are generated, never committed (see samples/README).
+# The phantoms are generated, never committed (see samples/README.md):
+# DICOM series in samples/patients/<NAME>/, ground truth in samples/truth/.
 samples: samples/patients/.done
 samples/patients/.done: $(REL)/pulmo
-	@if $(REL)/pulmo --help 2>/dev/null | grep -q '^  phantom'; then \
-	  $(REL)/pulmo phantom --all samples/patients && touch $@; \
-	else mkdir -p samples/patients; fi
+	rm -rf samples/patients samples/truth
+	$(REL)/pulmo phantom --all --truth samples/truth samples/patients
+	touch $@
 
 install: pulmo
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
