@@ -9,7 +9,8 @@
 #
 # Sources are found, not listed: every src/<module>/*.c (and the one GDCM
 # adapter .cpp) goes into the core library, except the front ends in src/cli
-# and src/tui, which are linked into the pulmo binary. Every tests/test_*.c is
+# and src/tui and the terminal probe in src/term, which are linked into the
+# pulmo binary. Every tests/test_*.c is
 # one test program; every tests/*.sh is one test script.
 
 PREFIX   ?= /usr/local

@@ -39,11 +39,13 @@ static inline pm_mesh *shape_sphere(const double c[3], double r, int nlat, int n
             uint32_t a = (uint32_t)(i * nlon + j), b = (uint32_t)(i * nlon + (j + 1) % nlon);
             uint32_t cc = a + (uint32_t)nlon, d = b + (uint32_t)nlon;
             /* Seen from outside, going down a ring then along it is
-             * counter-clockwise for (a, c, d) and (a, d, b). */
-            if (i > 0) {
+             * counter-clockwise for (a, c, d) and (a, d, b); at the poles
+             * one of the two collapses (a == b on the first ring, c == d
+             * on the last) and is left out. */
+            if (i < nlat - 1) {
                 m->f[3 * k] = a; m->f[3 * k + 1] = cc; m->f[3 * k + 2] = d; k++;
             }
-            if (i < nlat - 1) {
+            if (i > 0) {
                 m->f[3 * k] = a; m->f[3 * k + 1] = d; m->f[3 * k + 2] = b; k++;
             }
         }

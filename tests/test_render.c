@@ -7,6 +7,7 @@
 #include "pulmo/encode.h"
 #include "pulmo/raster.h"
 #include "pulmo/render.h"
+#include "pulmo/nifti.h"
 #include "pulmo/series.h"
 
 /* The terminal module is front-end code, outside the core library; its
@@ -77,6 +78,28 @@ TEST(png_written_then_read_back_has_the_same_pixels)
     CHECK(back->w == fb->w && back->h == fb->h, "size %dx%d", back->w, back->h);
     CHECK(!memcmp(back->rgb, fb->rgb, (size_t)fb->w * fb->h * 3), "pixels differ");
     pm_fb_free(back);
+    pm_fb_free(fb);
+}
+
+TEST(truncated_or_foreign_png_is_refused_as_corrupt)
+{
+    pm_fb *fb = fb_new(64, 64, 0);
+    srand(7);
+    for (int i = 0; i < 64 * 64 * 3; i++)
+        fb->rgb[i] = (uint8_t)rand(); /* noise: the PNG stays far above 2000 bytes */
+    char path[512], cut[512], cmd[1200];
+    snprintf(path, sizeof path, "%s/whole.png", test_tmpdir());
+    snprintf(cut, sizeof cut, "%s/cut.png", test_tmpdir());
+    CHECK(pm_png_write(path, fb) == PM_OK, "%s", pm_error());
+    snprintf(cmd, sizeof cmd, "head -c 2000 '%s' > '%s'", path, cut);
+    CHECK(test_sh(cmd) == 0, "truncate failed");
+    pm_fb *back = NULL;
+    CHECK(pm_png_read(cut, &back) == PM_ECORRUPT && !back, "truncated PNG accepted");
+    CHECK(strstr(pm_error(), "cut.png"), "reason does not name the file: %s", pm_error());
+    CHECK(pm_png_read(test_data("reference/LIDC-IDRI-0001.seed.json"), &back) == PM_ECORRUPT,
+          "JSON read as PNG");
+    snprintf(cut, sizeof cut, "%s/none.png", test_tmpdir());
+    CHECK(pm_png_read(cut, &back) == PM_ENODATA, "missing file not ENODATA");
     pm_fb_free(fb);
 }
 
@@ -263,6 +286,65 @@ TEST(cube_front_face_projects_to_the_expected_square_and_culling_hides_nothing)
     pm_mesh_free(m);
 }
 
+/* The largest red step between horizontal neighbours in the inner 70% of
+ * a disc-shaped silhouette (near the rim, foreshortened faces make steep
+ * but genuine gradients). */
+static int largest_step(const pm_fb *fb)
+{
+    double sx = 0, sy = 0, n = 0;
+    for (int y = 0; y < fb->h; y++)
+        for (int x = 0; x < fb->w; x++)
+            if (fb->depth[(size_t)y * fb->w + x] > 0) {
+                sx += x;
+                sy += y;
+                n++;
+            }
+    double cx = sx / n, cy = sy / n, r = 0.7 * sqrt(n / M_PI);
+    int worst = 0;
+    for (int y = 0; y < fb->h; y++)
+        for (int x = 0; x < fb->w - 1; x++) {
+            if ((x - cx) * (x - cx) + (y - cy) * (y - cy) > r * r)
+                continue;
+            size_t p = (size_t)y * fb->w + x;
+            int d = abs(fb->rgb[3 * p] - fb->rgb[3 * (p + 1)]);
+            if (d > worst)
+                worst = d;
+        }
+    return worst;
+}
+
+TEST(smooth_shading_has_no_facet_steps_and_the_same_silhouette)
+{
+    const double c[3] = {0, 0, 0};
+    pm_mesh *m = shape_sphere(c, 40, 16, 32);
+    pm_fb *fb = fb_new(300, 300, 1);
+    pm_raster_opts o = pm_raster_defaults();
+    CHECK(pm_raster_mesh(fb, m, &o, NULL) == PM_OK, "%s", pm_error());
+    long flat_area = covered(fb);
+    int flat_step = largest_step(fb);
+    float *n = NULL;
+    CHECK(pm_raster_normals(m, &n) == PM_OK, "%s", pm_error());
+    for (size_t i = 32; i < m->nv - 32; i++) {
+        /* A sphere's vertex normal points away from its centre (the pole
+         * rings are 32 copies of one point, each with one face: skipped). */
+        double len = sqrt(m->v[3 * i] * m->v[3 * i] + m->v[3 * i + 1] * m->v[3 * i + 1]
+                          + m->v[3 * i + 2] * m->v[3 * i + 2]);
+        double dot = 0;
+        for (int d = 0; d < 3; d++)
+            dot += n[3 * i + d] * m->v[3 * i + d] / len;
+        CHECK(dot > cos(6 * M_PI / 180), "vertex %zu normal %.1f degrees off radial", i,
+              acos(dot > 1 ? 1 : dot) * 180 / M_PI);
+    }
+    o.normals = n;
+    CHECK(pm_raster_mesh(fb, m, &o, NULL) == PM_OK, "%s", pm_error());
+    int smooth_step = largest_step(fb);
+    CHECK(covered(fb) == flat_area, "silhouette %ld smooth, %ld flat", covered(fb), flat_area);
+    CHECK(flat_step >= 8 && smooth_step <= 4, "largest step flat %d, smooth %d", flat_step, smooth_step);
+    free(n);
+    pm_fb_free(fb);
+    pm_mesh_free(m);
+}
+
 TEST(rasterizer_refuses_bad_indices_and_a_missing_depth_buffer)
 {
     const double c[3] = {0, 0, 0};
@@ -360,6 +442,110 @@ TEST(patient_right_is_on_screen_left_for_flipped_and_feet_first_grids)
     }
 }
 
+TEST(shrinking_averages_and_enlarging_interpolates)
+{
+    pm_fb *src = fb_new(4, 4, 0), *half = fb_new(2, 2, 0), *big = fb_new(8, 1, 0);
+    for (int i = 0; i < 16; i++)
+        memset(src->rgb + 3 * i, ((i % 4) + (i / 4)) % 2 ? 255 : 0, 3);
+    pm_fb_scale(src, half, 1);
+    for (int i = 0; i < 12; i++)
+        CHECK(half->rgb[i] == 128, "checkerboard shrank to %d, not its mean", half->rgb[i]);
+    pm_fb *ramp = fb_new(2, 1, 0);
+    memset(ramp->rgb, 0, 3);
+    memset(ramp->rgb + 3, 200, 3);
+    pm_fb_scale(ramp, big, 1);
+    for (int x = 1; x < 8; x++)
+        CHECK(big->rgb[3 * x] >= big->rgb[3 * (x - 1)], "enlarged ramp not monotonic at %d", x);
+    CHECK(big->rgb[0] == 0 && big->rgb[21] == 200 && big->rgb[12] > 0 && big->rgb[12] < 200,
+          "ends %d..%d, middle %d", big->rgb[0], big->rgb[21], big->rgb[12]);
+    pm_fb *dst = fb_new(3, 3, 0);
+    pm_fb_blit(dst, 2, -1, src); /* src column 0, rows 1..3 land in dst column 2 */
+    CHECK(dst->rgb[3 * 2] == src->rgb[3 * 4] && dst->rgb[3 * 5] == src->rgb[3 * 8]
+          && dst->rgb[3 * 8] == src->rgb[3 * 12] && dst->rgb[3 * 8] == 255 && dst->rgb[3 * 1] == 0
+          && dst->rgb[0] == 0, "blit misplaced");
+    pm_fb_free(dst);
+    pm_fb_free(ramp);
+    pm_fb_free(big);
+    pm_fb_free(half);
+    pm_fb_free(src);
+}
+
+/* Screen centroid x of the pixels painted in a label's colour. */
+static double label_centroid_x(const pm_fb *fb, const uint8_t *c)
+{
+    double sx = 0;
+    long n = 0;
+    for (int i = 0; i < fb->w * fb->h; i++)
+        if (!memcmp(fb->rgb + 3 * i, c, 3)) {
+            sx += i % fb->w;
+            n++;
+        }
+    return n ? sx / n : -1;
+}
+
+TEST(phantom_right_lung_is_on_screen_left_head_first_and_feet_first_flipped)
+{
+    static const char *names[] = {"PHANTOM-01", "PHANTOM-02"};
+    static const uint8_t colours[6] = {255, 0, 0, 0, 255, 0};
+    for (int n = 0; n < 2; n++) {
+        char dir[256], truth[256];
+        snprintf(dir, sizeof dir, "samples/patients/%s", names[n]);
+        snprintf(truth, sizeof truth, "samples/truth/%s.labels.nii.gz", names[n]);
+        pm_volume *v = NULL;
+        pm_mask *m = NULL;
+        CHECK(pm_load_dir(dir, NULL, NULL, &v, NULL) == PM_OK, "%s (run make samples): %s", dir, pm_error());
+        CHECK(pm_nifti_read_mask(truth, &m) == PM_OK, "%s: %s", truth, pm_error());
+        for (int p = 0; p < 2; p++) {
+            pm_slice_view sv;
+            CHECK(pm_slice_view_init(&v->g, (pm_plane)p, -1, &sv) == PM_OK, "%s", pm_error());
+            int w, h;
+            pm_slice_view_size(&sv, 0, 0, &w, &h);
+            pm_fb *fb = fb_new(w, h, 0);
+            pm_labels lab = {colours, 2, 0};
+            CHECK(pm_draw_mask(fb, pm_fb_rect(fb), m, &sv, &lab, 1.0) == PM_OK, "%s", pm_error());
+            double right = label_centroid_x(fb, colours), left = label_centroid_x(fb, colours + 3);
+            CHECK(right >= 0 && left >= 0, "%s %s: a lung is missing", names[n], pm_plane_name((pm_plane)p));
+            CHECK(right < w / 2.0 && left > w / 2.0, "%s %s: right lung at x=%.0f, left at x=%.0f of %d",
+                  names[n], pm_plane_name((pm_plane)p), right, left, w);
+            pm_fb_free(fb);
+        }
+        pm_mask_free(m);
+        pm_volume_free(v);
+    }
+}
+
+TEST(slice_numbers_count_from_inferior_anterior_right_in_any_storage_order)
+{
+    static const double dirs[2][9] = {{1, 0, 0, 0, 1, 0, 0, 0, 1}, {-1, 0, 0, 0, -1, 0, 0, 0, -1}};
+    for (int d = 0; d < 2; d++) {
+        pm_grid g;
+        pm_grid_init(&g, 6, 5, 4, 1, 1, 1);
+        memcpy(g.dir, dirs[d], sizeof g.dir);
+        pm_volume *v = pm_volume_new(&g);
+        /* Bright where LPS x, y and z are smallest: right, anterior, inferior. */
+        for (int k = 0; k < 4; k++)
+            for (int j = 0; j < 5; j++)
+                for (int i = 0; i < 6; i++) {
+                    int ii = d ? 5 - i : i, jj = d ? 4 - j : j, kk = d ? 3 - k : k;
+                    v->hu[i + 6 * (j + 5 * k)] = (int16_t)(ii == 0 || jj == 0 || kk == 0 ? 1000 : -1000);
+                }
+        for (int p = 0; p < 3; p++) {
+            pm_slice_view sv;
+            CHECK(pm_slice_view_init(&g, (pm_plane)p, 0, &sv) == PM_OK, "%s", pm_error());
+            int w, h;
+            pm_slice_view_size(&sv, 0, 0, &w, &h);
+            pm_fb *fb = fb_new(w, h, 0);
+            pm_draw_slice(fb, pm_fb_rect(fb), v, &sv, PM_WINDOW_BONE, 0);
+            for (int i = 0; i < w * h; i++)
+                CHECK(fb->rgb[3 * i] > 200, "grid %d, %s slice 0 is not the outermost layer", d,
+                      pm_plane_name((pm_plane)p));
+            CHECK(sv.number == 0, "number %d", sv.number);
+            pm_fb_free(fb);
+        }
+        pm_volume_free(v);
+    }
+}
+
 TEST(slice_aspect_follows_the_spacing)
 {
     pm_volume *v = lidc_volume();
@@ -452,6 +638,32 @@ TEST(mask_overlay_blends_the_label_colour)
     pm_volume_free(v);
 }
 
+TEST(outline_mode_draws_borders_opaque_and_leaves_the_inside)
+{
+    pm_grid g;
+    pm_grid_init(&g, 5, 5, 1, 1, 1, 1);
+    pm_volume *v = pm_volume_new(&g);
+    pm_mask *m = pm_mask_new(&g);
+    for (int j = 1; j <= 3; j++)
+        for (int i = 1; i <= 3; i++)
+            m->v[i + 5 * j] = 1;
+    pm_slice_view sv;
+    CHECK(pm_slice_view_init(&g, PM_PLANE_AXIAL, 0, &sv) == PM_OK, "%s", pm_error());
+    pm_fb *fb = fb_new(5, 5, 0);
+    pm_draw_slice(fb, pm_fb_rect(fb), v, &sv, PM_WINDOW_BRAIN, 0); /* 0 HU: black */
+    pm_labels lab = {NULL, 0, 1};
+    CHECK(pm_draw_mask(fb, pm_fb_rect(fb), m, &sv, &lab, 0) == PM_OK, "%s", pm_error());
+    uint8_t c[3];
+    pm_label_colour(1, c);
+    const uint8_t *centre = fb->rgb + 3 * (2 * 5 + 2), *edge = fb->rgb + 3 * (1 * 5 + 2);
+    CHECK(centre[0] == 0 && centre[1] == 0, "inside painted %d,%d,%d", centre[0], centre[1], centre[2]);
+    CHECK(!memcmp(edge, c, 3), "border is %d,%d,%d", edge[0], edge[1], edge[2]);
+    CHECK(fb->rgb[0] == 0, "outside painted");
+    pm_fb_free(fb);
+    pm_mask_free(m);
+    pm_volume_free(v);
+}
+
 TEST(terminal_replies_are_parsed)
 {
     const char *xterm = "\033[?1;0;1024S\033[?2;0;1000;800S\033[6;20;10t\033[?63;1;2;4;6;9;15;22c";
@@ -480,6 +692,7 @@ TEST(terminal_replies_are_parsed)
 int main(void)
 {
     RUN(png_written_then_read_back_has_the_same_pixels);
+    RUN(truncated_or_foreign_png_is_refused_as_corrupt);
     RUN(png_write_into_a_missing_folder_fails_with_ewrite);
     RUN(lung_slice_through_sixel2png_keeps_more_than_32_greys_at_35_db);
     RUN(sixel_with_16_registers_and_colour_overlay_still_decodes);
@@ -487,12 +700,17 @@ int main(void)
     RUN(ascii_ramp_of_a_grey_gradient_is_the_ramp);
     RUN(sphere_silhouette_has_the_projected_disc_area);
     RUN(cube_front_face_projects_to_the_expected_square_and_culling_hides_nothing);
+    RUN(smooth_shading_has_no_facet_steps_and_the_same_silhouette);
     RUN(rasterizer_refuses_bad_indices_and_a_missing_depth_buffer);
     RUN(patient_right_is_on_screen_left_for_flipped_and_feet_first_grids);
+    RUN(shrinking_averages_and_enlarging_interpolates);
+    RUN(phantom_right_lung_is_on_screen_left_head_first_and_feet_first_flipped);
+    RUN(slice_numbers_count_from_inferior_anterior_right_in_any_storage_order);
     RUN(slice_aspect_follows_the_spacing);
     RUN(windows_parse_presets_and_width_level);
     RUN(histogram_counts_bins_and_respects_the_mask);
     RUN(mask_overlay_blends_the_label_colour);
+    RUN(outline_mode_draws_borders_opaque_and_leaves_the_inside);
     RUN(terminal_replies_are_parsed);
     pm_volume_free(lidc);
     return test_done();

@@ -6,7 +6,8 @@
  * look at the patient from the front (anterior view: patient's right on the
  * screen's left, superior up); positive azimuth turns the camera towards the
  * patient's left, positive elevation raises it towards the head. Shading is
- * flat Lambert from a light near the camera plus ambient. Triangles facing
+ * Lambert from a light near the camera plus ambient, per face (flat) or
+ * interpolated from vertex normals (smooth, see pm_raster_normals). Triangles facing
  * away are culled (mesh.h: counter-clockwise seen from outside); meshes with
  * unreliable winding can turn culling off and get two-sided lighting.
  *
@@ -35,11 +36,13 @@ typedef struct pm_raster_opts {
     uint8_t colour[3];           /* surface colour at full light */
     uint8_t background[3];
     int cull;                    /* drop back faces */
+    const float *normals;        /* optional unit vertex normals (3 * nv):
+                                    smooth (Gouraud) shading; NULL = flat */
     int nthreads;                /* 0 = pm_threads() */
 } pm_raster_opts;
 
 /* Azimuth 0, elevation 0, zoom 1, fov 30, ambient 0.25, a pale pink
- * surface on black, culling on. */
+ * surface on black, culling on, flat shading. */
 pm_raster_opts pm_raster_defaults(void);
 
 typedef struct pm_raster_stats {
@@ -51,5 +54,10 @@ typedef struct pm_raster_stats {
  * PM_EUSAGE (no depth buffer, vertex index out of range), PM_EMEMORY.
  * stats may be NULL. An empty mesh gives an empty picture. */
 int pm_raster_mesh(pm_fb *fb, const pm_mesh *m, const pm_raster_opts *o, pm_raster_stats *stats);
+
+/* Area-weighted unit vertex normals of m (3 * nv floats, caller frees), for
+ * pm_raster_opts.normals; compute once per mesh, not per frame. PM_EUSAGE
+ * for a vertex index out of range, PM_EMEMORY. */
+int pm_raster_normals(const pm_mesh *m, float **out);
 
 #endif

@@ -51,7 +51,11 @@ void pm_fb_clear(pm_fb *fb, uint8_t r, uint8_t g, uint8_t b);
 pm_rect pm_fb_rect(const pm_fb *fb);
 /* Fills r (clipped to the framebuffer). */
 void pm_fb_fill(pm_fb *fb, pm_rect r, uint8_t rr, uint8_t gg, uint8_t bb);
-/* Scales src into dst (whole images), nearest or bilinear. */
+/* Copies src with its top-left corner at (x, y) of dst, clipped (to compose
+ * a slice, a histogram and a mesh into one frame). */
+void pm_fb_blit(pm_fb *dst, int x, int y, const pm_fb *src);
+/* Scales src into dst (whole images): nearest, or smooth (bilinear when
+ * enlarging, the average of the covered pixels when shrinking both ways). */
 void pm_fb_scale(const pm_fb *src, pm_fb *dst, int bilinear);
 
 /* Window/level in HU: grey = 0 at level - width/2, 255 at level + width/2. */
@@ -82,20 +86,25 @@ const char *pm_plane_name(pm_plane p);
 
 /* How one slice of a grid maps to the screen. Screen column c (0..nu-1)
  * reads voxel index u0 + c*du along volume axis u_axis; screen row r reads
- * v0 + r*dv along v_axis; the slice sits at index `index` along `axis`. */
+ * v0 + r*dv along v_axis; the slice sits at voxel index `index` along
+ * `axis`. `number` is the slice as users count it: 0 is the most inferior
+ * (axial), anterior (coronal) or right (sagittal) slice, whatever the
+ * storage order. */
 typedef struct pm_slice_view {
     pm_plane plane;
-    int axis, index, nslices;     /* normal volume axis, slice, count along it */
+    int axis, index, nslices;     /* normal volume axis, voxel index, count */
+    int number;                   /* 0..nslices-1 from inferior/anterior/right */
     int u_axis, v_axis;
     int nu, nv;                   /* slice size in voxels (screen order) */
     int u0, du, v0, dv;           /* du, dv are +1 or -1 */
     double u_mm, v_mm;            /* voxel spacing across and down the screen */
 } pm_slice_view;
 
-/* Sets up the view of slice `index` (volume index along the plane's normal
- * axis; -1 = the middle slice). PM_EUSAGE with a reason when the index is
- * out of range or the grid is degenerate. */
-int pm_slice_view_init(const pm_grid *g, pm_plane plane, int index, pm_slice_view *out);
+/* Sets up the view of slice `number` (counted from the patient's inferior,
+ * anterior or right side for axial, coronal, sagittal; -1 = the middle
+ * slice). PM_EUSAGE with a reason when it is out of range or the grid is
+ * degenerate. */
+int pm_slice_view_init(const pm_grid *g, pm_plane plane, int number, pm_slice_view *out);
 /* The largest aspect-correct image size that fits in max_w x max_h (a
  * non-positive bound means: the native size, one screen pixel per voxel
  * along the finer axis). */
@@ -108,16 +117,19 @@ pm_rect pm_slice_view_fit(const pm_slice_view *sv, pm_rect r);
 void pm_draw_slice(pm_fb *fb, pm_rect r, const pm_volume *vol, const pm_slice_view *sv,
                    pm_window win, int bilinear);
 
-/* Label colours: colours[3*l..] for label l (1..nlabels); label 0 is never
- * drawn. NULL uses pm_label_colour(). */
+/* Label colours: colours[3*(l-1)..] for label l (1..nlabels); label 0 is
+ * never drawn; NULL colours (or labels past nlabels) use pm_label_colour().
+ * outline: draw each label's border opaque (alpha still fills the inside;
+ * alpha 0 gives contours only). */
 typedef struct pm_labels {
     const uint8_t *colours;
     int nlabels;
+    int outline;
 } pm_labels;
 /* A fixed, distinct colour for label l (l >= 1; cycles after 8). */
 void pm_label_colour(int l, uint8_t rgb[3]);
 /* Blends the mask's labels over r with the given alpha (0..1), nearest
- * neighbour so labels keep sharp edges. PM_EUSAGE when the mask's
+ * neighbour so labels keep sharp edges (labels may be NULL). PM_EUSAGE when the mask's
  * dimensions differ from the view's grid. */
 int pm_draw_mask(pm_fb *fb, pm_rect r, const pm_mask *m, const pm_slice_view *sv,
                  const pm_labels *labels, double alpha);

@@ -25,11 +25,13 @@ static const char render_help[] =
     "Draw one picture: a CT slice (patient's right on the left, anterior or superior\n"
     "up), the HU histogram, or a surface mesh.\n\n"
     "  --plane P          axial (default), coronal or sagittal\n"
-    "  --slice N          slice index along the plane's normal (0-based; default --mid)\n"
+    "  --slice N          slice number from 0 at the inferior (axial), anterior (coronal)\n"
+    "                     or right (sagittal) end; default --mid\n"
     "  --mid              the middle slice\n"
     "  --window W         lung (default), mediastinum, bone, brain, or WIDTH/LEVEL in HU\n"
     "  --mask FILE        overlay the labels of a NIfTI mask on the same grid\n"
     "  --alpha A          overlay opacity 0..1 (default 0.4)\n"
+    "  --outline          draw the labels' borders opaque (with --alpha 0: contours only)\n"
     "  --nearest          nearest-neighbour scaling (default bilinear)\n"
     "  --hist             draw the HU histogram (of the mask's voxels with --mask)\n"
     "  --bin N            histogram bin width in HU (default 10)\n"
@@ -54,7 +56,7 @@ static const char render_help[] =
 
 typedef struct render_args {
     const char *dir, *mesh, *mask, *out, *uid;
-    int plane, slice, hist, log, bin, lo, hi, nearest;
+    int plane, slice, hist, log, bin, lo, hi, nearest, outline;
     pm_window win;
     double alpha, azimuth, elevation, zoom;
     int w, h;
@@ -179,14 +181,24 @@ static int render_series(const render_args *a, pm_graphics g, int registers)
         render_bound(a, g, a->out || g == PM_GFX_SIXEL ? 0 : nw, a->out || g == PM_GFX_SIXEL ? 0 : nh,
                      &bw, &bh);
         pm_slice_view_size(&sv, bw, bh, &w, &h);
-        fb = pm_fb_new(w, h, 0);
+        int text = !a->out && g != PM_GFX_SIXEL;
+        /* Text is drawn at the native size and averaged down to the cells,
+         * so thin vessels do not vanish between sampled pixels. */
+        fb = pm_fb_new(text ? nw : w, text ? nh : h, 0);
         if (fb) {
             pm_draw_slice(fb, pm_fb_rect(fb), v, &sv, a->win, !a->nearest);
             if (m)
-                pm_draw_mask(fb, pm_fb_rect(fb), m, &sv, NULL, a->alpha);
+                pm_draw_mask(fb, pm_fb_rect(fb), m, &sv, &(pm_labels){NULL, 0, a->outline}, a->alpha);
+        }
+        if (fb && text) {
+            pm_fb *cells = pm_fb_new(w, g == PM_GFX_ASCII ? (h + 1) / 2 : h, 0);
+            if (cells)
+                pm_fb_scale(fb, cells, !a->nearest);
+            pm_fb_free(fb);
+            fb = cells;
         }
     }
-    if (fb && !a->out && g != PM_GFX_SIXEL)
+    if (fb && a->hist && !a->out && g != PM_GFX_SIXEL)
         fb = render_text_cells(fb, g);
     if (!fb) {
         rc = cli_fail(PM_EMEMORY, "out of memory");
@@ -227,14 +239,14 @@ static int parse_double(const char *s, double *out)
 
 int cmd_render(int argc, char **argv)
 {
-    enum { O_PLANE = 256, O_SLICE, O_MID, O_WINDOW, O_MASK, O_ALPHA, O_NEAREST, O_HIST, O_BIN,
+    enum { O_PLANE = 256, O_SLICE, O_MID, O_WINDOW, O_MASK, O_ALPHA, O_OUTLINE, O_NEAREST, O_HIST, O_BIN,
            O_RANGE, O_LOG, O_MESH, O_AZ, O_EL, O_ZOOM, O_SIZE, O_SIXEL, O_TEXT, O_GFX,
            O_SERIES, O_MEM };
     static const struct option opts[] = {
         {"plane", required_argument, 0, O_PLANE}, {"slice", required_argument, 0, O_SLICE},
         {"mid", no_argument, 0, O_MID}, {"window", required_argument, 0, O_WINDOW},
         {"mask", required_argument, 0, O_MASK}, {"alpha", required_argument, 0, O_ALPHA},
-        {"nearest", no_argument, 0, O_NEAREST}, {"hist", no_argument, 0, O_HIST},
+        {"outline", no_argument, 0, O_OUTLINE}, {"nearest", no_argument, 0, O_NEAREST}, {"hist", no_argument, 0, O_HIST},
         {"bin", required_argument, 0, O_BIN}, {"range", required_argument, 0, O_RANGE},
         {"log", no_argument, 0, O_LOG}, {"mesh", required_argument, 0, O_MESH},
         {"azimuth", required_argument, 0, O_AZ}, {"elevation", required_argument, 0, O_EL},
@@ -279,6 +291,7 @@ int cmd_render(int argc, char **argv)
             if (parse_double(optarg, &a.alpha) || a.alpha < 0 || a.alpha > 1)
                 return cli_usage("render", "bad --alpha '%s' (0..1)", optarg);
             break;
+        case O_OUTLINE: a.outline = 1; break;
         case O_NEAREST: a.nearest = 1; break;
         case O_HIST: a.hist = 1; break;
         case O_BIN: {
@@ -337,7 +350,9 @@ int cmd_render(int argc, char **argv)
         return cli_usage("render", a.mesh ? "--mesh takes no SERIES_DIR" : "expects one SERIES_DIR");
     if (!a.mesh)
         a.dir = argv[optind];
-    if (a.out && pm_io_protect(a.mesh ? a.mesh : a.dir) != 0)
+    /* The series folder is the input pulmo never writes into; a mesh or
+     * mask file is usually pulmo's own output, so a picture may go beside it. */
+    if (a.out && a.dir && pm_io_protect(a.dir) != 0)
         return cli_fail(PM_ENODATA, "input not found");
     /* --text picks text graphics (ASCII under NO_COLOR unless --graphics
      * says otherwise); with no choice at all the terminal is asked. */
@@ -346,7 +361,7 @@ int cmd_render(int argc, char **argv)
     if (a.want_text && g == PM_GFX_AUTO)
         g = PM_GFX_TEXT;
     if (!a.out && g == PM_GFX_AUTO && isatty(1))
-        pm_term_probe(&caps, 0.3);
+        pm_term_probe(&caps, 1.0); /* returns at the DA1 reply; the limit is for far SSH links */
     else
         pm_term_env(&caps);
     if (!a.out)

@@ -6,13 +6,35 @@
 #include <png.h>
 #include <setjmp.h>
 #include <stdlib.h>
+#include <string.h>
+
+/* libpng prints its errors and warnings on stderr unless given handlers;
+ * the library never prints, so the message is kept for the pm_fail reason. */
+static void pm__png_error(png_structp png, png_const_charp msg)
+{
+    char *keep = png_get_error_ptr(png);
+    if (keep) {
+        strncpy(keep, msg, 127);
+        keep[127] = '\0';
+    }
+    png_longjmp(png, 1);
+}
+
+static void pm__png_warning(png_structp png, png_const_charp msg)
+{
+    (void)png;
+    (void)msg;
+}
 
 int pm_png_write(const char *path, const pm_fb *fb)
 {
     pm_outfile o;
     if (pm_out_open(&o, path) != PM_OK)
         return PM_EWRITE;
-    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    static _Thread_local char why[128];
+    why[0] = '\0';
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, why, pm__png_error,
+                                              pm__png_warning);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     if (!png || !info) {
         png_destroy_write_struct(&png, &info);
@@ -22,7 +44,7 @@ int pm_png_write(const char *path, const pm_fb *fb)
     if (setjmp(png_jmpbuf(png))) {
         png_destroy_write_struct(&png, &info);
         pm_out_abort(&o);
-        return pm_fail(PM_EWRITE, "%s: PNG write failed", path);
+        return pm_fail(PM_EWRITE, "%s: PNG write failed: %s", path, why);
     }
     png_init_io(png, o.f);
     /* Level 6 is zlib's default; CT slices gain little from 9 and take twice as long. */
@@ -49,7 +71,10 @@ int pm_png_read(const char *path, pm_fb **out)
         fclose(f);
         return pm_fail(PM_ECORRUPT, "%s: not a PNG file", path);
     }
-    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    static _Thread_local char why[128];
+    why[0] = '\0';
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, why, pm__png_error,
+                                             pm__png_warning);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     pm_fb *volatile fb = NULL;
     if (!png || !info) {
@@ -61,7 +86,7 @@ int pm_png_read(const char *path, pm_fb **out)
         png_destroy_read_struct(&png, &info, NULL);
         fclose(f);
         pm_fb_free(fb);
-        return pm_fail(PM_ECORRUPT, "%s: corrupt PNG", path);
+        return pm_fail(PM_ECORRUPT, "%s: corrupt PNG: %s", path, why);
     }
     png_init_io(png, f);
     png_set_sig_bytes(png, 8);

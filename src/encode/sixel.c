@@ -257,6 +257,7 @@ int pm_sixel_encode(const pm_fb *fb, int registers, pm_buf *out)
         return pm_fail(PM_EMEMORY, "out of memory encoding a %dx%d sixel image", fb->w, fb->h);
     }
     int np = pm__quantize(fb, registers, pal, idx, hist, map);
+    
     free(hist);
     free(map);
     if (np < 0) {
@@ -276,6 +277,7 @@ int pm_sixel_encode(const pm_fb *fb, int registers, pm_buf *out)
     sixel_dither_set_palette(d, pal);
     sixel_dither_set_pixelformat(d, SIXEL_PIXELFORMAT_PAL8);
     sixel_output_set_palette_type(o, SIXEL_PALETTETYPE_RGB);
+    sixel_output_set_encode_policy(o, SIXEL_ENCODEPOLICY_FAST);
     if (SIXEL_FAILED(sixel_encode(idx, fb->w, fb->h, 8, d, o)))
         rc = pm_fail(PM_EWRITE, "libsixel failed to encode a %dx%d image", fb->w, fb->h);
     else if (sink.failed)

@@ -69,14 +69,61 @@ void pm_fb_fill(pm_fb *fb, pm_rect r, uint8_t rr, uint8_t gg, uint8_t bb)
     }
 }
 
+void pm_fb_blit(pm_fb *dst, int x, int y, const pm_fb *src)
+{
+    int sx0 = x < 0 ? -x : 0, sy0 = y < 0 ? -y : 0;
+    int w = src->w - sx0, h = src->h - sy0;
+    if (x + sx0 + w > dst->w)
+        w = dst->w - x - sx0;
+    if (y + sy0 + h > dst->h)
+        h = dst->h - y - sy0;
+    for (int r = 0; r < h; r++)
+        memcpy(dst->rgb + 3 * ((size_t)(y + sy0 + r) * dst->w + x + sx0),
+               src->rgb + 3 * ((size_t)(sy0 + r) * src->w + sx0), 3 * (size_t)(w > 0 ? w : 0));
+}
+
 /* Source coordinate of destination pixel centre d, for n_src/n_dst. */
 static double pm__src_coord(int d, int n_src, int n_dst)
 {
     return ((double)d + 0.5) * n_src / n_dst - 0.5;
 }
 
+/* Shrinking by averaging every source pixel whose centre falls in the
+ * destination pixel's footprint: bilinear sampling of a 512-pixel slice
+ * into 80 text columns would skip most pixels and alias. */
+static void pm__shrink(const pm_fb *src, pm_fb *dst)
+{
+    for (int y = 0; y < dst->h; y++) {
+        int y0 = (int)((int64_t)y * src->h / dst->h), y1 = (int)((int64_t)(y + 1) * src->h / dst->h);
+        if (y1 <= y0)
+            y1 = y0 + 1;
+        uint8_t *o = dst->rgb + 3 * (size_t)y * dst->w;
+        for (int x = 0; x < dst->w; x++, o += 3) {
+            int x0 = (int)((int64_t)x * src->w / dst->w), x1 = (int)((int64_t)(x + 1) * src->w / dst->w);
+            if (x1 <= x0)
+                x1 = x0 + 1;
+            uint32_t sum[3] = {0, 0, 0};
+            for (int sy = y0; sy < y1; sy++) {
+                const uint8_t *p = src->rgb + 3 * ((size_t)sy * src->w + x0);
+                for (int sx = x0; sx < x1; sx++, p += 3) {
+                    sum[0] += p[0];
+                    sum[1] += p[1];
+                    sum[2] += p[2];
+                }
+            }
+            uint32_t n = (uint32_t)((y1 - y0) * (x1 - x0));
+            for (int c = 0; c < 3; c++)
+                o[c] = (uint8_t)((sum[c] + n / 2) / n);
+        }
+    }
+}
+
 void pm_fb_scale(const pm_fb *src, pm_fb *dst, int bilinear)
 {
+    if (bilinear && dst->w <= src->w && dst->h <= src->h) {
+        pm__shrink(src, dst);
+        return;
+    }
     for (int y = 0; y < dst->h; y++) {
         double sy = pm__src_coord(y, src->h, dst->h);
         if (sy < 0)

@@ -83,7 +83,11 @@ int pm_slice_view_init(const pm_grid *g, pm_plane plane, int index, pm_slice_vie
     if (index >= s.nslices)
         return pm_fail(PM_EUSAGE, "slice %d out of range: the %s plane has slices 0..%d", index,
                        pm_plane_name(plane), s.nslices - 1);
-    s.index = index;
+    /* Slices are numbered along +x, +y or +z (from the right, anterior or
+     * inferior side) whatever the storage order, so a number means the same
+     * place in any series of the patient. */
+    s.number = index;
+    s.index = sg[pn] > 0 ? index : s.nslices - 1 - index;
     s.u_axis = va[pu];
     s.v_axis = va[pv];
     s.nu = g->dim[s.u_axis];
@@ -254,17 +258,28 @@ int pm_draw_mask(pm_fb *fb, pm_rect r, const pm_mask *m, const pm_slice_view *sv
     }
     const uint8_t *base = m->v + (size_t)sv->index * st[sv->axis];
     int a = (int)(alpha < 0 ? 0 : alpha > 1 ? 256 : alpha * 256 + 0.5);
+    int outline = labels && labels->outline;
     int x0, y0, x1, y1;
     pm__clip(fb, r, &x0, &y0, &x1, &y1);
     for (int y = y0; y < y1; y++) {
         const uint8_t *row = base + cv[y - r.y].a;
+        const uint8_t *up = base + cv[y > r.y ? y - 1 - r.y : 0].a;
+        const uint8_t *down = base + cv[y + 1 < r.y + r.h ? y + 1 - r.y : r.h - 1].a;
         uint8_t *o = fb->rgb + 3 * ((size_t)y * fb->w + x0);
         for (int x = x0; x < x1; x++, o += 3) {
-            int l = row[cu[x - r.x].a];
+            size_t u = cu[x - r.x].a;
+            int l = row[u];
             if (!l)
                 continue;
+            /* A labelled pixel next to another label (or none) is a border:
+             * opaque in outline mode, so the anatomy inside stays visible. */
+            int aa = a;
+            if (outline) {
+                size_t ul = cu[x > r.x ? x - 1 - r.x : 0].a, ur = cu[x + 1 < r.x + r.w ? x + 1 - r.x : r.w - 1].a;
+                aa = row[ul] != l || row[ur] != l || up[u] != l || down[u] != l ? 256 : a;
+            }
             for (int c = 0; c < 3; c++)
-                o[c] = (uint8_t)((o[c] * (256 - a) + lut[l][c] * a + 128) >> 8);
+                o[c] = (uint8_t)((o[c] * (256 - aa) + lut[l][c] * aa + 128) >> 8);
         }
     }
     free(cu);
