@@ -27,7 +27,7 @@ typedef struct pm_lung_measures {
     double mean_hu;           /* NAN without lung voxels */
     double laa950_pct;
     double perc15_hu;
-    int components;           /* 26-connected components of lung voxels */
+    int components;           /* 26-connected pieces of the right plus the left lung */
     uint64_t lung_voxels;
     uint64_t hist[PM_MEASURE_BINS];
 } pm_lung_measures;

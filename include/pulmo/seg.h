@@ -118,12 +118,13 @@ int pm_seg_edt(const uint8_t *feat, const int dim[3], const double spacing[3], f
  * radius r_mm on the grid spacing. Dilation writes `value` over voxels that
  * are 0 (only 0: other labels are never overwritten); erosion sets to 0 set
  * voxels closer than r to a non-set voxel; closing = dilation then erosion
- * of the result, writing `value` only where the input was 0 and not
- * `forbid` (e.g. PM_LABEL_OUTSIDE; -1 for none). Work is confined to the
- * set's bounding box plus r. */
+ * of the result, writing `value` only where the input was 0 (so never over
+ * `forbid`, e.g. PM_LABEL_OUTSIDE, or any other label), and then, when
+ * rim_mm > 0, also over 0-voxels within rim_mm of what it added. Work is
+ * confined to the set's bounding box plus r. */
 int pm_seg_dilate(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, const pm_progress *p);
 int pm_seg_erode(pm_mask *m, int lo, int hi, double r_mm, const pm_progress *p);
-int pm_seg_close(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, int forbid,
+int pm_seg_close(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, double rim_mm,
                  const pm_progress *p);
 int pm_seg_open(pm_mask *m, int lo, int hi, double r_mm, const pm_progress *p);
 /* Per-slice binary closing of the voxels in [lo,hi] with the 3x3 cross, as
@@ -135,7 +136,8 @@ int pm_seg_close_cross2d(pm_mask *m, int lo, int hi, uint8_t value, const pm_pro
 
 typedef struct pm_airway_opts {
     double search_mm;     /* how far down from the top slice to look for the trachea */
-    double seed_hu;       /* the trachea's mean HU must be below this */
+    double seed_hu;       /* lumen HU: at least seed_frac of the trachea's */
+    double seed_frac;     /* cross-section is below seed_hu */
     double min_area_mm2;  /* trachea cross-section range */
     double max_area_mm2;
     double start_hu;      /* first growing threshold */

@@ -14,6 +14,9 @@ static const cli_command commands[] = {
     {"info", cmd_info, "load a series and print its geometry and HU statistics"},
     {"mesh", cmd_mesh, "build a surface (STL, OBJ, PLY) of a mask or a HU level"},
     {"render", cmd_render, "draw a slice, histogram or mesh as PNG, sixel or text"},
+    {"segment", cmd_segment, "segment the lungs of a series: mask.nii.gz and report.json"},
+    {"batch", cmd_batch, "segment every CT series under a folder, with a CSV summary"},
+    {"export", cmd_export, "write a series as NIfTI (HU, or normalised for machine learning)"},
     {"phantom", cmd_phantom, "write synthetic chest CT phantoms with ground truth"},
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])

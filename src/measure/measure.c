@@ -60,14 +60,17 @@ int pm_measure_lungs(const pm_volume *v, const pm_mask *labels, pm_lung_measures
         out->mean_hu = sum / (double)lung;
         out->laa950_pct = 100.0 * (double)below / (double)lung;
         out->perc15_hu = p15;
-        pm_cc *cc;
-        int rc = pm_cc_label(labels, 1, 2, 26, &cc, p);
-        if (rc != PM_OK) {
-            free(h);
-            return rc;
+        /* Per side: two lungs touching at the front are still two. */
+        for (int l = 1; l <= 2; l++) {
+            pm_cc *cc;
+            int rc = pm_cc_label(labels, l, l, 26, &cc, p);
+            if (rc != PM_OK) {
+                free(h);
+                return rc;
+            }
+            out->components += (int)cc->ncomp;
+            pm_cc_free(cc);
         }
-        out->components = (int)cc->ncomp;
-        pm_cc_free(cc);
     }
     free(h);
     return PM_OK;

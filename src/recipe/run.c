@@ -157,13 +157,16 @@ int pm_recipe_preview(const pm_recipe *r, const pm_seg_run *run, int from, int k
     if (from > 0 && (from > run->valid || !run->after[from - 1]))
         return pm_fail(PM_EUSAGE, "the input of step '%s' is not cached: run the recipe first",
                        r->steps[from].name);
-    /* Slab half-thickness: the largest closing radius, plus a margin. */
+    /* Slab half-thickness: the largest closing radius plus a margin. A
+     * closing at slice k depends on slices up to 2 radii away, so for
+     * radii above about 1.5 slice spacings the preview is an approximation
+     * near the lung's top and bottom; the full run replaces it. */
     double rmax = 0;
     for (int s = from; s < r->nsteps; s++)
         for (int q = 0; q < r->steps[s].nparams; q++)
             if (!strcmp(r->steps[s].params[q].name, "radius_mm") && r->steps[s].params[q].value > rmax)
                 rmax = r->steps[s].params[q].value;
-    int half = (int)ceil(rmax / g->spacing[2]) + 3;
+    int half = (int)ceil(rmax / g->spacing[2]) + 2;
     int k0 = k - half < 0 ? 0 : k - half, k1 = k + half + 1 > g->dim[2] ? g->dim[2] : k + half + 1;
     size_t plane = (size_t)g->dim[0] * (size_t)g->dim[1];
     pm_volume vs = *run->vol;

@@ -187,6 +187,7 @@ static int op_airway(pm__step_ctx *c)
     pm_airway_opts o;
     o.search_mm = par(c, "search_mm");
     o.seed_hu = par(c, "seed_hu");
+    o.seed_frac = par(c, "seed_frac");
     o.min_area_mm2 = par(c, "min_area_mm2");
     o.max_area_mm2 = par(c, "max_area_mm2");
     o.start_hu = par(c, "start_hu");
@@ -215,13 +216,18 @@ static int op_lungs(pm__step_ctx *c)
 
 static int op_close(pm__step_ctx *c)
 {
-    double r = par(c, "radius_mm");
+    double r = par(c, "radius_mm"), rim = par(c, "rim_mm");
     if (r <= 0)
         return PM_OK;
-    /* Each lung on its own, so that the closing never bridges the two. */
-    int rc = pm_seg_close(c->m, PM_LABEL_RIGHT, PM_LABEL_RIGHT, r, PM_LABEL_RIGHT, PM_LABEL_OUTSIDE, c->p);
-    if (rc == PM_OK)
-        rc = pm_seg_close(c->m, PM_LABEL_LEFT, PM_LABEL_LEFT, r, PM_LABEL_LEFT, PM_LABEL_OUTSIDE, c->p);
+    /* Each lung on its own, so that the closing never bridges the two. The
+     * lung's edge under a juxtapleural nodule has no contrast at all (the
+     * nodule's tissue meets the chest wall's): a closing fills the nodule
+     * but cannot tell the last layer of it from the wall, so tissue within
+     * rim_mm of what the closing added joins it. Outside air is never
+     * written over. */
+    int rc = PM_OK;
+    for (int l = PM_LABEL_RIGHT; l <= PM_LABEL_LEFT && rc == PM_OK; l++)
+        rc = pm_seg_close(c->m, l, l, r, (uint8_t)l, rim, c->p);
     return rc;
 }
 

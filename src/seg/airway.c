@@ -15,17 +15,19 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 
 void pm_airway_defaults(pm_airway_opts *o)
 {
     o->search_mm = 40;
-    o->seed_hu = -900;
+    o->seed_hu = -950;
+    o->seed_frac = 0.4;
     o->min_area_mm2 = 40;
     o->max_area_mm2 = 800;
-    o->start_hu = -980;
+    o->start_hu = -960;
     o->max_hu = -800;
     o->step_hu = 10;
-    o->leak_ratio = 1.5;
+    o->leak_ratio = 2.0;
     o->max_ml = 250;
     o->shell_mm = 1.5;
 }
@@ -70,18 +72,21 @@ static uint32_t find_tube(const pm_volume *v, const pm_mask *m, int k, const pm_
                     continue;
                 for (int i = cc->x0[r]; i < cc->x1[r]; i++) {
                     si += i;
-                    sum_hu += hu[(size_t)nx * j + i];
+                    sum_hu += hu[(size_t)nx * j + i] < o->seed_hu;
                 }
                 if (cc->x0[r] < i0) i0 = cc->x0[r];
                 if (cc->x1[r] > i1) i1 = cc->x1[r];
                 if (j < j0) j0 = j;
                 if (j + 1 > j1) j1 = j + 1;
             }
-        double ci = si / (double)cc->size[c], mean = sum_hu / (double)cc->size[c];
+        double ci = si / (double)cc->size[c], lumen = sum_hu / (double)cc->size[c];
         double fill = (double)cc->size[c] / ((double)(i1 - i0) * (j1 - j0));
         double d = fabs(ci - centre);
-        /* A tube: compact (a disc fills pi/4 of its box), pure air, near the midline. */
-        if (fill < 0.45 || mean > o->seed_hu || d > 0.15 * width)
+        /* A tube: compact (a disc fills pi/4 of its box), mostly pure air
+         * (the lung's apex has almost no voxel below -950 HU, a trachea's
+         * lumen more than half even with its partial-volume rim), near the
+         * midline. */
+        if (fill < 0.45 || lumen < o->seed_frac || d > 0.15 * width)
             continue;
         if (d < best_d) {
             best_d = d;
@@ -197,6 +202,8 @@ int pm_seg_airway(const pm_volume *v, pm_mask *m, const pm_airway_opts *o, pm_ai
             return PM_ECANCEL;
         }
         size_t got = grow(&g, seeds, ns, t, ++gen);
+        if (getenv("PM_DEBUG_AIRWAY"))
+            fprintf(stderr, "airway t=%g voxels=%zu\n", t, got);
         if (got > g.cap || (prev > 0 && (double)got > o->leak_ratio * (double)prev))
             break;
         if (got > 0) {

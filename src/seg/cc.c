@@ -50,6 +50,12 @@ static int push_run(slice_runs *s, int32_t a, int32_t b)
     return 0;
 }
 
+/* Non-zero when some byte of w is zero. */
+static inline uint64_t has_zero(uint64_t w)
+{
+    return (w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull;
+}
+
 static void find_runs(void *vctx, int k, int thread)
 {
     (void)thread;
@@ -62,15 +68,26 @@ static void find_runs(void *vctx, int k, int thread)
     }
     const uint8_t lo = (uint8_t)c->lo, span = (uint8_t)c->span;
     const int inv = c->invert, nx = c->nx;
-    /* Selection never includes 0 when lo >= 1 and not inverted: then whole
-     * zero words can be skipped, which is most of a chest CT. */
-    const int skip0 = !inv && lo >= 1;
+    /* Whole words are skipped where possible (most of a chest CT is long
+     * stretches of one value): a single selected value compares 8 bytes at
+     * once; a range that excludes 0 skips zero words while looking for a
+     * run's start. */
+    const int single = span == 0, skip0 = !inv && lo >= 1;
+    const uint64_t P = 0x0101010101010101ull * lo;
     for (int j = 0; j < c->ny; j++) {
         const uint8_t *row = c->v + (size_t)nx * ((size_t)j + (size_t)c->ny * (size_t)k);
         int64_t before = s->n;
         int i = 0;
         while (i < nx) {
-            if (skip0) {
+            if (single) {
+                while (i + 8 <= nx) {
+                    uint64_t w;
+                    memcpy(&w, row + i, 8);
+                    if (inv ? w != P : has_zero(w ^ P))
+                        break;
+                    i += 8;
+                }
+            } else if (skip0) {
                 while (i + 8 <= nx) {
                     uint64_t w;
                     memcpy(&w, row + i, 8);
@@ -84,6 +101,15 @@ static void find_runs(void *vctx, int k, int thread)
             if (i >= nx)
                 break;
             int a = i;
+            if (single) {
+                while (i + 8 <= nx) {
+                    uint64_t w;
+                    memcpy(&w, row + i, 8);
+                    if (inv ? has_zero(w ^ P) : w != P)
+                        break;
+                    i += 8;
+                }
+            }
             while (i < nx && (((uint8_t)(row[i] - lo) <= span) != inv))
                 i++;
             if (push_run(s, a, i) != 0) {

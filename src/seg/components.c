@@ -162,18 +162,36 @@ int pm__bbox(const pm_mask *m, int vlo, int vhi, int lo[3], int hi[3])
     lo[0] = nx, lo[1] = ny, lo[2] = nz;
     hi[0] = hi[1] = hi[2] = 0;
     const uint8_t span = (uint8_t)(vhi - vlo), base = (uint8_t)vlo;
+    const int skip0 = vlo >= 1, single = vlo == vhi;
+    const uint64_t pat = 0x0101010101010101ull * (uint8_t)vlo;
     for (int k = 0; k < nz; k++)
         for (int j = 0; j < ny; j++) {
             const uint8_t *row = m->v + (size_t)nx * ((size_t)j + (size_t)ny * (size_t)k);
-            int a = -1, z = -1;
-            for (int i = 0; i < nx; i++)
-                if ((uint8_t)(row[i] - base) <= span) {
-                    if (a < 0)
-                        a = i;
-                    z = i;
+            int a = 0;
+            if (single) /* test 8 bytes at a time for the one value */
+                while (a + 8 <= nx) {
+                    uint64_t w;
+                    memcpy(&w, row + a, 8);
+                    w ^= pat;
+                    if ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull)
+                        break;
+                    a += 8;
                 }
-            if (a < 0)
+            else if (skip0) /* rows are mostly zero */
+                while (a + 8 <= nx) {
+                    uint64_t w;
+                    memcpy(&w, row + a, 8);
+                    if (w)
+                        break;
+                    a += 8;
+                }
+            while (a < nx && (uint8_t)(row[a] - base) > span)
+                a++;
+            if (a == nx)
                 continue;
+            int z = nx - 1;
+            while ((uint8_t)(row[z] - base) > span)
+                z--;
             if (a < lo[0]) lo[0] = a;
             if (z + 1 > hi[0]) hi[0] = z + 1;
             if (j < lo[1]) lo[1] = j;

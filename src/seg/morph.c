@@ -17,48 +17,71 @@
 #define EDT_INF 1e30f
 #define BLK 16
 
-/* 1D lower envelope on n samples f (squared mm) with spacing s; the result
- * goes to d, which may alias f (tmp holds n values meanwhile). v has n
- * entries, z n+1. */
-static void edt_1d(float *f, int n, double s, int *v, double *z, float *tmp, float *d)
+/* Scratch for one line of length n: envelope sites, their values, the
+ * boundaries between them (n + 1). */
+typedef struct line_buf {
+    int *v;
+    float *g, *fv, *z;
+} line_buf;
+
+static int line_alloc(line_buf *b, int n)
 {
-    const double s2 = s * s;
-    int k = -1;
+    b->v = malloc((size_t)n * sizeof *b->v);
+    b->g = malloc((size_t)n * sizeof *b->g);
+    b->fv = malloc((size_t)n * sizeof *b->fv);
+    b->z = malloc(((size_t)n + 1) * sizeof *b->z);
+    return b->v && b->g && b->fv && b->z ? 0 : -1;
+}
+
+static void line_free(line_buf *b)
+{
+    free(b->v), free(b->g), free(b->fv), free(b->z);
+}
+
+/* 1D lower envelope on n samples f (squared mm, in place) with spacing s.
+ * Parabolas are compared in units of voxels (g = f/s^2 + q^2) in float;
+ * the output is computed from the original f, so a tie resolved either way
+ * gives the same distance. Lines without any site, or made only of
+ * zero-distance sites, are returned at once. */
+static void edt_1d(float *f, int n, float s, float cap, line_buf *b)
+{
+    int any = 0, nonzero = 0;
     for (int q = 0; q < n; q++) {
-        if (f[q] >= EDT_INF)
+        if (f[q] > cap)
+            f[q] = EDT_INF;
+        any |= f[q] < EDT_INF;
+        nonzero |= f[q] != 0;
+    }
+    if (!any || !nonzero)
+        return;
+    const float s2 = s * s, inv = 1.0f / s2;
+    int *v = b->v, k = -1;
+    float *g = b->g, *fv = b->fv, *z = b->z;
+    for (int q = 0; q < n; q++) {
+        float fq = f[q];
+        if (fq >= EDT_INF)
             continue;
-        double fq = f[q] / s2 + (double)q * q;
-        if (k < 0) {
-            k = 0;
-            v[0] = q;
-            z[0] = -HUGE_VAL;
-            z[1] = HUGE_VAL;
-            continue;
-        }
-        double sx;
-        for (;;) { /* z[0] is -inf, so this stops at k = 0 at the latest */
-            int r = v[k];
-            sx = (fq - (f[r] / s2 + (double)r * r)) / (2.0 * (q - r));
+        float gq = fq * inv + (float)q * (float)q, sx = -HUGE_VALF;
+        while (k >= 0) {
+            sx = (gq - g[k]) / (2.0f * (float)(q - v[k]));
             if (sx > z[k])
                 break;
             k--;
         }
         k++;
         v[k] = q;
-        z[k] = sx;
-        z[k + 1] = HUGE_VAL;
-    }
-    if (k < 0) {
-        for (int p = 0; p < n; p++)
-            d[p] = EDT_INF;
-        return;
+        g[k] = gq;
+        fv[k] = fq;
+        z[k] = k ? sx : -HUGE_VALF;
+        z[k + 1] = HUGE_VALF;
     }
     for (int p = 0, j = 0; p < n; p++) {
-        while (z[j + 1] < p)
+        while (z[j + 1] < (float)p)
             j++;
-        tmp[p] = (float)((double)(p - v[j]) * (p - v[j]) * s2 + f[v[j]]);
+        float dp = (float)(p - v[j]);
+        float d = dp * dp * s2 + fv[j];
+        f[p] = d > cap ? EDT_INF : d;
     }
-    memcpy(d, tmp, (size_t)n * sizeof *d);
 }
 
 typedef struct edt_ctx {
@@ -66,6 +89,7 @@ typedef struct edt_ctx {
     int nx, ny, nz;
     double sp[3];
     float *out;
+    float cap;            /* distances above this are reported as EDT_INF */
     int failed;
 } edt_ctx;
 
@@ -86,7 +110,8 @@ static void edt_xy(void *vctx, int k, int thread)
         for (int i = 0; i < nx; i++) {
             if (fr[i])
                 last = i;
-            orow[i] = last < 0 ? EDT_INF : (float)((i - last) * sx * (i - last) * sx);
+            float d = last < 0 ? EDT_INF : (float)((i - last) * sx * (i - last) * sx);
+            orow[i] = d > c->cap ? EDT_INF : d;
         }
         last = -1;
         for (int i = nx - 1; i >= 0; i--) {
@@ -99,13 +124,12 @@ static void edt_xy(void *vctx, int k, int thread)
             }
         }
     }
-    int *v = malloc((size_t)ny * sizeof *v);
-    double *z = malloc((size_t)(ny + 2) * sizeof *z);
+    line_buf lb;
     float *buf = malloc((size_t)ny * BLK * sizeof *buf);
-    float *line = malloc((size_t)ny * 2 * sizeof *line);
-    if (!v || !z || !buf || !line) {
+    float *line = malloc((size_t)ny * sizeof *line);
+    if (line_alloc(&lb, ny) != 0 || !buf || !line) {
         c->failed = 1;
-        free(v), free(z), free(buf), free(line);
+        line_free(&lb), free(buf), free(line);
         return;
     }
     for (int i0 = 0; i0 < nx; i0 += BLK) {
@@ -115,14 +139,14 @@ static void edt_xy(void *vctx, int k, int thread)
         for (int b = 0; b < w; b++) {
             for (int j = 0; j < ny; j++)
                 line[j] = buf[(size_t)j * BLK + b];
-            edt_1d(line, ny, c->sp[1], v, z, line + ny, line);
+            edt_1d(line, ny, (float)c->sp[1], c->cap, &lb);
             for (int j = 0; j < ny; j++)
                 buf[(size_t)j * BLK + b] = line[j];
         }
         for (int j = 0; j < ny; j++)
             memcpy(o + (size_t)nx * j + i0, buf + (size_t)j * BLK, (size_t)w * sizeof *buf);
     }
-    free(v), free(z), free(buf), free(line);
+    line_free(&lb), free(buf), free(line);
 }
 
 /* z for one row j of every slice. */
@@ -132,13 +156,12 @@ static void edt_z(void *vctx, int j, int thread)
     edt_ctx *c = vctx;
     int nx = c->nx, ny = c->ny, nz = c->nz;
     size_t plane = (size_t)nx * ny;
-    int *v = malloc((size_t)nz * sizeof *v);
-    double *z = malloc((size_t)(nz + 2) * sizeof *z);
+    line_buf lb;
     float *buf = malloc((size_t)nz * BLK * sizeof *buf);
-    float *line = malloc((size_t)nz * 2 * sizeof *line);
-    if (!v || !z || !buf || !line) {
+    float *line = malloc((size_t)nz * sizeof *line);
+    if (line_alloc(&lb, nz) != 0 || !buf || !line) {
         c->failed = 1;
-        free(v), free(z), free(buf), free(line);
+        line_free(&lb), free(buf), free(line);
         return;
     }
     float *o = c->out + (size_t)nx * j;
@@ -147,33 +170,38 @@ static void edt_z(void *vctx, int j, int thread)
         for (int k = 0; k < nz; k++)
             memcpy(buf + (size_t)k * BLK, o + plane * k + i0, (size_t)w * sizeof *buf);
         for (int b = 0; b < w; b++) {
-            int any = 0;
-            for (int k = 0; k < nz; k++) {
+            for (int k = 0; k < nz; k++)
                 line[k] = buf[(size_t)k * BLK + b];
-                any |= line[k] < EDT_INF;
-            }
-            if (!any)
-                continue;
-            edt_1d(line, nz, c->sp[2], v, z, line + nz, line);
+            edt_1d(line, nz, (float)c->sp[2], c->cap, &lb);
             for (int k = 0; k < nz; k++)
                 buf[(size_t)k * BLK + b] = line[k];
         }
         for (int k = 0; k < nz; k++)
             memcpy(o + plane * k + i0, buf + (size_t)k * BLK, (size_t)w * sizeof *buf);
     }
-    free(v), free(z), free(buf), free(line);
+    line_free(&lb), free(buf), free(line);
 }
 
-int pm_seg_edt(const uint8_t *feat, const int dim[3], const double spacing[3], float *out,
-               const pm_progress *p)
+/* Truncation is exact for the threshold tests of ball morphology: every
+ * partial minimum on the way to a distance <= cap is itself <= cap, so
+ * dropping larger ones changes no answer, and it lets lines far from any
+ * feature (or deep inside them) be skipped. */
+static int edt_capped(const uint8_t *feat, const int dim[3], const double spacing[3], float *out,
+                      float cap, const pm_progress *p)
 {
-    edt_ctx c = {feat, dim[0], dim[1], dim[2], {spacing[0], spacing[1], spacing[2]}, out, 0};
+    edt_ctx c = {feat, dim[0], dim[1], dim[2], {spacing[0], spacing[1], spacing[2]}, out, cap, 0};
     int rc = pm_parallel_for(c.nz, 0, edt_xy, &c, p, "distance transform");
     if (rc == PM_OK && !c.failed)
         rc = pm_parallel_for(c.ny, 0, edt_z, &c, p, "distance transform");
     if (rc == PM_OK && c.failed)
         rc = pm_fail(PM_EMEMORY, "out of memory in the distance transform");
     return rc;
+}
+
+int pm_seg_edt(const uint8_t *feat, const int dim[3], const double spacing[3], float *out,
+               const pm_progress *p)
+{
+    return edt_capped(feat, dim, spacing, out, EDT_INF, p);
 }
 
 /* A crop of the mask: box [lo, hi) and a uint8/float pair of buffers. */
@@ -234,15 +262,92 @@ int pm_seg_dilate(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, const 
     return pm__dilate_over(m, lo, hi, r_mm, value, 0, p);
 }
 
+/* Dilation by direct offsets for a small radius around few voxels (an
+ * airway shell, the rim of a closing): the cost is set voxels times ball
+ * voxels instead of a distance transform over the bounding box. Returns 1
+ * when done, 0 when the set is too large for this to pay, -1 on memory. */
+static int dilate_sparse(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, uint8_t over)
+{
+    const int nx = m->g.dim[0], ny = m->g.dim[1], nz = m->g.dim[2];
+    int ri[3];
+    for (int a = 0; a < 3; a++)
+        ri[a] = (int)floor(r_mm / m->g.spacing[a] + 1e-9);
+    size_t noff = (size_t)(2 * ri[0] + 1) * (size_t)(2 * ri[1] + 1) * (size_t)(2 * ri[2] + 1);
+    if (noff > 343)
+        return 0;
+    int off[343][3], no = 0;
+    for (int dk = -ri[2]; dk <= ri[2]; dk++)
+        for (int dj = -ri[1]; dj <= ri[1]; dj++)
+            for (int di = -ri[0]; di <= ri[0]; di++) {
+                double x = di * m->g.spacing[0], y = dj * m->g.spacing[1], z = dk * m->g.spacing[2];
+                if ((di || dj || dk) && x * x + y * y + z * z <= r_mm * r_mm * (1 + 1e-9)) {
+                    off[no][0] = di, off[no][1] = dj, off[no][2] = dk;
+                    no++;
+                }
+            }
+    /* Worth it while set voxels x offsets stays below a few voxels of work
+     * per voxel of the volume. */
+    size_t n = pm_grid_voxels(&m->g), limit = no ? 4 * n / (size_t)no : n, cnt = 0, cap = 4096;
+    uint32_t *set = malloc(cap * sizeof *set);
+    if (!set || n >= UINT32_MAX) {
+        free(set);
+        return set ? 0 : -1;
+    }
+    const uint8_t base = (uint8_t)lo, span = (uint8_t)(hi - lo);
+    for (size_t x = 0; x < n; x++) {
+        if (lo >= 1 && (x & 7) == 0 && x + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, m->v + x, 8);
+            if (!w) {
+                x += 7;
+                continue;
+            }
+        }
+        if ((uint8_t)(m->v[x] - base) > span)
+            continue;
+        if (cnt == limit) {
+            free(set);
+            return 0;
+        }
+        if (cnt == cap) {
+            uint32_t *t = realloc(set, cap * 2 * sizeof *set);
+            if (!t) {
+                free(set);
+                return -1;
+            }
+            set = t;
+            cap *= 2;
+        }
+        set[cnt++] = (uint32_t)x;
+    }
+    for (size_t q = 0; q < cnt; q++) {
+        size_t x = set[q];
+        int i = (int)(x % (size_t)nx), j = (int)(x / (size_t)nx % (size_t)ny), k = (int)(x / ((size_t)nx * ny));
+        for (int o = 0; o < no; o++) {
+            int a = i + off[o][0], b = j + off[o][1], c = k + off[o][2];
+            if (a < 0 || b < 0 || c < 0 || a >= nx || b >= ny || c >= nz)
+                continue;
+            uint8_t *y = m->v + (size_t)a + (size_t)nx * ((size_t)b + (size_t)ny * (size_t)c);
+            if (*y == over)
+                *y = value;
+        }
+    }
+    free(set);
+    return 1;
+}
+
 int pm__dilate_over(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, uint8_t over,
                     const pm_progress *p)
 {
+    int sparse = dilate_sparse(m, lo, hi, r_mm, value, over);
+    if (sparse != 0)
+        return sparse > 0 ? PM_OK : oom();
     crop c;
     int got = crop_make(m, lo, hi, r_mm, &c);
     if (got <= 0)
         return got < 0 ? oom() : PM_OK;
     crop_features(m, &c, lo, hi, 0);
-    int rc = pm_seg_edt(c.f, c.dim, m->g.spacing, c.d, p);
+    int rc = edt_capped(c.f, c.dim, m->g.spacing, c.d, (float)(r_mm * r_mm) * 1.001f, p);
     if (rc == PM_OK) {
         float r2 = (float)(r_mm * r_mm);
         size_t t = 0;
@@ -265,7 +370,7 @@ static int erode_crop(crop *c, const double sp[3], double r_mm, const pm_progres
 {
     for (size_t t = 0; t < c->n; t++)
         c->f[t] = !c->f[t];
-    int rc = pm_seg_edt(c->f, c->dim, sp, c->d, p);
+    int rc = edt_capped(c->f, c->dim, sp, c->d, (float)(r_mm * r_mm) * 1.001f, p);
     if (rc != PM_OK)
         return rc;
     float r2 = (float)(r_mm * r_mm);
@@ -276,7 +381,7 @@ static int erode_crop(crop *c, const double sp[3], double r_mm, const pm_progres
 
 static int dilate_crop(crop *c, const double sp[3], double r_mm, const pm_progress *p)
 {
-    int rc = pm_seg_edt(c->f, c->dim, sp, c->d, p);
+    int rc = edt_capped(c->f, c->dim, sp, c->d, (float)(r_mm * r_mm) * 1.001f, p);
     if (rc != PM_OK)
         return rc;
     float r2 = (float)(r_mm * r_mm);
@@ -308,11 +413,52 @@ int pm_seg_erode(pm_mask *m, int lo, int hi, double r_mm, const pm_progress *p)
     return rc;
 }
 
-int pm_seg_close(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, int forbid,
+/* 0-voxels of m within rim_mm of the crop voxels marked 2 get value. The
+ * rim is a few voxels at most, so direct offsets beat a transform. */
+static int rim_crop(pm_mask *m, const crop *c, double rim_mm, uint8_t value)
+{
+    int ri[3];
+    for (int a = 0; a < 3; a++)
+        ri[a] = (int)floor(rim_mm / m->g.spacing[a] + 1e-9);
+    int (*off)[3] = malloc((size_t)(2 * ri[0] + 1) * (2 * ri[1] + 1) * (2 * ri[2] + 1) * sizeof *off);
+    if (!off)
+        return oom();
+    int no = 0;
+    for (int dk = -ri[2]; dk <= ri[2]; dk++)
+        for (int dj = -ri[1]; dj <= ri[1]; dj++)
+            for (int di = -ri[0]; di <= ri[0]; di++) {
+                double x = di * m->g.spacing[0], y = dj * m->g.spacing[1], z = dk * m->g.spacing[2];
+                if ((di || dj || dk) && x * x + y * y + z * z <= rim_mm * rim_mm * (1 + 1e-9)) {
+                    off[no][0] = di, off[no][1] = dj, off[no][2] = dk;
+                    no++;
+                }
+            }
+    const int nx = m->g.dim[0], ny = m->g.dim[1], nz = m->g.dim[2];
+    size_t t = 0;
+    for (int k = 0; k < c->dim[2]; k++)
+        for (int j = 0; j < c->dim[1]; j++)
+            for (int i = 0; i < c->dim[0]; i++, t++) {
+                if (c->f[t] != 2)
+                    continue;
+                int gi = c->lo[0] + i, gj = c->lo[1] + j, gk = c->lo[2] + k;
+                for (int o = 0; o < no; o++) {
+                    int a = gi + off[o][0], b = gj + off[o][1], d = gk + off[o][2];
+                    if (a < 0 || b < 0 || d < 0 || a >= nx || b >= ny || d >= nz)
+                        continue;
+                    uint8_t *y = m->v + (size_t)a + (size_t)nx * ((size_t)b + (size_t)ny * (size_t)d);
+                    if (*y == 0)
+                        *y = value;
+                }
+            }
+    free(off);
+    return PM_OK;
+}
+
+int pm_seg_close(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, double rim_mm,
                  const pm_progress *p)
 {
     crop c;
-    int got = crop_make(m, lo, hi, r_mm, &c);
+    int got = crop_make(m, lo, hi, r_mm + (rim_mm > 0 ? rim_mm : 0), &c);
     if (got <= 0)
         return got < 0 ? oom() : PM_OK;
     crop_features(m, &c, lo, hi, 0);
@@ -320,14 +466,21 @@ int pm_seg_close(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, int for
     if (rc == PM_OK)
         rc = erode_crop(&c, m->g.spacing, r_mm, p);
     if (rc == PM_OK) {
-        size_t t = 0;
+        /* c.f becomes 2 where the closing adds a voxel (input 0). */
+        size_t t = 0, added = 0;
         for (int k = 0; k < c.dim[2]; k++)
             for (int j = 0; j < c.dim[1]; j++) {
                 uint8_t *dst = m->v + crop_src(m, &c, 0, j, k);
-                for (int i = 0; i < c.dim[0]; i++, t++)
-                    if (c.f[t] && dst[i] == 0 && (int)dst[i] != forbid)
+                for (int i = 0; i < c.dim[0]; i++, t++) {
+                    int add = c.f[t] && dst[i] == 0;
+                    c.f[t] = add ? 2 : 0;
+                    added += add;
+                    if (add)
                         dst[i] = value;
+                }
             }
+        if (rim_mm > 0 && added)
+            rc = rim_crop(m, &c, rim_mm, value);
     }
     free(c.f), free(c.d);
     return rc;

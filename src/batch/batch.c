@@ -1,0 +1,260 @@
+/* batch.c - `pulmo batch`: every CT series under a folder, one output
+ * folder each, a CSV summary, resumable and shardable.
+ *
+ * Sharding needs no coordinator: every node indexes the same tree, sorts
+ * the series the same way (folder, then UID) and takes positions
+ * I-1, I-1+N, ... of that list, so a Slurm array of N tasks covers each
+ * series exactly once. Each shard writes its own summary file, so shards
+ * finishing at the same time never overwrite each other's rows.
+ */
+#include "pulmo/batch.h"
+#include "pulmo/io.h"
+#include "batch_internal.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int is_ct(const pm_series *s)
+{
+    return !strcmp(s->meta.modality, "CT") || !s->meta.modality[0];
+}
+
+static const pm_index *sort_ix;
+static int by_folder_uid(const void *a, const void *b)
+{
+    const pm_series *x = &sort_ix->series[*(const int *)a], *y = &sort_ix->series[*(const int *)b];
+    int c = strcmp(x->folder, y->folder);
+    return c ? c : strcmp(x->meta.series_uid, y->meta.series_uid);
+}
+
+int pm_batch_select(const pm_index *ix, int shard_index, int shard_count, int **order)
+{
+    int *o = malloc(((size_t)ix->nseries + 1) * sizeof *o);
+    if (!o) {
+        pm_fail(PM_EMEMORY, "out of memory");
+        return -1;
+    }
+    int n = 0;
+    for (int s = 0; s < ix->nseries; s++)
+        if (is_ct(&ix->series[s]))
+            o[n++] = s;
+    sort_ix = ix; /* qsort has no context; batches are not indexed concurrently */
+    qsort(o, (size_t)n, sizeof *o, by_folder_uid);
+    if (shard_count > 0) {
+        int m = 0;
+        for (int p = 0; p < n; p++)
+            if (p % shard_count == shard_index - 1)
+                o[m++] = o[p];
+        n = m;
+    }
+    *order = o;
+    return n;
+}
+
+void pm_batch_name(const pm_index *ix, int s, const char *root, char *out, size_t cap)
+{
+    const pm_series *se = &ix->series[s];
+    const char *rel = se->folder;
+    size_t rl = strlen(root);
+    while (rl > 1 && root[rl - 1] == '/')
+        rl--;
+    if (!strncmp(rel, root, rl) && (rel[rl] == '/' || rel[rl] == 0))
+        rel += rl;
+    while (*rel == '/')
+        rel++;
+    if (!*rel) { /* the root itself: use its last component */
+        const char *b = root + rl;
+        while (b > root && b[-1] != '/')
+            b--;
+        rel = b;
+        if (!*rel)
+            rel = "series";
+    }
+    size_t n = 0;
+    for (; *rel && n + 1 < cap; rel++)
+        out[n++] = *rel == '/' ? '_' : *rel;
+    out[n] = 0;
+    int shared = 0;
+    for (int t = 0; t < ix->nseries; t++)
+        shared += t != s && !strcmp(ix->series[t].folder, se->folder);
+    if (shared) {
+        size_t ul = strlen(se->meta.series_uid);
+        const char *tail = se->meta.series_uid + (ul > 12 ? ul - 12 : 0);
+        snprintf(out + n, cap - n, "_%s", tail);
+    }
+}
+
+typedef struct batch_ctx {
+    const pm_index *ix;
+    const char *root, *outdir;
+    const pm_batch_opts *o;
+    int *order;
+    int n;
+    pm_segment_report *reps;
+    char (*names)[256];
+    pm_batch_notify notify;
+    void *user;
+    pthread_mutex_t lock;
+    int done;
+} batch_ctx;
+
+static void batch_one(void *vctx, int t, int thread)
+{
+    (void)thread;
+    batch_ctx *c = vctx;
+    int s = c->order[t];
+    const pm_series *se = &c->ix->series[s];
+    pm_segment_report *rep = &c->reps[t];
+    char dir[4400], rpath[4500];
+    snprintf(dir, sizeof dir, "%s/%s", c->outdir, c->names[t]);
+    snprintf(rpath, sizeof rpath, "%s/report.json", dir);
+    memset(rep, 0, sizeof *rep);
+    if (!c->o->force && pm_path_exists(rpath) && pm_segment_report_read(rpath, rep) == PM_OK) {
+        rep->skipped = 1;
+    } else {
+        memset(rep, 0, sizeof *rep);
+        snprintf(rep->series_dir, sizeof rep->series_dir, "%s", se->folder);
+        snprintf(rep->series_uid, sizeof rep->series_uid, "%s", se->meta.series_uid);
+        snprintf(rep->patient_id, sizeof rep->patient_id, "%s", se->meta.patient_id);
+        double t0 = pm_now();
+        pm_volume *v;
+        int rc = pm_series_load(se, &c->o->seg.load, &v, NULL);
+        if (rc == PM_OK) {
+            rep->seconds_load = pm_now() - t0;
+            pm__segment_volume(v, t0, dir, &c->o->seg, rep, NULL);
+            pm_volume_free(v);
+        } else {
+            rep->status = rc;
+            snprintf(rep->message, sizeof rep->message, "%s", pm_error());
+            rep->seconds_total = pm_now() - t0;
+        }
+        if (!rep->recipe.name)
+            pm_recipe_init(&rep->recipe, c->o->seg.recipe ? c->o->seg.recipe : "default");
+    }
+    pthread_mutex_lock(&c->lock);
+    c->done++;
+    if (c->notify)
+        c->notify(c->user, c->done, c->n, c->names[t], rep);
+    pthread_mutex_unlock(&c->lock);
+}
+
+static void csv_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s == '\n' || *s == '\r' ? ' ' : *s, f);
+    }
+    fputc('"', f);
+}
+
+static void csv_num(FILE *f, double v, const char *fmt)
+{
+    fputc(',', f);
+    if (!isnan(v))
+        fprintf(f, fmt, v);
+}
+
+static int write_summary(const batch_ctx *c, const char *path)
+{
+    pm_outfile o;
+    int rc = pm_out_open(&o, path);
+    if (rc != PM_OK)
+        return rc;
+    FILE *f = o.f;
+    fprintf(f, "series,status,recipe,lung_ml,right_ml,left_ml,airway_ml,mean_hu,laa950_pct,"
+               "perc15_hu,components,lungs_found,seconds,skipped,patient_id,series_uid,series_dir,"
+               "message\n");
+    for (int t = 0; t < c->n; t++) {
+        const pm_segment_report *r = &c->reps[t];
+        int ok = r->status == PM_OK;
+        csv_str(f, c->names[t]);
+        fprintf(f, ",%s,%s", pm__status_name(r->status), r->recipe.name ? r->recipe.name : "");
+        csv_num(f, ok ? r->m.lung_ml : NAN, "%.2f");
+        csv_num(f, ok && r->m.sides ? r->m.right_ml : NAN, "%.2f");
+        csv_num(f, ok && r->m.sides ? r->m.left_ml : NAN, "%.2f");
+        csv_num(f, ok ? r->m.airway_ml : NAN, "%.2f");
+        csv_num(f, ok ? r->m.mean_hu : NAN, "%.1f");
+        csv_num(f, ok ? r->m.laa950_pct : NAN, "%.3f");
+        csv_num(f, ok ? r->m.perc15_hu : NAN, "%.0f");
+        csv_num(f, ok ? r->m.components : NAN, "%.0f");
+        csv_num(f, ok ? r->nlungs : NAN, "%.0f");
+        csv_num(f, r->seconds_total, "%.3f");
+        fprintf(f, ",%d,", r->skipped);
+        csv_str(f, r->patient_id);
+        fputc(',', f);
+        csv_str(f, r->series_uid);
+        fputc(',', f);
+        csv_str(f, r->series_dir);
+        fputc(',', f);
+        csv_str(f, r->message);
+        fputc('\n', f);
+    }
+    return pm_out_commit(&o);
+}
+
+int pm_batch_run(const char *root, const char *outdir, const pm_batch_opts *o,
+                 pm_batch_notify notify, void *user, pm_batch_result *res, const pm_progress *p)
+{
+    memset(res, 0, sizeof *res);
+    if (o->shard_count < 0 || (o->shard_count > 0 && (o->shard_index < 1 || o->shard_index > o->shard_count)))
+        return pm_fail(PM_EUSAGE, "shard %d/%d: I must be in 1..N", o->shard_index, o->shard_count);
+    pm_recipe probe;
+    int rc = pm_recipe_init(&probe, o->seg.recipe ? o->seg.recipe : "default");
+    for (int s = 0; s < o->seg.nsets && rc == PM_OK; s++)
+        rc = pm_recipe_set(&probe, o->seg.sets[s], NULL);
+    if (rc != PM_OK)
+        return rc;
+    pm_index *ix;
+    rc = pm_index_scan(root, &ix, p);
+    if (rc != PM_OK)
+        return rc;
+    batch_ctx c = {.ix = ix, .root = root, .outdir = outdir, .o = o, .notify = notify, .user = user};
+    c.n = pm_batch_select(ix, o->shard_index, o->shard_count, &c.order);
+    if (c.n < 0) {
+        pm_index_free(ix);
+        return PM_EMEMORY;
+    }
+    if (c.n == 0 && o->shard_count == 0) {
+        free(c.order);
+        pm_index_free(ix);
+        return pm_fail(PM_ENODATA, "%s: no CT series found", root);
+    }
+    rc = pm_mkdir_p(outdir);
+    c.reps = calloc((size_t)c.n + 1, sizeof *c.reps);
+    c.names = calloc((size_t)c.n + 1, sizeof *c.names);
+    if (rc == PM_OK && (!c.reps || !c.names))
+        rc = pm_fail(PM_EMEMORY, "out of memory");
+    if (rc == PM_OK) {
+        for (int t = 0; t < c.n; t++)
+            pm_batch_name(ix, c.order[t], root, c.names[t], sizeof c.names[t]);
+        pthread_mutex_init(&c.lock, NULL);
+        rc = pm_parallel_for(c.n, o->jobs > 0 ? o->jobs : 1, batch_one, &c, p, "batch");
+        pthread_mutex_destroy(&c.lock);
+    }
+    if (rc == PM_OK) {
+        if (o->shard_count > 0)
+            snprintf(res->summary_path, sizeof res->summary_path, "%s/summary-%d-of-%d.csv", outdir,
+                     o->shard_index, o->shard_count);
+        else
+            snprintf(res->summary_path, sizeof res->summary_path, "%s/summary.csv", outdir);
+        rc = write_summary(&c, res->summary_path);
+        res->total = c.n;
+        for (int t = 0; t < c.n; t++) {
+            int st = c.reps[t].status;
+            res->ok += st == PM_OK;
+            res->no_lungs += st == PM_ENOLUNG;
+            res->failed += st != PM_OK && st != PM_ENOLUNG;
+            res->skipped += c.reps[t].skipped;
+        }
+    }
+    free(c.reps);
+    free(c.names);
+    free(c.order);
+    pm_index_free(ix);
+    return rc;
+}

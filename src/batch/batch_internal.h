@@ -1,0 +1,14 @@
+/* batch_internal.h - shared by segment_job.c and batch.c. */
+#ifndef PULMO_BATCH_INTERNAL_H
+#define PULMO_BATCH_INTERNAL_H
+
+#include "pulmo/batch.h"
+
+/* Segments a loaded volume (which it may replace in place by its resampled
+ * version; the caller still frees v). t0 = when the job started. */
+int pm__segment_volume(pm_volume *v, double t0, const char *outdir, const pm_segment_opts *o,
+                       pm_segment_report *rep, const pm_progress *p);
+/* "ok", "no_lungs", "corrupt", ... */
+const char *pm__status_name(int status);
+
+#endif

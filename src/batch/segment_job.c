@@ -1,0 +1,309 @@
+/* segment_job.c - one series end to end: load, resample, recipe, measure,
+ * mask.nii.gz and report.json; and the report's JSON form.
+ *
+ * Memory: the resampled volume replaces the loaded one as soon as it
+ * exists, and the recipe works on a single mask in place, so the peak is
+ * about one volume (int16) plus two masks.
+ */
+#include "pulmo/batch.h"
+#include "pulmo/io.h"
+#include "pulmo/nifti.h"
+#include "pulmo/text.h"
+#include "batch_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void rep_warn(pm_segment_report *rep, const char *kind, const char *msg)
+{
+    if (rep->nwarnings >= PM_REPORT_MAX_WARNINGS)
+        return;
+    snprintf(rep->warnings[rep->nwarnings++], sizeof rep->warnings[0], "%.23s%s%.480s", kind,
+             *kind ? ": " : "", msg);
+}
+
+static int finish(pm_segment_report *rep, int rc, double t0)
+{
+    rep->status = rc;
+    if (rc != PM_OK)
+        snprintf(rep->message, sizeof rep->message, "%s", pm_error());
+    rep->seconds_total = pm_now() - t0;
+    return rc;
+}
+
+static int write_report(const char *outdir, const pm_segment_report *rep)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/report.json", outdir);
+    pm_outfile o;
+    int rc = pm_out_open(&o, path);
+    if (rc != PM_OK)
+        return rc;
+    pm_segment_report_json(rep, o.f, 1);
+    return pm_out_commit(&o);
+}
+
+int pm__segment_volume(pm_volume *v, double t0, const char *outdir, const pm_segment_opts *o,
+                       pm_segment_report *rep, const pm_progress *p)
+{
+    snprintf(rep->series_uid, sizeof rep->series_uid, "%s", v->meta.series_uid);
+    snprintf(rep->patient_id, sizeof rep->patient_id, "%s", v->meta.patient_id);
+    for (int w = 0; w < v->nwarnings; w++)
+        rep_warn(rep, v->warnings[w].kind, v->warnings[w].message);
+    int rc = pm_recipe_init(&rep->recipe, o->recipe ? o->recipe : "default");
+    for (int s = 0; s < o->nsets && rc == PM_OK; s++)
+        rc = pm_recipe_set(&rep->recipe, o->sets[s], NULL);
+    if (rc != PM_OK)
+        return finish(rep, rc, t0);
+    rep->resample_mm = o->resample_mm;
+    if (o->resample_mm > 0) {
+        double t = pm_now();
+        pm_volume *r;
+        rc = pm_resample_volume(v, o->resample_mm, &r, p);
+        if (rc != PM_OK)
+            return finish(rep, rc, t0);
+        /* The caller frees v; swap contents so it frees the resampled one
+         * and the original's memory goes now. */
+        pm_volume tmp = *v;
+        *v = *r;
+        *r = tmp;
+        pm_volume_free(r);
+        rep->seconds_resample = pm_now() - t;
+    }
+    memcpy(rep->dim, v->g.dim, sizeof rep->dim);
+    memcpy(rep->spacing, v->g.spacing, sizeof rep->spacing);
+    rc = pm_mkdir_p(outdir);
+    if (rc != PM_OK)
+        return finish(rep, rc, t0);
+
+    pm_seg_run *run = pm_seg_run_new(v, 0);
+    if (!run)
+        return finish(rep, PM_EMEMORY, t0);
+    rc = pm_recipe_run(&rep->recipe, run, 0, p);
+    char reason[640];
+    snprintf(reason, sizeof reason, "%s", pm_error());
+    for (int s = 0; s < rep->recipe.nsteps; s++)
+        rep->seconds_step[s] = run->seconds[s];
+    for (int w = 0; w < run->nwarnings; w++)
+        rep_warn(rep, "segmentation", run->warnings[w]);
+    rep->nlungs = run->nlungs;
+    rep->airway = run->airway;
+    if (rc == PM_OK) {
+        double t = pm_now();
+        rc = pm_measure_lungs(v, run->result, &rep->m, NULL);
+        rep->seconds_measure = pm_now() - t;
+        if (rc == PM_OK && rep->recipe.steps[0].name && rep->nlungs == 0)
+            rep->nlungs = rep->m.sides ? 2 : (rep->m.lung_voxels ? 1 : 0);
+    } else if (rc == PM_ENOLUNG) {
+        pm_measure_lungs(v, run->result, &rep->m, NULL);
+    }
+    if (rc == PM_OK && o->write_mask) {
+        double t = pm_now();
+        char path[4200];
+        snprintf(path, sizeof path, "%s/mask.nii.gz", outdir);
+        rc = pm_nifti_write(path, &run->result->g, PM_NIFTI_UINT8, run->result->v);
+        rep->seconds_write = pm_now() - t;
+    }
+    pm_seg_run_free(run);
+    if (rc != PM_OK && rc != PM_ENOLUNG)
+        return finish(rep, rc, t0);
+    if (rc == PM_ENOLUNG)
+        pm_fail(PM_ENOLUNG, "%s", reason);
+    finish(rep, rc, t0);
+    int wrc = write_report(outdir, rep);
+    if (wrc != PM_OK)
+        return finish(rep, wrc, t0);
+    return rc;
+}
+
+int pm_segment_series(const char *dir, const char *outdir, const pm_segment_opts *o,
+                      pm_segment_report *rep, const pm_progress *p)
+{
+    memset(rep, 0, sizeof *rep);
+    snprintf(rep->series_dir, sizeof rep->series_dir, "%s", dir);
+    double t0 = pm_now();
+    pm_volume *v;
+    int rc = pm_load_dir(dir, o->series_uid, &o->load, &v, p);
+    if (rc != PM_OK)
+        return finish(rep, rc, t0);
+    rep->seconds_load = pm_now() - t0;
+    rc = pm__segment_volume(v, t0, outdir, o, rep, p);
+    pm_volume_free(v);
+    return rc;
+}
+
+static const char *status_name(int s)
+{
+    switch (s) {
+    case PM_OK: return "ok";
+    case PM_ENOLUNG: return "no_lungs";
+    case PM_ENODATA: return "no_data";
+    case PM_ECORRUPT: return "corrupt";
+    case PM_EWRITE: return "write_failed";
+    case PM_EMEMORY: return "memory";
+    case PM_ECANCEL: return "cancelled";
+    default: return "usage";
+    }
+}
+
+const char *pm__status_name(int s)
+{
+    return status_name(s);
+}
+
+void pm_segment_report_json(const pm_segment_report *rep, FILE *f, int pretty)
+{
+    pm_json j;
+    pm_json_init(&j, f, pretty);
+    pm_json_object_begin(&j, NULL);
+    pm_json_string(&j, "recipe", rep->recipe.name ? rep->recipe.name : "");
+    pm_json_string(&j, "status", status_name(rep->status));
+    if (rep->status != PM_OK)
+        pm_json_string(&j, "message", rep->message);
+    pm_json_string(&j, "series_dir", rep->series_dir);
+    pm_json_string(&j, "series_uid", rep->series_uid);
+    pm_json_string(&j, "patient_id", rep->patient_id);
+    const pm_lung_measures *m = &rep->m;
+    int ok = rep->status == PM_OK;
+    pm_json_number(&j, "lung_ml", ok ? m->lung_ml : NAN);
+    pm_json_number(&j, "right_ml", ok && m->sides ? m->right_ml : NAN);
+    pm_json_number(&j, "left_ml", ok && m->sides ? m->left_ml : NAN);
+    pm_json_number(&j, "airway_ml", ok ? m->airway_ml : NAN);
+    pm_json_number(&j, "mean_hu", ok ? m->mean_hu : NAN);
+    pm_json_number(&j, "laa950_pct", ok ? m->laa950_pct : NAN);
+    pm_json_number(&j, "perc15_hu", ok ? m->perc15_hu : NAN);
+    pm_json_int(&j, "components", ok ? m->components : 0);
+    pm_json_int(&j, "lungs_found", ok ? rep->nlungs : 0);
+    pm_json_bool(&j, "airway_found", rep->airway.found);
+    if (rep->airway.found)
+        pm_json_number(&j, "airway_threshold_hu", rep->airway.threshold_hu);
+    pm_json_object_begin(&j, "grid");
+    pm_json_array_begin(&j, "dims");
+    for (int a = 0; a < 3; a++)
+        pm_json_int(&j, NULL, rep->dim[a]);
+    pm_json_array_end(&j);
+    pm_json_array_begin(&j, "spacing_mm");
+    for (int a = 0; a < 3; a++)
+        pm_json_number(&j, NULL, rep->spacing[a]);
+    pm_json_array_end(&j);
+    pm_json_number(&j, "resample_mm", rep->resample_mm > 0 ? rep->resample_mm : NAN);
+    pm_json_object_end(&j);
+    if (ok) {
+        pm_json_object_begin(&j, "histogram");
+        pm_json_int(&j, "hu_lo", PM_MEASURE_HU_LO);
+        pm_json_int(&j, "bin_hu", PM_MEASURE_BIN_HU);
+        pm_json_array_begin(&j, "counts");
+        for (int b = 0; b < PM_MEASURE_BINS; b++)
+            pm_json_int(&j, NULL, (long long)m->hist[b]);
+        pm_json_array_end(&j);
+        pm_json_object_end(&j);
+    }
+    pm_json_object_begin(&j, "parameters");
+    for (int s = 0; s < rep->recipe.nsteps; s++) {
+        const pm_step *st = &rep->recipe.steps[s];
+        pm_json_object_begin(&j, st->name);
+        for (int q = 0; q < st->nparams; q++)
+            pm_json_number(&j, st->params[q].name, st->params[q].value);
+        pm_json_object_end(&j);
+    }
+    pm_json_object_end(&j);
+    pm_json_object_begin(&j, "seconds");
+    pm_json_number(&j, "load", rep->seconds_load);
+    pm_json_number(&j, "resample", rep->seconds_resample);
+    for (int s = 0; s < rep->recipe.nsteps; s++)
+        pm_json_number(&j, rep->recipe.steps[s].name, rep->seconds_step[s]);
+    pm_json_number(&j, "measure", rep->seconds_measure);
+    pm_json_number(&j, "write", rep->seconds_write);
+    pm_json_number(&j, "total", rep->seconds_total);
+    pm_json_object_end(&j);
+    pm_json_array_begin(&j, "warnings");
+    for (int w = 0; w < rep->nwarnings; w++)
+        pm_json_string(&j, NULL, rep->warnings[w]);
+    pm_json_array_end(&j);
+    pm_json_object_end(&j);
+    pm_json_end(&j);
+}
+
+/* The value after "key": in a report we wrote ourselves (flat keys are
+ * unique at the top level for the figures the summary needs). */
+static const char *find_key(const char *s, const char *key)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *q = strstr(s, pat);
+    if (!q)
+        return NULL;
+    q += strlen(pat);
+    while (*q == ' ')
+        q++;
+    return q;
+}
+
+static double num_key(const char *s, const char *key)
+{
+    const char *q = find_key(s, key);
+    if (!q || !strncmp(q, "null", 4))
+        return NAN;
+    return strtod(q, NULL);
+}
+
+static void str_key(const char *s, const char *key, char *out, size_t cap)
+{
+    const char *q = find_key(s, key);
+    out[0] = 0;
+    if (!q || *q != '"')
+        return;
+    q++;
+    size_t n = 0;
+    while (*q && *q != '"' && n + 1 < cap) {
+        if (*q == '\\' && q[1])
+            q++;
+        out[n++] = *q++;
+    }
+    out[n] = 0;
+}
+
+int pm_segment_report_read(const char *path, pm_segment_report *rep)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return pm_fail(PM_ECORRUPT, "%s: cannot read the report", path);
+    char *buf = malloc(1 << 20);
+    size_t n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
+    fclose(f);
+    if (!buf)
+        return pm_fail(PM_EMEMORY, "out of memory");
+    buf[n] = 0;
+    char status[32], recipe[32];
+    str_key(buf, "status", status, sizeof status);
+    str_key(buf, "recipe", recipe, sizeof recipe);
+    memset(rep, 0, sizeof *rep);
+    if (!strcmp(status, "ok"))
+        rep->status = PM_OK;
+    else if (!strcmp(status, "no_lungs"))
+        rep->status = PM_ENOLUNG;
+    else {
+        free(buf);
+        return pm_fail(PM_ECORRUPT, "%s: not a pulmo report", path);
+    }
+    pm_recipe_init(&rep->recipe, recipe);
+    str_key(buf, "series_dir", rep->series_dir, sizeof rep->series_dir);
+    str_key(buf, "series_uid", rep->series_uid, sizeof rep->series_uid);
+    str_key(buf, "patient_id", rep->patient_id, sizeof rep->patient_id);
+    str_key(buf, "message", rep->message, sizeof rep->message);
+    rep->m.lung_ml = num_key(buf, "lung_ml");
+    rep->m.right_ml = num_key(buf, "right_ml");
+    rep->m.left_ml = num_key(buf, "left_ml");
+    rep->m.sides = !isnan(rep->m.right_ml);
+    rep->m.airway_ml = num_key(buf, "airway_ml");
+    rep->m.mean_hu = num_key(buf, "mean_hu");
+    rep->m.laa950_pct = num_key(buf, "laa950_pct");
+    rep->m.perc15_hu = num_key(buf, "perc15_hu");
+    rep->m.components = (int)num_key(buf, "components");
+    rep->nlungs = (int)num_key(buf, "lungs_found");
+    rep->seconds_total = num_key(buf, "total");
+    free(buf);
+    return PM_OK;
+}

@@ -1,0 +1,112 @@
+/* cmd_batch.c - `pulmo batch ROOT -o OUTDIR`: segment every CT series under
+ * ROOT, one sub-folder each, plus a CSV summary. */
+#include "cli.h"
+#include "pulmo/batch.h"
+#include "pulmo/io.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char batch_help[] =
+    "usage: pulmo batch ROOT -o OUTDIR [--jobs N] [--shard I/N] [--recipe NAME]\n"
+    "                   [--resample MM] [--set STEP.PARAM=VALUE ...] [--force]\n\n"
+    "Segment every CT series under ROOT into OUTDIR/<series folder>/ (mask.nii.gz,\n"
+    "report.json) and write OUTDIR/summary.csv, one row per series (failures too).\n"
+    "Series whose report.json exists are not recomputed, so an interrupted batch\n"
+    "resumes where it stopped.\n\n"
+    "  -o, --output OUTDIR  output folder (never inside ROOT)\n"
+    "  --jobs N             series segmented at once (default 1)\n"
+    "  --shard I/N          only every N-th series starting at the I-th (1-based);\n"
+    "                       the summary is then OUTDIR/summary-I-of-N.csv. With a\n"
+    "                       Slurm array: --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT\n"
+    "  --recipe NAME        default, tutorial or otsu\n"
+    "  --resample MM        resample to MM isotropic first\n"
+    "  --set S.P=V          change a recipe parameter (repeatable)\n"
+    "  --force              recompute series that already have a report\n"
+    "  -h, --help           this help\n\n"
+    "Exit 0 when every series was processed (see the summary for failures).\n";
+
+static void notify(void *user, int done, int total, const char *name, const pm_segment_report *r)
+{
+    (void)user;
+    const char *what = r->skipped ? "skipped (report exists)"
+                     : r->status == PM_OK ? "ok"
+                     : r->status == PM_ENOLUNG ? "no lungs" : "FAILED";
+    fprintf(stderr, "[%d/%d] %s: %s", done, total, name, what);
+    if (r->status == PM_OK && !r->skipped)
+        fprintf(stderr, " (%.0f mL, %.1f s)", r->m.lung_ml, r->seconds_total);
+    if (r->status != PM_OK && r->status != PM_ENOLUNG)
+        fprintf(stderr, ": %s", r->message);
+    fputc('\n', stderr);
+}
+
+int cmd_batch(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"output", required_argument, 0, 'o'}, {"jobs", required_argument, 0, 'J'},
+        {"shard", required_argument, 0, 'S'}, {"recipe", required_argument, 0, 'r'},
+        {"resample", required_argument, 0, 'R'}, {"set", required_argument, 0, 's'},
+        {"force", no_argument, 0, 'f'}, {"max-memory", required_argument, 0, 'm'},
+        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    pm_batch_opts bo = {.seg = {.recipe = "default", .write_mask = 1}, .jobs = 1};
+    const char *out = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:j:h", opts, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 'j':
+        case 'J':
+            bo.jobs = (int)strtol(optarg, &end, 10);
+            if (*end || bo.jobs < 1 || bo.jobs > 64)
+                return cli_usage("batch", "bad --jobs '%s' (1..64)", optarg);
+            break;
+        case 'S':
+            if (sscanf(optarg, "%d/%d", &bo.shard_index, &bo.shard_count) != 2 ||
+                bo.shard_count < 1 || bo.shard_index < 1 || bo.shard_index > bo.shard_count)
+                return cli_usage("batch", "bad --shard '%s' (I/N with 1 <= I <= N)", optarg);
+            break;
+        case 'r': bo.seg.recipe = optarg; break;
+        case 'R':
+            bo.seg.resample_mm = strtod(optarg, &end);
+            if (*end || !(bo.seg.resample_mm > 0) || bo.seg.resample_mm > 100)
+                return cli_usage("batch", "bad --resample '%s' (mm, > 0)", optarg);
+            break;
+        case 's':
+            if (bo.seg.nsets == PM_MAX_SETS)
+                return cli_usage("batch", "too many --set options");
+            bo.seg.sets[bo.seg.nsets++] = optarg;
+            break;
+        case 'f': bo.force = 1; break;
+        case 'm':
+            if (cli_parse_memory(optarg, &bo.seg.load) != 0)
+                return cli_usage("batch", "bad --max-memory '%s'", optarg);
+            break;
+        case 'h': fputs(batch_help, stdout); return PM_OK;
+        default: return cli_usage("batch", "unknown option");
+        }
+    }
+    if (optind != argc - 1)
+        return cli_usage("batch", "expects one ROOT folder");
+    if (!out)
+        return cli_usage("batch", "needs -o OUTDIR");
+    const char *root = argv[optind];
+    pm_io_protect(root);
+    if (pm_io_is_protected(out)) {
+        fprintf(stderr, "pulmo: %s is inside the input folder %s; pulmo never writes there\n", out, root);
+        return PM_EWRITE;
+    }
+    pm_batch_result res;
+    int rc = pm_batch_run(root, out, &bo, notify, NULL, &res, &cli_progress);
+    if (rc == PM_EUSAGE)
+        return cli_usage("batch", "%s", pm_error());
+    if (rc != PM_OK)
+        return cli_fail(rc, "batch failed");
+    printf("%d series: %d ok, %d no lungs, %d failed, %d skipped (already done)\n", res.total, res.ok,
+           res.no_lungs, res.failed, res.skipped);
+    printf("summary      %s\n", res.summary_path);
+    return PM_OK;
+}

@@ -1,0 +1,167 @@
+/* test_seg_lidc.c - the recipes on real scans: the tutorial recipe against
+ * the seed pipeline's masks of LIDC-IDRI-0001, pulmo's default recipe on
+ * the same scan, a head CT without lungs, and the slice preview. */
+#include "test.h"
+#include "pulmo/measure.h"
+#include "pulmo/nifti.h"
+#include "pulmo/recipe.h"
+#include "pulmo/series.h"
+
+#include <math.h>
+
+static pm_volume *lidc;
+
+static pm_volume *load_lidc(void)
+{
+    if (!lidc) {
+        int rc = pm_load_dir(test_data("patients/LIDC-IDRI-0001"), NULL, NULL, &lidc, NULL);
+        CHECK(rc == PM_OK, "load LIDC-IDRI-0001: %s", pm_error());
+    }
+    return lidc;
+}
+
+/* Dice of (a != 0) and (b != 0) on the same grid. */
+static double dice(const pm_mask *a, const pm_mask *b)
+{
+    size_t n = pm_grid_voxels(&a->g), both = 0, na = 0, nb = 0;
+    for (size_t x = 0; x < n; x++) {
+        int p = a->v[x] != 0, q = b->v[x] != 0;
+        both += p && q;
+        na += p;
+        nb += q;
+    }
+    return na + nb ? 2.0 * (double)both / (double)(na + nb) : 1.0;
+}
+
+static pm_seg_run *run_recipe(const char *name, const char *set, int expect)
+{
+    pm_recipe r;
+    CHECK(pm_recipe_init(&r, name) == PM_OK, "%s", pm_error());
+    if (set)
+        CHECK(pm_recipe_set(&r, set, NULL) == PM_OK, "%s", pm_error());
+    pm_seg_run *run = pm_seg_run_new(load_lidc(), 0);
+    int rc = pm_recipe_run(&r, run, 0, NULL);
+    CHECK(rc == expect, "recipe %s: status %d, expected %d (%s)", name, rc, expect, pm_error());
+    return run;
+}
+
+static void check_reference(const char *set, const char *ref_name)
+{
+    pm_seg_run *run = run_recipe("tutorial", set, PM_OK);
+    pm_mask *ref;
+    char rel[256];
+    snprintf(rel, sizeof rel, "reference/%s", ref_name);
+    CHECK(pm_nifti_read_mask(test_data(rel), &ref) == PM_OK, "%s", pm_error());
+    for (int a = 0; a < 3; a++)
+        CHECK(ref->g.dim[a] == run->result->g.dim[a], "%s: grid differs on axis %d", ref_name, a);
+    CHECK(fabs(ref->g.origin[2] - run->result->g.origin[2]) < 1e-3, "%s: slice order differs", ref_name);
+    double d = dice(run->result, ref);
+    CHECK(d >= 0.99, "tutorial%s: Dice %.5f against %s", set ? " with fill off" : "", d, ref_name);
+    printf("# tutorial%s vs %s: Dice %.5f\n", set ? " (fill off)" : "", ref_name, d);
+    pm_mask_free(ref);
+    pm_seg_run_free(run);
+}
+
+TEST(tutorial_recipe_reproduces_the_seed_fill_mask)
+{
+    check_reference(NULL, "LIDC-IDRI-0001.seed-fill.nii.gz");
+}
+
+TEST(tutorial_recipe_with_fill_off_reproduces_the_seed_nofill_mask)
+{
+    check_reference("fill_structures.enabled=0", "LIDC-IDRI-0001.seed-nofill.nii.gz");
+}
+
+TEST(default_recipe_finds_two_lungs_and_the_airway_on_lidc)
+{
+    pm_seg_run *def = run_recipe("default", NULL, PM_OK);
+    pm_seg_run *tut = run_recipe("tutorial", NULL, PM_OK);
+    pm_lung_measures m;
+    CHECK(pm_measure_lungs(lidc, def->result, &m, NULL) == PM_OK, "%s", pm_error());
+    CHECK(m.sides, "no left lung label");
+    double fr = m.right_ml / m.lung_ml, fl = m.left_ml / m.lung_ml;
+    CHECK(fr >= 0.35 && fr <= 0.65 && fl >= 0.35 && fl <= 0.65, "right %.1f mL, left %.1f mL",
+          m.right_ml, m.left_ml);
+    CHECK(def->airway.found && m.airway_ml > 5, "airway %s, %.1f mL", def->airway.found ? "found" : "not found",
+          m.airway_ml);
+    /* The tutorial's mask includes the airway; compare without it. */
+    size_t n = pm_grid_voxels(&lidc->g), tut_lung = 0;
+    for (size_t x = 0; x < n; x++)
+        tut_lung += tut->result->v[x] && def->result->v[x] != PM_LABEL_AIRWAY;
+    double tut_ml = (double)tut_lung * pm_grid_voxel_mm3(&lidc->g) / 1000.0;
+    CHECK(fabs(m.lung_ml - tut_ml) <= 0.15 * tut_ml, "default %.1f mL vs tutorial minus airway %.1f mL",
+          m.lung_ml, tut_ml);
+    /* Right is the patient's right: smaller LPS x. */
+    double sx[3] = {0}, cnt[3] = {0};
+    for (int k = 0; k < lidc->g.dim[2]; k += 4)
+        for (int j = 0; j < lidc->g.dim[1]; j += 4)
+            for (int i = 0; i < lidc->g.dim[0]; i += 4) {
+                uint8_t l = def->result->v[(size_t)i + 512 * ((size_t)j + 512 * (size_t)k)];
+                if (l == 1 || l == 2) {
+                    double p[3];
+                    pm_grid_to_lps(&lidc->g, i, j, k, p);
+                    sx[l] += p[0];
+                    cnt[l]++;
+                }
+            }
+    CHECK(sx[1] / cnt[1] < sx[2] / cnt[2], "right lung centroid x %.1f >= left %.1f", sx[1] / cnt[1],
+          sx[2] / cnt[2]);
+    CHECK(m.mean_hu > -900 && m.mean_hu < -750, "mean lung HU %.1f", m.mean_hu);
+    CHECK(m.laa950_pct >= 0 && m.laa950_pct < 20, "LAA%%-950 %.2f", m.laa950_pct);
+    CHECK(m.perc15_hu > -1000 && m.perc15_hu < m.mean_hu, "Perc15 %.0f", m.perc15_hu);
+    printf("# default: %.1f mL (right %.1f, left %.1f), airway %.1f mL, tutorial minus airway %.1f mL\n",
+           m.lung_ml, m.right_ml, m.left_ml, m.airway_ml, tut_ml);
+    pm_seg_run_free(def);
+    pm_seg_run_free(tut);
+}
+
+TEST(slice_preview_on_lidc_agrees_with_the_full_run)
+{
+    pm_recipe r;
+    pm_recipe_init(&r, "default");
+    pm_seg_run *run = pm_seg_run_new(load_lidc(), 1);
+    CHECK(pm_recipe_run(&r, run, 0, NULL) == PM_OK, "%s", pm_error());
+    int step;
+    CHECK(pm_recipe_set(&r, "close.radius_mm=6", &step) == PM_OK, "%s", pm_error());
+    size_t plane = 512 * 512;
+    uint8_t *slice = malloc(plane);
+    double t0 = pm_now();
+    CHECK(pm_recipe_preview(&r, run, step, 66, slice, NULL) == PM_OK, "%s", pm_error());
+    double dt = pm_now() - t0;
+    CHECK(pm_recipe_run(&r, run, step, NULL) == PM_OK, "%s", pm_error());
+    size_t diff = 0, set = 0;
+    for (size_t x = 0; x < plane; x++) {
+        diff += slice[x] != run->result->v[plane * 66 + x];
+        set += slice[x] != 0;
+    }
+    CHECK(set > 10000 && diff <= set / 100, "preview differs on %zu of %zu voxels", diff, set);
+    printf("# preview of slice 66 after close.radius_mm=6: %.1f ms (sanitized build), %zu differing voxels\n",
+           dt * 1000, diff);
+    free(slice);
+    pm_seg_run_free(run);
+}
+
+TEST(head_ct_has_no_lungs)
+{
+    pm_volume *v;
+    CHECK(pm_load_dir(test_data("patients/GE-HEAD-TILT"), NULL, NULL, &v, NULL) == PM_OK, "%s", pm_error());
+    pm_recipe r;
+    pm_recipe_init(&r, "default");
+    pm_seg_run *run = pm_seg_run_new(v, 0);
+    int rc = pm_recipe_run(&r, run, 0, NULL);
+    CHECK(rc == PM_ENOLUNG, "status %d on a head CT", rc);
+    CHECK(strstr(pm_error(), "no lungs") != NULL, "reason '%s'", pm_error());
+    pm_seg_run_free(run);
+    pm_volume_free(v);
+}
+
+int main(void)
+{
+    RUN(tutorial_recipe_reproduces_the_seed_fill_mask);
+    RUN(tutorial_recipe_with_fill_off_reproduces_the_seed_nofill_mask);
+    RUN(default_recipe_finds_two_lungs_and_the_airway_on_lidc);
+    RUN(slice_preview_on_lidc_agrees_with_the_full_run);
+    RUN(head_ct_has_no_lungs);
+    pm_volume_free(lidc);
+    return test_done();
+}
