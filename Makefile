@@ -37,6 +37,7 @@ APP_C      := $(wildcard $(addsuffix /*.c,$(FRONT_DIRS)))
 HEADERS    := $(wildcard include/pulmo/*.h) $(wildcard src/*/*.h)
 TEST_C     := $(wildcard tests/test_*.c)
 TEST_SH    := $(wildcard tests/test_*.sh)
+BENCH_C    := $(wildcard tests/bench_*.c)
 
 REL := build/rel
 SNZ := build/san
@@ -92,7 +93,14 @@ TEST_BINS := $(patsubst tests/%.c,$(SNZ)/tests/%,$(TEST_C))
 test: check-deps $(SNZ)/pulmo $(TEST_BINS) samples
 	@PULMO=$(SNZ)/pulmo sh tests/run.sh $(TEST_BINS) $(TEST_SH)
 
-bench: check-deps pulmo samples
+# Benchmark programs link the optimised core library.
+$(REL)/tests/%: tests/%.c $(REL)/libpulmo.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_) $(OPT) -o $@ $< $(REL)/libpulmo.a $(LIBS)
+
+BENCH_BINS := $(patsubst tests/%.c,$(REL)/tests/%,$(BENCH_C))
+
+bench: check-deps pulmo samples $(BENCH_BINS)
 	@sh tests/bench.sh
 
 run: check-deps pulmo samples

@@ -239,6 +239,13 @@ TEST(random_masks_and_volumes_give_closed_oriented_surfaces)
         CHECK(sb.watertight && sb.oriented, "HU trial %d: open %zu nonmanifold %zu", trial, sb.open_edges,
               sb.nonmanifold_edges);
         CHECK(sa.volume_mm3 > 0 && sb.volume_mm3 > 0, "negative volume");
+        if (trial == 0) { /* values are 0..2: the range 1..2 is every non-zero voxel */
+            pm_mesh *c;
+            CHECK(pm_mesh_from_mask_range(m, 1, 2, &c, NULL) == PM_OK, "%s", pm_error());
+            CHECK(c->nf == a->nf && !memcmp(c->f, a->f, 12 * a->nf), "range 1..2 differs from all non-zero");
+            pm_mesh_free(c);
+            CHECK(pm_mesh_from_mask_range(m, 2, 1, &c, NULL) == PM_EUSAGE, "accepted an empty range");
+        }
         pm_mesh_free(a);
         pm_mesh_free(b);
     }
@@ -365,6 +372,60 @@ TEST(malformed_stl_files_are_refused_cleanly)
     CHECK(strstr(pm_error(), "/nonexistent/x.stl"), "reason does not name the file");
 }
 
+TEST(mutated_stl_files_never_crash_the_reader)
+{
+    /* a small fuzz run: bit flips, byte runs and truncations of valid binary
+     * and ASCII files; any status is fine, a crash or a leak is not (ASan) */
+    pm_mesh *me = ball_mesh(3, 1.0);
+    CHECK(me, "no mesh");
+    char src[512], dst[512];
+    uint32_t seed = 7;
+    for (int fmt = PM_MESH_STL; fmt <= PM_MESH_STL_ASCII; fmt++) {
+        snprintf(src, sizeof src, "%s/fz%d.stl", test_tmpdir(), fmt);
+        snprintf(dst, sizeof dst, "%s/fz%d-mut.stl", test_tmpdir(), fmt);
+        CHECK(pm_mesh_write(me, src, fmt) == PM_OK, "%s", pm_error());
+        FILE *f = fopen(src, "rb");
+        fseek(f, 0, SEEK_END);
+        long n = ftell(f);
+        rewind(f);
+        unsigned char *buf = malloc((size_t)n), *mut = malloc((size_t)n);
+        CHECK(fread(buf, 1, (size_t)n, f) == (size_t)n, "short read");
+        fclose(f);
+        int ok = 0;
+        for (int it = 0; it < 300; it++) {
+            memcpy(mut, buf, (size_t)n);
+            long len = n;
+            int kind = (int)(rnd(&seed) % 4);
+            for (int k = 0; k < 1 + (int)(rnd(&seed) % 8); k++) {
+                long at = (long)(rnd(&seed) % (uint32_t)n);
+                if (kind == 0)
+                    mut[at] ^= (unsigned char)(1u << (rnd(&seed) % 8));
+                else if (kind == 1)
+                    mut[at] = (unsigned char)rnd(&seed);
+                else if (kind == 2)
+                    memset(mut + at, rnd(&seed) % 2 ? 0xff : '9', (size_t)(n - at < 16 ? n - at : 16));
+            }
+            if (kind == 3)
+                len = (long)(rnd(&seed) % (uint32_t)n);
+            put(dst, mut, (size_t)len);
+            pm_mesh *r = NULL;
+            int rc = pm_mesh_read_stl(dst, &r);
+            if (rc == PM_OK) {
+                ok++;
+                for (size_t i = 0; i < 3 * r->nf; i++)
+                    CHECK(r->f[i] < r->nv, "index out of range after a mutation");
+                pm_mesh_free(r);
+            } else {
+                CHECK(rc == PM_ECORRUPT, "status %d: %s", rc, pm_error());
+            }
+        }
+        CHECK(ok > 0 && ok < 300, "all or none of the mutations read (%d)", ok);
+        free(buf);
+        free(mut);
+    }
+    pm_mesh_free(me);
+}
+
 TEST(write_errors_are_reported_and_leave_no_file)
 {
     pm_mesh *me = ball_mesh(10, 1.0);
@@ -453,6 +514,7 @@ int main(void)
     RUN(surface_does_not_depend_on_thread_count);
     RUN(stl_reads_back_what_was_written);
     RUN(malformed_stl_files_are_refused_cleanly);
+    RUN(mutated_stl_files_never_crash_the_reader);
     RUN(write_errors_are_reported_and_leave_no_file);
     RUN(obj_and_ply_hold_the_mesh);
     RUN(lidc_lung_mask_mesh_is_watertight);

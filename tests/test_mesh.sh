@@ -47,6 +47,24 @@ else
     fail decimate_to_triangle_count_writes_closed_obj "triangles '$tri', OBJ faces $faces: $(head -c 300 "$tmp/err")"
 fi
 
+# a series folder with --level: the HU surface, closed even though the body
+# runs through the top and bottom slices (the grid is padded), as ASCII PLY
+two=$data/edge/two-slices-no-modality
+$PULMO mesh "$two" --level -300 -o "$tmp/two.ply" --ascii --json >"$tmp/two.json" 2>"$tmp/err"
+rc=$?
+tri=$(sed -n 's/.*"triangles": *\([0-9]*\).*/\1/p' "$tmp/two.json")
+hdr=$(sed -n 's/^element face \([0-9]*\)$/\1/p' "$tmp/two.ply" 2>/dev/null)
+if [ $rc -eq 0 ] && grep -q '"watertight": true' "$tmp/two.json" && [ -n "$tri" ] && [ "$hdr" = "$tri" ] \
+   && grep -q '^format ascii 1.0' "$tmp/two.ply"; then
+    pass series_with_level_gives_closed_hu_surface_as_ascii_ply
+else
+    fail series_with_level_gives_closed_hu_surface_as_ascii_ply "rc $rc, triangles '$tri', PLY faces '$hdr': $(head -c 300 "$tmp/err")"
+fi
+expect_rc series_without_level_is_a_usage_error 1 $PULMO mesh "$two" -o "$tmp/x.stl"
+# an output inside the input series folder is refused (pulmo never writes there)
+cp -r "$two" "$tmp/series"
+expect_rc output_inside_input_series_exits_4 4 $PULMO mesh "$tmp/series" --level -300 -o "$tmp/series/x.stl"
+
 expect_rc missing_output_is_a_usage_error 1 $PULMO mesh "$mask"
 expect_rc unknown_output_extension_is_a_usage_error 1 $PULMO mesh "$mask" -o "$tmp/x.vtk"
 expect_rc decimate_and_triangles_together_is_a_usage_error 1 $PULMO mesh "$mask" -o "$tmp/x.stl" --decimate 0.5 --triangles 100

@@ -50,6 +50,9 @@ pm_mesh *pm_mesh_new(size_t nv, size_t nf);
  * PM_OK with *out (possibly empty: nf == 0), PM_EUSAGE, PM_EMEMORY,
  * PM_ECANCEL. */
 int pm_mesh_from_mask(const pm_mask *m, int label, pm_mesh **out, const pm_progress *p);
+/* Surface of the voxels whose value lies in lo..hi (1 <= lo <= hi <= 255),
+ * e.g. 1..2 for both lungs of a segmentation without its airway (3). */
+int pm_mesh_from_mask_range(const pm_mask *m, int lo, int hi, pm_mesh **out, const pm_progress *p);
 /* Iso-surface of a HU volume at level (inside: HU >= level). */
 int pm_mesh_from_volume(const pm_volume *v, double level, pm_mesh **out, const pm_progress *p);
 

@@ -54,7 +54,6 @@ static int mesh_build(const mesh_opts *o, pm_mesh **out, double *load_s)
         if (!o->has_level)
             return pm_fail(PM_EUSAGE, "%s: a series folder needs --level HU (the lung segmentation "
                            "is not available in this build); or give a NIfTI mask", o->input);
-        pm_io_protect(o->input);
         pm_volume *v;
         rc = pm_load_dir(o->input, o->uid, &o->lo, &v, &cli_progress);
         if (rc != PM_OK)
@@ -171,12 +170,22 @@ int cmd_mesh(int argc, char **argv)
         return rc;
     double t0 = pm_now(), load_s = 0, surf_s, smooth_s = 0, dec_s = 0, write_s;
     pm_mesh *m = NULL;
+    /* the output is opened first, so an unwritable destination (or one
+     * inside the input series) fails before minutes of work */
+    if (pm_is_dir(o.input))
+        pm_io_protect(o.input);
+    pm_outfile out;
+    if ((rc = pm_out_open(&out, o.output)) != PM_OK)
+        return cli_fail(rc, "cannot write the output");
     rc = mesh_build(&o, &m, &load_s);
-    if (rc != PM_OK)
+    if (rc != PM_OK) {
+        pm_out_abort(&out);
         return cli_fail(rc, "building the surface failed");
+    }
     surf_s = pm_now() - t0 - load_s;
     size_t surface_nf = m->nf;
     if (m->nf == 0) {
+        pm_out_abort(&out);
         pm_mesh_free(m);
         pm_fail(PM_ENODATA, "%s: nothing to mesh: no voxel is inside", o.input);
         return cli_fail(PM_ENODATA, "empty surface");
@@ -192,12 +201,15 @@ int cmd_mesh(int argc, char **argv)
         goto fail;
     dec_s = pm_now() - t;
     t = pm_now();
-    if ((rc = pm_mesh_write(m, o.output, (pm_mesh_format)o.fmt)) != PM_OK)
+    rc = pm_mesh_write_fp(m, out.f, (pm_mesh_format)o.fmt, o.output);
+    if (rc != PM_OK || (rc = pm_out_commit(&out)) != PM_OK) {
+        pm_out_abort(&out); /* safe after a failed commit */
         goto fail;
+    }
     write_s = pm_now() - t;
     pm_mesh_stats st;
     if ((rc = pm_mesh_measure(m, &st)) != PM_OK)
-        goto fail;
+        goto fail_written;
     double total = pm_now() - t0;
     if (o.json) {
         pm_json j;
@@ -238,6 +250,8 @@ int cmd_mesh(int argc, char **argv)
     pm_mesh_free(m);
     return PM_OK;
 fail:
+    pm_out_abort(&out);
+fail_written:
     pm_mesh_free(m);
     return cli_fail(rc, "mesh failed");
 }

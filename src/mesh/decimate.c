@@ -4,10 +4,13 @@
  * Every vertex carries the sum of the area-weighted plane quadrics of its
  * triangles; collapsing edge (a, b) puts the merged vertex where the summed
  * quadric is smallest (or at a, b or the midpoint when that 3x3 system is
- * singular, as on flat patches). Edges wait in a binary min-heap that is
- * never updated in place: a collapse bumps the stamps of a and b and pushes
- * fresh entries for the merged vertex's edges, and popped entries whose
- * stamp sum no longer matches are stale and skipped.
+ * singular, as on flat patches). Edges wait in a min-heap (the radix heap
+ * of rheap.c) that is never updated in place: a collapse only bumps the stamps
+ * of a and b and records b -> a; an entry popped with an end that moved or
+ * merged since it was queued is re-costed and queued again (lazy updates,
+ * so a region that changes many times costs one re-queue per pop instead of
+ * one per change). Entries refused by the checks below leave the queue; when
+ * it runs dry before the target, every edge is queued again.
  *
  * A collapse is refused when
  *   - the edge does not have exactly two triangles, or a and b share a
@@ -27,113 +30,32 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct pm__edge {
-    float cost;
-    uint32_t a, b, stamp;
-} pm__edge;
-
-typedef struct pm__bucketv {
-    pm__edge *e;
-    size_t n, cap;
-} pm__bucketv;
+/* Together, because every popped entry reads both for both ends. */
+typedef struct pm__vs {
+    uint32_t parent;    /* b -> a once b collapsed into a */
+    uint32_t stamp;     /* bumped whenever the vertex moves */
+} pm__vs;
 
 typedef struct pm__dec {
     size_t nv, nf;
-    double *p;          /* 3 per vertex */
-    double *q;          /* 10 per vertex: symmetric 4x4 quadric */
+    double *vq;         /* 16 per vertex, one 128-byte block: the symmetric
+                           4x4 quadric (10), then the position (3), so a
+                           cost evaluation touches two blocks */
     uint32_t *f;        /* working copy of the faces */
-    uint8_t *fdead, *vdead;
-    uint32_t *stamp, *deg, *mark;
+    uint8_t *fdead;
+    pm__vs *vs;
+    uint32_t *deg, *mark;
     uint32_t token;
     uint32_t *rstart, *rcount, *pool;
     size_t npool, cappool;
-    pm__bucketv bk[33];
-    size_t nheap;
-    uint32_t last;
+    pm__rheap heap;
+    int failed;         /* out of memory */
     uint32_t *nbr;      /* scratch neighbour list */
     size_t capnbr;
 } pm__dec;
 
-/* The queue is a radix heap over the costs' float bit patterns (for
- * non-negative floats, bit order is value order): a push appends to one of
- * 33 buckets chosen by the highest bit in which the key differs from the
- * last popped minimum, a pop empties the lowest non-empty bucket into lower
- * ones. Appends are sequential, so this is several times faster than a
- * binary heap of millions of entries. It needs keys >= the last minimum:
- * a collapse can make a neighbouring edge cheaper than that, and such an
- * edge is queued at the current minimum (collapsed next) instead. */
-static uint32_t pm__key(float cost)
-{
-    uint32_t k;
-    memcpy(&k, &cost, 4);
-    return k;
-}
-
-static int pm__bucket(uint32_t k, uint32_t last)
-{
-    return k == last ? 0 : 32 - __builtin_clz(k ^ last);
-}
-
-static int pm__heap_push(pm__dec *d, pm__edge e)
-{
-    uint32_t k = pm__key(e.cost);
-    if (k < d->last) {
-        k = d->last;
-        memcpy(&e.cost, &k, 4);
-    }
-    pm__bucketv *b = &d->bk[pm__bucket(k, d->last)];
-    if (b->n == b->cap) {
-        size_t c = b->cap ? 2 * b->cap : 1024;
-        pm__edge *ne = realloc(b->e, c * sizeof *ne);
-        if (!ne)
-            return -1;
-        b->e = ne;
-        b->cap = c;
-    }
-    b->e[b->n++] = e;
-    d->nheap++;
-    return 0;
-}
-
-/* Pops some entry of minimum key (the heap must not be empty); -1 when
- * out of memory. */
-static int pm__heap_pop(pm__dec *d, pm__edge *out)
-{
-    int fail = 0;
-    if (d->bk[0].n == 0) {
-        int i = 1;
-        while (d->bk[i].n == 0)
-            i++;
-        pm__bucketv *b = &d->bk[i];
-        uint32_t mn = 0xffffffffu;
-        for (size_t j = 0; j < b->n; j++) {
-            uint32_t k = pm__key(b->e[j].cost);
-            mn = k < mn ? k : mn;
-        }
-        d->last = mn;
-        /* every entry moves to a lower bucket; bucket i keeps its storage
-         * for later unless a lower bucket took it over */
-        size_t n = b->n;
-        pm__edge *src = b->e;
-        size_t cap = b->cap;
-        b->e = NULL;
-        b->n = b->cap = 0;
-        d->nheap -= n;
-        for (size_t j = 0; j < n; j++)
-            fail |= pm__heap_push(d, src[j]);
-        if (!b->e) {
-            b->e = src;
-            b->cap = cap;
-        } else {
-            free(src);
-        }
-    }
-    if (fail)
-        return -1;
-    d->nheap--;
-    *out = d->bk[0].e[--d->bk[0].n];
-    return 0;
-}
+static double *pm__q(const pm__dec *d, size_t v) { return d->vq + 16 * v; }
+static double *pm__p(const pm__dec *d, size_t v) { return d->vq + 16 * v + 10; }
 
 static double pm__qerr(const double *q, const double x[3])
 {
@@ -146,10 +68,10 @@ static double pm__qerr(const double *q, const double x[3])
 static double pm__place(const pm__dec *d, uint32_t a, uint32_t b, double x[3])
 {
     double q[10];
-    const double *qa = d->q + 10 * (size_t)a, *qb = d->q + 10 * (size_t)b;
+    const double *qa = pm__q(d, a), *qb = pm__q(d, b);
     for (int i = 0; i < 10; i++)
         q[i] = qa[i] + qb[i];
-    const double *pa = d->p + 3 * (size_t)a, *pb = d->p + 3 * (size_t)b;
+    const double *pa = pm__p(d, a), *pb = pm__p(d, b);
     double det = q[0] * (q[4] * q[7] - q[5] * q[5]) - q[1] * (q[1] * q[7] - q[5] * q[2])
                + q[2] * (q[1] * q[5] - q[4] * q[2]);
     double scale = q[0] + q[4] + q[7];
@@ -185,14 +107,6 @@ static double pm__place(const pm__dec *d, uint32_t a, uint32_t b, double x[3])
     return best;
 }
 
-static int pm__push_edge(pm__dec *d, uint32_t a, uint32_t b)
-{
-    double x[3];
-    double e = pm__place(d, a, b, x);
-    pm__edge ed = {(float)(e > 0 ? e : 0), a, b, d->stamp[a] + d->stamp[b]};
-    return pm__heap_push(d, ed);
-}
-
 static void pm__normal(const double *a, const double *b, const double *c, double n[3])
 {
     double u[3] = {b[0] - a[0], b[1] - a[1], b[2] - a[2]};
@@ -216,7 +130,7 @@ static int pm__flips(const pm__dec *d, uint32_t v, uint32_t other, const double 
             continue;
         const double *c[3], *cn[3];
         for (int q = 0; q < 3; q++) {
-            c[q] = d->p + 3 * (size_t)f[q];
+            c[q] = pm__p(d, f[q]);
             cn[q] = f[q] == v ? x : c[q];
         }
         double n0[3], n1[3];
@@ -348,35 +262,26 @@ static int pm__collapse(pm__dec *d, uint32_t a, uint32_t b, const double x[3], s
     d->deg[opp[0]]--;
     d->deg[opp[1]]--;
     for (int i = 0; i < 10; i++)
-        d->q[10 * (size_t)a + i] += d->q[10 * (size_t)b + i];
-    memcpy(d->p + 3 * (size_t)a, x, 3 * sizeof(double));
-    d->vdead[b] = 1;
-    d->stamp[a]++;
-    d->stamp[b]++;
-    size_t n = pm__neighbours(d, a, ++d->token);
-    if (n == (size_t)-1)
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        if (pm__push_edge(d, a, d->nbr[i]) != 0)
-            return -1;
+        pm__q(d, a)[i] += pm__q(d, b)[i];
+    memcpy(pm__p(d, a), x, 3 * sizeof(double));
+    d->vs[a].stamp++;
+    d->vs[b].stamp++;
+    d->vs[b].parent = a;
     return 1;
 }
 
 static void pm__dec_free(pm__dec *d)
 {
-    free(d->p);
-    free(d->q);
+    free(d->vq);
     free(d->f);
     free(d->fdead);
-    free(d->vdead);
-    free(d->stamp);
+    free(d->vs);
     free(d->deg);
     free(d->mark);
     free(d->rstart);
     free(d->rcount);
     free(d->pool);
-    for (int i = 0; i < 33; i++)
-        free(d->bk[i].e);
+    pm__rheap_free(&d->heap);
     free(d->nbr);
 }
 
@@ -385,12 +290,10 @@ static int pm__dec_init(pm__dec *d, const pm_mesh *m)
     size_t nv = m->nv, nf = m->nf;
     d->nv = nv;
     d->nf = nf;
-    d->p = malloc(3 * nv * sizeof *d->p);
-    d->q = calloc(10 * nv, sizeof *d->q);
+    d->vq = aligned_alloc(128, (nv ? nv : 1) * 16 * sizeof(double));
     d->f = malloc(3 * nf * sizeof *d->f);
     d->fdead = calloc(nf, 1);
-    d->vdead = calloc(nv, 1);
-    d->stamp = calloc(nv, sizeof *d->stamp);
+    d->vs = calloc(nv ? nv : 1, sizeof *d->vs);
     d->deg = calloc(nv, sizeof *d->deg);
     d->mark = calloc(nv, sizeof *d->mark);
     d->rstart = calloc(nv + 1, sizeof *d->rstart);
@@ -399,11 +302,15 @@ static int pm__dec_init(pm__dec *d, const pm_mesh *m)
     d->pool = malloc(d->cappool * sizeof *d->pool);
     d->capnbr = 4096;
     d->nbr = malloc(d->capnbr * sizeof *d->nbr);
-    if (!d->p || !d->q || !d->f || !d->fdead || !d->vdead || !d->stamp || !d->deg || !d->mark
+    if (!d->vq || !d->f || !d->fdead || !d->vs || !d->deg || !d->mark
         || !d->rstart || !d->rcount || !d->pool || !d->nbr)
         return -1;
-    for (size_t i = 0; i < 3 * nv; i++)
-        d->p[i] = m->v[i];
+    memset(d->vq, 0, nv * 16 * sizeof(double));
+    for (size_t v = 0; v < nv; v++)
+        for (int r = 0; r < 3; r++)
+            pm__p(d, v)[r] = m->v[3 * v + r];
+    for (size_t v = 0; v < nv; v++)
+        d->vs[v].parent = (uint32_t)v;
     memcpy(d->f, m->f, 3 * nf * sizeof *d->f);
     for (size_t t = 0; t < nf; t++) {
         const uint32_t *f = d->f + 3 * t;
@@ -412,18 +319,18 @@ static int pm__dec_init(pm__dec *d, const pm_mesh *m)
             continue;
         }
         double n[3];
-        pm__normal(d->p + 3 * (size_t)f[0], d->p + 3 * (size_t)f[1], d->p + 3 * (size_t)f[2], n);
+        pm__normal(pm__p(d, f[0]), pm__p(d, f[1]), pm__p(d, f[2]), n);
         double l = sqrt(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]);
         double area = 0.5 * l, pl[4] = {0, 0, 0, 0};
         if (l > 0) {
             for (int r = 0; r < 3; r++)
                 pl[r] = n[r] / l;
-            pl[3] = -(pl[0] * d->p[3 * f[0]] + pl[1] * d->p[3 * f[0] + 1] + pl[2] * d->p[3 * f[0] + 2]);
+            pl[3] = -(pl[0] * pm__p(d, f[0])[0] + pl[1] * pm__p(d, f[0])[1] + pl[2] * pm__p(d, f[0])[2]);
         }
         double k[10] = {pl[0] * pl[0], pl[0] * pl[1], pl[0] * pl[2], pl[0] * pl[3], pl[1] * pl[1],
                         pl[1] * pl[2], pl[1] * pl[3], pl[2] * pl[2], pl[2] * pl[3], pl[3] * pl[3]};
         for (int q = 0; q < 3; q++) {
-            double *dq = d->q + 10 * (size_t)f[q];
+            double *dq = pm__q(d, f[q]);
             for (int i = 0; i < 10; i++)
                 dq[i] += area * k[i];
             d->rcount[f[q]]++;
@@ -444,6 +351,73 @@ static int pm__dec_init(pm__dec *d, const pm_mesh *m)
     return 0;
 }
 
+static uint32_t pm__find(pm__dec *d, uint32_t v)
+{
+    uint32_t r = v;
+    while (d->vs[r].parent != r)
+        r = d->vs[r].parent;
+    while (d->vs[v].parent != r) {
+        uint32_t n = d->vs[v].parent;
+        d->vs[v].parent = r;
+        v = n;
+    }
+    return r;
+}
+
+typedef struct pm__costs {
+    pm__dec *d;
+    float *cost;        /* per directed edge slot 3t+q; < 0: not queued */
+    size_t block;
+} pm__costs;
+
+static void pm__cost_block(void *ctx, int task, int thread)
+{
+    (void)thread;
+    pm__costs *c = ctx;
+    pm__dec *d = c->d;
+    size_t t0 = (size_t)task * c->block, t1 = t0 + c->block < d->nf ? t0 + c->block : d->nf;
+    for (size_t t = t0; t < t1; t++)
+        for (int q = 0; q < 3; q++) {
+            const uint32_t *f = d->f + 3 * t;
+            double x[3];
+            float e = -1;
+            if (!d->fdead[t] && f[q] < f[(q + 1) % 3]) {
+                double err = pm__place(d, f[q], f[(q + 1) % 3], x);
+                e = (float)(err > 0 ? err : 0);
+            }
+            c->cost[3 * t + q] = e;
+        }
+}
+
+/* Queues every edge of the live triangles, costed on all cores. On an
+ * oriented closed surface each edge runs a->b with a < b in exactly one
+ * triangle; other meshes get a few duplicates, which are harmless. */
+static int pm__queue_all(pm__dec *d)
+{
+    d->heap.last = 0;
+    pm__costs c = {d, malloc((d->nf ? 3 * d->nf : 1) * sizeof(float)), 16384};
+    if (!c.cost || pm_parallel_for((int)((d->nf + c.block - 1) / c.block), 0, pm__cost_block, &c, NULL,
+                                   "decimation") != PM_OK) {
+        free(c.cost);
+        d->failed = 1;
+        return -1;
+    }
+    for (size_t t = 0; t < d->nf; t++)
+        for (int q = 0; q < 3; q++) {
+            if (c.cost[3 * t + q] < 0)
+                continue;
+            uint32_t a = d->f[3 * t + q], b = d->f[3 * t + (q + 1) % 3];
+            pm__edge e = {c.cost[3 * t + q], a, b, d->vs[a].stamp + d->vs[b].stamp};
+            if (pm__rheap_push(&d->heap, e) != 0) {
+                free(c.cost);
+                d->failed = 1;
+                return -1;
+            }
+        }
+    free(c.cost);
+    return 0;
+}
+
 int pm_mesh_decimate(pm_mesh *m, size_t target, const pm_progress *p)
 {
     if (!m)
@@ -459,42 +433,56 @@ int pm_mesh_decimate(pm_mesh *m, size_t target, const pm_progress *p)
         goto done;
     }
     size_t live = 0;
-    for (size_t t = 0; t < d.nf; t++) {
-        if (d.fdead[t])
+    for (size_t t = 0; t < d.nf; t++)
+        live += !d.fdead[t];
+    size_t start_live = live, pops = 0, since_build = 1;
+    while (live > target) {
+        if (!d.heap.n) {
+            /* rejected edges leave the queue for good; once it runs dry,
+             * queue every edge again, unless nothing collapsed since the
+             * last time (then nothing can) */
+            if (!since_build || pm__queue_all(&d) != 0)
+                break;
+            since_build = 0;
             continue;
-        live++;
-        const uint32_t *f = d.f + 3 * t;
-        for (int q = 0; q < 3; q++) {
-            uint32_t a = f[q], b = f[(q + 1) % 3];
-            /* on an oriented closed surface each edge runs a->b once with
-             * a < b; meshes that are not get a few duplicates, which the
-             * stamps make harmless */
-            if (a < b && pm__push_edge(&d, a, b) != 0) {
-                rc = pm_fail(PM_EMEMORY, "out of memory decimating a mesh");
-                goto done;
-            }
         }
-    }
-    size_t start_live = live, pops = 0;
-    while (live > target && d.nheap) {
         pm__edge e;
-        if (pm__heap_pop(&d, &e) != 0) {
-            rc = pm_fail(PM_EMEMORY, "out of memory decimating a mesh");
-            goto done;
+        if (pm__rheap_pop(&d.heap, &e) != 0) {
+            d.failed = 1;
+            break;
         }
-        if (d.vdead[e.a] || d.vdead[e.b] || d.stamp[e.a] + d.stamp[e.b] != e.stamp)
+        uint32_t a = pm__find(&d, e.a), b = pm__find(&d, e.b);
+        if (a == b)
             continue;
         double x[3];
-        pm__place(&d, e.a, e.b, x);
-        if (pm__collapse(&d, e.a, e.b, x, &live) < 0) {
-            rc = pm_fail(PM_EMEMORY, "out of memory decimating a mesh");
-            goto done;
+        float cost = (float)pm__place(&d, a, b, x);
+        if (a != e.a || b != e.b || d.vs[a].stamp + d.vs[b].stamp != e.stamp) {
+            /* an end moved since this entry was queued: re-cost it, and
+             * queue it again unless it is still the cheapest edge */
+            pm__edge ne = {cost > 0 ? cost : 0, a, b, d.vs[a].stamp + d.vs[b].stamp};
+            if (pm__rheap_key(ne.cost) > d.heap.last) {
+                if (pm__rheap_push(&d.heap, ne) != 0) {
+                    d.failed = 1;
+                    break;
+                }
+                continue;
+            }
         }
+        int r = pm__collapse(&d, a, b, x, &live);
+        if (r < 0) {
+            d.failed = 1;
+            break;
+        }
+        since_build += (size_t)r;
         if ((++pops & 8191) == 0
             && pm_progress_report(p, (double)(start_live - live) / (double)(start_live - target), "decimation")) {
             rc = pm_fail(PM_ECANCEL, "decimation cancelled");
             goto done;
         }
+    }
+    if (d.failed) {
+        rc = pm_fail(PM_EMEMORY, "out of memory decimating a mesh");
+        goto done;
     }
     /* compact into m: renumber the vertices that live triangles use */
     uint32_t *remap = d.mark;
@@ -509,7 +497,7 @@ int pm_mesh_decimate(pm_mesh *m, size_t target, const pm_progress *p)
             if (remap[v] == 0xffffffffu) {
                 remap[v] = (uint32_t)nv;
                 for (int r = 0; r < 3; r++)
-                    m->v[3 * nv + r] = (float)d.p[3 * (size_t)v + r];
+                    m->v[3 * nv + r] = (float)pm__p(&d, v)[r];
                 nv++;
             }
             m->f[3 * nf + q] = remap[v];

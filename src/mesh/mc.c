@@ -34,7 +34,7 @@ typedef struct pm__mc_slab {
 typedef struct pm__mc {
     int nx, ny, nz, P, Q;
     const uint8_t *mask;
-    int label;
+    int lo, hi;                /* inside: lo <= mask value <= hi */
     const int16_t *hu;
     int thr;                   /* inside: hu >= thr */
     float level;               /* thr - 0.5: never equal to a voxel */
@@ -139,14 +139,11 @@ static void pm__classify(const pm__mc *mc, int kp, uint8_t *in, int *lo, int *hi
             int t = mc->thr;
             for (int i = 0; i < nx; i++)
                 d[i] = h[i] >= t;
-        } else if (mc->label) {
-            const uint8_t *m = mc->mask + src, l = (uint8_t)mc->label;
-            for (int i = 0; i < nx; i++)
-                d[i] = m[i] == l;
         } else {
-            const uint8_t *m = mc->mask + src;
+            /* lo <= v <= hi as one unsigned compare */
+            const uint8_t *m = mc->mask + src, lo = (uint8_t)mc->lo, span = (uint8_t)(mc->hi - mc->lo);
             for (int i = 0; i < nx; i++)
-                d[i] = m[i] != 0;
+                d[i] = (uint8_t)(m[i] - lo) <= span;
         }
         int a, b;
         pm__row_span(d, nx, &a, &b);
@@ -441,16 +438,24 @@ done:
     return rc;
 }
 
-int pm_mesh_from_mask(const pm_mask *m, int label, pm_mesh **out, const pm_progress *p)
+int pm_mesh_from_mask_range(const pm_mask *m, int lo, int hi, pm_mesh **out, const pm_progress *p)
 {
     if (!m || !m->v || !out || pm_grid_voxels(&m->g) == 0)
         return pm_fail(PM_EUSAGE, "no mask to build a surface from");
-    if (label < 0 || label > 255)
-        return pm_fail(PM_EUSAGE, "label %d out of range 0..255", label);
+    if (lo < 1 || hi > 255 || lo > hi)
+        return pm_fail(PM_EUSAGE, "labels %d..%d out of range 1..255", lo, hi);
     pm__mc mc = {0};
     mc.mask = m->v;
-    mc.label = label;
+    mc.lo = lo;
+    mc.hi = hi;
     return pm__run(&mc, &m->g, out, p);
+}
+
+int pm_mesh_from_mask(const pm_mask *m, int label, pm_mesh **out, const pm_progress *p)
+{
+    if (label < 0 || label > 255)
+        return pm_fail(PM_EUSAGE, "label %d out of range 0..255", label);
+    return pm_mesh_from_mask_range(m, label ? label : 1, label ? label : 255, out, p);
 }
 
 int pm_mesh_from_volume(const pm_volume *v, double level, pm_mesh **out, const pm_progress *p)
