@@ -145,9 +145,9 @@ else
 fi
 
 keys 2
-if wait_for "W 350 L 50 mediastinum" 30; then
+if wait_for "W 400 L 40 mediastinum" 30; then
     keys W
-    wait_for "W 370 L 50" 30 && pass tui_changes_window_presets_and_width ||
+    wait_for "W 420 L 40" 30 && pass tui_changes_window_presets_and_width ||
         fail tui_changes_window_presets_and_width "W did not widen the window"
 else
     fail tui_changes_window_presets_and_width "preset 2 not shown"

@@ -69,7 +69,7 @@ static void draw_hist(int y0, int x0, int rows, int cols)
         return;
     double marks[4];
     int nm = seg_markers(marks, 4);
-    int prow = rows - 5, fbw, fbh;
+    int prow = rows - 6, fbw, fbh;
     double aspect;
     if (prow < 3)
         return;
@@ -93,7 +93,14 @@ static void draw_hist(int y0, int x0, int rows, int cols)
         n += snprintf(buf + n, sizeof buf - (size_t)n, "%s%.0f", i ? ", " : "threshold ", marks[i]);
     crt_text(y++, x0 + 1, cols - 2, nm ? buf : "no threshold (press S)");
     crt_role(ROLE_NORMAL);
-    crt_textf(y, x0 + 1, cols - 2, "window W %.0f L %.0f", V.view.win.width, V.view.win.level);
+    crt_textf(y++, x0 + 1, cols - 2, "window W %.0f L %.0f", V.view.win.width, V.view.win.level);
+    if (seg_started()) {
+        char sel[160];
+        seg_selected(sel, sizeof sel);
+        crt_role(ROLE_KEY);
+        crt_textf(y, x0 + 1, cols - 2, "J/K [ ]: %s", sel);
+        crt_role(ROLE_NORMAL);
+    }
 }
 
 void panels_draw(void)
@@ -120,7 +127,7 @@ const char *panels_hints(void)
     if (P.panel == PANEL_SEG)
         return "J/K param  [ ] fine  { } coarse  u undo  e export  ? keys";
     if (P.panel == PANEL_HIST)
-        return "v volume/mask  H close  ? keys  q back";
+        return "v volume/mask  J/K [ ] tune  H close  ? keys";
     return "j/k slice  1-4 window  S seg  H hist  M mesh  ? keys  q back";
 }
 
@@ -191,6 +198,9 @@ int panels_key(int k)
     if (P.panel == PANEL_SEG && (r = app_dispatch(seg_keys, k)))
         return r;
     if (P.panel == PANEL_HIST && (r = app_dispatch(hist_keys, k)))
+        return r;
+    /* The recipe stays tunable under the histogram, whose markers follow. */
+    if (P.panel == PANEL_HIST && seg_started() && k != 27 && (r = app_dispatch(seg_keys, k)))
         return r;
     return app_dispatch(panel_keys, k);
 }

@@ -221,6 +221,21 @@ void seg_done(void)
     memset(&G, 0, sizeof G);
 }
 
+int seg_started(void)
+{
+    return G.r.name != NULL;
+}
+
+void seg_selected(char *buf, size_t cap)
+{
+    int s;
+    const pm_param *p = param_at(G.sel, &s);
+    if (p)
+        snprintf(buf, cap, "%s.%s = %.*f", G.r.steps[s].name, p->name, p->is_int ? 0 : 2, p->value);
+    else
+        snprintf(buf, cap, "-");
+}
+
 int seg_pending(void)
 {
     return G.job.running || G.run_pending || G.restart;

@@ -16,8 +16,10 @@
 
 tui_viewer V;
 
-static const struct { const char *name; double width, level; } presets[4] = {
-    {"lung", 1500, -600}, {"mediastinum", 350, 50}, {"bone", 2000, 400}, {"brain", 80, 40}};
+/* The core's window presets, so pictures match `pulmo render --window`. */
+static const struct { const char *name; pm_window w; } presets[4] = {
+    {"lung", PM_WINDOW_LUNG}, {"mediastinum", PM_WINDOW_MEDIASTINUM}, {"bone", PM_WINDOW_BONE},
+    {"brain", PM_WINDOW_BRAIN}};
 
 static void clamp_slice(void)
 {
@@ -58,8 +60,7 @@ void viewer_open(pm_volume *v)
     memset(&V, 0, sizeof V);
     V.vol = v;
     V.view.plane = PM_PLANE_AXIAL;
-    V.view.win.width = presets[0].width;
-    V.view.win.level = presets[0].level;
+    V.view.win = presets[0].w;
     V.view.overlay = 1;
     V.preset = 0;
     reset_view();
@@ -262,8 +263,7 @@ static int act_cycle(void) { return set_plane((pm_plane)((V.view.plane + 1) % 3)
 static int preset(int n)
 {
     V.preset = n;
-    V.view.win.width = presets[n].width;
-    V.view.win.level = presets[n].level;
+    V.view.win = presets[n].w;
     return R_IMAGE;
 }
 static int act_p1(void) { return preset(0); }
@@ -385,8 +385,8 @@ const tui_binding viewer_keys[] = {
     {'s', act_sagittal, "s", "sagittal plane"},
     {'\t', act_cycle, "Tab", "next plane"},
     {'1', act_p1, "1", "lung window (W 1500 L -600)"},
-    {'2', act_p2, "2", "mediastinum window (W 350 L 50)"},
-    {'3', act_p3, "3", "bone window (W 2000 L 400)"},
+    {'2', act_p2, "2", "mediastinum window (W 400 L 40)"},
+    {'3', act_p3, "3", "bone window (W 1800 L 400)"},
     {'4', act_p4, "4", "brain window (W 80 L 40)"},
     {'w', act_narrower, "w / W", "narrower / wider window"},
     {'W', act_wider, NULL, NULL},

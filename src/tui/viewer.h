@@ -51,6 +51,10 @@ void seg_tick(void);
 tui_job *seg_busy(void);
 /* A re-run is running or about to start. */
 int seg_pending(void);
+/* The recipe has been chosen (its keys apply). */
+int seg_started(void);
+/* "step.param = value" of the selected parameter. */
+void seg_selected(char *buf, size_t cap);
 const pm_mask *seg_result(void);   /* last complete labels, NULL before */
 int seg_generation(void);          /* changes whenever seg_result does */
 const struct pm_lung_measures *seg_measures(void);
