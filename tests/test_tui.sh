@@ -82,7 +82,7 @@ start() {
     cat >"$TMP/run.sh" <<EOF
 while [ ! -e "$TMP/go" ]; do sleep 0.1; done
 cd "$TMP"
-env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=\${PULMO_TERM:-tmux-256color} PULMO_STDERR="$TMP/stderr" "$PULMO" $*
+env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=${PULMO_TERM:-tmux-256color} PULMO_STDERR="$TMP/stderr" "$PULMO" $*
 echo \$? >"$TMP/exit"
 echo "PULMO EXITED"
 sleep 600
@@ -343,6 +343,39 @@ else
     fail tui_never_sends_escapes_from_dicom_text "cleaned name not shown"
 fi
 keys q
+
+# ---------------------------------------------------------------- sixel
+# Sixel goes around curses, straight to the terminal after a refresh: one
+# picture per change, none while idle, and it decodes (sixel2png).
+PULMO_TERM=xterm-256color start "--graphics sixel '$DATA/patients'"
+$T pipe-pane -t $S -o "cat >'$TMP/six.raw'"
+go
+count_dcs() { $PY -c "import sys; print(open(sys.argv[1],'rb').read().count(b'\x1bP'))" "$TMP/six.raw"; }
+if wait_for "2 series" && keys Enter && wait_for "Axial 67/133"; then
+    sleep 1
+    n1=$(count_dcs)
+    keys j
+    wait_for "Axial 68/133" 30
+    sleep 1
+    n2=$(count_dcs)
+    sleep 1
+    n3=$(count_dcs)
+    $PY - "$TMP/six.raw" "$TMP/six1.six" <<'EOF'
+import sys
+d = open(sys.argv[1], 'rb').read()
+i = d.rfind(b'\x1bP')
+open(sys.argv[2], 'wb').write(d[i:d.index(b'\x1b\\', i) + 2])
+EOF
+    if [ "$n1" -ge 1 ] && [ "$n2" -eq $((n1 + 1)) ] && [ "$n3" -eq "$n2" ] &&
+       sixel2png -i "$TMP/six1.six" -o "$TMP/six1.png" 2>/dev/null && [ -s "$TMP/six1.png" ]; then
+        pass tui_sixel_pictures_are_sent_once_per_change_and_decode
+    else
+        fail tui_sixel_pictures_are_sent_once_per_change_and_decode "pictures sent: $n1, after j $n2, idle $n3"
+    fi
+    keys q q
+else
+    fail tui_sixel_pictures_are_sent_once_per_change_and_decode "series did not open"
+fi
 
 # ---------------------------------------------------------------- ascii
 start "--ascii '$DATA/patients'"
