@@ -273,6 +273,11 @@ static void draw(void)
     crt_flush_sixel();
 }
 
+void app_redraw_now(void)
+{
+    draw();
+}
+
 static void loop(void)
 {
     timeout(100);

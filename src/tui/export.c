@@ -169,6 +169,10 @@ void export_dialog(int mesh)
             return;
         }
     }
+    /* Writes take a second at most (the core's writers have no progress):
+     * say so on the status line before the keys pause. */
+    app_message(0, "writing %s ...", path);
+    app_redraw_now();
     pm_error_clear();
     int rc;
     switch (kind) {

@@ -152,6 +152,8 @@ void app_message(int error, const char *fmt, ...) __attribute__((format(printf, 
 /* Draws the bottom status line: the running job with a progress bar, or the
  * last message, then the screen's key hints. */
 void app_status_line(const char *hints);
+/* Draws the current screen at once (before a short blocking write). */
+void app_redraw_now(void);
 /* Title bar on row 0. */
 void app_title(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Help overlay from one or more binding tables (NULL-key terminated). */
