@@ -280,6 +280,7 @@ static void open_selected(void)
     if (si < 0)
         return;
     B.loading = 1;
+    snprintf(app.vol_dir, sizeof app.vol_dir, "%s", ser(si)->folder);
     if (job_start(&app.load, "loading series", load_work, (void *)ser(si)) != 0) {
         B.loading = 0;
         app_message(1, "%s", app.load.error);

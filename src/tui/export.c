@@ -7,6 +7,7 @@
  * the input folder are refused (pm_io_protect at start).
  */
 #include "viewer.h"
+#include "pulmo/batch.h"
 #include "pulmo/encode.h"
 #include "pulmo/io.h"
 #include "pulmo/measure.h"
@@ -18,6 +19,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* A file-name stem from the patient ID: letters, digits, '-', '_', '.'. */
@@ -60,42 +62,45 @@ static int write_png(const char *path, int mesh)
     return rc;
 }
 
+/* The report.json of `pulmo segment`, filled from what the UI holds. */
 static int write_report(const char *path)
 {
     const pm_lung_measures *m = seg_measures();
-    if (!m)
+    const pm_seg_run *run = seg_run();
+    if (!m || !run || !seg_recipe())
         return pm_fail(PM_EUSAGE, "no measurements yet: run the segmentation (S) first");
+    pm_segment_report *rep = calloc(1, sizeof *rep);
+    if (!rep)
+        return pm_fail(PM_EMEMORY, "out of memory");
+    rep->status = seg_status();
+    if (rep->status != PM_OK)
+        snprintf(rep->message, sizeof rep->message, "no lungs found");
+    rep->recipe = *seg_recipe();
+    pm_text_clean(rep->series_dir, sizeof rep->series_dir, app.vol_dir);
+    snprintf(rep->series_uid, sizeof rep->series_uid, "%s", V.vol->meta.series_uid);
+    snprintf(rep->patient_id, sizeof rep->patient_id, "%s", V.vol->meta.patient_id);
+    for (int a = 0; a < 3; a++)
+        rep->dim[a] = V.vol->g.dim[a], rep->spacing[a] = V.vol->g.spacing[a];
+    rep->m = *m;
+    rep->nlungs = run->nlungs;
+    rep->airway = run->airway;
+    rep->seconds_load = V.vol->load_seconds;
+    for (int s = 0; s < PM_RECIPE_MAX_STEPS; s++)
+        rep->seconds_step[s] = run->seconds[s];
+    rep->seconds_total = seg_seconds();
+    for (int w = 0; w < V.vol->nwarnings && rep->nwarnings < PM_REPORT_MAX_WARNINGS; w++)
+        snprintf(rep->warnings[rep->nwarnings++], sizeof rep->warnings[0], "%s: %s", V.vol->warnings[w].kind,
+                 V.vol->warnings[w].message);
+    for (int w = 0; w < run->nwarnings && rep->nwarnings < PM_REPORT_MAX_WARNINGS; w++)
+        snprintf(rep->warnings[rep->nwarnings++], sizeof rep->warnings[0], "%s", run->warnings[w]);
     pm_outfile o;
     int rc = pm_out_open(&o, path);
-    if (rc != PM_OK)
-        return rc;
-    pm_json j;
-    pm_json_init(&j, o.f, 1);
-    pm_json_object_begin(&j, NULL);
-    pm_json_string(&j, "patient_id", V.vol->meta.patient_id);
-    pm_json_string(&j, "series_uid", V.vol->meta.series_uid);
-    pm_json_string(&j, "recipe", seg_recipe_name());
-    const pm_recipe *r = seg_recipe();
-    pm_json_object_begin(&j, "parameters");
-    for (int s = 0; r && s < r->nsteps; s++)
-        for (int q = 0; q < r->steps[s].nparams; q++) {
-            char key[128];
-            snprintf(key, sizeof key, "%s.%s", r->steps[s].name, r->steps[s].params[q].name);
-            pm_json_number(&j, key, r->steps[s].params[q].value);
-        }
-    pm_json_object_end(&j);
-    pm_json_number(&j, "lung_ml", m->lung_ml);
-    pm_json_number(&j, "right_ml", m->right_ml);
-    pm_json_number(&j, "left_ml", m->left_ml);
-    pm_json_number(&j, "airway_ml", m->airway_ml);
-    pm_json_bool(&j, "sides", m->sides);
-    pm_json_number(&j, "mean_hu", m->mean_hu);
-    pm_json_number(&j, "laa950_pct", m->laa950_pct);
-    pm_json_number(&j, "perc15_hu", m->perc15_hu);
-    pm_json_int(&j, "components", m->components);
-    pm_json_object_end(&j);
-    pm_json_end(&j);
-    return pm_out_commit(&o);
+    if (rc == PM_OK) {
+        pm_segment_report_json(rep, o.f, 1);
+        rc = pm_out_commit(&o);
+    }
+    free(rep);
+    return rc;
 }
 
 static int write_mask(const char *path)

@@ -221,6 +221,21 @@ void seg_done(void)
     memset(&G, 0, sizeof G);
 }
 
+const pm_seg_run *seg_run(void)
+{
+    return G.run;
+}
+
+int seg_status(void)
+{
+    return G.status;
+}
+
+double seg_seconds(void)
+{
+    return G.run_seconds;
+}
+
 int seg_started(void)
 {
     return G.r.name != NULL;

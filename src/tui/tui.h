@@ -144,6 +144,7 @@ typedef struct tui_app {
     pm_index *index;
     pm_volume *vol;
     char vol_label[400];
+    char vol_dir[4096];     /* folder of the loaded series */
 } tui_app;
 
 extern tui_app app;

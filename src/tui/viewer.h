@@ -61,6 +61,11 @@ const struct pm_lung_measures *seg_measures(void);
 const char *seg_recipe_name(void);
 const struct pm_recipe *seg_recipe(void);
 int seg_markers(double *m, int max);
+/* The last complete run, its status (PM_OK or PM_ENOLUNG) and seconds. */
+struct pm_seg_run;
+const struct pm_seg_run *seg_run(void);
+int seg_status(void);
+double seg_seconds(void);
 
 /* meshview.c */
 struct pm_mesh;
