@@ -79,11 +79,17 @@ keys() { $T send-keys -t $S "$@"; }
 start() {
     rm -f "$TMP/exit" "$TMP/go"
     $T kill-session -t $S 2>/dev/null
+    # exec keeps the pid written to $TMP/pid (the signal test uses it).
+    cat >"$TMP/pulmo.sh" <<EOF
+echo \$\$ >"$TMP/pid"
+exec env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=${PULMO_TERM:-tmux-256color} PULMO_STDERR="$TMP/stderr" "$PULMO" $*
+EOF
     cat >"$TMP/run.sh" <<EOF
 while [ ! -e "$TMP/go" ]; do sleep 0.1; done
 cd "$TMP"
-env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=${PULMO_TERM:-tmux-256color} PULMO_STDERR="$TMP/stderr" "$PULMO" $*
+sh "$TMP/pulmo.sh"
 echo \$? >"$TMP/exit"
+stty -a >"$TMP/stty" 2>&1
 echo "PULMO EXITED"
 sleep 600
 EOF
@@ -310,6 +316,23 @@ if wait_for "2 series"; then
     keys q q
 else
     fail tui_escape_cancels_loading "scan did not finish"
+fi
+
+# ---------------------------------------------------------------- signals
+# Killed in the middle of loading, pulmo leaves the terminal as it found it.
+start "'$DATA/patients'"
+go
+if wait_for "2 series"; then
+    keys Enter
+    kill -TERM "$(cat "$TMP/pid")"
+    if wait_for "PULMO EXITED" 60 && [ "$(exit_status)" = 143 ] &&
+       grep -q ' icanon' "$TMP/stty" && grep -q ' echo ' "$TMP/stty"; then
+        pass tui_restores_the_terminal_when_killed
+    else
+        fail tui_restores_the_terminal_when_killed "status '$(exit_status)', $(grep -o -- '-icanon\|-echo ' "$TMP/stty" | tr '\n' ' ')"
+    fi
+else
+    fail tui_restores_the_terminal_when_killed "scan did not finish"
 fi
 
 # ---------------------------------------------------------------- untrusted text

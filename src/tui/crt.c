@@ -71,16 +71,18 @@ static void on_quit_signal(int sig)
     _exit(sig == SIGINT ? PM_ECANCEL : 128 + sig);
 }
 
-/* Restores the terminal, then hands the fault to the previous handler
- * (the sanitizer's, or the default) by returning into the fault again. */
-static void on_fatal_signal(int sig)
+/* Restores the terminal, then hands the signal to the previous handler
+ * (the sanitizer's, or the default): a real fault happens again when the
+ * handler returns; a signal sent with kill() or raise() is raised again. */
+static void on_fatal_signal(int sig, siginfo_t *info, void *ctx)
 {
+    (void)ctx;
     crt_done();
     if (sig >= 0 && sig < 32)
         sigaction(sig, &old_fatal[sig], NULL);
     else
         signal(sig, SIG_DFL);
-    if (sig == SIGABRT)
+    if (sig == SIGABRT || !info || info->si_code <= 0)
         raise(sig);
 }
 
@@ -95,8 +97,8 @@ static void signals_install(void)
     sigaction(SIGHUP, &sa, NULL);
     sigaction(SIGQUIT, &sa, NULL);
     static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
-    sa.sa_handler = on_fatal_signal;
-    sa.sa_flags = SA_NODEFER;
+    sa.sa_sigaction = on_fatal_signal;
+    sa.sa_flags = SA_NODEFER | SA_SIGINFO;
     for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
         sigaction(fatal[i], &sa, &old_fatal[fatal[i]]);
     signal(SIGPIPE, SIG_IGN);
