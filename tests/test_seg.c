@@ -269,6 +269,10 @@ static pm_volume *chest(int feet_first)
                     if ((x - cx) * (x - cx) / (rx * rx) + y * y / (ry * ry) + dz * dz <= 1)
                         h = -850 + (int)(rnd() % 40);
                 }
+                /* a solid nodule inside the lung at positive x */
+                double ix = x - 40, iy = y - 10, iz = z - 50;
+                if (ix * ix + iy * iy + iz * iz <= 25)
+                    h = 20;
                 /* nodule on the outer wall of the lung at negative x */
                 double nx = x + 71, nz = z - 60;
                 if (nx * nx + y * y + nz * nz <= 9)
@@ -390,6 +394,8 @@ TEST(recipe_overrides_are_checked)
     CHECK(pm_recipe_set(&r, "largest.n=1.5", NULL) == PM_EUSAGE, "fraction for an integer accepted");
     CHECK(strstr(pm_error(), "integer") != NULL, "reason: %s", pm_error());
     CHECK(pm_recipe_set(&r, "threshold", NULL) == PM_EUSAGE, "missing '=' accepted");
+    CHECK(pm_recipe_set(&r, "largest.conn=18", NULL) == PM_EUSAGE, "connectivity 18 accepted");
+    CHECK(pm_recipe_set(&r, "largest.conn=6", NULL) == PM_OK, "connectivity 6 refused: %s", pm_error());
 }
 
 TEST(otsu_threshold_separates_two_intensity_populations)
@@ -503,6 +509,40 @@ TEST(gustafson_kessel_separates_elongated_clusters_by_their_shape)
     free(u);
 }
 
+TEST(internal_structures_and_lung_clusters_on_the_synthetic_chest)
+{
+    pm_volume *v = chest(0);
+    pm_recipe r;
+    pm_recipe_init(&r, "tutorial");
+    pm_seg_run *fill = pm_seg_run_new(v, 0), *nofill = pm_seg_run_new(v, 0);
+    CHECK(pm_recipe_run(&r, fill, 0, NULL) == PM_OK, "%s", pm_error());
+    pm_recipe_set(&r, "fill_structures.enabled=0", NULL);
+    CHECK(pm_recipe_run(&r, nofill, 0, NULL) == PM_OK, "%s", pm_error());
+    pm_mask *in = pm_mask_new(&v->g);
+    pm_seg_internal(fill->result, nofill->result, in);
+    /* The solid nodule inside the right lung is an internal structure. */
+    size_t n = pm_grid_voxels(&v->g), internal = 0, wrong = 0;
+    for (size_t x = 0; x < n; x++) {
+        internal += in->v[x];
+        wrong += in->v[x] && v->hu[x] < -320;
+    }
+    CHECK(internal > 0 && wrong == 0, "%zu internal voxels, %zu of them air", internal, wrong);
+    CHECK(label_at_lps(in, 40, 10, 50) == 1, "the nodule inside the left lung is not internal");
+    /* Clustering lung HU: the lower cluster sits near the lung's -830 HU. */
+    pm_mask *cl = pm_mask_new(&v->g);
+    double centres[3];
+    CHECK(pm_seg_cluster_hu(v, fill->result, 1, 1, 3, 2, cl, centres, NULL) == PM_OK, "%s", pm_error());
+    CHECK(centres[0] < centres[1] && centres[1] < centres[2], "centres not sorted");
+    CHECK(centres[0] > -900 && centres[0] < -780, "lowest centre %.1f HU", centres[0]);
+    for (size_t x = 0; x < n; x++)
+        CHECK(!cl->v[x] || fill->result->v[x], "a clustered voxel outside the mask");
+    pm_mask_free(cl);
+    pm_mask_free(in);
+    pm_seg_run_free(fill);
+    pm_seg_run_free(nofill);
+    pm_volume_free(v);
+}
+
 int main(void)
 {
     RUN(diagonal_voxels_are_two_components_in_6_and_one_in_26);
@@ -519,5 +559,6 @@ int main(void)
     RUN(resampling_reaches_the_rounded_shape_and_interpolates_linearly);
     RUN(normalisation_clips_and_scales_like_the_tutorials);
     RUN(gustafson_kessel_separates_elongated_clusters_by_their_shape);
+    RUN(internal_structures_and_lung_clusters_on_the_synthetic_chest);
     return test_done();
 }

@@ -115,6 +115,20 @@ TEST(default_recipe_finds_two_lungs_and_the_airway_on_lidc)
     pm_seg_run_free(tut);
 }
 
+TEST(otsu_recipe_finds_the_air_inside_the_body_on_lidc)
+{
+    pm_seg_run *run = run_recipe("otsu", NULL, PM_OK);
+    CHECK(run->otsu_hu > -700 && run->otsu_hu < -200, "Otsu threshold %.1f HU", run->otsu_hu);
+    pm_mask *ref;
+    CHECK(pm_nifti_read_mask(test_data("reference/LIDC-IDRI-0001.seed-fill.nii.gz"), &ref) == PM_OK, "%s",
+          pm_error());
+    double d = dice(run->result, ref);
+    CHECK(d >= 0.95, "otsu vs the tutorial's mask: Dice %.4f", d);
+    printf("# otsu: threshold %.1f HU, Dice %.4f against the tutorial's mask\n", run->otsu_hu, d);
+    pm_mask_free(ref);
+    pm_seg_run_free(run);
+}
+
 TEST(slice_preview_on_lidc_agrees_with_the_full_run)
 {
     pm_recipe r;
@@ -160,6 +174,7 @@ int main(void)
     RUN(tutorial_recipe_reproduces_the_seed_fill_mask);
     RUN(tutorial_recipe_with_fill_off_reproduces_the_seed_nofill_mask);
     RUN(default_recipe_finds_two_lungs_and_the_airway_on_lidc);
+    RUN(otsu_recipe_finds_the_air_inside_the_body_on_lidc);
     RUN(slice_preview_on_lidc_agrees_with_the_full_run);
     RUN(head_ct_has_no_lungs);
     pm_volume_free(lidc);

@@ -58,6 +58,7 @@ typedef struct pm_segment_report {
     pm_lung_measures m;
     int nlungs;
     pm_airway_info airway;
+    double otsu_hu;                  /* the Otsu threshold, when the recipe has that step */
     double seconds_load, seconds_resample, seconds_measure, seconds_write, seconds_total;
     double seconds_step[PM_RECIPE_MAX_STEPS];
     char warnings[PM_REPORT_MAX_WARNINGS][512];

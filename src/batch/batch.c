@@ -22,7 +22,7 @@ static int is_ct(const pm_series *s)
     return !strcmp(s->meta.modality, "CT") || !s->meta.modality[0];
 }
 
-static const pm_index *sort_ix;
+static _Thread_local const pm_index *sort_ix; /* qsort has no context argument */
 static int by_folder_uid(const void *a, const void *b)
 {
     const pm_series *x = &sort_ix->series[*(const int *)a], *y = &sort_ix->series[*(const int *)b];
@@ -41,7 +41,7 @@ int pm_batch_select(const pm_index *ix, int shard_index, int shard_count, int **
     for (int s = 0; s < ix->nseries; s++)
         if (is_ct(&ix->series[s]))
             o[n++] = s;
-    sort_ix = ix; /* qsort has no context; batches are not indexed concurrently */
+    sort_ix = ix;
     qsort(o, (size_t)n, sizeof *o, by_folder_uid);
     if (shard_count > 0) {
         int m = 0;

@@ -90,6 +90,7 @@ int pm__segment_volume(pm_volume *v, double t0, const char *outdir, const pm_seg
         rep_warn(rep, "segmentation", run->warnings[w]);
     rep->nlungs = run->nlungs;
     rep->airway = run->airway;
+    rep->otsu_hu = pm_recipe_step_index(&rep->recipe, "otsu") >= 0 ? run->otsu_hu : NAN;
     if (rc == PM_OK) {
         double t = pm_now();
         rc = pm_measure_lungs(v, run->result, &rep->m, NULL);
@@ -179,6 +180,8 @@ void pm_segment_report_json(const pm_segment_report *rep, FILE *f, int pretty)
     pm_json_bool(&j, "airway_found", rep->airway.found);
     if (rep->airway.found)
         pm_json_number(&j, "airway_threshold_hu", rep->airway.threshold_hu);
+    if (!isnan(rep->otsu_hu) && rep->otsu_hu != 0)
+        pm_json_number(&j, "otsu_threshold_hu", rep->otsu_hu);
     pm_json_object_begin(&j, "grid");
     pm_json_array_begin(&j, "dims");
     for (int a = 0; a < 3; a++)

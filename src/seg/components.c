@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 uint16_t *pm__lut_keep(const pm_cc *cc)
 {
@@ -44,7 +45,9 @@ int pm_seg_clear_border(pm_mask *m, int lo, int hi, int conn, int faces, uint8_t
     return PM_OK;
 }
 
-static const pm_cc *sort_cc;
+/* qsort has no context argument: the labelling being sorted, per thread
+ * (batches segment several series at once). */
+static _Thread_local const pm_cc *sort_cc;
 static int by_size_desc(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -63,7 +66,7 @@ static uint32_t *order_by_size(const pm_cc *cc)
     }
     for (uint32_t c = 0; c < cc->ncomp; c++)
         o[c] = c + 1;
-    sort_cc = cc; /* qsort has no context argument; callers are not concurrent on this path */
+    sort_cc = cc;
     qsort(o, cc->ncomp, sizeof *o, by_size_desc);
     return o;
 }
@@ -200,4 +203,19 @@ int pm__bbox(const pm_mask *m, int vlo, int vhi, int lo[3], int hi[3])
             if (k + 1 > hi[2]) hi[2] = k + 1;
         }
     return hi[0] > 0;
+}
+
+void *pm__big_alloc(size_t bytes)
+{
+    const size_t huge = (size_t)2 << 20;
+    if (bytes < 4 * huge)
+        return malloc(bytes ? bytes : 1);
+    void *p = NULL;
+    size_t rounded = (bytes + huge - 1) / huge * huge;
+    if (posix_memalign(&p, huge, rounded) != 0)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, rounded, MADV_HUGEPAGE); /* a hint: failure changes nothing */
+#endif
+    return p;
 }

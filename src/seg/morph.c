@@ -22,6 +22,7 @@
 typedef struct line_buf {
     int *v;
     float *g, *fv, *z;
+    float *half_inv;      /* 1 / (2 d) for d = 1..n-1: multiplies instead of divides */
 } line_buf;
 
 static int line_alloc(line_buf *b, int n)
@@ -30,12 +31,18 @@ static int line_alloc(line_buf *b, int n)
     b->g = malloc((size_t)n * sizeof *b->g);
     b->fv = malloc((size_t)n * sizeof *b->fv);
     b->z = malloc(((size_t)n + 1) * sizeof *b->z);
-    return b->v && b->g && b->fv && b->z ? 0 : -1;
+    b->half_inv = malloc(((size_t)n + 1) * sizeof *b->half_inv);
+    if (!b->v || !b->g || !b->fv || !b->z || !b->half_inv)
+        return -1;
+    b->half_inv[0] = 0;
+    for (int d = 1; d <= n; d++)
+        b->half_inv[d] = 0.5f / (float)d;
+    return 0;
 }
 
 static void line_free(line_buf *b)
 {
-    free(b->v), free(b->g), free(b->fv), free(b->z);
+    free(b->v), free(b->g), free(b->fv), free(b->z), free(b->half_inv);
 }
 
 /* 1D lower envelope on n samples f (squared mm, in place) with spacing s.
@@ -57,13 +64,14 @@ static void edt_1d(float *f, int n, float s, float cap, line_buf *b)
     const float s2 = s * s, inv = 1.0f / s2;
     int *v = b->v, k = -1;
     float *g = b->g, *fv = b->fv, *z = b->z;
+    const float *hi = b->half_inv;
     for (int q = 0; q < n; q++) {
         float fq = f[q];
         if (fq >= EDT_INF)
             continue;
         float gq = fq * inv + (float)q * (float)q, sx = -HUGE_VALF;
         while (k >= 0) {
-            sx = (gq - g[k]) / (2.0f * (float)(q - v[k]));
+            sx = (gq - g[k]) * hi[q - v[k]];
             if (sx > z[k])
                 break;
             k--;
@@ -224,8 +232,8 @@ static int crop_make(const pm_mask *m, int vlo, int vhi, double r_mm, crop *c)
         c->dim[a] = c->hi[a] - c->lo[a];
     }
     c->n = (size_t)c->dim[0] * c->dim[1] * c->dim[2];
-    c->f = malloc(c->n);
-    c->d = malloc(c->n * sizeof *c->d);
+    c->f = pm__big_alloc(c->n);
+    c->d = pm__big_alloc(c->n * sizeof *c->d);
     if (!c->f || !c->d) {
         free(c->f), free(c->d);
         return -1;

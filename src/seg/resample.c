@@ -12,6 +12,7 @@
  * slice, not once per output slice. Both passes run in parallel.
  */
 #include "pulmo/seg.h"
+#include "seg_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -120,7 +121,7 @@ int pm_resample_volume(const pm_volume *v, double mm, pm_volume **out, const pm_
     for (int a = 0; a < 3 && rc == PM_OK; a++)
         if (map_axis(v->g.dim[a], g.dim[a], g.spacing[a] / v->g.spacing[a], &c.ax[a]) != 0)
             rc = pm_fail(PM_EMEMORY, "out of memory resampling");
-    if (rc == PM_OK && !(c.planes = malloc((size_t)g.dim[0] * g.dim[1] * v->g.dim[2] * sizeof *c.planes)))
+    if (rc == PM_OK && !(c.planes = pm__big_alloc((size_t)g.dim[0] * g.dim[1] * v->g.dim[2] * sizeof *c.planes)))
         rc = pm_fail(PM_EMEMORY, "out of memory resampling");
     if (rc == PM_OK)
         rc = pm_parallel_for(v->g.dim[2], 0, rs_plane, &c, p, "resampling");

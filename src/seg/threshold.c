@@ -71,14 +71,19 @@ double pm_seg_otsu(const pm_volume *v, int nbins)
     }
     double width = (double)(hi - lo) / nbins;
     size_t n = pm_grid_voxels(&v->g);
-    for (size_t i = 0; i < n; i++) {
-        int b = (int)((v->hu[i] - lo) / width);
-        if (b >= nbins)
-            b = nbins - 1;
-        if (b < 0)
-            b = 0;
-        cnt[b]++;
+    /* Bin of every possible HU once, then one lookup per voxel. */
+    uint16_t *bin = malloc((size_t)(hi - lo + 1) * sizeof *bin);
+    if (!bin) {
+        free(cnt), free(cum_w), free(cum_m);
+        return lo;
     }
+    for (int h = lo; h <= hi; h++) {
+        int b = (int)((h - lo) / width);
+        bin[h - lo] = (uint16_t)(b >= nbins ? nbins - 1 : b < 0 ? 0 : b);
+    }
+    for (size_t i = 0; i < n; i++)
+        cnt[bin[v->hu[i] - lo]]++;
+    free(bin);
     double w = 0, mw = 0, tw = 0, tm = 0;
     for (int b = 0; b < nbins; b++) {
         double c = (double)cnt[b], centre = lo + (b + 0.5) * width;
