@@ -57,9 +57,14 @@ bench() {
     done
     echo "$2: slice preview median $(echo $pv | median) ms ($pv ), volume re-run median $(echo $rr | median) s"
 }
-bench 1 "threshold.hu_max (preview from step 1)"
-bench 17 "close.radius_mm (preview from the closing)"
-bench 18 "fill.mode (preview from the filling)"
+# The panel lists the parameters in this order.
+index_of() {
+    "$PULMO" segment --list-recipes | sed -n '/^default/,$p' | grep -E '^ +[a-z_]+\.[a-z_0-9]+=' |
+        grep -n " $1=" | head -1 | awk -F: '{print $1 - 1}'
+}
+for p in threshold.hu_max close.radius_mm fill.mode; do
+    bench "$(index_of $p)" "$p"
+done
 
 $T send-keys -t $S M
 wait_re "surface:" 600 && echo "mesh view: $(screen | sed -n 's/.*surface: \([^ ]* triangles, [^ ]* mL, in [0-9.]* s\).*/\1/p' | head -1)," \
