@@ -51,16 +51,6 @@ static pm_mask *resample(const pm_mask *m, double step)
     return r;
 }
 
-static pm_mesh *copy(const pm_mesh *m)
-{
-    pm_mesh *c = pm_mesh_new(m->nv, m->nf);
-    if (c) {
-        memcpy(c->v, m->v, 3 * m->nv * sizeof(float));
-        memcpy(c->f, m->f, 3 * m->nf * sizeof(uint32_t));
-    }
-    return c;
-}
-
 #define RUNS 5
 
 int main(int argc, char **argv)
@@ -93,7 +83,7 @@ int main(int argc, char **argv)
             base = me;
     }
     for (int r = 0; r < RUNS; r++) {
-        pm_mesh *c = copy(base);
+        pm_mesh *c = pm_mesh_clone(base);
         double t0 = pm_now(), c0 = cpu_now();
         pm_mesh_smooth(c, 10, 0, 0, NULL);
         wall[1][r] = pm_now() - t0;
@@ -101,7 +91,7 @@ int main(int argc, char **argv)
         pm_mesh_free(c);
     }
     for (int r = 0; r < RUNS; r++) {
-        pm_mesh *c = copy(base);
+        pm_mesh *c = pm_mesh_clone(base);
         double t0 = pm_now(), c0 = cpu_now();
         pm_mesh_decimate(c, base->nf / 10, NULL);
         wall[2][r] = pm_now() - t0;

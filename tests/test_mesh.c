@@ -124,7 +124,10 @@ TEST(decimation_to_10_percent_stays_closed_and_keeps_volume)
     pm_mesh_smooth(me, 10, 0, 0, NULL);
     double v0 = pm_mesh_volume(me);
     size_t nf0 = me->nf, target = nf0 / 10;
+    pm_mesh *full = pm_mesh_clone(me);
     CHECK(pm_mesh_decimate(me, target, NULL) == PM_OK, "%s", pm_error());
+    CHECK(full && full->nf == nf0 && pm_mesh_volume(full) == v0, "the clone changed with the original");
+    pm_mesh_free(full);
     CHECK(me->nf <= target && me->nf > target - 10, "%zu triangles for a target of %zu", me->nf, target);
     pm_mesh_stats s;
     pm_mesh_measure(me, &s);

@@ -60,7 +60,19 @@ if [ $rc -eq 0 ] && grep -q '"watertight": true' "$tmp/two.json" && [ -n "$tri" 
 else
     fail series_with_level_gives_closed_hu_surface_as_ascii_ply "rc $rc, triangles '$tri', PLY faces '$hdr': $(head -c 300 "$tmp/err")"
 fi
-expect_rc series_without_level_is_a_usage_error 1 $PULMO mesh "$two" -o "$tmp/x.stl"
+# a series folder alone: the lungs of the default segmentation (labels 1-2,
+# not the airway); their volume is near the reference mask's (which holds
+# the airway but not the default recipe's closing)
+$PULMO mesh "$data/patients/LIDC-IDRI-0001" -o "$tmp/lungs.stl" --json >"$tmp/lungs.json" 2>"$tmp/err"
+rc=$?
+vol=$(sed -n 's/.*"volume_ml": *\([0-9.]*\).*/\1/p' "$tmp/lungs.json")
+if [ $rc -eq 0 ] && grep -q '"watertight": true' "$tmp/lungs.json" \
+   && awk -v v="$vol" 'BEGIN { exit !(v > 3793.1 * 0.95 && v < 3793.1 * 1.05) }'; then
+    pass series_alone_meshes_the_default_lung_segmentation
+else
+    fail series_alone_meshes_the_default_lung_segmentation "rc $rc, volume_ml '$vol': $(head -c 300 "$tmp/err")"
+fi
+expect_rc series_without_lungs_exits_6 6 $PULMO mesh "$data/patients/GE-HEAD-TILT" -o "$tmp/x.stl"
 # an output inside the input series folder is refused (pulmo never writes there)
 cp -r "$two" "$tmp/series"
 expect_rc output_inside_input_series_exits_4 4 $PULMO mesh "$tmp/series" --level -300 -o "$tmp/series/x.stl"

@@ -45,6 +45,9 @@ void pm_mesh_free(pm_mesh *m);
 /* A mesh with room for nv vertices and nf faces (counts set). NULL with a
  * reason when out of memory. */
 pm_mesh *pm_mesh_new(size_t nv, size_t nf);
+/* A deep copy (e.g. to decimate a preview and keep the full mesh); NULL
+ * with a reason when out of memory. */
+pm_mesh *pm_mesh_clone(const pm_mesh *m);
 
 /* Surface of the voxels equal to label (label 0: every non-zero voxel).
  * PM_OK with *out (possibly empty: nf == 0), PM_EUSAGE, PM_EMEMORY,

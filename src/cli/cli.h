@@ -20,10 +20,10 @@ typedef struct cli_command {
 
 int cmd_scan(int argc, char **argv);
 int cmd_info(int argc, char **argv);
-int cmd_mesh(int argc, char **argv);
 int cmd_segment(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_mesh(int argc, char **argv);
 int cmd_phantom(int argc, char **argv);
 int cmd_render(int argc, char **argv);
 /* `pulmo [ROOT] [--ascii]`: the terminal UI (src/tui). */

@@ -4,6 +4,7 @@
 #include "pulmo/io.h"
 #include "pulmo/mesh.h"
 #include "pulmo/nifti.h"
+#include "pulmo/recipe.h"
 #include "pulmo/text.h"
 
 #include <getopt.h>
@@ -18,9 +19,12 @@ static const char mesh_help[] =
     "Build the surface of a mask or of a HU level and write it as binary STL (or\n"
     "ASCII STL, OBJ, PLY, from the extension). Coordinates are millimetres in DICOM\n"
     "patient space (LPS: x to the patient's left, y posterior, z superior).\n\n"
-    "INPUT is a NIfTI mask (.nii, .nii.gz), or a series folder with --level.\n\n"
+    "INPUT is a series folder (the lungs of the default segmentation; --label 1, 2\n"
+    "or 3 for the right lung, left lung or airway; --level HU for a HU surface), or\n"
+    "a NIfTI mask (.nii, .nii.gz; every non-zero voxel, or --label N).\n\n"
     "  -o, --output OUT     output file; .stl, .obj or .ply\n"
-    "  --label N            mesh only voxels equal to N (default: every non-zero voxel)\n"
+    "  --label N            mesh only voxels labelled N (default: the lungs of a series,\n"
+    "                       every non-zero voxel of a mask)\n"
     "  --level HU           iso-surface of the HU image at this level (inside: HU >= level)\n"
     "  --smooth ITER        Taubin smoothing passes (lambda 0.5, mu -0.53; default 0)\n"
     "  --decimate RATIO     keep about RATIO of the triangles (0 < RATIO <= 1)\n"
@@ -45,22 +49,46 @@ static int mesh_is_nifti(const char *path)
     return (n > 4 && !strcasecmp(path + n - 4, ".nii")) || (n > 7 && !strcasecmp(path + n - 7, ".nii.gz"));
 }
 
-/* Builds the surface from the input; *load_s gets the loading seconds. */
-static int mesh_build(const mesh_opts *o, pm_mesh **out, double *load_s)
+/* The lungs (labels 1..2, or --label) of the default segmentation. */
+static int mesh_lungs(const mesh_opts *o, const pm_volume *v, pm_mesh **out, double *seg_s)
+{
+    double t0 = pm_now();
+    pm_recipe r;
+    int rc = pm_recipe_init(&r, "default");
+    if (rc != PM_OK)
+        return rc;
+    pm_seg_run *run = pm_seg_run_new(v, 0);
+    if (!run)
+        return PM_EMEMORY;
+    rc = pm_recipe_run(&r, run, 0, &cli_progress);
+    *seg_s = pm_now() - t0;
+    if (rc == PM_OK) {
+        int lo = o->label ? o->label : PM_LABEL_RIGHT, hi = o->label ? o->label : PM_LABEL_LEFT;
+        rc = pm_mesh_from_mask_range(run->result, lo, hi, out, &cli_progress);
+    } else if (rc == PM_ENOLUNG && !*pm_error()) {
+        pm_fail(PM_ENOLUNG, "%s: no lungs found", o->input);
+    }
+    pm_seg_run_free(run);
+    return rc;
+}
+
+/* Builds the surface from the input; *load_s gets the loading seconds and
+ * *seg_s the segmentation's. */
+static int mesh_build(const mesh_opts *o, pm_mesh **out, double *load_s, double *seg_s)
 {
     double t0 = pm_now();
     int rc;
     if (pm_is_dir(o->input)) {
-        if (!o->has_level)
-            return pm_fail(PM_EUSAGE, "%s: a series folder needs --level HU (the lung segmentation "
-                           "is not available in this build); or give a NIfTI mask", o->input);
         pm_volume *v;
         rc = pm_load_dir(o->input, o->uid, &o->lo, &v, &cli_progress);
         if (rc != PM_OK)
             return rc;
         cli_print_warnings(v);
         *load_s = pm_now() - t0;
-        rc = pm_mesh_from_volume(v, o->level, out, &cli_progress);
+        if (o->has_level)
+            rc = pm_mesh_from_volume(v, o->level, out, &cli_progress);
+        else
+            rc = mesh_lungs(o, v, out, seg_s);
         pm_volume_free(v);
         return rc;
     }
@@ -168,7 +196,7 @@ int cmd_mesh(int argc, char **argv)
         return PM_OK;
     if (rc)
         return rc;
-    double t0 = pm_now(), load_s = 0, surf_s, smooth_s = 0, dec_s = 0, write_s;
+    double t0 = pm_now(), load_s = 0, seg_s = 0, surf_s, smooth_s = 0, dec_s = 0, write_s;
     pm_mesh *m = NULL;
     /* the output is opened first, so an unwritable destination (or one
      * inside the input series) fails before minutes of work */
@@ -177,12 +205,12 @@ int cmd_mesh(int argc, char **argv)
     pm_outfile out;
     if ((rc = pm_out_open(&out, o.output)) != PM_OK)
         return cli_fail(rc, "cannot write the output");
-    rc = mesh_build(&o, &m, &load_s);
+    rc = mesh_build(&o, &m, &load_s, &seg_s);
     if (rc != PM_OK) {
         pm_out_abort(&out);
         return cli_fail(rc, "building the surface failed");
     }
-    surf_s = pm_now() - t0 - load_s;
+    surf_s = pm_now() - t0 - load_s - seg_s;
     size_t surface_nf = m->nf;
     if (m->nf == 0) {
         pm_out_abort(&out);
@@ -235,6 +263,7 @@ int cmd_mesh(int argc, char **argv)
             pm_json_number(&j, NULL, st.max[r]);
         pm_json_array_end(&j);
         pm_json_number(&j, "load_seconds", load_s);
+        pm_json_number(&j, "segment_seconds", seg_s);
         pm_json_number(&j, "surface_seconds", surf_s);
         pm_json_number(&j, "smooth_seconds", smooth_s);
         pm_json_number(&j, "decimate_seconds", dec_s);

@@ -2,6 +2,7 @@
 #include "pulmo/mesh.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 void pm_mesh_free(pm_mesh *m)
 {
@@ -27,4 +28,14 @@ pm_mesh *pm_mesh_new(size_t nv, size_t nf)
         return NULL;
     }
     return m;
+}
+
+pm_mesh *pm_mesh_clone(const pm_mesh *m)
+{
+    pm_mesh *c = pm_mesh_new(m->nv, m->nf);
+    if (c) {
+        memcpy(c->v, m->v, 3 * m->nv * sizeof(float));
+        memcpy(c->f, m->f, 3 * m->nf * sizeof(uint32_t));
+    }
+    return c;
 }

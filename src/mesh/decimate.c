@@ -136,9 +136,12 @@ static int pm__flips(const pm__dec *d, uint32_t v, uint32_t other, const double 
         double n0[3], n1[3];
         pm__normal(c[0], c[1], c[2], n0);
         pm__normal(cn[0], cn[1], cn[2], n1);
-        double l0 = sqrt(n0[0] * n0[0] + n0[1] * n0[1] + n0[2] * n0[2]);
-        double l1 = sqrt(n1[0] * n1[0] + n1[1] * n1[1] + n1[2] * n1[2]);
-        if (!(l1 > 1e-12 * (l0 + 1e-30)) || n0[0] * n1[0] + n0[1] * n1[1] + n0[2] * n1[2] < 0.2 * l0 * l1)
+        /* refuse a new normal more than ~78 degrees off (cos < 0.2) or a
+         * squashed triangle; squared, to spare two square roots */
+        double q0 = n0[0] * n0[0] + n0[1] * n0[1] + n0[2] * n0[2];
+        double q1 = n1[0] * n1[0] + n1[1] * n1[1] + n1[2] * n1[2];
+        double dot = n0[0] * n1[0] + n0[1] * n1[1] + n0[2] * n1[2];
+        if (!(q1 > 1e-24 * q0 + 1e-60) || dot <= 0 || dot * dot < 0.04 * q0 * q1)
             return 1;
     }
     return 0;
