@@ -24,7 +24,7 @@ static const cli_command commands[] = {
 static void usage(FILE *f)
 {
     fprintf(f, "usage: pulmo COMMAND [OPTIONS] ...\n"
-               "       pulmo [ROOT] [--ascii]   (the interactive terminal UI)\n\n"
+               "       pulmo [ROOT] [--ascii] [--graphics MODE]   (the interactive terminal UI)\n\n"
                "Chest CT analysis in the terminal.\n\ncommands:\n");
     for (int i = 0; i < NCOMMANDS; i++)
         fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
