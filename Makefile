@@ -22,11 +22,11 @@ GDCM_INC ?= /usr/include/gdcm-3.0
 WARN     := -Wall -Wextra -Werror -Wno-format-truncation
 CFLAGS_  := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Iinclude $(WARN) -g -pthread
 CXXFLAGS_:= -std=c++17 -Iinclude -isystem $(GDCM_INC) $(WARN) -g -pthread
-LIBS     := -lgdcmMSFF -lgdcmDSED -lgdcmCommon -lsixel -lpng -lz -lncursesw -lstdc++ -lpthread -lm
+LIBS     := -lgdcmMSFF -lgdcmDSED -lgdcmCommon -lsixel -lpng -lopenblas -lz -lncursesw -lstdc++ -lpthread -lm
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 # Debian packages: build, then what the tests and tools use.
-DEPS_BUILD := g++ make pkg-config libgdcm-dev libsixel-dev libncurses-dev libpng-dev zlib1g-dev
+DEPS_BUILD := g++ make pkg-config libgdcm-dev libsixel-dev libncurses-dev libpng-dev zlib1g-dev libopenblas-dev
 DEPS_TEST  := time libsixel-bin tmux admesh python3-nibabel python3-numpy
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 
@@ -90,15 +90,14 @@ $(SNZ)/tests/%: tests/%.c tests/test.h $(SNZ)/libpulmo.a
 
 TEST_BINS := $(patsubst tests/%.c,$(SNZ)/tests/%,$(TEST_C))
 
-test: check-deps $(SNZ)/pulmo $(TEST_BINS) samples
-	@PULMO=$(SNZ)/pulmo sh tests/run.sh $(TEST_BINS) $(TEST_SH)
-
-# Benchmark programs link the optimised core library.
+# Benchmark helpers link the optimised core library.
 $(REL)/tests/%: tests/%.c $(REL)/libpulmo.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_) $(OPT) -o $@ $< $(REL)/libpulmo.a $(LIBS)
-
 BENCH_BINS := $(patsubst tests/%.c,$(REL)/tests/%,$(BENCH_C))
+
+test: check-deps $(SNZ)/pulmo $(TEST_BINS) samples
+	@PULMO=$(SNZ)/pulmo sh tests/run.sh $(TEST_BINS) $(TEST_SH)
 
 bench: check-deps pulmo samples $(BENCH_BINS)
 	@sh tests/bench.sh

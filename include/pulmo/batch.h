@@ -41,6 +41,8 @@ typedef struct pm_segment_opts {
     const char *series_uid;          /* NULL = the largest CT series of the folder */
     pm_load_opts load;
     int write_mask;                  /* normally 1 */
+    const char *weights;             /* unet recipe: weights file (NULL: PULMO_WEIGHTS or
+                                        the XDG config, see pm_unet_weights_path) */
 } pm_segment_opts;
 
 #define PM_REPORT_MAX_WARNINGS 24

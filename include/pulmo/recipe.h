@@ -86,6 +86,8 @@ int pm_recipe_step_index(const pm_recipe *r, const char *step);
 
 #define PM_SEG_MAX_WARNINGS 8
 
+struct pm_unet;                  /* unet.h */
+
 /* The state of one recipe on one volume. */
 typedef struct pm_seg_run {
     const pm_volume *vol;        /* not owned; must outlive the run */
@@ -96,6 +98,7 @@ typedef struct pm_seg_run {
     double seconds[PM_RECIPE_MAX_STEPS];
     pm_mask *result;             /* labels 0..3 after a complete run */
     /* What the steps found: */
+    const struct pm_unet *unet;  /* the "unet" step's network (not owned; NULL: none) */
     pm_airway_info airway;
     int nlungs;
     double otsu_hu;

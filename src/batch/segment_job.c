@@ -9,6 +9,7 @@
 #include "pulmo/io.h"
 #include "pulmo/nifti.h"
 #include "pulmo/text.h"
+#include "pulmo/unet.h"
 #include "batch_internal.h"
 
 #include <math.h>
@@ -81,7 +82,21 @@ int pm__segment_volume(pm_volume *v, double t0, const char *outdir, const pm_seg
     pm_seg_run *run = pm_seg_run_new(v, 0);
     if (!run)
         return finish(rep, PM_EMEMORY, t0);
+    pm_unet *net = NULL;
+    if (pm_recipe_step_index(&rep->recipe, "unet") >= 0) {
+        char wpath[4096];
+        rc = pm_unet_weights_path(o->weights, wpath, sizeof wpath);
+        if (rc == PM_OK)
+            rc = pm_unet_load(wpath, &net);
+        if (rc != PM_OK) {
+            pm_seg_run_free(run);
+            return finish(rep, rc, t0);
+        }
+        run->unet = net;
+    }
     rc = pm_recipe_run(&rep->recipe, run, 0, p);
+    pm_unet_free(net);
+    run->unet = NULL;
     char reason[640];
     snprintf(reason, sizeof reason, "%s", pm_error());
     for (int s = 0; s < rep->recipe.nsteps; s++)

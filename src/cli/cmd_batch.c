@@ -11,7 +11,8 @@
 
 static const char batch_help[] =
     "usage: pulmo batch ROOT -o OUTDIR [--jobs N] [--shard I/N] [--recipe NAME]\n"
-    "                   [--resample MM] [--set STEP.PARAM=VALUE ...] [--force]\n\n"
+    "                   [--resample MM] [--set STEP.PARAM=VALUE ...] [--force]\n"
+    "                   [--weights FILE.pth]\n\n"
     "Segment every CT series under ROOT into OUTDIR/<series folder>/ (mask.nii.gz,\n"
     "report.json) and write OUTDIR/summary.csv, one row per series (failures too).\n"
     "Series whose report.json exists are not recomputed, so an interrupted batch\n"
@@ -21,7 +22,9 @@ static const char batch_help[] =
     "  --shard I/N          only every N-th series starting at the I-th (1-based);\n"
     "                       the summary is then OUTDIR/summary-I-of-N.csv. With a\n"
     "                       Slurm array: --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT\n"
-    "  --recipe NAME        default, tutorial or otsu\n"
+    "  --recipe NAME        default, tutorial, otsu or unet\n"
+    "  --weights FILE.pth   U-Net weights for --recipe unet (else PULMO_WEIGHTS or\n"
+    "                       $XDG_CONFIG_HOME/pulmo/weights)\n"
     "  --resample MM        resample to MM isotropic first\n"
     "  --set S.P=V          change a recipe parameter (repeatable)\n"
     "  --force              recompute series that already have a report\n"
@@ -49,7 +52,7 @@ int cmd_batch(int argc, char **argv)
         {"shard", required_argument, 0, 'S'}, {"recipe", required_argument, 0, 'r'},
         {"resample", required_argument, 0, 'R'}, {"set", required_argument, 0, 's'},
         {"force", no_argument, 0, 'f'}, {"max-memory", required_argument, 0, 'm'},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"weights", required_argument, 0, 'W'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     pm_batch_opts bo = {.seg = {.recipe = "default", .write_mask = 1}, .jobs = 1};
     const char *out = NULL;
     int c;
@@ -81,6 +84,7 @@ int cmd_batch(int argc, char **argv)
             bo.seg.sets[bo.seg.nsets++] = optarg;
             break;
         case 'f': bo.force = 1; break;
+        case 'W': bo.seg.weights = optarg; break;
         case 'm':
             if (cli_parse_memory(optarg, &bo.seg.load) != 0)
                 return cli_usage("batch", "bad --max-memory '%s'", optarg);

@@ -4,6 +4,7 @@
 #include "pulmo/batch.h"
 #include "pulmo/io.h"
 #include "pulmo/recipe.h"
+#include "pulmo/unet.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -14,12 +15,16 @@
 static const char segment_help[] =
     "usage: pulmo segment SERIES_DIR -o OUTDIR [--recipe NAME] [--resample MM]\n"
     "                     [--set STEP.PARAM=VALUE ...] [--json] [--series UID]\n"
+    "                     [--weights FILE.pth] [--threads N]\n"
     "       pulmo segment --list-recipes\n\n"
     "Segment the lungs and write OUTDIR/mask.nii.gz (uint8: 1 right lung, 2 left lung,\n"
     "3 airway; recipes that do not split sides write 1 for lung) and OUTDIR/report.json\n"
     "(volumes, densities, timings), then print the report.\n\n"
     "  -o, --output OUTDIR   output folder (created; never inside SERIES_DIR)\n"
-    "  --recipe NAME         default (pulmo's), tutorial or otsu\n"
+    "  --recipe NAME         default (pulmo's), tutorial, otsu or unet (lungmask's U-Net)\n"
+    "  --weights FILE.pth    U-Net weights for --recipe unet (else PULMO_WEIGHTS or\n"
+    "                        $XDG_CONFIG_HOME/pulmo/weights)\n"
+    "  --threads N           worker threads (default: PULMO_THREADS or all CPUs)\n"
     "  --resample MM         resample to MM isotropic first (trilinear)\n"
     "  --set S.P=V           change parameter P of step S (repeatable)\n"
     "  --list-recipes        print every recipe's steps and parameters\n"
@@ -101,6 +106,7 @@ int cmd_segment(int argc, char **argv)
         {"resample", required_argument, 0, 'R'}, {"set", required_argument, 0, 's'},
         {"list-recipes", no_argument, 0, 'L'}, {"json", no_argument, 0, 'j'},
         {"series", required_argument, 0, 'u'}, {"max-memory", required_argument, 0, 'm'},
+        {"weights", required_argument, 0, 'W'}, {"threads", required_argument, 0, 'T'},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     pm_segment_opts so = {.recipe = "default", .write_mask = 1};
     const char *out = NULL;
@@ -129,6 +135,15 @@ int cmd_segment(int argc, char **argv)
             if (cli_parse_memory(optarg, &so.load) != 0)
                 return cli_usage("segment", "bad --max-memory '%s'", optarg);
             break;
+        case 'W': so.weights = optarg; break;
+        case 'T': {
+            char *end;
+            long n = strtol(optarg, &end, 10);
+            if (*end || n < 1 || n > 64)
+                return cli_usage("segment", "bad --threads '%s' (1..64)", optarg);
+            setenv("PULMO_THREADS", optarg, 1);   /* pm_threads() reads it everywhere */
+            break;
+        }
         case 'h': fputs(segment_help, stdout); return PM_OK;
         default: return cli_usage("segment", "unknown option");
         }
@@ -144,6 +159,12 @@ int cmd_segment(int argc, char **argv)
     for (int s = 0; s < so.nsets; s++)
         if (pm_recipe_set(&r, so.sets[s], NULL) != PM_OK)
             return cli_usage("segment", "%s", pm_error());
+    /* The unet recipe needs weights: say so before loading the series. */
+    if (pm_recipe_step_index(&r, "unet") >= 0) {
+        char wpath[4096];
+        if (pm_unet_weights_path(so.weights, wpath, sizeof wpath) != PM_OK)
+            return cli_usage("segment", "%s", pm_error());
+    }
     const char *dir = argv[optind];
     pm_io_protect(dir);
     if (pm_io_is_protected(out)) {

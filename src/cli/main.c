@@ -18,6 +18,7 @@ static const cli_command commands[] = {
     {"export", cmd_export, "write a series as NIfTI (HU, or normalised for machine learning)"},
     {"mesh", cmd_mesh, "surface of the lungs, a mask or a HU level as STL, OBJ or PLY"},
     {"phantom", cmd_phantom, "write synthetic chest CT phantoms with ground truth"},
+    {"unet-check", cmd_unet_check, "read a lungmask U-Net weight file and print its architecture"},
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
 

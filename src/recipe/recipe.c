@@ -90,6 +90,15 @@ static const pm_recipe recipes[] = {
           .nparams = 1, .params = {P("mode", 3, 0, 3, 1, "0 off, 1 per slice, 2 3D, 3 both")}},
          STEP_REQUIRE(100),
      }},
+    {.name = "unet",
+     .help = "lungmask's U-Net (R231 weights, from --weights): right = 1, left = 2",
+     .nsteps = 2,
+     .steps = {
+         {.name = "unet",
+          .help = "2D U-Net on LPS axial slices with lungmask's body crop and post-processing",
+          .nparams = 0},
+         STEP_REQUIRE(100),
+     }},
 };
 #define NRECIPES (int)(sizeof recipes / sizeof recipes[0])
 
@@ -110,7 +119,7 @@ int pm_recipe_init(pm_recipe *r, const char *name)
             *r = recipes[i];
             return PM_OK;
         }
-    return pm_fail(PM_EUSAGE, "unknown recipe '%s' (default, tutorial or otsu)", name ? name : "");
+    return pm_fail(PM_EUSAGE, "unknown recipe '%s' (default, tutorial, otsu or unet)", name ? name : "");
 }
 
 int pm_recipe_step_index(const pm_recipe *r, const char *step)

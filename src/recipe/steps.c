@@ -7,6 +7,7 @@
  * same step gave in the last full run, restricted to the slab.
  */
 #include "recipe_internal.h"
+#include "pulmo/unet.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -258,6 +259,31 @@ static int op_require(pm__step_ctx *c)
     return PM_OK;
 }
 
+/* The network's labels. R231 has pulmo's labels already (1 right, 2 left);
+ * LTRCLobes' five lobes (1-2 left, 3-5 right) are mapped to the sides. */
+static int op_unet(pm__step_ctx *c)
+{
+    size_t n = pm_grid_voxels(&c->m->g);
+    if (c->hint) {               /* preview: the full run's labels on the slab */
+        memcpy(c->m->v, c->hint->v, n);
+        return PM_OK;
+    }
+    if (!c->run->unet)
+        return pm_fail(PM_EUSAGE, "the unet recipe needs U-Net weights: --weights FILE.pth, "
+                       "PULMO_WEIGHTS or $XDG_CONFIG_HOME/pulmo/weights");
+    int rc = pm_unet_segment(c->v, c->run->unet, 0, c->m->v, c->p);
+    if (rc == PM_ENOLUNG) {      /* "require" reports it with the volumes */
+        memset(c->m->v, 0, n);
+        return PM_OK;
+    }
+    pm_unet_info info;
+    pm_unet_describe(c->run->unet, &info);
+    if (rc == PM_OK && info.n_classes == 6)
+        for (size_t x = 0; x < n; x++)
+            c->m->v[x] = c->m->v[x] == 0 ? 0 : c->m->v[x] <= 2 ? PM_LABEL_LEFT : PM_LABEL_RIGHT;
+    return rc;
+}
+
 static const struct {
     const char *name;
     int (*fn)(pm__step_ctx *c);
@@ -266,6 +292,7 @@ static const struct {
     {"fill_structures", op_fill_structures}, {"largest", op_largest}, {"border2d", op_border2d},
     {"small", op_small}, {"close2d", op_close2d}, {"outside", op_outside}, {"airway", op_airway},
     {"lungs", op_lungs}, {"close", op_close}, {"fill", op_fill}, {"require", op_require},
+    {"unet", op_unet},
 };
 
 int pm__step_exec(pm__step_ctx *c)

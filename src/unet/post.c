@@ -1,0 +1,288 @@
+/* post.c - lungmask's post-processing of the network's labels, on the stack
+ * of 256x256 label slices (about 20 M voxels for 300 slices, so an int32 per
+ * voxel is affordable here where it would not be on the original grid).
+ *
+ * 1. 3D components of equal label, 26-connected (skimage.measure.label).
+ * 2. The largest component of each label keeps it. Every other component
+ *    larger than 2 voxels, smallest first, joins the component with which it
+ *    shares the most border voxels (6-neighbours, counted once; a joined
+ *    component brings its voxels along); those that touch no other component
+ *    are dropped, as are components of 1 or 2 voxels.
+ * 3. Per label, the largest 26-connected component is kept and its holes
+ *    (background not 6-connected to the volume's border) are filled; later
+ *    labels win where filled holes overlap.
+ */
+#include "unet_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int32_t uf_find(int32_t *p, int32_t x)
+{
+    while (p[x] != x) {
+        p[x] = p[p[x]];
+        x = p[x];
+    }
+    return x;
+}
+
+static void uf_union(int32_t *p, int32_t a, int32_t b)
+{
+    a = uf_find(p, a);
+    b = uf_find(p, b);
+    if (a < b)
+        p[b] = a;
+    else if (b < a)
+        p[a] = b;
+}
+
+/* Labels 26-connected components of voxels where key[v] != 0 and equal
+ * between neighbours. id[v] = component (0..n-1) or -1; returns n. */
+static int32_t components(const uint8_t *key, int nx, int ny, int nz, int32_t *id)
+{
+    size_t n = (size_t)nx * ny * nz;
+    for (size_t v = 0; v < n; v++)
+        id[v] = key[v] ? (int32_t)v : -1;
+    for (int z = 0; z < nz; z++)
+        for (int y = 0; y < ny; y++)
+            for (int x = 0; x < nx; x++) {
+                size_t v = (size_t)x + (size_t)nx * ((size_t)y + (size_t)ny * z);
+                if (!key[v])
+                    continue;
+                /* the 13 neighbours already visited */
+                for (int dz = -1; dz <= 0; dz++)
+                    for (int dy = -1; dy <= 1; dy++)
+                        for (int dx = -1; dx <= 1; dx++) {
+                            if (dz == 0 && (dy > 0 || (dy == 0 && dx >= 0)))
+                                continue;
+                            int xx = x + dx, yy = y + dy, zz = z + dz;
+                            if (xx < 0 || yy < 0 || zz < 0 || xx >= nx || yy >= ny)
+                                continue;
+                            size_t u = (size_t)xx + (size_t)nx * ((size_t)yy + (size_t)ny * zz);
+                            if (key[u] == key[v])
+                                uf_union(id, (int32_t)u, (int32_t)v);
+                        }
+            }
+    /* Parents always have smaller indices (unions link to the smaller root),
+     * so in one ascending pass a voxel's parent already holds its number. */
+    int32_t count = 0;
+    for (size_t v = 0; v < n; v++) {
+        if (id[v] < 0)
+            continue;
+        id[v] = id[v] == (int32_t)v ? count++ : id[id[v]];
+    }
+    return count;
+}
+
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+typedef struct post {
+    int nx, ny, nz;
+    int32_t *id, *merged, *size, *first, *next_in, *chain, *tail;
+    uint8_t *cls;
+} post;
+
+/* Joins component r into the neighbour sharing most border voxels; buf
+ * grows to 6 entries per voxel of r. PM_OK or PM_EMEMORY. */
+static int join(post *P, int32_t r, int32_t **bufp, size_t *capp)
+{
+    size_t cap = 6 * (size_t)P->size[r];
+    if (cap > *capp) {
+        int32_t *nbuf = realloc(*bufp, cap * sizeof *nbuf);
+        if (!nbuf)
+            return pm_fail(PM_EMEMORY, "out of memory for post-processing");
+        *bufp = nbuf;
+        *capp = cap;
+    }
+    int32_t *buf = *bufp;
+    static const int d6[6][3] = {{1, 0, 0}, {-1, 0, 0}, {0, 1, 0}, {0, -1, 0}, {0, 0, 1}, {0, 0, -1}};
+    size_t nb = 0;
+    for (int32_t c = r; c >= 0; c = P->chain[c])
+        for (int32_t v = P->first[c]; v >= 0; v = P->next_in[v]) {
+            int x = v % P->nx, y = (v / P->nx) % P->ny, z = v / (P->nx * P->ny);
+            for (int k = 0; k < 6; k++) {
+                int xx = x + d6[k][0], yy = y + d6[k][1], zz = z + d6[k][2];
+                if (xx < 0 || yy < 0 || zz < 0 || xx >= P->nx || yy >= P->ny || zz >= P->nz)
+                    continue;
+                int32_t u = xx + P->nx * (yy + P->ny * zz);
+                if (P->id[u] < 0 || uf_find(P->merged, P->id[u]) == r || nb >= cap)
+                    continue;
+                buf[nb++] = u;
+            }
+        }
+    if (!nb)
+        return PM_OK;
+    qsort(buf, nb, sizeof *buf, cmp_i32);
+    size_t k = 0;                     /* unique voxels, then their components */
+    for (size_t i = 0; i < nb; i++)
+        if (!i || buf[i] != buf[i - 1])
+            buf[k++] = uf_find(P->merged, P->id[buf[i]]);
+    qsort(buf, k, sizeof *buf, cmp_i32);
+    int32_t best = -1, bestn = 0;
+    for (size_t i = 0; i < k;) {
+        size_t j = i;
+        while (j < k && buf[j] == buf[i])
+            j++;
+        if ((int32_t)(j - i) > bestn) {
+            bestn = (int32_t)(j - i);
+            best = buf[i];
+        }
+        i = j;
+    }
+    P->merged[r] = best;
+    P->size[best] += P->size[r];
+    P->chain[P->tail[best]] = r;      /* best now owns r's voxels too */
+    P->tail[best] = P->tail[r];
+    return PM_OK;
+}
+
+/* Keeps the largest 26-component of label l and fills its holes, writing l
+ * into out. mask and q are scratch (n bytes, n int32). */
+static void keep_fill(const uint8_t *lab, uint8_t l, uint8_t *out, uint8_t *mask, int32_t *q,
+                      int nx, int ny, int nz)
+{
+    size_t n = (size_t)nx * ny * nz;
+    for (size_t v = 0; v < n; v++)
+        mask[v] = lab[v] == l;
+    int32_t nc = components(mask, nx, ny, nz, q);
+    if (nc == 0)
+        return;
+    int64_t *cnt = calloc((size_t)nc, sizeof *cnt);
+    if (!cnt)
+        return;
+    for (size_t v = 0; v < n; v++)
+        if (q[v] >= 0)
+            cnt[q[v]]++;
+    int32_t big = 0;
+    for (int32_t c = 1; c < nc; c++)
+        if (cnt[c] > cnt[big])
+            big = c;
+    free(cnt);
+    for (size_t v = 0; v < n; v++)
+        mask[v] = q[v] == big;             /* 1 = kept object */
+    /* Flood the background from the border (6-connected): 2 = outside. */
+    size_t qh = 0, qt = 0;
+    for (int z = 0; z < nz; z++)
+        for (int y = 0; y < ny; y++)
+            for (int x = 0; x < nx; x++) {
+                if (!(x == 0 || y == 0 || z == 0 || x == nx - 1 || y == ny - 1 || z == nz - 1))
+                    continue;
+                int32_t v = x + nx * (y + ny * z);
+                if (!mask[v]) {
+                    mask[v] = 2;
+                    q[qt++] = v;
+                }
+            }
+    while (qh < qt) {
+        int32_t v = q[qh++];
+        int x = v % nx, y = (v / nx) % ny, z = v / (nx * ny);
+        int32_t nbr[6] = {x > 0 ? v - 1 : -1, x < nx - 1 ? v + 1 : -1,
+                          y > 0 ? v - nx : -1, y < ny - 1 ? v + nx : -1,
+                          z > 0 ? v - nx * ny : -1, z < nz - 1 ? v + nx * ny : -1};
+        for (int k = 0; k < 6; k++)
+            if (nbr[k] >= 0 && !mask[nbr[k]]) {
+                mask[nbr[k]] = 2;
+                q[qt++] = nbr[k];
+            }
+    }
+    for (size_t v = 0; v < n; v++)
+        if (mask[v] != 2)
+            out[v] = l;
+}
+
+int pm_unet_postprocess(uint8_t *lab, int nx, int ny, int nz, int nclasses)
+{
+    size_t n = (size_t)nx * ny * nz;
+    if (n == 0)
+        return PM_OK;
+    if (n > INT32_MAX / 2)
+        return pm_fail(PM_EMEMORY, "volume too large for post-processing");
+    post P = {.nx = nx, .ny = ny, .nz = nz};
+    P.id = malloc(n * sizeof *P.id);
+    P.next_in = malloc(n * sizeof *P.next_in);
+    uint8_t *out = calloc(n, 1), *mask = malloc(n);
+    int rc = PM_OK;
+    if (!P.id || !P.next_in || !out || !mask) {
+        rc = pm_fail(PM_EMEMORY, "out of memory for post-processing");
+        goto done;
+    }
+    int32_t nc = components(lab, nx, ny, nz, P.id);
+    P.merged = malloc(((size_t)nc + 1) * sizeof(int32_t));
+    P.size = calloc((size_t)nc + 1, sizeof(int32_t));
+    P.first = malloc(((size_t)nc + 1) * sizeof(int32_t));
+    P.chain = malloc(((size_t)nc + 1) * sizeof(int32_t));
+    P.tail = malloc(((size_t)nc + 1) * sizeof(int32_t));
+    P.cls = calloc((size_t)nc + 1, 1);
+    int32_t *order = malloc(((size_t)nc + 1) * sizeof *order);
+    int32_t keeper[256];
+    if (!P.merged || !P.size || !P.first || !P.chain || !P.tail || !P.cls || !order) {
+        free(order);
+        rc = pm_fail(PM_EMEMORY, "out of memory for post-processing");
+        goto done;
+    }
+    for (int32_t c = 0; c < nc; c++)
+        P.merged[c] = c, P.first[c] = -1, P.chain[c] = -1, P.tail[c] = c, order[c] = c;
+    for (size_t v = n; v-- > 0;)       /* voxel lists, built backwards so they run forwards */
+        if (P.id[v] >= 0) {
+            P.next_in[v] = P.first[P.id[v]];
+            P.first[P.id[v]] = (int32_t)v;
+            P.size[P.id[v]]++;
+            P.cls[P.id[v]] = lab[v];
+        }
+    for (int l = 0; l < 256; l++)
+        keeper[l] = -1;
+    for (int32_t c = 0; c < nc; c++)
+        if (keeper[P.cls[c]] < 0 || P.size[c] > P.size[keeper[P.cls[c]]])
+            keeper[P.cls[c]] = c;
+    /* smallest first: sort (size, id) packed in 64 bits */
+    int64_t *key = malloc(((size_t)nc + 1) * sizeof *key);
+    if (!key) {
+        free(order);
+        rc = pm_fail(PM_EMEMORY, "out of memory for post-processing");
+        goto done;
+    }
+    for (int32_t c = 0; c < nc; c++)
+        key[c] = (int64_t)P.size[c] << 32 | c;
+    qsort(key, (size_t)nc, sizeof *key, cmp_i64);
+    for (int32_t c = 0; c < nc; c++)
+        order[c] = (int32_t)(key[c] & 0xffffffff);
+    free(key);
+    int32_t *buf = NULL;
+    size_t cap = 0;
+    for (int32_t i = 0; !rc && i < nc; i++) {
+        int32_t c = order[i];
+        if (keeper[P.cls[c]] == c || P.size[c] <= 2 || uf_find(P.merged, c) != c)
+            continue;
+        rc = join(&P, c, &buf, &cap);
+    }
+    free(buf);
+    free(order);
+    if (rc)
+        goto done;
+    /* Final label of each voxel: that of the keeper its component joined. */
+    for (size_t v = 0; v < n; v++) {
+        uint8_t l = 0;
+        if (P.id[v] >= 0) {
+            int32_t r = uf_find(P.merged, P.id[v]);
+            l = keeper[P.cls[r]] == r ? P.cls[r] : 0;
+        }
+        lab[v] = l;
+    }
+    for (int l = 1; l < nclasses && l < 256; l++)
+        keep_fill(lab, (uint8_t)l, out, mask, P.id, nx, ny, nz);
+    memcpy(lab, out, n);
+done:
+    free(P.id); free(P.next_in); free(P.merged); free(P.size); free(P.first); free(P.chain);
+    free(P.tail); free(P.cls); free(out); free(mask);
+    return rc;
+}
