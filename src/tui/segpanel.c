@@ -530,6 +530,11 @@ static int act_recipe(void)
     pm_seg_run_free(G.run);
     G.run = NULL;
     G.gen++;
+    /* The old recipe's mask and figures would mislabel the new one. */
+    pm_mask_free(G.shown);
+    G.shown = NULL;
+    V.mask = NULL;
+    G.have_meas = 0;
     G.nundo = G.nredo = 0;
     G.sel = G.top = 0;
     seg_start();
