@@ -1,9 +1,13 @@
 /* bench_render.c - one mesh preview frame (rasterize + sixel) of a
- * 200k-triangle sphere at 640x480, and the size of a 512x512 lung-window
- * sixel frame of LIDC-IDRI-0001. Built and run by tests/bench_render.sh
- * against the optimised library. */
+ * 200k-triangle sphere at 640x480 (and of a real surface when an STL is
+ * given), and the size of a 512x512 lung-window sixel frame of
+ * LIDC-IDRI-0001. Built and run by tests/bench_render.sh against the
+ * optimised library.
+ *
+ *     bench_render [SERIES_DIR [MESH.stl]] */
 #include "render_shapes.h"
 #include "pulmo/encode.h"
+#include "pulmo/mesh.h"
 #include "pulmo/raster.h"
 #include "pulmo/series.h"
 
@@ -26,16 +30,13 @@ static int cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-int main(int argc, char **argv)
+/* Median wall and CPU milliseconds of one preview frame of m. */
+static void preview(const pm_mesh *m, const char *what)
 {
-    const double c[3] = {0, 0, 0};
-    pm_mesh *m = shape_sphere(c, 100, 251, 400);
     pm_fb *fb = pm_fb_new(640, 480, 1);
-    if (!m || !fb)
-        return 1;
     float *normals = NULL;
-    if (pm_raster_normals(m, &normals) != PM_OK)
-        return 1;
+    if (!fb || pm_raster_normals(m, &normals) != PM_OK)
+        exit(1);
     enum { N = 31 };
     double tr[N], te[N], tt[N], tc[N];
     size_t bytes = 0;
@@ -48,11 +49,11 @@ int main(int argc, char **argv)
         double c0 = cpu_now();
         double t0 = pm_now();
         if (pm_raster_mesh(fb, m, &o, NULL) != PM_OK)
-            return 1;
+            exit(1);
         double t1 = pm_now();
         b.len = 0;
-        if (pm_sixel_encode(fb, getenv("REG") ? atoi(getenv("REG")) : 256, &b) != PM_OK)
-            return 1;
+        if (pm_sixel_encode(fb, 256, &b) != PM_OK)
+            exit(1);
         double t2 = pm_now();
         tr[i] = t1 - t0;
         te[i] = t2 - t1;
@@ -64,20 +65,41 @@ int main(int argc, char **argv)
     qsort(te, N, sizeof *te, cmp);
     qsort(tt, N, sizeof *tt, cmp);
     qsort(tc, N, sizeof *tc, cmp);
-    printf("mesh preview 640x480, %zu triangles, smooth shading, %d threads: median frame %.1f ms "
-           "(rasterize %.1f ms + sixel %.1f ms; CPU %.1f ms), %zu sixel bytes; target <= 33 ms\n",
-           m->nf, pm_threads(), tt[N / 2] * 1e3, tr[N / 2] * 1e3, te[N / 2] * 1e3, tc[N / 2] * 1e3,
-           bytes);
-    pm_fb_free(fb);
-    pm_mesh_free(m);
+    printf("mesh preview 640x480, %s, %zu triangles, smooth shading, %d threads: median frame "
+           "%.1f ms (rasterize %.1f ms + sixel %.1f ms; CPU %.1f ms), %zu sixel bytes; "
+           "target <= 33 ms\n",
+           what, m->nf, pm_threads(), tt[N / 2] * 1e3, tr[N / 2] * 1e3, te[N / 2] * 1e3,
+           tc[N / 2] * 1e3, bytes);
+    pm_buf_free(&b);
     free(normals);
+    pm_fb_free(fb);
+}
+
+int main(int argc, char **argv)
+{
+    const double c[3] = {0, 0, 0};
+    pm_mesh *m = shape_sphere(c, 100, 251, 400);
+    if (!m)
+        return 1;
+    preview(m, "sphere");
+    pm_mesh_free(m);
+    if (argc > 2) {
+        if (pm_mesh_read_stl(argv[2], &m) != PM_OK) {
+            fprintf(stderr, "%s\n", pm_error());
+            return 1;
+        }
+        preview(m, argv[2]);
+        pm_mesh_free(m);
+    }
     if (argc > 1) {
+        enum { N = 31 };
         pm_volume *v;
         if (pm_load_dir(argv[1], NULL, NULL, &v, NULL) != PM_OK)
             return 1;
         pm_slice_view sv;
         pm_slice_view_init(&v->g, PM_PLANE_AXIAL, -1, &sv);
-        fb = pm_fb_new(512, 512, 0);
+        pm_fb *fb = pm_fb_new(512, 512, 0);
+        pm_buf b = {0};
         double t[N];
         for (int i = 0; i < N; i++) {
             double t0 = pm_now();
@@ -89,9 +111,9 @@ int main(int argc, char **argv)
         qsort(t, N, sizeof *t, cmp);
         printf("lung-window slice 512x512 (LIDC-IDRI-0001 mid axial): %zu sixel bytes, "
                "draw + encode median %.1f ms\n", b.len, t[N / 2] * 1e3);
+        pm_buf_free(&b);
         pm_fb_free(fb);
         pm_volume_free(v);
     }
-    pm_buf_free(&b);
     return 0;
 }

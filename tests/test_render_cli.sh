@@ -103,4 +103,23 @@ if [ "$a $b $c" = "sixel text text" ]; then
     pass terminal_answering_sixel_gets_sixel_silent_or_tmux_gets_text
 else fail terminal_answering_sixel_gets_sixel_silent_or_tmux_gets_text "answering: $a, silent: $b, tmux: $c"; fi
 
+# A surface from the phantom's truth labels, through `pulmo mesh`, drawn as
+# PNG, sixel and text; a broken STL is exit 3, a missing one exit 2.
+PH="samples/truth/PHANTOM-01.labels.nii.gz"
+if $PULMO mesh "$PH" --label 1 -o "$T/lung.stl" >/dev/null 2>"$T/err" \
+   && $PULMO render --mesh "$T/lung.stl" -o "$T/mesh.png" 2>>"$T/err" \
+   && $PULMO render --mesh "$T/lung.stl" --azimuth 30 --elevation 20 --sixel >"$T/mesh.six" 2>>"$T/err" \
+   && NO_COLOR=1 $PULMO render --mesh "$T/lung.stl" --text --size 40x20 >"$T/mesh.txt" 2>>"$T/err" \
+   && [ "$(png_size "$T/mesh.png")" = "640x480" ] && [ "$(six_size "$T/mesh.six")" = "640x480" ] \
+   && [ "$(tr -d ' \n' <"$T/mesh.txt" | wc -c)" -gt 40 ]; then
+    pass mesh_renders_as_png_sixel_and_text_at_the_same_size
+else fail mesh_renders_as_png_sixel_and_text_at_the_same_size "$(cat "$T/err")"; fi
+
+printf 'solid broken\n  facet normal 0 0 1\n    outer loop\n      vertex 0 0 nan\n' >"$T/bad.stl"
+r1=$(code $PULMO render --mesh "$T/bad.stl" -o "$T/x.png")
+r2=$(code $PULMO render --mesh "$T/none.stl" -o "$T/x.png")
+r3=$(code $PULMO render --mesh "$T/lung.stl" "$LIDC" -o "$T/x.png")
+if [ "$r1$r2$r3" = "321" ]; then pass bad_mesh_input_gets_the_documented_exit_codes
+else fail bad_mesh_input_gets_the_documented_exit_codes "broken $r1 missing $r2 extra-arg $r3"; fi
+
 rm -rf "$T"

@@ -25,6 +25,7 @@
 #ifndef PULMO_RASTER_H
 #define PULMO_RASTER_H
 
+#include "pulmo/core.h"
 #include "pulmo/mesh.h"
 #include "pulmo/render.h"
 

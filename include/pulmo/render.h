@@ -12,9 +12,12 @@
  *     coronal:  patient's right on the left, superior up
  *     sagittal: anterior on the left, superior up
  * so a feet-first series or a flipped ImageOrientationPatient still shows
- * the right way round. Pixel aspect comes from the voxel spacing. Limits: an
- * oblique or tilted grid is shown along its nearest patient axes (no
- * resampling), so a gantry tilt appears as a shear in coronal/sagittal.
+ * the right way round. Pixel aspect comes from the voxel spacing. A gantry
+ * tilt (sheared axes) is undone in coronal and sagittal views by resampling
+ * in patient space; axial views show the acquired (tilted) slices, as
+ * scanners do. Limits: an oblique but orthogonal grid is shown along its
+ * nearest patient axes (no rotation), and uneven slice gaps are drawn at the
+ * grid's single spacing.
  *
  *     pm_slice_view sv;
  *     pm_slice_view_init(&vol->g, PM_PLANE_AXIAL, -1, &sv);     // -1 = middle
@@ -27,6 +30,7 @@
 #ifndef PULMO_RENDER_H
 #define PULMO_RENDER_H
 
+#include "pulmo/core.h"
 #include "pulmo/volume.h"
 
 #include <stdint.h>
@@ -92,12 +96,23 @@ const char *pm_plane_name(pm_plane p);
  * storage order. */
 typedef struct pm_slice_view {
     pm_plane plane;
+    int dim[3];                   /* the grid's dimensions */
     int axis, index, nslices;     /* normal volume axis, voxel index, count */
     int number;                   /* 0..nslices-1 from inferior/anterior/right */
     int u_axis, v_axis;
-    int nu, nv;                   /* slice size in voxels (screen order) */
+    int nu, nv;                   /* slice size in voxels (screen order; for a
+                                     resampled view, the picture in voxels of
+                                     u_mm x v_mm, so nu*u_mm x nv*v_mm stays the
+                                     size in mm) */
     int u0, du, v0, dv;           /* du, dv are +1 or -1 */
     double u_mm, v_mm;            /* voxel spacing across and down the screen */
+    double w_mm, h_mm;            /* size of the picture in mm */
+    /* Sheared grids (gantry tilt) in coronal and sagittal views are
+     * resampled in patient space so anatomy is not slanted: the continuous
+     * voxel index of the point s mm right and t mm down from the top-left
+     * corner is o + s*a + t*b. */
+    int resample;
+    double o[3], a[3], b[3];
 } pm_slice_view;
 
 /* Sets up the view of slice `number` (counted from the patient's inferior,

@@ -24,10 +24,10 @@ int cmd_segment(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_mesh(int argc, char **argv);
+int cmd_render(int argc, char **argv);
 int cmd_phantom(int argc, char **argv);
 int cmd_unet_check(int argc, char **argv);
-int cmd_render(int argc, char **argv);
-/* `pulmo [ROOT] [--ascii]`: the terminal UI (src/tui). */
+/* `pulmo [ROOT] [--ascii] [--graphics MODE]`: the terminal UI (src/tui). */
 int cmd_tui(int argc, char **argv);
 
 /* Prints "pulmo: <reason>" (the library's last error, or fallback) to stderr

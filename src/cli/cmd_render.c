@@ -76,7 +76,8 @@ static int render_cols(void)
 
 /* Writes fb as the chosen kind of output. For text the picture is already
  * at cell resolution (two pixel rows per cell for half blocks). */
-static int render_emit(const render_args *a, pm_graphics g, const pm_fb *fb, int registers)
+static int render_emit(const render_args *a, pm_graphics g, const pm_fb *fb,
+                       const pm_term_caps *caps)
 {
     if (a->out) {
         if (pm_png_write(a->out, fb) != PM_OK)
@@ -86,11 +87,11 @@ static int render_emit(const render_args *a, pm_graphics g, const pm_fb *fb, int
     pm_buf b = {0};
     int rc;
     if (g == PM_GFX_SIXEL) {
-        rc = pm_sixel_encode(fb, registers, &b);
+        rc = pm_sixel_encode(fb, caps->registers > 0 ? caps->registers : 256, &b);
     } else {
-        const char *ct = getenv("COLORTERM");
-        int tc = ct && (!strcmp(ct, "truecolor") || !strcmp(ct, "24bit"));
-        rc = pm_text_encode(fb, g == PM_GFX_ASCII ? PM_TEXT_ASCII : tc ? PM_TEXT_TRUECOLOR : PM_TEXT_256, &b);
+        pm_text_mode mode = g == PM_GFX_ASCII ? PM_TEXT_ASCII
+                            : caps->truecolor ? PM_TEXT_TRUECOLOR : PM_TEXT_256;
+        rc = pm_text_encode(fb, mode, &b);
     }
     if (rc == PM_OK && fwrite(b.data, 1, b.len, stdout) != b.len)
         rc = pm_fail(PM_EWRITE, "standard output: write failed");
@@ -101,8 +102,8 @@ static int render_emit(const render_args *a, pm_graphics g, const pm_fb *fb, int
 }
 
 /* The pixel bound for a picture: --size, else the default (PNG and sixel
- * share it, so both have the same size), else the terminal width for text.
- * *aspect_rows is set for ASCII, whose cells are twice as tall as wide. */
+ * share it, so both have the same size); for text, the terminal width in
+ * cells and two pixel rows per cell (ASCII halves the height later). */
 static void render_bound(const render_args *a, pm_graphics g, int dw, int dh, int *w, int *h)
 {
     if (a->out || g == PM_GFX_SIXEL) {
@@ -128,13 +129,60 @@ static pm_fb *render_text_cells(pm_fb *fb, pm_graphics g)
     return half;
 }
 
-static int render_mesh(const render_args *a, pm_graphics g, int registers)
+static int render_mesh(const render_args *a, pm_graphics g, const pm_term_caps *caps)
 {
-    (void)a; (void)g; (void)registers;
-    return cli_fail(PM_EUSAGE, "--mesh needs the STL reader, which this build lacks");
+    pm_mesh *m = NULL;
+    int rc = pm_mesh_read_stl(a->mesh, &m);
+    if (rc != PM_OK)
+        return cli_fail(rc, "mesh read failed");
+    int text = !a->out && g != PM_GFX_SIXEL;
+    int w, h;
+    render_bound(a, g, 640, 480, &w, &h);
+    if (h <= 0)
+        h = w * 3 / 4;
+    float *normals = NULL;
+    pm_fb *fb = NULL;
+    if ((rc = pm_raster_normals(m, &normals)) != PM_OK) {
+        rc = cli_fail(rc, "mesh normals failed");
+        goto done;
+    }
+    /* Text: rasterize at four times the cell resolution and average down,
+     * so thin structures survive. */
+    int ss = text ? 4 : 1;
+    fb = pm_fb_new(w * ss, h * ss, 1);
+    if (!fb) {
+        rc = cli_fail(PM_EMEMORY, "out of memory");
+        goto done;
+    }
+    pm_raster_opts o = pm_raster_defaults();
+    o.azimuth = a->azimuth;
+    o.elevation = a->elevation;
+    o.zoom = a->zoom;
+    o.normals = normals;
+    if ((rc = pm_raster_mesh(fb, m, &o, NULL)) != PM_OK) {
+        rc = cli_fail(rc, "rasterizing failed");
+        goto done;
+    }
+    if (text) {
+        pm_fb *cells = pm_fb_new(w, g == PM_GFX_ASCII ? (h + 1) / 2 : h, 0);
+        if (cells)
+            pm_fb_scale(fb, cells, 1);
+        pm_fb_free(fb);
+        fb = cells;
+        if (!fb) {
+            rc = cli_fail(PM_EMEMORY, "out of memory");
+            goto done;
+        }
+    }
+    rc = render_emit(a, g, fb, caps);
+done:
+    pm_fb_free(fb);
+    free(normals);
+    pm_mesh_free(m);
+    return rc;
 }
 
-static int render_series(const render_args *a, pm_graphics g, int registers)
+static int render_series(const render_args *a, pm_graphics g, const pm_term_caps *caps)
 {
     pm_volume *v = NULL;
     pm_mask *m = NULL;
@@ -204,7 +252,7 @@ static int render_series(const render_args *a, pm_graphics g, int registers)
         rc = cli_fail(PM_EMEMORY, "out of memory");
         goto done;
     }
-    rc = render_emit(a, g, fb, registers);
+    rc = render_emit(a, g, fb, caps);
 done:
     pm_fb_free(fb);
     pm_mask_free(m);
@@ -366,6 +414,5 @@ int cmd_render(int argc, char **argv)
         pm_term_env(&caps);
     if (!a.out)
         g = pm_term_choose(&caps, g);
-    int registers = caps.registers > 0 ? caps.registers : 256;
-    return a.mesh ? render_mesh(&a, g, registers) : render_series(&a, g, registers);
+    return a.mesh ? render_mesh(&a, g, &caps) : render_series(&a, g, &caps);
 }

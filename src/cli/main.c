@@ -12,11 +12,11 @@
 static const cli_command commands[] = {
     {"scan", cmd_scan, "list the DICOM series under a folder"},
     {"info", cmd_info, "load a series and print its geometry and HU statistics"},
-    {"render", cmd_render, "draw a slice, histogram or mesh as PNG, sixel or text"},
     {"segment", cmd_segment, "segment the lungs of a series: mask.nii.gz and report.json"},
     {"batch", cmd_batch, "segment every CT series under a folder, with a CSV summary"},
     {"export", cmd_export, "write a series as NIfTI (HU, or normalised for machine learning)"},
     {"mesh", cmd_mesh, "surface of the lungs, a mask or a HU level as STL, OBJ or PLY"},
+    {"render", cmd_render, "draw a slice, histogram or mesh as PNG, sixel or text"},
     {"phantom", cmd_phantom, "write synthetic chest CT phantoms with ground truth"},
     {"unet-check", cmd_unet_check, "read a lungmask U-Net weight file and print its architecture"},
 };

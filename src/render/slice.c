@@ -2,6 +2,7 @@
  * window/level, with label overlays. */
 #include "pulmo/render.h"
 #include "pulmo/core.h"
+#include "reformat.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -56,6 +57,19 @@ static int pm__axis_map(const pm_grid *g, int vol_axis[3], int sign[3])
     return 0;
 }
 
+/* Non-zero when the grid's axes are not perpendicular (a gantry tilt). */
+static int pm__sheared(const pm_grid *g)
+{
+    for (int a = 0; a < 3; a++)
+        for (int b = a + 1; b < 3; b++) {
+            double d = g->dir[3 * a] * g->dir[3 * b] + g->dir[3 * a + 1] * g->dir[3 * b + 1]
+                       + g->dir[3 * a + 2] * g->dir[3 * b + 2];
+            if (fabs(d) > 1e-3)
+                return 1;
+        }
+    return 0;
+}
+
 int pm_slice_view_init(const pm_grid *g, pm_plane plane, int index, pm_slice_view *out)
 {
     int va[3], sg[3];
@@ -76,6 +90,7 @@ int pm_slice_view_init(const pm_grid *g, pm_plane plane, int index, pm_slice_vie
     pm_slice_view s;
     memset(&s, 0, sizeof s);
     s.plane = plane;
+    memcpy(s.dim, g->dim, sizeof s.dim);
     s.axis = va[pn];
     s.nslices = g->dim[s.axis];
     if (index < 0)
@@ -98,6 +113,11 @@ int pm_slice_view_init(const pm_grid *g, pm_plane plane, int index, pm_slice_vie
     s.v0 = s.dv > 0 ? 0 : s.nv - 1;
     s.u_mm = g->spacing[s.u_axis] > 0 ? g->spacing[s.u_axis] : 1;
     s.v_mm = g->spacing[s.v_axis] > 0 ? g->spacing[s.v_axis] : 1;
+    s.w_mm = s.nu * s.u_mm;
+    s.h_mm = s.nv * s.v_mm;
+    if (plane != PM_PLANE_AXIAL && pm__sheared(g)
+        && pm__reformat_init(g, &s, pu, su, pv, sv, pn) != 0)
+        return pm_fail(PM_EUSAGE, "degenerate grid direction cosines");
     *out = s;
     return PM_OK;
 }
@@ -183,6 +203,10 @@ void pm_draw_slice(pm_fb *fb, pm_rect r, const pm_volume *vol, const pm_slice_vi
 {
     if (r.w < 1 || r.h < 1 || win.width <= 0)
         return;
+    if (sv->resample) {
+        pm__reformat_slice(fb, r, vol, sv, win, bilinear);
+        return;
+    }
     size_t st[3];
     pm__strides(&vol->g, st);
     pm__samp *cu = pm__sampling(0, r.w, sv->nu, sv->u0, sv->du, st[sv->u_axis], bilinear);
@@ -234,8 +258,7 @@ int pm_draw_mask(pm_fb *fb, pm_rect r, const pm_mask *m, const pm_slice_view *sv
                  const pm_labels *labels, double alpha)
 {
     const pm_grid *g = &m->g;
-    if (g->dim[sv->u_axis] != sv->nu || g->dim[sv->v_axis] != sv->nv
-        || g->dim[sv->axis] != sv->nslices)
+    if (memcmp(g->dim, sv->dim, sizeof sv->dim) != 0)
         return pm_fail(PM_EUSAGE, "mask is %dx%dx%d, not on the image's grid", g->dim[0],
                        g->dim[1], g->dim[2]);
     if (r.w < 1 || r.h < 1)
@@ -247,6 +270,12 @@ int pm_draw_mask(pm_fb *fb, pm_rect r, const pm_mask *m, const pm_slice_view *sv
         else
             pm_label_colour(l, lut[l]);
     }
+    int a = (int)(alpha < 0 ? 0 : alpha > 1 ? 256 : alpha * 256 + 0.5);
+    int outline = labels && labels->outline;
+    if (sv->resample) {
+        pm__reformat_mask(fb, r, m, sv, (const uint8_t(*)[3])lut, a, outline);
+        return PM_OK;
+    }
     size_t st[3];
     pm__strides(g, st);
     pm__samp *cu = pm__sampling(0, r.w, sv->nu, sv->u0, sv->du, st[sv->u_axis], 0);
@@ -257,8 +286,6 @@ int pm_draw_mask(pm_fb *fb, pm_rect r, const pm_mask *m, const pm_slice_view *sv
         return pm_fail(PM_EMEMORY, "out of memory drawing a mask");
     }
     const uint8_t *base = m->v + (size_t)sv->index * st[sv->axis];
-    int a = (int)(alpha < 0 ? 0 : alpha > 1 ? 256 : alpha * 256 + 0.5);
-    int outline = labels && labels->outline;
     int x0, y0, x1, y1;
     pm__clip(fb, r, &x0, &y0, &x1, &y1);
     for (int y = y0; y < y1; y++) {

@@ -425,7 +425,7 @@ void seg_draw(int y0, int x0, int rows, int cols)
         crt_text(ym++, x, w, G.job.running ? "running the recipe..." : "no result yet");
     }
     if (G.preview_slice >= 0)
-        crt_textf(ym, x, w, "preview %.0f ms (slice %d)", G.preview_ms, G.preview_slice + 1);
+        crt_textf(ym, x, w, "preview %.0f ms (this slice)", G.preview_ms);
 }
 
 /* ---- actions -------------------------------------------------------- */

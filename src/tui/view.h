@@ -15,7 +15,7 @@
 
 typedef struct tui_view {
     pm_plane plane;
-    int slice;            /* index along the plane's normal volume axis */
+    int slice;            /* slice number (render.h): 0 = inferior/anterior/right */
     double cu, cv;        /* view centre, plane mm */
     double mm_per_px;     /* horizontal mm per picture pixel */
     double aspect;        /* picture pixel height / width */
