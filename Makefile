@@ -116,7 +116,7 @@ bench: check-deps pulmo samples $(BENCH_BINS)
 	@sh tests/bench.sh
 
 run: check-deps pulmo samples
-	./pulmo scan samples/patients
+	./pulmo samples/patients
 
 # The phantoms are generated, never committed (see samples/README.md):
 # DICOM series in samples/patients/<NAME>/, ground truth in samples/truth/.

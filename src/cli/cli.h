@@ -27,6 +27,8 @@ int cmd_mesh(int argc, char **argv);
 int cmd_render(int argc, char **argv);
 int cmd_phantom(int argc, char **argv);
 int cmd_unet_check(int argc, char **argv);
+/* `pulmo [ROOT] [--ascii] [--graphics MODE]`: the terminal UI (src/tui). */
+int cmd_tui(int argc, char **argv);
 
 /* pulmo batch on Slurm (cmd_batch_slurm.c), called by cmd_batch. */
 struct pm_batch_opts;

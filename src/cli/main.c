@@ -1,6 +1,7 @@
 /* main.c - pulmo's entry point: dispatches `pulmo COMMAND ...` to the
  * command functions, and holds what the commands share. */
 #include "cli.h"
+#include "pulmo/io.h"
 
 #include <signal.h>
 #include <stdarg.h>
@@ -24,7 +25,8 @@ static const cli_command commands[] = {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: pulmo COMMAND [OPTIONS] ...\n\n"
+    fprintf(f, "usage: pulmo COMMAND [OPTIONS] ...\n"
+               "       pulmo [ROOT] [--ascii] [--graphics MODE]   (the interactive terminal UI)\n\n"
                "Chest CT analysis in the terminal.\n\ncommands:\n");
     for (int i = 0; i < NCOMMANDS; i++)
         fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
@@ -97,10 +99,8 @@ int main(int argc, char **argv)
     signal(SIGXFSZ, SIG_IGN);
     if (isatty(2) && !getenv("CI"))
         cli_progress.fn = cli__progress;
-    if (argc < 2) {
-        usage(stderr);
-        return PM_EUSAGE;
-    }
+    if (argc < 2)
+        return cmd_tui(argc, argv);
     const char *cmd = argv[1];
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
         usage(stdout);
@@ -113,6 +113,9 @@ int main(int argc, char **argv)
     for (int i = 0; i < NCOMMANDS; i++)
         if (!strcmp(cmd, commands[i].name))
             return commands[i].run(argc - 1, argv + 1);
+    /* `pulmo ROOT` and `pulmo --ascii [ROOT]` open the terminal UI. */
+    if (!strcmp(cmd, "--ascii") || !strncmp(cmd, "--graphics", 10) || pm_is_dir(cmd))
+        return cmd_tui(argc, argv);
     fprintf(stderr, "pulmo: unknown command '%s'\n", cmd);
     usage(stderr);
     return PM_EUSAGE;

@@ -1,0 +1,397 @@
+/* browser.c - the first screen: patients and their series under ROOT.
+ *
+ * The folder is indexed by pm_index_scan on a worker thread (headers only);
+ * the list fills in when it ends. Rows are patients, each followed by its
+ * series; `/` filters on any text of a series (patient, name, date,
+ * modality, description, folder). Enter loads the series under the cursor
+ * (on a patient row: its CT series with most slices) on a worker thread;
+ * Escape cancels through the progress callback.
+ */
+#include "tui.h"
+#include "pulmo/text.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct row {
+    int series;      /* index into app.index->series, or -1 for a patient row */
+    int first;       /* patient rows: first series (in order[]) of the patient */
+    int count;       /* patient rows: number of series */
+} row;
+
+static struct {
+    int *order;      /* series sorted by patient, date, description */
+    row *rows;
+    int nrows, sel, top;
+    char filter[128];
+    int filtering;   /* typing after '/' */
+    int scanning, loading;
+    int pending_series;
+} B;
+
+static int scan_work(tui_job *j)
+{
+    pm_progress p = job_progress(j);
+    pm_index *ix = NULL;
+    int rc = pm_index_scan(app.root, &ix, &p);
+    j->result = ix;
+    return rc;
+}
+
+static int load_work(tui_job *j)
+{
+    const pm_series *s = j->arg;
+    pm_progress p = job_progress(j);
+    pm_volume *v = NULL;
+    int rc = pm_series_load(s, NULL, &v, &p);
+    j->result = v;
+    return rc;
+}
+
+void browser_init(void)
+{
+    memset(&B, 0, sizeof B);
+    B.scanning = 1;
+    if (job_start(&app.load, "scanning", scan_work, NULL) != 0) {
+        B.scanning = 0;
+        app_message(1, "%s", app.load.error);
+    }
+}
+
+static const pm_series *ser(int i)
+{
+    return &app.index->series[i];
+}
+
+static int cmp_series(const void *a, const void *b)
+{
+    const pm_series *x = ser(*(const int *)a), *y = ser(*(const int *)b);
+    int c = strcmp(x->meta.patient_id, y->meta.patient_id);
+    if (!c)
+        c = strcmp(x->meta.patient_name, y->meta.patient_name);
+    if (!c)
+        c = strcmp(x->meta.study_date, y->meta.study_date);
+    if (!c)
+        c = strcmp(x->meta.series_description, y->meta.series_description);
+    if (!c)
+        c = strcmp(x->folder, y->folder);
+    return c;
+}
+
+static int contains_ci(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    if (!n)
+        return 1;
+    for (; *hay; hay++)
+        if (!strncasecmp(hay, needle, n))
+            return 1;
+    return 0;
+}
+
+static int series_matches(int i)
+{
+    const pm_series *s = ser(i);
+    const char *f = B.filter;
+    return contains_ci(s->meta.patient_id, f) || contains_ci(s->meta.patient_name, f) ||
+           contains_ci(s->meta.study_date, f) || contains_ci(s->meta.modality, f) ||
+           contains_ci(s->meta.series_description, f) || contains_ci(s->meta.study_description, f) ||
+           contains_ci(s->folder, f);
+}
+
+static int same_patient(int a, int b)
+{
+    return !strcmp(ser(a)->meta.patient_id, ser(b)->meta.patient_id) &&
+           !strcmp(ser(a)->meta.patient_name, ser(b)->meta.patient_name);
+}
+
+/* Rebuilds the rows from the index and the filter, keeping the selection
+ * on the same series when it is still shown. */
+static void build_rows(void)
+{
+    if (!app.index)
+        return;
+    int keep = B.nrows && B.sel < B.nrows ? B.rows[B.sel].series : -2;
+    int n = app.index->nseries;
+    free(B.rows);
+    B.rows = calloc((size_t)(2 * n + 1), sizeof *B.rows);
+    B.nrows = 0;
+    if (!B.rows)
+        return;
+    for (int a = 0; a < n;) {
+        int b = a;
+        while (b < n && same_patient(B.order[a], B.order[b]))
+            b++;
+        int shown = 0, head = B.nrows;
+        B.rows[B.nrows++] = (row){-1, a, b - a};
+        for (int k = a; k < b; k++)
+            if (series_matches(B.order[k])) {
+                B.rows[B.nrows++] = (row){B.order[k], a, 0};
+                shown++;
+            }
+        if (!shown)
+            B.nrows = head;
+        a = b;
+    }
+    B.sel = 0;
+    for (int r = 0; r < B.nrows; r++)
+        if (B.rows[r].series == keep)
+            B.sel = r;
+    if (B.sel >= B.nrows)
+        B.sel = B.nrows ? B.nrows - 1 : 0;
+}
+
+void browser_job_done(void)
+{
+    tui_job *j = &app.load;
+    if (B.scanning) {
+        B.scanning = 0;
+        app.index = j->result;
+        if (j->status == PM_ECANCEL) {
+            app_message(1, "scan cancelled");
+        } else if (j->status != PM_OK || !app.index) {
+            app_message(1, "scan failed: %s", j->error);
+        } else {
+            int n = app.index->nseries;
+            B.order = malloc((size_t)(n ? n : 1) * sizeof *B.order);
+            for (int i = 0; B.order && i < n; i++)
+                B.order[i] = i;
+            if (B.order)
+                qsort(B.order, (size_t)n, sizeof *B.order, cmp_series);
+            build_rows();
+            if (n == 0)
+                app_message(1, "no DICOM series under %s (%d files looked at)", app.root, app.index->nfiles);
+            else if (app.index->nerrors)
+                app_message(1, "%d series; %d unreadable file(s), first: %s", n, app.index->nerrors,
+                            app.index->first_error);
+            else
+                app_message(0, "%d series in %.1f s", n, j->finished - j->started);
+        }
+        return;
+    }
+    if (B.loading) {
+        B.loading = 0;
+        pm_volume *v = j->result;
+        if (j->status == PM_OK && v) {
+            app_message(0, "loaded %dx%dx%d in %.1f s", v->g.dim[0], v->g.dim[1], v->g.dim[2],
+                        j->finished - j->started);
+            viewer_open(v);
+            app.screen = SCR_VIEWER;
+        } else if (j->status == PM_ECANCEL) {
+            pm_volume_free(v);
+            app_message(1, "loading cancelled");
+        } else {
+            pm_volume_free(v);
+            app_message(1, "cannot load: %s", j->error[0] ? j->error : "unknown error");
+        }
+    }
+}
+
+static void draw_row(int y, const row *r, int selected)
+{
+    char buf[512];
+    if (r->series < 0) {
+        const pm_series *s = ser(B.order[r->first]);
+        snprintf(buf, sizeof buf, "%s  %s  (%d series)", s->meta.patient_id[0] ? s->meta.patient_id : "(no ID)",
+                 s->meta.patient_name, r->count);
+        crt_role(selected ? ROLE_SELECTED : ROLE_PATIENT);
+    } else {
+        const pm_series *s = ser(r->series);
+        char dims[48];
+        snprintf(dims, sizeof dims, "%dx%dx%d", s->dims[0], s->dims[1], s->dims[2]);
+        snprintf(buf, sizeof buf, "   %-8.8s  %-3.3s %5d  %-13s %-5.3g %s", s->meta.study_date[0] ? s->meta.study_date : "-",
+                 s->meta.modality[0] ? s->meta.modality : "-", s->nfiles, dims, s->spacing[2],
+                 s->meta.series_description[0] ? s->meta.series_description : "(no description)");
+        crt_role(selected ? ROLE_SELECTED : ROLE_NORMAL);
+    }
+    if (selected)
+        crt_clear_rows(y, y);
+    crt_text(y, 1, COLS - 2, buf);
+    crt_role(ROLE_NORMAL);
+}
+
+void browser_draw(void)
+{
+    app_title("pulmo %s  %s", PM_VERSION, app.root);
+    crt_role(ROLE_HEADER);
+    crt_clear_rows(1, 1);
+    crt_text(1, 1, COLS - 2, "PATIENT / DATE    MOD SLICES DIMS          DZ    DESCRIPTION");
+    crt_role(ROLE_NORMAL);
+    int detail = 4, y0 = 2, y1 = LINES - 2 - detail; /* list rows y0..y1 */
+    int rows = y1 - y0 + 1;
+    if (B.sel < B.top)
+        B.top = B.sel;
+    if (B.sel >= B.top + rows)
+        B.top = B.sel - rows + 1;
+    if (B.top < 0)
+        B.top = 0;
+    if (!app.index) {
+        crt_text(y0 + 1, 2, COLS - 4, B.scanning ? "Scanning for DICOM series..." : "Nothing to show.");
+    } else if (!B.nrows) {
+        crt_text(y0 + 1, 2, COLS - 4, app.index->nseries ? "No series matches the filter." : "No DICOM series found.");
+    }
+    for (int r = 0; r < rows && B.top + r < B.nrows; r++)
+        draw_row(y0 + r, &B.rows[B.top + r], B.top + r == B.sel);
+    /* Details of the selected series. */
+    int yd = y1 + 1;
+    crt_role(ROLE_DIM);
+    move(yd, 0);
+    hline(ACS_HLINE, COLS);
+    crt_role(ROLE_NORMAL);
+    if (B.nrows) {
+        const row *r = &B.rows[B.sel];
+        int si = r->series >= 0 ? r->series : B.order[r->first];
+        const pm_series *s = ser(si);
+        char folder[4096];
+        pm_text_clean(folder, sizeof folder, s->folder);
+        crt_textf(yd + 1, 1, COLS - 2, "Patient %s  %s   Study %s %s", s->meta.patient_id, s->meta.patient_name,
+                  s->meta.study_date, s->meta.study_description);
+        crt_textf(yd + 2, 1, COLS - 2, "Series  %s  %d files  %.4g x %.4g x %.4g mm  %s", s->meta.modality,
+                  s->nfiles, s->spacing[0], s->spacing[1], s->spacing[2], s->meta.series_uid);
+        crt_textf(yd + 3, 1, COLS - 2, "Folder  %s", folder);
+    }
+    if (B.filtering || B.filter[0]) {
+        crt_role(B.filtering ? ROLE_BUSY : ROLE_KEY);
+        crt_textf(LINES - 2, 1, COLS - 2, "Filter: %s%s", B.filter, B.filtering ? "_" : "");
+        crt_role(ROLE_NORMAL);
+    }
+    app_status_line(B.filtering ? "Enter keep  Esc clear" : "/ filter  Enter open  ? keys  q quit");
+}
+
+static void open_selected(void)
+{
+    if (!B.nrows || app.load.running)
+        return;
+    const row *r = &B.rows[B.sel];
+    int si = r->series;
+    if (si < 0) {
+        /* The patient's CT (or modality-less) series with most files. */
+        int best = -1;
+        for (int k = r->first; k < r->first + r->count; k++) {
+            const pm_series *s = ser(B.order[k]);
+            int ct = !s->meta.modality[0] || !strcmp(s->meta.modality, "CT");
+            if (best < 0 || (ct && s->nfiles > ser(best)->nfiles))
+                best = B.order[k];
+        }
+        si = best;
+    }
+    if (si < 0)
+        return;
+    B.loading = 1;
+    snprintf(app.vol_dir, sizeof app.vol_dir, "%s", ser(si)->folder);
+    if (job_start(&app.load, "loading series", load_work, (void *)ser(si)) != 0) {
+        B.loading = 0;
+        app_message(1, "%s", app.load.error);
+    }
+}
+
+static int filter_key(int k)
+{
+    size_t n = strlen(B.filter);
+    if (k == 27) {
+        B.filter[0] = '\0';
+        B.filtering = 0;
+    } else if (k == '\n' || k == '\r' || k == KEY_ENTER) {
+        B.filtering = 0;
+    } else if (k == KEY_BACKSPACE || k == 127 || k == 8) {
+        if (n)
+            B.filter[n - 1] = '\0';
+    } else if (k >= 32 && k < 127 && n + 1 < sizeof B.filter) {
+        B.filter[n] = (char)k;
+        B.filter[n + 1] = '\0';
+    } else if (k == KEY_UP || k == KEY_DOWN) {
+        B.filtering = 0;
+        return browser_key(k);
+    } else {
+        return R_NONE;
+    }
+    build_rows();
+    return R_REDRAW;
+}
+
+static int act_down(void) { if (B.sel + 1 < B.nrows) B.sel++; return R_REDRAW; }
+static int act_up(void) { if (B.sel > 0) B.sel--; return R_REDRAW; }
+static int act_pgdown(void) { B.sel += LINES - 8; if (B.sel >= B.nrows) B.sel = B.nrows - 1; if (B.sel < 0) B.sel = 0; return R_REDRAW; }
+static int act_pgup(void) { B.sel -= LINES - 8; if (B.sel < 0) B.sel = 0; return R_REDRAW; }
+static int act_home(void) { B.sel = 0; return R_REDRAW; }
+static int act_end(void) { B.sel = B.nrows ? B.nrows - 1 : 0; return R_REDRAW; }
+static int act_filter(void) { B.filtering = 1; return R_REDRAW; }
+static int act_open(void) { open_selected(); return R_REDRAW; }
+static int act_quit(void) { return R_QUIT; }
+static int act_rescan(void)
+{
+    if (app.load.running)
+        return R_NONE;
+    pm_index_free(app.index);
+    app.index = NULL;
+    free(B.order);
+    free(B.rows);
+    B.order = NULL, B.rows = NULL, B.nrows = 0;
+    browser_init();
+    return R_REDRAW;
+}
+static int act_cancel(void)
+{
+    if (app.load.running)
+        job_cancel(&app.load);
+    else if (B.filter[0]) {
+        B.filter[0] = '\0';
+        build_rows();
+    }
+    return R_REDRAW;
+}
+static int act_help(void);
+
+static const tui_binding browser_keys[] = {
+    {KEY_DOWN, act_down, "Down, j", "next row"},
+    {'j', act_down, NULL, NULL},
+    {KEY_UP, act_up, "Up, k", "previous row"},
+    {'k', act_up, NULL, NULL},
+    {KEY_NPAGE, act_pgdown, "PgDn", "page down"},
+    {KEY_PPAGE, act_pgup, "PgUp", "page up"},
+    {KEY_HOME, act_home, "Home, g", "first row"},
+    {'g', act_home, NULL, NULL},
+    {KEY_END, act_end, "End, G", "last row"},
+    {'G', act_end, NULL, NULL},
+    {'/', act_filter, "/", "filter (any text of a series); Enter keeps, Esc clears"},
+    {'\n', act_open, "Enter", "open the series (on a patient: its largest CT series)"},
+    {'\r', act_open, NULL, NULL},
+    {KEY_ENTER, act_open, NULL, NULL},
+    {'r', act_rescan, "r", "scan the folder again"},
+    {27, act_cancel, "Esc", "cancel loading / clear the filter"},
+    {'?', act_help, "?", "this help"},
+    {KEY_F(1), act_help, NULL, NULL},
+    {'q', act_quit, "q", "quit pulmo"},
+    {0, NULL, NULL, NULL},
+};
+
+static int act_help(void)
+{
+    const tui_binding *t[] = {browser_keys};
+    const char *titles[] = {"Browser"};
+    app_help(t, titles, 1);
+    return R_REDRAW;
+}
+
+int browser_key(int k)
+{
+    if (B.filtering)
+        return filter_key(k);
+    return app_dispatch(browser_keys, k);
+}
+
+void browser_done(void)
+{
+    job_stop(&app.load);
+    if (B.loading)
+        pm_volume_free(app.load.result);
+    if (B.scanning && app.load.result)
+        pm_index_free(app.load.result);
+    pm_index_free(app.index);
+    app.index = NULL;
+    free(B.order);
+    free(B.rows);
+    memset(&B, 0, sizeof B);
+}

@@ -1,0 +1,340 @@
+/* meshview.c - the mesh view: the surface of the current mask (or of a HU
+ * level when there is no mask, or on request), drawn by the core's
+ * rasterizer, orbiting on the arrows, turning by itself on a key.
+ *
+ * Marching cubes, smoothing and decimation run on a worker thread; the raw
+ * surface is kept, so changing the smoothing or the triangle budget only
+ * repeats those two steps on a copy. Frames are rasterized on the main
+ * thread (the rasterizer uses every core and takes milliseconds on a
+ * decimated mesh); auto-rotation advances at most every 80 ms.
+ */
+#include "viewer.h"
+#include "pulmo/mesh.h"
+#include "pulmo/raster.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct {
+    int use_hu;                  /* surface of a HU level instead of the mask */
+    double level;
+    int raw_for;                 /* seg_generation() of the mask meshed, -1 for HU */
+    double raw_level;
+    pm_mesh *raw;                /* marching cubes output */
+    pm_mesh *mesh;               /* smoothed and decimated: drawn and exported */
+    pm_mesh_stats stats;
+    int smooth;                  /* Taubin iterations */
+    size_t target;               /* faces after decimation (0 = keep all) */
+    tui_job job;
+    /* the worker's inputs and outputs */
+    const pm_mask *w_mask;
+    int w_use_hu, w_need_raw, w_smooth, w_gen;
+    double w_level;
+    size_t w_target;
+    pm_mesh *w_raw, *w_mesh;
+    pm_mesh_stats w_stats;
+    int again;                   /* settings changed while the job ran */
+    int tried;                   /* seg_generation() of the last mask job started */
+    pm_raster_opts ro;
+    int rotate;
+    double last_turn;
+    double raster_ms;
+    pm_fb *fb;
+} M;
+
+static pm_mesh *mesh_copy(const pm_mesh *m)
+{
+    pm_mesh *c = pm_mesh_new(m->nv, m->nf);
+    if (!c)
+        return NULL;
+    memcpy(c->v, m->v, m->nv * 3 * sizeof *m->v);
+    memcpy(c->f, m->f, m->nf * 3 * sizeof *m->f);
+    return c;
+}
+
+static int mesh_work(tui_job *j)
+{
+    pm_progress p = job_progress(j);
+    int rc = PM_OK;
+    if (M.w_need_raw) {
+        rc = M.w_use_hu ? pm_mesh_from_volume(V.vol, M.w_level, &M.w_raw, &p)
+                        : pm_mesh_from_mask(M.w_mask, 0, &M.w_raw, &p);
+        if (rc != PM_OK)
+            return rc;
+    }
+    const pm_mesh *src = M.w_raw ? M.w_raw : M.raw;
+    if (!(M.w_mesh = mesh_copy(src)))
+        return pm_fail(PM_EMEMORY, "out of memory copying the surface");
+    if (M.w_smooth > 0 && (rc = pm_mesh_smooth(M.w_mesh, M.w_smooth, 0, 0, &p)) != PM_OK)
+        return rc;
+    if (M.w_target && M.w_mesh->nf > M.w_target && (rc = pm_mesh_decimate(M.w_mesh, M.w_target, &p)) != PM_OK)
+        return rc;
+    return pm_mesh_measure(M.w_mesh, &M.w_stats);
+}
+
+static void start(void)
+{
+    if (M.job.running) {
+        job_cancel(&M.job);
+        M.again = 1;
+        return;
+    }
+    M.w_use_hu = M.use_hu || !seg_result();
+    M.w_mask = seg_result();
+    M.w_gen = seg_generation();
+    M.tried = M.w_use_hu ? M.tried : M.w_gen;
+    M.w_level = M.level;
+    int want = M.w_use_hu ? -1 : M.w_gen;
+    M.w_need_raw = !M.raw || M.raw_for != want || (M.w_use_hu && M.raw_level != M.level);
+    M.w_smooth = M.smooth;
+    M.w_target = M.target;
+    M.w_raw = M.w_mesh = NULL;
+    if (job_start(&M.job, M.w_need_raw ? "meshing" : "smoothing/decimating", mesh_work, NULL) != 0)
+        app_message(1, "%s", M.job.error);
+}
+
+int mesh_open(void)
+{
+    if (!M.ro.fov) {
+        M.ro = pm_raster_defaults();
+        M.ro.elevation = 10;
+        M.smooth = 10;
+        M.target = 100000;
+        M.level = -300;
+        M.rotate = 1;
+        M.tried = M.raw_for = -3;
+    }
+    if (seg_pending())
+        app_message(0, "the segmentation is still running: the surface follows when it ends");
+    int want = (M.use_hu || !seg_result()) ? -1 : seg_generation();
+    if (!M.mesh || M.raw_for != want)
+        start();
+    return 0;
+}
+
+void mesh_done(void)
+{
+    job_stop(&M.job);
+    pm_mesh_free(M.w_raw);
+    pm_mesh_free(M.w_mesh);
+    pm_mesh_free(M.raw);
+    pm_mesh_free(M.mesh);
+    pm_fb_free(M.fb);
+    memset(&M, 0, sizeof M);
+}
+
+void mesh_release(const pm_mask *m)
+{
+    if (M.job.running && M.w_mask == m && !M.w_use_hu) {
+        job_stop(&M.job);
+        job_finished(&M.job);
+        pm_mesh_free(M.w_raw);
+        pm_mesh_free(M.w_mesh);
+        M.w_raw = M.w_mesh = NULL;
+        M.again = 0;
+        M.tried = -2;
+    }
+}
+
+tui_job *mesh_busy(void)
+{
+    return M.job.running ? &M.job : NULL;
+}
+
+const pm_raster_opts *mesh_raster_opts(void)
+{
+    return &M.ro;
+}
+
+const pm_mesh *mesh_current(void)
+{
+    return M.mesh;
+}
+
+int mesh_panel_width(void)
+{
+    return COLS >= 100 ? 30 : 26;
+}
+
+void mesh_tick(void)
+{
+    if (job_finished(&M.job)) {
+        if (M.job.status == PM_OK) {
+            if (M.w_raw) {
+                pm_mesh_free(M.raw);
+                M.raw = M.w_raw;
+                M.raw_for = M.w_use_hu ? -1 : M.w_gen;
+                M.raw_level = M.w_level;
+            }
+            pm_mesh_free(M.mesh);
+            M.mesh = M.w_mesh;
+            M.stats = M.w_stats;
+            app_message(0, "surface: %zu triangles, %.0f mL, in %.1f s", M.mesh->nf, M.stats.volume_mm3 / 1000,
+                        M.job.finished - M.job.started);
+        } else {
+            pm_mesh_free(M.w_raw);
+            pm_mesh_free(M.w_mesh);
+            if (!M.again)
+                app_message(M.job.status != PM_ECANCEL, "surface %s: %s",
+                            M.job.status == PM_ECANCEL ? "cancelled" : "failed", M.job.error);
+        }
+        M.w_raw = M.w_mesh = NULL;
+        if (M.again) {
+            M.again = 0;
+            start();
+        }
+        app.dirty = 1;
+    }
+    /* A new mask from the segmentation: follow it while the view is open. */
+    if (panels_mesh_active() && !M.job.running && !M.use_hu && seg_result() && M.raw_for != seg_generation() &&
+        M.tried != seg_generation()) {
+        start();
+        app.dirty = 1;
+    }
+    if (panels_mesh_active() && M.rotate && M.mesh && pm_now() - M.last_turn > 0.08) {
+        M.ro.azimuth = fmod(M.ro.azimuth + 4, 360);
+        M.last_turn = pm_now();
+        app.dirty = 1;
+    }
+}
+
+void mesh_view_draw(int y, int x, int rows, int cols)
+{
+    /* (y, x, rows, cols) is the picture; the info column follows it. */
+    int pw = mesh_panel_width(), iw = cols;
+    int fbw, fbh;
+    double aspect;
+    crt_fb_size(iw, rows, &fbw, &fbh, &aspect);
+    /* The rasterizer draws square pixels; ASCII cells are twice as tall,
+     * so draw at double height and keep every other row. */
+    int rh = aspect > 1.5 ? fbh * 2 : fbh;
+    if (!M.fb || M.fb->w != fbw || M.fb->h != rh) {
+        pm_fb_free(M.fb);
+        M.fb = pm_fb_new(fbw, rh, 1);
+    }
+    if (M.fb && M.mesh) {
+        double t0 = pm_now();
+        pm_raster_mesh(M.fb, M.mesh, &M.ro, NULL);
+        M.raster_ms = (pm_now() - t0) * 1000;
+        if (rh != fbh)
+            for (int r = 0; r < fbh; r++)
+                memmove(M.fb->rgb + (size_t)r * fbw * 3, M.fb->rgb + (size_t)(2 * r) * fbw * 3, (size_t)fbw * 3);
+        pm_fb shown = {fbw, fbh, M.fb->rgb, NULL};
+        crt_draw_fb(&shown, y, x, iw, rows);
+    } else {
+        crt_text(y + rows / 2, x + 2, iw - 4, M.job.running ? "building the surface..." : "no surface");
+    }
+    int px = x + iw;
+    crt_role(ROLE_DIM);
+    for (int r = 0; r <= rows; r++)
+        mvaddch(y + r, px, ACS_VLINE);
+    crt_role(ROLE_HEADER);
+    move(y, px + 1);
+    hline(' ', pw - 1);
+    crt_textf(y, px + 2, pw - 3, "Mesh: %s", (M.use_hu || !seg_result()) ? "HU level" : "mask");
+    crt_role(ROLE_NORMAL);
+    int r = y + 1, w = pw - 3;
+    px += 2;
+    if (M.use_hu || !seg_result())
+        crt_textf(r++, px, w, "level %.0f HU", M.level);
+    if (M.mesh) {
+        crt_textf(r++, px, w, "%zu triangles", M.mesh->nf);
+        crt_textf(r++, px, w, "%zu vertices", M.mesh->nv);
+        crt_textf(r++, px, w, "volume %.1f mL", M.stats.volume_mm3 / 1000);
+        crt_textf(r++, px, w, "area %.0f cm2", M.stats.area_mm2 / 100);
+        crt_textf(r++, px, w, "%s", M.stats.watertight ? "watertight" : "open edges");
+    }
+    r++;
+    crt_textf(r++, px, w, "smoothing %d it.", M.smooth);
+    if (M.target)
+        crt_textf(r++, px, w, "budget %zu tri.", M.target);
+    else
+        crt_text(r++, px, w, "budget: all");
+    crt_textf(r++, px, w, "az %.0f el %.0f x%.2f", M.ro.azimuth, M.ro.elevation, M.ro.zoom);
+    crt_textf(r++, px, w, "frame %.0f ms%s", M.raster_ms, M.rotate ? "  turning" : "");
+}
+
+/* ---- actions -------------------------------------------------------- */
+
+static int orbit(double da, double de)
+{
+    M.ro.azimuth = fmod(M.ro.azimuth + da + 360, 360);
+    M.ro.elevation = fmax(-89, fmin(89, M.ro.elevation + de));
+    return R_IMAGE;
+}
+static int act_left(void) { return orbit(-10, 0); }
+static int act_right(void) { return orbit(10, 0); }
+static int act_up(void) { return orbit(0, 10); }
+static int act_down(void) { return orbit(0, -10); }
+static int act_zoom_in(void) { M.ro.zoom = fmin(20, M.ro.zoom * 1.25); return R_IMAGE; }
+static int act_zoom_out(void) { M.ro.zoom = fmax(0.2, M.ro.zoom / 1.25); return R_IMAGE; }
+static int act_rotate(void) { M.rotate = !M.rotate; return R_IMAGE; }
+static int act_smooth_more(void) { M.smooth = M.smooth < 200 ? M.smooth + 5 : 200; start(); return R_REDRAW; }
+static int act_smooth_less(void) { M.smooth = M.smooth > 5 ? M.smooth - 5 : 0; start(); return R_REDRAW; }
+static int act_finer(void)
+{
+    M.target = !M.target ? 0 : M.target >= 3200000 ? 0 : M.target * 2;
+    start();
+    return R_REDRAW;
+}
+static int act_coarser(void)
+{
+    M.target = !M.target ? 3200000 : M.target > 1000 ? M.target / 2 : M.target;
+    start();
+    return R_REDRAW;
+}
+static int act_source(void)
+{
+    if (!seg_result()) {
+        app_message(0, "no mask: showing the HU level surface (S segments)");
+        return R_REDRAW;
+    }
+    M.use_hu = !M.use_hu;
+    start();
+    return R_REDRAW;
+}
+static int act_level(double d)
+{
+    if (!(M.use_hu || !seg_result()))
+        return R_NONE;
+    M.level += d;
+    start();
+    return R_REDRAW;
+}
+static int act_level_up(void) { return act_level(50); }
+static int act_level_down(void) { return act_level(-50); }
+static int act_cancel(void)
+{
+    if (!M.job.running)
+        return R_NONE;
+    M.again = 0;
+    job_cancel(&M.job);
+    return R_REDRAW;
+}
+
+const tui_binding mesh_keys[] = {
+    {KEY_LEFT, act_left, "arrows", "orbit the camera"},
+    {KEY_RIGHT, act_right, NULL, NULL},
+    {KEY_UP, act_up, NULL, NULL},
+    {KEY_DOWN, act_down, NULL, NULL},
+    {'+', act_zoom_in, "+ / -", "zoom in / out"},
+    {'=', act_zoom_in, NULL, NULL},
+    {'-', act_zoom_out, NULL, NULL},
+    {'r', act_rotate, "r", "turn by itself on/off"},
+    {'t', act_smooth_less, "t / T", "less / more smoothing (Taubin iterations)"},
+    {'T', act_smooth_more, NULL, NULL},
+    {'x', act_coarser, "x / X", "fewer / more triangles (decimation budget)"},
+    {'X', act_finer, NULL, NULL},
+    {'h', act_source, "h", "surface of the mask / of a HU level"},
+    {']', act_level_up, "] / [", "HU level up / down by 50"},
+    {'[', act_level_down, NULL, NULL},
+    {27, act_cancel, "Esc", "cancel the surface being built (else: back)"},
+    {0, NULL, NULL, NULL},
+};
+
+int mesh_key(int k)
+{
+    return app_dispatch(mesh_keys, k);
+}
