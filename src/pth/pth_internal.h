@@ -15,6 +15,10 @@ typedef int (*pm__storage_fn)(void *ctx, const char *key, size_t keylen, int dty
 /* Bytes per element of each pm_pth_dtype. */
 extern const int pm__pth_esize[];
 
+/* Copies element src (little-endian, of t's stored dtype) to element j of t,
+ * widened to float32 or int64. Can't fail. */
+void pm__pth_convert(pm_tensor *t, int64_t j, const uint8_t *src);
+
 /* Runs a state_dict pickle (len bytes at most; *end gets the offset after
  * its STOP) and moves its tensors into w. */
 int pm__pth_unpickle(const uint8_t *pkl, size_t len, const char *file, uint64_t budget,
