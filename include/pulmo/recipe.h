@@ -43,6 +43,10 @@
 #include "pulmo/seg.h"
 #include "pulmo/volume.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define PM_RECIPE_MAX_STEPS 12
 #define PM_STEP_MAX_PARAMS 12
 
@@ -130,5 +134,9 @@ int pm_recipe_run(const pm_recipe *r, pm_seg_run *run, int from_step, const pm_p
  * from_step (keep_steps, and a run that got that far), else PM_EUSAGE. */
 int pm_recipe_preview(const pm_recipe *r, const pm_seg_run *run, int from_step, int k,
                       uint8_t *out, const pm_progress *p);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
