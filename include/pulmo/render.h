@@ -130,6 +130,14 @@ int pm_slice_view_init(const pm_grid *g, pm_plane plane, int number, pm_slice_vi
 void pm_slice_view_size(const pm_slice_view *sv, int max_w, int max_h, int *w, int *h);
 /* The aspect-correct rectangle centred in r. */
 pm_rect pm_slice_view_fit(const pm_slice_view *sv, pm_rect r);
+/* The voxel shown at plane pixel (u, v) (0..nu-1, 0..nv-1, screen order):
+ * for a resampled view the voxel nearest the pixel's centre. */
+void pm_slice_view_voxel(const pm_slice_view *sv, int u, int v, int ijk[3]);
+/* The inverse: the slice number and plane pixel of `plane` showing voxel
+ * ijk (for a resampled view, the slice whose plane passes nearest the
+ * voxel's centre and the pixel holding it). PM_EUSAGE for a degenerate
+ * grid. */
+int pm_slice_view_locate(const pm_grid *g, pm_plane plane, const int ijk[3], int *number, int *u, int *v);
 
 /* Draws the slice stretched over r (use pm_slice_view_fit for the aspect),
  * nearest or bilinear. The volume must be on the view's grid. */
