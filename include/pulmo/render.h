@@ -75,6 +75,11 @@ typedef struct pm_window {
 #define PM_WINDOW_MEDIASTINUM ((pm_window){400, 40})
 #define PM_WINDOW_BONE ((pm_window){1800, 400})
 #define PM_WINDOW_BRAIN ((pm_window){80, 40})
+/* The named presets in order (lung, mediastinum, bone, brain): the name of
+ * preset i with *w set, or NULL past the last. */
+const char *pm_window_preset(int i, pm_window *w);
+/* The mask overlay's opacity in every picture (CLI, TUI, exports). */
+#define PM_OVERLAY_ALPHA 0.4
 
 /* Parses a preset name (lung, mediastinum, bone, brain) or "W/L" such as
  * "1500/-600". PM_EUSAGE with a reason on anything else (width <= 0). */

@@ -57,7 +57,7 @@ static int write_png(const char *path, int mesh)
         pm_draw_slice(fb, pm_fb_rect(fb), V.vol, &sv, V.view.win, 1);
         rc = PM_OK;
         if (V.mask && V.view.overlay)
-            rc = pm_draw_mask(fb, pm_fb_rect(fb), V.mask, &sv, NULL, 0.45);
+            rc = pm_draw_mask(fb, pm_fb_rect(fb), V.mask, &sv, NULL, PM_OVERLAY_ALPHA);
     }
     if (rc == PM_OK)
         rc = pm_png_write(path, fb);

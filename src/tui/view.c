@@ -61,7 +61,7 @@ void view_render(pm_fb *fb, pm_rect r, const pm_volume *vol, const pm_mask *mask
     int bilinear = w->mm_per_px < fmin(sv.u_mm, sv.v_mm) * 0.75;
     pm_draw_slice(fb, s, vol, &sv, w->win, bilinear);
     if (mask && w->overlay)
-        pm_draw_mask(fb, s, mask, &sv, NULL, 0.45);
+        pm_draw_mask(fb, s, mask, &sv, NULL, PM_OVERLAY_ALPHA);
 }
 
 void view_render_fit(pm_fb *fb, pm_rect r, const pm_volume *vol, const pm_mask *mask, const tui_view *w,
@@ -78,5 +78,5 @@ void view_render_fit(pm_fb *fb, pm_rect r, const pm_volume *vol, const pm_mask *
     pm_rect s = pm_slice_view_fit(&tall, r);
     pm_draw_slice(fb, s, vol, &sv, w->win, 0);
     if (mask && w->overlay)
-        pm_draw_mask(fb, s, mask, &sv, NULL, 0.45);
+        pm_draw_mask(fb, s, mask, &sv, NULL, PM_OVERLAY_ALPHA);
 }
