@@ -45,6 +45,7 @@ static void info_json(const pm_volume *v)
     for (int k = 0; k < 9; k++)
         pm_json_number(&j, NULL, v->g.dir[k]);
     pm_json_array_end(&j);
+    pm_json_number(&j, "gantry_tilt_deg", pm_grid_tilt(&v->g, v->meta.patient_position));
     pm_json_int(&j, "hu_min", lo);
     pm_json_int(&j, "hu_max", hi);
     pm_json_number(&j, "hu_mean", mean);

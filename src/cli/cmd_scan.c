@@ -28,6 +28,7 @@ static void scan_json(const pm_index *ix)
         pm_json_string(&j, "series_description", s->meta.series_description);
         pm_json_string(&j, "modality", s->meta.modality);
         pm_json_int(&j, "slices", s->nfiles);
+        pm_json_int(&j, "duplicate_files", s->nduplicates);
         pm_json_array_begin(&j, "dims");
         for (int k = 0; k < 3; k++)
             pm_json_int(&j, NULL, s->dims[k]);
@@ -125,7 +126,8 @@ int cmd_scan(int argc, char **argv)
     else if (ix->nseries)
         scan_table(ix);
     if (ix->nseries == 0) {
-        fprintf(stderr, "pulmo: %s: no DICOM series found (%d file(s) looked at)\n", root, ix->nfiles);
+        fprintf(stderr, "pulmo: %s: no DICOM series found (%d file(s) looked at%s)\n", root, ix->nfiles,
+                ix->nother ? ", only DICOM objects without images" : "");
         rc = ix->nerrors ? ix->first_error_code : PM_ENODATA;
     }
     pm_index_free(ix);
