@@ -75,6 +75,11 @@ typedef struct pm_segment_report {
 int pm_segment_series(const char *dir, const char *outdir, const pm_segment_opts *o,
                       pm_segment_report *rep, const pm_progress *p);
 
+/* The name of a pm_status in reports, summaries and --json output: "ok",
+ * "no_lungs", "no_data", "corrupt", "write_failed", "memory", "cancelled",
+ * "usage". */
+const char *pm_status_name(int status);
+
 /* Writes the report as JSON (the report.json format). */
 void pm_segment_report_json(const pm_segment_report *rep, FILE *f, int pretty);
 /* Reads the figures of a report.json back (for resumed batches); PM_OK or

@@ -24,6 +24,7 @@ static void info_json(const pm_volume *v)
     pm_json j;
     pm_json_init(&j, stdout, 1);
     pm_json_object_begin(&j, NULL);
+    cli_json_ok(&j);
     pm_json_string(&j, "patient_id", v->meta.patient_id);
     pm_json_string(&j, "patient_name", v->meta.patient_name);
     pm_json_string(&j, "series_uid", v->meta.series_uid);
