@@ -13,7 +13,9 @@ $PULMO scan "$DATA/patients" --json >"$T/scan.json" 2>"$T/scan.err"
 rc=$?
 if [ $rc -eq 0 ] && $PY - "$T/scan.json" <<'PYEOF'
 import json, sys
-a = json.load(open(sys.argv[1]))
+o = json.load(open(sys.argv[1]))
+assert o["status"] == "ok" and o["error"] is None, o
+a = o["series"]
 assert len(a) == 2, len(a)
 keys = {"patient_id", "patient_name", "series_uid", "series_description", "modality", "slices", "dims", "spacing", "path"}
 for e in a:

@@ -112,7 +112,7 @@ fi
 mirror "$DATA/edge/two-slices-no-modality" "$C/blocked"
 ncohort=$("$PULMO" scan "$C" --json 2>/dev/null | python3 -c '
 import json, sys
-print(sum(1 for s in json.load(sys.stdin) if s.get("modality") in ("CT", "")))')
+print(sum(1 for s in json.load(sys.stdin)["series"] if s.get("modality") in ("CT", "")))')
 
 # The reference: the same cohort on this machine, in one process.
 mkdir -p "$D/single" && : >"$D/single/blocked"

@@ -87,6 +87,12 @@ int pm_segment_series(const char *dir, const char *outdir, const pm_segment_opts
  * caller's. May be called again as the job goes on; warnings are rebuilt. */
 void pm_segment_report_fill(pm_segment_report *rep, const pm_volume *v, const pm_recipe *r, const pm_seg_run *run,
                             const pm_lung_measures *m, int status, const char *reason);
+
+/* The name of a pm_status in reports, summaries and --json output: "ok",
+ * "no_lungs", "no_data", "corrupt", "write_failed", "memory", "cancelled",
+ * "usage". */
+const char *pm_status_name(int status);
+
 /* Writes the report as JSON (the report.json format). */
 void pm_segment_report_json(const pm_segment_report *rep, FILE *f, int pretty);
 /* Reads the figures of a report.json back (for resumed batches); PM_OK or

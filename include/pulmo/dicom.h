@@ -46,6 +46,8 @@ typedef struct pm_dicom_header {
     uint16_t padding_raw;      /* the 16 bits of PixelPaddingValue as stored */
     int compressed;            /* transfer syntax is encapsulated */
     long long file_size;
+    int non_image;             /* a DICOM object with no image to load (DICOMDIR, RTSTRUCT,
+                                  SR, SEG, presentation state...): indexing skips it */
 } pm_dicom_header;
 
 /* Cheap test by content: 1 if the file starts like DICOM (the "DICM" magic at
@@ -65,7 +67,8 @@ int pm_dicom_probe(const char *path);
 int pm_dicom_precheck(const char *path);
 
 /* Reads the header up to the pixel data. Returns PM_OK, PM_ENODATA when the
- * file is not DICOM, or PM_ECORRUPT with a reason naming the file. */
+ * file is not DICOM, or PM_ECORRUPT with a reason naming the file. A valid
+ * object without an image (non_image set) is PM_OK, not an error. */
 int pm_dicom_read_header(const char *path, pm_dicom_header *h);
 
 /* Decodes the pixel data of a single-frame, one-sample image into out, which
@@ -74,6 +77,12 @@ int pm_dicom_read_header(const char *path, pm_dicom_header *h);
  * decoded size must match the header h read earlier from the same file.
  * Returns PM_OK or PM_ECORRUPT with a reason naming the file. */
 int pm_dicom_read_pixels(const char *path, const pm_dicom_header *h, int32_t *out);
+
+/* How many messages the image decoders (OpenJPEG, libjpeg) emitted during
+ * the last pm_dicom_read_pixels on this thread, with the first one (cleaned)
+ * in first. They are captured, never printed: a broken JPEG 2000 frame
+ * makes OpenJPEG report the same problem once per tile part. Can't fail. */
+int pm_dicom_decoder_messages(char *first, size_t cap);
 
 /* A CT slice to write (signed 16-bit stored values, MONOCHROME2, Explicit VR
  * Little Endian, CT Image Storage). */

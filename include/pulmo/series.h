@@ -5,12 +5,18 @@
  * name; non-DICOM files (NIfTI, JSON, XML, text) are skipped silently,
  * except that a file named like DICOM (.dcm, .dicom, .ima) that is not
  * readable DICOM is counted as an error with its reason, because a user who
- * names a file .dcm expects it to be read. Files are grouped by
+ * names a file .dcm expects it to be read. DICOM objects that hold no image
+ * (DICOMDIR, structure sets, reports, segmentations, presentation states)
+ * are counted in nother and skipped silently. Files are grouped by
  * SeriesInstanceUID, or, when that is empty, by (StudyInstanceUID,
  * SeriesNumber, ImageOrientationPatient, Rows, Columns).
  *
  * Loading sorts slices along the slice normal, takes the slice spacing from
- * the positions, converts to HU per slice (slope and intercept), maps
+ * the positions (the median gap; a gap of k spacings, k <= 16, gets k-1
+ * grid slices interpolated linearly from its neighbours and named in the
+ * missing_slices warning, so slices above it stay in place; other uneven
+ * gaps are stacked one spacing apart with an irregular_spacing warning),
+ * converts to HU per slice (slope and intercept), maps
  * PixelPaddingValue (compared in the pixels' signedness) and the fill
  * outside the scan circle (below -1024 HU) to -1000, inverts MONOCHROME1,
  * and decodes on all cores. Problems that still leave a usable volume are
@@ -34,6 +40,8 @@ typedef struct pm_series {
     int nfiles;
     char **files;
     pm_dicom_header *headers;
+    int nduplicates;             /* byte-identical copies of a file (same SOPInstanceUID)
+                                    left out of files */
     int dims[3];                 /* columns, rows, files (from headers) */
     double spacing[3];           /* mm; z from positions when known */
 } pm_series;
@@ -44,6 +52,8 @@ typedef struct pm_index {
     int nfiles;                  /* regular files looked at */
     int ndicom;                  /* files read as DICOM */
     int nerrors;                 /* DICOM-looking files that failed */
+    int nother;                  /* DICOM objects without an image (DICOMDIR, RTSTRUCT,
+                                    SR, SEG...), skipped without an error */
     int first_error_code;
     char first_error[640];       /* reason for the first failure */
 } pm_index;
@@ -68,6 +78,12 @@ typedef struct pm_load_opts {
  * PM_EMEMORY (over the cap, nothing allocated), PM_ECANCEL. */
 int pm_series_load(const pm_series *s, const pm_load_opts *o, pm_volume **out,
                    const pm_progress *p);
+
+/* The gantry tilt of a loaded grid in degrees, signed as DICOM's
+ * GantryDetectorTilt (negative when the top of the gantry leans away from
+ * where the table enters; patient_position "FF..." means the table enters
+ * from the head). 0 when the stack is perpendicular to the slices. */
+double pm_grid_tilt(const pm_grid *g, const char *patient_position);
 
 /* Index dir and load the picked series: the usual path of the front ends.
  * PM_ENODATA when dir holds no series; otherwise as pm_series_load, or the

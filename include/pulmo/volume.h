@@ -35,6 +35,7 @@ typedef struct pm_grid {
 #define PM_WARN_IRREGULAR "irregular_spacing"
 #define PM_WARN_TILT "gantry_tilt"
 #define PM_WARN_DECODE "decode_failed"
+#define PM_WARN_DECODER "decoder_messages"
 #define PM_WARN_MIXED "mixed_dimensions"
 #define PM_WARN_DUPLICATE "duplicate_slices"
 #define PM_WARN_UNREADABLE "unreadable_files"

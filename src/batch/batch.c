@@ -179,7 +179,7 @@ static int write_summary(const batch_ctx *c, const char *path)
         const pm_segment_report *r = &c->reps[t];
         int ok = r->status == PM_OK;
         csv_str(f, c->names[t]);
-        fprintf(f, ",%s,%s", pm__status_name(r->status), r->recipe.name ? r->recipe.name : "");
+        fprintf(f, ",%s,%s", pm_status_name(r->status), r->recipe.name ? r->recipe.name : "");
         csv_num(f, ok ? r->m.lung_ml : NAN, "%.2f");
         csv_num(f, ok && r->m.sides ? r->m.right_ml : NAN, "%.2f");
         csv_num(f, ok && r->m.sides ? r->m.left_ml : NAN, "%.2f");

@@ -8,7 +8,5 @@
  * version; the caller still frees v). t0 = when the job started. */
 int pm__segment_volume(pm_volume *v, double t0, const char *outdir, const pm_segment_opts *o,
                        pm_segment_report *rep, const pm_progress *p);
-/* "ok", "no_lungs", "corrupt", ... */
-const char *pm__status_name(int status);
 
 #endif

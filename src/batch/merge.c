@@ -107,7 +107,7 @@ typedef struct pm__shard {
 
 static int pm__is_failure(const char *status)
 {
-    /* the statuses of pm__status_name() that are results: a head CT has no
+    /* the statuses of pm_status_name() that are results: a head CT has no
      * lungs, and that is its answer, not a failure */
     static const char *const done[] = {"ok", "no_lungs"};
     for (int i = 0; i < (int)(sizeof done / sizeof *done); i++)

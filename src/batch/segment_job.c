@@ -80,6 +80,20 @@ static int write_report(const char *outdir, const pm_segment_report *rep)
     return pm_out_commit(&o);
 }
 
+/* "No lungs" on a volume with slices that never decoded (they read -1024
+ * HU, which no recipe takes for lung) says that decoding failed: asking
+ * whether the series is a chest CT would send the user the wrong way. */
+static void pm__no_lungs_reason(const pm_volume *v, const char *reason)
+{
+    for (int w = 0; w < v->nwarnings; w++)
+        if (!strcmp(v->warnings[w].kind, PM_WARN_DECODE)) {
+            pm_fail(PM_ENOLUNG, "no lungs found, but decoding failed: %s; the lungs may be in the slices "
+                    "that did not decode", v->warnings[w].message);
+            return;
+        }
+    pm_fail(PM_ENOLUNG, "%s", reason);
+}
+
 int pm__segment_volume(pm_volume *v, double t0, const char *outdir, const pm_segment_opts *o,
                        pm_segment_report *rep, const pm_progress *p)
 {
@@ -151,7 +165,7 @@ int pm__segment_volume(pm_volume *v, double t0, const char *outdir, const pm_seg
     if (rc != PM_OK && rc != PM_ENOLUNG)
         return finish(rep, rc, t0);
     if (rc == PM_ENOLUNG)
-        pm_fail(PM_ENOLUNG, "%s", reason);
+        pm__no_lungs_reason(v, reason);
     finish(rep, rc, t0);
     int wrc = write_report(outdir, rep);
     if (wrc != PM_OK)
@@ -189,7 +203,7 @@ static const char *status_name(int s)
     }
 }
 
-const char *pm__status_name(int s)
+const char *pm_status_name(int s)
 {
     return status_name(s);
 }
@@ -201,8 +215,12 @@ void pm_segment_report_json(const pm_segment_report *rep, FILE *f, int pretty)
     pm_json_object_begin(&j, NULL);
     pm_json_string(&j, "recipe", rep->recipe.name ? rep->recipe.name : "");
     pm_json_string(&j, "status", status_name(rep->status));
-    if (rep->status != PM_OK)
+    if (rep->status != PM_OK) {
+        pm_json_string(&j, "error", rep->message);
         pm_json_string(&j, "message", rep->message);
+    } else {
+        pm_json_null(&j, "error");
+    }
     pm_json_string(&j, "series_dir", rep->series_dir);
     pm_json_string(&j, "series_uid", rep->series_uid);
     pm_json_string(&j, "patient_id", rep->patient_id);

@@ -16,6 +16,7 @@ typedef struct cli_command {
     const char *name;
     int (*run)(int argc, char **argv);
     const char *summary;
+    int json;                  /* has --json output of its own */
 } cli_command;
 
 int cmd_scan(int argc, char **argv);
@@ -40,10 +41,24 @@ int cli_batch_sbatch(const char *root, const char *out, const struct pm_batch_op
                      const cli_sbatch_args *a);
 int cli_batch_merge(const char *outdir);
 
-/* Prints "pulmo: <reason>" (the library's last error, or fallback) to stderr
- * and returns code. */
+/* Set when --json is among the arguments: then every exit prints exactly
+ * one JSON object on stdout with "status" (pm_status_name) and "error" (null
+ * on success). A command that prints its own JSON object (with those two
+ * keys) calls cli_json_printed(); otherwise main(), cli_error, cli_fail and
+ * cli_usage print {"status", "exit_code", "error"}. */
+extern int cli_json;
+void cli_json_printed(void);
+/* Writes "status": "ok", "error": null into a command's JSON object (and
+ * counts as its printed object). */
+struct pm_json;
+void cli_json_ok(struct pm_json *j);
+/* Prints "pulmo: <message>" to stderr (and the JSON error object with
+ * --json) and returns code. */
+int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* cli_error with the library's last error, or fallback. */
 int cli_fail(int code, const char *fallback);
-/* Prints a usage error for cmd to stderr and returns PM_EUSAGE. */
+/* Prints a usage error for cmd to stderr (and the JSON error object with
+ * --json) and returns PM_EUSAGE. */
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A progress reporter that draws one updating line on stderr when stderr is
  * a terminal, and stays silent otherwise. */

@@ -55,7 +55,7 @@ static void notify(void *user, int done, int total, const char *name, const pm_s
     fprintf(stderr, "[%d/%d] %s: %s", done, total, name, what);
     if (r->status == PM_OK && !r->skipped)
         fprintf(stderr, " (%.0f mL, %.1f s)", r->m.lung_ml, r->seconds_total);
-    if (r->status != PM_OK && r->status != PM_ENOLUNG)
+    if (r->status != PM_OK && !r->skipped)
         fprintf(stderr, ": %s", r->message);
     fputc('\n', stderr);
 }
@@ -140,10 +140,8 @@ int cmd_batch(int argc, char **argv)
         return cli_usage("batch", "needs -o OUTDIR");
     const char *root = argv[optind];
     pm_io_protect(root);
-    if (pm_io_is_protected(out)) {
-        fprintf(stderr, "pulmo: %s is inside the input folder %s; pulmo never writes there\n", out, root);
-        return PM_EWRITE;
-    }
+    if (pm_io_is_protected(out))
+        return cli_error(PM_EWRITE, "%s is inside the input folder %s; pulmo never writes there", out, root);
     if (sbatch)
         return cli_batch_sbatch(root, out, &bo, &sa);
     if (shard_auto && pm_batch_shard_auto(out, &bo.shard_index, &bo.shard_count) != PM_OK)

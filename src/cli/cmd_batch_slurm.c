@@ -33,16 +33,14 @@ int cli_batch_sbatch(const char *root, const char *out, const pm_batch_opts *bo,
     if (self_path(exe, sizeof exe) != 0)
         return cli_fail(PM_EUSAGE, "cannot find the pulmo binary's path (/proc/self/exe)");
     if (!realpath(root, aroot)) {
-        fprintf(stderr, "pulmo: %s: no such folder\n", root);
-        return PM_ENODATA;
+        return cli_error(PM_ENODATA, "%s: no such folder", root);
     }
     /* OUTDIR must exist for its absolute path; it is created anyway for the
      * logs and the plan. */
     if (pm_mkdir_p(out) != PM_OK)
         return cli_fail(PM_EWRITE, "cannot create OUTDIR");
     if (!realpath(out, aout)) {
-        fprintf(stderr, "pulmo: %s: cannot resolve the path\n", out);
-        return PM_EWRITE;
+        return cli_error(PM_EWRITE, "%s: cannot resolve the path", out);
     }
     /* The options that change results go into the job's command line. */
     const char *args[2 * PM_MAX_SETS + 10];
@@ -64,8 +62,7 @@ int cli_batch_sbatch(const char *root, const char *out, const pm_batch_opts *bo,
     if (bo->seg.weights) {
         /* the tasks may start elsewhere: the weights by absolute path */
         if (!realpath(bo->seg.weights, weights)) {
-            fprintf(stderr, "pulmo: %s: no such weight file\n", bo->seg.weights);
-            return PM_EUSAGE;
+            return cli_error(PM_EUSAGE, "%s: no such weight file", bo->seg.weights);
         }
         args[n++] = "--weights";
         args[n++] = weights;
@@ -129,8 +126,8 @@ int cli_batch_merge(const char *outdir)
      * failure visible to scripts only as non-zero: 2 missing, 3 failed. */
     rc = m.nmissing || m.nmissing_shards ? PM_ENODATA : m.nfailed ? PM_ECORRUPT : PM_OK;
     if (rc != PM_OK)
-        fprintf(stderr, "pulmo: %s; re-submit the same script to finish them (done series are skipped)\n",
-                m.nmissing || m.nmissing_shards ? "series are missing" : "some series failed");
+        cli_error(rc, "%s; re-submit the same script to finish them (done series are skipped)",
+                  m.nmissing || m.nmissing_shards ? "series are missing" : "some series failed");
     pm_batch_merged_free(&m);
     return rc;
 }

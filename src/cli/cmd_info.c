@@ -24,6 +24,7 @@ static void info_json(const pm_volume *v)
     pm_json j;
     pm_json_init(&j, stdout, 1);
     pm_json_object_begin(&j, NULL);
+    cli_json_ok(&j);
     pm_json_string(&j, "patient_id", v->meta.patient_id);
     pm_json_string(&j, "patient_name", v->meta.patient_name);
     pm_json_string(&j, "series_uid", v->meta.series_uid);
@@ -45,6 +46,7 @@ static void info_json(const pm_volume *v)
     for (int k = 0; k < 9; k++)
         pm_json_number(&j, NULL, v->g.dir[k]);
     pm_json_array_end(&j);
+    pm_json_number(&j, "gantry_tilt_deg", pm_grid_tilt(&v->g, v->meta.patient_position));
     pm_json_int(&j, "hu_min", lo);
     pm_json_int(&j, "hu_max", hi);
     pm_json_number(&j, "hu_mean", mean);

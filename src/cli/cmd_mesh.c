@@ -243,6 +243,7 @@ int cmd_mesh(int argc, char **argv)
         pm_json j;
         pm_json_init(&j, stdout, 1);
         pm_json_object_begin(&j, NULL);
+        cli_json_ok(&j);
         pm_json_string(&j, "input", o.input);
         pm_json_string(&j, "output", o.output);
         pm_json_string(&j, "coordinates", "LPS mm");

@@ -196,9 +196,8 @@ static int render_series(const render_args *a, pm_graphics g, const pm_term_caps
         goto done;
     }
     if (m && memcmp(m->g.dim, v->g.dim, sizeof v->g.dim) != 0) {
-        fprintf(stderr, "pulmo: %s is %dx%dx%d, the series %dx%dx%d\n", a->mask, m->g.dim[0],
-                m->g.dim[1], m->g.dim[2], v->g.dim[0], v->g.dim[1], v->g.dim[2]);
-        rc = PM_EUSAGE;
+        rc = cli_error(PM_EUSAGE, "%s is %dx%dx%d, the series %dx%dx%d", a->mask, m->g.dim[0],
+                       m->g.dim[1], m->g.dim[2], v->g.dim[0], v->g.dim[1], v->g.dim[2]);
         goto done;
     }
     int w, h;

@@ -1,5 +1,6 @@
 /* cmd_scan.c - `pulmo scan ROOT [--json]`: one entry per series. */
 #include "cli.h"
+#include "pulmo/batch.h"
 #include "pulmo/text.h"
 
 #include <getopt.h>
@@ -9,14 +10,25 @@
 static const char scan_help[] =
     "usage: pulmo scan ROOT [--json]\n\n"
     "List every DICOM series under ROOT (files are found by content, headers only).\n\n"
-    "  --json      a JSON array of objects instead of a table\n"
+    "  --json      one JSON object: status, error and the list of series\n"
     "  -h, --help  this help\n";
 
-static void scan_json(const pm_index *ix)
+/* One object: "status" and "error" as every --json exit has them, and the
+ * series (an empty list when none was found). */
+static void scan_json(const pm_index *ix, int status, const char *error)
 {
     pm_json j;
     pm_json_init(&j, stdout, 1);
-    pm_json_array_begin(&j, NULL);
+    pm_json_object_begin(&j, NULL);
+    pm_json_string(&j, "status", pm_status_name(status));
+    if (status == PM_OK)
+        pm_json_null(&j, "error");
+    else
+        pm_json_string(&j, "error", error);
+    pm_json_int(&j, "files", ix->nfiles);
+    pm_json_int(&j, "unreadable_files", ix->nerrors);
+    pm_json_int(&j, "non_image_files", ix->nother);
+    pm_json_array_begin(&j, "series");
     for (int i = 0; i < ix->nseries; i++) {
         const pm_series *s = &ix->series[i];
         pm_json_object_begin(&j, NULL);
@@ -28,6 +40,7 @@ static void scan_json(const pm_index *ix)
         pm_json_string(&j, "series_description", s->meta.series_description);
         pm_json_string(&j, "modality", s->meta.modality);
         pm_json_int(&j, "slices", s->nfiles);
+        pm_json_int(&j, "duplicate_files", s->nduplicates);
         pm_json_array_begin(&j, "dims");
         for (int k = 0; k < 3; k++)
             pm_json_int(&j, NULL, s->dims[k]);
@@ -42,7 +55,9 @@ static void scan_json(const pm_index *ix)
         pm_json_object_end(&j);
     }
     pm_json_array_end(&j);
+    pm_json_object_end(&j);
     pm_json_end(&j);
+    cli_json_printed();
 }
 
 /* Pads clean UTF-8 text to a width in terminal cells. */
@@ -120,14 +135,19 @@ int cmd_scan(int argc, char **argv)
         return cli_fail(rc, "scan failed");
     if (ix->nerrors)
         fprintf(stderr, "pulmo: %d unreadable file(s) skipped; first: %s\n", ix->nerrors, ix->first_error);
-    if (json)
-        scan_json(ix);
-    else if (ix->nseries)
-        scan_table(ix);
+    char none[4400] = "";
     if (ix->nseries == 0) {
-        fprintf(stderr, "pulmo: %s: no DICOM series found (%d file(s) looked at)\n", root, ix->nfiles);
+        char clean[4096];
+        pm_text_clean(clean, sizeof clean, root);
+        snprintf(none, sizeof none, "%s: no DICOM series found (%d file(s) looked at%s)", clean, ix->nfiles,
+                 ix->nother ? ", only DICOM objects without images" : "");
+        fprintf(stderr, "pulmo: %s\n", none);
         rc = ix->nerrors ? ix->first_error_code : PM_ENODATA;
     }
+    if (json)
+        scan_json(ix, rc, none);
+    else if (ix->nseries)
+        scan_table(ix);
     pm_index_free(ix);
     return rc;
 }

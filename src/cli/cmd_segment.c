@@ -167,17 +167,16 @@ int cmd_segment(int argc, char **argv)
     }
     const char *dir = argv[optind];
     pm_io_protect(dir);
-    if (pm_io_is_protected(out)) {
-        fprintf(stderr, "pulmo: %s is inside the input folder %s; pulmo never writes there\n", out, dir);
-        return PM_EWRITE;
-    }
+    if (pm_io_is_protected(out))
+        return cli_error(PM_EWRITE, "%s is inside the input folder %s; pulmo never writes there", out, dir);
     pm_segment_report rep;
     int rc = pm_segment_series(dir, out, &so, &rep, &cli_progress);
     if (rc != PM_OK && rc != PM_ENOLUNG)
         return cli_fail(rc, "segmentation failed");
-    if (json)
+    if (json) {
         pm_segment_report_json(&rep, stdout, 1);
-    else
+        cli_json_printed();
+    } else
         cli_print_report(&rep);
     if (rc == PM_ENOLUNG)
         fprintf(stderr, "pulmo: %s\n", rep.message);

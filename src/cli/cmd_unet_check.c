@@ -43,6 +43,7 @@ int cmd_unet_check(int argc, char **argv)
         pm_json j;
         pm_json_init(&j, stdout, 1);
         pm_json_object_begin(&j, NULL);
+        cli_json_ok(&j);
         pm_json_string(&j, "file", path);
         pm_json_int(&j, "depth", in.depth);
         pm_json_int(&j, "in_channels", in.in_channels);

@@ -1,7 +1,9 @@
 /* main.c - pulmo's entry point: dispatches `pulmo COMMAND ...` to the
  * command functions, and holds what the commands share. */
 #include "cli.h"
+#include "pulmo/batch.h"
 #include "pulmo/io.h"
+#include "pulmo/text.h"
 
 #include <signal.h>
 #include <stdarg.h>
@@ -11,15 +13,15 @@
 #include <unistd.h>
 
 static const cli_command commands[] = {
-    {"scan", cmd_scan, "list the DICOM series under a folder"},
-    {"info", cmd_info, "load a series and print its geometry and HU statistics"},
-    {"segment", cmd_segment, "segment the lungs of a series: mask.nii.gz and report.json"},
-    {"batch", cmd_batch, "segment every CT series under a folder, with a CSV summary"},
-    {"export", cmd_export, "write a series as NIfTI (HU, or normalised for machine learning)"},
-    {"mesh", cmd_mesh, "surface of the lungs, a mask or a HU level as STL, OBJ or PLY"},
-    {"render", cmd_render, "draw a slice, histogram or mesh as PNG, sixel or text"},
-    {"phantom", cmd_phantom, "write synthetic chest CT phantoms with ground truth"},
-    {"unet-check", cmd_unet_check, "read a lungmask U-Net weight file and print its architecture"},
+    {"scan", cmd_scan, "list the DICOM series under a folder", 1},
+    {"info", cmd_info, "load a series and print its geometry and HU statistics", 1},
+    {"segment", cmd_segment, "segment the lungs of a series: mask.nii.gz and report.json", 1},
+    {"batch", cmd_batch, "segment every CT series under a folder, with a CSV summary", 0},
+    {"export", cmd_export, "write a series as NIfTI (HU, or normalised for machine learning)", 0},
+    {"mesh", cmd_mesh, "surface of the lungs, a mask or a HU level as STL, OBJ or PLY", 1},
+    {"render", cmd_render, "draw a slice, histogram or mesh as PNG, sixel or text", 0},
+    {"phantom", cmd_phantom, "write synthetic chest CT phantoms with ground truth", 0},
+    {"unet-check", cmd_unet_check, "read a lungmask U-Net weight file and print its architecture", 1},
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
 
@@ -35,21 +37,71 @@ static void usage(FILE *f)
                "corrupt input, 4 output not writable, 5 over the memory cap, 6 no lungs found.\n");
 }
 
+int cli_json;
+static int cli__json_done;
+static FILE *cli__out;   /* where the JSON object goes: stdout */
+static char cli__error[2048];
+
+void cli_json_printed(void)
+{
+    cli__json_done = 1;
+}
+
+void cli_json_ok(pm_json *j)
+{
+    pm_json_string(j, "status", pm_status_name(PM_OK));
+    pm_json_null(j, "error");
+    cli__json_done = 1;
+}
+
+/* The one JSON object of an exit that printed no JSON of its own. */
+static void cli__json_exit(int code)
+{
+    pm_json j;
+    pm_json_init(&j, cli__out ? cli__out : stdout, 1);
+    pm_json_object_begin(&j, NULL);
+    pm_json_string(&j, "status", pm_status_name(code));
+    pm_json_int(&j, "exit_code", code);
+    if (code == PM_OK)
+        pm_json_null(&j, "error");
+    else
+        pm_json_string(&j, "error", cli__error[0] ? cli__error : "failed");
+    pm_json_object_end(&j);
+    pm_json_end(&j);
+    cli__json_done = 1;
+}
+
+int cli_error(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char raw[sizeof cli__error];
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    va_end(ap);
+    pm_text_clean(cli__error, sizeof cli__error, raw);
+    fprintf(stderr, "pulmo: %s\n", cli__error);
+    if (cli_json && !cli__json_done)
+        cli__json_exit(code);
+    return code;
+}
+
 int cli_fail(int code, const char *fallback)
 {
     const char *e = pm_error();
-    fprintf(stderr, "pulmo: %s\n", e && *e ? e : fallback);
-    return code;
+    return cli_error(code, "%s", e && *e ? e : fallback);
 }
 
 int cli_usage(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "pulmo %s: ", cmd);
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\nTry 'pulmo %s --help'.\n", cmd);
+    char msg[1024];
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    fprintf(stderr, "pulmo %s: %s\nTry 'pulmo %s --help'.\n", cmd, msg, cmd);
+    snprintf(cli__error, sizeof cli__error, "pulmo %s: %s", cmd, msg);
+    if (cli_json && !cli__json_done)
+        cli__json_exit(PM_EUSAGE);
     return PM_EUSAGE;
 }
 
@@ -91,6 +143,23 @@ void cli_print_warnings(const pm_volume *v)
         fprintf(stderr, "pulmo: warning: %s: %s\n", v->warnings[i].kind, v->warnings[i].message);
 }
 
+/* A command without JSON output of its own under --json: the option is
+ * taken out of argv, and what the command prints for people goes to stderr
+ * so that stdout holds only the JSON object. Returns the new argc. */
+static int cli__json_only(int argc, char **argv)
+{
+    int m = 2;
+    for (int i = 2; i < argc; i++)
+        if (strcmp(argv[i], "--json") != 0)
+            argv[m++] = argv[i];
+    argv[m] = NULL;
+    fflush(stdout);
+    int fd = dup(1);
+    if (fd >= 0 && (cli__out = fdopen(fd, "w")) != NULL)
+        dup2(2, 1);
+    return m;
+}
+
 int main(int argc, char **argv)
 {
     /* Over a file size limit (ulimit -f) a write must fail with EFBIG and
@@ -110,13 +179,23 @@ int main(int argc, char **argv)
         printf("pulmo %s\n", PM_VERSION);
         return PM_OK;
     }
+    /* With --json, scripts parse stdout whatever happens: every exit
+     * prints exactly one JSON object with "status" and "error". */
+    for (int i = 2; i < argc && strcmp(argv[i], "--"); i++)
+        cli_json |= !strcmp(argv[i], "--json");
     for (int i = 0; i < NCOMMANDS; i++)
-        if (!strcmp(cmd, commands[i].name))
-            return commands[i].run(argc - 1, argv + 1);
+        if (!strcmp(cmd, commands[i].name)) {
+            if (cli_json && !commands[i].json)
+                argc = cli__json_only(argc, argv);
+            int rc = commands[i].run(argc - 1, argv + 1);
+            if (cli_json && !cli__json_done)
+                cli__json_exit(rc);
+            return rc;
+        }
     /* `pulmo ROOT` and `pulmo --ascii [ROOT]` open the terminal UI. */
     if (!strcmp(cmd, "--ascii") || !strncmp(cmd, "--graphics", 10) || pm_is_dir(cmd))
         return cmd_tui(argc, argv);
-    fprintf(stderr, "pulmo: unknown command '%s'\n", cmd);
+    int rc = cli_error(PM_EUSAGE, "unknown command '%s'", cmd);
     usage(stderr);
-    return PM_EUSAGE;
+    return rc;
 }

@@ -36,6 +36,96 @@ extern "C" {
 #include <unistd.h>
 #include <vector>
 
+#include <dlfcn.h>
+
+// OpenJPEG reports a broken JPEG 2000 frame through the error handler GDCM
+// installs, and GDCM's handler (gdcm_error_callback in
+// gdcmJPEG2000Codec.cxx) writes every message to stderr, past gdcm::Trace:
+// a broken series printed hundreds of lines. pulmo's definition of
+// opj_set_error_handler takes precedence over libopenjp2's for GDCM's call
+// (the executable's symbols come first), and installs a handler that
+// counts the messages of the decode on this thread instead, for the loader
+// to report once per series (pm_dicom_decoder_messages).
+namespace {
+
+thread_local int codec_messages;
+thread_local char codec_first[200];
+
+void capture_codec_message(const char *msg, void *)
+{
+    if (codec_messages++ == 0 && msg) {
+        size_t n = 0;
+        for (const char *p = msg; *p && n + 1 < sizeof codec_first; p++)
+            if ((unsigned char)*p >= 0x20 && *p != 0x7f)
+                codec_first[n++] = *p;
+        codec_first[n] = '\0';
+    }
+}
+
+} // namespace
+
+extern "C" int opj_set_error_handler(void *codec, void (*callback)(const char *, void *), void *user)
+{
+    (void)callback;
+    typedef int (*setter)(void *, void (*)(const char *, void *), void *);
+    static setter real = (setter)dlsym(RTLD_NEXT, "opj_set_error_handler");
+    return real ? real(codec, capture_codec_message, user) : 0;
+}
+
+// GDCM's JPEG codecs (three builds of IJG libjpeg, for 8, 12 and 16 bits)
+// keep libjpeg's standard output_message, which prints warnings such as
+// "Corrupt JPEG data: premature end of data segment" to stderr. Each
+// jpeg_std_error is wrapped so that its error manager captures them
+// instead. Only the head of IJG's jpeg_error_mgr is declared: its first
+// four members are the same in every libjpeg (jpeglib.h), and a libjpeg
+// object (j_common_ptr) starts with its error manager.
+namespace {
+
+struct ijg_error_mgr {
+    void (*error_exit)(void *);
+    void (*emit_message)(void *, int);
+    void (*output_message)(void *);
+    void (*format_message)(void *, char *);
+};
+
+void capture_jpeg_message(void *cinfo)
+{
+    char msg[200];   // JMSG_LENGTH_MAX
+    ijg_error_mgr *err = *(ijg_error_mgr **)cinfo;
+    msg[0] = '\0';
+    err->format_message(cinfo, msg);
+    capture_codec_message(msg, nullptr);
+}
+
+void *wrap_std_error(void *err, void *(*real)(void *))
+{
+    if (!real)
+        return err;
+    void *r = real(err);
+    if (r)
+        ((ijg_error_mgr *)r)->output_message = capture_jpeg_message;
+    return r;
+}
+
+} // namespace
+
+#define PM__JPEG_STD_ERROR(name)                                                             \
+    extern "C" void *name(void *err)                                                         \
+    {                                                                                        \
+        static void *(*real)(void *) = (void *(*)(void *))dlsym(RTLD_NEXT, #name);           \
+        return wrap_std_error(err, real);                                                    \
+    }
+PM__JPEG_STD_ERROR(gdcmjpeg8_jpeg_std_error)
+PM__JPEG_STD_ERROR(gdcmjpeg12_jpeg_std_error)
+PM__JPEG_STD_ERROR(gdcmjpeg16_jpeg_std_error)
+
+extern "C" int pm_dicom_decoder_messages(char *first, size_t cap)
+{
+    if (first && cap)
+        snprintf(first, cap, "%s", codec_messages ? codec_first : "");
+    return codec_messages;
+}
+
 namespace {
 
 std::once_flag quiet_once;
@@ -119,6 +209,35 @@ int get_is(const gdcm::DataSet &ds, uint16_t g, uint16_t e, int def)
     if (parse_ds(s, &v, 1) != 1 || v < -2e9 || v > 2e9)
         return def;
     return (int)v;
+}
+
+// DICOM objects that hold no image to load: the DICOMDIR, structure sets
+// and plans, reports, segmentations, presentation states, registrations,
+// documents, waveforms. A folder of images often holds some; they are not
+// broken images, so the index passes over them without a word.
+bool non_image(const std::string &sop, const char *modality)
+{
+    static const char *modalities[] = {"RTSTRUCT", "RTPLAN", "RTRECORD", "SR", "SEG", "PR", "KO",
+                                       "REG", "FID", "DOC", "RWV", "AU", "ECG", "HD", "PLAN"};
+    for (const char *m : modalities)
+        if (strcmp(modality, m) == 0)
+            return true;
+    if (sop == "1.2.840.10008.1.3.10")   // Media Storage Directory (DICOMDIR)
+        return true;
+    static const char storage[] = "1.2.840.10008.5.1.4.1.1.";
+    if (sop.rfind(storage, 0) != 0)
+        return false;
+    std::string kind = sop.substr(sizeof storage - 1);
+    // 88 SR and key objects, 11 presentation states, 66 raw data,
+    // registrations, segmentations and surfaces, 67 value maps, 104
+    // encapsulated documents, 9 waveforms, 481.3-9 RT structures, plans
+    // and records (481.1 RT Image and 481.2 RT Dose are images).
+    static const char *classes[] = {"88.", "11.", "66", "67", "104.", "9.", "481.3", "481.4",
+                                    "481.5", "481.6", "481.7", "481.8", "481.9"};
+    for (const char *c : classes)
+        if (kind.rfind(c, 0) == 0)
+            return true;
+    return false;
 }
 
 long long file_size(const char *path)
@@ -213,20 +332,32 @@ extern "C" int pm_dicom_read_header(const char *path, pm_dicom_header *h)
         h->padding_raw = (uint16_t)pad;
     }
     h->file_size = file_size(path);
-    // GDCM accepts a header cut short and reports it only through the
-    // stream position, which is then -1.
-    if (r.GetStreamCurrentPosition() == (size_t)-1)
+    std::string sop = raw_string(ds, 0x0008, 0x0016);
+    if (sop.empty())
+        sop = raw_string(file.GetHeader(), 0x0002, 0x0002);
+    h->non_image = non_image(sop, h->modality);
+    bool pixels = ds.FindDataElement(gdcm::Tag(0x7fe0, 0x0010));
+    // GDCM reports a header cut short only through the stream position,
+    // which is then -1. It is -1 too after reading an object that has no
+    // pixel data to stop at (a structure set, a DICOMDIR): the whole file
+    // was read, and the guard has already checked that every element in
+    // it is complete, so only an image without its pixel data is cut.
+    if (r.GetStreamCurrentPosition() == (size_t)-1 && !h->non_image && (pixels || h->rows || h->cols))
         return pm_fail(PM_ECORRUPT, "%s: truncated: the file ends inside the header (%lld bytes)",
                        path, h->file_size);
+    if (h->non_image)
+        return PM_OK;
     // An image object without image dimensions lost them somewhere; other
-    // objects (SR, RTSTRUCT, DICOMDIR) have none and are skipped by callers.
+    // objects have none and are skipped by callers.
     static const char *imaging[] = {"CT", "MR", "PT", "NM", "CR", "DX", "MG", "XA", "RF", "US", "OT"};
-    bool image = raw_string(ds, 0x0008, 0x0016).rfind("1.2.840.10008.5.1.4.1.1.", 0) == 0
-              && raw_string(ds, 0x0008, 0x0016).rfind("1.2.840.10008.5.1.4.1.1.88", 0) != 0;
+    bool image = sop.rfind("1.2.840.10008.5.1.4.1.1.", 0) == 0;
     for (const char *m : imaging)
         image = image || strcmp(h->modality, m) == 0;
     if (image && h->rows == 0 && h->cols == 0)
         return pm_fail(PM_ECORRUPT, "%s: image without Rows/Columns (truncated header?)", path);
+    if (image && !pixels && r.GetStreamCurrentPosition() == (size_t)-1)
+        return pm_fail(PM_ECORRUPT, "%s: truncated: the file ends before the pixel data (%lld bytes)",
+                       path, h->file_size);
     return PM_OK;
 }
 
@@ -313,6 +444,8 @@ extern "C" int pm_dicom_read_pixels(const char *path, const pm_dicom_header *h, 
     }
     int bs = h->bits_stored > 0 && h->bits_stored <= ba ? h->bits_stored : ba;
     int sgn = h->pixel_representation == 1;
+    codec_messages = 0;
+    codec_first[0] = '\0';
     std::vector<char> buf;
     gdcm::PixelFormat pf(1, (unsigned short)ba, (unsigned short)bs, (unsigned short)(bs - 1),
                          (unsigned short)sgn);
@@ -336,8 +469,9 @@ extern "C" int pm_dicom_read_pixels(const char *path, const pm_dicom_header *h, 
         ok = false;
     }
     if (!ok)
-        return pm_fail(PM_ECORRUPT, "%s: pixel data failed to decode (%s)", path,
-                       h->transfer_syntax[0] ? h->transfer_syntax : "unknown transfer syntax");
+        return pm_fail(PM_ECORRUPT, "%s: pixel data failed to decode (%s)%s%s", path,
+                       h->transfer_syntax[0] ? h->transfer_syntax : "unknown transfer syntax",
+                       codec_messages ? ": " : "", codec_messages ? codec_first : "");
     uint32_t mask = bs >= 32 ? 0xffffffffu : ((1u << bs) - 1u);
     uint32_t sbit = bs >= 32 ? 0x80000000u : (1u << (bs - 1));
     for (size_t i = 0; i < npix; i++) {

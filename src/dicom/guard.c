@@ -288,11 +288,17 @@ static int pm__check_fragment(pm__walk *w, const pm__guard_image *img)
             }
             at += 2 + len;
         }
+        /* The end-of-image marker may be followed by pad bytes of any value:
+         * fragments have even lengths, and encoders pad with 0x00 or with
+         * whatever byte (MIDRC-RICORD frames end FF D9 xx, which GDCM and
+         * dcmtk decode). Entropy-coded data never holds FF D9 (an FF there
+         * is followed by 00 or a restart marker), so the last FF D9 of the
+         * last fragment is the stream's end. */
         const unsigned char *l = w->b + w->last;
         size_t ln = w->last_len;
-        while (ln > 2 && l[ln - 1] == 0x00)
+        while (ln >= 2 && !(l[ln - 2] == 0xFF && l[ln - 1] == 0xD9))
             ln--;
-        if (ln < 2 || l[ln - 2] != 0xFF || l[ln - 1] != 0xD9) {
+        if (ln < 2) {
             snprintf(w->why, w->cap, "JPEG data does not end with an end-of-image marker (truncated)");
             return -1;
         }

@@ -68,6 +68,9 @@ static int pm__cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The status of a DICOM file that holds no image (not a pm_status). */
+#define PM__NON_IMAGE (-1)
+
 typedef struct pm__scan {
     pm__paths *paths;
     pm_dicom_header *h;
@@ -97,8 +100,9 @@ static void pm__scan_one(void *ctx, int i, int thread)
             pm_fail(PM_ECORRUPT, "%s: not a DICOM file (no DICM marker, no DICOM header)", path);
         st = PM_ECORRUPT;
     }
-    if (st == PM_OK && s->h[i].rows == 0 && s->h[i].cols == 0)
-        st = PM_ENODATA; /* DICOM without an image (SR, RTSTRUCT, DICOMDIR) */
+    /* DICOM without an image (DICOMDIR, RTSTRUCT, SR, SEG...) is no error. */
+    if (st == PM_OK && (s->h[i].non_image || (s->h[i].rows == 0 && s->h[i].cols == 0)))
+        st = PM__NON_IMAGE;
     s->status[i] = st;
     if (st != PM_OK && st != PM_ENODATA)
         snprintf(s->reason[i], sizeof s->reason[i], "%s", pm_error());
@@ -204,6 +208,80 @@ static void pm__fill_meta(pm_series *s)
     s->spacing[2] = pm__z_spacing(s);
 }
 
+/* 1 when the two files hold the same bytes. */
+static int pm__same_bytes(const char *a, const char *b)
+{
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    int same = fa && fb;
+    char x[65536], y[65536];
+    while (same) {
+        size_t na = fread(x, 1, sizeof x, fa), nb = fread(y, 1, sizeof y, fb);
+        same = na == nb && memcmp(x, y, na) == 0;
+        if (na < sizeof x)
+            break;
+    }
+    if (fa)
+        fclose(fa);
+    if (fb)
+        fclose(fb);
+    return same;
+}
+
+static int pm__cmp_sop(const void *a, const void *b, void *headers)
+{
+    const pm_dicom_header *h = headers;
+    int x = *(const int *)a, y = *(const int *)b;
+    int c = strcmp(h[x].sop_uid, h[y].sop_uid);
+    return c ? c : x - y;
+}
+
+/* A file copied twice into a folder (the same SOPInstanceUID, the same
+ * bytes) is one image: the copy leaves the series and is counted in
+ * nduplicates, so `pulmo scan` counts slices, not files. Copies that
+ * differ are kept for the loader to judge. Runs single-threaded after the
+ * parallel header reads; only files sharing a UID are compared. */
+static int pm__drop_duplicates(pm_series *v)
+{
+    if (v->nfiles < 2)
+        return PM_OK;
+    int *ord = malloc((size_t)v->nfiles * sizeof *ord);
+    char *drop = calloc((size_t)v->nfiles, 1);
+    if (!ord || !drop) {
+        free(ord);
+        free(drop);
+        return pm_fail(PM_EMEMORY, "out of memory indexing series");
+    }
+    for (int i = 0; i < v->nfiles; i++)
+        ord[i] = i;
+    qsort_r(ord, (size_t)v->nfiles, sizeof *ord, pm__cmp_sop, v->headers);
+    for (int i = 1; i < v->nfiles; i++) {
+        const pm_dicom_header *h = &v->headers[ord[i]];
+        if (!h->sop_uid[0])
+            continue;
+        for (int j = i - 1; j >= 0 && !strcmp(v->headers[ord[j]].sop_uid, h->sop_uid); j--) {
+            if (drop[ord[j]] || v->headers[ord[j]].file_size != h->file_size
+                || !pm__same_bytes(v->files[ord[j]], v->files[ord[i]]))
+                continue;
+            drop[ord[i]] = 1;
+            break;
+        }
+    }
+    int m = 0;
+    for (int i = 0; i < v->nfiles; i++) {
+        if (drop[i]) {
+            free(v->files[i]);
+            v->nduplicates++;
+            continue;
+        }
+        v->files[m] = v->files[i];
+        v->headers[m++] = v->headers[i];
+    }
+    v->nfiles = m;
+    free(ord);
+    free(drop);
+    return PM_OK;
+}
+
 static int pm__cmp_series(const void *a, const void *b)
 {
     const pm_series *x = a, *y = b;
@@ -276,6 +354,8 @@ static int pm__group(pm_index *ix, pm__paths *paths, pm_dicom_header *h, const i
     free(keys);
     free(owner);
     free(first);
+    for (int s = 0; s < ix->nseries && rc == PM_OK; s++)
+        rc = pm__drop_duplicates(&ix->series[s]);
     if (rc != PM_OK)
         return rc;
     for (int s = 0; s < ix->nseries; s++)
@@ -316,6 +396,8 @@ int pm_index_scan(const char *root, pm_index **out, const pm_progress *p)
     for (int i = 0; i < paths.n; i++) {
         if (status[i] == PM_OK)
             ix->ndicom++;
+        else if (status[i] == PM__NON_IMAGE)
+            ix->nother++;
         else if (status[i] != PM_ENODATA && ix->nerrors++ == 0) {
             ix->first_error_code = status[i];
             snprintf(ix->first_error, sizeof ix->first_error, "%s", reason[i]);

@@ -63,10 +63,30 @@ static int pm__axes(const double iop[6], double r[3], double c[3], double n[3])
 typedef struct pm__plan {
     const pm_series *s;
     pm__slice *sl;
-    int nz;
+    int nz;                  /* slices read from files */
+    int *slot;               /* per slice: its index on the grid (NULL: the same) */
+    int nslots;              /* grid slices: nz plus the interpolated ones */
     double r[3], c[3], n[3], stack[3];
     double dz;
 } pm__plan;
+
+/* The most consecutive slices one gap may lack and still be filled in: the
+ * volume stays mostly measured data, and a gap of many slice spacings (two
+ * scans stacked) stays an irregular gap, named as one. */
+#define PM__MAX_FILL 16
+
+static void pm__list_int(char *dst, size_t cap, int v)
+{
+    size_t len = strlen(dst);
+    if (len + 16 >= cap) {
+        if (len + 4 < cap && !strstr(dst, "..."))
+            strcat(dst, " ...");
+        return;
+    }
+    snprintf(dst + len, cap - len, "%s%d", len ? " " : "", v);
+}
+
+static double pm__tilt(const double c[3], const double n[3], const double stack[3], const char *position);
 
 /* Picks the slices (majority size, single-frame greyscale), sorts them and
  * derives the geometry; everything that is not fatal becomes a warning. */
@@ -157,10 +177,12 @@ static int pm__plan_slices(const pm_series *s, pm__plan *pl, pm_volume *warn)
         }
         pl->sl[m++] = pl->sl[i];
     }
+    dups += s->nduplicates;
     if (dups)
         pm_volume_warn(warn, PM_WARN_DUPLICATE, "%d duplicate file(s) of the same image skipped", dups);
     nz = m;
     pl->nz = nz;
+    pl->nslots = nz;
     pl->stack[0] = pl->n[0];
     pl->stack[1] = pl->n[1];
     pl->stack[2] = pl->n[2];
@@ -186,17 +208,34 @@ static int pm__plan_slices(const pm_series *s, pm__plan *pl, pm_volume *warn)
     double med = sorted[(nz - 1) / 2];
     free(sorted);
     pl->dz = med;
+    /* A gap of k regular spacings lacks k-1 slices: they get grid slices
+     * of their own (interpolated after decoding), so every slice above the
+     * gap sits where the scanner put it. Gaps that are no multiple of the
+     * spacing (a series with uneven spacing, GE-HEAD-TILT's 1.14/4.22/7.38
+     * mm) are stacked one grid step apart as before, with a warning: no
+     * uniform grid fits them without resampling every slice. */
+    pl->slot = malloc((size_t)nz * sizeof *pl->slot);
+    if (!pl->slot) {
+        free(gap);
+        return pm_fail(PM_EMEMORY, "out of memory");
+    }
     int missing = 0, irregular = 0;
-    char gaps[320] = "", where[160] = "";
+    char gaps[320] = "", where[160] = "", filled[200] = "";
+    pl->slot[0] = 0;
     for (int i = 0; i < nz - 1; i++) {
         double ratio = gap[i] / med;
         long mult = lround(ratio);
+        pl->slot[i + 1] = pl->slot[i] + 1;
         if (fabs(gap[i] - med) <= 0.01 * med)
             continue;
-        if (mult >= 2 && fabs(gap[i] - (double)mult * med) <= 0.01 * med * (double)mult) {
+        if (mult >= 2 && mult <= PM__MAX_FILL
+            && fabs(gap[i] - (double)mult * med) <= 0.01 * med * (double)mult) {
             if (!missing)
                 snprintf(where, sizeof where, "after %s", pm__base(s->files[pl->sl[i].file]));
+            for (long k = 1; k < mult; k++)
+                pm__list_int(filled, sizeof filled, pl->slot[i] + (int)k);
             missing += (int)mult - 1;
+            pl->slot[i + 1] = pl->slot[i] + (int)mult;
             continue;
         }
         irregular++;
@@ -205,10 +244,12 @@ static int pm__plan_slices(const pm_series *s, pm__plan *pl, pm_volume *warn)
         if (!strstr(gaps, one + (gaps[0] ? 1 : 0)) && strlen(gaps) + strlen(one) + 4 < sizeof gaps)
             strcat(gaps, one);
     }
+    pl->nslots = pl->slot[nz - 1] + 1;
     free(gap);
     if (missing)
-        pm_volume_warn(warn, PM_WARN_MISSING, "%d slice(s) missing (first gap %s; spacing %.3f mm)",
-                       missing, where, med);
+        pm_volume_warn(warn, PM_WARN_MISSING, "%d slice(s) missing (first gap %s; spacing %.3f mm); "
+                       "interpolated from their neighbours as grid slice(s) %s", missing, where, med,
+                       filled);
     if (irregular)
         pm_volume_warn(warn, PM_WARN_IRREGULAR,
                        "%d irregular gap(s) between slices: %s mm (median %.3f mm)", irregular, gaps, med);
@@ -221,15 +262,34 @@ static int pm__plan_slices(const pm_series *s, pm__plan *pl, pm_volume *warn)
     if (len > 1e-6) {
         for (int i = 0; i < 3; i++)
             pl->stack[i] = v[i] / len;
-        double cosang = fabs(pm__dot(pl->stack, pl->n));
-        double deg = acos(cosang > 1 ? 1 : cosang) * 180.0 / M_PI;
-        if (deg > 0.1)
-            pm_volume_warn(warn, PM_WARN_TILT, "gantry tilt of %.1f degrees (slices are sheared)", deg);
         if (pm__dot(pl->stack, pl->n) < 0)
             for (int i = 0; i < 3; i++)
                 pl->stack[i] = -pl->stack[i];
+        double deg = pm__tilt(pl->c, pl->n, pl->stack, h0->patient_position);
+        if (fabs(deg) > 0.1)
+            pm_volume_warn(warn, PM_WARN_TILT, "gantry tilt of %.1f degrees (slices are sheared)", deg);
     }
     return PM_OK;
+}
+
+/* The tilt in DICOM's GantryDetectorTilt convention: negative when the top
+ * of the gantry leans away from where the table enters. Columns run down
+ * the room, so a gantry top leaning towards the patient's head turns the
+ * columns towards the feet (the stack has a negative column component);
+ * for a head-first patient the table enters from the feet and that is a
+ * negative tilt, for feet-first the opposite. GE-HEAD-TILT (head first)
+ * stores -18.5 and gives -18.5 here. */
+static double pm__tilt(const double c[3], const double n[3], const double stack[3], const char *position)
+{
+    double deg = atan2(pm__dot(stack, c), pm__dot(stack, n)) * 180.0 / M_PI;
+    return strncmp(position, "FF", 2) == 0 ? -deg : deg;
+}
+
+double pm_grid_tilt(const pm_grid *g, const char *patient_position)
+{
+    const double *r = g->dir, *c = g->dir + 3, *stack = g->dir + 6;
+    double n[3] = {r[1] * c[2] - r[2] * c[1], r[2] * c[0] - r[0] * c[2], r[0] * c[1] - r[1] * c[0]};
+    return pm__tilt(c, n, stack, patient_position ? patient_position : "");
 }
 
 typedef struct pm__decode {
@@ -239,6 +299,8 @@ typedef struct pm__decode {
     int32_t **scratch;        /* one slice per thread */
     int *failed;              /* per slice: status */
     char (*reason)[640];
+    int *chatter;             /* per slice: messages from the decoders */
+    char (*said)[200];        /* per slice: the first of them */
 } pm__decode;
 
 static void pm__decode_one(void *ctx, int k, int thread)
@@ -248,8 +310,9 @@ static void pm__decode_one(void *ctx, int k, int thread)
     const pm_dicom_header *h = &d->s->headers[fi];
     int32_t *buf = d->scratch[thread];
     size_t npix = (size_t)h->rows * (size_t)h->cols;
-    int16_t *dst = d->v->hu + npix * (size_t)k;
+    int16_t *dst = d->v->hu + npix * (size_t)(d->pl->slot ? d->pl->slot[k] : k);
     int st = pm_dicom_read_pixels(d->s->files[fi], h, buf);
+    d->chatter[k] = pm_dicom_decoder_messages(d->said[k], sizeof d->said[k]);
     if (st != PM_OK) {
         d->failed[k] = st;
         snprintf(d->reason[k], sizeof d->reason[k], "%s", pm_error());
@@ -290,6 +353,25 @@ static void pm__decode_one(void *ctx, int k, int thread)
     }
 }
 
+/* The grid slices no file filled: linear in HU between the slices read
+ * on either side, weighted by distance. */
+static void pm__fill_missing(pm_volume *v, const pm__plan *pl)
+{
+    if (!pl->slot || pl->nslots == pl->nz)
+        return;
+    size_t npix = (size_t)v->g.dim[0] * (size_t)v->g.dim[1];
+    for (int k = 0; k + 1 < pl->nz; k++) {
+        int a = pl->slot[k], b = pl->slot[k + 1];
+        const int16_t *lo = v->hu + npix * (size_t)a, *hi = v->hu + npix * (size_t)b;
+        for (int m = a + 1; m < b; m++) {
+            double t = (double)(m - a) / (double)(b - a);
+            int16_t *dst = v->hu + npix * (size_t)m;
+            for (size_t i = 0; i < npix; i++)
+                dst[i] = (int16_t)lround((1.0 - t) * lo[i] + t * hi[i]);
+        }
+    }
+}
+
 int pm_series_load(const pm_series *s, const pm_load_opts *o, pm_volume **out, const pm_progress *p)
 {
     double t0 = pm_now();
@@ -302,6 +384,7 @@ int pm_series_load(const pm_series *s, const pm_load_opts *o, pm_volume **out, c
     pl.s = s;
     int rc = pm__plan_slices(s, &pl, &tmp);
     if (rc != PM_OK) {
+        free(pl.slot);
         free(pl.sl);
         free(tmp.warnings);
         return rc;
@@ -310,11 +393,12 @@ int pm_series_load(const pm_series *s, const pm_load_opts *o, pm_volume **out, c
     uint64_t cap = o && o->max_memory ? o->max_memory : pm_physical_memory() / 2;
     int threads = pm_threads();
     uint64_t need = (uint64_t)h0->rows * (uint64_t)h0->cols
-                  * ((uint64_t)pl.nz * 2 + (uint64_t)threads * 4);
+                  * ((uint64_t)pl.nslots * 2 + (uint64_t)threads * 4);
     if (cap && need > cap) {
         pm_fail(PM_EMEMORY, "%s: the series needs %.0f MB (%dx%dx%d), over the memory cap "
                 "of %.0f MB (--max-memory)", s->files[pl.sl[0].file], need / 1048576.0, h0->cols,
-                h0->rows, pl.nz, cap / 1048576.0);
+                h0->rows, pl.nslots, cap / 1048576.0);
+        free(pl.slot);
         free(pl.sl);
         free(tmp.warnings);
         return PM_EMEMORY;
@@ -323,7 +407,7 @@ int pm_series_load(const pm_series *s, const pm_load_opts *o, pm_volume **out, c
     memset(&g, 0, sizeof g);
     g.dim[0] = h0->cols;
     g.dim[1] = h0->rows;
-    g.dim[2] = pl.nz;
+    g.dim[2] = pl.nslots;
     g.spacing[0] = h0->has_spacing ? h0->pixel_spacing[1] : 1.0;
     g.spacing[1] = h0->has_spacing ? h0->pixel_spacing[0] : 1.0;
     g.spacing[2] = pl.dz;
@@ -335,6 +419,7 @@ int pm_series_load(const pm_series *s, const pm_load_opts *o, pm_volume **out, c
     }
     pm_volume *v = pm_volume_new(&g);
     if (!v) {
+        free(pl.slot);
         free(pl.sl);
         free(tmp.warnings);
         return PM_EMEMORY;
@@ -345,11 +430,14 @@ int pm_series_load(const pm_series *s, const pm_load_opts *o, pm_volume **out, c
         pm_volume_warn(v, "missing_spacing", "PixelSpacing missing or not positive; 1 mm assumed");
     v->meta = s->meta;
 
-    pm__decode d = {s, &pl, v, NULL, NULL, NULL};
+    pm__decode d = {s, &pl, v, NULL, NULL, NULL, NULL, NULL};
     d.scratch = calloc((size_t)threads, sizeof *d.scratch);
     d.failed = calloc((size_t)pl.nz, sizeof *d.failed);
     d.reason = calloc((size_t)pl.nz, sizeof *d.reason);
-    rc = d.scratch && d.failed && d.reason ? PM_OK : pm_fail(PM_EMEMORY, "out of memory");
+    d.chatter = calloc((size_t)pl.nz, sizeof *d.chatter);
+    d.said = calloc((size_t)pl.nz, sizeof *d.said);
+    rc = d.scratch && d.failed && d.reason && d.chatter && d.said ? PM_OK
+                                                                   : pm_fail(PM_EMEMORY, "out of memory");
     for (int t = 0; t < threads && rc == PM_OK; t++)
         if (!(d.scratch[t] = malloc((size_t)h0->rows * (size_t)h0->cols * sizeof(int32_t))))
             rc = pm_fail(PM_EMEMORY, "out of memory");
@@ -359,18 +447,40 @@ int pm_series_load(const pm_series *s, const pm_load_opts *o, pm_volume **out, c
     for (int k = 0; rc == PM_OK && k < pl.nz; k++)
         if (d.failed[k] && nfail++ == 0)
             first = k;
+    /* Decoder messages come once per tile part or scan: one line for the
+     * series says how many there were and where the first came from. */
+    int nmsg = 0, nmsg_slices = 0, first_msg = -1;
+    for (int k = 0; rc == PM_OK && k < pl.nz; k++)
+        if (d.chatter[k]) {
+            nmsg += d.chatter[k];
+            if (nmsg_slices++ == 0)
+                first_msg = k;
+        }
     if (rc == PM_OK && nfail == pl.nz) {
-        rc = pm_fail(d.failed[first], "%s", d.reason[first]);
+        if (nfail > 1)
+            rc = pm_fail(d.failed[first], "%s (all %d slices failed to decode; %d message(s) from the "
+                         "image decoder)", d.reason[first], nfail, nmsg);
+        else
+            rc = pm_fail(d.failed[first], "%s", d.reason[first]);
     } else if (rc == PM_OK && nfail) {
         pm_volume_warn(v, PM_WARN_DECODE, "%d of %d slice(s) failed to decode and read -1024: "
                        "first slice %d: %s", nfail, pl.nz, first, d.reason[first]);
     }
+    if (rc == PM_OK && nmsg)
+        pm_volume_warn(v, PM_WARN_DECODER, "%d message(s) from the image decoder on %d slice(s); first "
+                       "from %s: %s", nmsg, nmsg_slices, s->files[pl.sl[first_msg].file],
+                       d.said[first_msg]);
+    if (rc == PM_OK)
+        pm__fill_missing(v, &pl);
     if (d.scratch)
         for (int t = 0; t < threads; t++)
             free(d.scratch[t]);
     free(d.scratch);
     free(d.failed);
     free(d.reason);
+    free(d.chatter);
+    free(d.said);
+    free(pl.slot);
     free(pl.sl);
     if (rc != PM_OK) {
         pm_volume_free(v);
@@ -396,7 +506,8 @@ int pm_load_dir(const char *dir, const char *uid, const pm_load_opts *o, pm_volu
         else if (ix->nerrors)
             rc = pm_fail(ix->first_error_code, "%s", ix->first_error);
         else
-            rc = pm_fail(PM_ENODATA, "%s: no DICOM series found (%d file(s) looked at)", dir, ix->nfiles);
+            rc = pm_fail(PM_ENODATA, "%s: no DICOM series found (%d file(s) looked at%s)", dir,
+                         ix->nfiles, ix->nother ? ", only DICOM objects without images" : "");
         pm_index_free(ix);
         return rc;
     }
