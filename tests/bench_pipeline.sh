@@ -18,7 +18,7 @@ median() { sort -g | sed -n 2p; }
 # run LABEL CMD...: one whole process; appends "wall cpu rssKB" to $out/LABEL
 run() {
     label=$1; shift
-    { /usr/bin/time -f '%e %U %S %M' "$@" >"$out/$label.stdout" 2>"$out/$label.err"; } 2>>"$out/$label.time"
+    /usr/bin/time -a -o "$out/$label.time" -f '%e %U %S %M' "$@" >"$out/$label.stdout" 2>"$out/$label.err"
     tail -1 "$out/$label.time" | awk '{print $1, $2 + $3, $4}' >>"$out/$label"
 }
 for i in 1 2 3; do
