@@ -43,6 +43,8 @@ DEPS_SLURM := slurmctld slurmd slurm-client munge
 # Only for `make fuzz` and `make valgrind` (gdcmconv makes compressed seeds).
 DEPS_FUZZ     := clang libclang-rt-14-dev libgdcm-tools
 DEPS_VALGRIND := valgrind
+# Only for `make bench`: the classic Python pipeline it compares against.
+DEPS_BENCH    := python3-pydicom python3-scipy python3-skimage
 
 FRONT_DIRS := src/cli src/tui src/term
 LIB_C      := $(filter-out $(addsuffix /%,$(FRONT_DIRS)),$(wildcard src/*/*.c))
@@ -121,6 +123,7 @@ test-slurm: check-deps slurm-deps $(SNZ)/pulmo samples
 	@PULMO=$(SNZ)/pulmo sh tests/run.sh tests/test_slurm.sh
 
 bench: check-deps pulmo samples $(BENCH_BINS)
+	@$(MAKE) --no-print-directory check-deps DEPS="$(DEPS_BENCH)" || echo "(without them the Python comparison is skipped)"
 	@sh tests/bench.sh
 
 run: check-deps pulmo samples

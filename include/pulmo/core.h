@@ -70,6 +70,12 @@ int pm_threads(void);
 int pm_parallel_for(int ntasks, int nthreads, void (*fn)(void *ctx, int task, int thread),
                     void *ctx, const pm_progress *p, const char *stage);
 
+/* malloc (zero = 0) or calloc (zero = 1) for a large buffer, backed by
+ * 2 MB pages where the kernel allows: each 4 KB page fault costs about
+ * 13 us on the virtual machines pulmo runs on (a 70 MB volume: 0.2 s of
+ * faults). Freed with free(). NULL when out of memory. */
+void *pm_alloc_large(size_t bytes, int zero);
+
 /* Physical memory in bytes (0 if unknown). */
 uint64_t pm_physical_memory(void);
 

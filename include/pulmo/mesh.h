@@ -70,7 +70,8 @@ int pm_mesh_from_volume(const pm_volume *v, double level, pm_mesh **out, const p
 int pm_mesh_smooth(pm_mesh *m, int iterations, double lambda, double mu, const pm_progress *p);
 
 /* Garland-Heckbert quadric-error edge collapses (area-weighted plane
- * quadrics, a heap of edges, optimal placement) until at most target_faces
+ * quadrics, optimal placement; in passes of independent collapses,
+ * cheapest first, edge costs on all cores) until at most target_faces
  * triangles remain or no edge can collapse. A collapse is refused when it
  * would break the link condition (keeps a closed manifold closed and
  * manifold), flip or squash a triangle, or leave a vertex of valence < 3.

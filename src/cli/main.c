@@ -5,6 +5,7 @@
 #include "pulmo/io.h"
 #include "pulmo/text.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -166,6 +167,12 @@ int main(int argc, char **argv)
      * take the exit-4 path that removes the temporary file, not kill pulmo
      * with SIGXFSZ and leave the partial file behind. */
     signal(SIGXFSZ, SIG_IGN);
+    /* Decoding allocates and frees buffers of a slice's size per file; kept
+     * in the heap instead of fresh mappings, they are not faulted in again
+     * for every slice (page faults are slow on virtual machines). Volumes
+     * and masks get their own 2 MB-page mappings (pm_alloc_large). */
+    mallopt(M_MMAP_THRESHOLD, 4 << 20);
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
     if (isatty(2) && !getenv("CI"))
         cli_progress.fn = cli__progress;
     if (argc < 2)

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -98,6 +99,24 @@ int64_t pm_parse_size(const char *s)
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/mman.h>
+
+void *pm_alloc_large(size_t bytes, int zero)
+{
+    const size_t huge = (size_t)2 << 20;
+    if (bytes < 2 * huge)
+        return zero ? calloc(1, bytes ? bytes : 1) : malloc(bytes ? bytes : 1);
+    void *p = NULL;
+    if (posix_memalign(&p, huge, bytes) != 0)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, bytes & ~(huge - 1), MADV_HUGEPAGE);
+#endif
+    /* glibc may hand back recycled heap memory: only fresh mappings are zero */
+    if (zero)
+        memset(p, 0, bytes);
+    return p;
+}
 
 typedef struct pm__pool {
     void (*fn)(void *, int, int);

@@ -297,7 +297,7 @@ static void pm__slab(void *ctx, int task, int thread)
     size_t pq = (size_t)mc->P * (size_t)mc->Q;
     uint8_t *in[2] = {calloc(pq, 1), calloc(pq, 1)};
     int *span = malloc(4 * (size_t)mc->Q * sizeof(int));
-    uint32_t *ids = malloc(5 * pq * sizeof(uint32_t));
+    uint32_t *ids = pm_alloc_large(5 * pq * sizeof(uint32_t), 0);
     if (!in[0] || !in[1] || !span || !ids) {
         s->failed = 1;
         goto done;

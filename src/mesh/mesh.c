@@ -17,8 +17,8 @@ pm_mesh *pm_mesh_new(size_t nv, size_t nf)
 {
     pm_mesh *m = calloc(1, sizeof *m);
     if (m) {
-        m->v = malloc((nv ? nv : 1) * 3 * sizeof(float));
-        m->f = malloc((nf ? nf : 1) * 3 * sizeof(uint32_t));
+        m->v = pm_alloc_large((nv ? nv : 1) * 3 * sizeof(float), 0);
+        m->f = pm_alloc_large((nf ? nf : 1) * 3 * sizeof(uint32_t), 0);
         m->nv = nv;
         m->nf = nf;
     }

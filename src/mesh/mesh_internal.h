@@ -30,35 +30,4 @@ void pm__mc_build(int cubecase, int join, pm__mc_case *out);
  * the cube. */
 void pm__mc_face_corners(int f, int out[4]);
 
-/* A candidate edge collapse in the decimation queue (rheap.c). */
-typedef struct pm__edge {
-    float cost;          /* >= 0 */
-    uint32_t a, b, stamp;
-} pm__edge;
-
-#define PM__NBUCKET (1 + 4 * 256)
-
-typedef struct pm__bucketv {
-    pm__edge *e;
-    size_t n, cap;
-} pm__bucketv;
-
-/* A min-queue of edges by cost; zero-initialise before use. */
-typedef struct pm__rheap {
-    pm__bucketv bk[PM__NBUCKET];
-    uint64_t used[PM__NBUCKET / 64 + 1]; /* non-empty buckets */
-    size_t n;                            /* entries */
-    uint32_t last;                       /* key of the last minimum popped */
-} pm__rheap;
-
-/* The float's bit pattern: ordered like the value for costs >= 0. */
-uint32_t pm__rheap_key(float cost);
-/* Queues e (a cost below the last minimum popped counts as that minimum).
- * -1 when out of memory. */
-int pm__rheap_push(pm__rheap *h, pm__edge e);
-/* Takes an entry of minimum cost; h must not be empty. -1 when out of
- * memory (entries may be lost then). */
-int pm__rheap_pop(pm__rheap *h, pm__edge *out);
-void pm__rheap_free(pm__rheap *h);
-
 #endif

@@ -50,7 +50,7 @@ static void pm__smooth_block(void *ctx, int task, int thread)
 static int pm__adjacency(const pm_mesh *m, uint32_t **start_out, uint32_t **adj_out)
 {
     uint32_t *start = calloc(m->nv + 1, sizeof *start);
-    uint32_t *adj = malloc((m->nf ? 6 * m->nf : 1) * sizeof *adj);
+    uint32_t *adj = pm_alloc_large((m->nf ? 6 * m->nf : 1) * sizeof *adj, 0);
     if (!start || !adj) {
         free(start);
         free(adj);
@@ -110,12 +110,12 @@ int pm_mesh_smooth(pm_mesh *m, int iterations, double lambda, double mu, const p
     if (iterations == 0 || m->nv == 0)
         return PM_OK;
     uint32_t *start, *adj;
-    float *tmp = malloc(3 * m->nv * sizeof *tmp);
+    float *tmp = pm_alloc_large(3 * m->nv * sizeof *tmp, 0);
     if (!tmp || pm__adjacency(m, &start, &adj) != 0) {
         free(tmp);
         return pm_fail(PM_EMEMORY, "out of memory smoothing a mesh");
     }
-    float *orig = malloc(3 * m->nv * sizeof *orig);
+    float *orig = pm_alloc_large(3 * m->nv * sizeof *orig, 0);
     if (!orig) {
         free(tmp);
         free(start);

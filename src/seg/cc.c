@@ -207,10 +207,10 @@ int pm__cc_label(const pm_mask *m, int lo, int hi, int invert, int conn, pm_cc *
     if (n >= (int64_t)UINT32_MAX)
         goto fail;
     cc->nruns = n;
-    cc->x0 = malloc((size_t)(n ? n : 1) * sizeof *cc->x0);
-    cc->x1 = malloc((size_t)(n ? n : 1) * sizeof *cc->x1);
+    cc->x0 = pm_alloc_large((size_t)(n ? n : 1) * sizeof *cc->x0, 0);
+    cc->x1 = pm_alloc_large((size_t)(n ? n : 1) * sizeof *cc->x1, 0);
     cc->row_start = malloc((size_t)(nrows + 1) * sizeof *cc->row_start);
-    cc->label = malloc((size_t)(n ? n : 1) * sizeof *cc->label);
+    cc->label = pm_alloc_large((size_t)(n ? n : 1) * sizeof *cc->label, 0);
     if (!cc->x0 || !cc->x1 || !cc->row_start || !cc->label)
         goto fail;
     int64_t at = 0;

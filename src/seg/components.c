@@ -6,7 +6,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 uint16_t *pm__lut_keep(const pm_cc *cc)
 {
@@ -207,15 +206,5 @@ int pm__bbox(const pm_mask *m, int vlo, int vhi, int lo[3], int hi[3])
 
 void *pm__big_alloc(size_t bytes)
 {
-    const size_t huge = (size_t)2 << 20;
-    if (bytes < 4 * huge)
-        return malloc(bytes ? bytes : 1);
-    void *p = NULL;
-    size_t rounded = (bytes + huge - 1) / huge * huge;
-    if (posix_memalign(&p, huge, rounded) != 0)
-        return NULL;
-#ifdef MADV_HUGEPAGE
-    madvise(p, rounded, MADV_HUGEPAGE); /* a hint: failure changes nothing */
-#endif
-    return p;
+    return pm_alloc_large(bytes, 0);
 }

@@ -533,7 +533,7 @@ static void cross_slice(void *vctx, int k, int thread)
     int nx = c->m->g.dim[0], ny = c->m->g.dim[1];
     size_t n = (size_t)nx * ny;
     uint8_t *s = c->m->v + n * (size_t)k;
-    uint8_t *a = malloc(n), *b = malloc(n);
+    uint8_t *a = pm_alloc_large(n, 0), *b = pm_alloc_large(n, 0);
     if (!a || !b) {
         free(a), free(b);
         c->failed = 1;

@@ -70,7 +70,7 @@ pm_volume *pm_volume_new(const pm_grid *g)
     }
     pm_volume *v = calloc(1, sizeof *v);
     if (v)
-        v->hu = calloc(n, sizeof *v->hu);
+        v->hu = pm_alloc_large(n * sizeof *v->hu, 1);
     if (!v || !v->hu) {
         free(v);
         pm_fail(PM_EMEMORY, "out of memory for a %dx%dx%d volume",
@@ -99,7 +99,7 @@ pm_mask *pm_mask_new(const pm_grid *g)
     }
     pm_mask *m = calloc(1, sizeof *m);
     if (m)
-        m->v = calloc(n, 1);
+        m->v = pm_alloc_large(n, 1);
     if (!m || !m->v) {
         free(m);
         pm_fail(PM_EMEMORY, "out of memory for a %dx%dx%d mask",
