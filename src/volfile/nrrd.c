@@ -66,9 +66,13 @@ static int pm__parse(const char *path, char *text, size_t len, pm__vhdr *h, long
     *data_at = -1;
     for (int first = 1; line; line = next, first = 0) {
         char *nl = memchr(line, '\n', len - (size_t)(line - text));
-        if (!nl)
+        if (!nl && len == MAXHDR)
             return pm_fail(PM_ECORRUPT, "%s: NRRD header does not end (no blank line within 64 KB)", path);
-        next = nl + 1;
+        if (!nl && line == text + len)
+            break;     /* a detached header may end with the file */
+        if (!nl)
+            nl = text + len;
+        next = nl < text + len ? nl + 1 : NULL;
         if (memchr(line, 0, (size_t)(nl - line)))
             return pm_fail(PM_ECORRUPT, "%s: binary bytes in the NRRD header", path);
         *nl = 0;
