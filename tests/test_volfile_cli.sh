@@ -81,6 +81,18 @@ else
     pass $name
 fi
 
+name=stored_values_are_reported_as_not_hu
+$PY -c 'import sys, numpy as np, nibabel as nib
+im = nib.load(sys.argv[1]); a = np.asarray(im.dataobj).astype(np.int32) + 1024
+nib.save(nib.Nifti1Image(np.clip(a, 0, 4095).astype(np.uint16), im.affine), sys.argv[2])' "$T/in/ct.nii.gz" "$T/in/raw.nii.gz"
+$P segment "$T/in/raw.nii.gz" -o "$T/out/raw" >"$T/o" 2>&1
+rc=$?
+if [ $rc -ne 6 ] || ! grep -q 'not_hu:.*0\.\.4095' "$T/out/raw/report.json"; then
+    fail $name "exit $rc: $(cat "$T/o")"
+else
+    pass $name
+fi
+
 name=bad_volume_headers_exit_3
 printf 'NDims = 3\nDimSize = 512 512 400\nElementType = MET_SHORT\nElementDataFile = none.raw\n' >"$T/bad.mhd"
 printf 'xx' >"$T/none.raw"

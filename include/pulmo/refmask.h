@@ -1,6 +1,6 @@
 /* refmask.h - reference masks from other tools: DICOM RT Structure Sets
- * (RTSTRUCT) read and rasterized on a CT grid, and any supported mask file
- * loaded as labels by name.
+ * (RTSTRUCT) read and rasterized on a CT grid, DICOM Segmentations (SEG) on
+ * their own grid, and any supported mask file loaded as labels by name.
  *
  * An RTSTRUCT holds, per ROI, planar polygons in patient coordinates (LPS
  * mm), one or more per slice. Rasterizing applies the even-odd rule to all
@@ -74,7 +74,7 @@ typedef struct pm_refmask_opts {
 typedef struct pm_refmask {
     pm_mask *labels;          /* label per voxel */
     pm_mask *ignore;          /* non-zero where ignored ROIs lie; NULL if none */
-    int kind;                 /* PM_REF_NIFTI or PM_REF_RTSTRUCT */
+    int kind;                 /* PM_REF_NIFTI, PM_REF_RTSTRUCT or PM_REF_SEG */
     char name[256][72];       /* label name by label ("" when unnamed) */
     int present[256];         /* 1 when the file defines the label (even if empty) */
     char ignored[512];        /* names of the ignored ROIs, comma separated */
@@ -84,9 +84,18 @@ typedef struct pm_refmask {
 
 #define PM_REF_NIFTI 1
 #define PM_REF_RTSTRUCT 2
+#define PM_REF_SEG 3
+
+/* Fills r (zeroed by the caller) from a DICOM Segmentation object on its own
+ * grid (frames placed by their positions; uncompressed binary or fractional
+ * frames): segments map to labels by name (pm_roi_label), else by segment
+ * number; segments matching o's ignore patterns go to r->ignore. PM_ENODATA
+ * when the file is DICOM but not a SEG. */
+int pm_dicomseg_read(const char *path, const pm_refmask_opts *o, pm_refmask *r);
 
 /* Loads path as labels: a NIfTI label image (labels present are the
- * non-zero values found), or an RTSTRUCT rasterized on the CT series that
+ * non-zero values found), a DICOM SEG on its own grid (pm_dicomseg_read), or
+ * an RTSTRUCT rasterized on the CT series that
  * it references, found in o->series_dir, else in the RTSTRUCT's folder,
  * else in that folder's parent. ROIs whose names map to no label and match
  * no ignore pattern are left out. On failure *out is untouched. */

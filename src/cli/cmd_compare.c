@@ -16,9 +16,9 @@ static const char compare_help[] =
     "usage: pulmo compare MASK REFERENCE [--json] [--ignore PATTERN]... [--series DIR]\n\n"
     "Score a label mask against a reference: per label Dice, volumes and their\n"
     "difference, average symmetric surface distance and 95% Hausdorff distance (mm).\n"
-    "Both may be NIfTI label images or DICOM RTSTRUCT files; RTSTRUCT ROIs map to\n"
-    "labels by name (Lung-Right 1, Lung-Left 2, Trachea/Airway 3). MASK is put on\n"
-    "the reference's grid (nearest neighbour through both affines). Labels of the\n"
+    "Both may be NIfTI label images, DICOM SEG or RTSTRUCT files; ROIs and segments\n"
+    "map to labels by name (Lung-Right 1, Lung-Left 2, Trachea/Airway 3). MASK is put\n"
+    "on the reference's grid (nearest neighbour through both affines). Labels of the\n"
     "reference are scored, and the two lungs together when both are there.\n\n"
     "  --ignore PATTERN   leave the voxels of RTSTRUCT ROIs matching PATTERN (shell\n"
     "                     pattern, any case, e.g. 'GTV*') out of both masks; repeatable\n"
@@ -72,7 +72,7 @@ static void print_json(const char *mpath, const char *rpath, const pm_refmask *r
     pm_json_object_begin(&j, NULL);
     pm_json_string(&j, "mask", mpath);
     pm_json_string(&j, "reference", rpath);
-    pm_json_string(&j, "reference_kind", ref->kind == PM_REF_RTSTRUCT ? "rtstruct" : "nifti");
+    pm_json_string(&j, "reference_kind", ref->kind == PM_REF_RTSTRUCT ? "rtstruct" : ref->kind == PM_REF_SEG ? "seg" : "nifti");
     if (ref->kind == PM_REF_RTSTRUCT) {
         pm_json_string(&j, "series", ref->series_folder);
         pm_json_int(&j, "contours_off_grid", ref->nskipped);
@@ -160,8 +160,16 @@ static int run(const char *mpath, const char *rpath, const pm_refmask_opts *ro, 
     int st = pm_refmask_load(rpath, ro, &ref, &cli_progress);
     if (st == PM_OK)
         st = pm_refmask_load(mpath, ro, &mask, &cli_progress);
+    /* A SEG may hold only the slices its segments touch: scoring on its
+     * grid would drop the mask's voxels elsewhere, so a SEG reference is
+     * put on the mask's grid instead. */
+    pm_grid target;
+    if (st == PM_OK) {
+        target = ref->kind == PM_REF_SEG && mask->kind != PM_REF_SEG ? mask->labels->g : ref->labels->g;
+        st = to_grid(mask, &target);
+    }
     if (st == PM_OK)
-        st = to_grid(mask, &ref->labels->g);
+        st = to_grid(ref, &target);
     if (st != PM_OK) {
         st = cli_fail(st, "cannot read the masks");
         goto done;

@@ -153,7 +153,7 @@ int pm_refmask_load(const char *path, const pm_refmask_opts *o, pm_refmask **out
         if (pr < 0) {
             st = pm_fail(PM_ENODATA, "%s: cannot open", path);
         } else if (pr == 0) {
-            st = pm_fail(PM_ECORRUPT, "%s: not a mask pulmo reads (NIfTI .nii/.nii.gz or DICOM RTSTRUCT)", path);
+            st = pm_fail(PM_ECORRUPT, "%s: not a mask pulmo reads (NIfTI .nii/.nii.gz, DICOM SEG or RTSTRUCT)", path);
         } else {
             pm_rtstruct *rs;
             st = pm_rtstruct_read(path, &rs);
@@ -161,6 +161,11 @@ int pm_refmask_load(const char *path, const pm_refmask_opts *o, pm_refmask **out
                 r->kind = PM_REF_RTSTRUCT;
                 st = pm__from_rtstruct(path, rs, o, r, p);
                 pm_rtstruct_free(rs);
+            } else if (st == PM_ENODATA) {
+                r->kind = PM_REF_SEG;
+                st = pm_dicomseg_read(path, o, r);
+                if (st == PM_ENODATA)
+                    st = pm_fail(PM_ECORRUPT, "%s: a DICOM file that is neither an RTSTRUCT nor a SEG", path);
             }
         }
     }
