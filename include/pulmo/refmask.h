@@ -66,7 +66,8 @@ int pm_roi_match(const char *pattern, const char *name);
 #define PM_REF_MAXIGNORE 16
 
 typedef struct pm_refmask_opts {
-    const char *series_dir;   /* CT series of an RTSTRUCT (NULL: look beside it) */
+    const pm_grid *grid;      /* rasterize an RTSTRUCT on this grid (the CT in hand) */
+    const char *series_dir;   /* else on this CT series (NULL: look beside it) */
     const char *ignore[PM_REF_MAXIGNORE];  /* ROI name patterns left out of scoring */
     int nignore;
 } pm_refmask_opts;

@@ -96,11 +96,15 @@ static int pm__from_rtstruct(const char *path, pm_rtstruct *rs, const pm_refmask
                              pm_refmask *r, const pm_progress *p)
 {
     pm_volume *v = NULL;
-    int st = pm__grid_for(path, rs, o, &v, r->series_folder, p);
-    if (st != PM_OK)
-        return st;
-    r->labels = pm_mask_new(&v->g);
-    pm_volume_free(v);
+    int st = PM_OK;
+    if (o && o->grid) {
+        r->labels = pm_mask_new(o->grid);
+    } else {
+        if ((st = pm__grid_for(path, rs, o, &v, r->series_folder, p)) != PM_OK)
+            return st;
+        r->labels = pm_mask_new(&v->g);
+        pm_volume_free(v);
+    }
     if (!r->labels)
         return PM_EMEMORY;
     for (int i = 0; i < rs->nrois; i++) {
