@@ -82,6 +82,19 @@ else
     pass $name
 fi
 
+name=render_overlays_the_rtstruct_on_its_series
+$P render "$D/real/NSCLC-LUNG1-020-RT" --plane coronal --size 256x256 -o "$T/plain.png" >/dev/null 2>"$T/err"
+r1=$?
+$P render "$D/real/NSCLC-LUNG1-020-RT" --plane coronal --size 256x256 --mask "$RT" -o "$T/rt.png" >/dev/null 2>>"$T/err"
+r2=$?
+if [ $r1 -ne 0 ] || [ $r2 -ne 0 ]; then
+    fail $name "exit $r1 $r2: $(cat "$T/err")"
+elif cmp -s "$T/plain.png" "$T/rt.png"; then
+    fail $name "the overlay changed nothing"
+else
+    pass $name
+fi
+
 name=unreadable_inputs_exit_3_naming_the_file
 printf 'not a mask\n' >"$T/notes.txt"
 head -c 4000 "$RT" >"$T/cut.dcm"

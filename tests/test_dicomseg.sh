@@ -102,6 +102,25 @@ else
     pass $name
 fi
 
+name=seg_meshes_like_the_label_image
+$P mesh "$T/seg.dcm" --label 2 -o "$T/seg.stl" --json >"$T/m1.json" 2>"$T/err"
+r1=$?
+$P mesh "$T/labels.nii.gz" --label 2 -o "$T/nii.stl" --json >"$T/m2.json" 2>>"$T/err"
+r2=$?
+if [ $r1 -ne 0 ] || [ $r2 -ne 0 ]; then
+    fail $name "exit $r1 $r2: $(cat "$T/err")"
+elif ! $PY -c 'import json,sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+# NIfTI stores its affine as float32: positions agree to 1e-5 mm.
+assert a["triangles"] == b["triangles"] and abs(a["volume_ml"] - b["volume_ml"]) < 1e-6, (a, b)
+for k in ("bbox_min_mm", "bbox_max_mm"):
+    assert max(abs(x - y) for x, y in zip(a[k], b[k])) < 1e-4, (a[k], b[k])
+' "$T/m1.json" "$T/m2.json" 2>"$T/py"; then
+    fail $name "$(tail -1 "$T/py")"
+else
+    pass $name
+fi
+
 name=a_cut_seg_exits_3
 head -c 1500 "$T/seg.dcm" >"$T/cut.dcm"
 $P compare "$T/labels.nii.gz" "$T/cut.dcm" >/dev/null 2>"$T/err"
