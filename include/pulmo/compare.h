@@ -22,6 +22,10 @@
 #include "pulmo/core.h"
 #include "pulmo/volume.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct pm_compare_label {
     int label;
     uint64_t n_mask, n_ref, n_both;   /* voxels */
@@ -41,5 +45,9 @@ int pm_mask_resample_to(const pm_mask *src, const pm_grid *g, pm_mask **out);
  * differ, PM_EMEMORY, PM_ECANCEL. */
 int pm_compare(const pm_mask *mask, const pm_mask *ref, const pm_mask *ignore, const int *labels,
                int nlabels, pm_compare_label *out, const pm_progress *p);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -26,6 +26,10 @@
 #include "pulmo/core.h"
 #include "pulmo/volume.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct pm_contour {
     int npts;
     double *xyz;          /* npts points, x y z in LPS mm */
@@ -103,5 +107,9 @@ int pm_dicomseg_read(const char *path, const pm_refmask_opts *o, pm_refmask *r);
 int pm_refmask_load(const char *path, const pm_refmask_opts *o, pm_refmask **out,
                     const pm_progress *p);
 void pm_refmask_free(pm_refmask *r);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -25,6 +25,10 @@
 #include "pulmo/series.h"
 #include "pulmo/volume.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define PM_WARN_NOT_HU "not_hu"
 
 #define PM_VOLFILE_NIFTI 1
@@ -47,5 +51,9 @@ int pm_volfile_is_header(const pm_dicom_header *h);
 
 /* Loads the file as a HU volume (o may be NULL: cap half of RAM). */
 int pm_volfile_load(const char *path, const pm_load_opts *o, pm_volume **out, const pm_progress *p);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -61,7 +61,12 @@ static void pm__scan_slice(const pm__slice_edges *se, pm_mask *m, uint8_t value,
         ymin = fmin(ymin, fmin(se->e[e].y0, se->e[e].y1));
         ymax = fmax(ymax, fmax(se->e[e].y0, se->e[e].y1));
     }
-    int j0 = (int)fmax(0, ceil(ymin)), j1 = (int)fmin(g->dim[1] - 1, floor(ymax));
+    /* Bounds are clamped as doubles: polygons far off the grid (hostile or
+     * from another scan) must not overflow an int. */
+    double y0 = fmax(0, ceil(ymin)), y1 = fmin(g->dim[1] - 1, floor(ymax));
+    if (!(y0 <= y1))
+        return;
+    int j0 = (int)y0, j1 = (int)y1;
     uint8_t *plane = m->v + (size_t)se->k * (size_t)g->dim[0] * (size_t)g->dim[1];
     for (int j = j0; j <= j1; j++) {
         size_t nx = 0;
@@ -79,6 +84,8 @@ static void pm__scan_slice(const pm__slice_edges *se, pm_mask *m, uint8_t value,
                 lo = 0;
             if (hi > g->dim[0] - 1)
                 hi = g->dim[0] - 1;
+            if (!(lo <= hi))
+                continue;
             for (int i = (int)lo; i <= (int)hi; i++)
                 row[i] = value;
         }
