@@ -35,7 +35,7 @@ SAN      := -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-poi
 
 # Debian packages: build, then what the tests and tools use.
 DEPS_BUILD := g++ make pkg-config libgdcm-dev libsixel-dev libncurses-dev libpng-dev zlib1g-dev libopenblas-dev
-DEPS_TEST  := time libsixel-bin tmux admesh python3-nibabel python3-numpy dcmtk
+DEPS_TEST  := time libsixel-bin tmux admesh python3-nibabel python3-numpy dcmtk python3-pydicom
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 # The local cluster of tests/test_slurm.sh; optional: without them (or without
 # root) that test prints a SKIP line.

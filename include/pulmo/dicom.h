@@ -110,6 +110,33 @@ int pm_dicom_write_ct(const char *path, const pm_dicom_ct *ct, const int16_t *st
 int pm_dicom_rewrite_string(const char *src, const char *dst, unsigned group,
                             unsigned element, const char *value);
 
+/* ---- whole data sets, for non-image objects (RTSTRUCT, SEG) -------------
+ *
+ * A parsed file and its data sets ("nodes": the file's own, or the nested
+ * data set of a sequence item), read through GDCM after pm_dicom_precheck.
+ * Tags are (group << 16) | element. Nodes and byte pointers stay valid until
+ * pm_dicom_close. Values are raw: strings trimmed, not cleaned. */
+typedef struct pm_dicom_file pm_dicom_file;
+typedef struct pm_dicom_node pm_dicom_node;
+
+/* PM_OK, PM_ENODATA (not DICOM), PM_ECORRUPT or PM_EMEMORY, reason naming
+ * the file. */
+int pm_dicom_open(const char *path, pm_dicom_file **out);
+void pm_dicom_close(pm_dicom_file *f);
+const pm_dicom_node *pm_dicom_root(const pm_dicom_file *f);
+/* The element's value into buf (trimmed, cut at cap); 1 if present, else 0
+ * and buf = "". */
+int pm_dicom_string(const pm_dicom_node *n, uint32_t tag, char *buf, size_t cap);
+/* The element's raw bytes and their count (NULL, 0 when absent or not a
+ * plain value). */
+const char *pm_dicom_bytes(const pm_dicom_node *n, uint32_t tag, size_t *len);
+/* A US value, def when absent. */
+int pm_dicom_us(const pm_dicom_node *n, uint32_t tag, int def);
+/* Number of items of a sequence (0 when absent or unreadable), and item i
+ * (from 0; NULL when out of range). */
+int pm_dicom_items(pm_dicom_file *f, const pm_dicom_node *n, uint32_t tag);
+const pm_dicom_node *pm_dicom_item(pm_dicom_file *f, const pm_dicom_node *n, uint32_t tag, int i);
+
 #ifdef __cplusplus
 }
 #endif

@@ -41,6 +41,10 @@ int pm_nifti_read_mask(const char *path, pm_mask **out);
 /* Reads an image into a new HU volume (scaled, rounded, clamped to int16). */
 int pm_nifti_read_volume(const char *path, pm_volume **out);
 
+/* The grid and datatype of an image from its header alone (no data read),
+ * with the same checks as the readers above. */
+int pm_nifti_read_grid(const char *path, pm_grid *g, int *datatype);
+
 #ifdef __cplusplus
 }
 #endif

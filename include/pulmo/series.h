@@ -36,7 +36,7 @@ extern "C" {
 
 typedef struct pm_series {
     pm_series_meta meta;         /* cleaned of control characters */
-    char folder[4096];           /* the folder holding its first file */
+    char folder[4096];           /* the folder holding its first file (a volume file: the file) */
     int nfiles;
     char **files;
     pm_dicom_header *headers;

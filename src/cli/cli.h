@@ -25,6 +25,7 @@ int cmd_segment(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_mesh(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 int cmd_render(int argc, char **argv);
 int cmd_phantom(int argc, char **argv);
 int cmd_unet_check(int argc, char **argv);

@@ -5,6 +5,8 @@
 #include "pulmo/mesh.h"
 #include "pulmo/nifti.h"
 #include "pulmo/recipe.h"
+#include "pulmo/refmask.h"
+#include "pulmo/volfile.h"
 #include "pulmo/text.h"
 
 #include <getopt.h>
@@ -19,9 +21,11 @@ static const char mesh_help[] =
     "Build the surface of a mask or of a HU level and write it as binary STL (or\n"
     "ASCII STL, OBJ, PLY, from the extension). Coordinates are millimetres in DICOM\n"
     "patient space (LPS: x to the patient's left, y posterior, z superior).\n\n"
-    "INPUT is a series folder (the lungs of the default segmentation; --label 1, 2\n"
-    "or 3 for the right lung, left lung or airway; --level HU for a HU surface), or\n"
-    "a NIfTI mask (.nii, .nii.gz; every non-zero voxel, or --label N).\n\n"
+    "INPUT is a series folder or a CT volume file (NIfTI, MetaImage, NRRD): the lungs\n"
+    "of the default segmentation; --label 1, 2 or 3 for the right lung, left lung or\n"
+    "airway; --level HU for a HU surface. Or a mask: an 8-bit NIfTI label image, a\n"
+    "DICOM SEG or an RTSTRUCT (on its CT series; ROIs by name, Lung-Right 1 ...):\n"
+    "every non-zero voxel, or --label N.\n\n"
     "  -o, --output OUT     output file; .stl, .obj or .ply\n"
     "  --label N            mesh only voxels labelled N (default: the lungs of a series,\n"
     "                       every non-zero voxel of a mask)\n"
@@ -78,7 +82,8 @@ static int mesh_build(const mesh_opts *o, pm_mesh **out, double *load_s, double 
 {
     double t0 = pm_now();
     int rc;
-    if (pm_is_dir(o->input)) {
+    pm_dicom_header vh;
+    if (pm_is_dir(o->input) || (pm_volfile_kind(o->input) && pm_volfile_header(o->input, &vh) == PM_OK)) {
         pm_volume *v;
         rc = pm_load_dir(o->input, o->uid, &o->lo, &v, &cli_progress);
         if (rc != PM_OK)
@@ -94,10 +99,9 @@ static int mesh_build(const mesh_opts *o, pm_mesh **out, double *load_s, double 
     }
     if (!pm_path_exists(o->input))
         return pm_fail(PM_ENODATA, "%s: no such file or folder", o->input);
-    if (!mesh_is_nifti(o->input))
-        return pm_fail(PM_EUSAGE, "%s: INPUT must be a series folder or a NIfTI file (.nii, .nii.gz)",
-                       o->input);
     if (o->has_level) {
+        if (!mesh_is_nifti(o->input))
+            return pm_fail(PM_EUSAGE, "%s: --level needs a series folder or a volume file", o->input);
         pm_volume *v;
         rc = pm_nifti_read_volume(o->input, &v);
         if (rc != PM_OK)
@@ -107,13 +111,14 @@ static int mesh_build(const mesh_opts *o, pm_mesh **out, double *load_s, double 
         pm_volume_free(v);
         return rc;
     }
-    pm_mask *m;
-    rc = pm_nifti_read_mask(o->input, &m);
+    pm_refmask *m;
+    pm_refmask_opts ro = {0};
+    rc = pm_refmask_load(o->input, &ro, &m, &cli_progress);
     if (rc != PM_OK)
         return rc;
     *load_s = pm_now() - t0;
-    rc = pm_mesh_from_mask(m, o->label, out, &cli_progress);
-    pm_mask_free(m);
+    rc = pm_mesh_from_mask(m->labels, o->label, out, &cli_progress);
+    pm_refmask_free(m);
     return rc;
 }
 

@@ -5,8 +5,10 @@
 #include "pulmo/encode.h"
 #include "pulmo/io.h"
 #include "pulmo/mesh.h"
+#include "pulmo/compare.h"
 #include "pulmo/nifti.h"
 #include "pulmo/raster.h"
+#include "pulmo/refmask.h"
 #include "pulmo/render.h"
 
 #include <getopt.h>
@@ -182,6 +184,26 @@ done:
     return rc;
 }
 
+/* The mask file (NIfTI, SEG, RTSTRUCT) on the series' grid: an RTSTRUCT is
+ * drawn on it, other masks are put on it through their affines. */
+static int render_mask(const char *path, const pm_volume *v, pm_mask **out)
+{
+    pm_refmask_opts ro = {0};
+    ro.grid = &v->g;
+    pm_refmask *r;
+    int rc = pm_refmask_load(path, &ro, &r, &cli_progress);
+    if (rc != PM_OK)
+        return rc;
+    if (memcmp(r->labels->g.dim, v->g.dim, sizeof v->g.dim) == 0) {
+        *out = r->labels;
+        r->labels = NULL;
+    } else {
+        rc = pm_mask_resample_to(r->labels, &v->g, out);
+    }
+    pm_refmask_free(r);
+    return rc;
+}
+
 static int render_series(const render_args *a, pm_graphics g, const pm_term_caps *caps)
 {
     pm_volume *v = NULL;
@@ -191,13 +213,8 @@ static int render_series(const render_args *a, pm_graphics g, const pm_term_caps
     if (rc != PM_OK)
         return cli_fail(rc, "load failed");
     cli_print_warnings(v);
-    if (a->mask && (rc = pm_nifti_read_mask(a->mask, &m)) != PM_OK) {
+    if (a->mask && (rc = render_mask(a->mask, v, &m)) != PM_OK) {
         rc = cli_fail(rc, "mask read failed");
-        goto done;
-    }
-    if (m && memcmp(m->g.dim, v->g.dim, sizeof v->g.dim) != 0) {
-        rc = cli_error(PM_EUSAGE, "%s is %dx%dx%d, the series %dx%dx%d", a->mask, m->g.dim[0],
-                       m->g.dim[1], m->g.dim[2], v->g.dim[0], v->g.dim[1], v->g.dim[2]);
         goto done;
     }
     int w, h;

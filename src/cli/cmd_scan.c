@@ -39,7 +39,7 @@ static void scan_json(const pm_index *ix, int status, const char *error)
         pm_json_string(&j, "series_uid", s->meta.series_uid);
         pm_json_string(&j, "series_description", s->meta.series_description);
         pm_json_string(&j, "modality", s->meta.modality);
-        pm_json_int(&j, "slices", s->nfiles);
+        pm_json_int(&j, "slices", s->dims[2] > 0 ? s->dims[2] : s->nfiles);
         pm_json_int(&j, "duplicate_files", s->nduplicates);
         pm_json_array_begin(&j, "dims");
         for (int k = 0; k < 3; k++)
@@ -93,7 +93,7 @@ static void scan_table(const pm_index *ix)
             snprintf(cell[1], sizeof cell[1], "%s", s->meta.patient_name[0] ? s->meta.patient_name : "-");
             snprintf(cell[2], sizeof cell[2], "%s", s->meta.study_date[0] ? s->meta.study_date : "-");
             snprintf(cell[3], sizeof cell[3], "%s", s->meta.modality[0] ? s->meta.modality : "-");
-            snprintf(cell[4], sizeof cell[4], "%d", s->nfiles);
+            snprintf(cell[4], sizeof cell[4], "%d", s->dims[2]);
             snprintf(cell[5], sizeof cell[5], "%dx%dx%d", s->dims[0], s->dims[1], s->dims[2]);
             snprintf(cell[6], sizeof cell[6], "%.3gx%.3gx%.3g", s->spacing[0], s->spacing[1], s->spacing[2]);
             snprintf(cell[7], sizeof cell[7], "%s%s%s", s->meta.series_description,

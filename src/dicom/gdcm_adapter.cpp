@@ -18,6 +18,7 @@ extern "C" {
 #include <gdcmImage.h>
 #include <gdcmImageWriter.h>
 #include <gdcmReader.h>
+#include <gdcmSequenceOfItems.h>
 #include <gdcmTrace.h>
 #include <gdcmTransferSyntax.h>
 #include <gdcmWriter.h>
@@ -28,6 +29,7 @@ extern "C" {
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <new>
@@ -644,4 +646,138 @@ extern "C" int pm_dicom_rewrite_string(const char *src, const char *dst, unsigne
     } catch (...) {
         return pm_fail(PM_EWRITE, "%s: DICOM writer failed", dst);
     }
+}
+
+// ---- walking a whole data set (RTSTRUCT, SEG) ---------------------------
+//
+// Non-image objects are read by C code (src/refmask) through these few
+// accessors. A node is a gdcm::DataSet owned by the file: the file's own,
+// or an item's nested one. In Implicit VR files a sequence of defined length
+// arrives as plain bytes and GetValueAsSQ parses it anew on every call, so
+// each parsed sequence is kept in the file's cache: its items stay valid
+// until pm_dicom_close, and walking contours is linear.
+struct pm_dicom_file {
+    gdcm::Reader r;
+    std::map<const gdcm::DataElement *, gdcm::SmartPointer<gdcm::SequenceOfItems>> seqs;
+};
+
+namespace {
+
+const gdcm::DataSet *node_ds(const pm_dicom_node *n)
+{
+    return reinterpret_cast<const gdcm::DataSet *>(n);
+}
+
+const gdcm::DataElement *node_element(const pm_dicom_node *n, uint32_t tag)
+{
+    gdcm::Tag t((uint16_t)(tag >> 16), (uint16_t)(tag & 0xffff));
+    const gdcm::DataSet *ds = node_ds(n);
+    if (!ds || !ds->FindDataElement(t))
+        return NULL;
+    return &ds->GetDataElement(t);
+}
+
+gdcm::SequenceOfItems *node_seq(pm_dicom_file *f, const pm_dicom_node *n, uint32_t tag)
+{
+    const gdcm::DataElement *de = node_element(n, tag);
+    if (!de)
+        return NULL;
+    auto it = f->seqs.find(de);
+    if (it != f->seqs.end())
+        return it->second;
+    gdcm::SmartPointer<gdcm::SequenceOfItems> sq;
+    try {
+        sq = de->GetValueAsSQ();
+    } catch (...) {
+        sq = NULL;
+    }
+    f->seqs[de] = sq;
+    return sq;
+}
+
+} // namespace
+
+extern "C" int pm_dicom_open(const char *path, pm_dicom_file **out)
+{
+    quiet();
+    int pr = pm_dicom_probe(path);
+    if (pr < 0)
+        return pm_fail(PM_ECORRUPT, "%s: cannot open", path);
+    if (pr == 0)
+        return pm_fail(PM_ENODATA, "%s: not a DICOM file", path);
+    char why[256];
+    if (pm__dicom_guard(path, NULL, why, sizeof why) != 0)
+        return pm_fail(PM_ECORRUPT, "%s: %s", path, why);
+    pm_dicom_file *f = new (std::nothrow) pm_dicom_file;
+    if (!f)
+        return pm_fail(PM_EMEMORY, "%s: out of memory", path);
+    f->r.SetFileName(path);
+    bool ok;
+    try {
+        ok = f->r.Read();
+    } catch (...) {
+        ok = false;
+    }
+    if (!ok) {
+        delete f;
+        return pm_fail(PM_ECORRUPT, "%s: unreadable DICOM file", path);
+    }
+    *out = f;
+    return PM_OK;
+}
+
+extern "C" void pm_dicom_close(pm_dicom_file *f)
+{
+    delete f;
+}
+
+extern "C" const pm_dicom_node *pm_dicom_root(const pm_dicom_file *f)
+{
+    return reinterpret_cast<const pm_dicom_node *>(&f->r.GetFile().GetDataSet());
+}
+
+extern "C" const char *pm_dicom_bytes(const pm_dicom_node *n, uint32_t tag, size_t *len)
+{
+    const gdcm::DataElement *de = node_element(n, tag);
+    const gdcm::ByteValue *bv = de ? de->GetByteValue() : NULL;
+    if (!bv || !bv->GetPointer()) {
+        *len = 0;
+        return NULL;
+    }
+    *len = bv->GetLength();
+    return bv->GetPointer();
+}
+
+extern "C" int pm_dicom_string(const pm_dicom_node *n, uint32_t tag, char *buf, size_t cap)
+{
+    const gdcm::DataSet *ds = node_ds(n);
+    uint16_t g = (uint16_t)(tag >> 16), e = (uint16_t)(tag & 0xffff);
+    if (!ds || !ds->FindDataElement(gdcm::Tag(g, e))) {
+        snprintf(buf, cap, "%s", "");
+        return 0;
+    }
+    copy_string(buf, cap, raw_string(*ds, g, e));
+    return 1;
+}
+
+extern "C" int pm_dicom_us(const pm_dicom_node *n, uint32_t tag, int def)
+{
+    const gdcm::DataSet *ds = node_ds(n);
+    return ds ? get_us(*ds, (uint16_t)(tag >> 16), (uint16_t)(tag & 0xffff), def) : def;
+}
+
+extern "C" int pm_dicom_items(pm_dicom_file *f, const pm_dicom_node *n, uint32_t tag)
+{
+    gdcm::SequenceOfItems *sq = node_seq(f, n, tag);
+    size_t k = sq ? sq->GetNumberOfItems() : 0;
+    return k > INT32_MAX ? INT32_MAX : (int)k;
+}
+
+extern "C" const pm_dicom_node *pm_dicom_item(pm_dicom_file *f, const pm_dicom_node *n, uint32_t tag,
+                                              int i)
+{
+    gdcm::SequenceOfItems *sq = node_seq(f, n, tag);
+    if (!sq || i < 0 || (size_t)i >= sq->GetNumberOfItems())
+        return NULL;
+    return reinterpret_cast<const pm_dicom_node *>(&sq->GetItem((size_t)i + 1).GetNestedDataSet());
 }

@@ -240,7 +240,7 @@ static int pm__grid_from_header(const unsigned char *h, int sw, pm_grid *g)
     return 0;
 }
 
-static int pm__read(const char *path, pm__nii *out)
+static int pm__read(const char *path, pm__nii *out, int header_only)
 {
     gzFile z = gzopen(path, "rb");
     if (!z)
@@ -308,6 +308,10 @@ static int pm__read(const char *path, pm__nii *out)
     float vo = pm__gf(h, 108, sw);
     if (!(vo >= PM__HDR) || vo > 1e8) {
         pm_fail(st, "%s: bad vox_offset", path);
+        goto done;
+    }
+    if (header_only) {
+        st = PM_OK;
         goto done;
     }
     size_t n = pm_grid_voxels(&out->g);
@@ -383,7 +387,7 @@ static double pm__value(const pm__nii *n, size_t i)
 int pm_nifti_read_mask(const char *path, pm_mask **out)
 {
     pm__nii n;
-    int st = pm__read(path, &n);
+    int st = pm__read(path, &n, 0);
     if (st)
         return st;
     pm_mask *m = pm_mask_new(&n.g);
@@ -414,7 +418,7 @@ int pm_nifti_read_mask(const char *path, pm_mask **out)
 int pm_nifti_read_volume(const char *path, pm_volume **out)
 {
     pm__nii n;
-    int st = pm__read(path, &n);
+    int st = pm__read(path, &n, 0);
     if (st)
         return st;
     pm_volume *v = pm_volume_new(&n.g);
@@ -439,5 +443,16 @@ int pm_nifti_read_volume(const char *path, pm_volume **out)
     snprintf(v->meta.series_description, sizeof v->meta.series_description, "%s",
              base ? base + 1 : path);
     *out = v;
+    return PM_OK;
+}
+
+int pm_nifti_read_grid(const char *path, pm_grid *g, int *datatype)
+{
+    pm__nii n;
+    int st = pm__read(path, &n, 1);
+    if (st)
+        return st;
+    *g = n.g;
+    *datatype = n.datatype;
     return PM_OK;
 }

@@ -2,6 +2,7 @@
  * grouping files into series. */
 #include "pulmo/series.h"
 #include "pulmo/text.h"
+#include "pulmo/volfile.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -91,7 +92,8 @@ static void pm__scan_one(void *ctx, int i, int thread)
     (void)thread;
     pm__scan *s = ctx;
     const char *path = s->paths->v[i];
-    int st = pm_dicom_read_header(path, &s->h[i]);
+    /* NIfTI, MetaImage and NRRD files are one-file series (volfile.h). */
+    int st = pm_volfile_kind(path) ? pm_volfile_header(path, &s->h[i]) : pm_dicom_read_header(path, &s->h[i]);
     if (st == PM_ENODATA && pm__named_dicom(path)) {
         struct stat sb;
         if (stat(path, &sb) == 0 && sb.st_size == 0)
@@ -200,9 +202,12 @@ static void pm__fill_meta(pm_series *s)
         len = sizeof s->folder - 1;
     memcpy(s->folder, slash ? s->files[0] : ".", len);
     s->folder[len] = '\0';
+    if (pm_volfile_is_header(h))
+        /* Re-loading "the folder" of a volume file must load that file. */
+        snprintf(s->folder, sizeof s->folder, "%s", s->files[0]);
     s->dims[0] = h->cols;
     s->dims[1] = h->rows;
-    s->dims[2] = s->nfiles;
+    s->dims[2] = pm_volfile_is_header(h) ? h->frames : s->nfiles;
     s->spacing[0] = h->has_spacing ? h->pixel_spacing[1] : 1.0;
     s->spacing[1] = h->has_spacing ? h->pixel_spacing[0] : 1.0;
     s->spacing[2] = pm__z_spacing(s);

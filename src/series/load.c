@@ -2,6 +2,7 @@
  * sorting them along the normal, geometry and its warnings, the memory cap,
  * and parallel decoding. */
 #include "pulmo/series.h"
+#include "pulmo/volfile.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -387,6 +388,8 @@ int pm_series_load(const pm_series *s, const pm_load_opts *o, pm_volume **out, c
     double t0 = pm_now();
     if (!s || s->nfiles <= 0)
         return pm_fail(PM_ENODATA, "no series to load");
+    if (pm_volfile_is_header(&s->headers[0]))
+        return pm_volfile_load(s->files[0], o, out, p);
     pm_volume tmp;
     memset(&tmp, 0, sizeof tmp);
     pm__plan pl;

@@ -218,7 +218,7 @@ static void draw_row(void *ctx, int i, int line, int selected)
         char dims[48];
         snprintf(dims, sizeof dims, "%dx%dx%d", s->dims[0], s->dims[1], s->dims[2]);
         snprintf(buf, sizeof buf, "   %-8.8s  %-3.3s %5d  %-13s %-5.3g %s", s->meta.study_date[0] ? s->meta.study_date : "-",
-                 s->meta.modality[0] ? s->meta.modality : "-", s->nfiles, dims, s->spacing[2],
+                 s->meta.modality[0] ? s->meta.modality : "-", s->dims[2], dims, s->spacing[2],
                  s->meta.series_description[0] ? s->meta.series_description : "(no description)");
         crt_role(selected ? ROLE_SELECTED : ROLE_NORMAL);
     }
@@ -259,7 +259,7 @@ static void browser_draw(int y, int x, int rows_, int cols)
         crt_textf(yd + 1, 1, COLS - 2, "Patient %s  %s   Study %s %s", s->meta.patient_id, s->meta.patient_name,
                   s->meta.study_date, s->meta.study_description);
         crt_textf(yd + 2, 1, COLS - 2, "Series  %s  %d files  %.4g x %.4g x %.4g mm  %s", s->meta.modality,
-                  s->nfiles, s->spacing[0], s->spacing[1], s->spacing[2], s->meta.series_uid);
+                  s->dims[2], s->spacing[0], s->spacing[1], s->spacing[2], s->meta.series_uid);
         crt_textf(yd + 3, 1, COLS - 2, "Folder  %s", folder);
     }
     if (B.filtering || B.filter[0]) {

@@ -22,6 +22,7 @@ for bin in "$@"; do
         fuzz_stl) kind=stl; maxlen=65536 ;;
         fuzz_pth) kind=pth; maxlen=2100000 ;;
         fuzz_text) kind=text; maxlen=512 ;;
+        fuzz_rtstruct) kind=rtstruct; maxlen=2100000 ;;
         *) kind=${name#fuzz_}; maxlen=262144 ;;
     esac
     corpus="$root/corpus/$name"

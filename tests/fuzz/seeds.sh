@@ -9,7 +9,7 @@ out=$1
 mkseeds=$2
 data=${PM_DATA:-../shared/data}
 rm -rf "$out"
-mkdir -p "$out/dicom" "$out/series" "$out/nifti" "$out/text" "$out/stl" "$out/pth"
+mkdir -p "$out/dicom" "$out/series" "$out/nifti" "$out/text" "$out/stl" "$out/pth" "$out/volfile" "$out/rtstruct"
 gen="$out/gen"
 "$mkseeds" "$gen"
 cp "$gen"/dicom/*.dcm "$out/dicom/"
@@ -59,5 +59,13 @@ python3 tests/fuzz/mkpth.py "$out/pth/small.pth" || echo "seeds.sh: python3 fail
 # Text: a cap byte, a width byte, then header text with escape sequences,
 # Latin-1 CSI, C1 in UTF-8, accents and a bidi override.
 printf '\100\030Evil\033]0;pwned\007Name\302\2331m\2332J caf\303\251 \342\200\256' >"$out/text/esc"
+# Volume files: a first byte 1 (.mha) or 0 (.nrrd), then a tiny 2x2x2 image.
+{ printf '\001NDims = 3\nDimSize = 2 2 2\nElementSpacing = 1 1 2\nOffset = 0 0 0\n'
+  printf 'TransformMatrix = 1 0 0 0 1 0 0 0 1\nElementType = MET_SHORT\nElementDataFile = LOCAL\n'
+  printf '\030\374\030\374\030\374\030\374\000\000\000\000\030\374\030\374'; } >"$out/volfile/small.mha"
+{ printf '\000NRRD0004\ntype: short\ndimension: 3\nspace: left-posterior-superior\nsizes: 2 2 2\n'
+  printf 'space directions: (1,0,0) (0,1,0) (0,0,2)\nendian: little\nencoding: raw\nspace origin: (0,0,0)\n\n'
+  printf '\030\374\030\374\030\374\030\374\000\000\000\000\030\374\030\374'; } >"$out/volfile/small.nrrd"
+[ -f "$data/real/NSCLC-LUNG1-020-RT.rtstruct/RTSTRUCT.dcm" ] && cp "$data/real/NSCLC-LUNG1-020-RT.rtstruct/RTSTRUCT.dcm" "$out/rtstruct/"
 rm -rf "$gen"
 echo "seeds: $(ls "$out/dicom" | wc -l) dicom, $(ls "$out/series" | wc -l) series, $(ls "$out/nifti" | wc -l) nifti, $(ls "$out/text" | wc -l) text, $(ls "$out/stl" | wc -l) stl, $(ls "$out/pth" | wc -l) pth"

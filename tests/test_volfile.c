@@ -1,0 +1,232 @@
+/* test_volfile.c - NIfTI, MetaImage and NRRD volumes as CT series: each
+ * file is built with a known orientation and one marked voxel, and the
+ * loaded volume must hold the mark at the patient (LPS) point the format
+ * defines; value types, byte orders, compression, the not-HU warning, and
+ * bad headers failing with exit code 3. NIfTI files are written by nibabel
+ * (an independent writer); MetaImage and NRRD headers by hand. */
+#include "files.h"
+#include "pulmo/series.h"
+#include "pulmo/volfile.h"
+
+#include <math.h>
+#include <zlib.h>
+
+#define NX 6
+#define NY 5
+#define NZ 4
+#define MARK_I 4
+#define MARK_J 1
+#define MARK_K 2
+
+static const char *tpath(const char *name)
+{
+    static char b[8][4096];
+    static int k;
+    char *p = b[k++ % 8];
+    snprintf(p, sizeof b[0], "%s/%s", test_tmpdir(), name);
+    return p;
+}
+
+/* NX*NY*NZ int16 voxels of -1000 (air, so the HU check passes) with
+ * 700 at the mark; big endian when be. */
+static void raw16(unsigned char *out, int be, int base)
+{
+    for (int v = 0; v < NX * NY * NZ; v++) {
+        int x = v == MARK_I + NX * (MARK_J + NY * MARK_K) ? 700 : base;
+        uint16_t u = (uint16_t)(int16_t)x;
+        out[2 * v + (be ? 1 : 0)] = (unsigned char)(u & 0xff);
+        out[2 * v + (be ? 0 : 1)] = (unsigned char)(u >> 8);
+    }
+}
+
+/* Loads path through the series index, as the front ends do. */
+static pm_volume *load(const char *path)
+{
+    pm_volume *v = NULL;
+    int st = pm_load_dir(path, NULL, NULL, &v, NULL);
+    CHECK(st == PM_OK, "%s: %s", path, pm_error());
+    return v;
+}
+
+/* The voxel nearest to LPS point p. */
+static int at(const pm_volume *v, const double p[3])
+{
+    double q[3];
+    CHECK(pm_grid_from_lps(&v->g, p, q) == 0, "degenerate grid");
+    int i = (int)lround(q[0]), j = (int)lround(q[1]), k = (int)lround(q[2]);
+    CHECK(i >= 0 && j >= 0 && k >= 0 && i < v->g.dim[0] && j < v->g.dim[1] && k < v->g.dim[2],
+          "point (%g %g %g) is outside: voxel %g %g %g", p[0], p[1], p[2], q[0], q[1], q[2]);
+    return v->hu[i + v->g.dim[0] * (j + v->g.dim[1] * k)];
+}
+
+static int has_warning(const pm_volume *v, const char *kind)
+{
+    for (int i = 0; i < v->nwarnings; i++)
+        if (!strcmp(v->warnings[i].kind, kind))
+            return 1;
+    return 0;
+}
+
+TEST(metaimage_geometry_is_lps_with_one_axis_per_triplet)
+{
+    /* Axes: i along -y (anterior), j along +x, k along +z; spacing 0.5, 2, 3;
+     * the mark at offset + 4*0.5*(0,-1,0) + 1*2*(1,0,0) + 2*3*(0,0,1). */
+    unsigned char raw[2 * NX * NY * NZ];
+    raw16(raw, 0, -1000);
+    CHECK(tf_spit(tpath("a.raw"), raw, sizeof raw) == 0, "write");
+    FILE *f = fopen(tpath("a.mhd"), "w");
+    fprintf(f, "ObjectType = Image\nNDims = 3\nBinaryData = True\nBinaryDataByteOrderMSB = False\n"
+               "CompressedData = False\nTransformMatrix = 0 -1 0 1 0 0 0 0 1\nOffset = 10 20 -30\n"
+               "CenterOfRotation = 0 0 0\nAnatomicalOrientation = RAI\nElementSpacing = 0.5 2 3\n"
+               "DimSize = %d %d %d\nElementType = MET_SHORT\nElementDataFile = a.raw\n", NX, NY, NZ);
+    fclose(f);
+    pm_volume *v = load(tpath("a.mhd"));
+    double p[3] = {10 + 2, 20 - 2, -30 + 6};
+    CHECK(at(v, p) == 700, "mark reads %d", at(v, p));
+    CHECK(v->g.dim[0] == NX && v->g.dim[2] == NZ && fabs(v->g.spacing[1] - 2) < 1e-12, "grid");
+    CHECK(!has_warning(v, PM_WARN_NOT_HU), "HU volume flagged as not HU");
+    pm_volume_free(v);
+}
+
+TEST(compressed_big_endian_metaimage_reads_the_same)
+{
+    unsigned char raw[2 * NX * NY * NZ], z[4096];
+    raw16(raw, 1, -1000);
+    uLongf zn = sizeof z;
+    CHECK(compress(z, &zn, raw, sizeof raw) == Z_OK, "compress");
+    CHECK(tf_spit(tpath("b.zraw"), z, zn) == 0, "write");
+    FILE *f = fopen(tpath("b.mhd"), "w");
+    fprintf(f, "NDims = 3\nDimSize = %d %d %d\nElementSpacing = 1 1 1\nOffset = 0 0 0\n"
+               "ElementByteOrderMSB = True\nCompressedData = True\nCompressedDataSize = %lu\n"
+               "ElementType = MET_SHORT\nElementDataFile = b.zraw\n", NX, NY, NZ, (unsigned long)zn);
+    fclose(f);
+    pm_volume *v = load(tpath("b.mhd"));
+    double p[3] = {MARK_I, MARK_J, MARK_K};
+    CHECK(at(v, p) == 700, "mark reads %d", at(v, p));
+    pm_volume_free(v);
+}
+
+TEST(nrrd_ras_space_directions_become_lps)
+{
+    /* RAS space: directions and origin change the sign of x and y in LPS.
+     * Axes i, j, k point superior, left and anterior. */
+    unsigned char raw[2 * NX * NY * NZ];
+    raw16(raw, 0, -1000);
+    char hdr[1024];
+    int n = snprintf(hdr, sizeof hdr, "NRRD0004\n# made by hand\ntype: short\ndimension: 3\n"
+                     "space: right-anterior-superior\nsizes: %d %d %d\n"
+                     "space directions: (0,0,2) (-1,0,0) (0,3,0)\nkinds: domain domain domain\n"
+                     "endian: little\nencoding: raw\nspace origin: (5,6,7)\n\n", NX, NY, NZ);
+    unsigned char *buf = malloc((size_t)n + sizeof raw);
+    memcpy(buf, hdr, (size_t)n);
+    memcpy(buf + n, raw, sizeof raw);
+    CHECK(tf_spit(tpath("c.nrrd"), buf, (size_t)n + sizeof raw) == 0, "write");
+    free(buf);
+    pm_volume *v = load(tpath("c.nrrd"));
+    /* RAS point = origin + 4*(0,0,2) + 1*(-1,0,0) + 2*(0,3,0) = (4, 12, 15) -> LPS (-4, -12, 15) */
+    double p[3] = {-4, -12, 15};
+    CHECK(at(v, p) == 700, "mark reads %d", at(v, p));
+    pm_volume_free(v);
+}
+
+TEST(detached_gzip_nrrd_with_float_values)
+{
+    float fv[NX * NY * NZ];
+    for (int i = 0; i < NX * NY * NZ; i++)
+        fv[i] = i == MARK_I + NX * (MARK_J + NY * MARK_K) ? 700.4f : -999.6f;
+    gzFile g = gzopen(tpath("d.raw.gz"), "wb");
+    gzwrite(g, fv, sizeof fv);
+    gzclose(g);
+    FILE *f = fopen(tpath("d.nhdr"), "w");
+    fprintf(f, "NRRD0004\ntype: float\ndimension: 3\nsizes: %d %d %d\nspacings: 1 1 1\n"
+               "encoding: gzip\nendian: little\ndata file: d.raw.gz\n", NX, NY, NZ);
+    fclose(f);
+    pm_volume *v = load(tpath("d.nhdr"));
+    double p[3] = {MARK_I, MARK_J, MARK_K}, q[3] = {0, 0, 0};
+    CHECK(at(v, p) == 700 && at(v, q) == -1000, "values %d %d", at(v, p), at(v, q));
+    pm_volume_free(v);
+}
+
+TEST(nibabel_nifti_geometry_and_scaling)
+{
+    /* A permuted, flipped affine and scl_slope 2, scl_inter -1024 on uint16
+     * data: the mark (stored 862 -> 700 HU) must sit at the RAS point the
+     * affine gives, which is LPS (-x, -y, z). */
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 -c 'import nibabel as nib, numpy as np\n"
+             "a = np.full((%d, %d, %d), 12, np.uint16); a[%d, %d, %d] = 862\n"
+             "A = np.array([[0, -0.7, 0, 30], [0, 0, 2.5, -40], [1.5, 0, 0, 50], [0, 0, 0, 1]])\n"
+             "im = nib.Nifti1Image(a, A); im.header.set_slope_inter(2, -1024); im.set_qform(A, 1); im.set_sform(A, 2)\n"
+             "nib.save(im, \"%s\")\n"
+             "print(*(A @ [%d, %d, %d, 1])[:3])' > %s",
+             NX, NY, NZ, MARK_I, MARK_J, MARK_K, tpath("e.nii.gz"), MARK_I, MARK_J, MARK_K, tpath("e.txt"));
+    CHECK(test_sh(cmd) == 0, "nibabel failed (python3-nibabel missing?)");
+    double ras[3];
+    FILE *f = fopen(tpath("e.txt"), "r");
+    CHECK(f && fscanf(f, "%lf %lf %lf", &ras[0], &ras[1], &ras[2]) == 3, "nibabel output");
+    fclose(f);
+    pm_volume *v = load(tpath("e.nii.gz"));
+    double p[3] = {-ras[0], -ras[1], ras[2]};
+    CHECK(at(v, p) == 700, "mark reads %d", at(v, p));
+    CHECK(fabs(v->g.spacing[0] - 1.5) < 1e-5 && fabs(v->g.spacing[1] - 0.7) < 1e-5, "spacing %g %g",
+          v->g.spacing[0], v->g.spacing[1]);
+    pm_volume_free(v);
+}
+
+TEST(stored_values_without_intercept_are_flagged_not_hu)
+{
+    unsigned char raw[2 * NX * NY * NZ];
+    raw16(raw, 0, 24);
+    CHECK(tf_spit(tpath("u.raw"), raw, sizeof raw) == 0, "write");
+    FILE *f = fopen(tpath("u.mhd"), "w");
+    fprintf(f, "NDims = 3\nDimSize = %d %d %d\nElementType = MET_USHORT\nElementDataFile = u.raw\n", NX, NY, NZ);
+    fclose(f);
+    pm_volume *v = load(tpath("u.mhd"));
+    CHECK(has_warning(v, PM_WARN_NOT_HU), "0..700 volume not flagged");
+    pm_volume_free(v);
+}
+
+static void bad(const char *name, const char *text, const char *why)
+{
+    FILE *f = fopen(tpath(name), "w");
+    fputs(text, f);
+    fclose(f);
+    pm_volume *v = NULL;
+    int st = pm_volfile_load(tpath(name), NULL, &v, NULL);
+    CHECK(st == PM_ECORRUPT, "%s: status %d (%s)", name, st, pm_error());
+    CHECK(strstr(pm_error(), name) && strstr(pm_error(), why), "%s: reason '%s'", name, pm_error());
+}
+
+TEST(bad_headers_fail_as_corrupt_with_the_reason)
+{
+    unsigned char raw[100] = {0};
+    CHECK(tf_spit(tpath("short.raw"), raw, sizeof raw) == 0, "write");
+    bad("short.mhd", "NDims = 3\nDimSize = 6 5 4\nElementType = MET_SHORT\nElementDataFile = short.raw\n",
+        "shorter than declared");
+    bad("huge.mhd", "NDims = 3\nDimSize = 99999 99999 99999\nElementType = MET_SHORT\nElementDataFile = short.raw\n",
+        "overflow");
+    bad("neg.mhd", "NDims = 3\nDimSize = 6 -5 4\nElementType = MET_SHORT\nElementDataFile = short.raw\n",
+        "DimSize");
+    bad("type.mhd", "NDims = 3\nDimSize = 6 5 4\nElementType = MET_STRING\nElementDataFile = short.raw\n",
+        "ElementType");
+    bad("enc.nrrd", "NRRD0004\ntype: short\ndimension: 3\nsizes: 6 5 4\nencoding: bzip2\n\n", "encoding");
+    bad("cut.nrrd", "NRRD0004\ntype: short\ndimension: 3\nsizes: 6 5 4\nencoding: raw\n\nxx", "shorter");
+    bad("nogz.nrrd", "NRRD0004\ntype: short\ndimension: 3\nsizes: 6 5 4\nencoding: gzip\n\nnot gzip",
+        "compressed data is corrupt");
+    bad("space.nrrd", "NRRD0004\ntype: short\ndimension: 3\nspace: posterior-inferior-right\nsizes: 6 5 4\n"
+        "encoding: raw\n\n", "space");
+    bad("nifti.nii", "not a nifti header", "NIfTI");
+}
+
+int main(void)
+{
+    RUN(metaimage_geometry_is_lps_with_one_axis_per_triplet);
+    RUN(compressed_big_endian_metaimage_reads_the_same);
+    RUN(nrrd_ras_space_directions_become_lps);
+    RUN(detached_gzip_nrrd_with_float_values);
+    RUN(nibabel_nifti_geometry_and_scaling);
+    RUN(stored_values_without_intercept_are_flagged_not_hu);
+    RUN(bad_headers_fail_as_corrupt_with_the_reason);
+    return test_done();
+}
