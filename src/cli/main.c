@@ -16,6 +16,7 @@ static const cli_command commands[] = {
     {"segment", cmd_segment, "segment the lungs of a series: mask.nii.gz and report.json"},
     {"batch", cmd_batch, "segment every CT series under a folder, with a CSV summary"},
     {"export", cmd_export, "write a series as NIfTI (HU, or normalised for machine learning)"},
+    {"cluster", cmd_cluster, "fuzzy clustering of the HU inside the lungs (internal structures)"},
     {"mesh", cmd_mesh, "surface of the lungs, a mask or a HU level as STL, OBJ or PLY"},
     {"render", cmd_render, "draw a slice, histogram or mesh as PNG, sixel or text"},
     {"phantom", cmd_phantom, "write synthetic chest CT phantoms with ground truth"},
