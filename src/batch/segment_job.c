@@ -116,7 +116,8 @@ int pm__segment_volume(pm_volume *v, double t0, const char *outdir, const pm_seg
         if (rc == PM_OK && o->structures) {
             uint64_t nvox = 0;
             t = pm_now();
-            rc = pm_seg_structures(v, run->result, PM_STRUCTURES_HU, &nvox, p);
+            rc = pm_seg_structures(v, run->result, PM_STRUCTURES_HU, PM_STRUCTURES_MARGIN_MM,
+                                   &nvox, p);
             rep->structures = rc == PM_OK;
             rep->structures_ml = (double)nvox * pm_grid_voxel_mm3(&v->g) / 1000.0;
             rep->seconds_structures = pm_now() - t;

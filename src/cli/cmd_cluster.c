@@ -50,7 +50,8 @@ int cli_lung_mask(const pm_volume *v, int structures, pm_mask **out, const char 
         return PM_EMEMORY;
     rc = pm_recipe_run(&r, run, 0, &cli_progress);
     if (rc == PM_OK && structures)
-        rc = pm_seg_structures(v, run->result, PM_STRUCTURES_HU, NULL, &cli_progress);
+        rc = pm_seg_structures(v, run->result, PM_STRUCTURES_HU, PM_STRUCTURES_MARGIN_MM, NULL,
+                               &cli_progress);
     if (rc == PM_OK) {
         *out = run->result;
         run->result = NULL;
