@@ -214,8 +214,10 @@ static int quantile_start(const gk_ctx *g, pm_gk_result *r)
     size_t k = 0;
     for (int i = 0; i < g->c; i++) {
         double q = (i + 0.5) / g->c * total;
-        while (k + 1 < g->n && acc + (g->w ? g->w[idx[k]] : 1.0) <= q)
-            acc += g->w ? g->w[idx[k++]] : 1.0;
+        while (k + 1 < g->n && acc + (g->w ? g->w[idx[k]] : 1.0) <= q) {
+            acc += g->w ? g->w[idx[k]] : 1.0;
+            k++;
+        }
         r->center[i][0] = g->x[idx[k] * (size_t)g->d];
         for (int f = 1; f < g->d; f++)
             r->center[i][f] = mean[f] / total;
