@@ -32,6 +32,10 @@
 
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct pm_buf {
     char *data;
     size_t len, cap;
@@ -60,6 +64,12 @@ typedef enum pm_text_mode {
  * at each line end). PM_EMEMORY. */
 int pm_text_encode(const pm_fb *fb, pm_text_mode mode, pm_buf *out);
 
+/* Luminance 0..255 of an RGB pixel (Rec. 601 weights): the one measure of
+ * brightness every text picture uses. */
+int pm_luminance(const uint8_t *rgb);
+/* The ASCII character for a luminance on the ramp " .:-=+*#%@". */
+char pm_ascii_for(int luminance);
+
 /* The xterm 256-colour index nearest to an RGB colour (cube or grey ramp). */
 int pm_text_xterm256(uint8_t r, uint8_t g, uint8_t b);
 
@@ -69,5 +79,9 @@ int pm_png_write(const char *path, const pm_fb *fb);
 /* Reads a PNG (any bit depth and colour type, alpha dropped) into a new
  * framebuffer. PM_ENODATA / PM_ECORRUPT with a reason naming the file. */
 int pm_png_read(const char *path, pm_fb **out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

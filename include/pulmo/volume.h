@@ -19,6 +19,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct pm_grid {
     int dim[3];          /* nx, ny, nz */
     double spacing[3];   /* mm */
@@ -92,7 +96,7 @@ void pm_mask_free(pm_mask *m);
 int pm_volume_warn(pm_volume *v, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Cropping (core/crop.c): the index box [lo, hi) of the voxels whose
+/* Cropping (volume/crop.c): the index box [lo, hi) of the voxels whose
  * centres lie in the cube of half-side r_mm around the LPS point c (on an
  * oblique grid, the box enclosing that cube), clamped to the grid.
  * PM_EUSAGE when r_mm <= 0 or the cube misses the grid. */
@@ -104,5 +108,9 @@ pm_mask *pm_mask_crop(const pm_mask *m, const int lo[3], const int hi[3]);
 
 /* Min, max and mean of the HU values. */
 void pm_volume_stats(const pm_volume *v, int *min, int *max, double *mean);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
