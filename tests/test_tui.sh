@@ -299,6 +299,46 @@ else
     fail tui_mesh_view_keys_do_not_reach_the_viewer_under_it "slice moved from '$slice'"
 fi
 
+# ---------------------------------------------------------------- inside the lungs
+# The cluster panel clusters the visible slice (the smallest cluster marked),
+# follows K, shows the structures (label 5) on 'v', and "crop here" opens the
+# mesh view of a cube around the cursor.
+keys g
+keys NPage NPage NPage NPage NPage NPage
+keys C
+if wait_for "Clusters of slice" 60 && wait_re "^.*\*[0-9] .* HU .*smallest" 120; then
+    keys ']'
+    if wait_for "K 5 clusters" 30 && wait_re "5 .* HU .* vox" 120; then
+        pass tui_cluster_panel_clusters_the_slice_and_follows_k
+    else
+        fail tui_cluster_panel_clusters_the_slice_and_follows_k "no fifth cluster after ]"
+    fi
+else
+    fail tui_cluster_panel_clusters_the_slice_and_follows_k "no clusters in the panel"
+fi
+keys v
+if wait_for "structures shown" 30 && wait_re "structures inside the lungs: [0-9.]* mL" 120; then
+    pass tui_structures_overlay_toggles_and_reports_its_volume
+else
+    fail tui_structures_overlay_toggles_and_reports_its_volume "no structures message after v"
+fi
+keys + + + + + + + +
+if wait_for "crop radius 60 mm" 30; then
+    keys x
+    # The "crop: ..." message gives way to "surface: ..." as soon as the
+    # small cube is meshed, so only the second is waited for.
+    if wait_re "surface: [0-9]* triangles" 120; then
+        pass tui_crop_here_meshes_the_cube_around_the_cursor
+    else
+        fail tui_crop_here_meshes_the_cube_around_the_cursor "no cropped surface"
+    fi
+    keys q
+    wait_for "Inside the lungs" 30
+else
+    fail tui_crop_here_meshes_the_cube_around_the_cursor "+ did not change the radius"
+fi
+keys C
+
 # ---------------------------------------------------------------- quit
 # q closes the mesh view, then the panel, then the series; then quits.
 n=0

@@ -47,6 +47,7 @@ typedef struct pm_segment_opts {
     int write_mask;                  /* normally 1 */
     const char *weights;             /* unet recipe: weights file (NULL: PULMO_WEIGHTS or
                                         the XDG config, see pm_unet_weights_path) */
+    int structures;                  /* label 5 (pm_seg_structures) after measuring */
 } pm_segment_opts;
 
 #define PM_REPORT_MAX_WARNINGS 24
@@ -70,6 +71,9 @@ typedef struct pm_segment_report {
     char warnings[PM_REPORT_MAX_WARNINGS][512];
     int nwarnings;
     int skipped;                     /* batch: report found, not recomputed */
+    int structures;                  /* structures_ml was computed */
+    double structures_ml;            /* label 5; lung_ml still includes it */
+    double seconds_structures;
 } pm_segment_report;
 
 /* Segments the series in dir into outdir (created when missing). Returns

@@ -29,6 +29,7 @@ int cmd_compare(int argc, char **argv);
 int cmd_render(int argc, char **argv);
 int cmd_phantom(int argc, char **argv);
 int cmd_unet_check(int argc, char **argv);
+int cmd_cluster(int argc, char **argv);
 /* `pulmo [ROOT] [--ascii] [--graphics MODE]`: the terminal UI (src/tui). */
 int cmd_tui(int argc, char **argv);
 
@@ -66,6 +67,9 @@ int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(print
 extern pm_progress cli_progress;
 /* Parses --max-memory; 0 on success, -1 on a bad size. */
 int cli_parse_memory(const char *arg, pm_load_opts *o);
+/* The lungs of the default recipe (labels 1..3), with structures (label 5)
+ * when asked, into a new *out; PM_ENOLUNG names input. */
+int cli_lung_mask(const pm_volume *v, int structures, pm_mask **out, const char *input);
 /* Prints a volume's warnings to stderr as "pulmo: warning: ...". */
 void cli_print_warnings(const pm_volume *v);
 

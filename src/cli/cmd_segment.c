@@ -15,7 +15,7 @@
 static const char segment_help[] =
     "usage: pulmo segment SERIES_DIR -o OUTDIR [--recipe NAME] [--resample MM]\n"
     "                     [--set STEP.PARAM=VALUE ...] [--json] [--series UID]\n"
-    "                     [--weights FILE.pth] [--threads N]\n"
+    "                     [--weights FILE.pth] [--threads N] [--structures]\n"
     "       pulmo segment --list-recipes\n\n"
     "Segment the lungs and write OUTDIR/mask.nii.gz (uint8: 1 right lung, 2 left lung,\n"
     "3 airway; recipes that do not split sides write 1 for lung) and OUTDIR/report.json\n"
@@ -28,6 +28,8 @@ static const char segment_help[] =
     "  --resample MM         resample to MM isotropic first (trilinear)\n"
     "  --set S.P=V           change parameter P of step S (repeatable)\n"
     "  --list-recipes        print every recipe's steps and parameters\n"
+    "  --structures          also label 5: vessels and other structures inside the\n"
+    "                        lungs (filled lung above -500 HU); lung_ml still counts them\n"
     "  --json                print the report as JSON\n"
     "  --series UID          segment this series of the folder\n"
     "  --max-memory SIZE     refuse volumes larger than SIZE\n"
@@ -87,6 +89,8 @@ void cli_print_report(const pm_segment_report *r)
         printf("density      mean %.1f HU, LAA%%-950 %.2f %%, Perc15 %.0f HU\n", r->m.mean_hu,
                r->m.laa950_pct, r->m.perc15_hu);
         printf("components   %d\n", r->m.components);
+        if (r->structures)
+            printf("structures   %.1f mL inside the lungs (label 5)\n", r->structures_ml);
     }
     printf("seconds      load %.3f", r->seconds_load);
     if (r->seconds_resample > 0)
@@ -107,7 +111,7 @@ int cmd_segment(int argc, char **argv)
         {"list-recipes", no_argument, 0, 'L'}, {"json", no_argument, 0, 'j'},
         {"series", required_argument, 0, 'u'}, {"max-memory", required_argument, 0, 'm'},
         {"weights", required_argument, 0, 'W'}, {"threads", required_argument, 0, 'T'},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"structures", no_argument, 0, 'S'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     pm_segment_opts so = {.recipe = "default", .write_mask = 1};
     const char *out = NULL;
     int json = 0, c;
@@ -136,6 +140,7 @@ int cmd_segment(int argc, char **argv)
                 return cli_usage("segment", "bad --max-memory '%s'", optarg);
             break;
         case 'W': so.weights = optarg; break;
+        case 'S': so.structures = 1; break;
         case 'T': {
             char *end;
             long n = strtol(optarg, &end, 10);

@@ -10,6 +10,7 @@
 #include "viewer.h"
 #include "export.h"
 #include "histpanel.h"
+#include "inside.h"
 #include "meshview.h"
 #include "segpanel.h"
 #include "pulmo/text.h"
@@ -87,6 +88,7 @@ void viewer_done(void)
 {
     while (app_on_stack(&viewer_screen))
         app_pop();
+    inside_done();
     mesh_done();
     seg_done();
     hist_done();
@@ -176,6 +178,8 @@ static void draw_image(void)
     double fit = fmax(nu * su / fbw, nv * sv / (fbh * V.view.aspect));
     V.view.mm_per_px = fit / V.zoom;
     view_render(&V.fb, pm_fb_rect(&V.fb), V.vol, V.mask, &V.view);
+    if (V.view.overlay)
+        inside_draw_overlays(&V.fb, pm_fb_rect(&V.fb));
     double px, py;
     view_uv_to_px(&V.view, &V.vol->g, fbw, fbh, V.cu, V.cv, &px, &py);
     if (crt.gfx == GFX_SIXEL)
@@ -421,6 +425,14 @@ static int act_seg(void)
         seg_start();
     return R_IMAGE;
 }
+static int act_inside(void)
+{
+    toggle_panel(&inside_panel);
+    if (V.panel)
+        seg_start();
+    return R_IMAGE;
+}
+static int act_structures(void) { return inside_toggle_structures(); }
 static int act_mesh(void) { mesh_open(); return R_IMAGE; }
 static int act_export(void) { export_dialog(0); return R_REDRAW; }
 /* '?' is the loop's: it shows viewer_help. */
@@ -467,6 +479,8 @@ const tui_binding viewer_keys[] = {
     {'i', act_warnings, "i", "the series' warnings"},
     {'S', act_seg, "S", "segmentation panel (runs the recipe)"},
     {'H', act_hist, "H", "HU histogram panel"},
+    {'C', act_inside, "C", "inside the lungs: clusters of the slice, crop here"},
+    {'v', act_structures, "v", "structures inside the lungs (label 5) on/off"},
     {'M', act_mesh, "M", "mesh view of the mask"},
     {'e', act_export, "e", "export STL, PNG, NIfTI mask or JSON report"},
     {'?', act_help, "?", "this help"},
@@ -484,6 +498,8 @@ static int viewer_help(const tui_binding **t, const char **titles, int max)
         t[n] = seg_keys, titles[n++] = "Segmentation panel (S)";
     if (n < max && hist_panel.help)
         n += hist_panel.help(t + n, titles + n, max - n);
+    if (n < max)
+        n += inside_panel.help(t + n, titles + n, max - n);
     if (n < max && mesh_screen.help)
         n += mesh_screen.help(t + n, titles + n, max - n);
     return n;
@@ -508,12 +524,15 @@ static void viewer_tick(void)
     if (!V.vol)
         return;
     seg_tick();
+    inside_tick();
     mesh_tick();
 }
 
 static tui_job *viewer_busy(void)
 {
     tui_job *j = seg_busy();
+    if (!j)
+        j = inside_busy();
     return j ? j : mesh_busy();
 }
 
