@@ -45,6 +45,10 @@ void pm_buf_free(pm_buf *b);
  * colour registers (2..256; 0 = 256). PM_EMEMORY, or PM_EWRITE when
  * libsixel fails. */
 int pm_sixel_encode(const pm_fb *fb, int registers, pm_buf *out);
+/* The same with at most `greys` evenly spaced grey levels (0 = as many as
+ * fit): the size of a noisy CT slice's sixel grows with the greys in each
+ * band of six rows, so 32 greys send about half the bytes of 101. */
+int pm_sixel_encode_greys(const pm_fb *fb, int registers, int greys, pm_buf *out);
 
 /* The number of distinct greys pm_sixel_encode keeps for `registers` when
  * the image is all grey (101 at 256 registers). */

@@ -104,11 +104,21 @@ static int render_emit(const render_args *a, pm_graphics g, const pm_fb *fb,
 /* The pixel bound for a picture: --size, else the default (PNG and sixel
  * share it, so both have the same size); for text, the terminal width in
  * cells and two pixel rows per cell (ASCII halves the height later). */
-static void render_bound(const render_args *a, pm_graphics g, int dw, int dh, int *w, int *h)
+static void render_bound(const render_args *a, pm_graphics g, const pm_term_caps *caps, int dw, int dh,
+                         int *w, int *h)
 {
     if (a->out || g == PM_GFX_SIXEL) {
         *w = a->w > 0 ? a->w : dw;
         *h = a->h > 0 ? a->h : dh;
+        if (!a->out) {
+            /* A terminal drops a sixel image beyond its limit. */
+            int mw, mh;
+            pm_term_sixel_limit(caps, &mw, &mh);
+            if (*w > mw)
+                *w = mw;
+            if (*h > mh)
+                *h = mh;
+        }
         return;
     }
     int cols = a->w > 0 ? a->w : render_cols();
@@ -137,7 +147,7 @@ static int render_mesh(const render_args *a, pm_graphics g, const pm_term_caps *
         return cli_fail(rc, "mesh read failed");
     int text = !a->out && g != PM_GFX_SIXEL;
     int w, h;
-    render_bound(a, g, 640, 480, &w, &h);
+    render_bound(a, g, caps, 640, 480, &w, &h);
     if (h <= 0)
         h = w * 3 / 4;
     float *normals = NULL;
@@ -208,7 +218,7 @@ static int render_series(const render_args *a, pm_graphics g, const pm_term_caps
             rc = cli_fail(rc, "histogram failed");
             goto done;
         }
-        render_bound(a, g, 640, 320, &w, &h);
+        render_bound(a, g, caps, 640, 320, &w, &h);
         if (h <= 0)
             h = w / 2;
         double marks[2] = {a->win.level - a->win.width / 2, a->win.level + a->win.width / 2};
@@ -226,8 +236,7 @@ static int render_series(const render_args *a, pm_graphics g, const pm_term_caps
         int nw, nh;
         pm_slice_view_size(&sv, 0, 0, &nw, &nh);
         int bw, bh;
-        render_bound(a, g, a->out || g == PM_GFX_SIXEL ? 0 : nw, a->out || g == PM_GFX_SIXEL ? 0 : nh,
-                     &bw, &bh);
+        render_bound(a, g, caps, a->out ? 0 : nw, a->out ? 0 : nh, &bw, &bh);
         pm_slice_view_size(&sv, bw, bh, &w, &h);
         int text = !a->out && g != PM_GFX_SIXEL;
         /* Text is drawn at the native size and averaged down to the cells,

@@ -219,6 +219,14 @@ pm_graphics pm_term_choose(const pm_term_caps *caps, pm_graphics want)
     return PM_GFX_TEXT;
 }
 
+void pm_term_sixel_limit(const pm_term_caps *caps, int *max_w, int *max_h)
+{
+    int w = caps->max_w > 0 ? caps->max_w : PM_TERM_SIXEL_DEFAULT;
+    int h = caps->max_h > 0 ? caps->max_h : PM_TERM_SIXEL_DEFAULT;
+    *max_w = w;
+    *max_h = h >= 6 ? h - h % 6 : h;
+}
+
 int pm_graphics_parse(const char *s)
 {
     if (!strcmp(s, "sixel"))

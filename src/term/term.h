@@ -54,6 +54,12 @@ void pm_term_env(pm_term_caps *caps);
  * ASCII), else sixel when the terminal has it and no multiplexer sits in
  * between, else half blocks, else ASCII for NO_COLOR or TERM=dumb. */
 pm_graphics pm_term_choose(const pm_term_caps *caps, pm_graphics want);
+/* The largest sixel image to send: the XTSMGRAPHICS geometry when the
+ * terminal reported one, else PM_TERM_SIXEL_DEFAULT square (xterm's own
+ * default, which it drops images beyond). Heights are whole six-row bands. */
+#define PM_TERM_SIXEL_DEFAULT 1000
+void pm_term_sixel_limit(const pm_term_caps *caps, int *max_w, int *max_h);
+
 /* "sixel", "text", "ascii", "auto" -> the mode; -1 otherwise. */
 int pm_graphics_parse(const char *s);
 

@@ -165,6 +165,8 @@ int crt_init(int gfx)
     crt.cell_w = caps.cell_w > 0 ? caps.cell_w : 10;
     crt.cell_h = caps.cell_h > 0 ? caps.cell_h : 20;
     crt.registers = caps.registers > 0 ? caps.registers : 256;
+    pm_term_sixel_limit(&caps, &crt.max_w, &crt.max_h);
+    crt.greys = 24;
     stderr_away();
     screen = newterm(NULL, stdout, stdin);
     if (!screen) {

@@ -54,7 +54,13 @@ void crt_fb_size(int cols, int rows, int *w, int *h, double *aspect)
         *w = cols, *h = rows * 2, *aspect = 1.0;
         break;
     case GFX_SIXEL:
+        /* A terminal drops a sixel image beyond its limit: the picture
+         * then covers less than the box (crt_draw_fb centres it). */
         *w = cols * crt.cell_w, *h = rows * crt.cell_h, *aspect = 1.0;
+        if (*w > crt.max_w)
+            *w = crt.max_w;
+        if (*h > crt.max_h)
+            *h = crt.max_h;
         break;
     default:
         *w = cols, *h = rows, *aspect = 2.0;
@@ -173,7 +179,7 @@ static int encode_sixel(const pm_fb *fb, int y, int x)
     six[nsix].hash = h;
     six[nsix].queued = 1;
     pm_buf b = {six[nsix].buf, 0, six[nsix].cap};
-    int rc = pm_sixel_encode(fb, crt.registers, &b);
+    int rc = pm_sixel_encode_greys(fb, crt.registers, crt.greys, &b);
     six[nsix].buf = b.data, six[nsix].len = b.len, six[nsix].cap = b.cap;
     if (rc != PM_OK)
         return -1;
@@ -197,7 +203,11 @@ void crt_draw_fb(const pm_fb *fb, int y, int x, int cols, int rows)
             move(y + r, x);
             hline(' ', cols);
         }
-        encode_sixel(fb, y, x);
+        {
+            int dy = (rows - (fb->h + crt.cell_h - 1) / crt.cell_h) / 2;
+            int dx = (cols - (fb->w + crt.cell_w - 1) / crt.cell_w) / 2;
+            encode_sixel(fb, y + (dy > 0 ? dy : 0), x + (dx > 0 ? dx : 0));
+        }
         break;
     default:
         draw_text_pixels(fb, y, x, cols, rows);

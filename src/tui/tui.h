@@ -43,6 +43,8 @@ typedef struct tui_crt {
     int in_tmux;
     int cell_w, cell_h; /* pixels of one cell (for sixel) */
     int registers;      /* sixel colour registers */
+    int max_w, max_h;   /* largest sixel image the terminal shows */
+    int greys;          /* grey levels of a sixel picture */
 } tui_crt;
 
 extern tui_crt crt;
