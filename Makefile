@@ -92,11 +92,14 @@ $(SNZ)/%.cpp.o: src/%.cpp $(HEADERS)
 	@echo "  CXX san $<"
 	@$(CXX) $(CXXFLAGS_) -O1 $(SAN) -c -o $@ $<
 
+# The terminal UI's logic that needs no terminal, unit tested with the core.
+TUI_LOGIC  := src/tui/list.c
+
 # Test programs link the sanitized core library (and tests/test.h).
-$(SNZ)/tests/%: tests/%.c $(wildcard tests/*.h) $(SNZ)/libpulmo.a
+$(SNZ)/tests/%: tests/%.c $(wildcard tests/*.h) $(call san_obj,$(TUI_LOGIC)) $(SNZ)/libpulmo.a
 	@mkdir -p $(dir $@)
 	@echo "  LD test $@"
-	@$(CC) $(CFLAGS_) -Itests -O1 $(SAN) -o $@ $< $(SNZ)/libpulmo.a $(LIBS)
+	@$(CC) $(CFLAGS_) -Itests -O1 $(SAN) -o $@ $< $(call san_obj,$(TUI_LOGIC)) $(SNZ)/libpulmo.a $(LIBS)
 
 TEST_BINS := $(patsubst tests/%.c,$(SNZ)/tests/%,$(TEST_C))
 

@@ -83,6 +83,11 @@ int pm_recipe_set(pm_recipe *r, const char *assignment, int *step);
 double pm_recipe_get(const pm_recipe *r, const char *step, const char *param);
 /* Index of a step by name, -1 if absent. */
 int pm_recipe_step_index(const pm_recipe *r, const char *step);
+/* The value one key press away from p's (dir > 0 up, else down; coarse:
+ * ten fine steps), clamped to its range: what the TUI's keys do. */
+double pm_param_step(const pm_param *p, int dir, int coarse);
+/* The fine step of p at its current value. */
+double pm_param_fine_step(const pm_param *p);
 
 #define PM_SEG_MAX_WARNINGS 8
 

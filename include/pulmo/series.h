@@ -53,6 +53,8 @@ void pm_index_free(pm_index *ix);
 /* The series to load from an index: the one with the given UID, or else
  * the CT (or modality-less) series with the most files. NULL when none. */
 const pm_series *pm_index_pick(const pm_index *ix, const char *series_uid);
+/* The same rule among one patient's series (ID and name as in meta). */
+const pm_series *pm_index_pick_patient(const pm_index *ix, const char *patient_id, const char *patient_name);
 
 typedef struct pm_load_opts {
     uint64_t max_memory;         /* bytes; 0 = half of physical memory */

@@ -8,7 +8,7 @@
  * (normal exit, SIGINT/SIGTERM/SIGHUP, a crash) goes through crt_done so
  * the terminal is never left in raw mode.
  */
-#include "tui.h"
+#include "crt.h"
 #include "pulmo/text.h"
 #include "../term/term.h"
 

@@ -6,6 +6,9 @@
  * core's writers, through a temporary name (pm_outfile), and outputs inside
  * the input folder are refused (pm_io_protect at start).
  */
+#include "export.h"
+#include "meshview.h"
+#include "segpanel.h"
 #include "viewer.h"
 #include "pulmo/batch.h"
 #include "pulmo/encode.h"

@@ -7,7 +7,7 @@
  * main loop polls job_finished() on every tick and joins the thread there,
  * so results are only touched by the main thread after the join.
  */
-#include "tui.h"
+#include "job.h"
 
 #include <stdio.h>
 #include <string.h>
