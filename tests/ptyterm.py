@@ -288,3 +288,34 @@ def ppm_pixels(ppm):
     body = ppm[i + 1:i + 1 + w * h * (3 if fields[0] == b"P6" else 1)]
     a = np.frombuffer(body, np.uint8)
     return a.reshape(h, w, 3) if fields[0] == b"P6" else np.repeat(a.reshape(h, w, 1), 3, 2)
+
+
+POS_RE = re.compile(rb"\x1b\[(\d+);(\d+)H\x1bP([0-9;]*)q(.*?)\x1b\\", re.S)
+
+
+def composite(data, cols, rows, cell, canvas=None):
+    """Paints every positioned sixel in data (CUP then DCS) onto a screen
+    canvas of pixels as a terminal would: P2=1 images leave their unset
+    pixels alone. Returns the canvas (rows*cell_h, cols*cell_w, 3)."""
+    if canvas is None:
+        canvas = np.zeros((rows * cell[1], cols * cell[0], 3), np.uint8)
+    for m in POS_RE.finditer(data):
+        r, c = int(m.group(1)) - 1, int(m.group(2)) - 1
+        params = m.group(3).split(b";")
+        transparent = len(params) > 1 and params[1] == b"1"
+        img, declared = sixel_decode(m.group(4))
+        set_ = img.any(axis=2) if transparent else np.ones(img.shape[:2], bool)
+        if not transparent and declared[0]:
+            h, w = declared[1], declared[0]
+            pad = np.zeros((max(h, img.shape[0]), max(w, img.shape[1]), 3), np.uint8)
+            pad[:img.shape[0], :img.shape[1]] = img
+            img, set_ = pad, np.ones(pad.shape[:2], bool)
+        y0, x0 = r * cell[1], c * cell[0]
+        h = min(img.shape[0], canvas.shape[0] - y0)
+        w = min(img.shape[1], canvas.shape[1] - x0)
+        if h <= 0 or w <= 0:
+            continue
+        sub = canvas[y0:y0 + h, x0:x0 + w]
+        sel = set_[:h, :w]
+        sub[sel] = img[:h, :w][sel]
+    return canvas

@@ -52,6 +52,12 @@ int pm_sixel_encode(const pm_fb *fb, int registers, pm_buf *out);
  * fit): the size of a noisy CT slice's sixel grows with the greys in each
  * band of six rows, so 32 greys send about half the bytes of 101. */
 int pm_sixel_encode_greys(const pm_fb *fb, int registers, int greys, pm_buf *out);
+/* The same with only the pixels where mask (w*h bytes) is not 0: the
+ * others are transparent and the terminal keeps what it showed there. A
+ * small patch over a picture sent before (a moved cursor) costs a few
+ * hundred bytes. With greys > 0 the grey levels are the same evenly spaced
+ * ones whatever the pixels, so a patch matches its picture. */
+int pm_sixel_encode_mask(const pm_fb *fb, const uint8_t *mask, int registers, int greys, pm_buf *out);
 
 /* The number of distinct greys pm_sixel_encode keeps for `registers` when
  * the image is all grey (101 at 256 registers). */

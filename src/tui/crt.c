@@ -193,6 +193,10 @@ int crt_init(int gfx)
         crt.gfx = GFX_ASCII;
     else if (mode == PM_GFX_SIXEL)
         crt.gfx = GFX_SIXEL;
+    else if (mode == PM_GFX_KITTY)
+        crt.gfx = GFX_KITTY;
+    else if (mode == PM_GFX_ITERM)
+        crt.gfx = GFX_ITERM;
     else if (crt.colors >= 256 && COLOR_PAIRS >= 1024)
         crt.gfx = GFX_HALF;
     else
