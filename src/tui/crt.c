@@ -159,7 +159,7 @@ int crt_init(int gfx)
     if (gfx == PM_GFX_ASCII || gfx == PM_GFX_TEXT)
         pm_term_env(&caps);
     else
-        pm_term_probe(&caps, 0.3);
+        pm_term_probe(&caps, 1.0); /* returns at the DA1 reply; a terminal still starting is slow */
     int mode = pm_term_choose(&caps, gfx);
     crt.in_tmux = caps.multiplexer;
     crt.cell_w = caps.cell_w > 0 ? caps.cell_w : 10;

@@ -362,7 +362,8 @@ void crt_drop_sixel(void)
     /* kitty draws pictures above the text: take them off before a dialog. */
     if (crt.gfx == GFX_KITTY) {
         fflush(stdout);
-        put("\033_Ga=d,d=a,q=2\033\\", 15);
+        static const char del[] = "\033_Ga=d,d=a,q=2\033\\";
+        put(del, sizeof del - 1);
     }
     for (int i = 0; i < NPIX; i++)
         pix[i].sent_cx = pix[i].sent_cy = -1;
