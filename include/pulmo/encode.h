@@ -35,6 +35,10 @@
 
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct pm_buf {
     char *data;
     size_t len, cap;
@@ -73,6 +77,12 @@ typedef enum pm_text_mode {
  * at each line end). PM_EMEMORY. */
 int pm_text_encode(const pm_fb *fb, pm_text_mode mode, pm_buf *out);
 
+/* Luminance 0..255 of an RGB pixel (Rec. 601 weights): the one measure of
+ * brightness every text picture uses. */
+int pm_luminance(const uint8_t *rgb);
+/* The ASCII character for a luminance on the ramp " .:-=+*#%@". */
+char pm_ascii_for(int luminance);
+
 /* The xterm 256-colour index nearest to an RGB colour (cube or grey ramp). */
 int pm_text_xterm256(uint8_t r, uint8_t g, uint8_t b);
 
@@ -101,5 +111,9 @@ int pm_kitty_chunks(pm_buf *out, const char *keys, const void *data, size_t n);
 int pm_iterm_image(const pm_fb *fb, int cols, int rows, pm_buf *out);
 /* Appends the base64 text of n bytes. PM_EMEMORY. */
 int pm_base64_add(pm_buf *out, const void *data, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -43,8 +43,23 @@
 #include "pulmo/seg.h"
 #include "pulmo/volume.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define PM_RECIPE_MAX_STEPS 12
 #define PM_STEP_MAX_PARAMS 12
+
+/* What a parameter's number means: how it is checked, stepped and shown. */
+typedef enum pm_param_kind {
+    PM_KIND_REAL,        /* a plain number: fraction, ratio, mL, mm^2 */
+    PM_KIND_HU,          /* Hounsfield units */
+    PM_KIND_MM,          /* a length in mm */
+    PM_KIND_COUNT,       /* a whole number of things (bins, components, voxels) */
+    PM_KIND_CONN,        /* a connectivity: 4 or 8 per slice, 6 or 26 in 3-D */
+    PM_KIND_BOOL,        /* 0 or 1 */
+    PM_KIND_CHOICE       /* one of a few numbered options (its help names them) */
+} pm_param_kind;
 
 typedef struct pm_param {
     const char *name;
@@ -53,6 +68,7 @@ typedef struct pm_param {
     double def;
     double min, max;
     int is_int;          /* integer (booleans are 0..1 integers) */
+    pm_param_kind kind;
 } pm_param;
 
 typedef struct pm_step {
@@ -81,6 +97,13 @@ int pm_recipe_init(pm_recipe *r, const char *name);
 int pm_recipe_set(pm_recipe *r, const char *assignment, int *step);
 /* A parameter's value (NAN when unknown). */
 double pm_recipe_get(const pm_recipe *r, const char *step, const char *param);
+/* The names of the parameters step operation `op` reads, separated by
+ * spaces ("" for none), or NULL for an unknown operation: every step of a
+ * recipe must define them (tests/test_recipe_params.c checks). */
+const char *pm_step_reads(const char *op);
+/* "HU", "mm", "count", "connectivity", "boolean", "choice" or "number". */
+const char *pm_param_kind_name(pm_param_kind k);
+
 /* Index of a step by name, -1 if absent. */
 int pm_recipe_step_index(const pm_recipe *r, const char *step);
 /* The value one key press away from p's (dir > 0 up, else down; coarse:
@@ -130,5 +153,9 @@ int pm_recipe_run(const pm_recipe *r, pm_seg_run *run, int from_step, const pm_p
  * from_step (keep_steps, and a run that got that far), else PM_EUSAGE. */
 int pm_recipe_preview(const pm_recipe *r, const pm_seg_run *run, int from_step, int k,
                       uint8_t *out, const pm_progress *p);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -35,6 +35,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Pixels are RGB bytes, rows top to bottom, no padding; depth (optional,
  * for the rasterizer) is one float per pixel, larger = nearer. */
 typedef struct pm_fb {
@@ -71,6 +75,11 @@ typedef struct pm_window {
 #define PM_WINDOW_MEDIASTINUM ((pm_window){400, 40})
 #define PM_WINDOW_BONE ((pm_window){1800, 400})
 #define PM_WINDOW_BRAIN ((pm_window){80, 40})
+/* The named presets in order (lung, mediastinum, bone, brain): the name of
+ * preset i with *w set, or NULL past the last. */
+const char *pm_window_preset(int i, pm_window *w);
+/* The mask overlay's opacity in every picture (CLI, TUI, exports). */
+#define PM_OVERLAY_ALPHA 0.4
 
 /* Parses a preset name (lung, mediastinum, bone, brain) or "W/L" such as
  * "1500/-600". PM_EUSAGE with a reason on anything else (width <= 0). */
@@ -126,6 +135,14 @@ int pm_slice_view_init(const pm_grid *g, pm_plane plane, int number, pm_slice_vi
 void pm_slice_view_size(const pm_slice_view *sv, int max_w, int max_h, int *w, int *h);
 /* The aspect-correct rectangle centred in r. */
 pm_rect pm_slice_view_fit(const pm_slice_view *sv, pm_rect r);
+/* The voxel shown at plane pixel (u, v) (0..nu-1, 0..nv-1, screen order):
+ * for a resampled view the voxel nearest the pixel's centre. */
+void pm_slice_view_voxel(const pm_slice_view *sv, int u, int v, int ijk[3]);
+/* The inverse: the slice number and plane pixel of `plane` showing voxel
+ * ijk (for a resampled view, the slice whose plane passes nearest the
+ * voxel's centre and the pixel holding it). PM_EUSAGE for a degenerate
+ * grid. */
+int pm_slice_view_locate(const pm_grid *g, pm_plane plane, const int ijk[3], int *number, int *u, int *v);
 
 /* Draws the slice stretched over r (use pm_slice_view_fit for the aspect),
  * nearest or bilinear. The volume must be on the view's grid. */
@@ -171,5 +188,9 @@ typedef struct pm_hist_style {
 } pm_hist_style;
 /* Draws the histogram as bars filling r, markers in yellow. */
 void pm_draw_hist(pm_fb *fb, pm_rect r, const pm_hist *h, const pm_hist_style *st);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -24,6 +24,10 @@
 #include "pulmo/dicom.h"
 #include "pulmo/volume.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct pm_series {
     pm_series_meta meta;         /* cleaned of control characters */
     char folder[4096];           /* the folder holding its first file */
@@ -70,5 +74,9 @@ int pm_series_load(const pm_series *s, const pm_load_opts *o, pm_volume **out,
  * index's first error when the folder held only unreadable files. */
 int pm_load_dir(const char *dir, const char *series_uid, const pm_load_opts *o,
                 pm_volume **out, const pm_progress *p);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

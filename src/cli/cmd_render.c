@@ -335,7 +335,7 @@ int cmd_render(int argc, char **argv)
     a.lo = -1100;
     a.hi = 1100;
     a.win = PM_WINDOW_LUNG;
-    a.alpha = 0.4;
+    a.alpha = PM_OVERLAY_ALPHA;
     a.zoom = 1;
     int c, nkinds = 0;
     optind = 1;

@@ -56,14 +56,24 @@ static int pm__sgr(pm_buf *out, int fg, int key, pm_text_mode mode)
     return pm_buf_add(out, s, (size_t)n);
 }
 
-static int pm__ascii(const pm_fb *fb, pm_buf *out)
+int pm_luminance(const uint8_t *p)
+{
+    return (p[0] * 299 + p[1] * 587 + p[2] * 114) / 1000;
+}
+
+char pm_ascii_for(int luminance)
 {
     static const char ramp[] = " .:-=+*#%@";
+    int i = luminance * 10 / 256;
+    return ramp[i < 0 ? 0 : i > 9 ? 9 : i];
+}
+
+static int pm__ascii(const pm_fb *fb, pm_buf *out)
+{
     for (int y = 0; y < fb->h; y++) {
         for (int x = 0; x < fb->w; x++) {
-            const uint8_t *p = fb->rgb + 3 * ((size_t)y * fb->w + x);
-            int lum = (p[0] * 77 + p[1] * 150 + p[2] * 29) >> 8;
-            if (pm_buf_add(out, &ramp[lum * 10 / 256], 1) != PM_OK)
+            char c = pm_ascii_for(pm_luminance(fb->rgb + 3 * ((size_t)y * fb->w + x)));
+            if (pm_buf_add(out, &c, 1) != PM_OK)
                 return PM_EMEMORY;
         }
         if (pm_buf_add(out, "\n", 1) != PM_OK)

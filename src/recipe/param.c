@@ -10,20 +10,20 @@
 /* Connectivities are pairs (6/26 in 3-D, 4/8 per slice): a step jumps. */
 static int is_connectivity(const pm_param *p)
 {
-    return !strcmp(p->name, "conn");
+    return p->kind == PM_KIND_CONN;
 }
 
-/* Small integer ranges (booleans, counts of a few) step by one. */
+/* Booleans, choices and small counts step by one. */
 static int is_small_int(const pm_param *p)
 {
-    return p->is_int && p->max - p->min <= 30;
+    return p->kind == PM_KIND_BOOL || p->kind == PM_KIND_CHOICE || (p->is_int && p->max - p->min <= 30);
 }
 
 double pm_param_fine_step(const pm_param *p)
 {
     if (is_small_int(p))
         return 1;
-    if (strstr(p->name, "hu"))
+    if (p->kind == PM_KIND_HU)
         return 10;
     /* A power of ten near a twentieth of the value. */
     double mag = fabs(p->value) > 1e-9 ? fabs(p->value) / 20 : 0.2;

@@ -11,16 +11,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define P(n, d, lo, hi, i, h) {.name = n, .help = h, .value = d, .def = d, .min = lo, .max = hi, .is_int = i}
+#define P(n, k, d, lo, hi, i, h)                                                              \
+    {.name = n, .help = h, .value = d, .def = d, .min = lo, .max = hi, .is_int = i, .kind = PM_KIND_##k}
 
 #define STEP_THRESHOLD(hmax)                                                                  \
     {.name = "threshold", .help = "air = voxels with hu_min <= HU <= hu_max", .nparams = 2,    \
-     .params = {P("hu_min", -32768, -32768, 32767, 1, "lowest HU counted as air"),           \
-                P("hu_max", hmax, -32768, 32767, 1, "highest HU counted as air")}}
+     .params = {P("hu_min", HU, -32768, -32768, 32767, 1, "lowest HU counted as air"),           \
+                P("hu_max", HU, hmax, -32768, 32767, 1, "highest HU counted as air")}}
 
 #define STEP_REQUIRE(ml)                                                                      \
     {.name = "require", .help = "fail with 'no lungs' (exit 6) below min_ml of lung",       \
-     .nparams = 1, .params = {P("min_ml", ml, 0, 100000, 0, "smallest lung volume accepted, mL")}}
+     .nparams = 1, .params = {P("min_ml", REAL, ml, 0, 100000, 0, "smallest lung volume accepted, mL")}}
 
 static const pm_recipe recipes[] = {
     {.name = "tutorial",
@@ -30,14 +31,14 @@ static const pm_recipe recipes[] = {
      .steps = {
          STEP_THRESHOLD(-320),
          {.name = "corner", .help = "the air component holding voxel (0,0,0) is outside air",
-          .nparams = 1, .params = {P("conn", 26, 6, 26, 1, "connectivity (6 or 26)")}},
+          .nparams = 1, .params = {P("conn", CONN, 26, 6, 26, 1, "connectivity (6 or 26)")}},
          {.name = "fill_structures",
           .help = "per slice, everything but the largest tissue component becomes air",
-          .nparams = 2, .params = {P("enabled", 1, 0, 1, 1, "1 = fill vessels and nodules"),
-                                   P("conn", 8, 4, 8, 1, "in-slice connectivity (4 or 8)")}},
+          .nparams = 2, .params = {P("enabled", BOOL, 1, 0, 1, 1, "1 = fill vessels and nodules"),
+                                   P("conn", CONN, 8, 4, 8, 1, "in-slice connectivity (4 or 8)")}},
          {.name = "largest", .help = "keep the n largest air components",
-          .nparams = 2, .params = {P("n", 1, 1, 100, 1, "components kept"),
-                                   P("conn", 26, 6, 26, 1, "connectivity (6 or 26)")}},
+          .nparams = 2, .params = {P("n", COUNT, 1, 1, 100, 1, "components kept"),
+                                   P("conn", CONN, 26, 6, 26, 1, "connectivity (6 or 26)")}},
          STEP_REQUIRE(100),
      }},
     {.name = "otsu",
@@ -45,15 +46,15 @@ static const pm_recipe recipes[] = {
      .nsteps = 5,
      .steps = {
          {.name = "otsu", .help = "air = voxels below Otsu's threshold of the whole volume",
-          .nparams = 1, .params = {P("bins", 256, 2, 65536, 1, "histogram bins")}},
+          .nparams = 1, .params = {P("bins", COUNT, 256, 2, 65536, 1, "histogram bins")}},
          {.name = "border2d", .help = "per slice, remove air touching the image border",
-          .nparams = 1, .params = {P("conn", 8, 4, 8, 1, "in-slice connectivity (4 or 8)")}},
+          .nparams = 1, .params = {P("conn", CONN, 8, 4, 8, 1, "in-slice connectivity (4 or 8)")}},
          {.name = "small", .help = "per slice, remove components below min_voxels",
-          .nparams = 3, .params = {P("min_voxels", 100, 0, 1e9, 1, "smallest component kept, voxels"),
-                                   P("min_mm3", 0, 0, 1e9, 0, "smallest component kept, mm^3"),
-                                   P("conn", 4, 4, 26, 1, "connectivity (4/8 per slice, 6/26 3D)")}},
+          .nparams = 3, .params = {P("min_voxels", COUNT, 100, 0, 1e9, 1, "smallest component kept, voxels"),
+                                   P("min_mm3", REAL, 0, 0, 1e9, 0, "smallest component kept, mm^3"),
+                                   P("conn", CONN, 4, 4, 26, 1, "connectivity (4/8 per slice, 6/26 3D)")}},
          {.name = "close2d", .help = "per slice, binary closing with the 3x3 cross",
-          .nparams = 1, .params = {P("enabled", 1, 0, 1, 1, "1 = close")}},
+          .nparams = 1, .params = {P("enabled", BOOL, 1, 0, 1, 1, "1 = close")}},
          STEP_REQUIRE(100),
      }},
     {.name = "default",
@@ -64,30 +65,30 @@ static const pm_recipe recipes[] = {
          STEP_THRESHOLD(-320),
          {.name = "outside",
           .help = "air components touching the sides of the volume are outside air",
-          .nparams = 2, .params = {P("conn", 6, 6, 26, 1, "connectivity (6 or 26)"),
-                                   P("faces", 1, 1, 2, 1, "1 = x/y sides only, 2 = also first/last slice")}},
+          .nparams = 2, .params = {P("conn", CONN, 6, 6, 26, 1, "connectivity (6 or 26)"),
+                                   P("faces", CHOICE, 1, 1, 2, 1, "1 = x/y sides only, 2 = also first/last slice")}},
          {.name = "airway", .help = "find the trachea at the top, grow the airway, label it 3",
           .nparams = 11,
-          .params = {P("enabled", 1, 0, 1, 1, "1 = remove the airway"),
-                     P("search_mm", 40, 1, 500, 0, "depth below the top slice searched for the trachea"),
-                     P("seed_hu", -950, -1100, 0, 0, "lumen HU: seed_frac of the trachea is below it"),
-                     P("seed_frac", 0.4, 0, 1, 0, "fraction of the trachea's section below seed_hu"),
-                     P("min_area_mm2", 40, 1, 10000, 0, "smallest trachea cross-section"),
-                     P("max_area_mm2", 800, 1, 10000, 0, "largest trachea cross-section"),
-                     P("start_hu", -960, -1100, 0, 0, "first growing threshold"),
-                     P("max_hu", -800, -1100, 0, 0, "last growing threshold tried"),
-                     P("leak_ratio", 2.0, 1.01, 100, 0, "volume jump per step that means a leak"),
-                     P("max_ml", 250, 1, 5000, 0, "an airway above this is a leak"),
-                     P("shell_mm", 1.5, 0, 10, 0, "partial-volume shell added around the lumen")}},
+          .params = {P("enabled", BOOL, 1, 0, 1, 1, "1 = remove the airway"),
+                     P("search_mm", MM, 40, 1, 500, 0, "depth below the top slice searched for the trachea"),
+                     P("seed_hu", HU, -950, -1100, 0, 0, "lumen HU: seed_frac of the trachea is below it"),
+                     P("seed_frac", REAL, 0.4, 0, 1, 0, "fraction of the trachea's section below seed_hu"),
+                     P("min_area_mm2", REAL, 40, 1, 10000, 0, "smallest trachea cross-section"),
+                     P("max_area_mm2", REAL, 800, 1, 10000, 0, "largest trachea cross-section"),
+                     P("start_hu", HU, -960, -1100, 0, 0, "first growing threshold"),
+                     P("max_hu", HU, -800, -1100, 0, 0, "last growing threshold tried"),
+                     P("leak_ratio", REAL, 2.0, 1.01, 100, 0, "volume jump per step that means a leak"),
+                     P("max_ml", REAL, 250, 1, 5000, 0, "an airway above this is a leak"),
+                     P("shell_mm", MM, 1.5, 0, 10, 0, "partial-volume shell added around the lumen")}},
          {.name = "lungs", .help = "keep the two largest components, name them right=1 and left=2",
-          .nparams = 3, .params = {P("conn", 6, 6, 26, 1, "connectivity (6 or 26)"),
-                                   P("min_ml", 50, 0, 100000, 0, "smallest lung, mL"),
-                                   P("min_frac", 0.1, 0, 1, 0, "second lung at least this fraction of the first")}},
+          .nparams = 3, .params = {P("conn", CONN, 6, 6, 26, 1, "connectivity (6 or 26)"),
+                                   P("min_ml", REAL, 50, 0, 100000, 0, "smallest lung, mL"),
+                                   P("min_frac", REAL, 0.1, 0, 1, 0, "second lung at least this fraction of the first")}},
          {.name = "close", .help = "closing of each lung with a ball (keeps juxtapleural nodules)",
-          .nparams = 2, .params = {P("radius_mm", 10, 0, 50, 0, "ball radius, mm (0 = off)"),
-                                   P("rim_mm", 1.5, 0, 10, 0, "tissue this close to what the closing added joins it")}},
+          .nparams = 2, .params = {P("radius_mm", MM, 10, 0, 50, 0, "ball radius, mm (0 = off)"),
+                                   P("rim_mm", MM, 1.5, 0, 10, 0, "tissue this close to what the closing added joins it")}},
          {.name = "fill", .help = "fill holes of each lung (vessels, nodules, small bronchi)",
-          .nparams = 1, .params = {P("mode", 3, 0, 3, 1, "0 off, 1 per slice, 2 3D, 3 both")}},
+          .nparams = 1, .params = {P("mode", CHOICE, 3, 0, 3, 1, "0 off, 1 per slice, 2 3D, 3 both")}},
          STEP_REQUIRE(100),
      }},
     {.name = "unet",
@@ -176,13 +177,19 @@ int pm_recipe_set(pm_recipe *r, const char *a, int *step)
                        p->min, p->max);
     if (p->is_int && v != floor(v))
         return pm_fail(PM_EUSAGE, "%s.%s must be an integer", r->steps[si].name, param);
-    if (!strcmp(p->name, "conn") && v != 4 && v != 6 && v != 8 && v != 26)
+    if (p->kind == PM_KIND_CONN && v != 4 && v != 6 && v != 8 && v != 26)
         return pm_fail(PM_EUSAGE, "%s.conn must be a connectivity: %s", r->steps[si].name,
                        p->min == 4 && p->max == 8 ? "4 or 8" : p->min == 6 ? "6 or 26" : "4, 8, 6 or 26");
     p->value = v;
     if (step)
         *step = si;
     return PM_OK;
+}
+
+const char *pm_param_kind_name(pm_param_kind k)
+{
+    static const char *const names[] = {"number", "HU", "mm", "count", "connectivity", "boolean", "choice"};
+    return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "number";
 }
 
 double pm_recipe_get(const pm_recipe *r, const char *step, const char *param)

@@ -79,6 +79,8 @@ static int op_threshold(pm__step_ctx *c)
 static int op_otsu(pm__step_ctx *c)
 {
     double t = pm_seg_otsu(c->v, (int)par(c, "bins"));
+    if (isnan(t))
+        return PM_EMEMORY;
     c->run->otsu_hu = t;
     /* "image < threshold" with a threshold between integers: HU <= ceil(t) - 1 */
     pm_seg_threshold(c->v, -32768, (int)ceil(t) - 1, PM_LABEL_LUNG, c->m);
@@ -284,16 +286,38 @@ static int op_unet(pm__step_ctx *c)
     return rc;
 }
 
+/* Each operation with the parameters it reads (par): a recipe's step must
+ * define them all, which tests/test_recipe_params.c checks for every step. */
 static const struct {
     const char *name;
     int (*fn)(pm__step_ctx *c);
+    const char *reads;
 } ops[] = {
-    {"threshold", op_threshold}, {"otsu", op_otsu}, {"corner", op_corner},
-    {"fill_structures", op_fill_structures}, {"largest", op_largest}, {"border2d", op_border2d},
-    {"small", op_small}, {"close2d", op_close2d}, {"outside", op_outside}, {"airway", op_airway},
-    {"lungs", op_lungs}, {"close", op_close}, {"fill", op_fill}, {"require", op_require},
-    {"unet", op_unet},
+    {"threshold", op_threshold, "hu_min hu_max"},
+    {"otsu", op_otsu, "bins"},
+    {"corner", op_corner, "conn"},
+    {"fill_structures", op_fill_structures, "enabled conn"},
+    {"largest", op_largest, "n conn"},
+    {"border2d", op_border2d, "conn"},
+    {"small", op_small, "min_voxels min_mm3 conn"},
+    {"close2d", op_close2d, "enabled"},
+    {"outside", op_outside, "conn faces"},
+    {"airway", op_airway, "enabled search_mm seed_hu seed_frac min_area_mm2 max_area_mm2 start_hu max_hu "
+                          "leak_ratio max_ml shell_mm"},
+    {"lungs", op_lungs, "conn min_ml min_frac"},
+    {"close", op_close, "radius_mm rim_mm"},
+    {"fill", op_fill, "mode"},
+    {"require", op_require, "min_ml"},
+    {"unet", op_unet, ""},
 };
+
+const char *pm_step_reads(const char *op)
+{
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        if (!strcmp(ops[i].name, op))
+            return ops[i].reads;
+    return NULL;
+}
 
 int pm__step_exec(pm__step_ctx *c)
 {

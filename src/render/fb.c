@@ -156,16 +156,26 @@ void pm_fb_scale(const pm_fb *src, pm_fb *dst, int bilinear)
     }
 }
 
-int pm_window_parse(const char *s, pm_window *w)
+const char *pm_window_preset(int i, pm_window *w)
 {
     static const struct {
         const char *name;
         pm_window w;
     } presets[] = {{"lung", PM_WINDOW_LUNG}, {"mediastinum", PM_WINDOW_MEDIASTINUM},
                    {"bone", PM_WINDOW_BONE}, {"brain", PM_WINDOW_BRAIN}};
-    for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++)
-        if (!strcasecmp(s, presets[i].name)) {
-            *w = presets[i].w;
+    if (i < 0 || (size_t)i >= sizeof presets / sizeof presets[0])
+        return NULL;
+    *w = presets[i].w;
+    return presets[i].name;
+}
+
+int pm_window_parse(const char *s, pm_window *w)
+{
+    const char *name;
+    pm_window pw;
+    for (int i = 0; (name = pm_window_preset(i, &pw)); i++)
+        if (!strcasecmp(s, name)) {
+            *w = pw;
             return PM_OK;
         }
     char *end;

@@ -409,7 +409,7 @@ const tui_screen browser_screen = {
 void browser_done(void)
 {
     viewer_done();
-    job_stop(&app.load);
+    job_free(&app.load);
     if (B.loading)
         pm_volume_free(app.load.result);
     if (B.scanning && app.load.result)

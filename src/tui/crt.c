@@ -65,6 +65,7 @@ static void stderr_back(void)
 
 /* ---- signals ---------------------------------------------------------- */
 
+/* Not async-signal-safe (endwin, stdio): a best effort, see crt.h. */
 static void on_quit_signal(int sig)
 {
     crt_done();

@@ -36,7 +36,10 @@ extern tui_crt crt;
  * away from the screen. gfx is the user's choice (PM_GFX_AUTO, ...).
  * Returns 0, or -1 when the terminal cannot run curses. */
 int crt_init(int gfx);
-/* Restores the terminal and stderr; safe to call twice and from signals. */
+/* Restores the terminal and stderr; safe to call twice. The signal
+ * handlers call it too, as a best effort: endwin is not async-signal-safe,
+ * so a signal arriving while curses is mid-write may leave the terminal
+ * needing `reset`; leaving it in raw mode for sure would be worse. */
 void crt_done(void);
 /* Colour (or attribute fallback) of a role. */
 attr_t crt_attr(tui_role r);

@@ -85,11 +85,6 @@ static void put_cell(int y, int x, const wchar_t *ch, int pair, attr_t a)
     mvadd_wch(y, x, &cc);
 }
 
-static int luminance(const uint8_t *p)
-{
-    return (p[0] * 299 + p[1] * 587 + p[2] * 114) / 1000;
-}
-
 /* One of the 8 basic colours for a saturated pixel, or -1 for grey. */
 static int basic_hue(const uint8_t *p)
 {
@@ -105,14 +100,13 @@ static int basic_hue(const uint8_t *p)
 
 static void draw_text_pixels(const pm_fb *fb, int y0, int x0, int cols, int rows)
 {
-    static const char ascii_ramp[] = " .:-=+*#%@";
     static const wchar_t shade_ramp[] = L" .:\x2591\x2592\x2593\x2588";
     int ascii = crt.gfx == GFX_ASCII;
     int nramp = ascii ? 10 : 7;
     for (int y = 0; y < rows && y < fb->h; y++)
         for (int x = 0; x < cols && x < fb->w; x++) {
             const uint8_t *p = fb->rgb + 3 * ((size_t)y * fb->w + x);
-            int l = luminance(p), hue = basic_hue(p);
+            int l = pm_luminance(p), hue = basic_hue(p);
             int idx = l * nramp / 256;
             int pair = ROLE_NORMAL;
             attr_t a = 0;
@@ -126,7 +120,8 @@ static void draw_text_pixels(const pm_fb *fb, int y0, int x0, int cols, int rows
             }
             if (!crt.colors)
                 pair = 0;
-            wchar_t ch[2] = {ascii ? (wchar_t)ascii_ramp[idx] : shade_ramp[idx], 0};
+            /* Colour lifts a dark pixel to at least the fourth character. */
+            wchar_t ch[2] = {ascii ? (wchar_t)pm_ascii_for(idx * 256 / nramp + 12) : shade_ramp[idx], 0};
             put_cell(y0 + y, x0 + x, ch, pair, a);
         }
 }

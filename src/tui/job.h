@@ -23,7 +23,8 @@ struct tui_job {
     char error[640];             /* pm_error() of the worker on failure */
     double started, finished;
     pthread_t th;
-    pthread_mutex_t mu;
+    pthread_mutex_t mu;          /* initialised by the first job_start */
+    int mu_ready;
     double fraction;
     char stage[64];
     atomic_int cancel;
@@ -42,6 +43,8 @@ int job_finished(tui_job *j);
 void job_cancel(tui_job *j);
 /* Cancels and joins. */
 void job_stop(tui_job *j);
+/* job_stop, then frees the lock: before the job's memory is cleared. */
+void job_free(tui_job *j);
 /* Fraction and stage under the lock. */
 void job_peek(tui_job *j, double *fraction, char *stage, size_t cap);
 

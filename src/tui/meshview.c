@@ -114,7 +114,7 @@ static int shown(void)
 
 void mesh_done(void)
 {
-    job_stop(&M.job);
+    job_free(&M.job);
     pm_mesh_free(M.w_raw);
     pm_mesh_free(M.w_mesh);
     pm_mesh_free(M.raw);

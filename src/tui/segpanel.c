@@ -46,6 +46,7 @@ static struct {
     int row_step[PM_RECIPE_MAX_STEPS * (PM_STEP_MAX_PARAMS + 1)];
     int row_param[PM_RECIPE_MAX_STEPS * (PM_STEP_MAX_PARAMS + 1)]; /* -1: the step's name */
     int shown_version;           /* changes whenever shown does */
+    char reason[640];            /* why the last complete run found no lungs */
     pm_recipe undo[HISTORY], redo[HISTORY];
     int nundo, nredo;
     double preview_ms;
@@ -224,9 +225,9 @@ void seg_start(void)
 
 void seg_done(void)
 {
-    job_stop(&G.pjob);
+    job_free(&G.pjob);
     free(G.p_buf);
-    job_stop(&G.job);
+    job_free(&G.job);
     pm_seg_run_free(G.work);
     pm_seg_run_free(G.run);
     pm_mask_free(G.shown);
@@ -242,6 +243,11 @@ const pm_seg_run *seg_run(void)
 int seg_status(void)
 {
     return G.status;
+}
+
+const char *seg_reason(void)
+{
+    return G.reason;
 }
 
 double seg_seconds(void)
@@ -341,6 +347,7 @@ void seg_tick(void)
             G.meas = G.work_meas;
             G.have_meas = G.work_meas_ok;
             G.status = rc;
+            snprintf(G.reason, sizeof G.reason, "%s", rc == PM_OK ? "" : G.job.error);
             G.run_seconds = G.job.finished - G.job.started;
             if (!G.restart)
                 G.dirty_from = G.r.nsteps;

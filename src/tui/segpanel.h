@@ -37,6 +37,7 @@ int seg_markers(double *m, int max);
 /* The last complete run, its status (PM_OK or PM_ENOLUNG) and seconds. */
 const struct pm_seg_run *seg_run(void);
 int seg_status(void);
+const char *seg_reason(void);
 double seg_seconds(void);
 
 #endif

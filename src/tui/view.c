@@ -29,35 +29,13 @@ void view_plane_ijk(const pm_grid *g, pm_plane plane, int s, int u, int v, int i
 {
     pm_slice_view sv;
     pm_slice_view_init(g, plane, clamp_number(g, plane, s), &sv);
-    if (sv.resample) {
-        /* A view resampled in patient space (gantry tilt): the voxel nearest
-         * to the pixel's centre. */
-        double x = (u + 0.5) * sv.u_mm, y = (v + 0.5) * sv.v_mm;
-        for (int a = 0; a < 3; a++) {
-            int i = (int)lround(sv.o[a] + x * sv.a[a] + y * sv.b[a]);
-            ijk[a] = i < 0 ? 0 : i >= g->dim[a] ? g->dim[a] - 1 : i;
-        }
-        return;
-    }
-    ijk[sv.axis] = sv.index;
-    ijk[sv.u_axis] = sv.u0 + u * sv.du;
-    ijk[sv.v_axis] = sv.v0 + v * sv.dv;
+    pm_slice_view_voxel(&sv, u, v, ijk);
 }
 
 void view_ijk_plane(const pm_grid *g, pm_plane plane, const int ijk[3], int *s, int *u, int *v)
 {
-    /* Slice numbers count from the patient's inferior/anterior/right side:
-     * number 0 is voxel index 0 or the last one. Resampled views map about
-     * the same way, which is close enough to keep the cursor in place. */
-    pm_slice_view sv;
-    pm_slice_view_init(g, plane, 0, &sv);
-    *s = sv.index == 0 ? ijk[sv.axis] : sv.nslices - 1 - ijk[sv.axis];
-    *u = (ijk[sv.u_axis] - sv.u0) * sv.du;
-    *v = (ijk[sv.v_axis] - sv.v0) * sv.dv;
-    if (*u < 0 || *u >= sv.nu)
-        *u = sv.nu / 2;
-    if (*v < 0 || *v >= sv.nv)
-        *v = sv.nv / 2;
+    if (pm_slice_view_locate(g, plane, ijk, s, u, v) != PM_OK)
+        *s = *u = *v = 0;
 }
 
 void view_uv_to_px(const tui_view *w, const pm_grid *g, int fbw, int fbh, double u, double v, double *px, double *py)
@@ -83,7 +61,7 @@ void view_render(pm_fb *fb, pm_rect r, const pm_volume *vol, const pm_mask *mask
     int bilinear = w->mm_per_px < fmin(sv.u_mm, sv.v_mm) * 0.75;
     pm_draw_slice(fb, s, vol, &sv, w->win, bilinear);
     if (mask && w->overlay)
-        pm_draw_mask(fb, s, mask, &sv, NULL, 0.45);
+        pm_draw_mask(fb, s, mask, &sv, NULL, PM_OVERLAY_ALPHA);
 }
 
 void view_render_fit(pm_fb *fb, pm_rect r, const pm_volume *vol, const pm_mask *mask, const tui_view *w,
@@ -100,5 +78,5 @@ void view_render_fit(pm_fb *fb, pm_rect r, const pm_volume *vol, const pm_mask *
     pm_rect s = pm_slice_view_fit(&tall, r);
     pm_draw_slice(fb, s, vol, &sv, w->win, 0);
     if (mask && w->overlay)
-        pm_draw_mask(fb, s, mask, &sv, NULL, 0.45);
+        pm_draw_mask(fb, s, mask, &sv, NULL, PM_OVERLAY_ALPHA);
 }

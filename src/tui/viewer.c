@@ -21,10 +21,14 @@
 
 tui_viewer V;
 
-/* The core's window presets, so pictures match `pulmo render --window`. */
-static const struct { const char *name; pm_window w; } presets[4] = {
-    {"lung", PM_WINDOW_LUNG}, {"mediastinum", PM_WINDOW_MEDIASTINUM}, {"bone", PM_WINDOW_BONE},
-    {"brain", PM_WINDOW_BRAIN}};
+/* The name of the core's window preset n (pm_window_preset), so pictures
+ * match `pulmo render --window`. */
+static const char *preset_name(int n)
+{
+    pm_window w;
+    const char *name = pm_window_preset(n, &w);
+    return name ? name : "";
+}
 
 static void clamp_slice(void)
 {
@@ -65,7 +69,7 @@ void viewer_open(pm_volume *v)
     memset(&V, 0, sizeof V);
     V.vol = v;
     V.view.plane = PM_PLANE_AXIAL;
-    V.view.win = presets[0].w;
+    pm_window_preset(0, &V.view.win);
     V.view.overlay = 1;
     V.preset = 0;
     V.panel = NULL;
@@ -197,7 +201,7 @@ static void draw_info(void)
     char buf[400];
     int n = snprintf(buf, sizeof buf, "%s %d/%d  W %.0f L %.0f%s%s  x%.1f  (%d,%d,%d) HU %d  LPS %.1f %.1f %.1f mm",
                      plane_name[V.view.plane], V.view.slice + 1, ns, V.view.win.width, V.view.win.level,
-                     V.preset >= 0 ? " " : "", V.preset >= 0 ? presets[V.preset].name : "", V.zoom, ijk[0],
+                     V.preset >= 0 ? " " : "", V.preset >= 0 ? preset_name(V.preset) : "", V.zoom, ijk[0],
                      ijk[1], ijk[2], V.vol->hu[idx], lps[0], lps[1], lps[2]);
     if (V.mask && n > 0 && (size_t)n < sizeof buf)
         snprintf(buf + n, sizeof buf - (size_t)n, "  mask %d", V.mask->v[idx]);
@@ -294,7 +298,7 @@ static int act_cycle(void) { return set_plane((pm_plane)((V.view.plane + 1) % 3)
 static int preset(int n)
 {
     V.preset = n;
-    V.view.win = presets[n].w;
+    pm_window_preset(n, &V.view.win);
     return R_IMAGE;
 }
 static int act_p1(void) { return preset(0); }

@@ -1,4 +1,4 @@
-/* mesh_core.c - the mesh type's lifetime (the mesh module builds on it). */
+/* mesh.c - the mesh type's lifetime: new, clone, free (the rest of the module builds on it). */
 #include "pulmo/mesh.h"
 
 #include <stdlib.h>
