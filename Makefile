@@ -6,6 +6,7 @@
 #   make bench      benchmark figures
 #   make install    PREFIX=/usr/local
 #   make deps       install the Debian packages pulmo and its tests need (root)
+#   make deps-x     the optional X packages of the real-xterm test (root)
 #   make test-slurm only the Slurm test: a one-node cluster on 127.0.0.1 (root)
 #   make fuzz       build the libFuzzer targets (clang) and run each FUZZ_SECONDS
 #   make valgrind   run the CLI tests with pulmo under valgrind (no sanitizers)
@@ -35,11 +36,14 @@ SAN      := -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-poi
 
 # Debian packages: build, then what the tests and tools use.
 DEPS_BUILD := g++ make pkg-config libgdcm-dev libsixel-dev libncurses-dev libpng-dev zlib1g-dev libopenblas-dev
-DEPS_TEST  := time libsixel-bin tmux admesh python3-nibabel python3-numpy dcmtk python3-pydicom
+DEPS_TEST  := time libsixel-bin tmux admesh python3-nibabel python3-numpy dcmtk python3-pydicom netpbm
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 # The local cluster of tests/test_slurm.sh; optional: without them (or without
 # root) that test prints a SKIP line.
 DEPS_SLURM := slurmctld slurmd slurm-client munge
+# The real-terminal test (tests/test_tui_xterm.sh: xterm under Xvfb, and
+# kitty for a manual check); optional: without them that test prints SKIP.
+DEPS_X := xterm xvfb x11-apps x11-utils xdotool xfonts-base netpbm
 # Only for `make fuzz` and `make valgrind` (gdcmconv makes compressed seeds).
 DEPS_FUZZ     := clang libclang-rt-14-dev libgdcm-tools
 DEPS_VALGRIND := valgrind
@@ -62,7 +66,7 @@ SNZ := build/san
 rel_obj = $(patsubst src/%,$(REL)/%.o,$(1))
 san_obj = $(patsubst src/%,$(SNZ)/%.o,$(1))
 
-.PHONY: all run test bench install clean deps check-deps samples fuzz fuzz-build valgrind slurm-deps test-slurm
+.PHONY: all run test bench install clean deps deps-x check-deps samples fuzz fuzz-build valgrind slurm-deps test-slurm
 all: check-deps pulmo
 
 pulmo: $(REL)/pulmo
@@ -220,7 +224,12 @@ check-deps:
 	fi
 
 deps: check-deps
+	@$(MAKE) --no-print-directory deps-x
 	@$(MAKE) --no-print-directory slurm-deps SLURM_STRICT=1
+
+# The X packages of the real-terminal test: installed when root.
+deps-x:
+	@$(MAKE) --no-print-directory check-deps DEPS="$(DEPS_X)"
 
 # The Slurm packages: installed when root (a failure only fails `make deps`;
 # for `make test` the Slurm test then says SKIP).

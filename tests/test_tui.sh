@@ -424,7 +424,8 @@ keys q
 PULMO_TERM=xterm-256color start "--graphics sixel '$DATA/patients'"
 $T pipe-pane -t $S -o "cat >'$TMP/six.raw'"
 go
-count_dcs() { $PY -c "import sys; print(open(sys.argv[1],'rb').read().count(b'\x1bP'))" "$TMP/six.raw"; }
+# Pictures only: the cursor crosshair is a transparent patch (DCS 0;1 q).
+count_dcs() { $PY -c "import sys; print(open(sys.argv[1],'rb').read().count(b'\x1bPq'))" "$TMP/six.raw"; }
 if wait_for "2 series" && keys Enter && wait_for "Axial 67/133"; then
     sleep 1
     n1=$(count_dcs)
@@ -437,7 +438,7 @@ if wait_for "2 series" && keys Enter && wait_for "Axial 67/133"; then
     $PY - "$TMP/six.raw" "$TMP/six1.six" <<'EOF'
 import sys
 d = open(sys.argv[1], 'rb').read()
-i = d.rfind(b'\x1bP')
+i = d.rfind(b'\x1bPq')
 open(sys.argv[2], 'wb').write(d[i:d.index(b'\x1b\\', i) + 2])
 EOF
     if [ "$n1" -ge 1 ] && [ "$n2" -eq $((n1 + 1)) ] && [ "$n3" -eq "$n2" ] &&

@@ -16,8 +16,9 @@ static const char tui_help[] =
     "Open the interactive terminal UI on the DICOM series under ROOT (default: the\n"
     "current folder). `?` inside lists every key.\n\n"
     "  --ascii          draw pictures with ASCII characters only\n"
-    "  --graphics MODE  sixel, text (Unicode half blocks), ascii or auto (default:\n"
-    "                   sixel when the terminal has it outside tmux/screen)\n"
+    "  --graphics MODE  kitty, iterm2, sixel, text (Unicode half blocks), ascii or\n"
+    "                   auto (default: what the terminal answers it has; text\n"
+    "                   inside tmux/screen)\n"
     "  -h, --help       this help\n";
 
 int cmd_tui(int argc, char **argv)
@@ -30,7 +31,7 @@ int cmd_tui(int argc, char **argv)
         else if (!strcmp(argv[i], "--graphics") || !strncmp(argv[i], "--graphics=", 11)) {
             const char *m = argv[i][10] == '=' ? argv[i] + 11 : i + 1 < argc ? argv[++i] : "";
             if ((gfx = pm_graphics_parse(m)) < 0)
-                return cli_usage("", "--graphics takes sixel, text, ascii or auto, not '%s'", m);
+                return cli_usage("", "--graphics takes kitty, iterm2, sixel, text, ascii or auto, not '%s'", m);
         }
         else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs(tui_help, stdout);

@@ -20,7 +20,7 @@ static const cli_command commands[] = {
     {"batch", cmd_batch, "segment every CT series under a folder, with a CSV summary", 0},
     {"export", cmd_export, "write a series as NIfTI (HU, or normalised for machine learning)", 0},
     {"compare", cmd_compare, "score a mask against a reference mask or RTSTRUCT (Dice, HD95)", 1},
-    {"cluster", cmd_cluster, "fuzzy clustering of the HU inside the lungs (internal structures)", 0},
+    {"cluster", cmd_cluster, "fuzzy clustering of the HU inside the lungs (internal structures)", 1},
     {"mesh", cmd_mesh, "surface of the lungs, a mask or a HU level as STL, OBJ or PLY", 1},
     {"render", cmd_render, "draw a slice, histogram or mesh as PNG, sixel or text", 0},
     {"phantom", cmd_phantom, "write synthetic chest CT phantoms with ground truth", 0},

@@ -107,7 +107,7 @@ void mesh_open(void)
         M.smooth = 10;
         M.target = 100000;
         M.level = -300;
-        M.rotate = 1;
+        M.rotate = 0; /* a frame is a whole picture: over SSH, on request only */
         M.tried = M.raw_for = -3;
     }
     if (seg_pending())
@@ -247,7 +247,7 @@ void mesh_tick(void)
         start();
         app.dirty = 1;
     }
-    if (shown() && M.rotate && M.mesh && pm_now() - M.last_turn > 0.08) {
+    if (shown() && M.rotate && M.mesh && pm_now() - M.last_turn > crt_frame_interval(0.08)) {
         M.ro.azimuth = fmod(M.ro.azimuth + 4, 360);
         M.last_turn = pm_now();
         app.dirty = 1;

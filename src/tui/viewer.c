@@ -120,20 +120,9 @@ static int ensure_fb(int w, int h)
     return 0;
 }
 
-static void draw_cursor_pixels(pm_fb *fb, double px, double py)
-{
-    int cx = (int)px, cy = (int)py, r = fb->w / 40 + 3;
-    for (int d = -r; d <= r; d++) {
-        int pts[2][2] = {{cx + d, cy}, {cx, cy + d}};
-        for (int q = 0; q < 2; q++) {
-            int x = pts[q][0], y = pts[q][1];
-            if (x < 0 || y < 0 || x >= fb->w || y >= fb->h || (d > -2 && d < 2))
-                continue;
-            uint8_t *p = fb->rgb + 3 * ((size_t)y * fb->w + x);
-            p[0] = 255, p[1] = 220, p[2] = 0;
-        }
-    }
-}
+/* mm per pixel of the cell box (the picture sent may have fewer pixels
+ * when the terminal scales it): cursor steps are cells. */
+static double box_mm_per_px;
 
 static const char *plane_name[3] = {"Axial", "Coronal", "Sagittal"};
 
@@ -149,7 +138,7 @@ static void draw_montage(int y, int x, int rows, int cols, int fbw, int fbh)
         view_render_fit(&V.fb, r, V.vol, V.mask, &V.view, (int)((n + 0.5) * ns / 25));
     }
     crt_draw_fb(&V.fb, y, x, cols, rows);
-    if (crt.gfx != GFX_SIXEL) {
+    if (!crt_pixels()) {
         crt_role(ROLE_KEY);
         for (int n = 0; n < 25; n++)
             crt_textf(y + (n / 5) * rows / 5, x + (n % 5) * cols / 5, cols / 5, "%d", (int)((n + 0.5) * ns / 25) + 1);
@@ -164,6 +153,19 @@ static void draw_image(void)
     if (rows < 2 || cols < 4)
         return;
     crt_fb_size(cols, rows, &fbw, &fbh, &V.view.aspect);
+    int nu, nv, ns;
+    double su, sv;
+    view_plane_dims(&V.vol->g, V.view.plane, &nu, &nv, &ns, &su, &sv);
+    double fit = fmax(nu * su / fbw, nv * sv / (fbh * V.view.aspect));
+    box_mm_per_px = fit / V.zoom;
+    V.view.mm_per_px = box_mm_per_px;
+    /* A terminal that scales pictures gets no more pixels than voxels. */
+    double k = fmin(su, sv) / V.view.mm_per_px;
+    if (crt_scales() && k > 1 && !V.montage) {
+        fbw = (int)(fbw / k + 0.5) > 1 ? (int)(fbw / k + 0.5) : 1;
+        fbh = (int)(fbh / k + 0.5) > 1 ? (int)(fbh / k + 0.5) : 1;
+        V.view.mm_per_px = fmax(nu * su / fbw, nv * sv / (fbh * V.view.aspect)) / V.zoom;
+    }
     if (ensure_fb(fbw, fbh) != 0) {
         app_message(1, "out of memory for the picture");
         return;
@@ -172,20 +174,13 @@ static void draw_image(void)
         draw_montage(y, x, rows, cols, fbw, fbh);
         return;
     }
-    int nu, nv, ns;
-    double su, sv;
-    view_plane_dims(&V.vol->g, V.view.plane, &nu, &nv, &ns, &su, &sv);
-    double fit = fmax(nu * su / fbw, nv * sv / (fbh * V.view.aspect));
-    V.view.mm_per_px = fit / V.zoom;
     view_render(&V.fb, pm_fb_rect(&V.fb), V.vol, V.mask, &V.view);
     if (V.view.overlay)
         inside_draw_overlays(&V.fb, pm_fb_rect(&V.fb));
     double px, py;
     view_uv_to_px(&V.view, &V.vol->g, fbw, fbh, V.cu, V.cv, &px, &py);
-    if (crt.gfx == GFX_SIXEL)
-        draw_cursor_pixels(&V.fb, px, py);
-    crt_draw_fb(&V.fb, y, x, cols, rows);
-    if (crt.gfx != GFX_SIXEL) {
+    crt_draw_fb_cursor(&V.fb, y, x, cols, rows, (int)px, (int)py);
+    if (!crt_pixels()) {
         int cy = y + (int)(py * rows / fbh), cx = x + (int)(px * cols / fbw);
         if (cy >= y && cy < y + rows && cx >= x && cx < x + cols) {
             crt_role(ROLE_CURSOR);
@@ -339,7 +334,7 @@ static int cursor_by(int du, int dv)
     int fbw, fbh;
     double aspect;
     crt_fb_size(1, 1, &fbw, &fbh, &aspect);
-    double stepu = fmax(1, V.view.mm_per_px * fbw / su), stepv = fmax(1, V.view.mm_per_px * aspect * fbh / sv);
+    double stepu = fmax(1, box_mm_per_px * fbw / su), stepv = fmax(1, box_mm_per_px * aspect * fbh / sv);
     V.cu += du * stepu;
     V.cv += dv * stepv;
     V.cu = floor(V.cu), V.cv = floor(V.cv);
