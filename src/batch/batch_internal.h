@@ -11,4 +11,8 @@ int pm__segment_volume(pm_volume *v, double t0, const char *outdir, const pm_seg
 /* "ok", "no_lungs", "corrupt", ... */
 const char *pm__status_name(int status);
 
+/* Writes summary.csv (one row per report, named names[t]) atomically. */
+int pm__batch_write_summary(const char *path, const pm_segment_report *reps, char (*names)[256],
+                            int n);
+
 #endif

@@ -18,6 +18,8 @@ static const cli_command commands[] = {
     {"export", cmd_export, "write a series as NIfTI (HU, or normalised for machine learning)"},
     {"mesh", cmd_mesh, "surface of the lungs, a mask or a HU level as STL, OBJ or PLY"},
     {"render", cmd_render, "draw a slice, histogram or mesh as PNG, sixel or text"},
+    {"echo", cmd_echo, "check that a DICOM node answers (C-ECHO)"},
+    {"send", cmd_send, "send the DICOM files under a folder to a DICOM node (C-STORE)"},
     {"phantom", cmd_phantom, "write synthetic chest CT phantoms with ground truth"},
     {"unet-check", cmd_unet_check, "read a lungmask U-Net weight file and print its architecture"},
 };
@@ -32,7 +34,10 @@ static void usage(FILE *f)
         fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n`pulmo COMMAND --help` describes a command; `man pulmo` has the details.\n"
                "Exit codes: 0 ok, 1 usage, 2 no DICOM or no series found, 3 unreadable or\n"
-               "corrupt input, 4 output not writable, 5 over the memory cap, 6 no lungs found.\n");
+               "corrupt input, 4 output not writable, 5 over the memory cap, 6 no lungs found,\n"
+               "7 DICOM node unreachable or timed out, 8 DICOM node refused.\n"
+               "A dicom://AET@host:port node (or .../SERIES_UID) stands for a folder in scan,\n"
+               "segment and batch.\n");
 }
 
 int cli_fail(int code, const char *fallback)
