@@ -172,6 +172,34 @@ a2=$(python3 -c "print('%.2f' % float('$a'))" 2>/dev/null)
 grep -q "1 skipped" "$D/b2" && [ $rc = 0 ] && pass batch_over_node_resumes \
     || fail batch_over_node_resumes "exit $rc: $(cat "$D/b2")"
 
+# --push: a SEG and a Secondary Capture land in the phantom's study, and
+# both pass dciodvfy (dicom3tools) without errors.
+"$PULMO" segment "$NODE/$uid" -o "$D/seg-push" --push >/dev/null 2>"$D/err"; rc=$?
+mods=$(python3 - "$HPORT" "$uid" <<'EOF'
+import json, sys, urllib.request
+base = "http://127.0.0.1:%s" % sys.argv[1]
+get = lambda p: json.load(urllib.request.urlopen(base + p, timeout=10))
+for st in get("/studies"):
+    series = [get("/series/" + s)["MainDicomTags"] for s in get("/studies/" + st)["Series"]]
+    if any(t.get("SeriesInstanceUID") == sys.argv[2] for t in series):
+        print(" ".join(sorted(t.get("Modality", "") for t in series)))
+EOF
+)
+[ $rc = 0 ] && [ "$mods" = "CT OT SEG" ] && pass push_puts_seg_and_sheet_into_the_study \
+    || fail push_puts_seg_and_sheet_into_the_study "exit $rc, study modalities '$mods': $(cat "$D/err")"
+if command -v dciodvfy >/dev/null 2>&1; then
+    for f in seg sheet; do
+        dciodvfy "$D/seg-push/$f.dcm" >"$D/vfy" 2>&1
+        if [ -s "$D/seg-push/$f.dcm" ] && ! grep -q "^Error" "$D/vfy"; then
+            pass "${f}_passes_dciodvfy"
+        else
+            fail "${f}_passes_dciodvfy" "$(grep "^Error" "$D/vfy" | head -5 | tr '\n' ' ')"
+        fi
+    done
+else
+    echo "SKIP dciodvfy: dicom3tools is not installed"
+fi
+
 # A stopped node: exit 7; a complete series in the cache still opens.
 stop_orthanc
 "$PULMO" echo "$NODE" --timeout 5 >/dev/null 2>"$D/err"; rc=$?

@@ -105,6 +105,14 @@ int pm_net_fetch(const pm_node *node, const char *series_uid, char *dir, size_t 
  * sent). *sent counts accepted files. */
 int pm_net_store(const pm_node *node, const char *root, int *sent, const pm_progress *p);
 
+/* --push: writes OUTDIR/seg.dcm (a DICOM SEG of OUTDIR/mask.nii.gz, see
+ * dcmout.h) and OUTDIR/sheet.dcm (a Secondary Capture of the middle axial
+ * and coronal slices with the lungs, and the lung HU histogram, with the
+ * summary text as its comments) in the study of the series in series_dir,
+ * then C-STOREs both. *sent counts the objects the node accepted. */
+int pm_net_push(const pm_node *node, const char *series_dir, const char *series_uid,
+                const char *outdir, const char *summary, int sides, int *sent, const pm_progress *p);
+
 #ifdef __cplusplus
 }
 #endif

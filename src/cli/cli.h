@@ -58,6 +58,10 @@ int cli_net_node(const char *url, const cli_net_opts *o, pm_node *n, char *uid, 
  * cache), writing its local folder to dir and its UID to uid. */
 int cli_net_fetch(const char *url, const cli_net_opts *o, char *dir, size_t cap, char *uid,
                   size_t uidcap);
+/* --push of `pulmo segment dicom://...`: SEG and sheet into the study. */
+struct pm_segment_report;
+int cli_net_push(const char *url, const cli_net_opts *o, const char *dir, const char *uid,
+                 const char *outdir, const struct pm_segment_report *rep);
 /* `pulmo scan dicom://...`. */
 int cli_net_scan(const char *url, const cli_net_opts *o, const char *study_date, int json);
 

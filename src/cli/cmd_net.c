@@ -1,6 +1,7 @@
 /* cmd_net.c - DICOM nodes on the command line: `pulmo echo`, `pulmo send`
  * and the dicom:// sources that scan, segment, batch and the TUI take. */
 #include "cli.h"
+#include "pulmo/batch.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -95,6 +96,32 @@ int cli_net_fetch(const char *url, const cli_net_opts *o, char *dir, size_t cap,
     sigaction(SIGINT, &old, NULL);
     if (rc != PM_OK)
         return cli_fail(rc, "retrieval failed");
+    return PM_OK;
+}
+
+int cli_net_push(const char *url, const cli_net_opts *o, const char *dir, const char *uid,
+                 const char *outdir, const pm_segment_report *r)
+{
+    pm_node n;
+    char u[72];
+    int rc = cli_net_node(url, o, &n, u, sizeof u);
+    if (rc != PM_OK)
+        return rc;
+    char summary[512];
+    if (r->m.sides)
+        snprintf(summary, sizeof summary, "pulmo %s (recipe %s): lungs %.1f mL (right %.1f mL, left %.1f mL), "
+                 "airway %.1f mL, mean %.0f HU, LAA-950 %.2f %%", PM_VERSION, r->recipe.name, r->m.lung_ml,
+                 r->m.right_ml, r->m.left_ml, r->m.airway_ml, r->m.mean_hu, r->m.laa950_pct);
+    else
+        snprintf(summary, sizeof summary, "pulmo %s (recipe %s): lungs %.1f mL, mean %.0f HU, LAA-950 %.2f %%",
+                 PM_VERSION, r->recipe.name, r->m.lung_ml, r->m.mean_hu, r->m.laa950_pct);
+    int sent = 0;
+    rc = pm_net_push(&n, dir, uid, outdir, summary, r->m.sides, &sent, &cli_progress);
+    if (rc != PM_OK)
+        return cli_fail(rc, "push failed");
+    char name[300];
+    fprintf(stderr, "pulmo: pushed %d object(s) (seg.dcm, sheet.dcm) to %s\n", sent,
+            pm_net_name(&n, name, sizeof name));
     return PM_OK;
 }
 

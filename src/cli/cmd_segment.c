@@ -32,6 +32,8 @@ static const char segment_help[] =
     "  --json                print the report as JSON\n"
     "  --series UID          segment this series of the folder\n"
     "  --max-memory SIZE     refuse volumes larger than SIZE\n"
+    "  --push                dicom:// only: send OUTDIR/seg.dcm (DICOM SEG) and\n"
+    "                        OUTDIR/sheet.dcm (Secondary Capture) into the study\n"
     CLI_NET_HELP
     "  -h, --help            this help\n\n"
     "Exit 6 when no lungs are found (the report then says so).\n";
@@ -109,10 +111,10 @@ int cmd_segment(int argc, char **argv)
         {"list-recipes", no_argument, 0, 'L'}, {"json", no_argument, 0, 'j'},
         {"series", required_argument, 0, 'u'}, {"max-memory", required_argument, 0, 'm'},
         {"weights", required_argument, 0, 'W'}, {"threads", required_argument, 0, 'T'},
-        CLI_NET_OPTIONS, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"push", no_argument, 0, 'P'}, CLI_NET_OPTIONS, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     pm_segment_opts so = {.recipe = "default", .write_mask = 1};
     const char *out = NULL;
-    int json = 0, c, t;
+    int json = 0, push = 0, c, t;
     cli_net_opts no = {0};
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:jh", opts, NULL)) != -1) {
@@ -122,6 +124,7 @@ int cmd_segment(int argc, char **argv)
             continue;
         switch (c) {
         case 'o': out = optarg; break;
+        case 'P': push = 1; break;
         case 'r': so.recipe = optarg; break;
         case 'R': {
             char *end;
@@ -174,6 +177,9 @@ int cmd_segment(int argc, char **argv)
     }
     const char *dir = argv[optind];
     char cache[4096], uid[72];
+    if (push && (!pm_net_is_url(dir) || so.resample_mm > 0))
+        return cli_usage("segment", "--push sends results back to the dicom:// node the series came "
+                         "from, on its own grid (no --resample)");
     if (pm_net_is_url(dir)) {
         int rc = cli_net_fetch(dir, &no, cache, sizeof cache, uid, sizeof uid);
         if (rc != PM_OK)
@@ -196,5 +202,7 @@ int cmd_segment(int argc, char **argv)
         cli_print_report(&rep);
     if (rc == PM_ENOLUNG)
         fprintf(stderr, "pulmo: %s\n", rep.message);
+    if (push && rc == PM_OK)
+        return cli_net_push(argv[optind], &no, dir, uid, out, &rep);
     return rc;
 }
