@@ -25,8 +25,13 @@ GDCM_INC ?= /usr/include/gdcm-3.0
 WARN     := -Wall -Wextra -Werror -Wno-format-truncation
 CFLAGS_  := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Iinclude $(WARN) -g -pthread
 CXXFLAGS_:= -std=c++17 -Iinclude -isystem $(GDCM_INC) $(WARN) -g -pthread
-LIBS     := -lgdcmMSFF -lgdcmDSED -lgdcmCommon -ldcmnet -ldcmdata -loflog -lofstd -lsixel -lpng -lopenblas -lz -lncursesw -lstdc++ -lpthread -lm
-SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+# What the core library needs (also in pulmo.pc); the front ends add curses.
+LIB_LIBS := -lgdcmMSFF -lgdcmDSED -lgdcmCommon -ldcmnet -ldcmdata -loflog -lofstd -lsixel -lpng -lopenblas -lz -lstdc++ -lpthread -lm
+LIBS     := $(LIB_LIBS) -lncursesw
+# Every object also writes its header dependencies (a .d file next to it).
+DEPFLAGS := -MMD -MP
+SAN      := -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer \
+            -fno-sanitize-recover=undefined,float-cast-overflow
 
 # Debian packages: build, then what the tests and tools use.
 DEPS_BUILD := g++ make pkg-config libgdcm-dev libdcmtk-dev libsixel-dev libncurses-dev libpng-dev zlib1g-dev libopenblas-dev
@@ -79,28 +84,31 @@ $(SNZ)/pulmo: $(call san_obj,$(APP_C)) $(SNZ)/libpulmo.a
 	@echo "  LD san  $@"
 	@$(CC) $(CFLAGS_) $(SAN) -o $@ $^ $(LIBS)
 
-$(REL)/%.c.o: src/%.c $(HEADERS)
+$(REL)/%.c.o: src/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(CC) $(CFLAGS_) $(OPT) -c -o $@ $<
-$(REL)/%.cpp.o: src/%.cpp $(HEADERS)
+	@$(CC) $(CFLAGS_) $(DEPFLAGS) $(OPT) -c -o $@ $<
+$(REL)/%.cpp.o: src/%.cpp
 	@mkdir -p $(dir $@)
 	@echo "  CXX     $<"
-	@$(CXX) $(CXXFLAGS_) $(OPT) -c -o $@ $<
-$(SNZ)/%.c.o: src/%.c $(HEADERS)
+	@$(CXX) $(CXXFLAGS_) $(DEPFLAGS) $(OPT) -c -o $@ $<
+$(SNZ)/%.c.o: src/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC san  $<"
-	@$(CC) $(CFLAGS_) -O1 $(SAN) -c -o $@ $<
-$(SNZ)/%.cpp.o: src/%.cpp $(HEADERS)
+	@$(CC) $(CFLAGS_) $(DEPFLAGS) -O1 $(SAN) -c -o $@ $<
+$(SNZ)/%.cpp.o: src/%.cpp
 	@mkdir -p $(dir $@)
 	@echo "  CXX san $<"
-	@$(CXX) $(CXXFLAGS_) -O1 $(SAN) -c -o $@ $<
+	@$(CXX) $(CXXFLAGS_) $(DEPFLAGS) -O1 $(SAN) -c -o $@ $<
+
+# The terminal UI's logic that needs no terminal, unit tested with the core.
+TUI_LOGIC  := src/tui/list.c
 
 # Test programs link the sanitized core library (and tests/test.h).
-$(SNZ)/tests/%: tests/%.c $(wildcard tests/*.h) $(SNZ)/libpulmo.a
+$(SNZ)/tests/%: tests/%.c $(wildcard tests/*.h) $(call san_obj,$(TUI_LOGIC)) $(SNZ)/libpulmo.a
 	@mkdir -p $(dir $@)
 	@echo "  LD test $@"
-	@$(CC) $(CFLAGS_) -Itests -O1 $(SAN) -o $@ $< $(SNZ)/libpulmo.a $(LIBS)
+	@$(CC) $(CFLAGS_) -Itests -O1 $(SAN) -o $@ $< $(call san_obj,$(TUI_LOGIC)) $(SNZ)/libpulmo.a $(LIBS)
 
 TEST_BINS := $(patsubst tests/%.c,$(SNZ)/tests/%,$(TEST_C))
 
@@ -133,13 +141,23 @@ samples/patients/.done: $(REL)/pulmo
 	$(REL)/pulmo phantom --all --truth samples/truth samples/patients
 	touch $@
 
+# The program, its man page, and the core library for embedding: libpulmo.a,
+# include/pulmo/*.h and pulmo.pc (`pkg-config --cflags --libs pulmo`).
 install: pulmo
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	    $(DESTDIR)$(PREFIX)/include/pulmo
 	install -m 755 pulmo $(DESTDIR)$(PREFIX)/bin/pulmo
 	install -m 644 man/pulmo.1 $(DESTDIR)$(PREFIX)/share/man/man1/pulmo.1
+	install -m 644 $(REL)/libpulmo.a $(DESTDIR)$(PREFIX)/lib/libpulmo.a
+	install -m 644 include/pulmo/*.h $(DESTDIR)$(PREFIX)/include/pulmo/
+	@printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: pulmo\nDescription: chest CT analysis (DICOM series, lung segmentation, meshes)\nVersion: %s\nCflags: -I$${includedir} -pthread\nLibs: -L$${libdir} -lpulmo %s\n' \
+	    "$(PREFIX)" "$$(sed -n 's/^#define PM_VERSION "\(.*\)"/\1/p' include/pulmo/core.h)" "$(LIB_LIBS)" \
+	    >$(DESTDIR)$(PREFIX)/lib/pkgconfig/pulmo.pc
 
 clean:
 	rm -rf build pulmo
+
+-include $(shell find build -name '*.d' 2>/dev/null)
 
 # Fuzzing: the core library again, built by clang with libFuzzer's coverage
 # and ASan+UBSan; GDCM, zlib and libstdc++ stay uninstrumented Debian builds.
@@ -153,12 +171,12 @@ FUZZ_SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-saniti
 fuzz_obj = $(patsubst src/%,$(FUZZ)/%.o,$(1))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ)/%,$(FUZZ_C))
 
-$(FUZZ)/%.c.o: src/%.c $(HEADERS)
+$(FUZZ)/%.c.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CFLAGS_) -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c -o $@ $<
-$(FUZZ)/%.cpp.o: src/%.cpp $(HEADERS)
+	$(FUZZ_CC) $(CFLAGS_) $(DEPFLAGS) -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c -o $@ $<
+$(FUZZ)/%.cpp.o: src/%.cpp
 	@mkdir -p $(dir $@)
-	$(FUZZ_CXX) $(CXXFLAGS_) -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c -o $@ $<
+	$(FUZZ_CXX) $(CXXFLAGS_) $(DEPFLAGS) -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c -o $@ $<
 $(FUZZ)/libpulmo.a: $(call fuzz_obj,$(LIB_C) $(LIB_CXX))
 	@rm -f $@
 	ar rcs $@ $^

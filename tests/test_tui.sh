@@ -226,6 +226,7 @@ wait_re "Lungs [0-9][0-9]* mL\$"
 lung=$(screen | sed -n 's/.*Lungs \([0-9][0-9]*\) mL.*/\1/p' | head -1)
 
 # ---------------------------------------------------------------- mesh, export
+slice=$(screen | grep -o "Axial [0-9]*/133" | head -1)
 keys M
 if wait_for "surface:" && wait_re "[0-9][0-9]* triangles" 5; then
     pass tui_mesh_view_builds_the_surface
@@ -286,6 +287,16 @@ if wait_for "exported LIDC-IDRI-0001-mesh.png" 60 &&
     pass tui_exports_a_png_of_the_view
 else
     fail tui_exports_a_png_of_the_view "no PNG"
+fi
+
+# Keys go to the screen on top only: the viewer under the mesh view does
+# not see its slice keys.
+keys j G End
+keys q
+if wait_for "Axial" 30 && [ -n "$slice" ] && screen | grep -qF "$slice"; then
+    pass tui_mesh_view_keys_do_not_reach_the_viewer_under_it
+else
+    fail tui_mesh_view_keys_do_not_reach_the_viewer_under_it "slice moved from '$slice'"
 fi
 
 # ---------------------------------------------------------------- quit

@@ -32,6 +32,10 @@
 
 #include <stdio.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define PM_MAX_SETS 32
 
 typedef struct pm_segment_opts {
@@ -76,6 +80,14 @@ typedef struct pm_segment_report {
 int pm_segment_series(const char *dir, const char *outdir, const pm_segment_opts *o,
                       pm_segment_report *rep, const pm_progress *p);
 
+/* Fills the report from what a segmentation produced (the one place that
+ * does, for `pulmo segment`, batches and the TUI's export): v's identity,
+ * grid and warnings, then when given the recipe r, the run's step times,
+ * warnings, airway and Otsu threshold, the measures m, and the status with
+ * its reason. Load, resample and write times and series_dir are the
+ * caller's. May be called again as the job goes on; warnings are rebuilt. */
+void pm_segment_report_fill(pm_segment_report *rep, const pm_volume *v, const pm_recipe *r, const pm_seg_run *run,
+                            const pm_lung_measures *m, int status, const char *reason);
 /* Writes the report as JSON (the report.json format). */
 void pm_segment_report_json(const pm_segment_report *rep, FILE *f, int pretty);
 /* Reads the figures of a report.json back (for resumed batches); PM_OK or
@@ -214,5 +226,9 @@ typedef struct pm_batch_merged {
  * (free with pm_batch_merged_free). */
 int pm_batch_merge(const char *outdir, pm_batch_merged *m);
 void pm_batch_merged_free(pm_batch_merged *m);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -14,6 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define PM_VERSION "0.1.0"
 
 typedef enum pm_status {
@@ -62,8 +66,9 @@ int pm_threads(void);
  * threads (0 = pm_threads()), handing out tasks one at a time so uneven
  * tasks balance. The calling thread works too and is the only one that
  * reports progress (stage, tasks done / ntasks) and checks for a cancel.
- * Returns PM_OK, PM_ECANCEL, or PM_EMEMORY if no thread could start (then
- * nothing ran). fn must not call pm_progress_report itself. */
+ * At most 64 threads run (thread < 64); when threads cannot start the
+ * calling thread does every task. Returns PM_OK or PM_ECANCEL. fn must
+ * not call pm_progress_report itself. */
 int pm_parallel_for(int ntasks, int nthreads, void (*fn)(void *ctx, int task, int thread),
                     void *ctx, const pm_progress *p, const char *stage);
 
@@ -72,5 +77,9 @@ uint64_t pm_physical_memory(void);
 
 /* Parses sizes like "512M", "4G", "1000000" into bytes; -1 on error. */
 int64_t pm_parse_size(const char *s);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

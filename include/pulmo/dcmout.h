@@ -22,6 +22,10 @@
 #include "pulmo/series.h"
 #include "pulmo/volume.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* A new UID under 2.25 (a random 128-bit number). */
 void pm_dcmout_uid(char *out, size_t cap);
 
@@ -35,5 +39,9 @@ int pm_dcmout_seg(const char *path, const pm_mask *m, const pm_series *s, int si
  * comments (ImageComments, may be NULL) as its text. PM_OK, PM_EUSAGE,
  * PM_EWRITE, PM_EMEMORY. */
 int pm_dcmout_sc(const char *path, const pm_fb *fb, const pm_series *s, const char *comments);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -32,6 +32,10 @@
 
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct pm_buf {
     char *data;
     size_t len, cap;
@@ -69,5 +73,9 @@ int pm_png_write(const char *path, const pm_fb *fb);
 /* Reads a PNG (any bit depth and colour type, alpha dropped) into a new
  * framebuffer. PM_ENODATA / PM_ECORRUPT with a reason naming the file. */
 int pm_png_read(const char *path, pm_fb **out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

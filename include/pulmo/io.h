@@ -17,6 +17,10 @@
 
 #include <stdio.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct pm_outfile {
     FILE *f;            /* buffered stream on fd */
     int fd;
@@ -48,5 +52,9 @@ int pm_mkdir_p(const char *dir);
 int pm_path_exists(const char *path);
 /* Non-zero when path is a directory. */
 int pm_is_dir(const char *path);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

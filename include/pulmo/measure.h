@@ -17,6 +17,10 @@
 #include "pulmo/core.h"
 #include "pulmo/volume.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define PM_MEASURE_BINS 140
 #define PM_MEASURE_BIN_HU 10
 #define PM_MEASURE_HU_LO (-1050)
@@ -36,5 +40,9 @@ typedef struct pm_lung_measures {
  * PM_EMEMORY. An empty mask is not an error: volumes 0, densities NAN. */
 int pm_measure_lungs(const pm_volume *v, const pm_mask *labels, pm_lung_measures *out,
                      const pm_progress *p);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

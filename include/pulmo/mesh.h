@@ -35,6 +35,10 @@
 #include "pulmo/core.h"
 #include "pulmo/volume.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct pm_mesh {
     float *v;        /* 3 * nv coordinates, mm, LPS */
     uint32_t *f;     /* 3 * nf vertex indices */
@@ -114,5 +118,9 @@ int pm_mesh_write_fp(const pm_mesh *m, FILE *f, pm_mesh_format fmt, const char *
  * (reason names the file) for truncated, oversized or non-finite data,
  * PM_ENODATA when path cannot be opened, PM_EMEMORY. */
 int pm_mesh_read_stl(const char *path, pm_mesh **out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -33,14 +33,8 @@
 #ifndef PULMO_NET_H
 #define PULMO_NET_H
 
-#ifdef __cplusplus
-extern "C" {
-#endif
 #include "pulmo/core.h"
 #include "pulmo/volume.h"
-#ifdef __cplusplus
-}
-#endif
 
 #include <stddef.h>
 

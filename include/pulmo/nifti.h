@@ -16,6 +16,10 @@
 
 #include "pulmo/volume.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define PM_NIFTI_UINT8 2
 #define PM_NIFTI_INT16 4
 #define PM_NIFTI_INT32 8
@@ -36,5 +40,9 @@ int pm_nifti_read_mask(const char *path, pm_mask **out);
 
 /* Reads an image into a new HU volume (scaled, rounded, clamped to int16). */
 int pm_nifti_read_volume(const char *path, pm_volume **out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -31,6 +31,10 @@
 #include "pulmo/core.h"
 #include "pulmo/volume.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define PM_LABEL_RIGHT_LUNG 1
 #define PM_LABEL_LEFT_LUNG 2
 #define PM_LABEL_AIRWAY 3
@@ -91,5 +95,9 @@ void pm_phantom_free(pm_phantom *ph);
  * when ph is NULL. PM_OK, PM_EWRITE (reason names the path), PM_ECANCEL. */
 int pm_phantom_write(const pm_phantom_spec *spec, const pm_phantom *ph, const char *series_root,
                      const char *truth_dir, const pm_progress *p);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -10,6 +10,10 @@
 
 #include "pulmo/volume.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define PM_NORM_MIN_HU (-1000.0)
 #define PM_NORM_MAX_HU 400.0
 #define PM_NORM_MEAN 0.25
@@ -21,5 +25,9 @@ void pm_normalize(const pm_volume *v, int zero_center, float *out);
 /* Writes v to path as NIfTI: int16 HU, or float32 normalised when
  * normalized (zero_center only applies then). PM_OK, PM_EWRITE, PM_EMEMORY. */
 int pm_export_nifti(const pm_volume *v, const char *path, int normalized, int zero_center);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

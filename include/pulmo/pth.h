@@ -32,6 +32,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define PM_PTH_MAXDIM 8
 
 typedef enum pm_pth_dtype {
@@ -69,5 +73,9 @@ const pm_tensor *pm_pth_find(const pm_pth *w, const char *name);
 
 /* Frees everything; w may be NULL. */
 void pm_pth_free(pm_pth *w);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

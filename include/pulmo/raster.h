@@ -29,6 +29,10 @@
 #include "pulmo/mesh.h"
 #include "pulmo/render.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct pm_raster_opts {
     double azimuth, elevation;   /* degrees */
     double zoom;                 /* 1 = whole mesh fits; 2 = twice as large */
@@ -60,5 +64,9 @@ int pm_raster_mesh(pm_fb *fb, const pm_mesh *m, const pm_raster_opts *o, pm_rast
  * pm_raster_opts.normals; compute once per mesh, not per frame. PM_EUSAGE
  * for a vertex index out of range, PM_EMEMORY. */
 int pm_raster_normals(const pm_mesh *m, float **out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -43,6 +43,10 @@
 #include "pulmo/seg.h"
 #include "pulmo/volume.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define PM_RECIPE_MAX_STEPS 12
 #define PM_STEP_MAX_PARAMS 12
 
@@ -83,6 +87,11 @@ int pm_recipe_set(pm_recipe *r, const char *assignment, int *step);
 double pm_recipe_get(const pm_recipe *r, const char *step, const char *param);
 /* Index of a step by name, -1 if absent. */
 int pm_recipe_step_index(const pm_recipe *r, const char *step);
+/* The value one key press away from p's (dir > 0 up, else down; coarse:
+ * ten fine steps), clamped to its range: what the TUI's keys do. */
+double pm_param_step(const pm_param *p, int dir, int coarse);
+/* The fine step of p at its current value. */
+double pm_param_fine_step(const pm_param *p);
 
 #define PM_SEG_MAX_WARNINGS 8
 
@@ -125,5 +134,9 @@ int pm_recipe_run(const pm_recipe *r, pm_seg_run *run, int from_step, const pm_p
  * from_step (keep_steps, and a run that got that far), else PM_EUSAGE. */
 int pm_recipe_preview(const pm_recipe *r, const pm_seg_run *run, int from_step, int k,
                       uint8_t *out, const pm_progress *p);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -35,6 +35,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Pixels are RGB bytes, rows top to bottom, no padding; depth (optional,
  * for the rasterizer) is one float per pixel, larger = nearer. */
 typedef struct pm_fb {
@@ -171,5 +175,9 @@ typedef struct pm_hist_style {
 } pm_hist_style;
 /* Draws the histogram as bars filling r, markers in yellow. */
 void pm_draw_hist(pm_fb *fb, pm_rect r, const pm_hist *h, const pm_hist_style *st);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

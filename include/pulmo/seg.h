@@ -33,6 +33,10 @@
 #include "pulmo/core.h"
 #include "pulmo/volume.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define PM_LABEL_LUNG 1
 #define PM_LABEL_RIGHT 1
 #define PM_LABEL_LEFT 2
@@ -80,7 +84,8 @@ void pm_seg_threshold(const pm_volume *v, int lo, int hi, uint8_t value, pm_mask
 uint64_t pm_seg_histogram(const pm_volume *v, const pm_mask *mask, int mlo, int mhi,
                           int lo, int hi, int nbins, uint64_t *counts);
 /* Otsu's threshold (as scikit-image computes it: nbins bins over the data's
- * own range, the threshold is a bin centre). Returns the HU threshold. */
+ * own range, the threshold is a bin centre). Returns the HU threshold, or
+ * NAN with a reason (pm_error) when out of memory. */
 double pm_seg_otsu(const pm_volume *v, int nbins);
 
 /* ---- component steps ------------------------------------------------- */
@@ -200,5 +205,9 @@ int pm_resample_volume(const pm_volume *v, double mm, pm_volume **out, const pm_
 int pm_resample_mask(const pm_mask *m, const pm_grid *target, pm_mask **out, const pm_progress *p);
 /* The grid pm_resample_volume would produce. */
 void pm_resample_grid(const pm_grid *g, double mm, pm_grid *out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

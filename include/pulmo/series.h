@@ -24,6 +24,10 @@
 #include "pulmo/dicom.h"
 #include "pulmo/volume.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct pm_series {
     pm_series_meta meta;         /* cleaned of control characters */
     char folder[4096];           /* the folder holding its first file */
@@ -53,6 +57,8 @@ void pm_index_free(pm_index *ix);
 /* The series to load from an index: the one with the given UID, or else
  * the CT (or modality-less) series with the most files. NULL when none. */
 const pm_series *pm_index_pick(const pm_index *ix, const char *series_uid);
+/* The same rule among one patient's series (ID and name as in meta). */
+const pm_series *pm_index_pick_patient(const pm_index *ix, const char *patient_id, const char *patient_name);
 
 typedef struct pm_load_opts {
     uint64_t max_memory;         /* bytes; 0 = half of physical memory */
@@ -68,5 +74,9 @@ int pm_series_load(const pm_series *s, const pm_load_opts *o, pm_volume **out,
  * index's first error when the folder held only unreadable files. */
 int pm_load_dir(const char *dir, const char *series_uid, const pm_load_opts *o,
                 pm_volume **out, const pm_progress *p);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

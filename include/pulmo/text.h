@@ -13,6 +13,10 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Copies src into dst (capacity cap > 0, always terminated), cleaned. */
 void pm_text_clean(char *dst, size_t cap, const char *src);
 /* Cleans s in place. */
@@ -50,5 +54,9 @@ void pm_json_bool(pm_json *j, const char *key, int value);
 void pm_json_null(pm_json *j, const char *key);
 /* Ends the document with a newline. */
 void pm_json_end(pm_json *j);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

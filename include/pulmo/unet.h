@@ -33,6 +33,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define PM_UNET_MAXDEPTH 8
 
 typedef struct pm_unet pm_unet;
@@ -112,5 +116,9 @@ int pm_unet_postprocess(uint8_t *lab, int nx, int ny, int nz, int nclasses);
  * Returns PM_OK, PM_EMEMORY, PM_ECANCEL or PM_ENOLUNG (nothing found). */
 int pm_unet_segment(const pm_volume *v, const pm_unet *net, int nthreads, uint8_t *labels,
                     const pm_progress *p);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -19,6 +19,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct pm_grid {
     int dim[3];          /* nx, ny, nz */
     double spacing[3];   /* mm */
@@ -94,5 +98,9 @@ int pm_volume_warn(pm_volume *v, const char *kind, const char *fmt, ...)
 
 /* Min, max and mean of the HU values. */
 void pm_volume_stats(const pm_volume *v, int *min, int *max, double *mean);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

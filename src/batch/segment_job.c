@@ -25,6 +25,40 @@ static void rep_warn(pm_segment_report *rep, const char *kind, const char *msg)
              *kind ? ": " : "", msg);
 }
 
+void pm_segment_report_fill(pm_segment_report *rep, const pm_volume *v, const pm_recipe *r, const pm_seg_run *run,
+                            const pm_lung_measures *m, int status, const char *reason)
+{
+    rep->status = status;
+    if (status != PM_OK)
+        snprintf(rep->message, sizeof rep->message, "%s", reason ? reason : "");
+    snprintf(rep->series_uid, sizeof rep->series_uid, "%s", v->meta.series_uid);
+    snprintf(rep->patient_id, sizeof rep->patient_id, "%s", v->meta.patient_id);
+    memcpy(rep->dim, v->g.dim, sizeof rep->dim);
+    memcpy(rep->spacing, v->g.spacing, sizeof rep->spacing);
+    rep->nwarnings = 0;
+    for (int w = 0; w < v->nwarnings; w++)
+        rep_warn(rep, v->warnings[w].kind, v->warnings[w].message);
+    if (r)
+        rep->recipe = *r;
+    rep->otsu_hu = NAN;
+    if (!run)
+        return;
+    for (int s = 0; s < PM_RECIPE_MAX_STEPS; s++)
+        rep->seconds_step[s] = s < rep->recipe.nsteps ? run->seconds[s] : 0;
+    for (int w = 0; w < run->nwarnings; w++)
+        rep_warn(rep, "segmentation", run->warnings[w]);
+    rep->nlungs = run->nlungs;
+    rep->airway = run->airway;
+    if (pm_recipe_step_index(&rep->recipe, "otsu") >= 0)
+        rep->otsu_hu = run->otsu_hu;
+    if (m) {
+        rep->m = *m;
+        /* Recipes without a lung-separating step: count what was measured. */
+        if (status == PM_OK && rep->nlungs == 0)
+            rep->nlungs = m->sides ? 2 : (m->lung_voxels ? 1 : 0);
+    }
+}
+
 static int finish(pm_segment_report *rep, int rc, double t0)
 {
     rep->status = rc;
@@ -49,10 +83,7 @@ static int write_report(const char *outdir, const pm_segment_report *rep)
 int pm__segment_volume(pm_volume *v, double t0, const char *outdir, const pm_segment_opts *o,
                        pm_segment_report *rep, const pm_progress *p)
 {
-    snprintf(rep->series_uid, sizeof rep->series_uid, "%s", v->meta.series_uid);
-    snprintf(rep->patient_id, sizeof rep->patient_id, "%s", v->meta.patient_id);
-    for (int w = 0; w < v->nwarnings; w++)
-        rep_warn(rep, v->warnings[w].kind, v->warnings[w].message);
+    pm_segment_report_fill(rep, v, NULL, NULL, NULL, PM_OK, NULL);
     int rc = pm_recipe_init(&rep->recipe, o->recipe ? o->recipe : "default");
     for (int s = 0; s < o->nsets && rc == PM_OK; s++)
         rc = pm_recipe_set(&rep->recipe, o->sets[s], NULL);
@@ -99,22 +130,16 @@ int pm__segment_volume(pm_volume *v, double t0, const char *outdir, const pm_seg
     run->unet = NULL;
     char reason[640];
     snprintf(reason, sizeof reason, "%s", pm_error());
-    for (int s = 0; s < rep->recipe.nsteps; s++)
-        rep->seconds_step[s] = run->seconds[s];
-    for (int w = 0; w < run->nwarnings; w++)
-        rep_warn(rep, "segmentation", run->warnings[w]);
-    rep->nlungs = run->nlungs;
-    rep->airway = run->airway;
-    rep->otsu_hu = pm_recipe_step_index(&rep->recipe, "otsu") >= 0 ? run->otsu_hu : NAN;
+    pm_lung_measures m = {0};
     if (rc == PM_OK) {
         double t = pm_now();
-        rc = pm_measure_lungs(v, run->result, &rep->m, NULL);
+        rc = pm_measure_lungs(v, run->result, &m, NULL);
         rep->seconds_measure = pm_now() - t;
-        if (rc == PM_OK && rep->recipe.steps[0].name && rep->nlungs == 0)
-            rep->nlungs = rep->m.sides ? 2 : (rep->m.lung_voxels ? 1 : 0);
     } else if (rc == PM_ENOLUNG) {
-        pm_measure_lungs(v, run->result, &rep->m, NULL);
+        pm_measure_lungs(v, run->result, &m, NULL);
     }
+    pm_recipe used = rep->recipe;
+    pm_segment_report_fill(rep, v, &used, run, &m, rc, reason);
     if (rc == PM_OK && o->write_mask) {
         double t = pm_now();
         char path[4200];

@@ -131,6 +131,8 @@ static void *pm__worker_main(void *arg)
     return NULL;
 }
 
+#define PM__MAX_THREADS 64
+
 int pm_parallel_for(int ntasks, int nthreads, void (*fn)(void *ctx, int task, int thread),
                     void *ctx, const pm_progress *p, const char *stage)
 {
@@ -140,12 +142,16 @@ int pm_parallel_for(int ntasks, int nthreads, void (*fn)(void *ctx, int task, in
         nthreads = pm_threads();
     if (nthreads > ntasks)
         nthreads = ntasks;
+    /* The worker arrays below are fixed: more threads than that would
+     * overflow them (the caller's thread is worker 0). */
+    if (nthreads > PM__MAX_THREADS)
+        nthreads = PM__MAX_THREADS;
     pm__pool pool = {.fn = fn, .ctx = ctx, .ntasks = ntasks};
     atomic_init(&pool.next, 0);
     atomic_init(&pool.done, 0);
     atomic_init(&pool.cancel, 0);
-    pthread_t tids[64];
-    pm__worker workers[64];
+    pthread_t tids[PM__MAX_THREADS];
+    pm__worker workers[PM__MAX_THREADS];
     int started = 0;
     for (int i = 1; i < nthreads; i++) {
         workers[i] = (pm__worker){&pool, i};

@@ -79,6 +79,8 @@ static int op_threshold(pm__step_ctx *c)
 static int op_otsu(pm__step_ctx *c)
 {
     double t = pm_seg_otsu(c->v, (int)par(c, "bins"));
+    if (isnan(t))
+        return PM_EMEMORY;
     c->run->otsu_hu = t;
     /* "image < threshold" with a threshold between integers: HU <= ceil(t) - 1 */
     pm_seg_threshold(c->v, -32768, (int)ceil(t) - 1, PM_LABEL_LUNG, c->m);

@@ -202,8 +202,6 @@ int pm_seg_airway(const pm_volume *v, pm_mask *m, const pm_airway_opts *o, pm_ai
             return PM_ECANCEL;
         }
         size_t got = grow(&g, seeds, ns, t, ++gen);
-        if (getenv("PM_DEBUG_AIRWAY"))
-            fprintf(stderr, "airway t=%g voxels=%zu\n", t, got);
         if (got > g.cap || (prev > 0 && (double)got > o->leak_ratio * (double)prev))
             break;
         if (got > 0) {

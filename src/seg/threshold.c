@@ -1,6 +1,7 @@
 /* threshold.c - HU thresholds, histograms and Otsu's threshold. */
 #include "pulmo/seg.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,7 +68,8 @@ double pm_seg_otsu(const pm_volume *v, int nbins)
     double *cum_w = malloc((size_t)nbins * sizeof *cum_w), *cum_m = malloc((size_t)nbins * sizeof *cum_m);
     if (!cnt || !cum_w || !cum_m) {
         free(cnt), free(cum_w), free(cum_m);
-        return lo;
+        pm_fail(PM_EMEMORY, "out of memory for Otsu's histogram");
+        return NAN;
     }
     double width = (double)(hi - lo) / nbins;
     size_t n = pm_grid_voxels(&v->g);
@@ -75,7 +77,8 @@ double pm_seg_otsu(const pm_volume *v, int nbins)
     uint16_t *bin = malloc((size_t)(hi - lo + 1) * sizeof *bin);
     if (!bin) {
         free(cnt), free(cum_w), free(cum_m);
-        return lo;
+        pm_fail(PM_EMEMORY, "out of memory for Otsu's histogram");
+        return NAN;
     }
     for (int h = lo; h <= hi; h++) {
         int b = (int)((h - lo) / width);

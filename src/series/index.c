@@ -353,6 +353,17 @@ void pm_index_free(pm_index *ix)
     free(ix);
 }
 
+/* The pick rule: a CT (or modality-less) series over any other, then the
+ * one with more files. */
+static int better(const pm_series *v, const pm_series *best)
+{
+    if (!best)
+        return 1;
+    int ct = !strcmp(v->meta.modality, "CT") || !v->meta.modality[0];
+    int bct = !strcmp(best->meta.modality, "CT") || !best->meta.modality[0];
+    return (ct && !bct) || (ct == bct && v->nfiles > best->nfiles);
+}
+
 const pm_series *pm_index_pick(const pm_index *ix, const char *uid)
 {
     const pm_series *best = NULL;
@@ -363,9 +374,19 @@ const pm_series *pm_index_pick(const pm_index *ix, const char *uid)
                 return v;
             continue;
         }
-        int ct = !strcmp(v->meta.modality, "CT") || !v->meta.modality[0];
-        int bct = best && (!strcmp(best->meta.modality, "CT") || !best->meta.modality[0]);
-        if (!best || (ct && !bct) || (ct == bct && v->nfiles > best->nfiles))
+        if (better(v, best))
+            best = v;
+    }
+    return best;
+}
+
+const pm_series *pm_index_pick_patient(const pm_index *ix, const char *patient_id, const char *patient_name)
+{
+    const pm_series *best = NULL;
+    for (int s = 0; s < ix->nseries; s++) {
+        const pm_series *v = &ix->series[s];
+        if (!strcmp(v->meta.patient_id, patient_id) && !strcmp(v->meta.patient_name, patient_name) &&
+            better(v, best))
             best = v;
     }
     return best;

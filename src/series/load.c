@@ -73,6 +73,8 @@ typedef struct pm__plan {
 static int pm__plan_slices(const pm_series *s, pm__plan *pl, pm_volume *warn)
 {
     const pm_dicom_header *H = s->headers;
+    if (s->nfiles <= 0 || !H)
+        return pm_fail(PM_ENODATA, "%s: the series has no files", s->folder);
     /* The majority image size decides; other sizes are left out loudly. */
     int best = -1, bestc = 0;
     for (int i = 0; i < s->nfiles; i++) {

@@ -174,7 +174,9 @@ void pm_json_string(pm_json *j, const char *key, const char *value)
  * significant digits. */
 static void pm__json_num_text(char *buf, size_t cap, double v)
 {
-    if (v == (double)(long long)v && fabs(v) < 1e15)
+    /* The range check comes first: converting 1e300 to an integer is
+     * undefined behaviour. */
+    if (fabs(v) < 1e15 && v == (double)(long long)v)
         snprintf(buf, cap, "%lld", (long long)v);
     else
         snprintf(buf, cap, "%.10g", v);

@@ -1,17 +1,17 @@
-/* app.c - `pulmo [ROOT]`: the main loop, the title and status lines, and
- * the modal dialogs (help, a line prompt, a yes/no question).
+/* app.c - `pulmo [ROOT]`: the main loop over the stack of screens
+ * (screen.h), the title and status lines, and the modal dialogs (help, a
+ * line prompt, a yes/no question).
  *
  * The loop waits for a key with a 100 ms timeout, so it never blocks on
  * work: jobs run on threads (job.c) and are polled on every tick; while one
- * runs, the status line redraws with its progress. Keys go to the screen
- * named by app.screen; its handler returns reaction flags (tui.h).
+ * runs, the status line redraws with its progress. Keys go to the top
+ * screen only; its handler returns reaction flags (screen.h).
  */
 #include "tui.h"
-#include "viewer.h"
-#include "../cli/cli.h"
+#include "app.h"
+#include "browser.h"
 #include "pulmo/io.h"
 #include "pulmo/text.h"
-#include "../term/term.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -242,35 +242,83 @@ int app_confirm(const char *question)
     }
 }
 
+/* ---- the stack of screens ------------------------------------------- */
+
+static const tui_screen *stack[APP_MAX_SCREENS];
+static int depth;
+
+void app_push(const tui_screen *s)
+{
+    if (depth < APP_MAX_SCREENS)
+        stack[depth++] = s;
+    app.dirty = 1;
+}
+
+void app_pop(void)
+{
+    if (depth > 1)
+        depth--;
+    app.dirty = 1;
+}
+
+const tui_screen *app_top(void)
+{
+    return depth ? stack[depth - 1] : NULL;
+}
+
+int app_on_stack(const tui_screen *s)
+{
+    for (int i = 0; i < depth; i++)
+        if (stack[i] == s)
+            return 1;
+    return 0;
+}
+
 static tui_job *busy_job(void)
 {
-    if (app.load.running)
-        return &app.load;
-    return app.screen == SCR_VIEWER && app.vol ? panels_busy() : NULL;
+    for (int i = depth - 1; i >= 0; i--) {
+        tui_job *j = stack[i]->busy ? stack[i]->busy() : NULL;
+        if (j)
+            return j;
+    }
+    return NULL;
 }
 
 static void draw(void)
 {
+    const tui_screen *top = app_top();
     /* Sixel pixels live outside curses' buffer: when the layout changes,
      * repaint every cell so no stale picture survives under text. */
+    static const tui_screen *last_top;
     static int last_layout = -1;
-    int layout = app.screen == SCR_VIEWER && app.vol ? 1 + viewer_layout() : 0;
-    if (crt.gfx == GFX_SIXEL && layout != last_layout) {
+    int layout = top && top->layout ? top->layout() : 0;
+    if (crt.gfx == GFX_SIXEL && (layout != last_layout || top != last_top)) {
         clearok(curscr, TRUE);
         crt_drop_sixel();
     }
     last_layout = layout;
+    last_top = top;
     erase();
     if (LINES < 10 || COLS < 40) {
         crt_text(0, 0, COLS, "pulmo: window too small");
         crt_text(1, 0, COLS, "(needs 40x10)");
-    } else if (app.screen == SCR_BROWSER) {
-        browser_draw();
-    } else {
-        viewer_draw();
+    } else if (top) {
+        top->draw(0, 0, LINES - 1, COLS);
+        app_status_line(top->hints ? top->hints() : "");
     }
     refresh();
     crt_flush_sixel();
+}
+
+static int help_of(const tui_screen *s)
+{
+    const tui_binding *t[APP_MAX_SCREENS * 2];
+    const char *titles[APP_MAX_SCREENS * 2];
+    int n = s->help ? s->help(t, titles, APP_MAX_SCREENS * 2) : 0;
+    if (n <= 0)
+        return R_NONE;
+    app_help(t, titles, n);
+    return R_REDRAW;
 }
 
 void app_redraw_now(void)
@@ -292,76 +340,40 @@ static void loop(void)
             clearok(curscr, TRUE);
             crt_drop_sixel();
             app.dirty = 1;
-        } else if (k != ERR) {
-            int r = app.screen == SCR_BROWSER ? browser_key(k) : viewer_key(k);
+        } else if (k != ERR && app_top()) {
+            const tui_screen *top = app_top();
+            int r = top->key(k);
+            if (!r && (k == '?' || k == KEY_F(1)))
+                r = help_of(top);
             if (r & R_QUIT)
                 app.quit = 1;
             if (r & (R_REDRAW | R_IMAGE | R_HANDLED))
                 app.dirty = 1;
         }
-        if (job_finished(&app.load)) {
-            browser_job_done();
-            app.dirty = 1;
-        }
-        viewer_tick();
+        /* A tick may push or pop: walk a copy of the stack. */
+        const tui_screen *now[APP_MAX_SCREENS];
+        int n = depth;
+        memcpy(now, stack, sizeof stack);
+        for (int i = 0; i < n; i++)
+            if (now[i]->tick)
+                now[i]->tick();
         if (busy_job())
             app.dirty = 1;
     }
 }
 
-static const char tui_help[] =
-    "usage: pulmo [ROOT] [--ascii] [--graphics MODE]\n\n"
-    "Open the interactive terminal UI on the DICOM series under ROOT (default: the\n"
-    "current folder). `?` inside lists every key.\n\n"
-    "  --ascii          draw pictures with ASCII characters only\n"
-    "  --graphics MODE  sixel, text (Unicode half blocks), ascii or auto (default:\n"
-    "                   sixel when the terminal has it outside tmux/screen)\n"
-    "  -h, --help       this help\n";
-
-int cmd_tui(int argc, char **argv)
+int tui_main(const char *root, int gfx)
 {
-    int gfx = PM_GFX_AUTO;
-    const char *root = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--ascii"))
-            gfx = PM_GFX_ASCII;
-        else if (!strcmp(argv[i], "--graphics") || !strncmp(argv[i], "--graphics=", 11)) {
-            const char *m = argv[i][10] == '=' ? argv[i] + 11 : i + 1 < argc ? argv[++i] : "";
-            if ((gfx = pm_graphics_parse(m)) < 0)
-                return cli_usage("", "--graphics takes sixel, text, ascii or auto, not '%s'", m);
-        }
-        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(tui_help, stdout);
-            return PM_OK;
-        } else if (argv[i][0] == '-' && argv[i][1])
-            return cli_usage("", "unknown option '%s'", argv[i]);
-        else if (root)
-            return cli_usage("", "expects at most one ROOT folder");
-        else
-            root = argv[i];
-    }
-    if (!root)
-        root = ".";
-    if (!pm_is_dir(root)) {
-        fprintf(stderr, "pulmo: %s: not a folder\n", root);
-        return PM_ENODATA;
-    }
-    if (!isatty(0) || !isatty(1)) {
-        fprintf(stderr, "pulmo: the interactive UI needs a terminal; try 'pulmo --help'\n");
-        return PM_EUSAGE;
-    }
     pm_io_protect(root);
     memset(&app, 0, sizeof app);
     app.root = root;
-    if (crt_init(gfx) != 0) {
-        fprintf(stderr, "pulmo: cannot start the terminal UI (TERM=%s)\n",
-                getenv("TERM") ? getenv("TERM") : "");
-        return PM_EUSAGE;
-    }
+    depth = 0;
+    if (crt_init(gfx) != 0)
+        return -1;
     browser_init();
     loop();
-    viewer_done();
+    /* Screens free their own state; the browser owns the viewer it opened. */
     browser_done();
     crt_done();
-    return PM_OK;
+    return 0;
 }

@@ -4,10 +4,13 @@
  * the list fills in when it ends. Rows are patients, each followed by its
  * series; `/` filters on any text of a series (patient, name, date,
  * modality, description, folder). Enter loads the series under the cursor
- * (on a patient row: its CT series with most slices) on a worker thread;
- * Escape cancels through the progress callback.
+ * (on a patient row: the core's pick, pm_index_pick_patient) on a worker
+ * thread; Escape cancels through the progress callback.
  */
-#include "tui.h"
+#include "browser.h"
+#include "app.h"
+#include "list.h"
+#include "viewer.h"
 #include "pulmo/text.h"
 
 #include <ctype.h>
@@ -24,7 +27,8 @@ typedef struct row {
 static struct {
     int *order;      /* series sorted by patient, date, description */
     row *rows;
-    int nrows, sel, top;
+    int nrows;
+    tui_list list;   /* over rows */
     char filter[128];
     int filtering;   /* typing after '/' */
     int scanning, loading;
@@ -50,14 +54,20 @@ static int load_work(tui_job *j)
     return rc;
 }
 
-void browser_init(void)
+static void start_scan(void)
 {
-    memset(&B, 0, sizeof B);
     B.scanning = 1;
     if (job_start(&app.load, "scanning", scan_work, NULL) != 0) {
         B.scanning = 0;
         app_message(1, "%s", app.load.error);
     }
+}
+
+void browser_init(void)
+{
+    memset(&B, 0, sizeof B);
+    app_push(&browser_screen);
+    start_scan();
 }
 
 static const pm_series *ser(int i)
@@ -111,15 +121,18 @@ static int same_patient(int a, int b)
  * on the same series when it is still shown. */
 static void build_rows(void)
 {
-    if (!app.index)
+    if (!app.index || !B.order)
         return;
-    int keep = B.nrows && B.sel < B.nrows ? B.rows[B.sel].series : -2;
+    int keep = B.nrows && B.list.sel >= 0 ? B.rows[B.list.sel].series : -2;
     int n = app.index->nseries;
     free(B.rows);
     B.rows = calloc((size_t)(2 * n + 1), sizeof *B.rows);
     B.nrows = 0;
-    if (!B.rows)
+    if (!B.rows) {
+        list_resize(&B.list, 0);
+        app_message(1, "out of memory for the list");
         return;
+    }
     for (int a = 0; a < n;) {
         int b = a;
         while (b < n && same_patient(B.order[a], B.order[b]))
@@ -135,15 +148,15 @@ static void build_rows(void)
             B.nrows = head;
         a = b;
     }
-    B.sel = 0;
+    int sel = 0;
     for (int r = 0; r < B.nrows; r++)
         if (B.rows[r].series == keep)
-            B.sel = r;
-    if (B.sel >= B.nrows)
-        B.sel = B.nrows ? B.nrows - 1 : 0;
+            sel = r;
+    B.list.sel = sel;
+    list_resize(&B.list, B.nrows);
 }
 
-void browser_job_done(void)
+static void browser_job_done(void)
 {
     tui_job *j = &app.load;
     if (B.scanning) {
@@ -161,7 +174,9 @@ void browser_job_done(void)
             if (B.order)
                 qsort(B.order, (size_t)n, sizeof *B.order, cmp_series);
             build_rows();
-            if (n == 0)
+            if (!B.order)
+                app_message(1, "out of memory for the list of %d series", n);
+            else if (n == 0)
                 app_message(1, "no DICOM series under %s (%d files looked at)", app.root, app.index->nfiles);
             else if (app.index->nerrors)
                 app_message(1, "%d series; %d unreadable file(s), first: %s", n, app.index->nerrors,
@@ -178,7 +193,6 @@ void browser_job_done(void)
             app_message(0, "loaded %dx%dx%d in %.1f s", v->g.dim[0], v->g.dim[1], v->g.dim[2],
                         j->finished - j->started);
             viewer_open(v);
-            app.screen = SCR_VIEWER;
         } else if (j->status == PM_ECANCEL) {
             pm_volume_free(v);
             app_message(1, "loading cancelled");
@@ -189,8 +203,10 @@ void browser_job_done(void)
     }
 }
 
-static void draw_row(int y, const row *r, int selected)
+static void draw_row(void *ctx, int i, int line, int selected)
 {
+    int y = *(const int *)ctx + line;
+    const row *r = &B.rows[i];
     char buf[512];
     if (r->series < 0) {
         const pm_series *s = ser(B.order[r->first]);
@@ -212,8 +228,9 @@ static void draw_row(int y, const row *r, int selected)
     crt_role(ROLE_NORMAL);
 }
 
-void browser_draw(void)
+static void browser_draw(int y, int x, int rows_, int cols)
 {
+    (void)y, (void)x, (void)rows_, (void)cols;
     app_title("pulmo %s  %s", PM_VERSION, app.root);
     crt_role(ROLE_HEADER);
     crt_clear_rows(1, 1);
@@ -221,27 +238,20 @@ void browser_draw(void)
     crt_role(ROLE_NORMAL);
     int detail = 4, y0 = 2, y1 = LINES - 2 - detail; /* list rows y0..y1 */
     int rows = y1 - y0 + 1;
-    if (B.sel < B.top)
-        B.top = B.sel;
-    if (B.sel >= B.top + rows)
-        B.top = B.sel - rows + 1;
-    if (B.top < 0)
-        B.top = 0;
     if (!app.index) {
         crt_text(y0 + 1, 2, COLS - 4, B.scanning ? "Scanning for DICOM series..." : "Nothing to show.");
     } else if (!B.nrows) {
         crt_text(y0 + 1, 2, COLS - 4, app.index->nseries ? "No series matches the filter." : "No DICOM series found.");
     }
-    for (int r = 0; r < rows && B.top + r < B.nrows; r++)
-        draw_row(y0 + r, &B.rows[B.top + r], B.top + r == B.sel);
+    list_show(&B.list, rows, draw_row, &y0);
     /* Details of the selected series. */
     int yd = y1 + 1;
     crt_role(ROLE_DIM);
     move(yd, 0);
     hline(ACS_HLINE, COLS);
     crt_role(ROLE_NORMAL);
-    if (B.nrows) {
-        const row *r = &B.rows[B.sel];
+    if (B.nrows && B.list.sel >= 0) {
+        const row *r = &B.rows[B.list.sel];
         int si = r->series >= 0 ? r->series : B.order[r->first];
         const pm_series *s = ser(si);
         char folder[4096];
@@ -257,31 +267,28 @@ void browser_draw(void)
         crt_textf(LINES - 2, 1, COLS - 2, "Filter: %s%s", B.filter, B.filtering ? "_" : "");
         crt_role(ROLE_NORMAL);
     }
-    app_status_line(B.filtering ? "Enter keep  Esc clear" : "/ filter  Enter open  ? keys  q quit");
+}
+
+static const char *browser_hints(void)
+{
+    return B.filtering ? "Enter keep  Esc clear" : "/ filter  Enter open  ? keys  q quit";
 }
 
 static void open_selected(void)
 {
-    if (!B.nrows || app.load.running)
+    if (!B.nrows || B.list.sel < 0 || app.load.running)
         return;
-    const row *r = &B.rows[B.sel];
-    int si = r->series;
-    if (si < 0) {
-        /* The patient's CT (or modality-less) series with most files. */
-        int best = -1;
-        for (int k = r->first; k < r->first + r->count; k++) {
-            const pm_series *s = ser(B.order[k]);
-            int ct = !s->meta.modality[0] || !strcmp(s->meta.modality, "CT");
-            if (best < 0 || (ct && s->nfiles > ser(best)->nfiles))
-                best = B.order[k];
-        }
-        si = best;
+    const row *r = &B.rows[B.list.sel];
+    const pm_series *s = r->series >= 0 ? ser(r->series) : NULL;
+    if (!s) {
+        const pm_series *p = ser(B.order[r->first]);
+        s = pm_index_pick_patient(app.index, p->meta.patient_id, p->meta.patient_name);
     }
-    if (si < 0)
+    if (!s)
         return;
     B.loading = 1;
-    snprintf(app.vol_dir, sizeof app.vol_dir, "%s", ser(si)->folder);
-    if (job_start(&app.load, "loading series", load_work, (void *)ser(si)) != 0) {
+    snprintf(app.vol_dir, sizeof app.vol_dir, "%s", s->folder);
+    if (job_start(&app.load, "loading series", load_work, (void *)s) != 0) {
         B.loading = 0;
         app_message(1, "%s", app.load.error);
     }
@@ -303,7 +310,8 @@ static int filter_key(int k)
         B.filter[n + 1] = '\0';
     } else if (k == KEY_UP || k == KEY_DOWN) {
         B.filtering = 0;
-        return browser_key(k);
+        list_key(&B.list, k);
+        return R_REDRAW;
     } else {
         return R_NONE;
     }
@@ -311,12 +319,6 @@ static int filter_key(int k)
     return R_REDRAW;
 }
 
-static int act_down(void) { if (B.sel + 1 < B.nrows) B.sel++; return R_REDRAW; }
-static int act_up(void) { if (B.sel > 0) B.sel--; return R_REDRAW; }
-static int act_pgdown(void) { B.sel += LINES - 8; if (B.sel >= B.nrows) B.sel = B.nrows - 1; if (B.sel < 0) B.sel = 0; return R_REDRAW; }
-static int act_pgup(void) { B.sel -= LINES - 8; if (B.sel < 0) B.sel = 0; return R_REDRAW; }
-static int act_home(void) { B.sel = 0; return R_REDRAW; }
-static int act_end(void) { B.sel = B.nrows ? B.nrows - 1 : 0; return R_REDRAW; }
 static int act_filter(void) { B.filtering = 1; return R_REDRAW; }
 static int act_open(void) { open_selected(); return R_REDRAW; }
 static int act_quit(void) { return R_QUIT; }
@@ -329,7 +331,8 @@ static int act_rescan(void)
     free(B.order);
     free(B.rows);
     B.order = NULL, B.rows = NULL, B.nrows = 0;
-    browser_init();
+    list_resize(&B.list, 0);
+    start_scan();
     return R_REDRAW;
 }
 static int act_cancel(void)
@@ -342,49 +345,71 @@ static int act_cancel(void)
     }
     return R_REDRAW;
 }
-static int act_help(void);
+/* The list's own keys (list_key), listed for the help box. */
+static int act_list(void) { return R_NONE; }
 
 static const tui_binding browser_keys[] = {
-    {KEY_DOWN, act_down, "Down, j", "next row"},
-    {'j', act_down, NULL, NULL},
-    {KEY_UP, act_up, "Up, k", "previous row"},
-    {'k', act_up, NULL, NULL},
-    {KEY_NPAGE, act_pgdown, "PgDn", "page down"},
-    {KEY_PPAGE, act_pgup, "PgUp", "page up"},
-    {KEY_HOME, act_home, "Home, g", "first row"},
-    {'g', act_home, NULL, NULL},
-    {KEY_END, act_end, "End, G", "last row"},
-    {'G', act_end, NULL, NULL},
+    {KEY_DOWN, act_list, "Down, j", "next row"},
+    {KEY_UP, act_list, "Up, k", "previous row"},
+    {KEY_NPAGE, act_list, "PgDn / PgUp", "page down / up"},
+    {KEY_HOME, act_list, "Home, g", "first row"},
+    {KEY_END, act_list, "End, G", "last row"},
     {'/', act_filter, "/", "filter (any text of a series); Enter keeps, Esc clears"},
     {'\n', act_open, "Enter", "open the series (on a patient: its largest CT series)"},
     {'\r', act_open, NULL, NULL},
     {KEY_ENTER, act_open, NULL, NULL},
     {'r', act_rescan, "r", "scan the folder again"},
     {27, act_cancel, "Esc", "cancel loading / clear the filter"},
-    {'?', act_help, "?", "this help"},
-    {KEY_F(1), act_help, NULL, NULL},
+    {'?', act_list, "?", "this help"},
     {'q', act_quit, "q", "quit pulmo"},
     {0, NULL, NULL, NULL},
 };
 
-static int act_help(void)
+static int browser_help(const tui_binding **t, const char **titles, int max)
 {
-    const tui_binding *t[] = {browser_keys};
-    const char *titles[] = {"Browser"};
-    app_help(t, titles, 1);
-    return R_REDRAW;
+    if (max < 1)
+        return 0;
+    t[0] = browser_keys, titles[0] = "Browser";
+    return 1;
 }
 
-int browser_key(int k)
+static int browser_key(int k)
 {
     if (B.filtering)
         return filter_key(k);
-    return app_dispatch(browser_keys, k);
+    int r = app_dispatch(browser_keys, k);
+    if (!r && list_key(&B.list, k))
+        r = R_REDRAW;
+    return r;
 }
+
+static void browser_tick(void)
+{
+    if (job_finished(&app.load)) {
+        browser_job_done();
+        app.dirty = 1;
+    }
+}
+
+static tui_job *browser_busy(void)
+{
+    return app.load.running ? &app.load : NULL;
+}
+
+const tui_screen browser_screen = {
+    .name = "browser",
+    .draw = browser_draw,
+    .key = browser_key,
+    .tick = browser_tick,
+    .busy = browser_busy,
+    .hints = browser_hints,
+    .help = browser_help,
+};
 
 void browser_done(void)
 {
-    job_stop(&app.load);
+    viewer_done();
+    job_free(&app.load);
     if (B.loading)
         pm_volume_free(app.load.result);
     if (B.scanning && app.load.result)

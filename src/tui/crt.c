@@ -8,7 +8,7 @@
  * (normal exit, SIGINT/SIGTERM/SIGHUP, a crash) goes through crt_done so
  * the terminal is never left in raw mode.
  */
-#include "tui.h"
+#include "crt.h"
 #include "pulmo/text.h"
 #include "../term/term.h"
 
@@ -65,6 +65,7 @@ static void stderr_back(void)
 
 /* ---- signals ---------------------------------------------------------- */
 
+/* Not async-signal-safe (endwin, stdio): a best effort, see crt.h. */
 static void on_quit_signal(int sig)
 {
     crt_done();

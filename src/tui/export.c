@@ -6,6 +6,9 @@
  * core's writers, through a temporary name (pm_outfile), and outputs inside
  * the input folder are refused (pm_io_protect at start).
  */
+#include "export.h"
+#include "meshview.h"
+#include "segpanel.h"
 #include "viewer.h"
 #include "pulmo/batch.h"
 #include "pulmo/encode.h"
@@ -72,27 +75,10 @@ static int write_report(const char *path)
     pm_segment_report *rep = calloc(1, sizeof *rep);
     if (!rep)
         return pm_fail(PM_EMEMORY, "out of memory");
-    rep->status = seg_status();
-    if (rep->status != PM_OK)
-        snprintf(rep->message, sizeof rep->message, "no lungs found");
-    rep->recipe = *seg_recipe();
+    pm_segment_report_fill(rep, V.vol, seg_recipe(), run, m, seg_status(), seg_reason());
     pm_text_clean(rep->series_dir, sizeof rep->series_dir, app.vol_dir);
-    snprintf(rep->series_uid, sizeof rep->series_uid, "%s", V.vol->meta.series_uid);
-    snprintf(rep->patient_id, sizeof rep->patient_id, "%s", V.vol->meta.patient_id);
-    for (int a = 0; a < 3; a++)
-        rep->dim[a] = V.vol->g.dim[a], rep->spacing[a] = V.vol->g.spacing[a];
-    rep->m = *m;
-    rep->nlungs = run->nlungs;
-    rep->airway = run->airway;
     rep->seconds_load = V.vol->load_seconds;
-    for (int s = 0; s < PM_RECIPE_MAX_STEPS; s++)
-        rep->seconds_step[s] = run->seconds[s];
     rep->seconds_total = seg_seconds();
-    for (int w = 0; w < V.vol->nwarnings && rep->nwarnings < PM_REPORT_MAX_WARNINGS; w++)
-        snprintf(rep->warnings[rep->nwarnings++], sizeof rep->warnings[0], "%s: %s", V.vol->warnings[w].kind,
-                 V.vol->warnings[w].message);
-    for (int w = 0; w < run->nwarnings && rep->nwarnings < PM_REPORT_MAX_WARNINGS; w++)
-        snprintf(rep->warnings[rep->nwarnings++], sizeof rep->warnings[0], "%s", run->warnings[w]);
     pm_outfile o;
     int rc = pm_out_open(&o, path);
     if (rc == PM_OK) {

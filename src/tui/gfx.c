@@ -11,7 +11,7 @@
  * and written straight to the terminal after curses' refresh, at the cell
  * box's position, and written again after every full redraw.
  */
-#include "tui.h"
+#include "crt.h"
 #include "pulmo/encode.h"
 
 #include <stdio.h>

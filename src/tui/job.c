@@ -7,7 +7,7 @@
  * main loop polls job_finished() on every tick and joins the thread there,
  * so results are only touched by the main thread after the join.
  */
-#include "tui.h"
+#include "job.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -44,8 +44,14 @@ int job_start(tui_job *j, const char *what, tui_work_fn work, void *arg)
 {
     if (j->running)
         job_stop(j);
-    static pthread_mutex_t init = PTHREAD_MUTEX_INITIALIZER;
-    j->mu = init;
+    if (!j->mu_ready) {
+        if (pthread_mutex_init(&j->mu, NULL) != 0) {
+            snprintf(j->error, sizeof j->error, "cannot start %s", what);
+            j->status = PM_EMEMORY;
+            return -1;
+        }
+        j->mu_ready = 1;
+    }
     j->what = what;
     j->work = work;
     j->arg = arg;
@@ -91,9 +97,23 @@ void job_stop(tui_job *j)
 
 void job_peek(tui_job *j, double *fraction, char *stage, size_t cap)
 {
+    if (!j->mu_ready) {
+        *fraction = 0;
+        if (stage && cap)
+            stage[0] = '\0';
+        return;
+    }
     pthread_mutex_lock(&j->mu);
     *fraction = j->fraction;
     if (stage && cap)
         snprintf(stage, cap, "%s", j->stage);
     pthread_mutex_unlock(&j->mu);
+}
+
+void job_free(tui_job *j)
+{
+    job_stop(j);
+    if (j->mu_ready)
+        pthread_mutex_destroy(&j->mu);
+    j->mu_ready = 0;
 }

@@ -8,6 +8,9 @@
  * thread (the rasterizer uses every core and takes milliseconds on a
  * decimated mesh); auto-rotation advances at most every 80 ms.
  */
+#include "meshview.h"
+#include "export.h"
+#include "segpanel.h"
 #include "viewer.h"
 #include "pulmo/mesh.h"
 #include "pulmo/raster.h"
@@ -44,16 +47,6 @@ static struct {
     pm_fb *fb;
 } M;
 
-static pm_mesh *mesh_copy(const pm_mesh *m)
-{
-    pm_mesh *c = pm_mesh_new(m->nv, m->nf);
-    if (!c)
-        return NULL;
-    memcpy(c->v, m->v, m->nv * 3 * sizeof *m->v);
-    memcpy(c->f, m->f, m->nf * 3 * sizeof *m->f);
-    return c;
-}
-
 static int mesh_work(tui_job *j)
 {
     pm_progress p = job_progress(j);
@@ -65,7 +58,7 @@ static int mesh_work(tui_job *j)
             return rc;
     }
     const pm_mesh *src = M.w_raw ? M.w_raw : M.raw;
-    if (!(M.w_mesh = mesh_copy(src)))
+    if (!(M.w_mesh = pm_mesh_clone(src)))
         return pm_fail(PM_EMEMORY, "out of memory copying the surface");
     if (M.w_smooth > 0 && (rc = pm_mesh_smooth(M.w_mesh, M.w_smooth, 0, 0, &p)) != PM_OK)
         return rc;
@@ -95,7 +88,7 @@ static void start(void)
         app_message(1, "%s", M.job.error);
 }
 
-int mesh_open(void)
+void mesh_open(void)
 {
     if (!M.ro.fov) {
         M.ro = pm_raster_defaults();
@@ -111,12 +104,17 @@ int mesh_open(void)
     int want = (M.use_hu || !seg_result()) ? -1 : seg_generation();
     if (!M.mesh || M.raw_for != want)
         start();
-    return 0;
+    app_push(&mesh_screen);
+}
+
+static int shown(void)
+{
+    return app_top() == &mesh_screen;
 }
 
 void mesh_done(void)
 {
-    job_stop(&M.job);
+    job_free(&M.job);
     pm_mesh_free(M.w_raw);
     pm_mesh_free(M.w_mesh);
     pm_mesh_free(M.raw);
@@ -153,7 +151,7 @@ const pm_mesh *mesh_current(void)
     return M.mesh;
 }
 
-int mesh_panel_width(void)
+static int info_width(void)
 {
     return COLS >= 100 ? 30 : 26;
 }
@@ -188,22 +186,23 @@ void mesh_tick(void)
         app.dirty = 1;
     }
     /* A new mask from the segmentation: follow it while the view is open. */
-    if (panels_mesh_active() && !M.job.running && !M.use_hu && seg_result() && M.raw_for != seg_generation() &&
+    if (shown() && !M.job.running && !M.use_hu && seg_result() && M.raw_for != seg_generation() &&
         M.tried != seg_generation()) {
         start();
         app.dirty = 1;
     }
-    if (panels_mesh_active() && M.rotate && M.mesh && pm_now() - M.last_turn > 0.08) {
+    if (shown() && M.rotate && M.mesh && pm_now() - M.last_turn > 0.08) {
         M.ro.azimuth = fmod(M.ro.azimuth + 4, 360);
         M.last_turn = pm_now();
         app.dirty = 1;
     }
 }
 
-void mesh_view_draw(int y, int x, int rows, int cols)
+static void mesh_draw(int y_, int x, int rows_, int cols_)
 {
-    /* (y, x, rows, cols) is the picture; the info column follows it. */
-    int pw = mesh_panel_width(), iw = cols;
+    (void)y_, (void)rows_, (void)cols_;
+    /* The picture, then the info column on the right. */
+    int y = viewer_chrome(), rows = LINES - 2 - y, pw = info_width(), iw = COLS - x - pw;
     int fbw, fbh;
     double aspect;
     crt_fb_size(iw, rows, &fbw, &fbh, &aspect);
@@ -305,14 +304,26 @@ static int act_level(double d)
 }
 static int act_level_up(void) { return act_level(50); }
 static int act_level_down(void) { return act_level(-50); }
+static int act_back(void)
+{
+    app_pop();
+    return R_REDRAW;
+}
 static int act_cancel(void)
 {
     if (!M.job.running)
-        return R_NONE;
+        return act_back();
     M.again = 0;
     job_cancel(&M.job);
     return R_REDRAW;
 }
+static int act_export(void)
+{
+    export_dialog(1);
+    return R_REDRAW;
+}
+/* '?' is the loop's: it shows mesh_help. */
+static int act_help(void) { return R_NONE; }
 
 const tui_binding mesh_keys[] = {
     {KEY_LEFT, act_left, "arrows", "orbit the camera"},
@@ -330,11 +341,37 @@ const tui_binding mesh_keys[] = {
     {'h', act_source, "h", "surface of the mask / of a HU level"},
     {']', act_level_up, "] / [", "HU level up / down by 50"},
     {'[', act_level_down, NULL, NULL},
+    {'e', act_export, "e", "export STL, PNG, NIfTI mask or JSON report"},
     {27, act_cancel, "Esc", "cancel the surface being built (else: back)"},
+    {'q', act_back, "q, M", "back to the slice viewer"},
+    {'M', act_back, NULL, NULL},
+    {'?', act_help, "?", "this help"},
     {0, NULL, NULL, NULL},
 };
 
-int mesh_key(int k)
+static const char *mesh_hints(void)
+{
+    return "arrows orbit  +/- zoom  r rotate  e export  ? keys  q back";
+}
+
+static int mesh_key(int k)
 {
     return app_dispatch(mesh_keys, k);
 }
+
+static int mesh_help(const tui_binding **t, const char **titles, int max)
+{
+    if (max < 1)
+        return 0;
+    t[0] = mesh_keys, titles[0] = "Mesh view (M)";
+    return 1;
+}
+
+const tui_screen mesh_screen = {
+    .name = "mesh",
+    .draw = mesh_draw,
+    .key = mesh_key,
+    .busy = mesh_busy,
+    .hints = mesh_hints,
+    .help = mesh_help,
+};

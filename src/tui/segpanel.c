@@ -11,6 +11,9 @@
  * The displayed mask is a copy of the last complete result, so previews
  * never touch the cached runs. Undo and redo keep whole parameter sets.
  */
+#include "segpanel.h"
+#include "list.h"
+#include "meshview.h"
 #include "viewer.h"
 #include "pulmo/measure.h"
 #include "pulmo/recipe.h"
@@ -39,8 +42,11 @@ static struct {
     int work_meas_ok;
     int restart, restart_from;   /* re-run when the cancelled job ends */
     int dirty_from;              /* first step changed since run (nsteps = none) */
-    int sel;                     /* selected parameter, flat index */
-    int top;
+    tui_list list;               /* rows: each step's name, then its parameters */
+    int row_step[PM_RECIPE_MAX_STEPS * (PM_STEP_MAX_PARAMS + 1)];
+    int row_param[PM_RECIPE_MAX_STEPS * (PM_STEP_MAX_PARAMS + 1)]; /* -1: the step's name */
+    int shown_version;           /* changes whenever shown does */
+    char reason[640];            /* why the last complete run found no lungs */
     pm_recipe undo[HISTORY], redo[HISTORY];
     int nundo, nredo;
     double preview_ms;
@@ -53,25 +59,31 @@ static struct {
     uint8_t *p_buf;
 } G;
 
-static int nparams(void)
+static int is_param_row(void *ctx, int row)
+{
+    (void)ctx;
+    return G.row_param[row] >= 0;
+}
+
+/* The list's rows for the recipe G.r. */
+static void build_rows(void)
 {
     int n = 0;
     for (int s = 0; s < G.r.nsteps; s++)
-        n += G.r.steps[s].nparams;
-    return n;
+        for (int q = -1; q < G.r.steps[s].nparams; q++, n++)
+            G.row_step[n] = s, G.row_param[n] = q;
+    G.list.selectable = is_param_row;
+    list_resize(&G.list, n);
 }
 
-/* Step and parameter of flat index i. */
-static pm_param *param_at(int i, int *step)
+/* The selected parameter and its step, or NULL. */
+static pm_param *selected(int *step)
 {
-    for (int s = 0; s < G.r.nsteps; s++) {
-        if (i < G.r.steps[s].nparams) {
-            *step = s;
-            return &G.r.steps[s].params[i];
-        }
-        i -= G.r.steps[s].nparams;
-    }
-    return NULL;
+    int r = G.list.sel;
+    if (!G.r.name || r < 0 || r >= G.list.n || G.row_param[r] < 0)
+        return NULL;
+    *step = G.row_step[r];
+    return &G.r.steps[*step].params[G.row_param[r]];
 }
 
 static int seg_work(tui_job *j)
@@ -149,6 +161,7 @@ static void preview_tick(void)
     if (G.pjob.status == PM_OK && G.shown && !G.p_again) {
         size_t plane = (size_t)V.vol->g.dim[0] * V.vol->g.dim[1];
         memcpy(G.shown->v + plane * (size_t)G.p_k, G.p_buf, plane);
+        G.shown_version++;
         G.preview_ms = (G.pjob.finished - G.pjob.started) * 1000;
         app.dirty = 1;
     }
@@ -204,6 +217,7 @@ void seg_start(void)
             if (!strcmp(pm_recipe_name_at(i), "default"))
                 G.recipe = i;
     pm_recipe_init(&G.r, pm_recipe_name_at(G.recipe));
+    build_rows();
     G.dirty_from = 0;
     G.preview_slice = -1;
     start_run(0);
@@ -211,9 +225,9 @@ void seg_start(void)
 
 void seg_done(void)
 {
-    job_stop(&G.pjob);
+    job_free(&G.pjob);
     free(G.p_buf);
-    job_stop(&G.job);
+    job_free(&G.job);
     pm_seg_run_free(G.work);
     pm_seg_run_free(G.run);
     pm_mask_free(G.shown);
@@ -231,6 +245,11 @@ int seg_status(void)
     return G.status;
 }
 
+const char *seg_reason(void)
+{
+    return G.reason;
+}
+
 double seg_seconds(void)
 {
     return G.run_seconds;
@@ -244,7 +263,7 @@ int seg_started(void)
 void seg_selected(char *buf, size_t cap)
 {
     int s;
-    const pm_param *p = param_at(G.sel, &s);
+    const pm_param *p = selected(&s);
     if (p)
         snprintf(buf, cap, "%s.%s = %.*f", G.r.steps[s].name, p->name, p->is_int ? 0 : 2, p->value);
     else
@@ -269,6 +288,11 @@ const pm_mask *seg_result(void)
 int seg_generation(void)
 {
     return G.gen;
+}
+
+int seg_shown_version(void)
+{
+    return G.shown_version;
 }
 
 const pm_lung_measures *seg_measures(void)
@@ -318,10 +342,12 @@ void seg_tick(void)
             G.work = NULL;
             pm_mask_free(G.shown);
             G.shown = pm_mask_clone(G.run->result);
+            G.shown_version++;
             V.mask = G.shown;
             G.meas = G.work_meas;
             G.have_meas = G.work_meas_ok;
             G.status = rc;
+            snprintf(G.reason, sizeof G.reason, "%s", rc == PM_OK ? "" : G.job.error);
             G.run_seconds = G.job.finished - G.job.started;
             if (!G.restart)
                 G.dirty_from = G.r.nsteps;
@@ -353,7 +379,31 @@ void seg_tick(void)
 
 /* ---- drawing -------------------------------------------------------- */
 
-void seg_draw(int y0, int x0, int rows, int cols)
+typedef struct draw_ctx {
+    int y, x0, x, w, cols;
+} draw_ctx;
+
+static void draw_row(void *ctx, int i, int line, int sel)
+{
+    const draw_ctx *c = ctx;
+    int s = G.row_step[i], q = G.row_param[i], y = c->y + line;
+    const pm_step *st = &G.r.steps[s];
+    if (q < 0) {
+        int done = G.run && s < G.run->valid && G.dirty_from > s;
+        crt_role(done ? ROLE_PATIENT : ROLE_DIM);
+        crt_textf(y, c->x, c->w, "%s %s", done ? "*" : " ", st->name);
+        return;
+    }
+    const pm_param *p = &st->params[q];
+    crt_role(sel ? ROLE_SELECTED : ROLE_NORMAL);
+    if (sel) {
+        move(y, c->x0);
+        hline(' ', c->cols);
+    }
+    crt_textf(y, c->x, c->w, "   %-13.13s %9.*f", p->name, p->is_int ? 0 : 2, p->value);
+}
+
+static void seg_draw(int y0, int x0, int rows, int cols)
 {
     int y = y0, w = cols - 2, x = x0 + 1;
     crt_role(ROLE_HEADER);
@@ -361,46 +411,13 @@ void seg_draw(int y0, int x0, int rows, int cols)
     hline(' ', cols);
     crt_textf(y++, x, w, "Segmentation: %s", seg_recipe_name());
     crt_role(ROLE_NORMAL);
-    /* Rows: a step name, then its parameters. */
     int meas_rows = 5, list_rows = rows - 1 - meas_rows - 2;
-    int sel_row = 0, nrows = 0;
-    for (int s = 0, i = 0; s < G.r.nsteps; s++) {
-        nrows++;
-        for (int q = 0; q < G.r.steps[s].nparams; q++, i++, nrows++)
-            if (i == G.sel)
-                sel_row = nrows;
-    }
-    if (sel_row < G.top + 1)
-        G.top = sel_row - 1;
-    if (sel_row >= G.top + list_rows)
-        G.top = sel_row - list_rows + 1;
-    if (G.top < 0)
-        G.top = 0;
-    int row = 0;
-    for (int s = 0, i = 0; s < G.r.nsteps; s++) {
-        const pm_step *st = &G.r.steps[s];
-        if (row >= G.top && row < G.top + list_rows) {
-            int done = G.run && s < G.run->valid && G.dirty_from > s;
-            crt_role(done ? ROLE_PATIENT : ROLE_DIM);
-            crt_textf(y + row - G.top, x, w, "%s %s", done ? "*" : " ", st->name);
-        }
-        row++;
-        for (int q = 0; q < st->nparams; q++, i++, row++) {
-            if (row < G.top || row >= G.top + list_rows)
-                continue;
-            const pm_param *p = &st->params[q];
-            crt_role(i == G.sel ? ROLE_SELECTED : ROLE_NORMAL);
-            if (i == G.sel) {
-                move(y + row - G.top, x0);
-                hline(' ', cols);
-            }
-            crt_textf(y + row - G.top, x, w, "   %-13.13s %9.*f", p->name, p->is_int ? 0 : 2, p->value);
-        }
-    }
+    draw_ctx c = {y, x0, x, w, cols};
+    list_show(&G.list, list_rows, draw_row, &c);
     crt_role(ROLE_NORMAL);
     int ym = y0 + rows - meas_rows - 2;
     int s;
-    const pm_param *p = param_at(G.sel, &s);
+    const pm_param *p = selected(&s);
     if (p) {
         crt_role(ROLE_DIM);
         crt_textf(ym - 1, x, w, "%s", p->help);
@@ -430,39 +447,13 @@ void seg_draw(int y0, int x0, int rows, int cols)
 
 /* ---- actions -------------------------------------------------------- */
 
-/* Steps of a parameter: 1 for small integer choices, 10/100 HU for HU,
- * else a power of ten near a twentieth of the value; coarse = 10 x fine. */
-static double fine_step(const pm_param *p)
-{
-    if (p->is_int && p->max - p->min <= 30)
-        return 1;
-    if (strstr(p->name, "hu"))
-        return 10;
-    double mag = fabs(p->value) > 1e-9 ? fabs(p->value) / 20 : 0.2;
-    double s = pow(10, floor(log10(mag)));
-    return p->is_int && s < 1 ? 1 : s;
-}
-
 static int adjust(double sign, int coarse)
 {
     int s;
-    pm_param *p = param_at(G.sel, &s);
+    pm_param *p = selected(&s);
     if (!p)
         return R_NONE;
-    double v = p->value;
-    if (!strcmp(p->name, "conn")) {
-        /* Connectivities are pairs: 6/26 or 4/8. */
-        v = sign > 0 ? p->max : p->min;
-    } else {
-        double st = fine_step(p) * (coarse && !(p->is_int && p->max - p->min <= 30) ? 10 : 1);
-        v = round(v / st) * st + sign * st;
-    }
-    if (v < p->min)
-        v = p->min;
-    if (v > p->max)
-        v = p->max;
-    if (p->is_int)
-        v = round(v);
+    double v = pm_param_step(p, sign > 0 ? 1 : -1, coarse);
     if (v == p->value)
         return R_REDRAW;
     push_undo();
@@ -471,8 +462,8 @@ static int adjust(double sign, int coarse)
     return R_IMAGE;
 }
 
-static int act_next_param(void) { if (G.sel + 1 < nparams()) G.sel++; return R_REDRAW; }
-static int act_prev_param(void) { if (G.sel > 0) G.sel--; return R_REDRAW; }
+static int act_next_param(void) { list_move(&G.list, 1); return R_REDRAW; }
+static int act_prev_param(void) { list_move(&G.list, -1); return R_REDRAW; }
 static int act_inc(void) { return adjust(1, 0); }
 static int act_dec(void) { return adjust(-1, 0); }
 static int act_inc10(void) { return adjust(1, 1); }
@@ -480,7 +471,7 @@ static int act_dec10(void) { return adjust(-1, 1); }
 static int act_default(void)
 {
     int s;
-    pm_param *p = param_at(G.sel, &s);
+    pm_param *p = selected(&s);
     if (!p || p->value == p->def)
         return R_REDRAW;
     push_undo();
@@ -533,10 +524,11 @@ static int act_recipe(void)
     /* The old recipe's mask and figures would mislabel the new one. */
     pm_mask_free(G.shown);
     G.shown = NULL;
+    G.shown_version++;
     V.mask = NULL;
     G.have_meas = 0;
     G.nundo = G.nredo = 0;
-    G.sel = G.top = 0;
+    G.list.sel = G.list.top = 0;
     seg_start();
     return R_REDRAW;
 }
@@ -563,4 +555,21 @@ const tui_binding seg_keys[] = {
     {'n', act_recipe, "n", "next recipe (default, tutorial, otsu)"},
     {27, act_cancel, "Esc", "cancel the running segmentation (else: close)"},
     {0, NULL, NULL, NULL},
+};
+
+static const char *seg_hints(void)
+{
+    return "J/K param  [ ] fine  { } coarse  u undo  e export  ? keys";
+}
+
+static int seg_key(int k)
+{
+    return app_dispatch(seg_keys, k);
+}
+
+const tui_screen seg_panel = {
+    .name = "segmentation",
+    .draw = seg_draw,
+    .key = seg_key,
+    .hints = seg_hints,
 };

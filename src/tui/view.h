@@ -10,7 +10,7 @@
 #ifndef PULMO_TUI_VIEW_H
 #define PULMO_TUI_VIEW_H
 
-#include "tui.h"
+#include "pulmo/volume.h"
 #include "pulmo/render.h"
 
 typedef struct tui_view {

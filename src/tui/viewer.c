@@ -2,11 +2,16 @@
  * loaded volume, window/level, zoom and pan, a cursor reading HU and
  * patient coordinates, the series' warnings, and a 5x5 montage.
  *
- * The view state lives here; pixels come from tui_render_slice and reach
- * the terminal through crt_draw_fb. Side panels (histogram, segmentation)
- * and the mesh view are drawn by their own modules inside this screen.
+ * The view state lives here; pixels come from view_render (the core's
+ * slice drawing) and reach the terminal through crt_draw_fb. One side
+ * panel at a time (histogram, segmentation) shares the screen and gets the
+ * keys first; the mesh view is a screen of its own pushed on top.
  */
 #include "viewer.h"
+#include "export.h"
+#include "histpanel.h"
+#include "meshview.h"
+#include "segpanel.h"
 #include "pulmo/text.h"
 
 #include <math.h>
@@ -63,6 +68,7 @@ void viewer_open(pm_volume *v)
     V.view.win = presets[0].w;
     V.view.overlay = 1;
     V.preset = 0;
+    V.panel = NULL;
     reset_view();
     int nu, nv, ns;
     double su, sv;
@@ -70,12 +76,16 @@ void viewer_open(pm_volume *v)
     V.view.slice = ns / 2;
     snprintf(app.vol_label, sizeof app.vol_label, "%s %s  %s", v->meta.patient_id, v->meta.patient_name,
              v->meta.series_description);
-    panels_open();
+    app_push(&viewer_screen);
 }
 
 void viewer_done(void)
 {
-    panels_close();
+    while (app_on_stack(&viewer_screen))
+        app_pop();
+    mesh_done();
+    seg_done();
+    hist_done();
     pm_volume_free(app.vol);
     app.vol = NULL;
     free(V.fb.rgb);
@@ -86,7 +96,7 @@ void viewer_done(void)
 static void image_box(int *y, int *x, int *rows, int *cols)
 {
     int top = 1 + (V.vol->nwarnings ? 1 : 0);
-    int pw = panels_width();
+    int pw = V.panel ? viewer_panel_width() : 0;
     *y = top;
     *x = 0;
     *rows = LINES - 2 - top;
@@ -202,28 +212,54 @@ static void draw_info(void)
     crt_role(ROLE_NORMAL);
 }
 
-void viewer_draw(void)
+int viewer_chrome(void)
 {
-    if (!V.vol)
-        return;
     app_title("%s  %dx%dx%d  %.3gx%.3gx%.3g mm", app.vol_label, V.vol->g.dim[0], V.vol->g.dim[1],
               V.vol->g.dim[2], V.vol->g.spacing[0], V.vol->g.spacing[1], V.vol->g.spacing[2]);
-    if (V.vol->nwarnings) {
-        crt_role(ROLE_WARNING);
-        crt_textf(1, 1, COLS - 2, "warning: %s: %s%s", V.vol->warnings[0].kind, V.vol->warnings[0].message,
-                  V.vol->nwarnings > 1 ? "  (more: press i)" : "");
-        crt_role(ROLE_NORMAL);
-    }
-    if (panels_mesh_active()) {
-        int y, x, rows, cols;
-        image_box(&y, &x, &rows, &cols);
-        mesh_view_draw(y, x, rows, cols);
-    } else {
-        draw_image();
-        draw_info();
-    }
-    panels_draw();
-    app_status_line(panels_hints());
+    if (!V.vol->nwarnings)
+        return 1;
+    crt_role(ROLE_WARNING);
+    crt_textf(1, 1, COLS - 2, "warning: %s: %s%s", V.vol->warnings[0].kind, V.vol->warnings[0].message,
+              V.vol->nwarnings > 1 ? "  (more: press i)" : "");
+    crt_role(ROLE_NORMAL);
+    return 2;
+}
+
+int viewer_panel_width(void)
+{
+    return COLS >= 100 ? 38 : 34;
+}
+
+/* The open side panel, right of the picture, above the info row. */
+static void draw_panel(void)
+{
+    if (!V.panel)
+        return;
+    int y = 1 + (V.vol->nwarnings ? 1 : 0), rows = LINES - 2 - y, w = viewer_panel_width();
+    int x = COLS - w;
+    crt_role(ROLE_DIM);
+    for (int r = 0; r < rows; r++)
+        mvaddch(y + r, x, ACS_VLINE);
+    crt_role(ROLE_NORMAL);
+    V.panel->draw(y, x + 1, rows, w - 1);
+}
+
+static void viewer_draw(int y, int x, int rows, int cols)
+{
+    (void)y, (void)x, (void)rows, (void)cols;
+    if (!V.vol)
+        return;
+    viewer_chrome();
+    draw_image();
+    draw_info();
+    draw_panel();
+}
+
+static const char *viewer_hints(void)
+{
+    if (V.panel && V.panel->hints)
+        return V.panel->hints();
+    return "j/k slice  1-4 window  S seg  H hist  M mesh  ? keys  q back";
 }
 
 /* ---- actions ------------------------------------------------------- */
@@ -360,14 +396,31 @@ static int act_back(void)
         V.montage = 0;
         return R_IMAGE;
     }
-    if (panels_back())
+    if (V.panel) {
+        V.panel = NULL;
         return R_REDRAW;
+    }
     viewer_done();
-    app.screen = SCR_BROWSER;
     return R_REDRAW;
 }
 
-static int act_help(void);
+static int toggle_panel(const tui_screen *p)
+{
+    V.panel = V.panel == p ? NULL : p;
+    return R_IMAGE;
+}
+static int act_hist(void) { return toggle_panel(&hist_panel); }
+static int act_seg(void)
+{
+    toggle_panel(&seg_panel);
+    if (V.panel)
+        seg_start();
+    return R_IMAGE;
+}
+static int act_mesh(void) { mesh_open(); return R_IMAGE; }
+static int act_export(void) { export_dialog(0); return R_REDRAW; }
+/* '?' is the loop's: it shows viewer_help. */
+static int act_help(void) { return R_NONE; }
 
 const tui_binding viewer_keys[] = {
     {'j', act_next, "j, >", "next slice"},
@@ -408,41 +461,65 @@ const tui_binding viewer_keys[] = {
     {'m', act_montage, "m", "5x5 montage of slices (again: back)"},
     {'o', act_overlay, "o", "mask overlay on/off"},
     {'i', act_warnings, "i", "the series' warnings"},
+    {'S', act_seg, "S", "segmentation panel (runs the recipe)"},
+    {'H', act_hist, "H", "HU histogram panel"},
+    {'M', act_mesh, "M", "mesh view of the mask"},
+    {'e', act_export, "e", "export STL, PNG, NIfTI mask or JSON report"},
     {'?', act_help, "?", "this help"},
-    {KEY_F(1), act_help, NULL, NULL},
     {'q', act_back, "q, Esc", "back (closes a panel, then the series)"},
     {27, act_back, NULL, NULL},
     {0, NULL, NULL, NULL},
 };
 
-static int act_help(void)
+static int viewer_help(const tui_binding **t, const char **titles, int max)
 {
-    const tui_binding *t[8];
-    const char *titles[8];
     int n = 0;
-    t[n] = viewer_keys, titles[n++] = "Slice viewer";
-    n += panels_help(t + n, titles + n, 8 - n);
-    app_help(t, titles, n);
-    return R_REDRAW;
+    if (n < max)
+        t[n] = viewer_keys, titles[n++] = "Slice viewer";
+    if (n < max)
+        t[n] = seg_keys, titles[n++] = "Segmentation panel (S)";
+    if (n < max && hist_panel.help)
+        n += hist_panel.help(t + n, titles + n, max - n);
+    if (n < max && mesh_screen.help)
+        n += mesh_screen.help(t + n, titles + n, max - n);
+    return n;
 }
 
-int viewer_key(int k)
+static int viewer_key(int k)
 {
     if (!V.vol)
         return R_NONE;
-    int r = panels_key(k);
-    if (r)
-        return r;
-    return app_dispatch(viewer_keys, k);
+    int r = V.panel ? V.panel->key(k) : R_NONE;
+    return r ? r : app_dispatch(viewer_keys, k);
 }
 
-int viewer_layout(void)
+static int viewer_layout(void)
 {
-    return V.montage * 1000 + panels_mesh_active() * 100 + panels_width();
+    return V.montage * 1000 + (V.panel ? viewer_panel_width() : 0);
 }
 
-void viewer_tick(void)
+/* The panels' background work goes on while they are closed. */
+static void viewer_tick(void)
 {
-    if (V.vol)
-        panels_tick();
+    if (!V.vol)
+        return;
+    seg_tick();
+    mesh_tick();
 }
+
+static tui_job *viewer_busy(void)
+{
+    tui_job *j = seg_busy();
+    return j ? j : mesh_busy();
+}
+
+const tui_screen viewer_screen = {
+    .name = "viewer",
+    .draw = viewer_draw,
+    .key = viewer_key,
+    .tick = viewer_tick,
+    .busy = viewer_busy,
+    .hints = viewer_hints,
+    .help = viewer_help,
+    .layout = viewer_layout,
+};

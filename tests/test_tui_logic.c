@@ -1,0 +1,114 @@
+/* test_tui_logic.c - the terminal UI's logic that needs no terminal: the
+ * scrolling list (src/tui/list.c) and the core's parameter stepping that
+ * the segmentation panel's keys use (pm_param_step).
+ */
+#include "test.h"
+#include "../src/tui/list.h"
+#include "pulmo/recipe.h"
+
+#define NCURSES_WIDECHAR 1
+#include <curses.h>
+#include <math.h>
+
+/* Rows 0, 4 and 8 are headings (like step names above parameters). */
+static int not_heading(void *ctx, int row)
+{
+    (void)ctx;
+    return row % 4 != 0;
+}
+
+static int shown[64], nshown, shown_sel;
+static void record(void *ctx, int i, int line, int selected)
+{
+    (void)ctx;
+    shown[line] = i;
+    nshown = line + 1;
+    if (selected)
+        shown_sel = i;
+}
+
+TEST(list_skips_headings_and_stops_at_the_ends)
+{
+    tui_list l = {0};
+    l.selectable = not_heading;
+    list_resize(&l, 12);
+    CHECK(l.sel == 1, "first selectable row is 1, got %d", l.sel);
+    CHECK(!list_move(&l, -1) && l.sel == 1, "cannot move above the first selectable row");
+    list_move(&l, 3);
+    CHECK(l.sel == 5, "three moves from 1 over heading 4 land on 5, got %d", l.sel);
+    list_key(&l, KEY_END);
+    CHECK(l.sel == 11, "End selects the last row, got %d", l.sel);
+    CHECK(!list_move(&l, 1), "no move past the end");
+    list_key(&l, 'g');
+    CHECK(l.sel == 1, "g goes to the first selectable row, got %d", l.sel);
+    list_select(&l, 8);
+    CHECK(l.sel == 9, "selecting heading 8 selects the row after it, got %d", l.sel);
+}
+
+TEST(list_scrolls_to_keep_the_selection_and_its_heading_in_view)
+{
+    tui_list l = {0};
+    l.selectable = not_heading;
+    list_resize(&l, 40);
+    list_select(&l, 30);
+    list_show(&l, 10, record, NULL);
+    CHECK(nshown == 10 && shown_sel == 30, "10 rows shown with row 30 selected (%d, %d)", nshown, shown_sel);
+    CHECK(shown[9] == 30, "scrolling down puts the selection on the last line, got top %d", l.top);
+    list_select(&l, 17);
+    list_show(&l, 10, record, NULL);
+    CHECK(l.top == 16, "scrolling up shows heading 16 above row 17, top %d", l.top);
+    list_key(&l, KEY_NPAGE);
+    CHECK(l.sel > 17 + 5, "PgDn moves about a page (%d)", l.sel);
+    /* Shrinking the list keeps a valid selection and top. */
+    list_resize(&l, 3);
+    list_show(&l, 10, record, NULL);
+    CHECK(l.sel == 2 && l.top == 0 && nshown == 3, "3 rows: sel %d top %d shown %d", l.sel, l.top, nshown);
+    list_resize(&l, 0);
+    CHECK(l.sel == -1, "an empty list has no selection, got %d", l.sel);
+    CHECK(!list_move(&l, 1) && list_key(&l, KEY_DOWN), "keys on an empty list do nothing harmful");
+}
+
+TEST(parameter_steps_stay_in_range_and_jump_between_connectivities)
+{
+    pm_recipe r;
+    CHECK(pm_recipe_init(&r, "default") == PM_OK, "default recipe");
+    int nchecked = 0;
+    for (int s = 0; s < r.nsteps; s++)
+        for (int q = 0; q < r.steps[s].nparams; q++) {
+            pm_param p = r.steps[s].params[q];
+            for (int dir = -1; dir <= 1; dir += 2)
+                for (int coarse = 0; coarse <= 1; coarse++) {
+                    double v = pm_param_step(&p, dir, coarse);
+                    CHECK(v >= p.min && v <= p.max, "%s.%s: %g outside [%g, %g]", r.steps[s].name, p.name, v,
+                          p.min, p.max);
+                    CHECK(dir > 0 ? v >= p.value : v <= p.value, "%s.%s moves the wrong way", r.steps[s].name,
+                          p.name);
+                    CHECK(!p.is_int || v == round(v), "%s.%s: integer parameter got %g", r.steps[s].name, p.name, v);
+                }
+            nchecked++;
+        }
+    CHECK(nchecked > 5, "the default recipe has parameters (%d)", nchecked);
+    int s = pm_recipe_step_index(&r, "outside");
+    CHECK(s >= 0, "default recipe has an outside step");
+    pm_param conn = r.steps[s].params[0];
+    CHECK(!strcmp(conn.name, "conn"), "outside's first parameter is conn");
+    conn.value = 6;
+    CHECK(pm_param_step(&conn, 1, 0) == 26, "6-connectivity steps up to 26");
+    conn.value = 26;
+    CHECK(pm_param_step(&conn, -1, 0) == 6, "26-connectivity steps down to 6");
+    int t = pm_recipe_step_index(&r, "threshold");
+    pm_param hu = r.steps[t].params[1];
+    double v = pm_param_step(&hu, 1, 0);
+    CHECK(v == hu.value + 10, "HU steps by 10: %g -> %g", hu.value, v);
+    /* Coarse steps land on whole hundreds: -320 -> -400. */
+    v = pm_param_step(&hu, -1, 1);
+    CHECK(v < hu.value && v > hu.value - 200 && fmod(v, 100) == 0, "coarse HU step from %g gave %g", hu.value, v);
+}
+
+int main(void)
+{
+    RUN(list_skips_headings_and_stops_at_the_ends);
+    RUN(list_scrolls_to_keep_the_selection_and_its_heading_in_view);
+    RUN(parameter_steps_stay_in_range_and_jump_between_connectivities);
+    return test_done();
+}
