@@ -200,6 +200,31 @@ else
     echo "SKIP dciodvfy: dicom3tools is not installed"
 fi
 
+# The browser on the node: its series listed; Enter retrieves and opens one.
+if command -v tmux >/dev/null 2>&1; then
+    T="tmux -L pulmo-pacs-$$ -f /dev/null"
+    $T new-session -d -x 120 -y 36 "env TERM=tmux-256color PULMO_CACHE='$D/cache-tui' PULMO_STDERR='$D/tui.err' '$PULMO' '$NODE' --ascii" 2>/dev/null
+    seen=0 i=0
+    while [ $i -lt 60 ]; do
+        $T capture-pane -p >"$D/pane" 2>/dev/null
+        grep -q "PHANTOM-01" "$D/pane" && { seen=1; break; }
+        sleep 0.5; i=$((i + 1))
+    done
+    # Rows: LIDC patient, its series, PHANTOM-01 patient, its series.
+    $T send-keys Down Down Down Enter 2>/dev/null
+    opened=0 i=0
+    while [ $seen = 1 ] && [ $i -lt 120 ]; do
+        $T capture-pane -p >"$D/pane2" 2>/dev/null
+        grep -q "loaded 256x256x120" "$D/pane2" && { opened=1; break; }
+        sleep 0.5; i=$((i + 1))
+    done
+    $T kill-server 2>/dev/null
+    [ $seen = 1 ] && [ $opened = 1 ] && [ -f "$D/cache-tui/$uid/.complete" ] && pass tui_browses_and_opens_a_node_series \
+        || fail tui_browses_and_opens_a_node_series "listed $seen, opened $opened: $(tr -s ' ' <"$D/pane2" | tail -n 3 | tr '\n' ' ')"
+else
+    echo "SKIP tui_on_node: tmux missing"
+fi
+
 # A stopped node: exit 7; a complete series in the cache still opens.
 stop_orthanc
 "$PULMO" echo "$NODE" --timeout 5 >/dev/null 2>"$D/err"; rc=$?

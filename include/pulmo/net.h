@@ -84,6 +84,19 @@ typedef struct pm_remote_query {
 int pm_net_find(const pm_node *node, const pm_remote_query *q, pm_remote_series **out,
                 int *n, const pm_progress *p);
 
+/* The node's CT series (pm_net_find) as an index like a folder's: each
+ * series' folder is its address dicom://AET@host:port/SERIES_UID, nfiles
+ * the node's instance count; no files, headers or geometry. Free with
+ * pm_index_free. */
+struct pm_index;
+int pm_net_index(const pm_node *node, const pm_remote_query *q, struct pm_index **out,
+                 const pm_progress *p);
+
+/* A series address: retrieved (pm_net_fetch, default options) and loaded
+ * (pm_load_dir); the progress covers both. */
+struct pm_load_opts;
+int pm_net_load(const char *url, const struct pm_load_opts *o, pm_volume **out, const pm_progress *p);
+
 /* The cache folder of series_uid when it holds a complete retrieval (path
  * written to dir), else 0. */
 int pm_net_cached(const char *series_uid, char *dir, size_t cap);

@@ -120,32 +120,19 @@ int cli_net_scan(const char *url, const cli_net_opts *o, const char *study_date,
     if (rc != PM_OK)
         return rc;
     pm_remote_query q = {.study_date = study_date};
-    pm_remote_series *rs;
-    int nrs;
-    if ((rc = pm_net_find(&n, &q, &rs, &nrs, &cli_progress)) != PM_OK)
+    pm_index *ix;
+    if ((rc = pm_net_index(&n, &q, &ix, &cli_progress)) != PM_OK)
         return cli_fail(rc, "query failed");
-    pm_index ix = {.nseries = nrs};
-    ix.series = calloc((size_t)nrs + 1, sizeof *ix.series);
-    if (!ix.series) {
-        free(rs);
-        return cli_fail(PM_EMEMORY, "out of memory");
-    }
-    char name[300];
-    pm_net_name(&n, name, sizeof name);
-    for (int i = 0; i < nrs; i++) {
-        ix.series[i].meta = rs[i].meta;
-        ix.series[i].nfiles = rs[i].ninstances;
-        snprintf(ix.series[i].folder, sizeof ix.series[i].folder, "dicom://%s/%s", name,
-                 rs[i].meta.series_uid);
-    }
+    int nrs = ix->nseries;
     if (json)
-        scan_json(&ix);
+        scan_json(ix);
     else if (nrs)
-        scan_table(&ix);
-    else
-        fprintf(stderr, "pulmo: %s: no CT series found\n", name);
-    free(ix.series);
-    free(rs);
+        scan_table(ix);
+    else {
+        char name[300];
+        fprintf(stderr, "pulmo: %s: no CT series found\n", pm_net_name(&n, name, sizeof name));
+    }
+    pm_index_free(ix);
     return nrs ? PM_OK : PM_ENODATA;
 }
 

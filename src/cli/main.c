@@ -119,7 +119,7 @@ int main(int argc, char **argv)
         if (!strcmp(cmd, commands[i].name))
             return commands[i].run(argc - 1, argv + 1);
     /* `pulmo ROOT` and `pulmo --ascii [ROOT]` open the terminal UI. */
-    if (!strcmp(cmd, "--ascii") || !strncmp(cmd, "--graphics", 10) || pm_is_dir(cmd))
+    if (!strcmp(cmd, "--ascii") || !strncmp(cmd, "--graphics", 10) || pm_is_dir(cmd) || pm_net_is_url(cmd))
         return cmd_tui(argc, argv);
     fprintf(stderr, "pulmo: unknown command '%s'\n", cmd);
     usage(stderr);

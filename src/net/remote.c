@@ -169,6 +169,48 @@ int pm_net_find(const pm_node *node, const pm_remote_query *q, pm_remote_series 
     return PM_OK;
 }
 
+int pm_net_index(const pm_node *node, const pm_remote_query *q, pm_index **out, const pm_progress *p)
+{
+    pm_remote_series *rs;
+    int n, rc = pm_net_find(node, q, &rs, &n, p);
+    if (rc != PM_OK)
+        return rc;
+    pm_index *ix = calloc(1, sizeof *ix);
+    if (ix)
+        ix->series = calloc((size_t)n + 1, sizeof *ix->series);
+    if (!ix || !ix->series) {
+        free(ix);
+        free(rs);
+        return pm_fail(PM_EMEMORY, "out of memory");
+    }
+    char name[300];
+    pm_net_name(node, name, sizeof name);
+    ix->nseries = n;
+    for (int i = 0; i < n; i++) {
+        ix->series[i].meta = rs[i].meta;
+        ix->series[i].nfiles = rs[i].ninstances;
+        snprintf(ix->series[i].folder, sizeof ix->series[i].folder, "dicom://%s/%s", name,
+                 rs[i].meta.series_uid);
+    }
+    free(rs);
+    *out = ix;
+    return PM_OK;
+}
+
+int pm_net_load(const char *url, const pm_load_opts *o, pm_volume **out, const pm_progress *p)
+{
+    pm_node n;
+    char uid[72], dir[4096];
+    int rc = pm_net_parse(url, &n, uid, sizeof uid);
+    if (rc == PM_OK && !uid[0])
+        rc = pm_fail(PM_EUSAGE, "%s: names no series", url);
+    if (rc == PM_OK)
+        rc = pm_net_fetch(&n, uid, dir, sizeof dir, p);
+    if (rc == PM_OK)
+        rc = pm_load_dir(dir, uid, o, out, p);
+    return rc;
+}
+
 typedef struct pm__count {
     const pm_progress *p;
     const char *stage;
