@@ -14,7 +14,9 @@
 static const char tui_help[] =
     "usage: pulmo [ROOT] [--ascii] [--graphics MODE]\n\n"
     "Open the interactive terminal UI on the DICOM series under ROOT (default: the\n"
-    "current folder). `?` inside lists every key.\n\n"
+    "current folder). `?` inside lists every key. ROOT may be a DICOM node,\n"
+    "dicom://AET@host:port: its CT series are listed (C-FIND) and retrieved when\n"
+    "opened (C-GET into the cache; Esc cancels).\n\n"
     "  --ascii          draw pictures with ASCII characters only\n"
     "  --graphics MODE  kitty, iterm2, sixel, text (Unicode half blocks), ascii or\n"
     "                   auto (default: what the terminal answers it has; text\n"
@@ -45,7 +47,14 @@ int cmd_tui(int argc, char **argv)
     }
     if (!root)
         root = ".";
-    if (!pm_is_dir(root)) {
+    if (pm_net_is_url(root)) {
+        pm_node n;
+        char uid[72] = "";
+        if (pm_net_parse(root, &n, uid, sizeof uid) != PM_OK || uid[0]) {
+            fprintf(stderr, "pulmo: %s\n", uid[0] ? "the browser opens a node: dicom://AET@host:port" : pm_error());
+            return PM_EUSAGE;
+        }
+    } else if (!pm_is_dir(root)) {
         fprintf(stderr, "pulmo: %s: not a folder\n", root);
         return PM_ENODATA;
     }
