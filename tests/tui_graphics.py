@@ -114,6 +114,11 @@ def xterm_large():
         d = step(t, "m")
         result("tui_montage_fits_the_limit", fits(sizes(d), limit) and pictures(d), "pictures %s" % sizes(d))
         step(t, "m")
+        # The lung surface, as users build it: segment, then M. (Without a
+        # segmentation M meshes the whole body at -300 HU, millions of
+        # triangles: a benchmark, not a test.)
+        wait_picture(t, "S")
+        t.settle(2.0, LONG)
         d = wait_picture(t, "M")
         result("tui_mesh_view_fits_the_limit", fits(sizes(d), limit) and pictures(d), "pictures %s" % sizes(d))
         d = step(t, "", quiet=1.5)

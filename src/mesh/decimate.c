@@ -440,12 +440,16 @@ int pm_mesh_decimate(pm_mesh *m, size_t target, const pm_progress *p)
     size_t live = d.nf, start_live = live;
     while (live > target) {
         /* a collapse takes two triangles: end at target or one below */
+        size_t before = live;
         long r = pm__pass(&d, (live - target + 1) / 2, &live);
         if (r < 0) {
             rc = pm_fail(PM_EMEMORY, "out of memory decimating a mesh");
             goto done;
         }
-        if (r == 0)
+        /* On a surface that is not closed (a cropped or open mask) a pass
+         * can collapse edges without removing a triangle: stop there
+         * rather than loop. */
+        if (r == 0 || live >= before)
             break;
         if (pm_progress_report(p, (double)(start_live - live) / (double)(start_live - target), "decimation")) {
             rc = pm_fail(PM_ECANCEL, "decimation cancelled");
