@@ -104,6 +104,11 @@ int pm_seg_keep_largest(pm_mask *m, int lo, int hi, int conn, int n, int *kept,
  * min_voxels (conn 4/8: per slice, as skimage remove_small_objects). */
 int pm_seg_remove_small(pm_mask *m, int lo, int hi, int conn, uint64_t min_voxels,
                         const pm_progress *p);
+/* The patient's body: voxels above tissue_hu, opened with a ball of open_mm
+ * (0 = no opening) to detach the table and blankets, the largest 6-connected
+ * piece, with the holes of every axial slice filled. Every voxel of m
+ * outside it becomes PM_LABEL_OUTSIDE; m is unchanged inside. */
+int pm_seg_body(const pm_volume *v, pm_mask *m, int tissue_hu, double open_mm, const pm_progress *p);
 /* Hole filling: background (value 0) regions that do not reach the border
  * (per slice with conn 4/8 for the background, or in 3D with 6/26) and are
  * enclosed by `value` become `value`. Only voxels equal to `value` count as

@@ -58,15 +58,16 @@ static const pm_recipe recipes[] = {
          STEP_REQUIRE(100),
      }},
     {.name = "default",
-     .help = "pulmo: border outside air, airway removed (3), two lungs right=1 left=2, "
+     .help = "pulmo: body mask, airway removed (3), two lungs right=1 left=2, "
              "ball closing and hole filling",
      .nsteps = 7,
      .steps = {
          STEP_THRESHOLD(-320),
-         {.name = "outside",
-          .help = "air components touching the sides of the volume are outside air",
-          .nparams = 2, .params = {P("conn", CONN, 6, 6, 26, 1, "connectivity (6 or 26)"),
-                                   P("faces", CHOICE, 1, 1, 2, 1, "1 = x/y sides only, 2 = also first/last slice")}},
+         {.name = "body",
+          .help = "the patient's body (tissue, opened, largest piece, slices filled); air outside it "
+                  "is never lung",
+          .nparams = 2, .params = {P("tissue_hu", HU, -500, -1000, 3000, 1, "body tissue is above this HU"),
+                                   P("open_mm", MM, 3, 0, 20, 0, "opening that detaches table and blankets, mm")}},
          {.name = "airway", .help = "find the trachea at the top, grow the airway, label it 3",
           .nparams = 11,
           .params = {P("enabled", BOOL, 1, 0, 1, 1, "1 = remove the airway"),

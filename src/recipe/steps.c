@@ -176,6 +176,18 @@ static int op_outside(pm__step_ctx *c)
                                (int)par(c, "faces"), PM_LABEL_OUTSIDE, c->p);
 }
 
+static int op_body(pm__step_ctx *c)
+{
+    if (c->hint) {      /* the body needs the whole volume's largest piece */
+        size_t n = pm_grid_voxels(&c->m->g);
+        for (size_t x = 0; x < n; x++)
+            if (c->hint->v[x] == PM_LABEL_OUTSIDE)
+                c->m->v[x] = PM_LABEL_OUTSIDE;
+        return PM_OK;
+    }
+    return pm_seg_body(c->v, c->m, (int)par(c, "tissue_hu"), par(c, "open_mm"), c->p);
+}
+
 static int op_airway(pm__step_ctx *c)
 {
     if (par(c, "enabled") == 0)
@@ -302,6 +314,7 @@ static const struct {
     {"small", op_small, "min_voxels min_mm3 conn"},
     {"close2d", op_close2d, "enabled"},
     {"outside", op_outside, "conn faces"},
+    {"body", op_body, "tissue_hu open_mm"},
     {"airway", op_airway, "enabled search_mm seed_hu seed_frac min_area_mm2 max_area_mm2 start_hu max_hu "
                           "leak_ratio max_ml shell_mm"},
     {"lungs", op_lungs, "conn min_ml min_frac"},
