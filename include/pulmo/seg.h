@@ -7,7 +7,8 @@
  *     PM_LABEL_LUNG 1     air inside the body / lung (right lung once split)
  *     PM_LABEL_LEFT 2     left lung once split
  *     PM_LABEL_AIRWAY 3   trachea and main bronchi
- *     PM_LABEL_OUTSIDE 255  air around the patient (internal: recipes clear it)
+ *     PM_LABEL_OTHER_AIR 254  gas inside the body that is not lung (internal)
+ *     PM_LABEL_OUTSIDE 255  outside the patient's body (internal: recipes clear it)
  *
  * A step that works on "the foreground" treats every value in 1..254 as
  * foreground unless it says otherwise.
@@ -41,6 +42,7 @@ extern "C" {
 #define PM_LABEL_RIGHT 1
 #define PM_LABEL_LEFT 2
 #define PM_LABEL_AIRWAY 3
+#define PM_LABEL_OTHER_AIR 254
 #define PM_LABEL_OUTSIDE 255
 
 /* ---- connected components ------------------------------------------- */
@@ -137,6 +139,10 @@ int pm_seg_erode(pm_mask *m, int lo, int hi, double r_mm, const pm_progress *p);
 int pm_seg_close(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, double rim_mm,
                  const pm_progress *p);
 int pm_seg_open(pm_mask *m, int lo, int hi, double r_mm, const pm_progress *p);
+/* Closing of each lung (labels 1 and 2 on their own) as pm_seg_close,
+ * keeping only added voxels within wall_mm of a PM_LABEL_OUTSIDE voxel (the
+ * chest wall's side, not the hilum or the diaphragm's dome; 0 = keep all). */
+int pm_seg_close_pleural(pm_mask *m, double r_mm, double rim_mm, double wall_mm, const pm_progress *p);
 /* Per-slice binary closing of the voxels in [lo,hi] with the 3x3 cross, as
  * scikit-image binary_closing (dilation with a background border, erosion
  * with a foreground border); new voxels get `value`. */
@@ -180,7 +186,9 @@ int pm_seg_airway(const pm_volume *v, pm_mask *m, const pm_airway_opts *o, pm_ai
  * right (1) and left (2) by their centroids' patient x (LPS: the right lung
  * has the smaller x). When one component holds both lungs (joined at the
  * front), it is cut per slice at the thinnest column near its middle.
- * Other PM_LABEL_LUNG voxels become 0. *nlungs = lungs found (0, 1, 2). */
+ * A second component whose centroid lies below the first one's lowest
+ * voxel is gas under the diaphragm, not a lung. Other PM_LABEL_LUNG voxels
+ * become PM_LABEL_OTHER_AIR. *nlungs = lungs found (0, 1, 2). */
 int pm_seg_split_lungs(pm_mask *m, int conn, double min_ml, double min_frac, int *nlungs,
                        const pm_progress *p);
 

@@ -223,8 +223,10 @@ static size_t grow(grower *g, const uint32_t *seeds, size_t nseeds, double t, ui
     return tail;
 }
 
-int pm_seg_airway(const pm_volume *v, pm_mask *m, const pm_airway_opts *o, pm_airway_info *info,
-                  const pm_progress *p)
+/* One try: the seed from the neck (try_neck) or from the top slices, then
+ * the growth. */
+static int seed_and_grow(const pm_volume *v, pm_mask *m, const pm_airway_opts *o, int try_neck,
+                         pm_airway_info *info, int *used_neck, const pm_progress *p)
 {
     memset(info, 0, sizeof *info);
     int nx = v->g.dim[0], ny = v->g.dim[1], nz = v->g.dim[2];
@@ -237,7 +239,8 @@ int pm_seg_airway(const pm_volume *v, pm_mask *m, const pm_airway_opts *o, pm_ai
         depth = 1;
     pm_cc *cc = NULL;
     uint32_t tube = 0;
-    int k = find_neck(v, m, o, top, step, &cc, &tube), neck = k >= 0;
+    int k = try_neck ? find_neck(v, m, o, top, step, &cc, &tube) : -1, neck = k >= 0;
+    *used_neck = neck;
     if (!neck)
         k = top;
     for (int d = 0; d < depth && k >= 0 && k < nz && !tube; d++, k += step) {
@@ -319,4 +322,23 @@ int pm_seg_airway(const pm_volume *v, pm_mask *m, const pm_airway_opts *o, pm_ai
     info->threshold_hu = chosen;
     info->ml = (double)count * vox_ml;
     return PM_OK;
+}
+
+/* Trachea and main bronchi from the neck to the carina hold 15-30 mL; a
+ * neck "tube" that grows to less was another air space (the oesophagus, a
+ * pharyngeal pouch) or a trachea blocked by a tube or secretions. */
+#define NECK_MIN_ML 5
+
+int pm_seg_airway(const pm_volume *v, pm_mask *m, const pm_airway_opts *o, pm_airway_info *info,
+                  const pm_progress *p)
+{
+    int neck = 0;
+    int rc = seed_and_grow(v, m, o, 1, info, &neck, p);
+    if (rc != PM_OK || !neck || (info->found && info->ml >= NECK_MIN_ML))
+        return rc;
+    size_t n = pm_grid_voxels(&m->g);
+    for (size_t x = 0; x < n; x++)
+        if (m->v[x] == PM_LABEL_AIRWAY)
+            m->v[x] = PM_LABEL_LUNG;
+    return seed_and_grow(v, m, o, 0, info, &neck, p);
 }
