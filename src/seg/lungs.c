@@ -10,6 +10,7 @@
 #include "seg_internal.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +18,8 @@
  * centre (the most inferior) into *zlow when not NULL. */
 static void centroid(const pm_cc *cc, const pm_grid *g, uint32_t c, double p[3], double *zlow)
 {
-    double si = 0, sj = 0, sk = 0, n = 0, zl = 1e300;
+    double si = 0, sj = 0, sk = 0, n = 0;
+    int64_t kmin = INT64_MAX, kmax = -1;
     int ny = cc->dim[1];
     int64_t nrows = (int64_t)ny * cc->dim[2];
     for (int64_t row = 0; row < nrows; row++)
@@ -29,15 +31,18 @@ static void centroid(const pm_cc *cc, const pm_grid *g, uint32_t c, double p[3],
             sj += len * (double)(row % ny);
             sk += len * (double)(row / ny);
             n += len;
-            if (zlow) {
-                double q[3];
-                pm_grid_to_lps(g, cc->x0[r], (double)(row % ny), (double)(row / ny), q);
-                zl = q[2] < zl ? q[2] : zl;
-            }
+            kmin = row / ny < kmin ? row / ny : kmin;
+            kmax = row / ny > kmax ? row / ny : kmax;
         }
     pm_grid_to_lps(g, si / n, sj / n, sk / n, p);
-    if (zlow)
-        *zlow = zl;
+    if (zlow) {
+        /* Axial slices: the lowest voxel is on the first or the last slice
+         * the component reaches. */
+        double a[3], b[3];
+        pm_grid_to_lps(g, si / n, sj / n, (double)kmin, a);
+        pm_grid_to_lps(g, si / n, sj / n, (double)kmax, b);
+        *zlow = a[2] < b[2] ? a[2] : b[2];
+    }
 }
 
 static double centroid_x(const pm_cc *cc, const pm_grid *g, uint32_t c)

@@ -70,6 +70,8 @@ int pm_seg_close_pleural(pm_mask *m, double r_mm, double rim_mm, double wall_mm,
         for (int k = 0; k < d[2]; k++)
             for (int j = 0; j < d[1]; j++) {
                 size_t row = (size_t)d[0] * ((size_t)j + (size_t)d[1] * k);
+                if (!memcmp(before + row, m->v + row, (size_t)d[0]))
+                    continue;   /* most rows: the closing added nothing */
                 const float *drow = dist + (size_t)cd[0] * ((size_t)(j / f[1]) + (size_t)cd[1] * (k / f[2]));
                 for (int i = 0; i < d[0]; i++) {
                     uint8_t v = m->v[row + i];
