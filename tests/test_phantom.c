@@ -71,10 +71,12 @@ static int has_warning(const pm_volume *v, const char *kind)
     return 0;
 }
 
-/* Generated slice for loaded slice k (the missing one is skipped). */
+/* Loaded slice k is generated slice k: the missing one is interpolated in
+ * place by the loader. */
 static int gen_slice(int i, int k)
 {
-    return sp[i].missing_slice >= 0 && k >= sp[i].missing_slice ? k + 1 : k;
+    (void)i;
+    return k;
 }
 
 static void check_same_grid(const pm_grid *a, const pm_grid *b, const char *what)
@@ -97,7 +99,6 @@ TEST(every_phantom_loads_with_its_declared_geometry)
     for (int i = 0; i < nph; i++) {
         pm_volume *v = load(i);
         pm_grid want = ph[i].hu->g;
-        want.dim[2] -= sp[i].missing_slice >= 0;
         CHECK(v->g.dim[0] == sp[i].nx && v->g.dim[1] == sp[i].ny, "%s: %dx%d", sp[i].name, v->g.dim[0],
               v->g.dim[1]);
         CHECK(fabs(v->g.spacing[0] - sp[i].pixel_mm) < 1e-4 && fabs(v->g.spacing[2] - sp[i].slice_mm) < 1e-4,
@@ -131,6 +132,16 @@ TEST(stored_hu_round_trip_exactly_through_dicom)
         size_t n = (size_t)g->dim[0] * g->dim[1], diff = 0, body = 0;
         int worst = 0;
         for (int k = 0; k < g->dim[2]; k++) {
+            if (k == sp[i].missing_slice) {
+                /* Interpolated: between its two neighbours, voxel by voxel. */
+                const int16_t *a = v->hu + n * k, *lo = v->hu + n * (k - 1), *hi = v->hu + n * (k + 1);
+                size_t out = 0;
+                for (size_t p = 0; p < n; p++)
+                    out += a[p] < (lo[p] < hi[p] ? lo[p] : hi[p]) || a[p] > (lo[p] > hi[p] ? lo[p] : hi[p]);
+                CHECK(out == 0, "%s: %zu voxels of the interpolated slice %d lie outside their neighbours",
+                      sp[i].name, out, k);
+                continue;
+            }
             const int16_t *a = v->hu + n * k, *b = ph[i].hu->hu + n * gen_slice(i, k);
             for (size_t p = 0; p < n; p++) {
                 /* The loader reads the -2000 fill outside the scan circle as air. */

@@ -174,6 +174,8 @@ static void clusters_json(FILE *f, const cluster_args *a, const pm_hu_clusters *
     pm_json j;
     pm_json_init(&j, f, 1);
     pm_json_object_begin(&j, NULL);
+    if (f == stdout) /* --json: the command's one object, with its status */
+        cli_json_ok(&j);
     pm_json_string(&j, "series_dir", a->input);
     pm_json_string(&j, "mask", a->mask ? a->mask : "default segmentation with structures");
     pm_json_string(&j, "method", "gustafson-kessel");

@@ -29,7 +29,7 @@ static void phantom_list(void)
         pm_phantom_spec s;
         pm_phantom_standard(i, &s);
         printf("%-11s %dx%dx%d  %.2f x %.2f mm  %s  slope %g  noise %g  %s\n", s.name, s.nx, s.ny,
-               s.nz - (s.missing_slice >= 0), s.pixel_mm, s.slice_mm, s.feet_first ? "FFS" : "HFS",
+               s.nz, s.pixel_mm, s.slice_mm, s.feet_first ? "FFS" : "HFS",
                s.slope, s.noise, s.description);
     }
 }
