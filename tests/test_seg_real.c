@@ -10,6 +10,7 @@
 #include "pulmo/series.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,6 +144,72 @@ static void check_anatomy(const char *rel)
     pm_volume_free(v);
 }
 
+/* Next number after tag in s, before end (NAN when absent). */
+static double xml_num(const char *s, const char *tag, const char *end)
+{
+    const char *p = strstr(s, tag);
+    return p && p < end ? atof(p + strlen(tag)) : NAN;
+}
+
+/* LIDC-IDRI-0001's nodule (069.xml: each reader's outline per slice, as
+ * pixel column and row) lies on the pleura; the chest-wall-side closing must
+ * keep all of it, every reader's outline, inside the lungs. */
+TEST(lidc_juxtapleural_nodule_stays_inside_the_lungs)
+{
+    pm_volume *v;
+    pm_seg_run *run = segment("patients/LIDC-IDRI-0001", &v);
+    FILE *f = fopen(test_data("patients/LIDC-IDRI-0001/069.xml"), "rb");
+    CHECK(f != NULL, "069.xml missing");
+    static char xml[1 << 20];
+    size_t len = fread(xml, 1, sizeof xml - 1, f);
+    fclose(f);
+    xml[len] = 0;
+    const int *d = v->g.dim;
+    size_t inside = 0, total = 0;
+    static int xs[8192], ys[8192];
+    for (const char *p = xml; (p = strstr(p, "<roi>")) != NULL;) {
+        const char *e = strstr(p, "</roi>");
+        CHECK(e != NULL, "069.xml: unclosed roi");
+        double z = xml_num(p, "<imageZposition>", e), best = 1e30;
+        int k = -1, np = 0;
+        for (int kk = 0; kk < d[2]; kk++) {
+            double q[3];
+            pm_grid_to_lps(&v->g, 0, 0, kk, q);
+            if (fabs(q[2] - z) < best)
+                best = fabs(q[2] - z), k = kk;
+        }
+        for (const char *q = p; (q = strstr(q, "<edgeMap>")) != NULL && q < e && np < 8192; q++, np++)
+            xs[np] = (int)xml_num(q, "<xCoord>", e), ys[np] = (int)xml_num(q, "<yCoord>", e);
+        p = e;
+        if (np < 3 || best > 0.5)
+            continue;
+        /* even-odd rule on pixel centres, the outline's own pixels included */
+        for (int j = 0; j < d[1]; j++)
+            for (int i = 0; i < d[0]; i++) {
+                int in = 0;
+                for (int a = 0, b = np - 1; a < np; b = a++) {
+                    if (xs[a] == i && ys[a] == j) {
+                        in = 1;
+                        break;
+                    }
+                    if ((ys[a] > j) != (ys[b] > j) &&
+                        i < (double)(xs[b] - xs[a]) * (j - ys[a]) / (double)(ys[b] - ys[a]) + xs[a])
+                        in = !in;
+                }
+                if (!in)
+                    continue;
+                uint8_t l = run->result->v[(size_t)i + (size_t)d[0] * ((size_t)j + (size_t)d[1] * k)];
+                total++;
+                inside += l == PM_LABEL_RIGHT || l == PM_LABEL_LEFT;
+            }
+    }
+    printf("# LIDC-IDRI-0001 nodule: %zu of %zu outlined voxels inside the lungs\n", inside, total);
+    CHECK(total > 5000, "only %zu nodule voxels read from 069.xml", total);
+    CHECK(inside == total, "%zu of %zu nodule voxels outside the lungs", total - inside, total);
+    pm_seg_run_free(run);
+    pm_volume_free(v);
+}
+
 TEST(covid_chest_in_jpeg_lossless_has_two_lungs_and_no_abdominal_gas)
 {
     check_anatomy("real/RICORD-1A-COVID");
@@ -166,6 +233,7 @@ TEST(planning_ct_has_two_lungs_and_no_table)
 int main(void)
 {
     RUN(lung1_020_matches_the_clinicians_lungs);
+    RUN(lidc_juxtapleural_nodule_stays_inside_the_lungs);
     RUN(covid_chest_in_jpeg_lossless_has_two_lungs_and_no_abdominal_gas);
     RUN(whole_body_with_head_and_arms_has_its_lungs_cut_from_the_nose);
     RUN(lungs_touching_in_front_of_the_heart_get_two_labels);

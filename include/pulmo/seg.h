@@ -142,8 +142,10 @@ int pm_seg_close(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, double 
                  const pm_progress *p);
 int pm_seg_open(pm_mask *m, int lo, int hi, double r_mm, const pm_progress *p);
 /* Closing of each lung (labels 1 and 2 on their own) as pm_seg_close,
- * keeping only added voxels within wall_mm of a PM_LABEL_OUTSIDE voxel (the
- * chest wall's side, not the hilum or the diaphragm's dome; 0 = keep all). */
+ * keeping only added voxels at most wall_mm deeper below the body's outside
+ * (PM_LABEL_OUTSIDE) than the chest wall is thick (the depth of the lung's
+ * shallowest percent): the chest wall's side, not the hilum or the
+ * diaphragm's dome. wall_mm 0 keeps all. */
 int pm_seg_close_pleural(pm_mask *m, double r_mm, double rim_mm, double wall_mm, const pm_progress *p);
 /* Per-slice binary closing of the voxels in [lo,hi] with the 3x3 cross, as
  * scikit-image binary_closing (dilation with a background border, erosion

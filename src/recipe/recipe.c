@@ -90,7 +90,7 @@ static const pm_recipe recipes[] = {
                   "nodules, not the hilum)",
           .nparams = 3, .params = {P("radius_mm", MM, 10, 0, 50, 0, "ball radius, mm (0 = off)"),
                                    P("rim_mm", MM, 1.5, 0, 10, 0, "tissue this close to what the closing added joins it"),
-                                   P("wall_mm", MM, 40, 0, 500, 0, "added voxels kept this close to the body's outside (0 = all)")}},
+                                   P("wall_mm", MM, 30, 0, 500, 0, "added voxels kept this much deeper than the chest wall (0 = all)")}},
          {.name = "fill", .help = "fill holes of each lung (vessels, nodules, small bronchi)",
           .nparams = 1, .params = {P("mode", CHOICE, 3, 0, 3, 1, "0 off, 1 per slice, 2 3D, 3 both")}},
          STEP_REQUIRE(100),
