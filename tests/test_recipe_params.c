@@ -75,12 +75,12 @@ TEST(set_rejects_unknown_out_of_range_and_non_connectivity_values)
           "unknown parameter: %s", pm_error());
     CHECK(pm_recipe_set(&r, "threshold.hu_max=40000", NULL) == PM_EUSAGE && strstr(pm_error(), "outside"),
           "out of range: %s", pm_error());
-    CHECK(pm_recipe_set(&r, "outside.conn=18", NULL) == PM_EUSAGE && strstr(pm_error(), "connectivity"),
+    CHECK(pm_recipe_set(&r, "lungs.conn=18", NULL) == PM_EUSAGE && strstr(pm_error(), "connectivity"),
           "connectivity: %s", pm_error());
-    CHECK(pm_recipe_set(&r, "outside.conn=1e400", NULL) == PM_EUSAGE, "overflow is not a number");
+    CHECK(pm_recipe_set(&r, "lungs.conn=1e400", NULL) == PM_EUSAGE, "overflow is not a number");
     int step = -1;
-    CHECK(pm_recipe_set(&r, "outside.conn=26", &step) == PM_OK && step == pm_recipe_step_index(&r, "outside") &&
-              pm_recipe_get(&r, "outside", "conn") == 26,
+    CHECK(pm_recipe_set(&r, "body.open_mm=5", &step) == PM_OK && step == pm_recipe_step_index(&r, "body") &&
+              pm_recipe_get(&r, "body", "open_mm") == 5,
           "a valid value is set");
 }
 

@@ -88,10 +88,10 @@ TEST(parameter_steps_stay_in_range_and_jump_between_connectivities)
             nchecked++;
         }
     CHECK(nchecked > 5, "the default recipe has parameters (%d)", nchecked);
-    int s = pm_recipe_step_index(&r, "outside");
-    CHECK(s >= 0, "default recipe has an outside step");
+    int s = pm_recipe_step_index(&r, "lungs");
+    CHECK(s >= 0, "default recipe has a lungs step");
     pm_param conn = r.steps[s].params[0];
-    CHECK(!strcmp(conn.name, "conn"), "outside's first parameter is conn");
+    CHECK(!strcmp(conn.name, "conn"), "lungs' first parameter is conn");
     conn.value = 6;
     CHECK(pm_param_step(&conn, 1, 0) == 26, "6-connectivity steps up to 26");
     conn.value = 26;

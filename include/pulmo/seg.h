@@ -8,7 +8,8 @@
  *     PM_LABEL_LEFT 2     left lung once split
  *     PM_LABEL_AIRWAY 3   trachea and main bronchi
  *     PM_LABEL_STRUCTURES 5  vessels, walls, nodules inside the lungs (pm_seg_structures)
- *     PM_LABEL_OUTSIDE 255  air around the patient (internal: recipes clear it)
+ *     PM_LABEL_OTHER_AIR 254  gas inside the body that is not lung (internal)
+ *     PM_LABEL_OUTSIDE 255  outside the patient's body (internal: recipes clear it)
  *
  * A step that works on "the foreground" treats every value in 1..254 as
  * foreground unless it says otherwise.
@@ -43,6 +44,7 @@ extern "C" {
 #define PM_LABEL_LEFT 2
 #define PM_LABEL_AIRWAY 3
 #define PM_LABEL_STRUCTURES 5
+#define PM_LABEL_OTHER_AIR 254
 #define PM_LABEL_OUTSIDE 255
 
 /* ---- connected components ------------------------------------------- */
@@ -106,6 +108,11 @@ int pm_seg_keep_largest(pm_mask *m, int lo, int hi, int conn, int n, int *kept,
  * min_voxels (conn 4/8: per slice, as skimage remove_small_objects). */
 int pm_seg_remove_small(pm_mask *m, int lo, int hi, int conn, uint64_t min_voxels,
                         const pm_progress *p);
+/* The patient's body: voxels above tissue_hu, opened with a ball of open_mm
+ * (0 = no opening) to detach the table and blankets, the largest 6-connected
+ * piece, with the holes of every axial slice filled. Every voxel of m
+ * outside it becomes PM_LABEL_OUTSIDE; m is unchanged inside. */
+int pm_seg_body(const pm_volume *v, pm_mask *m, int tissue_hu, double open_mm, const pm_progress *p);
 /* Hole filling: background (value 0) regions that do not reach the border
  * (per slice with conn 4/8 for the background, or in 3D with 6/26) and are
  * enclosed by `value` become `value`. Only voxels equal to `value` count as
@@ -134,6 +141,12 @@ int pm_seg_erode(pm_mask *m, int lo, int hi, double r_mm, const pm_progress *p);
 int pm_seg_close(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, double rim_mm,
                  const pm_progress *p);
 int pm_seg_open(pm_mask *m, int lo, int hi, double r_mm, const pm_progress *p);
+/* Closing of each lung (labels 1 and 2 on their own) as pm_seg_close,
+ * keeping only added voxels at most wall_mm deeper below the body's outside
+ * (PM_LABEL_OUTSIDE) than the chest wall is thick (the depth of the lung's
+ * shallowest percent): the chest wall's side, not the hilum or the
+ * diaphragm's dome. wall_mm 0 keeps all. */
+int pm_seg_close_pleural(pm_mask *m, double r_mm, double rim_mm, double wall_mm, const pm_progress *p);
 /* Per-slice binary closing of the voxels in [lo,hi] with the 3x3 cross, as
  * scikit-image binary_closing (dilation with a background border, erosion
  * with a foreground border); new voxels get `value`. */
@@ -177,7 +190,9 @@ int pm_seg_airway(const pm_volume *v, pm_mask *m, const pm_airway_opts *o, pm_ai
  * right (1) and left (2) by their centroids' patient x (LPS: the right lung
  * has the smaller x). When one component holds both lungs (joined at the
  * front), it is cut per slice at the thinnest column near its middle.
- * Other PM_LABEL_LUNG voxels become 0. *nlungs = lungs found (0, 1, 2). */
+ * A second component whose centroid lies below the first one's lowest
+ * voxel is gas under the diaphragm, not a lung. Other PM_LABEL_LUNG voxels
+ * become PM_LABEL_OTHER_AIR. *nlungs = lungs found (0, 1, 2). */
 int pm_seg_split_lungs(pm_mask *m, int conn, double min_ml, double min_frac, int *nlungs,
                        const pm_progress *p);
 

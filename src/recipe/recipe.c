@@ -58,15 +58,16 @@ static const pm_recipe recipes[] = {
          STEP_REQUIRE(100),
      }},
     {.name = "default",
-     .help = "pulmo: border outside air, airway removed (3), two lungs right=1 left=2, "
+     .help = "pulmo: body mask, airway removed (3), two lungs right=1 left=2, "
              "ball closing and hole filling",
      .nsteps = 7,
      .steps = {
          STEP_THRESHOLD(-320),
-         {.name = "outside",
-          .help = "air components touching the sides of the volume are outside air",
-          .nparams = 2, .params = {P("conn", CONN, 6, 6, 26, 1, "connectivity (6 or 26)"),
-                                   P("faces", CHOICE, 1, 1, 2, 1, "1 = x/y sides only, 2 = also first/last slice")}},
+         {.name = "body",
+          .help = "the patient's body (tissue, opened, largest piece, slices filled); air outside it "
+                  "is never lung",
+          .nparams = 2, .params = {P("tissue_hu", HU, -500, -1000, 3000, 1, "body tissue is above this HU"),
+                                   P("open_mm", MM, 3, 0, 20, 0, "opening that detaches table and blankets, mm")}},
          {.name = "airway", .help = "find the trachea at the top, grow the airway, label it 3",
           .nparams = 11,
           .params = {P("enabled", BOOL, 1, 0, 1, 1, "1 = remove the airway"),
@@ -84,9 +85,12 @@ static const pm_recipe recipes[] = {
           .nparams = 3, .params = {P("conn", CONN, 6, 6, 26, 1, "connectivity (6 or 26)"),
                                    P("min_ml", REAL, 50, 0, 100000, 0, "smallest lung, mL"),
                                    P("min_frac", REAL, 0.1, 0, 1, 0, "second lung at least this fraction of the first")}},
-         {.name = "close", .help = "closing of each lung with a ball (keeps juxtapleural nodules)",
-          .nparams = 2, .params = {P("radius_mm", MM, 10, 0, 50, 0, "ball radius, mm (0 = off)"),
-                                   P("rim_mm", MM, 1.5, 0, 10, 0, "tissue this close to what the closing added joins it")}},
+         {.name = "close",
+          .help = "closing of each lung with a ball on the chest wall's side (keeps juxtapleural "
+                  "nodules, not the hilum)",
+          .nparams = 3, .params = {P("radius_mm", MM, 10, 0, 50, 0, "ball radius, mm (0 = off)"),
+                                   P("rim_mm", MM, 1.5, 0, 10, 0, "tissue this close to what the closing added joins it"),
+                                   P("wall_mm", MM, 30, 0, 500, 0, "added voxels kept this much deeper than the chest wall (0 = all)")}},
          {.name = "fill", .help = "fill holes of each lung (vessels, nodules, small bronchi)",
           .nparams = 1, .params = {P("mode", CHOICE, 3, 0, 3, 1, "0 off, 1 per slice, 2 3D, 3 both")}},
          STEP_REQUIRE(100),

@@ -75,7 +75,7 @@ static void clear_outside(pm_mask *m)
 {
     size_t n = pm_grid_voxels(&m->g);
     for (size_t x = 0; x < n; x++)
-        if (m->v[x] == PM_LABEL_OUTSIDE)
+        if (m->v[x] >= PM_LABEL_OTHER_AIR)
             m->v[x] = 0;
 }
 
@@ -195,7 +195,7 @@ int pm_recipe_preview(const pm_recipe *r, const pm_seg_run *run, int from, int k
     if (rc == PM_OK) {
         const uint8_t *src = m->v + plane * (size_t)(k - k0);
         for (size_t x = 0; x < plane; x++)
-            out[x] = src[x] == PM_LABEL_OUTSIDE ? 0 : src[x];
+            out[x] = src[x] >= PM_LABEL_OTHER_AIR ? 0 : src[x];
     }
     pm_mask_free(m);
     pm_seg_run_free(scratch);

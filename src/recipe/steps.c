@@ -176,6 +176,18 @@ static int op_outside(pm__step_ctx *c)
                                (int)par(c, "faces"), PM_LABEL_OUTSIDE, c->p);
 }
 
+static int op_body(pm__step_ctx *c)
+{
+    if (c->hint) {      /* the body needs the whole volume's largest piece */
+        size_t n = pm_grid_voxels(&c->m->g);
+        for (size_t x = 0; x < n; x++)
+            if (c->hint->v[x] == PM_LABEL_OUTSIDE)
+                c->m->v[x] = PM_LABEL_OUTSIDE;
+        return PM_OK;
+    }
+    return pm_seg_body(c->v, c->m, (int)par(c, "tissue_hu"), par(c, "open_mm"), c->p);
+}
+
 static int op_airway(pm__step_ctx *c)
 {
     if (par(c, "enabled") == 0)
@@ -226,12 +238,10 @@ static int op_close(pm__step_ctx *c)
      * lung's edge under a juxtapleural nodule has no contrast at all (the
      * nodule's tissue meets the chest wall's): a closing fills the nodule
      * but cannot tell the last layer of it from the wall, so tissue within
-     * rim_mm of what the closing added joins it. Outside air is never
-     * written over. */
-    int rc = PM_OK;
-    for (int l = PM_LABEL_RIGHT; l <= PM_LABEL_LEFT && rc == PM_OK; l++)
-        rc = pm_seg_close(c->m, l, l, r, (uint8_t)l, rim, c->p);
-    return rc;
+     * rim_mm of what the closing added joins it. Outside air and gas that
+     * is not lung are never written over. In a preview the slab has no
+     * whole body around it, so the wall limit waits for the full run. */
+    return pm_seg_close_pleural(c->m, r, rim, c->hint ? 0 : par(c, "wall_mm"), c->p);
 }
 
 static int op_fill(pm__step_ctx *c)
@@ -302,10 +312,11 @@ static const struct {
     {"small", op_small, "min_voxels min_mm3 conn"},
     {"close2d", op_close2d, "enabled"},
     {"outside", op_outside, "conn faces"},
+    {"body", op_body, "tissue_hu open_mm"},
     {"airway", op_airway, "enabled search_mm seed_hu seed_frac min_area_mm2 max_area_mm2 start_hu max_hu "
                           "leak_ratio max_ml shell_mm"},
     {"lungs", op_lungs, "conn min_ml min_frac"},
-    {"close", op_close, "radius_mm rim_mm"},
+    {"close", op_close, "radius_mm rim_mm wall_mm"},
     {"fill", op_fill, "mode"},
     {"require", op_require, "min_ml"},
     {"unet", op_unet, ""},

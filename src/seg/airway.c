@@ -17,6 +17,14 @@
 #include <string.h>
 #include <stdio.h>
 
+/* Mean HU of a neck trachea's section, partial-volume rim included: well
+ * below soft tissue, fat and lung apex (-800 with its rim), above air. */
+#define NECK_MEAN_HU -750
+/* How far from the trachea apex tips can lie on the slice that is to show
+ * the trachea alone; air farther out (armpits, between raised arms and the
+ * head) does not count. */
+#define NECK_RADIUS_MM 70
+
 void pm_airway_defaults(pm_airway_opts *o)
 {
     o->search_mm = 40;
@@ -35,7 +43,7 @@ void pm_airway_defaults(pm_airway_opts *o)
 /* Looks for the trachea's cross-section in slice k; returns its component
  * in *cc (labelled on that slice alone) or 0. */
 static uint32_t find_tube(const pm_volume *v, const pm_mask *m, int k, const pm_airway_opts *o,
-                          pm_cc **ccout)
+                          int neck, pm_cc **ccout)
 {
     int nx = v->g.dim[0], ny = v->g.dim[1];
     size_t n = (size_t)nx * ny;
@@ -64,7 +72,7 @@ static uint32_t find_tube(const pm_volume *v, const pm_mask *m, int k, const pm_
         double area = (double)cc->size[c] * px;
         if (area < o->min_area_mm2 || area > o->max_area_mm2)
             continue;
-        double si = 0, sum_hu = 0;
+        double si = 0, sum_hu = 0, mean_hu = 0;
         int i0 = nx, i1 = 0, j0 = ny, j1 = 0;
         for (int j = 0; j < ny; j++)
             for (int64_t r = cc->row_start[j]; r < cc->row_start[j + 1]; r++) {
@@ -73,6 +81,7 @@ static uint32_t find_tube(const pm_volume *v, const pm_mask *m, int k, const pm_
                 for (int i = cc->x0[r]; i < cc->x1[r]; i++) {
                     si += i;
                     sum_hu += hu[(size_t)nx * j + i] < o->seed_hu;
+                    mean_hu += hu[(size_t)nx * j + i];
                 }
                 if (cc->x0[r] < i0) i0 = cc->x0[r];
                 if (cc->x1[r] > i1) i1 = cc->x1[r];
@@ -86,6 +95,11 @@ static uint32_t find_tube(const pm_volume *v, const pm_mask *m, int k, const pm_
          * (the lung's apex has almost no voxel below -950 HU, a trachea's
          * lumen more than half even with its partial-volume rim), near the
          * midline. */
+        /* In the neck no apex lies beside the trachea, and scanners that
+         * read air at -900 (seen on a RICORD chest) fail the lumen test:
+         * there a mean below the lungs' parenchyma is enough. */
+        if (neck && mean_hu / (double)cc->size[c] < NECK_MEAN_HU)
+            lumen = 1;
         if (fill < 0.45 || lumen < o->seed_frac || d > 0.15 * width)
             continue;
         if (d < best_d) {
@@ -107,7 +121,69 @@ typedef struct grower {
     uint8_t *mark;      /* generation that reached each voxel */
     uint32_t *queue;
     size_t cap;
+    int kseed, kdir;    /* kdir != 0: only slices k with (k - kseed) * kdir >= 0 */
 } grower;
+
+/* The slice just above the lung apices where the trachea is alone: from
+ * the slice with the most air inside the body, upward, the first slice
+ * whose air is mostly one tube. There the trachea is in the neck, below the
+ * larynx; when the head is in the field of view, cutting the airway there
+ * is what separates the lungs from the air of the pharynx, mouth and nose.
+ * Returns the slice and the tube (cc on that slice), or -1 when the lungs
+ * reach the top of the scan (no neck scanned). */
+static int find_neck(const pm_volume *v, const pm_mask *m, const pm_airway_opts *o, int top, int step,
+                     pm_cc **ccout, uint32_t *tube)
+{
+    int nx = v->g.dim[0], ny = v->g.dim[1], nz = v->g.dim[2];
+    size_t plane = (size_t)nx * ny;
+    double px = v->g.spacing[0] * v->g.spacing[1];
+    int kmax = -1;
+    size_t best = 0;
+    for (int k = 0; k < nz; k++) {
+        size_t a = 0;
+        const uint8_t *s = m->v + plane * (size_t)k;
+        for (size_t x = 0; x < plane; x++)
+            a += s[x] == PM_LABEL_LUNG;
+        if (a > best)
+            best = a, kmax = k;
+    }
+    /* Lungs at their widest hold far more air than any trachea. */
+    if (kmax < 0 || (double)best * px < 10 * o->max_area_mm2)
+        return -1;
+    for (int k = kmax; k >= 0 && k < nz; k -= step) {
+        pm_cc *cc = NULL;
+        uint32_t t = find_tube(v, m, k, o, 1, &cc);
+        if (!t)
+            continue;
+        double ci = 0, cj = 0;
+        for (int j = 0; j < ny; j++)
+            for (int64_t r = cc->row_start[j]; r < cc->row_start[j + 1]; r++)
+                if (cc->label[r] == t) {
+                    double len = cc->x1[r] - cc->x0[r];
+                    ci += len * 0.5 * (cc->x0[r] + cc->x1[r] - 1);
+                    cj += len * j;
+                }
+        ci /= (double)cc->size[t], cj /= (double)cc->size[t];
+        double ri = NECK_RADIUS_MM / v->g.spacing[0], rj = NECK_RADIUS_MM / v->g.spacing[1];
+        size_t a = 0;
+        const uint8_t *s = m->v + plane * (size_t)k;
+        for (int j = (int)fmax(0, cj - rj); j < ny && j <= cj + rj; j++)
+            for (int i = (int)fmax(0, ci - ri); i < nx && i <= ci + ri; i++) {
+                double di = (i - ci) / ri, dj = (j - cj) / rj;
+                a += di * di + dj * dj <= 1 && s[(size_t)nx * j + i] == PM_LABEL_LUNG;
+            }
+        /* Apex tips and oesophageal air may still show beside it. */
+        if ((double)a <= 2.0 * (double)cc->size[t]) {
+            *ccout = cc;
+            *tube = t;
+            return k;
+        }
+        pm_cc_free(cc);
+        if (k == top)
+            break;
+    }
+    return -1;
+}
 
 /* Grows from the seeds through PM_LABEL_LUNG voxels with HU <= t (6-conn).
  * Returns the voxel count, or cap + 1 when it reached cap (a leak). */
@@ -132,8 +208,8 @@ static size_t grow(grower *g, const uint32_t *seeds, size_t nseeds, double t, ui
         if (i + 1 < nx) nb[nn++] = x + 1;
         if (j > 0) nb[nn++] = x - (size_t)nx;
         if (j + 1 < ny) nb[nn++] = x + (size_t)nx;
-        if (k > 0) nb[nn++] = x - plane;
-        if (k + 1 < nz) nb[nn++] = x + plane;
+        if (k > 0 && (!g->kdir || (k - 1 - g->kseed) * g->kdir >= 0)) nb[nn++] = x - plane;
+        if (k + 1 < nz && (!g->kdir || (k + 1 - g->kseed) * g->kdir >= 0)) nb[nn++] = x + plane;
         for (int q = 0; q < nn; q++) {
             size_t y = nb[q];
             if (g->mark[y] == gen || g->m->v[y] != PM_LABEL_LUNG || g->v->hu[y] > t)
@@ -147,8 +223,10 @@ static size_t grow(grower *g, const uint32_t *seeds, size_t nseeds, double t, ui
     return tail;
 }
 
-int pm_seg_airway(const pm_volume *v, pm_mask *m, const pm_airway_opts *o, pm_airway_info *info,
-                  const pm_progress *p)
+/* One try: the seed from the neck (try_neck) or from the top slices, then
+ * the growth. */
+static int seed_and_grow(const pm_volume *v, pm_mask *m, const pm_airway_opts *o, int try_neck,
+                         pm_airway_info *info, int *used_neck, const pm_progress *p)
 {
     memset(info, 0, sizeof *info);
     int nx = v->g.dim[0], ny = v->g.dim[1], nz = v->g.dim[2];
@@ -161,11 +239,14 @@ int pm_seg_airway(const pm_volume *v, pm_mask *m, const pm_airway_opts *o, pm_ai
         depth = 1;
     pm_cc *cc = NULL;
     uint32_t tube = 0;
-    int k = top;
+    int k = try_neck ? find_neck(v, m, o, top, step, &cc, &tube) : -1, neck = k >= 0;
+    *used_neck = neck;
+    if (!neck)
+        k = top;
     for (int d = 0; d < depth && k >= 0 && k < nz && !tube; d++, k += step) {
         if (pm_progress_report(p, 0.3 * d / depth, "airway"))
             return PM_ECANCEL;
-        tube = find_tube(v, m, k, o, &cc);
+        tube = find_tube(v, m, k, o, 0, &cc);
         if (tube)
             break;
     }
@@ -174,7 +255,7 @@ int pm_seg_airway(const pm_volume *v, pm_mask *m, const pm_airway_opts *o, pm_ai
     /* Seeds: the tube's voxels on that slice. */
     size_t nseeds = cc->size[tube], ns = 0;
     uint32_t *seeds = malloc(nseeds * sizeof *seeds);
-    grower g = {v, m, calloc(n, 1), NULL, 0};
+    grower g = {v, m, calloc(n, 1), NULL, 0, k, neck ? step : 0};
     double vox_ml = pm_grid_voxel_mm3(&v->g) / 1000.0;
     g.cap = (size_t)(o->max_ml / vox_ml) + 1;
     g.queue = malloc(g.cap * sizeof *g.queue);
@@ -189,6 +270,11 @@ int pm_seg_airway(const pm_volume *v, pm_mask *m, const pm_airway_opts *o, pm_ai
                 for (int i = cc->x0[r]; i < cc->x1[r]; i++)
                     seeds[ns++] = (uint32_t)(plane * (size_t)k + (size_t)nx * j + (size_t)i);
     pm_cc_free(cc);
+    /* The whole section, partial-volume rim included, is airway: with the
+     * neck cut here, no air path is left from the lungs to the head. */
+    if (neck)
+        for (size_t q = 0; q < ns; q++)
+            m->v[seeds[q]] = PM_LABEL_AIRWAY;
     info->seed_slice = k;
 
     size_t prev = 0;
@@ -202,7 +288,10 @@ int pm_seg_airway(const pm_volume *v, pm_mask *m, const pm_airway_opts *o, pm_ai
             return PM_ECANCEL;
         }
         size_t got = grow(&g, seeds, ns, t, ++gen);
-        if (got > g.cap || (prev > 0 && (double)got > o->leak_ratio * (double)prev))
+        /* While the region is still about the seed section, a jump only
+         * means the threshold is reaching the lumen's own air (scanners
+         * differ by 50-100 HU in what air reads), not a leak. */
+        if (got > g.cap || (prev > 4 * ns && (double)got > o->leak_ratio * (double)prev))
             break;
         if (got > 0) {
             chosen = t;
@@ -233,4 +322,23 @@ int pm_seg_airway(const pm_volume *v, pm_mask *m, const pm_airway_opts *o, pm_ai
     info->threshold_hu = chosen;
     info->ml = (double)count * vox_ml;
     return PM_OK;
+}
+
+/* Trachea and main bronchi from the neck to the carina hold 15-30 mL; a
+ * neck "tube" that grows to less was another air space (the oesophagus, a
+ * pharyngeal pouch) or a trachea blocked by a tube or secretions. */
+#define NECK_MIN_ML 5
+
+int pm_seg_airway(const pm_volume *v, pm_mask *m, const pm_airway_opts *o, pm_airway_info *info,
+                  const pm_progress *p)
+{
+    int neck = 0;
+    int rc = seed_and_grow(v, m, o, 1, info, &neck, p);
+    if (rc != PM_OK || !neck || (info->found && info->ml >= NECK_MIN_ML))
+        return rc;
+    size_t n = pm_grid_voxels(&m->g);
+    for (size_t x = 0; x < n; x++)
+        if (m->v[x] == PM_LABEL_AIRWAY)
+            m->v[x] = PM_LABEL_LUNG;
+    return seed_and_grow(v, m, o, 0, info, &neck, p);
 }

@@ -10,14 +10,16 @@
 #include "seg_internal.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* LPS x of the centroid of the runs of component c (c = 0: all runs
- * selected by sel != NULL && sel[label]). */
-static double centroid_x(const pm_cc *cc, const pm_grid *g, uint32_t c)
+/* LPS centroid of component c into p, and the LPS z of its lowest voxel
+ * centre (the most inferior) into *zlow when not NULL. */
+static void centroid(const pm_cc *cc, const pm_grid *g, uint32_t c, double p[3], double *zlow)
 {
     double si = 0, sj = 0, sk = 0, n = 0;
+    int64_t kmin = INT64_MAX, kmax = -1;
     int ny = cc->dim[1];
     int64_t nrows = (int64_t)ny * cc->dim[2];
     for (int64_t row = 0; row < nrows; row++)
@@ -29,9 +31,24 @@ static double centroid_x(const pm_cc *cc, const pm_grid *g, uint32_t c)
             sj += len * (double)(row % ny);
             sk += len * (double)(row / ny);
             n += len;
+            kmin = row / ny < kmin ? row / ny : kmin;
+            kmax = row / ny > kmax ? row / ny : kmax;
         }
-    double p[3];
     pm_grid_to_lps(g, si / n, sj / n, sk / n, p);
+    if (zlow) {
+        /* Axial slices: the lowest voxel is on the first or the last slice
+         * the component reaches. */
+        double a[3], b[3];
+        pm_grid_to_lps(g, si / n, sj / n, (double)kmin, a);
+        pm_grid_to_lps(g, si / n, sj / n, (double)kmax, b);
+        *zlow = a[2] < b[2] ? a[2] : b[2];
+    }
+}
+
+static double centroid_x(const pm_cc *cc, const pm_grid *g, uint32_t c)
+{
+    double p[3];
+    centroid(cc, g, c, p, NULL);
     return p[0];
 }
 
@@ -99,8 +116,8 @@ static int find_valley(const pm_cc *cc, uint32_t c, int i_lo_hi[2])
 
 /* Cuts component c slice by slice at the thinnest column near `valley`:
  * voxels before the cut get la, the others lb. */
-static void cut_component(pm_mask *m, const pm_cc *cc, uint32_t c, int valley, int w,
-                          uint8_t la, uint8_t lb)
+static int cut_component(pm_mask *m, const pm_cc *cc, uint32_t c, int valley, int w,
+                         uint8_t la, uint8_t lb)
 {
     int nx = cc->dim[0], ny = cc->dim[1], nz = cc->dim[2];
     int a = valley - w / 6, b = valley + w / 6;
@@ -108,7 +125,7 @@ static void cut_component(pm_mask *m, const pm_cc *cc, uint32_t c, int valley, i
     if (b > nx) b = nx;
     int *cnt = calloc((size_t)nx + 1, sizeof *cnt);
     if (!cnt)
-        return;
+        return pm_fail(PM_EMEMORY, "out of memory splitting the lungs");
     for (int k = 0; k < nz; k++) {
         memset(cnt, 0, ((size_t)nx + 1) * sizeof *cnt);
         for (int j = 0; j < ny; j++) {
@@ -137,6 +154,7 @@ static void cut_component(pm_mask *m, const pm_cc *cc, uint32_t c, int valley, i
         }
     }
     free(cnt);
+    return PM_OK;
 }
 
 int pm_seg_split_lungs(pm_mask *m, int conn, double min_ml, double min_frac, int *nlungs,
@@ -164,41 +182,53 @@ int pm_seg_split_lungs(pm_mask *m, int conn, double min_ml, double min_frac, int
     double vox_ml = pm_grid_voxel_mm3(&m->g) / 1000.0;
     if (c1 && (double)cc->size[c1] * vox_ml < min_ml)
         c1 = 0;
-    if (!c1 || (c2 && ((double)cc->size[c2] * vox_ml < min_ml ||
-                       (double)cc->size[c2] < min_frac * (double)cc->size[c1])))
+    /* Both lungs in one component (touching at the junction lines, or
+     * joined through the airway when it was not found) come before any
+     * second component: that one would then be gas in the stomach or bowel. */
+    int ext[2] = {0, 0}, valley = c1 ? find_valley(cc, c1, ext) : -1;
+    if (valley >= 0)
         c2 = 0;
+    if (c2) {
+        /* A second lung reaches as high as the first one's base, gas under
+         * the diaphragm lies below it. */
+        double p1[3], p2[3], zlow1;
+        centroid(cc, &m->g, c1, p1, &zlow1);
+        centroid(cc, &m->g, c2, p2, NULL);
+        if ((double)cc->size[c2] * vox_ml < min_ml || (double)cc->size[c2] < min_frac * (double)cc->size[c1] ||
+            p2[2] < zlow1)
+            c2 = 0;
+    }
+    /* Air that is not lung (bowel and stomach gas, the upper airway, air
+     * pockets in skin folds) becomes outside: later steps never write over
+     * it, so a closing cannot bridge a lung into a gas bubble. */
     for (uint32_t c = 1; c <= cc->ncomp; c++)
         if (c != c1 && c != c2)
-            lut[c] = 0;
+            lut[c] = PM_LABEL_OTHER_AIR;
     if (c1 && c2) {
         int right_first = centroid_x(cc, &m->g, c1) < centroid_x(cc, &m->g, c2);
         lut[c1] = right_first ? PM_LABEL_RIGHT : PM_LABEL_LEFT;
         lut[c2] = right_first ? PM_LABEL_LEFT : PM_LABEL_RIGHT;
         *nlungs = 2;
+    } else if (c1 && valley >= 0) {
+        /* Which side of the cut is the patient's right: compare the LPS
+         * x of the two ends of the component along i. */
+        double pa[3], pb[3];
+        pm_grid_to_lps(&m->g, ext[0], 0, 0, pa);
+        pm_grid_to_lps(&m->g, ext[1], 0, 0, pb);
+        int low_is_right = pa[0] < pb[0];
+        rc = cut_component(m, cc, c1, valley, ext[1] - ext[0], low_is_right ? PM_LABEL_RIGHT : PM_LABEL_LEFT,
+                           low_is_right ? PM_LABEL_LEFT : PM_LABEL_RIGHT);
+        lut[c1] = PM_CC_KEEP;
+        *nlungs = rc == PM_OK ? 2 : 0;
     } else if (c1) {
-        int ext[2];
-        int valley = find_valley(cc, c1, ext);
-        if (valley >= 0) {
-            /* Which side of the cut is the patient's right: compare the LPS
-             * x of the two ends of the component along i. */
-            double pa[3], pb[3];
-            pm_grid_to_lps(&m->g, ext[0], 0, 0, pa);
-            pm_grid_to_lps(&m->g, ext[1], 0, 0, pb);
-            int low_is_right = pa[0] < pb[0];
-            cut_component(m, cc, c1, valley, ext[1] - ext[0],
-                          low_is_right ? PM_LABEL_RIGHT : PM_LABEL_LEFT,
-                          low_is_right ? PM_LABEL_LEFT : PM_LABEL_RIGHT);
-            lut[c1] = PM_CC_KEEP;
-            *nlungs = 2;
-        } else {
-            lut[c1] = centroid_x(cc, &m->g, c1) < body_x(m) ? PM_LABEL_RIGHT : PM_LABEL_LEFT;
-            *nlungs = 1;
-        }
+        lut[c1] = centroid_x(cc, &m->g, c1) < body_x(m) ? PM_LABEL_RIGHT : PM_LABEL_LEFT;
+        *nlungs = 1;
     }
-    pm_cc_paint(cc, lut, m->v);
+    if (rc == PM_OK)
+        pm_cc_paint(cc, lut, m->v);
     free(lut);
     pm_cc_free(cc);
-    return PM_OK;
+    return rc;
 }
 
 void pm_seg_internal(const pm_mask *filled, const pm_mask *unfilled, pm_mask *out)

@@ -1,0 +1,134 @@
+/* body.c - the patient's body: what lungs must lie inside.
+ *
+ * Air around the patient is not always one component touching the sides of
+ * the volume: a hollow table or a head-holder encloses air of its own, and
+ * when the head is in the field of view the airway joins the lungs to the
+ * outside air through the nose and mouth. So the body is found from tissue,
+ * not from air: voxels denser than fat-with-partial-volume, opened by a
+ * small ball so that thin things touching the skin (the table's shell,
+ * blankets, clothes, cables) come off, the largest piece (the patient; with
+ * raised arms the arms join it through the shoulders, which does no harm),
+ * then every hole of each axial slice filled (lungs, airway, bowel gas).
+ * Per slice and not in 3D, because the body is open at the top and bottom
+ * of the scan and at the nostrils, where 3D filling would fill nothing.
+ *
+ * All of it runs on blocks of about BLOCK_MM (mean HU per block): the skin
+ * is centimetres from any lung, so a blocky outline costs nothing, and
+ * averaging already melts a table shell or blanket thinner than a block
+ * into the air around it. On the native grid the opening alone would cost
+ * more than the rest of the segmentation.
+ */
+#include "pulmo/seg.h"
+#include "seg_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BLOCK_MM 2.5
+
+/* One step of in-plane erosion (value 1 stays 1 where its 4 neighbours
+ * are 1) or dilation (0 becomes 1 next to a 1), through scratch row
+ * copies. The blocks are about as large as the opening's radius, so a few
+ * cross steps are the ball, at a hundredth of a distance transform's cost. */
+static void cross_step(pm_mask *b, uint8_t *prev, uint8_t *cur, int dilate)
+{
+    int nx = b->g.dim[0], ny = b->g.dim[1], nz = b->g.dim[2];
+    for (int k = 0; k < nz; k++) {
+        uint8_t *s = b->v + (size_t)nx * ny * k;
+        for (int j = 0; j < ny; j++) {
+            uint8_t *row = s + (size_t)nx * j;
+            const uint8_t *up = j > 0 ? prev : NULL, *dn = j + 1 < ny ? row + nx : NULL;
+            memcpy(cur, row, (size_t)nx);
+            for (int i = 0; i < nx; i++) {
+                int l = i > 0 ? cur[i - 1] : 0, r = i + 1 < nx ? cur[i + 1] : 0;
+                int u = up ? up[i] : 0, w = dn ? dn[i] : 0;
+                row[i] = dilate ? (uint8_t)(cur[i] | l | r | u | w) : (uint8_t)(cur[i] & l & r & u & w);
+            }
+            uint8_t *t = prev;
+            prev = cur, cur = t;
+        }
+    }
+}
+
+static int open_cross(pm_mask *b, int iter)
+{
+    if (iter <= 0)
+        return PM_OK;
+    uint8_t *rows = malloc(2 * (size_t)b->g.dim[0]);
+    if (!rows)
+        return pm_fail(PM_EMEMORY, "out of memory for the body mask");
+    for (int t = 0; t < iter; t++)
+        cross_step(b, rows, rows + b->g.dim[0], 0);
+    for (int t = 0; t < iter; t++)
+        cross_step(b, rows, rows + b->g.dim[0], 1);
+    free(rows);
+    return PM_OK;
+}
+
+int pm_seg_body(const pm_volume *v, pm_mask *m, int tissue_hu, double open_mm, const pm_progress *p)
+{
+    const int *d = v->g.dim;
+    int f[3], cd[3];
+    for (int a = 0; a < 3; a++) {
+        f[a] = (int)floor(BLOCK_MM / v->g.spacing[a] + 0.5);
+        f[a] = f[a] < 1 ? 1 : f[a];
+        cd[a] = (d[a] + f[a] - 1) / f[a];
+    }
+    pm_grid cg = v->g;
+    for (int a = 0; a < 3; a++) {
+        cg.dim[a] = cd[a];
+        cg.spacing[a] = v->g.spacing[a] * f[a];
+    }
+    pm_mask *b = pm_mask_new(&cg);
+    int32_t *sum = calloc((size_t)cd[0] * cd[1], sizeof *sum);
+    uint16_t *cnt = calloc((size_t)cd[0] * cd[1], sizeof *cnt);
+    int *ci = malloc((size_t)d[0] * sizeof *ci);   /* i / f[0], without a division per voxel */
+    if (!b || !sum || !cnt || !ci) {
+        pm_mask_free(b), free(sum), free(cnt), free(ci);
+        return pm_fail(PM_EMEMORY, "out of memory for the body mask");
+    }
+    for (int i = 0; i < d[0]; i++)
+        ci[i] = i / f[0];
+    size_t cplane = (size_t)cd[0] * cd[1];
+    for (int ck = 0; ck < cd[2]; ck++) {
+        for (size_t t = 0; t < cplane; t++)
+            sum[t] = 0, cnt[t] = 0;
+        for (int k = ck * f[2]; k < (ck + 1) * f[2] && k < d[2]; k++)
+            for (int j = 0; j < d[1]; j++) {
+                const int16_t *row = v->hu + (size_t)d[0] * ((size_t)j + (size_t)d[1] * k);
+                size_t base = (size_t)cd[0] * (size_t)(j / f[1]);
+                int32_t *s = sum + base;
+                for (int i = 0; i < d[0]; i++)
+                    s[ci[i]] += row[i];
+                uint16_t *c = cnt + base;
+                for (int i = 0; i < d[0]; i++)
+                    c[ci[i]]++;
+            }
+        uint8_t *out = b->v + cplane * (size_t)ck;
+        for (size_t t = 0; t < cplane; t++)
+            out[t] = cnt[t] && sum[t] > (int32_t)tissue_hu * cnt[t];
+    }
+    free(sum), free(cnt);
+    int rc = PM_OK, kept = 0;
+    int iter = (int)floor(open_mm / (cg.spacing[0] > cg.spacing[1] ? cg.spacing[0] : cg.spacing[1]) + 0.5);
+    if (open_mm > 0 && iter < 1)
+        iter = 1;
+    rc = open_cross(b, iter);
+    if (rc == PM_OK)
+        rc = pm_seg_keep_largest(b, 1, 1, 6, 1, &kept, p);
+    if (rc == PM_OK)
+        rc = pm_seg_fill_holes(b, 1, 4, 0, p);
+    if (rc == PM_OK)
+        for (int k = 0; k < d[2]; k++)
+            for (int j = 0; j < d[1]; j++) {
+                const uint8_t *crow = b->v + (size_t)cd[0] * ((size_t)(j / f[1]) + (size_t)cd[1] * (k / f[2]));
+                uint8_t *row = m->v + (size_t)d[0] * ((size_t)j + (size_t)d[1] * k);
+                for (int i = 0; i < d[0]; i++)
+                    if (!crow[ci[i]])
+                        row[i] = PM_LABEL_OUTSIDE;
+            }
+    pm_mask_free(b);
+    free(ci);
+    return rc;
+}

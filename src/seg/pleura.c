@@ -1,0 +1,114 @@
+/* pleura.c - closing the lungs on the pleural side only.
+ *
+ * A ball closing keeps juxtapleural nodules in the lung (a nodule on the
+ * chest wall is a dent in the lung's outline that the ball fills), but the
+ * same ball also fills the lung's natural dents on the inner side: the
+ * hilum with its vessels and main bronchi, the heart's impression, the
+ * dome of the liver under the right base. Radiotherapy contours (RTOG)
+ * leave all of those out, and they made 5-7 % of the volume. The chest wall
+ * is what tells the two apart: it is thin (skin, fat, muscle and ribs,
+ * a few centimetres), while the hilum and the diaphragm's dome lie deep in
+ * the trunk. So voxels the closing adds are kept only within wall_mm
+ * deeper than the patient's own chest wall (the depth below the skin of the
+ * lung's shallowest percent: 14 mm on a thin planning CT, 34 mm on a
+ * heavier COVID patient). LIDC-IDRI-0001's juxtapleural nodule needs 15 mm,
+ * the default is 30; the hilum lies deeper still.
+ *
+ * The distance to the outside is measured on blocks of about BLOCK_MM, a
+ * hundredth of the work of a full-resolution transform; a few millimetres
+ * of error on a limit of centimetres changes nothing.
+ */
+#include "pulmo/seg.h"
+#include "seg_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BLOCK_MM 4.0
+#define WALL_BINS 256  /* mm */
+
+int pm_seg_close_pleural(pm_mask *m, double r_mm, double rim_mm, double wall_mm, const pm_progress *p)
+{
+    const int *d = m->g.dim;
+    size_t n = pm_grid_voxels(&m->g);
+    uint8_t *before = wall_mm > 0 ? pm__big_alloc(n) : NULL;
+    if (wall_mm > 0 && !before)
+        return pm_fail(PM_EMEMORY, "out of memory for the closing");
+    if (before)
+        memcpy(before, m->v, n);
+    int rc = PM_OK;
+    for (int l = PM_LABEL_RIGHT; l <= PM_LABEL_LEFT && rc == PM_OK; l++)
+        rc = pm_seg_close(m, l, l, r_mm, (uint8_t)l, rim_mm, p);
+    if (rc != PM_OK || !before) {
+        free(before);
+        return rc;
+    }
+    int f[3], cd[3];
+    double cs[3];
+    for (int a = 0; a < 3; a++) {
+        f[a] = (int)floor(BLOCK_MM / m->g.spacing[a] + 0.5);
+        f[a] = f[a] < 1 ? 1 : f[a];
+        cd[a] = (d[a] + f[a] - 1) / f[a];
+        cs[a] = m->g.spacing[a] * f[a];
+    }
+    size_t cn = (size_t)cd[0] * cd[1] * cd[2];
+    uint8_t *feat = malloc(cn);
+    float *dist = malloc(cn * sizeof *dist);
+    if (!feat || !dist) {
+        free(before), free(feat), free(dist);
+        return pm_fail(PM_EMEMORY, "out of memory for the closing");
+    }
+    /* Each block is sampled at its centre voxel. */
+    size_t t = 0;
+    for (int k = 0; k < cd[2]; k++)
+        for (int j = 0; j < cd[1]; j++)
+            for (int i = 0; i < cd[0]; i++, t++) {
+                int a = i * f[0] + f[0] / 2, b = j * f[1] + f[1] / 2, c = k * f[2] + f[2] / 2;
+                a = a < d[0] ? a : d[0] - 1, b = b < d[1] ? b : d[1] - 1, c = c < d[2] ? c : d[2] - 1;
+                feat[t] = before[(size_t)a + (size_t)d[0] * ((size_t)b + (size_t)d[1] * c)] == PM_LABEL_OUTSIDE;
+            }
+    rc = pm_seg_edt(feat, cd, cs, dist, NULL);
+    if (rc == PM_OK) {
+        /* The chest wall's own thickness: the depth below the skin of the
+         * lung's shallowest percent. An obese patient's wall is three times
+         * a thin one's, and the limit is counted from there. */
+        uint32_t hist[WALL_BINS] = {0}, nl = 0;
+        t = 0;
+        for (int k = 0; k < cd[2]; k++)
+            for (int j = 0; j < cd[1]; j++)
+                for (int i = 0; i < cd[0]; i++, t++) {
+                    int a = i * f[0] + f[0] / 2, b = j * f[1] + f[1] / 2, c = k * f[2] + f[2] / 2;
+                    a = a < d[0] ? a : d[0] - 1, b = b < d[1] ? b : d[1] - 1, c = c < d[2] ? c : d[2] - 1;
+                    uint8_t v = before[(size_t)a + (size_t)d[0] * ((size_t)b + (size_t)d[1] * c)];
+                    if (v == PM_LABEL_RIGHT || v == PM_LABEL_LEFT) {
+                        int bin = (int)sqrtf(dist[t]);
+                        hist[bin < WALL_BINS ? bin : WALL_BINS - 1]++;
+                        nl++;
+                    }
+                }
+        double wall0 = 0;
+        for (uint32_t acc = 0, bin = 0; bin < WALL_BINS && nl; bin++) {
+            acc += hist[bin];
+            if (acc * 100 >= nl) {
+                wall0 = bin;
+                break;
+            }
+        }
+        float w2 = (float)((wall0 + wall_mm) * (wall0 + wall_mm));
+        for (int k = 0; k < d[2]; k++)
+            for (int j = 0; j < d[1]; j++) {
+                size_t row = (size_t)d[0] * ((size_t)j + (size_t)d[1] * k);
+                if (!memcmp(before + row, m->v + row, (size_t)d[0]))
+                    continue;   /* most rows: the closing added nothing */
+                const float *drow = dist + (size_t)cd[0] * ((size_t)(j / f[1]) + (size_t)cd[1] * (k / f[2]));
+                for (int i = 0; i < d[0]; i++) {
+                    uint8_t v = m->v[row + i];
+                    if ((v == PM_LABEL_RIGHT || v == PM_LABEL_LEFT) && before[row + i] == 0 && drow[i / f[0]] > w2)
+                        m->v[row + i] = 0;
+                }
+            }
+    }
+    free(before), free(feat), free(dist);
+    return rc;
+}
