@@ -22,6 +22,7 @@ static const cli_command commands[] = {
     {"compare", cmd_compare, "score a mask against a reference mask or RTSTRUCT (Dice, HD95)", 1},
     {"mesh", cmd_mesh, "surface of the lungs, a mask or a HU level as STL, OBJ or PLY", 1},
     {"render", cmd_render, "draw a slice, histogram or mesh as PNG, sixel or text", 0},
+    {"sheet", cmd_sheet, "segment a series and draw its contact sheet (PNG with figures)", 0},
     {"phantom", cmd_phantom, "write synthetic chest CT phantoms with ground truth", 0},
     {"unet-check", cmd_unet_check, "read a lungmask U-Net weight file and print its architecture", 1},
 };
