@@ -9,6 +9,7 @@
 #   make test-slurm only the Slurm test: a one-node cluster on 127.0.0.1 (root)
 #   make fuzz       build the libFuzzer targets (clang) and run each FUZZ_SECONDS
 #   make valgrind   run the CLI tests with pulmo under valgrind (no sanitizers)
+#   make contact-sheets  one PNG per real series and phantom in build/contact-sheets/
 #
 # Sources are found, not listed: every src/<module>/*.c (and the one GDCM
 # adapter .cpp) goes into the core library, except the front ends in src/cli
@@ -62,7 +63,8 @@ SNZ := build/san
 rel_obj = $(patsubst src/%,$(REL)/%.o,$(1))
 san_obj = $(patsubst src/%,$(SNZ)/%.o,$(1))
 
-.PHONY: all run test bench install clean deps check-deps samples fuzz fuzz-build valgrind slurm-deps test-slurm
+.PHONY: all run test bench install clean deps check-deps samples fuzz fuzz-build valgrind slurm-deps test-slurm \
+        contact-sheets
 all: check-deps pulmo
 
 pulmo: $(REL)/pulmo
@@ -128,6 +130,22 @@ bench: check-deps pulmo samples $(BENCH_BINS)
 
 run: check-deps pulmo samples
 	./pulmo samples/patients
+
+# A contact sheet (`pulmo sheet`: 3 axial, 1 coronal, 1 sagittal slice, the
+# default recipe's labels and figures) of every series of the test data and
+# of the phantoms, to look at. Folders without an image series are skipped.
+SHEET_DATA ?= ../shared/data
+SHEET_DIRS = $(wildcard $(SHEET_DATA)/real/*/ $(SHEET_DATA)/patients/*/ $(SHEET_DATA)/edge/two-slices-no-modality/) \
+             $(wildcard samples/patients/*/)
+contact-sheets: pulmo samples
+	@mkdir -p build/contact-sheets
+	@for d in $(SHEET_DIRS); do \
+	  d=$${d%/}; n=$$(basename "$$d"); \
+	  ./pulmo sheet "$$d" -o "build/contact-sheets/$$n.png" >build/contact-sheets/$$n.txt 2>&1; rc=$$?; \
+	  if [ $$rc = 2 ]; then rm -f build/contact-sheets/$$n.txt; continue; fi; \
+	  printf '%-28s exit %s  %s\n' "$$n" $$rc "$$(grep -m1 -E '^(lungs|lung area)' build/contact-sheets/$$n.txt)"; \
+	done
+	@echo "sheets in build/contact-sheets/"
 
 # The phantoms are generated, never committed (see samples/README.md):
 # DICOM series in samples/patients/<NAME>/, ground truth in samples/truth/.

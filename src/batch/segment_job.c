@@ -193,6 +193,11 @@ int pm__segment_run(pm_volume *v, double t0, const char *outdir, const pm_segmen
         return finish(rep, rc, t0);
 
     int flat = v->g.dim[2] <= 2, copies = flat ? prism_copies(v) : 1;
+    /* Grown down a prism, the airway has no carina to stop at: within one
+     * slice the bronchi lead straight into the lung, so the airway would
+     * take it all. Recipes without that parameter are left as they are. */
+    if (flat && pm_recipe_step_index(&rep->recipe, "airway") >= 0)
+        pm_recipe_set(&rep->recipe, "airway.enabled=0", NULL);
     pm_volume *pv = flat ? prism_new(v, copies) : v;
     pm_seg_run *run = pv ? pm_seg_run_new(pv, 0) : NULL;
     if (!run) {

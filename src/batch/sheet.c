@@ -49,6 +49,8 @@ int pm_segment_report_lines(const pm_segment_report *rep, char (*lines)[200], in
             LINE("AIRWAY NOT LABELLED");
     } else {
         LINE("%s: %s", pm_status_name(rep->status), rep->message);
+        if (rep->status == PM_ENOLUNG)
+            LINE("(COLOURED: THE AIR THE RECIPE FOUND AND REJECTED AS TOO SMALL FOR LUNGS)");
     }
     if (rep->status == PM_OK)
         LINE("DENSITY MEAN %.0f HU, LAA-950 %.1f %%, PERC15 %.0f HU; COMPONENTS %d", m->mean_hu, m->laa950_pct,
