@@ -118,8 +118,13 @@ $(REL)/tests/%: tests/%.c $(REL)/libpulmo.a
 	$(CC) $(CFLAGS_) $(OPT) -o $@ $< $(REL)/libpulmo.a $(LIBS)
 BENCH_BINS := $(patsubst tests/%.c,$(REL)/tests/%,$(BENCH_C))
 
+# Series today's default recipe gets wrong: tests/test_plausible.c reports
+# them as SKIP with the reasons (and says when one passes). Only until the
+# new default recipe lands; then this list goes.
+PLAUSIBLE_XFAIL ?= CMB-CRC-GE-VCT RICORD-1A-COVID WHOLEBODY-ARMS-UP
+
 test: check-deps slurm-deps $(SNZ)/pulmo $(TEST_BINS) samples
-	@PULMO=$(SNZ)/pulmo sh tests/run.sh $(TEST_BINS) $(TEST_SH)
+	@PULMO_PLAUSIBLE_XFAIL="$(PLAUSIBLE_XFAIL)" PULMO=$(SNZ)/pulmo sh tests/run.sh $(TEST_BINS) $(TEST_SH)
 
 test-slurm: check-deps slurm-deps $(SNZ)/pulmo samples
 	@PULMO=$(SNZ)/pulmo sh tests/run.sh tests/test_slurm.sh
@@ -211,7 +216,8 @@ fuzz: fuzz-build
 # The CLI tests again with pulmo under valgrind: the .sh scripts and the C
 # tests that run $$PULMO (those using tf_run from tests/files.h). pulmo is
 # the optimised build with debug symbols and no sanitizers.
-VALGRIND_C := $(patsubst tests/%.c,$(SNZ)/tests/%,$(shell grep -l 'tf_run' $(TEST_C) /dev/null))
+# (Not the plausibility test: it segments every real series, hours under valgrind.)
+VALGRIND_C := $(patsubst tests/%.c,$(SNZ)/tests/%,$(filter-out tests/test_plausible.c,$(shell grep -l 'tf_run' $(TEST_C) /dev/null)))
 VALGRIND   := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
               --suppressions=$(CURDIR)/tests/valgrind.supp
 # PULMO is one path (a wrapper script), since scripts quote "$$PULMO".
