@@ -224,27 +224,25 @@ int pm__segment_run(pm_volume *v, double t0, const char *outdir, const pm_segmen
     run->unet = NULL;
     char reason[640];
     snprintf(reason, sizeof reason, "%s", pm_error());
+    /* Flat: the middle copies of the prism, on v's grid. */
     pm_mask *lab = NULL;
-    if (run->result)
-        lab = flat ? prism_crop(v, run->result, copies) : run->result;
-    if (lab == run->result)
-        run->result = NULL;
-    else if (run->result && !lab && rc == PM_OK)
+    if (flat && run->result && !(lab = prism_crop(v, run->result, copies)) && rc == PM_OK)
         rc = pm_fail(PM_EMEMORY, "out of memory");
+    const pm_mask *on_v = flat ? lab : run->result;
     pm_lung_measures m = {0};
     if (rc == PM_OK) {
         double t = pm_now();
-        rc = pm_measure_lungs(v, lab, &m, NULL);
+        rc = pm_measure_lungs(v, on_v, &m, NULL);
         rep->seconds_measure = pm_now() - t;
-    } else if (rc == PM_ENOLUNG && lab) {
-        pm_measure_lungs(v, lab, &m, NULL);
+    } else if (rc == PM_ENOLUNG && on_v) {
+        pm_measure_lungs(v, on_v, &m, NULL);
     }
     pm_recipe used = rep->recipe;
-    /* The labels are ours now; fill reads them from the run (coverage). */
-    pm_mask *keep = run->result;
-    run->result = flat ? NULL : lab;
     pm_segment_report_fill(rep, v, &used, run, &m, rc, reason);
-    run->result = keep;
+    if (!flat) {
+        lab = run->result;
+        run->result = NULL;
+    }
     if (flat && lab && (rc == PM_OK || rc == PM_ENOLUNG))
         flat_report(rep, lab);
     pm_seg_run_free(run);
