@@ -6,13 +6,14 @@
 #   make bench      benchmark figures
 #   make install    PREFIX=/usr/local
 #   make deps       install the Debian packages pulmo and its tests need (root)
+#   make deps-x     the optional X packages of the real-xterm test (root)
 #   make test-slurm only the Slurm test: a one-node cluster on 127.0.0.1 (root)
 #   make fuzz       build the libFuzzer targets (clang) and run each FUZZ_SECONDS
 #   make valgrind   run the CLI tests with pulmo under valgrind (no sanitizers)
 #   make contact-sheets  one PNG per real series and phantom in build/contact-sheets/
 #
-# Sources are found, not listed: every src/<module>/*.c (and the one GDCM
-# adapter .cpp) goes into the core library, except the front ends in src/cli
+# Sources are found, not listed: every src/<module>/*.c (and the two C++
+# adapters: GDCM for files, DCMTK for the network) goes into the core library, except the front ends in src/cli
 # and src/tui and the terminal probe in src/term, which are linked into the
 # pulmo binary. Every tests/test_*.c is
 # one test program; every tests/*.sh is one test script.
@@ -27,7 +28,7 @@ WARN     := -Wall -Wextra -Werror -Wno-format-truncation
 CFLAGS_  := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Iinclude $(WARN) -g -pthread
 CXXFLAGS_:= -std=c++17 -Iinclude -isystem $(GDCM_INC) $(WARN) -g -pthread
 # What the core library needs (also in pulmo.pc); the front ends add curses.
-LIB_LIBS := -lgdcmMSFF -lgdcmDSED -lgdcmCommon -lsixel -lpng -lopenblas -lz -lstdc++ -lpthread -lm
+LIB_LIBS := -lgdcmMSFF -lgdcmDSED -lgdcmCommon -ldcmnet -ldcmdata -loflog -lofstd -lsixel -lpng -lopenblas -lz -lstdc++ -lpthread -lm
 LIBS     := $(LIB_LIBS) -lncursesw
 # Every object also writes its header dependencies (a .d file next to it).
 DEPFLAGS := -MMD -MP
@@ -35,12 +36,19 @@ SAN      := -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-poi
             -fno-sanitize-recover=undefined,float-cast-overflow
 
 # Debian packages: build, then what the tests and tools use.
-DEPS_BUILD := g++ make pkg-config libgdcm-dev libsixel-dev libncurses-dev libpng-dev zlib1g-dev libopenblas-dev
-DEPS_TEST  := time libsixel-bin tmux admesh python3-nibabel python3-numpy dcmtk python3-pydicom
+DEPS_BUILD := g++ make pkg-config libgdcm-dev libdcmtk-dev libsixel-dev libncurses-dev libpng-dev zlib1g-dev libopenblas-dev
+DEPS_TEST  := time libsixel-bin tmux admesh python3-nibabel python3-numpy dcmtk python3-pydicom netpbm
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 # The local cluster of tests/test_slurm.sh; optional: without them (or without
 # root) that test prints a SKIP line.
 DEPS_SLURM := slurmctld slurmd slurm-client munge
+# The real-terminal test (tests/test_tui_xterm.sh: xterm under Xvfb, and
+# kitty for a manual check); optional: without them that test prints SKIP.
+DEPS_X := xterm xvfb x11-apps x11-utils xdotool xfonts-base netpbm
+# The PACS test (tests/test_pacs.sh): a real Orthanc on 127.0.0.1, and
+# dciodvfy (dicom3tools) to validate what --push sends; installed like the
+# Slurm packages (a failure makes that test SKIP).
+DEPS_PACS := orthanc dicom3tools
 # Only for `make fuzz` and `make valgrind` (gdcmconv makes compressed seeds).
 DEPS_FUZZ     := clang libclang-rt-14-dev libgdcm-tools
 DEPS_VALGRIND := valgrind
@@ -63,7 +71,7 @@ SNZ := build/san
 rel_obj = $(patsubst src/%,$(REL)/%.o,$(1))
 san_obj = $(patsubst src/%,$(SNZ)/%.o,$(1))
 
-.PHONY: all run test bench install clean deps check-deps samples fuzz fuzz-build valgrind slurm-deps test-slurm \
+.PHONY: all run test bench install clean deps deps-x check-deps samples fuzz fuzz-build valgrind slurm-deps test-slurm pacs-deps test-pacs \
         contact-sheets
 all: check-deps pulmo
 
@@ -123,8 +131,11 @@ BENCH_BINS := $(patsubst tests/%.c,$(REL)/tests/%,$(BENCH_C))
 # new default recipe lands; then this list goes.
 PLAUSIBLE_XFAIL ?= CMB-CRC-GE-VCT RICORD-1A-COVID WHOLEBODY-ARMS-UP
 
-test: check-deps slurm-deps $(SNZ)/pulmo $(TEST_BINS) samples
+test: check-deps slurm-deps pacs-deps $(SNZ)/pulmo $(TEST_BINS) $(SNZ)/tests/net_cancel samples
 	@PULMO_PLAUSIBLE_XFAIL="$(PLAUSIBLE_XFAIL)" PULMO=$(SNZ)/pulmo sh tests/run.sh $(TEST_BINS) $(TEST_SH)
+
+test-pacs: check-deps pacs-deps $(SNZ)/pulmo $(SNZ)/tests/net_cancel samples
+	@PULMO=$(SNZ)/pulmo sh tests/run.sh tests/test_pacs.sh
 
 test-slurm: check-deps slurm-deps $(SNZ)/pulmo samples
 	@PULMO=$(SNZ)/pulmo sh tests/run.sh tests/test_slurm.sh
@@ -244,7 +255,31 @@ check-deps:
 	fi
 
 deps: check-deps
+	@$(MAKE) --no-print-directory deps-x
 	@$(MAKE) --no-print-directory slurm-deps SLURM_STRICT=1
+	@$(MAKE) --no-print-directory pacs-deps PACS_STRICT=1
+
+# Orthanc and dicom3tools for the PACS test, as for Slurm (--no-install-
+# recommends; Orthanc's own service is not used: the test starts its own).
+pacs-deps:
+	@missing=""; for p in $(DEPS_PACS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing (PACS test):$$missing"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing || \
+	    { DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	      DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; } || \
+	    { echo "could not install$$missing: the PACS test will SKIP"; [ -z "$(PACS_STRICT)" ]; }; \
+	  else \
+	    echo "PACS test packages missing ($$missing); that test will SKIP. As root: make deps"; \
+	  fi; \
+	fi
+
+# The X packages of the real-terminal test: installed when root.
+deps-x:
+	@$(MAKE) --no-print-directory check-deps DEPS="$(DEPS_X)"
 
 # The Slurm packages: installed when root (a failure only fails `make deps`;
 # for `make test` the Slurm test then says SKIP).

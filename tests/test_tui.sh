@@ -299,6 +299,46 @@ else
     fail tui_mesh_view_keys_do_not_reach_the_viewer_under_it "slice moved from '$slice'"
 fi
 
+# ---------------------------------------------------------------- inside the lungs
+# The cluster panel clusters the visible slice (the smallest cluster marked),
+# follows K, shows the structures (label 5) on 'v', and "crop here" opens the
+# mesh view of a cube around the cursor.
+keys g
+keys NPage NPage NPage NPage NPage NPage
+keys C
+if wait_for "Clusters of slice" 60 && wait_re "^.*\*[0-9] .* HU .*smallest" 120; then
+    keys ']'
+    if wait_for "K 5 clusters" 30 && wait_re "5 .* HU .* vox" 120; then
+        pass tui_cluster_panel_clusters_the_slice_and_follows_k
+    else
+        fail tui_cluster_panel_clusters_the_slice_and_follows_k "no fifth cluster after ]"
+    fi
+else
+    fail tui_cluster_panel_clusters_the_slice_and_follows_k "no clusters in the panel"
+fi
+keys v
+if wait_for "structures shown" 30 && wait_re "structures inside the lungs: [0-9.]* mL" 120; then
+    pass tui_structures_overlay_toggles_and_reports_its_volume
+else
+    fail tui_structures_overlay_toggles_and_reports_its_volume "no structures message after v"
+fi
+keys + + + + + + + +
+if wait_for "crop radius 60 mm" 30; then
+    keys x
+    # The "crop: ..." message gives way to "surface: ..." as soon as the
+    # small cube is meshed, so only the second is waited for.
+    if wait_re "surface: [0-9]* triangles" 120; then
+        pass tui_crop_here_meshes_the_cube_around_the_cursor
+    else
+        fail tui_crop_here_meshes_the_cube_around_the_cursor "no cropped surface"
+    fi
+    keys q
+    wait_for "Inside the lungs" 30
+else
+    fail tui_crop_here_meshes_the_cube_around_the_cursor "+ did not change the radius"
+fi
+keys C
+
 # ---------------------------------------------------------------- quit
 # q closes the mesh view, then the panel, then the series; then quits.
 n=0
@@ -384,7 +424,8 @@ keys q
 PULMO_TERM=xterm-256color start "--graphics sixel '$DATA/patients'"
 $T pipe-pane -t $S -o "cat >'$TMP/six.raw'"
 go
-count_dcs() { $PY -c "import sys; print(open(sys.argv[1],'rb').read().count(b'\x1bP'))" "$TMP/six.raw"; }
+# Pictures only: the cursor crosshair is a transparent patch (DCS 0;1 q).
+count_dcs() { $PY -c "import sys; print(open(sys.argv[1],'rb').read().count(b'\x1bPq'))" "$TMP/six.raw"; }
 if wait_for "2 series" && keys Enter && wait_for "Axial 67/133"; then
     sleep 1
     n1=$(count_dcs)
@@ -397,7 +438,7 @@ if wait_for "2 series" && keys Enter && wait_for "Axial 67/133"; then
     $PY - "$TMP/six.raw" "$TMP/six1.six" <<'EOF'
 import sys
 d = open(sys.argv[1], 'rb').read()
-i = d.rfind(b'\x1bP')
+i = d.rfind(b'\x1bPq')
 open(sys.argv[2], 'wb').write(d[i:d.index(b'\x1b\\', i) + 2])
 EOF
     if [ "$n1" -ge 1 ] && [ "$n2" -eq $((n1 + 1)) ] && [ "$n3" -eq "$n2" ] &&

@@ -26,6 +26,7 @@
 
 #include "pulmo/core.h"
 #include "pulmo/measure.h"
+#include "pulmo/net.h"
 #include "pulmo/recipe.h"
 #include "pulmo/series.h"
 
@@ -47,6 +48,7 @@ typedef struct pm_segment_opts {
     int write_mask;                  /* normally 1 */
     const char *weights;             /* unet recipe: weights file (NULL: PULMO_WEIGHTS or
                                         the XDG config, see pm_unet_weights_path) */
+    int structures;                  /* label 5 (pm_seg_structures) after measuring */
 } pm_segment_opts;
 
 #define PM_REPORT_MAX_WARNINGS 24
@@ -77,6 +79,9 @@ typedef struct pm_segment_report {
     char warnings[PM_REPORT_MAX_WARNINGS][512];
     int nwarnings;
     int skipped;                     /* batch: report found, not recomputed */
+    int structures;                  /* structures_ml was computed */
+    double structures_ml;            /* label 5; lung_ml still includes it */
+    double seconds_structures;
 } pm_segment_report;
 
 /* Segments the series in dir into outdir (created when missing). Returns
@@ -141,6 +146,17 @@ typedef struct pm_batch_result {
  * OUTDIR or the summary cannot be written, PM_EUSAGE, PM_ECANCEL. */
 int pm_batch_run(const char *root, const char *outdir, const pm_batch_opts *o,
                  pm_batch_notify notify, void *user, pm_batch_result *res, const pm_progress *p);
+
+/* The batch over a DICOM node (src/batch/remote.c): the CT series that
+ * C-FIND finds for q (a study date range, ...), one at a time: retrieved
+ * into the cache (pm_net_fetch), segmented into OUTDIR/<series UID>/, and
+ * summed up in OUTDIR/summary.csv. Resumable like pm_batch_run: a series
+ * with a report is neither retrieved nor recomputed. A series that cannot
+ * be retrieved is a failed row; only a node that cannot be queried fails
+ * the run (PM_ENET, PM_EREFUSED). jobs and shards are ignored. */
+int pm_batch_remote(const pm_node *node, const pm_remote_query *q, const char *outdir,
+                    const pm_batch_opts *o, pm_batch_notify notify, void *user,
+                    pm_batch_result *res, const pm_progress *p);
 
 /* The series of a batch: CT series of ix in batch order, filtered to the
  * shard (shard_count 0 = all). Returns the count; *order gets indexes into

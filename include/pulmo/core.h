@@ -28,6 +28,8 @@ typedef enum pm_status {
     PM_EWRITE = 4,     /* output not writable (includes a full disk) */
     PM_EMEMORY = 5,    /* over the memory cap, or out of memory */
     PM_ENOLUNG = 6,    /* segmentation found no lungs */
+    PM_ENET = 7,       /* DICOM node unreachable, timed out or hung up */
+    PM_EREFUSED = 8,   /* DICOM node refused: association rejected or failure status */
     PM_ECANCEL = 130   /* cancelled through a progress callback */
 } pm_status;
 

@@ -30,6 +30,11 @@ typedef struct pm_dicom_header {
     char series_uid[72];
     char series_description[136];
     char sop_uid[72];
+    char sop_class_uid[72];
+    char frame_of_reference_uid[72];
+    char study_time[20];
+    char study_id[20];
+    char accession_number[20];
     char modality[20];
     char photometric[20];
     char transfer_syntax[72];

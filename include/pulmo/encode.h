@@ -1,4 +1,5 @@
-/* encode.h - a framebuffer (render.h) as sixel, as text graphics, or as PNG.
+/* encode.h - a framebuffer (render.h) as sixel, as kitty or iTerm2 images,
+ * as text graphics, or as PNG.
  *
  * The encoders write into a growing memory buffer (or, for PNG, a file
  * through pm_outfile); they never talk to a terminal: which encoder to use
@@ -17,6 +18,8 @@
  *     pm_buf b = {0};
  *     pm_sixel_encode(fb, 256, &b);  fwrite(b.data, 1, b.len, stdout);
  *     pm_buf_free(&b);
+ *
+ * Terminals that scale pictures (kitty, iTerm2): PNG payloads, below.
  *
  * Text. Half blocks put two pixels in one character cell (U+2580, top pixel
  * as foreground, bottom as background) in 24-bit or 256-colour SGR; ASCII
@@ -49,6 +52,16 @@ void pm_buf_free(pm_buf *b);
  * colour registers (2..256; 0 = 256). PM_EMEMORY, or PM_EWRITE when
  * libsixel fails. */
 int pm_sixel_encode(const pm_fb *fb, int registers, pm_buf *out);
+/* The same with at most `greys` evenly spaced grey levels (0 = as many as
+ * fit): the size of a noisy CT slice's sixel grows with the greys in each
+ * band of six rows, so 32 greys send about half the bytes of 101. */
+int pm_sixel_encode_greys(const pm_fb *fb, int registers, int greys, pm_buf *out);
+/* The same with only the pixels where mask (w*h bytes) is not 0: the
+ * others are transparent and the terminal keeps what it showed there. A
+ * small patch over a picture sent before (a moved cursor) costs a few
+ * hundred bytes. With greys > 0 the grey levels are the same evenly spaced
+ * ones whatever the pixels, so a patch matches its picture. */
+int pm_sixel_encode_mask(const pm_fb *fb, const uint8_t *mask, int registers, int greys, pm_buf *out);
 
 /* The number of distinct greys pm_sixel_encode keeps for `registers` when
  * the image is all grey (101 at 256 registers). */
@@ -79,6 +92,25 @@ int pm_png_write(const char *path, const pm_fb *fb);
 /* Reads a PNG (any bit depth and colour type, alpha dropped) into a new
  * framebuffer. PM_ENODATA / PM_ECORRUPT with a reason naming the file. */
 int pm_png_read(const char *path, pm_fb **out);
+
+/* The same PNG appended to a memory buffer. PM_EMEMORY. */
+int pm_png_encode(const pm_fb *fb, pm_buf *out);
+
+/* Terminals that scale pictures themselves (termimg.c). The picture is sent
+ * at whatever resolution fb has and stretched over cols x rows cells, so
+ * the caller keeps fb's shape that of the cells; cols or rows 0: fb's own
+ * pixel size, the cursor moving below the picture.
+ *
+ * kitty graphics protocol: fb as a PNG with image id `id` (placement 1),
+ * shown at the cursor, the cursor left where it was, no reply asked. */
+int pm_kitty_image(const pm_fb *fb, int id, int cols, int rows, pm_buf *out);
+/* One kitty command carrying data: `keys` ("a=t,f=32,s=9,v=9,i=2") on the
+ * first chunk, base64 payload in chunks with m=1 on all but the last. */
+int pm_kitty_chunks(pm_buf *out, const char *keys, const void *data, size_t n);
+/* iTerm2 inline image (OSC 1337 File=inline=1) of fb as a PNG. */
+int pm_iterm_image(const pm_fb *fb, int cols, int rows, pm_buf *out);
+/* Appends the base64 text of n bytes. PM_EMEMORY. */
+int pm_base64_add(pm_buf *out, const void *data, size_t n);
 
 #ifdef __cplusplus
 }

@@ -34,6 +34,15 @@ extern "C" {
  * through a temporary name. Returns PM_OK or PM_EWRITE. */
 int pm_nifti_write(const char *path, const pm_grid *g, int datatype, const void *data);
 
+/* The same for nt volumes on grid g (a 4D image when nt > 1, e.g. one
+ * membership map per cluster), without holding them in memory: plane(ctx,
+ * t, k, buf) fills slice k of volume t (nx*ny values of datatype) and
+ * returns 0, or non-zero to abandon the file (PM_EMEMORY with the reason
+ * pm_error() then holds). */
+typedef int (*pm_nifti_plane_fn)(void *ctx, int t, int k, void *buf);
+int pm_nifti_write_planes(const char *path, const pm_grid *g, int nt, int datatype,
+                          pm_nifti_plane_fn plane, void *ctx);
+
 /* Reads a label image into a new mask (values outside 0..255 are refused).
  * PM_ECORRUPT with a reason naming the file on any inconsistency. */
 int pm_nifti_read_mask(const char *path, pm_mask **out);

@@ -69,6 +69,7 @@ typedef struct pm_phantom_nodule {
 typedef struct pm_phantom {
     pm_volume *hu;            /* HU as written (-2000 outside the field of view) */
     pm_mask *labels;          /* 0..4, see above */
+    pm_mask *structures;      /* inside labels 1-2: 1 vessel, 2 bronchial wall, else 0 */
     pm_phantom_nodule nodules[2];
     int nnodules;
     int airways_connect;      /* both lungs reached by the airway lumen */
@@ -90,8 +91,9 @@ void pm_phantom_free(pm_phantom *ph);
 
 /* Writes the series as DICOM CT files into series_root/<name>/<series>/
  * and the ground truth as truth_dir/<name>.labels.nii.gz (uint8, on the grid
- * the loader produces, without the missing slice) and truth_dir/<name>.json
- * (geometry, exact volumes in mL per label, nodules). Generates ph first
+ * the loader produces, without the missing slice), truth_dir/<name>.structures.nii.gz
+ * (the same grid; 1 vessel, 2 bronchial wall, where the labels say lung) and
+ * truth_dir/<name>.json (geometry, exact volumes in mL per label, nodules). Generates ph first
  * when ph is NULL. PM_OK, PM_EWRITE (reason names the path), PM_ECANCEL. */
 int pm_phantom_write(const pm_phantom_spec *spec, const pm_phantom *ph, const char *series_root,
                      const char *truth_dir, const pm_progress *p);

@@ -7,6 +7,7 @@
  *     PM_LABEL_LUNG 1     air inside the body / lung (right lung once split)
  *     PM_LABEL_LEFT 2     left lung once split
  *     PM_LABEL_AIRWAY 3   trachea and main bronchi
+ *     PM_LABEL_STRUCTURES 5  vessels, walls, nodules inside the lungs (pm_seg_structures)
  *     PM_LABEL_OUTSIDE 255  air around the patient (internal: recipes clear it)
  *
  * A step that works on "the foreground" treats every value in 1..254 as
@@ -41,6 +42,7 @@ extern "C" {
 #define PM_LABEL_RIGHT 1
 #define PM_LABEL_LEFT 2
 #define PM_LABEL_AIRWAY 3
+#define PM_LABEL_STRUCTURES 5
 #define PM_LABEL_OUTSIDE 255
 
 /* ---- connected components ------------------------------------------- */
@@ -182,6 +184,17 @@ int pm_seg_split_lungs(pm_mask *m, int conn, double min_ml, double min_frac, int
 /* Internal structures: voxels set in `filled` but not in `unfilled`
  * (vessels and nodules inside the lungs); out gets 1 there. */
 void pm_seg_internal(const pm_mask *filled, const pm_mask *unfilled, pm_mask *out);
+/* The same from one final lung mask m (labels 1, 2) on v's grid: voxels of
+ * the lungs with their enclosed holes filled (3D), deeper than margin_mm
+ * inside that filled lung (the pleural rim of partial volume is not a
+ * structure), not airway (3), and above hu (not aerated lung) become
+ * PM_LABEL_STRUCTURES (5), lung voxels included.
+ * *voxels (may be NULL) gets their count. PM_EUSAGE when the grids differ,
+ * PM_EMEMORY (m unchanged), PM_ECANCEL. */
+#define PM_STRUCTURES_HU (-500)
+#define PM_STRUCTURES_MARGIN_MM 2.0
+int pm_seg_structures(const pm_volume *v, pm_mask *m, double hu, double margin_mm,
+                      uint64_t *voxels, const pm_progress *p);
 
 /* Gustafson-Kessel fuzzy clustering of n points of dimension d (1..4, row
  * major in x): c clusters, fuzzifier m, at most maxit iterations, stops when

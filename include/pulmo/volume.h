@@ -97,6 +97,16 @@ void pm_mask_free(pm_mask *m);
 int pm_volume_warn(pm_volume *v, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Cropping (volume/crop.c): the index box [lo, hi) of the voxels whose
+ * centres lie in the cube of half-side r_mm around the LPS point c (on an
+ * oblique grid, the box enclosing that cube), clamped to the grid.
+ * PM_EUSAGE when r_mm <= 0 or the cube misses the grid. */
+int pm_grid_crop_box(const pm_grid *g, const double c[3], double r_mm, int lo[3], int hi[3]);
+/* Copies of that box on the same voxels (origin moved); NULL with a reason
+ * when out of memory. */
+pm_volume *pm_volume_crop(const pm_volume *v, const int lo[3], const int hi[3]);
+pm_mask *pm_mask_crop(const pm_mask *m, const int lo[3], const int hi[3]);
+
 /* Min, max and mean of the HU values. */
 void pm_volume_stats(const pm_volume *v, int *min, int *max, double *mean);
 

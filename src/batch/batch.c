@@ -165,7 +165,8 @@ static void csv_num(FILE *f, double v, const char *fmt)
         fprintf(f, fmt, v);
 }
 
-static int write_summary(const batch_ctx *c, const char *path)
+int pm__batch_write_summary(const char *path, const pm_segment_report *reps, char (*names)[256],
+                            int n)
 {
     pm_outfile o;
     int rc = pm_out_open(&o, path);
@@ -175,10 +176,10 @@ static int write_summary(const batch_ctx *c, const char *path)
     fprintf(f, "series,status,recipe,lung_ml,right_ml,left_ml,airway_ml,mean_hu,laa950_pct,"
                "perc15_hu,components,lungs_found,seconds,skipped,patient_id,series_uid,series_dir,"
                "message\n");
-    for (int t = 0; t < c->n; t++) {
-        const pm_segment_report *r = &c->reps[t];
+    for (int t = 0; t < n; t++) {
+        const pm_segment_report *r = &reps[t];
         int ok = r->status == PM_OK, vol = ok && !r->flat;   /* 1-2 slices: no volume */
-        csv_str(f, c->names[t]);
+        csv_str(f, names[t]);
         fprintf(f, ",%s,%s", pm_status_name(r->status), r->recipe.name ? r->recipe.name : "");
         csv_num(f, vol ? r->m.lung_ml : NAN, "%.2f");
         csv_num(f, vol && r->m.sides ? r->m.right_ml : NAN, "%.2f");
@@ -248,7 +249,7 @@ int pm_batch_run(const char *root, const char *outdir, const pm_batch_opts *o,
                      o->shard_index, o->shard_count);
         else
             snprintf(res->summary_path, sizeof res->summary_path, "%s/summary.csv", outdir);
-        rc = write_summary(&c, res->summary_path);
+        rc = pm__batch_write_summary(res->summary_path, c.reps, c.names, c.n);
         res->total = c.n;
         for (int t = 0; t < c.n; t++) {
             int st = c.reps[t].status;

@@ -228,12 +228,22 @@ int pm__segment_run(pm_volume *v, double t0, const char *outdir, const pm_segmen
     pm_mask *lab = NULL;
     if (flat && run->result && !(lab = prism_crop(v, run->result, copies)) && rc == PM_OK)
         rc = pm_fail(PM_EMEMORY, "out of memory");
-    const pm_mask *on_v = flat ? lab : run->result;
+    pm_mask *on_v = flat ? lab : run->result;
     pm_lung_measures m = {0};
     if (rc == PM_OK) {
         double t = pm_now();
         rc = pm_measure_lungs(v, on_v, &m, NULL);
         rep->seconds_measure = pm_now() - t;
+        /* After measuring, so lung_ml keeps counting the lungs' vessels. */
+        if (rc == PM_OK && o->structures) {
+            uint64_t nvox = 0;
+            t = pm_now();
+            rc = pm_seg_structures(v, on_v, PM_STRUCTURES_HU,
+                                   PM_STRUCTURES_MARGIN_MM, &nvox, p);
+            rep->structures = rc == PM_OK;
+            rep->structures_ml = (double)nvox * pm_grid_voxel_mm3(&v->g) / 1000.0;
+            rep->seconds_structures = pm_now() - t;
+        }
     } else if (rc == PM_ENOLUNG && on_v) {
         pm_measure_lungs(v, on_v, &m, NULL);
     }
@@ -366,6 +376,8 @@ void pm_segment_report_json(const pm_segment_report *rep, FILE *f, int pretty)
     pm_json_bool(&j, "airway_found", rep->airway.found);
     if (rep->airway.found)
         pm_json_number(&j, "airway_threshold_hu", rep->airway.threshold_hu);
+    if (rep->structures)
+        pm_json_number(&j, "structures_ml", ok ? rep->structures_ml : NAN);
     if (!isnan(rep->otsu_hu) && rep->otsu_hu != 0)
         pm_json_number(&j, "otsu_threshold_hu", rep->otsu_hu);
     pm_json_object_begin(&j, "grid");
@@ -404,6 +416,8 @@ void pm_segment_report_json(const pm_segment_report *rep, FILE *f, int pretty)
     for (int s = 0; s < rep->recipe.nsteps; s++)
         pm_json_number(&j, rep->recipe.steps[s].name, rep->seconds_step[s]);
     pm_json_number(&j, "measure", rep->seconds_measure);
+    if (rep->structures)
+        pm_json_number(&j, "structures", rep->seconds_structures);
     pm_json_number(&j, "write", rep->seconds_write);
     pm_json_number(&j, "total", rep->seconds_total);
     pm_json_object_end(&j);

@@ -8,6 +8,7 @@
 #define PULMO_CLI_H
 
 #include "pulmo/core.h"
+#include "pulmo/net.h"
 #include "pulmo/series.h"
 
 #include <stdio.h>
@@ -30,8 +31,43 @@ int cmd_render(int argc, char **argv);
 int cmd_phantom(int argc, char **argv);
 int cmd_unet_check(int argc, char **argv);
 int cmd_sheet(int argc, char **argv);
+int cmd_cluster(int argc, char **argv);
 /* `pulmo [ROOT] [--ascii] [--graphics MODE]`: the terminal UI (src/tui). */
 int cmd_tui(int argc, char **argv);
+
+/* DICOM nodes (cmd_net.c): `pulmo echo`, `pulmo send`, and the dicom://
+ * sources of scan, segment, batch and the TUI. */
+int cmd_echo(int argc, char **argv);
+int cmd_send(int argc, char **argv);
+typedef struct cli_net_opts {
+    const char *aet;           /* --aet: pulmo's AE title */
+    int port;                  /* --port: listen here for C-MOVE (0: C-GET) */
+    int timeout;               /* --timeout seconds (0: default) */
+} cli_net_opts;
+/* The getopt_long entries of --aet, --port and --timeout. */
+#define CLI_NET_OPTIONS {"aet", required_argument, 0, 0x4e01}, \
+    {"port", required_argument, 0, 0x4e02}, {"timeout", required_argument, 0, 0x4e03}
+#define CLI_NET_HELP \
+    "  --aet AET             pulmo's AE title on a dicom:// node (default PULMO)\n" \
+    "  --port N              retrieve with C-MOVE to pulmo listening on port N\n" \
+    "                        (default: C-GET, no port)\n" \
+    "  --timeout S           seconds to wait for the node (default 30)\n"
+/* Takes option c of CLI_NET_OPTIONS: 1 taken, 0 not one of them, -1 bad
+ * value (message printed for cmd). */
+int cli_net_option(const char *cmd, int c, const char *arg, cli_net_opts *o);
+/* Parses url with the options into n (and the series UID when uid is not
+ * NULL). Prints the reason and returns the exit code on failure. */
+int cli_net_node(const char *url, const cli_net_opts *o, pm_node *n, char *uid, size_t cap);
+/* For a dicom://.../SERIES_UID: retrieves the series (or finds it in the
+ * cache), writing its local folder to dir and its UID to uid. */
+int cli_net_fetch(const char *url, const cli_net_opts *o, char *dir, size_t cap, char *uid,
+                  size_t uidcap);
+/* --push of `pulmo segment dicom://...`: SEG and sheet into the study. */
+struct pm_segment_report;
+int cli_net_push(const char *url, const cli_net_opts *o, const char *dir, const char *uid,
+                 const char *outdir, const struct pm_segment_report *rep);
+/* `pulmo scan dicom://...`. */
+int cli_net_scan(const char *url, const cli_net_opts *o, const char *study_date, int json);
 
 /* pulmo batch on Slurm (cmd_batch_slurm.c), called by cmd_batch. */
 struct pm_batch_opts;
@@ -67,6 +103,9 @@ int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(print
 extern pm_progress cli_progress;
 /* Parses --max-memory; 0 on success, -1 on a bad size. */
 int cli_parse_memory(const char *arg, pm_load_opts *o);
+/* The lungs of the default recipe (labels 1..3), with structures (label 5)
+ * when asked, into a new *out; PM_ENOLUNG names input. */
+int cli_lung_mask(const pm_volume *v, int structures, pm_mask **out, const char *input);
 /* Prints a volume's warnings to stderr as "pulmo: warning: ...". */
 void cli_print_warnings(const pm_volume *v);
 

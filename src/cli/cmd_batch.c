@@ -14,6 +14,7 @@ static const char batch_help[] =
     "                   [--resample MM] [--set STEP.PARAM=VALUE ...] [--force]\n"
     "                   [--weights FILE.pth]\n"
     "       pulmo batch ROOT -o OUTDIR --sbatch [--array N] [--cpus C] [--mem M] [--time T]\n"
+    "       pulmo batch dicom://AET@host:port -o OUTDIR [--study-date A-B] [--aet AET]\n"
     "       pulmo batch --merge OUTDIR\n\n"
     "Segment every CT series under ROOT into OUTDIR/<series folder>/ (mask.nii.gz,\n"
     "report.json) and write OUTDIR/summary.csv, one row per series (failures too).\n"
@@ -41,6 +42,10 @@ static const char batch_help[] =
     "                       series per CPU, at least 15)\n"
     "  --merge OUTDIR       join OUTDIR/summary-I-of-N.csv into OUTDIR/summary.csv\n"
     "                       and list missing or failed series\n"
+    "  --study-date A-B     dicom:// only: the CT series of studies of these dates\n"
+    "                       (YYYYMMDD-YYYYMMDD), retrieved and segmented one at a\n"
+    "                       time into OUTDIR/<series UID>/; --aet, --port, --timeout\n"
+    "                       as for `pulmo scan`\n"
     "  -h, --help           this help\n\n"
     "Exit 0 when every series was processed (see the summary for failures); with\n"
     "--shard, the status of the first failed series if any failed. --merge exits 2\n"
@@ -60,6 +65,30 @@ static void notify(void *user, int done, int total, const char *name, const pm_s
     fputc('\n', stderr);
 }
 
+/* One series at a time from a node; no shards or Slurm there. */
+static int batch_remote(const char *url, const cli_net_opts *no, const char *study_date,
+                        const char *out, const pm_batch_opts *bo)
+{
+    if (bo->shard_count || bo->jobs > 1)
+        return cli_usage("batch", "--shard and --jobs are for folders, not dicom:// nodes");
+    pm_node n;
+    char uid[72];
+    int rc = cli_net_node(url, no, &n, uid, sizeof uid);
+    if (rc != PM_OK)
+        return rc;
+    pm_remote_query q = {.study_date = study_date, .series_uid = uid[0] ? uid : NULL};
+    pm_batch_result res;
+    rc = pm_batch_remote(&n, &q, out, bo, notify, NULL, &res, &cli_progress);
+    if (rc == PM_EUSAGE)
+        return cli_usage("batch", "%s", pm_error());
+    if (rc != PM_OK)
+        return cli_fail(rc, "batch failed");
+    printf("%d series: %d ok, %d no lungs, %d failed, %d skipped (already done)\n", res.total, res.ok,
+           res.no_lungs, res.failed, res.skipped);
+    printf("summary      %s\n", res.summary_path);
+    return PM_OK;
+}
+
 int cmd_batch(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -70,17 +99,24 @@ int cmd_batch(int argc, char **argv)
         {"weights", required_argument, 0, 'W'}, {"help", no_argument, 0, 'h'},
         {"merge", required_argument, 0, 'M'}, {"sbatch", no_argument, 0, 'B'},
         {"array", required_argument, 0, 'A'}, {"cpus", required_argument, 0, 'C'},
-        {"mem", required_argument, 0, 'E'}, {"time", required_argument, 0, 'T'}, {0, 0, 0, 0}};
+        {"mem", required_argument, 0, 'E'}, {"time", required_argument, 0, 'T'},
+        {"study-date", required_argument, 0, 'D'}, CLI_NET_OPTIONS, {0, 0, 0, 0}};
     const char *merge = NULL;
     int sbatch = 0, shard_auto = 0;
     cli_sbatch_args sa = {0};
     pm_batch_opts bo = {.seg = {.recipe = "default", .write_mask = 1}, .jobs = 1};
-    const char *out = NULL;
-    int c;
+    const char *out = NULL, *study_date = NULL;
+    cli_net_opts no = {0};
+    int c, t;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:j:h", opts, NULL)) != -1) {
         char *end;
+        if ((t = cli_net_option("batch", c, optarg, &no)) < 0)
+            return PM_EUSAGE;
+        if (t)
+            continue;
         switch (c) {
+        case 'D': study_date = optarg; break;
         case 'o': out = optarg; break;
         case 'j':
         case 'J':
@@ -139,6 +175,10 @@ int cmd_batch(int argc, char **argv)
     if (!out)
         return cli_usage("batch", "needs -o OUTDIR");
     const char *root = argv[optind];
+    if (pm_net_is_url(root))
+        return batch_remote(root, &no, study_date, out, &bo);
+    if (study_date)
+        return cli_usage("batch", "--study-date is for a dicom:// node");
     pm_io_protect(root);
     if (pm_io_is_protected(out))
         return cli_error(PM_EWRITE, "%s is inside the input folder %s; pulmo never writes there", out, root);

@@ -17,15 +17,15 @@
 
 static const char mesh_help[] =
     "usage: pulmo mesh INPUT -o OUT.stl|.obj|.ply [--label N] [--level HU] [--smooth ITER]\n"
-    "                  [--decimate RATIO | --triangles N] [--ascii] [--json]\n\n"
+    "                  [--decimate RATIO | --triangles N] [--crop X,Y,Z,R] [--ascii] [--json]\n\n"
     "Build the surface of a mask or of a HU level and write it as binary STL (or\n"
     "ASCII STL, OBJ, PLY, from the extension). Coordinates are millimetres in DICOM\n"
     "patient space (LPS: x to the patient's left, y posterior, z superior).\n\n"
     "INPUT is a series folder or a CT volume file (NIfTI, MetaImage, NRRD): the lungs\n"
-    "of the default segmentation; --label 1, 2 or 3 for the right lung, left lung or\n"
-    "airway; --level HU for a HU surface. Or a mask: an 8-bit NIfTI label image, a\n"
-    "DICOM SEG or an RTSTRUCT (on its CT series; ROIs by name, Lung-Right 1 ...):\n"
-    "every non-zero voxel, or --label N.\n\n"
+    "of the default segmentation; --label 1, 2, 3 or 5 for the right lung, left lung,\n"
+    "airway or the structures inside the lungs; --level HU for a HU surface. Or a\n"
+    "mask: an 8-bit NIfTI label image, a DICOM SEG or an RTSTRUCT (on its CT series;\n"
+    "ROIs by name, Lung-Right 1 ...): every non-zero voxel, or --label N.\n\n"
     "  -o, --output OUT     output file; .stl, .obj or .ply\n"
     "  --label N            mesh only voxels labelled N (default: the lungs of a series,\n"
     "                       every non-zero voxel of a mask)\n"
@@ -33,6 +33,8 @@ static const char mesh_help[] =
     "  --smooth ITER        Taubin smoothing passes (lambda 0.5, mu -0.53; default 0)\n"
     "  --decimate RATIO     keep about RATIO of the triangles (0 < RATIO <= 1)\n"
     "  --triangles N        decimate to at most N triangles\n"
+    "  --crop X,Y,Z,R       only the cube of half-side R mm around the LPS point X,Y,Z\n"
+    "                       (mm), at full resolution: e.g. a nodule and its vessels\n"
     "  --ascii              ASCII STL or ASCII PLY instead of binary\n"
     "  --json               print the figures as JSON\n"
     "  --series UID         with a folder: the series with this SeriesInstanceUID\n"
@@ -41,8 +43,8 @@ static const char mesh_help[] =
 
 typedef struct mesh_opts {
     const char *input, *output, *uid;
-    int label, has_level, smooth, ascii, json, fmt;
-    double level, ratio;
+    int label, has_level, smooth, ascii, json, fmt, crop;
+    double level, ratio, crop_c[3], crop_r;
     long long triangles;
     pm_load_opts lo;
 } mesh_opts;
@@ -53,26 +55,53 @@ static int mesh_is_nifti(const char *path)
     return (n > 4 && !strcasecmp(path + n - 4, ".nii")) || (n > 7 && !strcasecmp(path + n - 7, ".nii.gz"));
 }
 
+/* Crops *m in place to the --crop cube (nothing without --crop). */
+static int crop_mask(const mesh_opts *o, pm_mask **m)
+{
+    int lo[3], hi[3];
+    if (!o->crop)
+        return PM_OK;
+    int rc = pm_grid_crop_box(&(*m)->g, o->crop_c, o->crop_r, lo, hi);
+    pm_mask *c = rc == PM_OK ? pm_mask_crop(*m, lo, hi) : NULL;
+    if (rc == PM_OK && !c)
+        rc = PM_EMEMORY;
+    if (rc == PM_OK) {
+        pm_mask_free(*m);
+        *m = c;
+    }
+    return rc;
+}
+
+static int crop_volume(const mesh_opts *o, pm_volume **v)
+{
+    int lo[3], hi[3];
+    if (!o->crop)
+        return PM_OK;
+    int rc = pm_grid_crop_box(&(*v)->g, o->crop_c, o->crop_r, lo, hi);
+    pm_volume *c = rc == PM_OK ? pm_volume_crop(*v, lo, hi) : NULL;
+    if (rc == PM_OK && !c)
+        rc = PM_EMEMORY;
+    if (rc == PM_OK) {
+        pm_volume_free(*v);
+        *v = c;
+    }
+    return rc;
+}
+
 /* The lungs (labels 1..2, or --label) of the default segmentation. */
 static int mesh_lungs(const mesh_opts *o, const pm_volume *v, pm_mesh **out, double *seg_s)
 {
     double t0 = pm_now();
-    pm_recipe r;
-    int rc = pm_recipe_init(&r, "default");
-    if (rc != PM_OK)
-        return rc;
-    pm_seg_run *run = pm_seg_run_new(v, 0);
-    if (!run)
-        return PM_EMEMORY;
-    rc = pm_recipe_run(&r, run, 0, &cli_progress);
+    pm_mask *m = NULL;
+    int rc = cli_lung_mask(v, o->label == PM_LABEL_STRUCTURES, &m, o->input);
     *seg_s = pm_now() - t0;
+    if (rc == PM_OK)
+        rc = crop_mask(o, &m);
     if (rc == PM_OK) {
         int lo = o->label ? o->label : PM_LABEL_RIGHT, hi = o->label ? o->label : PM_LABEL_LEFT;
-        rc = pm_mesh_from_mask_range(run->result, lo, hi, out, &cli_progress);
-    } else if (rc == PM_ENOLUNG && !*pm_error()) {
-        pm_fail(PM_ENOLUNG, "%s: no lungs found", o->input);
+        rc = pm_mesh_from_mask_range(m, lo, hi, out, &cli_progress);
     }
-    pm_seg_run_free(run);
+    pm_mask_free(m);
     return rc;
 }
 
@@ -90,10 +119,13 @@ static int mesh_build(const mesh_opts *o, pm_mesh **out, double *load_s, double 
             return rc;
         cli_print_warnings(v);
         *load_s = pm_now() - t0;
-        if (o->has_level)
-            rc = pm_mesh_from_volume(v, o->level, out, &cli_progress);
-        else
+        if (o->has_level) {
+            rc = crop_volume(o, &v);
+            if (rc == PM_OK)
+                rc = pm_mesh_from_volume(v, o->level, out, &cli_progress);
+        } else {
             rc = mesh_lungs(o, v, out, seg_s);
+        }
         pm_volume_free(v);
         return rc;
     }
@@ -107,7 +139,9 @@ static int mesh_build(const mesh_opts *o, pm_mesh **out, double *load_s, double 
         if (rc != PM_OK)
             return rc;
         *load_s = pm_now() - t0;
-        rc = pm_mesh_from_volume(v, o->level, out, &cli_progress);
+        rc = crop_volume(o, &v);
+        if (rc == PM_OK)
+            rc = pm_mesh_from_volume(v, o->level, out, &cli_progress);
         pm_volume_free(v);
         return rc;
     }
@@ -117,7 +151,9 @@ static int mesh_build(const mesh_opts *o, pm_mesh **out, double *load_s, double 
     if (rc != PM_OK)
         return rc;
     *load_s = pm_now() - t0;
-    rc = pm_mesh_from_mask(m->labels, o->label, out, &cli_progress);
+    rc = crop_mask(o, &m->labels);
+    if (rc == PM_OK)
+        rc = pm_mesh_from_mask(m->labels, o->label, out, &cli_progress);
     pm_refmask_free(m);
     return rc;
 }
@@ -130,7 +166,7 @@ static int mesh_parse(int argc, char **argv, mesh_opts *o)
         {"decimate", required_argument, 0, 'd'}, {"triangles", required_argument, 0, 't'},
         {"ascii", no_argument, 0, 'a'}, {"json", no_argument, 0, 'j'},
         {"series", required_argument, 0, 'S'}, {"max-memory", required_argument, 0, 'm'},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"crop", required_argument, 0, 'c'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     char *end;
     optind = 1;
@@ -167,6 +203,16 @@ static int mesh_parse(int argc, char **argv, mesh_opts *o)
             if (*end || end == optarg || o->triangles < 4)
                 return cli_usage("mesh", "bad --triangles '%s' (at least 4)", optarg);
             break;
+        case 'c': {
+            double r;
+            int n = -1;
+            if (sscanf(optarg, "%lf,%lf,%lf,%lf%n", &o->crop_c[0], &o->crop_c[1], &o->crop_c[2], &r,
+                       &n) != 4 || n < 0 || optarg[n] || !(r > 0 && r < 10000))
+                return cli_usage("mesh", "bad --crop '%s' (X,Y,Z,R in mm, R > 0)", optarg);
+            o->crop_r = r;
+            o->crop = 1;
+            break;
+        }
         case 'a': o->ascii = 1; break;
         case 'j': o->json = 1; break;
         case 'S': o->uid = optarg; break;

@@ -21,7 +21,7 @@
 static const char render_help[] =
     "usage: pulmo render SERIES_DIR [--plane axial|coronal|sagittal] [--slice N | --mid]\n"
     "                    [--window NAME|W/L] [--mask M.nii.gz] [--hist] [--size WxH]\n"
-    "                    (-o OUT.png | --sixel | --text) [--graphics sixel|text|ascii]\n"
+    "                    (-o OUT.png | --sixel | --text) [--graphics G]\n"
     "       pulmo render --mesh MESH.stl [--azimuth A] [--elevation E] [--zoom Z]\n"
     "                    [--size WxH] (-o OUT.png | --sixel | --text)\n\n"
     "Draw one picture: a CT slice (patient's right on the left, anterior or superior\n"
@@ -49,7 +49,8 @@ static const char render_help[] =
     "  -o FILE            write a PNG\n"
     "  --sixel            write sixel graphics to standard output\n"
     "  --text             write text graphics (Unicode half blocks; ASCII with NO_COLOR)\n"
-    "  --graphics G       sixel, text or ascii: force the terminal output kind\n"
+    "  --graphics G       sixel, kitty, iterm2, text or ascii: force the terminal\n"
+    "                     output kind (kitty and iterm2 send a PNG the terminal scales)\n"
     "  --series UID       load the series with this SeriesInstanceUID\n"
     "  --max-memory SIZE  refuse volumes larger than SIZE\n"
     "  -h, --help         this help\n\n"
@@ -78,6 +79,12 @@ static int render_cols(void)
 
 /* Writes fb as the chosen kind of output. For text the picture is already
  * at cell resolution (two pixel rows per cell for half blocks). */
+/* Graphics that carry pixels (not characters) to the terminal. */
+static int render_pixels(pm_graphics g)
+{
+    return g == PM_GFX_SIXEL || g == PM_GFX_KITTY || g == PM_GFX_ITERM;
+}
+
 static int render_emit(const render_args *a, pm_graphics g, const pm_fb *fb,
                        const pm_term_caps *caps)
 {
@@ -90,6 +97,14 @@ static int render_emit(const render_args *a, pm_graphics g, const pm_fb *fb,
     int rc;
     if (g == PM_GFX_SIXEL) {
         rc = pm_sixel_encode(fb, caps->registers > 0 ? caps->registers : 256, &b);
+    } else if (g == PM_GFX_KITTY) {
+        rc = pm_kitty_image(fb, 1, 0, 0, &b);
+        if (rc == PM_OK)
+            rc = pm_buf_add(&b, "\n", 1);
+    } else if (g == PM_GFX_ITERM) {
+        rc = pm_iterm_image(fb, 0, 0, &b);
+        if (rc == PM_OK)
+            rc = pm_buf_add(&b, "\n", 1);
     } else {
         pm_text_mode mode = g == PM_GFX_ASCII ? PM_TEXT_ASCII
                             : caps->truecolor ? PM_TEXT_TRUECOLOR : PM_TEXT_256;
@@ -106,11 +121,21 @@ static int render_emit(const render_args *a, pm_graphics g, const pm_fb *fb,
 /* The pixel bound for a picture: --size, else the default (PNG and sixel
  * share it, so both have the same size); for text, the terminal width in
  * cells and two pixel rows per cell (ASCII halves the height later). */
-static void render_bound(const render_args *a, pm_graphics g, int dw, int dh, int *w, int *h)
+static void render_bound(const render_args *a, pm_graphics g, const pm_term_caps *caps, int dw, int dh,
+                         int *w, int *h)
 {
-    if (a->out || g == PM_GFX_SIXEL) {
+    if (a->out || render_pixels(g)) {
         *w = a->w > 0 ? a->w : dw;
         *h = a->h > 0 ? a->h : dh;
+        if (g == PM_GFX_SIXEL && !a->out) {
+            /* A terminal drops a sixel image beyond its limit. */
+            int mw, mh;
+            pm_term_sixel_limit(caps, &mw, &mh);
+            if (*w > mw)
+                *w = mw;
+            if (*h > mh)
+                *h = mh;
+        }
         return;
     }
     int cols = a->w > 0 ? a->w : render_cols();
@@ -137,9 +162,9 @@ static int render_mesh(const render_args *a, pm_graphics g, const pm_term_caps *
     int rc = pm_mesh_read_stl(a->mesh, &m);
     if (rc != PM_OK)
         return cli_fail(rc, "mesh read failed");
-    int text = !a->out && g != PM_GFX_SIXEL;
+    int text = !a->out && !render_pixels(g);
     int w, h;
-    render_bound(a, g, 640, 480, &w, &h);
+    render_bound(a, g, caps, 640, 480, &w, &h);
     if (h <= 0)
         h = w * 3 / 4;
     float *normals = NULL;
@@ -224,7 +249,7 @@ static int render_series(const render_args *a, pm_graphics g, const pm_term_caps
             rc = cli_fail(rc, "histogram failed");
             goto done;
         }
-        render_bound(a, g, 640, 320, &w, &h);
+        render_bound(a, g, caps, 640, 320, &w, &h);
         if (h <= 0)
             h = w / 2;
         double marks[2] = {a->win.level - a->win.width / 2, a->win.level + a->win.width / 2};
@@ -242,10 +267,9 @@ static int render_series(const render_args *a, pm_graphics g, const pm_term_caps
         int nw, nh;
         pm_slice_view_size(&sv, 0, 0, &nw, &nh);
         int bw, bh;
-        render_bound(a, g, a->out || g == PM_GFX_SIXEL ? 0 : nw, a->out || g == PM_GFX_SIXEL ? 0 : nh,
-                     &bw, &bh);
+        render_bound(a, g, caps, a->out ? 0 : nw, a->out ? 0 : nh, &bw, &bh);
         pm_slice_view_size(&sv, bw, bh, &w, &h);
-        int text = !a->out && g != PM_GFX_SIXEL;
+        int text = !a->out && !render_pixels(g);
         /* Text is drawn at the native size and averaged down to the cells,
          * so thin vessels do not vanish between sampled pixels. */
         fb = pm_fb_new(text ? nw : w, text ? nh : h, 0);
@@ -262,7 +286,7 @@ static int render_series(const render_args *a, pm_graphics g, const pm_term_caps
             fb = cells;
         }
     }
-    if (fb && a->hist && !a->out && g != PM_GFX_SIXEL)
+    if (fb && a->hist && !a->out && !render_pixels(g))
         fb = render_text_cells(fb, g);
     if (!fb) {
         rc = cli_fail(PM_EMEMORY, "out of memory");
@@ -395,7 +419,7 @@ int cmd_render(int argc, char **argv)
         case O_GFX: {
             int gg = pm_graphics_parse(optarg);
             if (gg < 0)
-                return cli_usage("render", "bad --graphics '%s' (sixel, text, ascii)", optarg);
+                return cli_usage("render", "bad --graphics '%s' (sixel, kitty, iterm2, text, ascii)", optarg);
             a.gfx = (pm_graphics)gg;
             break;
         }

@@ -5,13 +5,18 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char scan_help[] =
-    "usage: pulmo scan ROOT [--json]\n\n"
-    "List every DICOM series under ROOT (files are found by content, headers only).\n\n"
-    "  --json      one JSON object: status, error and the list of series\n"
-    "  -h, --help  this help\n";
+    "usage: pulmo scan ROOT [--json]\n"
+    "       pulmo scan dicom://AET@host:port [--study-date A-B] [--json] [--aet AET]\n\n"
+    "List every DICOM series under ROOT (files are found by content, headers only),\n"
+    "or the CT series of a DICOM node (C-FIND; DIMS and SPACING are then unknown).\n\n"
+    "  --json                one JSON object: status, error and the list of series\n"
+    "  --study-date A-B      only studies of these dates (YYYYMMDD, DICOM range)\n"
+    CLI_NET_HELP
+    "  -h, --help            this help\n";
 
 /* One object: "status" and "error" as every --json exit has them, and the
  * series (an empty list when none was found). */
@@ -40,15 +45,22 @@ static void scan_json(const pm_index *ix, int status, const char *error)
         pm_json_string(&j, "series_description", s->meta.series_description);
         pm_json_string(&j, "modality", s->meta.modality);
         pm_json_int(&j, "slices", s->dims[2] > 0 ? s->dims[2] : s->nfiles);
+        pm_json_int(&j, "files", s->nfiles);
         pm_json_int(&j, "duplicate_files", s->nduplicates);
-        pm_json_array_begin(&j, "dims");
-        for (int k = 0; k < 3; k++)
-            pm_json_int(&j, NULL, s->dims[k]);
-        pm_json_array_end(&j);
-        pm_json_array_begin(&j, "spacing");
-        for (int k = 0; k < 3; k++)
-            pm_json_number(&j, NULL, s->spacing[k]);
-        pm_json_array_end(&j);
+        if (s->dims[0] <= 0) {
+            /* A remote series: its geometry is known once retrieved. */
+            pm_json_null(&j, "dims");
+            pm_json_null(&j, "spacing");
+        } else {
+            pm_json_array_begin(&j, "dims");
+            for (int k = 0; k < 3; k++)
+                pm_json_int(&j, NULL, s->dims[k]);
+            pm_json_array_end(&j);
+            pm_json_array_begin(&j, "spacing");
+            for (int k = 0; k < 3; k++)
+                pm_json_number(&j, NULL, s->spacing[k]);
+            pm_json_array_end(&j);
+        }
         char path[4096];
         pm_text_clean(path, sizeof path, s->folder);
         pm_json_string(&j, "path", path);
@@ -93,9 +105,11 @@ static void scan_table(const pm_index *ix)
             snprintf(cell[1], sizeof cell[1], "%s", s->meta.patient_name[0] ? s->meta.patient_name : "-");
             snprintf(cell[2], sizeof cell[2], "%s", s->meta.study_date[0] ? s->meta.study_date : "-");
             snprintf(cell[3], sizeof cell[3], "%s", s->meta.modality[0] ? s->meta.modality : "-");
-            snprintf(cell[4], sizeof cell[4], "%d", s->dims[2]);
+            snprintf(cell[4], sizeof cell[4], "%d", s->dims[2] > 0 ? s->dims[2] : s->nfiles);
             snprintf(cell[5], sizeof cell[5], "%dx%dx%d", s->dims[0], s->dims[1], s->dims[2]);
             snprintf(cell[6], sizeof cell[6], "%.3gx%.3gx%.3g", s->spacing[0], s->spacing[1], s->spacing[2]);
+            if (s->dims[0] <= 0)
+                strcpy(cell[5], "-"), strcpy(cell[6], "-");
             snprintf(cell[7], sizeof cell[7], "%s%s%s", s->meta.series_description,
                      s->meta.series_description[0] ? "  " : "", folder);
             /* Names can be long; keep them from pushing the table apart. */
@@ -113,15 +127,49 @@ static void scan_table(const pm_index *ix)
     }
 }
 
+/* The node's series as an index whose folders are their dicom:// addresses,
+ * so that the table and the JSON are the folder scan's. */
+int cli_net_scan(const char *url, const cli_net_opts *o, const char *study_date, int json)
+{
+    pm_node n;
+    int rc = cli_net_node(url, o, &n, NULL, 0);
+    if (rc != PM_OK)
+        return rc;
+    pm_remote_query q = {.study_date = study_date};
+    pm_index *ix;
+    if ((rc = pm_net_index(&n, &q, &ix, &cli_progress)) != PM_OK)
+        return cli_fail(rc, "query failed");
+    int nrs = ix->nseries;
+    char name[300], none[400] = "";
+    if (!nrs) {
+        snprintf(none, sizeof none, "%s: no CT series found", pm_net_name(&n, name, sizeof name));
+        fprintf(stderr, "pulmo: %s\n", none);
+    }
+    if (json)
+        scan_json(ix, nrs ? PM_OK : PM_ENODATA, none);
+    else if (nrs)
+        scan_table(ix);
+    pm_index_free(ix);
+    return nrs ? PM_OK : PM_ENODATA;
+}
+
 int cmd_scan(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    int json = 0, c;
+        {"json", no_argument, 0, 'j'}, {"study-date", required_argument, 0, 'd'},
+        CLI_NET_OPTIONS, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int json = 0, c, t;
+    const char *study_date = NULL;
+    cli_net_opts no = {0};
     optind = 1;
     while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+        if ((t = cli_net_option("scan", c, optarg, &no)) < 0)
+            return PM_EUSAGE;
+        if (t)
+            continue;
         switch (c) {
         case 'j': json = 1; break;
+        case 'd': study_date = optarg; break;
         case 'h': fputs(scan_help, stdout); return PM_OK;
         default: return cli_usage("scan", "unknown option");
         }
@@ -129,6 +177,10 @@ int cmd_scan(int argc, char **argv)
     if (optind != argc - 1)
         return cli_usage("scan", "expects one ROOT folder");
     const char *root = argv[optind];
+    if (pm_net_is_url(root))
+        return cli_net_scan(root, &no, study_date, json);
+    if (study_date)
+        return cli_usage("scan", "--study-date is for a dicom:// node");
     pm_index *ix;
     int rc = pm_index_scan(root, &ix, &cli_progress);
     if (rc != PM_OK)

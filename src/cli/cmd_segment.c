@@ -15,7 +15,8 @@
 static const char segment_help[] =
     "usage: pulmo segment SERIES_DIR -o OUTDIR [--recipe NAME] [--resample MM]\n"
     "                     [--set STEP.PARAM=VALUE ...] [--json] [--series UID]\n"
-    "                     [--weights FILE.pth] [--threads N]\n"
+    "                     [--weights FILE.pth] [--threads N] [--structures]\n"
+    "       pulmo segment dicom://AET@host:port/SERIES_UID -o OUTDIR [...]\n"
     "       pulmo segment --list-recipes\n\n"
     "Segment the lungs and write OUTDIR/mask.nii.gz (uint8: 1 right lung, 2 left lung,\n"
     "3 airway; recipes that do not split sides write 1 for lung) and OUTDIR/report.json\n"
@@ -28,9 +29,14 @@ static const char segment_help[] =
     "  --resample MM         resample to MM isotropic first (trilinear)\n"
     "  --set S.P=V           change parameter P of step S (repeatable)\n"
     "  --list-recipes        print every recipe's steps and parameters\n"
+    "  --structures          also label 5: vessels and other structures inside the\n"
+    "                        lungs (filled lung above -500 HU); lung_ml still counts them\n"
     "  --json                print the report as JSON\n"
     "  --series UID          segment this series of the folder\n"
     "  --max-memory SIZE     refuse volumes larger than SIZE\n"
+    "  --push                dicom:// only: send OUTDIR/seg.dcm (DICOM SEG) and\n"
+    "                        OUTDIR/sheet.dcm (Secondary Capture) into the study\n"
+    CLI_NET_HELP
     "  -h, --help            this help\n\n"
     "Exit 6 when no lungs are found (the report then says so). A series of one or\n"
     "two slices is segmented in 2-D: lung areas in cm2, no volumes (warning\n"
@@ -102,6 +108,8 @@ void cli_print_report(const pm_segment_report *r)
         printf("density      mean %.1f HU, LAA%%-950 %.2f %%, Perc15 %.0f HU\n", r->m.mean_hu,
                r->m.laa950_pct, r->m.perc15_hu);
         printf("components   %d\n", r->m.components);
+        if (r->structures)
+            printf("structures   %.1f mL inside the lungs (label 5)\n", r->structures_ml);
     }
     printf("seconds      load %.3f", r->seconds_load);
     if (r->seconds_resample > 0)
@@ -130,14 +138,21 @@ int cmd_segment(int argc, char **argv)
         {"list-recipes", no_argument, 0, 'L'}, {"json", no_argument, 0, 'j'},
         {"series", required_argument, 0, 'u'}, {"max-memory", required_argument, 0, 'm'},
         {"weights", required_argument, 0, 'W'}, {"threads", required_argument, 0, 'T'},
+        {"structures", no_argument, 0, 'S'}, {"push", no_argument, 0, 'P'}, CLI_NET_OPTIONS,
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     pm_segment_opts so = {.recipe = "default", .write_mask = 1};
     const char *out = NULL;
-    int json = 0, c;
+    int json = 0, push = 0, c, t;
+    cli_net_opts no = {0};
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:jh", opts, NULL)) != -1) {
+        if ((t = cli_net_option("segment", c, optarg, &no)) < 0)
+            return PM_EUSAGE;
+        if (t)
+            continue;
         switch (c) {
         case 'o': out = optarg; break;
+        case 'P': push = 1; break;
         case 'r': so.recipe = optarg; break;
         case 'R': {
             char *end;
@@ -159,6 +174,7 @@ int cmd_segment(int argc, char **argv)
                 return cli_usage("segment", "bad --max-memory '%s'", optarg);
             break;
         case 'W': so.weights = optarg; break;
+        case 'S': so.structures = 1; break;
         case 'T': {
             char *end;
             long n = strtol(optarg, &end, 10);
@@ -189,6 +205,17 @@ int cmd_segment(int argc, char **argv)
             return cli_usage("segment", "%s", pm_error());
     }
     const char *dir = argv[optind];
+    char cache[4096], uid[72];
+    if (push && (!pm_net_is_url(dir) || so.resample_mm > 0))
+        return cli_usage("segment", "--push sends results back to the dicom:// node the series came "
+                         "from, on its own grid (no --resample)");
+    if (pm_net_is_url(dir)) {
+        int rc = cli_net_fetch(dir, &no, cache, sizeof cache, uid, sizeof uid);
+        if (rc != PM_OK)
+            return rc;
+        dir = cache;
+        so.series_uid = uid;
+    }
     pm_io_protect(dir);
     if (pm_io_is_protected(out))
         return cli_error(PM_EWRITE, "%s is inside the input folder %s; pulmo never writes there", out, dir);
@@ -204,5 +231,7 @@ int cmd_segment(int argc, char **argv)
     cli_print_coverage(&rep);
     if (rc == PM_ENOLUNG)
         fprintf(stderr, "pulmo: %s\n", rep.message);
+    if (push && rc == PM_OK)
+        return cli_net_push(argv[optind], &no, dir, uid, out, &rep);
     return rc;
 }

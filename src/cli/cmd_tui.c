@@ -14,10 +14,13 @@
 static const char tui_help[] =
     "usage: pulmo [ROOT] [--ascii] [--graphics MODE]\n\n"
     "Open the interactive terminal UI on the DICOM series under ROOT (default: the\n"
-    "current folder). `?` inside lists every key.\n\n"
+    "current folder). `?` inside lists every key. ROOT may be a DICOM node,\n"
+    "dicom://AET@host:port: its CT series are listed (C-FIND) and retrieved when\n"
+    "opened (C-GET into the cache; Esc cancels).\n\n"
     "  --ascii          draw pictures with ASCII characters only\n"
-    "  --graphics MODE  sixel, text (Unicode half blocks), ascii or auto (default:\n"
-    "                   sixel when the terminal has it outside tmux/screen)\n"
+    "  --graphics MODE  kitty, iterm2, sixel, text (Unicode half blocks), ascii or\n"
+    "                   auto (default: what the terminal answers it has; text\n"
+    "                   inside tmux/screen)\n"
     "  -h, --help       this help\n";
 
 int cmd_tui(int argc, char **argv)
@@ -30,7 +33,7 @@ int cmd_tui(int argc, char **argv)
         else if (!strcmp(argv[i], "--graphics") || !strncmp(argv[i], "--graphics=", 11)) {
             const char *m = argv[i][10] == '=' ? argv[i] + 11 : i + 1 < argc ? argv[++i] : "";
             if ((gfx = pm_graphics_parse(m)) < 0)
-                return cli_usage("", "--graphics takes sixel, text, ascii or auto, not '%s'", m);
+                return cli_usage("", "--graphics takes kitty, iterm2, sixel, text, ascii or auto, not '%s'", m);
         }
         else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs(tui_help, stdout);
@@ -44,7 +47,14 @@ int cmd_tui(int argc, char **argv)
     }
     if (!root)
         root = ".";
-    if (!pm_is_dir(root)) {
+    if (pm_net_is_url(root)) {
+        pm_node n;
+        char uid[72] = "";
+        if (pm_net_parse(root, &n, uid, sizeof uid) != PM_OK || uid[0]) {
+            fprintf(stderr, "pulmo: %s\n", uid[0] ? "the browser opens a node: dicom://AET@host:port" : pm_error());
+            return PM_EUSAGE;
+        }
+    } else if (!pm_is_dir(root)) {
         fprintf(stderr, "pulmo: %s: not a folder\n", root);
         return PM_ENODATA;
     }

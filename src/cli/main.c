@@ -20,9 +20,12 @@ static const cli_command commands[] = {
     {"batch", cmd_batch, "segment every CT series under a folder, with a CSV summary", 0},
     {"export", cmd_export, "write a series as NIfTI (HU, or normalised for machine learning)", 0},
     {"compare", cmd_compare, "score a mask against a reference mask or RTSTRUCT (Dice, HD95)", 1},
+    {"cluster", cmd_cluster, "fuzzy clustering of the HU inside the lungs (internal structures)", 1},
     {"mesh", cmd_mesh, "surface of the lungs, a mask or a HU level as STL, OBJ or PLY", 1},
     {"render", cmd_render, "draw a slice, histogram or mesh as PNG, sixel or text", 0},
     {"sheet", cmd_sheet, "segment a series and draw its contact sheet (PNG with figures)", 0},
+    {"echo", cmd_echo, "check that a DICOM node answers (C-ECHO)", 0},
+    {"send", cmd_send, "send the DICOM files under a folder to a DICOM node (C-STORE)", 0},
     {"phantom", cmd_phantom, "write synthetic chest CT phantoms with ground truth", 0},
     {"unet-check", cmd_unet_check, "read a lungmask U-Net weight file and print its architecture", 1},
 };
@@ -37,7 +40,10 @@ static void usage(FILE *f)
         fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n`pulmo COMMAND --help` describes a command; `man pulmo` has the details.\n"
                "Exit codes: 0 ok, 1 usage, 2 no DICOM or no series found, 3 unreadable or\n"
-               "corrupt input, 4 output not writable, 5 over the memory cap, 6 no lungs found.\n");
+               "corrupt input, 4 output not writable, 5 over the memory cap, 6 no lungs found,\n"
+               "7 DICOM node unreachable or timed out, 8 DICOM node refused.\n"
+               "A dicom://AET@host:port node (or .../SERIES_UID) stands for a folder in scan,\n"
+               "segment and batch.\n");
 }
 
 int cli_json;
@@ -202,7 +208,7 @@ int main(int argc, char **argv)
             return rc;
         }
     /* `pulmo ROOT` and `pulmo --ascii [ROOT]` open the terminal UI. */
-    if (!strcmp(cmd, "--ascii") || !strncmp(cmd, "--graphics", 10) || pm_is_dir(cmd))
+    if (!strcmp(cmd, "--ascii") || !strncmp(cmd, "--graphics", 10) || pm_is_dir(cmd) || pm_net_is_url(cmd))
         return cmd_tui(argc, argv);
     int rc = cli_error(PM_EUSAGE, "unknown command '%s'", cmd);
     usage(stderr);

@@ -302,6 +302,12 @@ extern "C" int pm_dicom_read_header(const char *path, pm_dicom_header *h)
     copy_string(h->series_uid, sizeof h->series_uid, raw_string(ds, 0x0020, 0x000e));
     copy_string(h->series_description, sizeof h->series_description, raw_string(ds, 0x0008, 0x103e));
     copy_string(h->sop_uid, sizeof h->sop_uid, raw_string(ds, 0x0008, 0x0018));
+    // For objects derived from the series (the SEG that --push sends).
+    copy_string(h->sop_class_uid, sizeof h->sop_class_uid, raw_string(ds, 0x0008, 0x0016));
+    copy_string(h->frame_of_reference_uid, sizeof h->frame_of_reference_uid, raw_string(ds, 0x0020, 0x0052));
+    copy_string(h->study_time, sizeof h->study_time, raw_string(ds, 0x0008, 0x0030));
+    copy_string(h->study_id, sizeof h->study_id, raw_string(ds, 0x0020, 0x0010));
+    copy_string(h->accession_number, sizeof h->accession_number, raw_string(ds, 0x0008, 0x0050));
     copy_string(h->modality, sizeof h->modality, raw_string(ds, 0x0008, 0x0060));
     copy_string(h->photometric, sizeof h->photometric, raw_string(ds, 0x0028, 0x0004));
     copy_string(h->patient_position, sizeof h->patient_position, raw_string(ds, 0x0018, 0x5100));

@@ -1,10 +1,12 @@
-/* png.c - PNG files through libpng, written via a temporary name. */
+/* png.c - PNG through libpng: files (written via a temporary name) and
+ * memory (the payload of terminal image protocols). */
 #include "pulmo/encode.h"
 #include "pulmo/core.h"
 #include "pulmo/io.h"
 
 #include <png.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,27 +28,39 @@ static void pm__png_warning(png_structp png, png_const_charp msg)
     (void)msg;
 }
 
-int pm_png_write(const char *path, const pm_fb *fb)
+/* libpng's output callback for pm_png_encode: appends to a pm_buf. */
+static void pm__png_to_buf(png_structp png, png_bytep data, size_t n)
 {
-    pm_outfile o;
-    if (pm_out_open(&o, path) != PM_OK)
-        return PM_EWRITE;
-    static _Thread_local char why[128];
+    if (pm_buf_add(png_get_io_ptr(png), data, n) != PM_OK)
+        png_error(png, "out of memory");
+}
+
+static void pm__png_flush(png_structp png)
+{
+    (void)png;
+}
+
+/* Writes fb through a libpng writer aimed at a FILE (f) or a buffer (b).
+ * Returns 0, or -1 with the reason in why. */
+static int pm__png_emit(const pm_fb *fb, FILE *f, pm_buf *b, char *why)
+{
     why[0] = '\0';
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, why, pm__png_error,
                                               pm__png_warning);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     if (!png || !info) {
         png_destroy_write_struct(&png, &info);
-        pm_out_abort(&o);
-        return pm_fail(PM_EWRITE, "%s: out of memory starting the PNG writer", path);
+        strcpy(why, "out of memory starting the PNG writer");
+        return -1;
     }
     if (setjmp(png_jmpbuf(png))) {
         png_destroy_write_struct(&png, &info);
-        pm_out_abort(&o);
-        return pm_fail(PM_EWRITE, "%s: PNG write failed: %s", path, why);
+        return -1;
     }
-    png_init_io(png, o.f);
+    if (f)
+        png_init_io(png, f);
+    else
+        png_set_write_fn(png, b, pm__png_to_buf, pm__png_flush);
     /* Level 6 is zlib's default; CT slices gain little from 9 and take twice as long. */
     png_set_compression_level(png, 6);
     png_set_IHDR(png, info, (png_uint_32)fb->w, (png_uint_32)fb->h, 8, PNG_COLOR_TYPE_RGB,
@@ -56,8 +70,32 @@ int pm_png_write(const char *path, const pm_fb *fb)
         png_write_row(png, fb->rgb + 3 * (size_t)y * fb->w);
     png_write_end(png, NULL);
     png_destroy_write_struct(&png, &info);
+    return 0;
+}
+
+int pm_png_write(const char *path, const pm_fb *fb)
+{
+    pm_outfile o;
+    if (pm_out_open(&o, path) != PM_OK)
+        return PM_EWRITE;
+    static _Thread_local char why[128];
+    if (pm__png_emit(fb, o.f, NULL, why) != 0) {
+        pm_out_abort(&o);
+        return pm_fail(PM_EWRITE, "%s: PNG write failed: %s", path, why);
+    }
     if (pm_out_commit(&o) != PM_OK)
         return PM_EWRITE;
+    return PM_OK;
+}
+
+int pm_png_encode(const pm_fb *fb, pm_buf *out)
+{
+    static _Thread_local char why[128];
+    size_t len0 = out->len;
+    if (pm__png_emit(fb, NULL, out, why) != 0) {
+        out->len = len0;
+        return pm_fail(PM_EMEMORY, "PNG encoding of a %dx%d picture failed: %s", fb->w, fb->h, why);
+    }
     return PM_OK;
 }
 

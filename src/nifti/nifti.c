@@ -94,19 +94,15 @@ static int pm__quatern(const pm_grid *g, float q[4], float *qfac)
     return 0;
 }
 
-int pm_nifti_write(const char *path, const pm_grid *g, int datatype, const void *data)
+/* The NIfTI-1 header of nt volumes on grid g. */
+static void pm__header(unsigned char *h, const pm_grid *g, int datatype, int bpp, int nt)
 {
-    int bpp = pm__bytes_per(datatype);
-    size_t n = pm_grid_voxels(g);
-    if (!bpp || !n)
-        return pm_fail(PM_EUSAGE, "%s: nothing to write", path);
-    unsigned char h[PM__VOX_OFFSET];
-    memset(h, 0, sizeof h);
+    memset(h, 0, PM__VOX_OFFSET);
     pm__put32(h, 0, PM__HDR);
-    pm__put16(h, 40, 3);
+    pm__put16(h, 40, nt > 1 ? 4 : 3);
     for (int i = 0; i < 3; i++)
         pm__put16(h, 42 + 2 * i, g->dim[i]);
-    pm__put16(h, 48, 1); pm__put16(h, 50, 1); pm__put16(h, 52, 1); pm__put16(h, 54, 1);
+    pm__put16(h, 48, nt > 1 ? nt : 1); pm__put16(h, 50, 1); pm__put16(h, 52, 1); pm__put16(h, 54, 1);
     pm__put16(h, 70, datatype);
     pm__put16(h, 72, bpp * 8);
     float qfac = 1, q[4];
@@ -114,6 +110,8 @@ int pm_nifti_write(const char *path, const pm_grid *g, int datatype, const void 
     pm__putf(h, 76, qfac);
     for (int i = 0; i < 3; i++)
         pm__putf(h, 80 + 4 * i, (float)g->spacing[i]);
+    if (nt > 1)
+        pm__putf(h, 92, 1.0f); /* the 4th axis is an index, not time */
     pm__putf(h, 108, (float)PM__VOX_OFFSET);
     pm__putf(h, 112, datatype == PM_NIFTI_FLOAT32 ? 1.0f : 0.0f);
     h[123] = 2 | 8; /* mm, s */
@@ -131,36 +129,80 @@ int pm_nifti_write(const char *path, const pm_grid *g, int datatype, const void 
         for (int c = 0; c < 4; c++)
             pm__putf(h, 280 + 16 * r + 4 * c, (float)a[r][c]);
     memcpy(h + 344, "n+1\0", 4);
+}
 
+typedef struct pm__flat {
+    const unsigned char *data;
+    size_t plane_bytes;
+    int nz;
+} pm__flat;
+
+static int pm__flat_plane(void *ctx, int t, int k, void *buf)
+{
+    const pm__flat *f = ctx;
+    memcpy(buf, f->data + ((size_t)t * (size_t)f->nz + (size_t)k) * f->plane_bytes, f->plane_bytes);
+    return 0;
+}
+
+int pm_nifti_write(const char *path, const pm_grid *g, int datatype, const void *data)
+{
+    pm__flat f = {data, (size_t)g->dim[0] * (size_t)g->dim[1] * (size_t)pm__bytes_per(datatype),
+                  g->dim[2]};
+    return pm_nifti_write_planes(path, g, 1, datatype, pm__flat_plane, &f);
+}
+
+int pm_nifti_write_planes(const char *path, const pm_grid *g, int nt, int datatype,
+                          pm_nifti_plane_fn plane, void *ctx)
+{
+    int bpp = pm__bytes_per(datatype);
+    size_t n = pm_grid_voxels(g);
+    if (!bpp || !n || nt < 1 || nt > 32767)
+        return pm_fail(PM_EUSAGE, "%s: nothing to write", path);
+    unsigned char h[PM__VOX_OFFSET];
+    pm__header(h, g, datatype, bpp, nt);
+    size_t pbytes = (size_t)g->dim[0] * (size_t)g->dim[1] * (size_t)bpp;
+    unsigned char *buf = malloc(pbytes);
+    if (!buf)
+        return pm_fail(PM_EMEMORY, "%s: out of memory", path);
     pm_outfile o;
     int st = pm_out_open(&o, path);
-    if (st)
+    if (st) {
+        free(buf);
         return st;
+    }
     size_t len = strlen(path);
     int gz = len > 3 && strcmp(path + len - 3, ".gz") == 0;
-    size_t bytes = n * (size_t)bpp;
-    int ok;
+    gzFile z = NULL;
+    int ok = 1, failed_fill = 0;
     if (gz) {
         int fd2 = dup(o.fd);
-        gzFile z = fd2 >= 0 ? gzdopen(fd2, "wb1") : NULL;
+        z = fd2 >= 0 ? gzdopen(fd2, "wb1") : NULL;
         ok = z != NULL;
         if (!z && fd2 >= 0)
             close(fd2);
         ok = ok && gzwrite(z, h, sizeof h) == (int)sizeof h;
-        const unsigned char *p = data;
-        for (size_t off = 0; ok && off < bytes; ) {
-            unsigned chunk = bytes - off > (1u << 30) ? (1u << 30) : (unsigned)(bytes - off);
-            ok = gzwrite(z, p + off, chunk) == (int)chunk;
-            off += chunk;
-        }
-        if (z && gzclose(z) != Z_OK)
-            ok = 0;
     } else {
-        ok = fwrite(h, 1, sizeof h, o.f) == sizeof h && fwrite(data, 1, bytes, o.f) == bytes;
+        ok = fwrite(h, 1, sizeof h, o.f) == sizeof h;
     }
+    /* Plane by plane, so a 4D image never has to exist whole in memory. */
+    for (int t = 0; ok && t < nt; t++)
+        for (int k = 0; ok && k < g->dim[2]; k++) {
+            if (plane(ctx, t, k, buf) != 0) {
+                ok = 0;
+                failed_fill = 1;
+                break;
+            }
+            ok = gz ? gzwrite(z, buf, (unsigned)pbytes) == (int)pbytes
+                    : fwrite(buf, 1, pbytes, o.f) == pbytes;
+        }
+    if (z && gzclose(z) != Z_OK)
+        ok = 0;
+    free(buf);
     if (!ok) {
         int e = errno;
         pm_out_abort(&o);
+        if (failed_fill)
+            return pm_fail(PM_EMEMORY, "%s: %s", path, pm_error());
         return pm_fail(PM_EWRITE, "%s: write failed: %s", path, e ? strerror(e) : "gzip error");
     }
     return pm_out_commit(&o);

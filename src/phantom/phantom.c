@@ -95,7 +95,8 @@ static void pm__gen_slice(void *ctx, int k, int thread)
     (void)thread;
     pm__gen *g = ctx;
     size_t n = (size_t)g->m->g.dim[0] * (size_t)g->m->g.dim[1];
-    pm__raster_slice(g->m, k, g->ph->hu->hu + n * (size_t)k, g->ph->labels->v + n * (size_t)k);
+    pm__raster_slice(g->m, k, g->ph->hu->hu + n * (size_t)k, g->ph->labels->v + n * (size_t)k,
+                     g->ph->structures->v + n * (size_t)k);
 }
 
 int pm_phantom_generate(const pm_phantom_spec *spec, pm_phantom *out, const pm_progress *p)
@@ -113,7 +114,9 @@ int pm_phantom_generate(const pm_phantom_spec *spec, pm_phantom *out, const pm_p
     memset(&ph, 0, sizeof ph);
     ph.hu = pm_volume_new(&m.g);
     ph.labels = ph.hu ? pm_mask_new(&m.g) : NULL;
-    if (!ph.labels) {
+    ph.structures = ph.labels ? pm_mask_new(&m.g) : NULL;
+    if (!ph.structures) {
+        pm_mask_free(ph.labels);
         pm_volume_free(ph.hu);
         pm__model_done(&m);
         return PM_EMEMORY;
@@ -142,8 +145,10 @@ void pm_phantom_free(pm_phantom *ph)
         return;
     pm_volume_free(ph->hu);
     pm_mask_free(ph->labels);
+    pm_mask_free(ph->structures);
     ph->hu = NULL;
     ph->labels = NULL;
+    ph->structures = NULL;
 }
 
 /* A UID under the UUID-derived root 2.25: the decimal of a 126-bit hash
@@ -248,31 +253,35 @@ static void pm__write_slice(void *ctx, int k, int thread)
 }
 
 /* The truth as the loader will see the series: without the missing slice. */
-static pm_mask *pm__truth_mask(const pm_phantom_spec *s, const pm_phantom *ph)
+static pm_mask *pm__truth_mask(const pm_phantom_spec *s, const pm_mask *full)
 {
     if (s->missing_slice < 0)
-        return pm_mask_clone(ph->labels);
-    pm_grid g = ph->labels->g;
+        return pm_mask_clone(full);
+    pm_grid g = full->g;
     g.dim[2]--;
     pm_mask *t = pm_mask_new(&g);
     if (!t)
         return NULL;
     size_t n = (size_t)g.dim[0] * (size_t)g.dim[1];
-    for (int k = 0, o = 0; k < ph->labels->g.dim[2]; k++)
+    for (int k = 0, o = 0; k < full->g.dim[2]; k++)
         if (k != s->missing_slice)
-            memcpy(t->v + n * (size_t)o++, ph->labels->v + n * (size_t)k, n);
+            memcpy(t->v + n * (size_t)o++, full->v + n * (size_t)k, n);
     return t;
 }
 
 static int pm__truth_json(const char *path, const pm_phantom_spec *s, const pm_phantom *ph,
-                          const pm_mask *t, const char *series_dir, const char *series_uid)
+                          const pm_mask *t, const pm_mask *st, const char *series_dir,
+                          const char *series_uid)
 {
-    size_t count[5] = {0}, ncount[2] = {0};
+    size_t count[5] = {0}, ncount[2] = {0}, scount[3] = {0};
     size_t nvox = pm_grid_voxels(&t->g);
     double ml = pm_grid_voxel_mm3(&t->g) / 1000.0;
-    for (size_t i = 0; i < nvox; i++)
+    for (size_t i = 0; i < nvox; i++) {
         if (t->v[i] <= 4)
             count[t->v[i]]++;
+        if (st->v[i] <= 2)
+            scount[st->v[i]]++;
+    }
     /* Nodule voxels split by the nearer centre (they are far apart). */
     for (size_t i = 0; i < nvox; i++) {
         if (t->v[i] != PM_LABEL_NODULE)
@@ -339,6 +348,10 @@ static int pm__truth_json(const char *path, const pm_phantom_spec *s, const pm_p
     for (int l = 1; l <= 4; l++)
         pm_json_number(&j, names[l], (double)count[l] * ml);
     pm_json_object_end(&j);
+    pm_json_object_begin(&j, "structures_ml");
+    pm_json_number(&j, "vessels", (double)scount[1] * ml);
+    pm_json_number(&j, "bronchial_walls", (double)scount[2] * ml);
+    pm_json_object_end(&j);
     pm_json_array_begin(&j, "nodules");
     for (int a = 0; a < ph->nnodules; a++) {
         const pm_phantom_nodule *n = &ph->nodules[a];
@@ -396,17 +409,23 @@ int pm_phantom_write(const pm_phantom_spec *s, const pm_phantom *given, const ch
             rc = pm_fail(w.status[k], "%s", w.reason[k]);
     free(w.status);
     free(w.reason);
-    pm_mask *t = rc == PM_OK ? pm__truth_mask(s, ph) : NULL;
-    if (rc == PM_OK && !t)
+    pm_mask *t = rc == PM_OK ? pm__truth_mask(s, ph->labels) : NULL;
+    pm_mask *st = t ? pm__truth_mask(s, ph->structures) : NULL;
+    if (rc == PM_OK && !st)
         rc = PM_EMEMORY;
     if (rc == PM_OK) {
         snprintf(path, sizeof path, "%s/%s.labels.nii.gz", truth_dir, s->name);
         rc = pm_nifti_write(path, &t->g, PM_NIFTI_UINT8, t->v);
     }
     if (rc == PM_OK) {
-        snprintf(path, sizeof path, "%s/%s.json", truth_dir, s->name);
-        rc = pm__truth_json(path, s, ph, t, rel, w.series_uid);
+        snprintf(path, sizeof path, "%s/%s.structures.nii.gz", truth_dir, s->name);
+        rc = pm_nifti_write(path, &st->g, PM_NIFTI_UINT8, st->v);
     }
+    if (rc == PM_OK) {
+        snprintf(path, sizeof path, "%s/%s.json", truth_dir, s->name);
+        rc = pm__truth_json(path, s, ph, t, st, rel, w.series_uid);
+    }
+    pm_mask_free(st);
     pm_mask_free(t);
     if (ph == &own)
         pm_phantom_free(&own);

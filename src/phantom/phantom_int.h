@@ -65,7 +65,8 @@ double pm__lung_d(const pm__model *m, int lung, double x, double y, double z);
 /* Distance from p to segment s (clamped) and the unclamped parameter t. */
 double pm__seg_dist(const pm__seg *s, const double p[3], double *t);
 
-/* Fills one slice k of hu and labels. */
-void pm__raster_slice(const pm__model *m, int k, int16_t *hu, uint8_t *lab);
+/* Fills one slice k of hu, labels and (str may be NULL) the structures
+ * inside the lungs (1 vessel, 2 bronchial wall). */
+void pm__raster_slice(const pm__model *m, int k, int16_t *hu, uint8_t *lab, uint8_t *str);
 
 #endif

@@ -157,7 +157,7 @@ static double pm__table(const pm__model *m, const double p[3], double hu)
     return pm__mixv(hu, -950.0, pm__w(d + 2.0, W));
 }
 
-void pm__raster_slice(const pm__model *m, int k, int16_t *hu_out, uint8_t *lab_out)
+void pm__raster_slice(const pm__model *m, int k, int16_t *hu_out, uint8_t *lab_out, uint8_t *str_out)
 {
     const pm_grid *g = &m->g;
     int nx = g->dim[0], ny = g->dim[1];
@@ -185,10 +185,12 @@ void pm__raster_slice(const pm__model *m, int k, int16_t *hu_out, uint8_t *lab_o
             if (fx * fx + fy * fy > m->fov_r * m->fov_r) {
                 hu_out[idx] = -2000;
                 lab_out[idx] = 0;
+                if (str_out)
+                    str_out[idx] = 0;
                 continue;
             }
             double hu = -1000.0;
-            int lab = 0;
+            int lab = 0, in_vessel = 0, in_wall = 0;
             hu = pm__table(m, p, hu);
             double db = pm__ell(p[0], p[1], m->bx, m->by, m->ba, m->bb);
             /* The back lies flat on the table. */
@@ -241,6 +243,7 @@ void pm__raster_slice(const pm__model *m, int k, int16_t *hu_out, uint8_t *lab_o
                     }
                     if (dv < W)
                         hu = pm__mixv(hu, 40.0, pm__w(dv, W) * wl);
+                    in_vessel |= dv < 0 && d < 0;
                 }
                 /* Airways: wall, then the air of the lumen. */
                 double dw = 1e9, dlum = 1e9;
@@ -258,6 +261,7 @@ void pm__raster_slice(const pm__model *m, int k, int16_t *hu_out, uint8_t *lab_o
                     if (el < dlum)
                         dlum = el;
                 }
+                in_wall = dw < 0 && dlum >= 0;
                 if (dw < W) {
                     hu = pm__mixv(hu, 40.0, pm__w(dw, W));
                     hu = pm__mixv(hu, -1000.0, pm__w(dlum, W));
@@ -279,6 +283,9 @@ void pm__raster_slice(const pm__model *m, int k, int16_t *hu_out, uint8_t *lab_o
             long v = lround(hu);
             hu_out[idx] = (int16_t)(v < -1024 ? -1024 : v > 3071 ? 3071 : v);
             lab_out[idx] = (uint8_t)lab;
+            if (str_out)
+                str_out[idx] = lab == PM_LABEL_RIGHT_LUNG || lab == PM_LABEL_LEFT_LUNG
+                             ? (in_vessel ? 1 : in_wall ? 2 : 0) : 0;
         }
     }
 }

@@ -95,6 +95,28 @@ int pm_term_parse_xtsm(const char *buf, size_t n, int item, int *v1, int *v2)
     return -1;
 }
 
+int pm_term_parse_kitty(const char *buf, size_t n)
+{
+    static const char ok[] = "\033_Gi=31;OK\033\\";
+    return memmem(buf, n, ok, sizeof ok - 1) != NULL;
+}
+
+int pm_term_parse_version(const char *buf, size_t n, char *name, size_t cap)
+{
+    const char *p = memmem(buf, n, "\033P>|", 4);
+    if (!p || !cap)
+        return -1;
+    const char *end = buf + n;
+    size_t k = 0;
+    for (p += 4; p < end && *p != '\033' && (unsigned char)*p != 0x9c; p++)
+        if ((unsigned char)*p >= 0x20 && *p != 0x7f && k + 1 < cap)
+            name[k++] = *p;
+    if (p >= end)
+        return -1;
+    name[k] = '\0';
+    return 0;
+}
+
 int pm_term_parse_cell(const char *buf, size_t n, int *w, int *h)
 {
     size_t pos = 0;
@@ -160,7 +182,8 @@ void pm_term_probe(pm_term_caps *caps, double timeout)
         close(fd);
         return;
     }
-    static const char q[] = "\033[?1;1;0S\033[?2;1;0S\033[16t\033[c";
+    static const char q[] = "\033[?1;1;0S\033[?2;1;0S\033[16t\033_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\033\\"
+                            "\033[>0q\033[c";
     char buf[1024];
     size_t n = 0;
     if (write(fd, q, sizeof q - 1) == (ssize_t)(sizeof q - 1)) {
@@ -186,6 +209,9 @@ void pm_term_probe(pm_term_caps *caps, double timeout)
     int da = pm_term_parse_da1(buf, n);
     caps->answered = da >= 0;
     caps->sixel = da == 1;
+    caps->kitty = pm_term_parse_kitty(buf, n);
+    if (pm_term_parse_version(buf, n, caps->version, sizeof caps->version) != 0)
+        caps->version[0] = '\0';
     int v1, v2;
     if (pm_term_parse_xtsm(buf, n, 1, &v1, NULL) == 0 && v1 > 0)
         caps->registers = v1;
@@ -212,6 +238,10 @@ pm_graphics pm_term_choose(const pm_term_caps *caps, pm_graphics want)
     if (want != PM_GFX_AUTO)
         return want;
     const char *term = getenv("TERM");
+    if (!caps->multiplexer && caps->kitty)
+        return PM_GFX_KITTY;
+    if (!caps->multiplexer && (strstr(caps->version, "iTerm2") || strstr(caps->version, "WezTerm")))
+        return PM_GFX_ITERM;
     if (caps->sixel && !caps->multiplexer)
         return PM_GFX_SIXEL;
     if (caps->no_color || (term && !strcmp(term, "dumb")))
@@ -219,10 +249,22 @@ pm_graphics pm_term_choose(const pm_term_caps *caps, pm_graphics want)
     return PM_GFX_TEXT;
 }
 
+void pm_term_sixel_limit(const pm_term_caps *caps, int *max_w, int *max_h)
+{
+    int w = caps->max_w > 0 ? caps->max_w : PM_TERM_SIXEL_DEFAULT;
+    int h = caps->max_h > 0 ? caps->max_h : PM_TERM_SIXEL_DEFAULT;
+    *max_w = w;
+    *max_h = h >= 6 ? h - h % 6 : h;
+}
+
 int pm_graphics_parse(const char *s)
 {
     if (!strcmp(s, "sixel"))
         return PM_GFX_SIXEL;
+    if (!strcmp(s, "kitty"))
+        return PM_GFX_KITTY;
+    if (!strcmp(s, "iterm2") || !strcmp(s, "iterm"))
+        return PM_GFX_ITERM;
     if (!strcmp(s, "text"))
         return PM_GFX_TEXT;
     if (!strcmp(s, "ascii"))

@@ -292,7 +292,7 @@ static void draw(void)
     static const tui_screen *last_top;
     static int last_layout = -1;
     int layout = top && top->layout ? top->layout() : 0;
-    if (crt.gfx == GFX_SIXEL && (layout != last_layout || top != last_top)) {
+    if (crt_pixels() && (layout != last_layout || top != last_top)) {
         clearok(curscr, TRUE);
         crt_drop_sixel();
     }
@@ -326,29 +326,62 @@ void app_redraw_now(void)
     draw();
 }
 
+/* Runs one key on the top screen. */
+static void handle_key(int k)
+{
+    if (k == KEY_RESIZE) {
+        clearok(curscr, TRUE);
+        crt_drop_sixel();
+        app.dirty = 1;
+        return;
+    }
+    const tui_screen *top = app_top();
+    if (!top)
+        return;
+    int r = top->key(k);
+    if (!r && (k == '?' || k == KEY_F(1)))
+        r = help_of(top);
+    if (r & R_QUIT)
+        app.quit = 1;
+    if (r & (R_REDRAW | R_IMAGE | R_HANDLED))
+        app.dirty = 1;
+}
+
+/* Keys typed while a picture was on its way (a slow link, a held key)
+ * are all applied before the next frame: only the last state is drawn.
+ * While keys come faster than REPEAT seconds apart pictures are coarse
+ * (crt.coarse: fewer greys); REFINE seconds after the last key the
+ * picture is drawn again in full. */
+#define REPEAT 0.15
+#define REFINE 0.3
+
 static void loop(void)
 {
     timeout(100);
     app.dirty = 1;
+    double last_key = 0;
     while (!app.quit) {
         if (app.dirty) {
             app.dirty = 0;
             draw();
         }
         int k = getch();
-        if (k == KEY_RESIZE) {
-            clearok(curscr, TRUE);
-            crt_drop_sixel();
+        if (k != ERR) {
+            int n = 0;
+            timeout(0);
+            do {
+                handle_key(k);
+                n++;
+            } while (!app.quit && (k = getch()) != ERR);
+            timeout(100);
+            double now = pm_now();
+            int coarse = n > 1 || now - last_key < REPEAT;
+            if (coarse != crt.coarse && app.dirty)
+                crt.coarse = coarse;
+            last_key = now;
+        } else if (crt.coarse && pm_now() - last_key > REFINE) {
+            crt.coarse = 0;
             app.dirty = 1;
-        } else if (k != ERR && app_top()) {
-            const tui_screen *top = app_top();
-            int r = top->key(k);
-            if (!r && (k == '?' || k == KEY_F(1)))
-                r = help_of(top);
-            if (r & R_QUIT)
-                app.quit = 1;
-            if (r & (R_REDRAW | R_IMAGE | R_HANDLED))
-                app.dirty = 1;
         }
         /* A tick may push or pop: walk a copy of the stack. */
         const tui_screen *now[APP_MAX_SCREENS];

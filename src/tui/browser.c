@@ -11,6 +11,7 @@
 #include "app.h"
 #include "list.h"
 #include "viewer.h"
+#include "pulmo/net.h"
 #include "pulmo/text.h"
 
 #include <ctype.h>
@@ -39,7 +40,15 @@ static int scan_work(tui_job *j)
 {
     pm_progress p = job_progress(j);
     pm_index *ix = NULL;
-    int rc = pm_index_scan(app.root, &ix, &p);
+    int rc;
+    if (pm_net_is_url(app.root)) {
+        pm_node n;
+        rc = pm_net_parse(app.root, &n, NULL, 0);
+        if (rc == PM_OK)
+            rc = pm_net_index(&n, NULL, &ix, &p);
+    } else {
+        rc = pm_index_scan(app.root, &ix, &p);
+    }
     j->result = ix;
     return rc;
 }
@@ -49,7 +58,10 @@ static int load_work(tui_job *j)
     const pm_series *s = j->arg;
     pm_progress p = job_progress(j);
     pm_volume *v = NULL;
-    int rc = pm_series_load(s, NULL, &v, &p);
+    /* A series on a node is retrieved into the cache first; Escape cancels
+     * the retrieval and leaves nothing there. */
+    int rc = pm_net_is_url(s->folder) ? pm_net_load(s->folder, NULL, &v, &p)
+                                      : pm_series_load(s, NULL, &v, &p);
     j->result = v;
     return rc;
 }
@@ -215,10 +227,15 @@ static void draw_row(void *ctx, int i, int line, int selected)
         crt_role(selected ? ROLE_SELECTED : ROLE_PATIENT);
     } else {
         const pm_series *s = ser(r->series);
-        char dims[48];
-        snprintf(dims, sizeof dims, "%dx%dx%d", s->dims[0], s->dims[1], s->dims[2]);
-        snprintf(buf, sizeof buf, "   %-8.8s  %-3.3s %5d  %-13s %-5.3g %s", s->meta.study_date[0] ? s->meta.study_date : "-",
-                 s->meta.modality[0] ? s->meta.modality : "-", s->dims[2], dims, s->spacing[2],
+        char dims[48], dz[16] = "-";
+        /* A series on a node has no geometry before it is retrieved. */
+        snprintf(dims, sizeof dims, "-");
+        if (s->dims[0] > 0) {
+            snprintf(dims, sizeof dims, "%dx%dx%d", s->dims[0], s->dims[1], s->dims[2]);
+            snprintf(dz, sizeof dz, "%.3g", s->spacing[2]);
+        }
+        snprintf(buf, sizeof buf, "   %-8.8s  %-3.3s %5d  %-13s %-5s %s", s->meta.study_date[0] ? s->meta.study_date : "-",
+                 s->meta.modality[0] ? s->meta.modality : "-", s->dims[2] > 0 ? s->dims[2] : s->nfiles, dims, dz,
                  s->meta.series_description[0] ? s->meta.series_description : "(no description)");
         crt_role(selected ? ROLE_SELECTED : ROLE_NORMAL);
     }

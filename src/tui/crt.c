@@ -160,12 +160,14 @@ int crt_init(int gfx)
     if (gfx == PM_GFX_ASCII || gfx == PM_GFX_TEXT)
         pm_term_env(&caps);
     else
-        pm_term_probe(&caps, 0.3);
+        pm_term_probe(&caps, 1.0); /* returns at the DA1 reply; a terminal still starting is slow */
     int mode = pm_term_choose(&caps, gfx);
     crt.in_tmux = caps.multiplexer;
     crt.cell_w = caps.cell_w > 0 ? caps.cell_w : 10;
     crt.cell_h = caps.cell_h > 0 ? caps.cell_h : 20;
     crt.registers = caps.registers > 0 ? caps.registers : 256;
+    pm_term_sixel_limit(&caps, &crt.max_w, &crt.max_h);
+    crt.greys = 24;
     stderr_away();
     screen = newterm(NULL, stdout, stdin);
     if (!screen) {
@@ -192,6 +194,10 @@ int crt_init(int gfx)
         crt.gfx = GFX_ASCII;
     else if (mode == PM_GFX_SIXEL)
         crt.gfx = GFX_SIXEL;
+    else if (mode == PM_GFX_KITTY)
+        crt.gfx = GFX_KITTY;
+    else if (mode == PM_GFX_ITERM)
+        crt.gfx = GFX_ITERM;
     else if (crt.colors >= 256 && COLOR_PAIRS >= 1024)
         crt.gfx = GFX_HALF;
     else

@@ -16,7 +16,7 @@ typedef enum tui_role {
     ROLE_DIALOG, ROLE_CURSOR, ROLE_MARK, ROLE_OVERLAY, ROLE_COUNT
 } tui_role;
 
-typedef enum tui_gfx { GFX_ASCII, GFX_SHADE, GFX_HALF, GFX_SIXEL } tui_gfx;
+typedef enum tui_gfx { GFX_ASCII, GFX_SHADE, GFX_HALF, GFX_SIXEL, GFX_KITTY, GFX_ITERM } tui_gfx;
 
 typedef struct tui_crt {
     int colors;         /* 0 with NO_COLOR or a monochrome terminal */
@@ -25,6 +25,9 @@ typedef struct tui_crt {
     int in_tmux;
     int cell_w, cell_h; /* pixels of one cell (for sixel) */
     int registers;      /* sixel colour registers */
+    int max_w, max_h;   /* largest sixel image the terminal shows */
+    int greys;          /* grey levels of a sixel picture */
+    int coarse;         /* keys are repeating: cheaper pictures until they stop */
 } tui_crt;
 
 extern tui_crt crt;
@@ -51,12 +54,28 @@ void crt_clear_rows(int y0, int y1);
 /* Pixel grid of a (cols x rows) cell box for the current graphics mode, and
  * the height/width ratio of one of those pixels on screen. */
 void crt_fb_size(int cols, int rows, int *w, int *h, double *aspect);
-/* Draws fb into the cell box at (y, x). For sixel the image is queued and
- * written after the next refresh (crt_flush_sixel). */
+/* Draws fb into the cell box at (y, x). Pictures in pixels (sixel, kitty,
+ * iTerm2: pixels.c) are queued and written after the next refresh
+ * (crt_flush_sixel), and only when they changed. */
 void crt_draw_fb(const pm_fb *fb, int y, int x, int cols, int rows);
-/* After refresh(): writes a queued sixel image straight to the terminal. */
+/* The same with the cursor crosshair at picture pixel (px, py) (-1: none),
+ * drawn apart from the picture where the protocol allows, so a cursor
+ * move does not send the picture again. */
+void crt_draw_fb_cursor(const pm_fb *fb, int y, int x, int cols, int rows, int px, int py);
+/* gfx.c: fb as character cells (half blocks, shades, ASCII). */
+void crt_draw_cells(const pm_fb *fb, int y, int x, int cols, int rows);
+/* 1 when pictures go as pixels (sixel, kitty, iTerm2). */
+int crt_pixels(void);
+/* 1 when the terminal scales pictures itself (kitty, iTerm2): send no more
+ * pixels than the data has. */
+int crt_scales(void);
+/* After refresh(): writes the queued pictures and cursor straight to the
+ * terminal. */
 void crt_flush_sixel(void);
-/* Forgets queued sixels and sends every picture again on the next frame
+/* Seconds to wait before an animation's next frame: at least `least`,
+ * longer when the last pictures took the link long to carry. */
+double crt_frame_interval(double least);
+/* Forgets queued pictures and sends every picture again on the next frame
  * (a dialog or a resize painted over them). */
 void crt_drop_sixel(void);
 

@@ -7,9 +7,7 @@
  * brightness ramp (colour, if any, from the hue). These all go through
  * curses, so they survive tmux, resizes and dialogs.
  *
- * Sixel cannot live in curses' buffer: the picture is encoded into memory
- * and written straight to the terminal after curses' refresh, at the cell
- * box's position, and written again after every full redraw.
+ * Pictures in pixels (sixel, kitty, iTerm2) are pixels.c's.
  */
 #include "crt.h"
 #include "pulmo/encode.h"
@@ -17,35 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static int *pair_of;          /* [fg*256 + bg] -> pair number, 0 = none */
 static int next_pair = ROLE_COUNT;
 static uint8_t xterm_of[32 * 32 * 32];
 static int xterm_ready;
-
-/* Sixel pictures queued for after the refresh (the slice and a panel). */
-#define NSIXEL 4
-static struct {
-    char *buf;
-    size_t len, cap;
-    int y, x;
-    uint64_t hash;        /* of the picture last sent in this slot */
-    int sent, queued;
-} six[NSIXEL];
-static int nsix;          /* slots used by the frame being drawn */
-static int force = 1;     /* resend everything (a dialog or resize erased it) */
-
-/* FNV-1a of the pixels and the place: an unchanged picture is not sent
- * again, since curses never paints over the blank cells beneath it. */
-static uint64_t fb_hash(const pm_fb *fb, int y, int x)
-{
-    uint64_t h = 1469598103934665603ull ^ (uint64_t)(y * 65536 + x) ^ ((uint64_t)fb->w << 32) ^ (uint64_t)fb->h;
-    size_t n = (size_t)fb->w * fb->h * 3;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ fb->rgb[i]) * 1099511628211ull;
-    return h;
-}
 
 void crt_fb_size(int cols, int rows, int *w, int *h, double *aspect)
 {
@@ -53,8 +27,19 @@ void crt_fb_size(int cols, int rows, int *w, int *h, double *aspect)
     case GFX_HALF:
         *w = cols, *h = rows * 2, *aspect = 1.0;
         break;
-    case GFX_SIXEL:
+    case GFX_KITTY:
+    case GFX_ITERM:
+        /* The terminal scales: the caller may send fewer pixels (crt_scales). */
         *w = cols * crt.cell_w, *h = rows * crt.cell_h, *aspect = 1.0;
+        break;
+    case GFX_SIXEL:
+        /* A terminal drops a sixel image beyond its limit: the picture
+         * then covers less than the box (crt_draw_fb centres it). */
+        *w = cols * crt.cell_w, *h = rows * crt.cell_h, *aspect = 1.0;
+        if (*w > crt.max_w)
+            *w = crt.max_w;
+        if (*h > crt.max_h)
+            *h = crt.max_h;
         break;
     default:
         *w = cols, *h = rows, *aspect = 2.0;
@@ -156,73 +141,12 @@ static void draw_half(const pm_fb *fb, int y0, int x0, int cols, int rows)
         }
 }
 
-static int encode_sixel(const pm_fb *fb, int y, int x)
-{
-    if (nsix == NSIXEL)
-        return -1;
-    uint64_t h = fb_hash(fb, y, x);
-    if (!force && six[nsix].sent && six[nsix].hash == h) {
-        six[nsix++].queued = 0;
-        return 0;
-    }
-    six[nsix].hash = h;
-    six[nsix].queued = 1;
-    pm_buf b = {six[nsix].buf, 0, six[nsix].cap};
-    int rc = pm_sixel_encode(fb, crt.registers, &b);
-    six[nsix].buf = b.data, six[nsix].len = b.len, six[nsix].cap = b.cap;
-    if (rc != PM_OK)
-        return -1;
-    six[nsix].y = y, six[nsix].x = x;
-    nsix++;
-    return 0;
-}
-
-void crt_draw_fb(const pm_fb *fb, int y, int x, int cols, int rows)
+void crt_draw_cells(const pm_fb *fb, int y, int x, int cols, int rows)
 {
     if (cols <= 0 || rows <= 0)
         return;
-    switch (crt.gfx) {
-    case GFX_HALF:
+    if (crt.gfx == GFX_HALF)
         draw_half(fb, y, x, cols, rows);
-        break;
-    case GFX_SIXEL:
-        /* Blank cells under the picture, so curses never paints over it. */
-        attrset(A_NORMAL);
-        for (int r = 0; r < rows; r++) {
-            move(y + r, x);
-            hline(' ', cols);
-        }
-        encode_sixel(fb, y, x);
-        break;
-    default:
+    else
         draw_text_pixels(fb, y, x, cols, rows);
-        break;
-    }
-}
-
-void crt_flush_sixel(void)
-{
-    if (crt.gfx != GFX_SIXEL)
-        return;
-    fflush(stdout);
-    for (int i = 0; i < nsix; i++) {
-        if (!six[i].queued)
-            continue;
-        char pos[32];
-        int n = snprintf(pos, sizeof pos, "\0337\033[%d;%dH", six[i].y + 1, six[i].x + 1);
-        if (write(1, pos, (size_t)n) < 0 || write(1, six[i].buf, six[i].len) < 0 || write(1, "\0338", 2) < 0)
-            break;
-        six[i].sent = 1;
-        six[i].queued = 0;
-    }
-    for (int i = nsix; i < NSIXEL; i++)
-        six[i].sent = 0;
-    nsix = 0;
-    force = 0;
-}
-
-void crt_drop_sixel(void)
-{
-    nsix = 0;
-    force = 1;
 }

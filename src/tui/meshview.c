@@ -45,13 +45,23 @@ static struct {
     double last_turn;
     double raster_ms;
     pm_fb *fb;
+    /* "crop here": only a cube of the volume, at full resolution */
+    int crop, crop_id, crop_label, w_crop;
+    double crop_c[3], crop_r;
+    pm_mask *crop_mask;          /* the cube of the mask, NULL: HU level */
+    pm_volume *crop_vol;
 } M;
 
 static int mesh_work(tui_job *j)
 {
     pm_progress p = job_progress(j);
     int rc = PM_OK;
-    if (M.w_need_raw) {
+    if (M.w_need_raw && M.w_crop) {
+        rc = M.w_use_hu ? pm_mesh_from_volume(M.crop_vol, M.w_level, &M.w_raw, &p)
+                        : pm_mesh_from_mask(M.crop_mask, M.crop_label, &M.w_raw, &p);
+        if (rc != PM_OK)
+            return rc;
+    } else if (M.w_need_raw) {
         rc = M.w_use_hu ? pm_mesh_from_volume(V.vol, M.w_level, &M.w_raw, &p)
                         : pm_mesh_from_mask(M.w_mask, 0, &M.w_raw, &p);
         if (rc != PM_OK)
@@ -74,15 +84,16 @@ static void start(void)
         M.again = 1;
         return;
     }
-    M.w_use_hu = M.use_hu || !seg_result();
+    M.w_crop = M.crop;
+    M.w_use_hu = M.crop ? (M.use_hu || !M.crop_mask) : (M.use_hu || !seg_result());
     M.w_mask = seg_result();
-    M.w_gen = seg_generation();
-    M.tried = M.w_use_hu ? M.tried : M.w_gen;
+    M.w_gen = M.crop ? -10 - M.crop_id : seg_generation();
+    M.tried = M.w_use_hu || M.crop ? M.tried : M.w_gen;
     M.w_level = M.level;
-    int want = M.w_use_hu ? -1 : M.w_gen;
+    int want = M.crop ? M.w_gen : M.w_use_hu ? -1 : M.w_gen;
     M.w_need_raw = !M.raw || M.raw_for != want || (M.w_use_hu && M.raw_level != M.level);
     M.w_smooth = M.smooth;
-    M.w_target = M.target;
+    M.w_target = M.crop ? 0 : M.target; /* a cube is small: keep every triangle */
     M.w_raw = M.w_mesh = NULL;
     if (job_start(&M.job, M.w_need_raw ? "meshing" : "smoothing/decimating", mesh_work, NULL) != 0)
         app_message(1, "%s", M.job.error);
@@ -96,12 +107,12 @@ void mesh_open(void)
         M.smooth = 10;
         M.target = 100000;
         M.level = -300;
-        M.rotate = 1;
+        M.rotate = 0; /* a frame is a whole picture: over SSH, on request only */
         M.tried = M.raw_for = -3;
     }
     if (seg_pending())
         app_message(0, "the segmentation is still running: the surface follows when it ends");
-    int want = (M.use_hu || !seg_result()) ? -1 : seg_generation();
+    int want = M.crop ? -10 - M.crop_id : (M.use_hu || !seg_result()) ? -1 : seg_generation();
     if (!M.mesh || M.raw_for != want)
         start();
     app_push(&mesh_screen);
@@ -120,7 +131,52 @@ void mesh_done(void)
     pm_mesh_free(M.raw);
     pm_mesh_free(M.mesh);
     pm_fb_free(M.fb);
+    pm_mask_free(M.crop_mask);
+    pm_volume_free(M.crop_vol);
     memset(&M, 0, sizeof M);
+}
+
+static void stop_job(void)
+{
+    job_stop(&M.job);
+    job_finished(&M.job);
+    pm_mesh_free(M.w_raw);
+    pm_mesh_free(M.w_mesh);
+    M.w_raw = M.w_mesh = NULL;
+    M.again = 0;
+}
+
+void mesh_open_crop(const double c[3], double r_mm, const pm_mask *str, int label)
+{
+    int lo[3], hi[3];
+    if (pm_grid_crop_box(&V.vol->g, c, r_mm, lo, hi) != PM_OK) {
+        app_message(1, "%s", pm_error());
+        return;
+    }
+    stop_job();
+    pm_mask_free(M.crop_mask);
+    pm_volume_free(M.crop_vol);
+    const pm_mask *src = str ? str : seg_result();
+    M.crop_mask = src ? pm_mask_crop(src, lo, hi) : NULL;
+    M.crop_label = str ? label : 0;
+    M.crop_vol = pm_volume_crop(V.vol, lo, hi);
+    if (!M.crop_vol) {
+        app_message(1, "out of memory for the crop");
+        return;
+    }
+    M.crop = 1;
+    M.crop_id++;
+    memcpy(M.crop_c, c, sizeof M.crop_c);
+    M.crop_r = r_mm;
+    if (!M.ro.fov) {
+        mesh_open(); /* sets the defaults and starts */
+    } else {
+        if (!shown())
+            app_push(&mesh_screen);
+        start();
+    }
+    app_message(0, "crop: %s in the cube of %.0f mm around (%.0f, %.0f, %.0f) mm; u: whole volume",
+                str ? "structures" : M.crop_mask ? "the mask" : "HU level", r_mm, c[0], c[1], c[2]);
 }
 
 void mesh_release(const pm_mask *m)
@@ -163,7 +219,7 @@ void mesh_tick(void)
             if (M.w_raw) {
                 pm_mesh_free(M.raw);
                 M.raw = M.w_raw;
-                M.raw_for = M.w_use_hu ? -1 : M.w_gen;
+                M.raw_for = M.w_crop || !M.w_use_hu ? M.w_gen : -1;
                 M.raw_level = M.w_level;
             }
             pm_mesh_free(M.mesh);
@@ -186,12 +242,12 @@ void mesh_tick(void)
         app.dirty = 1;
     }
     /* A new mask from the segmentation: follow it while the view is open. */
-    if (shown() && !M.job.running && !M.use_hu && seg_result() && M.raw_for != seg_generation() &&
+    if (shown() && !M.job.running && !M.use_hu && !M.crop && seg_result() && M.raw_for != seg_generation() &&
         M.tried != seg_generation()) {
         start();
         app.dirty = 1;
     }
-    if (shown() && M.rotate && M.mesh && pm_now() - M.last_turn > 0.08) {
+    if (shown() && M.rotate && M.mesh && pm_now() - M.last_turn > crt_frame_interval(0.08)) {
         M.ro.azimuth = fmod(M.ro.azimuth + 4, 360);
         M.last_turn = pm_now();
         app.dirty = 1;
@@ -304,6 +360,15 @@ static int act_level(double d)
 }
 static int act_level_up(void) { return act_level(50); }
 static int act_level_down(void) { return act_level(-50); }
+static int act_uncrop(void)
+{
+    if (!M.crop)
+        return R_NONE;
+    stop_job();
+    M.crop = 0;
+    start();
+    return R_REDRAW;
+}
 static int act_back(void)
 {
     app_pop();
@@ -339,6 +404,7 @@ const tui_binding mesh_keys[] = {
     {'x', act_coarser, "x / X", "fewer / more triangles (decimation budget)"},
     {'X', act_finer, NULL, NULL},
     {'h', act_source, "h", "surface of the mask / of a HU level"},
+    {'u', act_uncrop, "u", "leave the crop: the whole volume again"},
     {']', act_level_up, "] / [", "HU level up / down by 50"},
     {'[', act_level_down, NULL, NULL},
     {'e', act_export, "e", "export STL, PNG, NIfTI mask or JSON report"},

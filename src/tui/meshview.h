@@ -15,6 +15,11 @@ extern const tui_screen mesh_screen;
 /* Pushes the mesh view, starting the surface when it is missing or old. */
 void mesh_open(void);
 void mesh_done(void);
+/* "Crop here": shows only the cube of half-side r_mm around the LPS point
+ * c at full resolution: label `label` of str when str is given (the
+ * structures), else the segmentation's mask, else the HU level ('h' flips
+ * between mask and level as usual; 'u' leaves the crop). */
+void mesh_open_crop(const double c[3], double r_mm, const pm_mask *str, int label);
 /* Polls the surface job; the viewer calls it whether or not it is shown. */
 void mesh_tick(void);
 tui_job *mesh_busy(void);

@@ -47,15 +47,30 @@ void view_uv_to_px(const tui_view *w, const pm_grid *g, int fbw, int fbh, double
     *py = ((v + 0.5) * sv - w->cv) / (w->mm_per_px * w->aspect) + fbh / 2.0;
 }
 
+/* Where the zoomed and panned slice lands in r. */
+static pm_rect placed(pm_rect r, const pm_slice_view *sv, const tui_view *w)
+{
+    double pw = sv->nu * sv->u_mm / w->mm_per_px, ph = sv->nv * sv->v_mm / (w->mm_per_px * w->aspect);
+    pm_rect s = {r.x + (int)lround(r.w / 2.0 - w->cu / w->mm_per_px),
+                 r.y + (int)lround(r.h / 2.0 - w->cv / (w->mm_per_px * w->aspect)), (int)lround(pw),
+                 (int)lround(ph)};
+    return s;
+}
+
+void view_render_overlay(pm_fb *fb, pm_rect r, const pm_mask *m, const pm_labels *labels,
+                         double alpha, const tui_view *w)
+{
+    pm_slice_view sv;
+    view_slice(&m->g, w, &sv);
+    pm_draw_mask(fb, placed(r, &sv, w), m, &sv, labels, alpha);
+}
+
 void view_render(pm_fb *fb, pm_rect r, const pm_volume *vol, const pm_mask *mask, const tui_view *w)
 {
     pm_slice_view sv;
     view_slice(&vol->g, w, &sv);
     pm_fb_fill(fb, r, 0, 0, 0);
-    double pw = sv.nu * sv.u_mm / w->mm_per_px, ph = sv.nv * sv.v_mm / (w->mm_per_px * w->aspect);
-    pm_rect s = {r.x + (int)lround(r.w / 2.0 - w->cu / w->mm_per_px),
-                 r.y + (int)lround(r.h / 2.0 - w->cv / (w->mm_per_px * w->aspect)), (int)lround(pw),
-                 (int)lround(ph)};
+    pm_rect s = placed(r, &sv, w);
     /* The core clips s to the framebuffer (not to r): r is the whole
      * picture here. Bilinear only when zoomed past the voxels. */
     int bilinear = w->mm_per_px < fmin(sv.u_mm, sv.v_mm) * 0.75;

@@ -38,6 +38,10 @@ void view_uv_to_px(const tui_view *w, const pm_grid *g, int fbw, int fbh, double
 /* Draws slice w->slice of vol (with mask when w->overlay) into the
  * rectangle r of fb, zoomed and panned as w says; outside is black. */
 void view_render(pm_fb *fb, pm_rect r, const pm_volume *vol, const pm_mask *mask, const tui_view *w);
+/* Blends one more mask (e.g. the structures or the clusters) over what
+ * view_render drew in r, with the same zoom and pan. */
+void view_render_overlay(pm_fb *fb, pm_rect r, const pm_mask *m, const pm_labels *labels,
+                         double alpha, const tui_view *w);
 /* Draws one slice fitted into r (montage tiles). */
 void view_render_fit(pm_fb *fb, pm_rect r, const pm_volume *vol, const pm_mask *mask, const tui_view *w,
                      int slice);

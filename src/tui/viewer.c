@@ -10,6 +10,7 @@
 #include "viewer.h"
 #include "export.h"
 #include "histpanel.h"
+#include "inside.h"
 #include "meshview.h"
 #include "segpanel.h"
 #include "pulmo/text.h"
@@ -87,6 +88,7 @@ void viewer_done(void)
 {
     while (app_on_stack(&viewer_screen))
         app_pop();
+    inside_done();
     mesh_done();
     seg_done();
     hist_done();
@@ -118,20 +120,9 @@ static int ensure_fb(int w, int h)
     return 0;
 }
 
-static void draw_cursor_pixels(pm_fb *fb, double px, double py)
-{
-    int cx = (int)px, cy = (int)py, r = fb->w / 40 + 3;
-    for (int d = -r; d <= r; d++) {
-        int pts[2][2] = {{cx + d, cy}, {cx, cy + d}};
-        for (int q = 0; q < 2; q++) {
-            int x = pts[q][0], y = pts[q][1];
-            if (x < 0 || y < 0 || x >= fb->w || y >= fb->h || (d > -2 && d < 2))
-                continue;
-            uint8_t *p = fb->rgb + 3 * ((size_t)y * fb->w + x);
-            p[0] = 255, p[1] = 220, p[2] = 0;
-        }
-    }
-}
+/* mm per pixel of the cell box (the picture sent may have fewer pixels
+ * when the terminal scales it): cursor steps are cells. */
+static double box_mm_per_px;
 
 static const char *plane_name[3] = {"Axial", "Coronal", "Sagittal"};
 
@@ -147,7 +138,7 @@ static void draw_montage(int y, int x, int rows, int cols, int fbw, int fbh)
         view_render_fit(&V.fb, r, V.vol, V.mask, &V.view, (int)((n + 0.5) * ns / 25));
     }
     crt_draw_fb(&V.fb, y, x, cols, rows);
-    if (crt.gfx != GFX_SIXEL) {
+    if (!crt_pixels()) {
         crt_role(ROLE_KEY);
         for (int n = 0; n < 25; n++)
             crt_textf(y + (n / 5) * rows / 5, x + (n % 5) * cols / 5, cols / 5, "%d", (int)((n + 0.5) * ns / 25) + 1);
@@ -162,6 +153,19 @@ static void draw_image(void)
     if (rows < 2 || cols < 4)
         return;
     crt_fb_size(cols, rows, &fbw, &fbh, &V.view.aspect);
+    int nu, nv, ns;
+    double su, sv;
+    view_plane_dims(&V.vol->g, V.view.plane, &nu, &nv, &ns, &su, &sv);
+    double fit = fmax(nu * su / fbw, nv * sv / (fbh * V.view.aspect));
+    box_mm_per_px = fit / V.zoom;
+    V.view.mm_per_px = box_mm_per_px;
+    /* A terminal that scales pictures gets no more pixels than voxels. */
+    double k = fmin(su, sv) / V.view.mm_per_px;
+    if (crt_scales() && k > 1 && !V.montage) {
+        fbw = (int)(fbw / k + 0.5) > 1 ? (int)(fbw / k + 0.5) : 1;
+        fbh = (int)(fbh / k + 0.5) > 1 ? (int)(fbh / k + 0.5) : 1;
+        V.view.mm_per_px = fmax(nu * su / fbw, nv * sv / (fbh * V.view.aspect)) / V.zoom;
+    }
     if (ensure_fb(fbw, fbh) != 0) {
         app_message(1, "out of memory for the picture");
         return;
@@ -170,18 +174,13 @@ static void draw_image(void)
         draw_montage(y, x, rows, cols, fbw, fbh);
         return;
     }
-    int nu, nv, ns;
-    double su, sv;
-    view_plane_dims(&V.vol->g, V.view.plane, &nu, &nv, &ns, &su, &sv);
-    double fit = fmax(nu * su / fbw, nv * sv / (fbh * V.view.aspect));
-    V.view.mm_per_px = fit / V.zoom;
     view_render(&V.fb, pm_fb_rect(&V.fb), V.vol, V.mask, &V.view);
+    if (V.view.overlay)
+        inside_draw_overlays(&V.fb, pm_fb_rect(&V.fb));
     double px, py;
     view_uv_to_px(&V.view, &V.vol->g, fbw, fbh, V.cu, V.cv, &px, &py);
-    if (crt.gfx == GFX_SIXEL)
-        draw_cursor_pixels(&V.fb, px, py);
-    crt_draw_fb(&V.fb, y, x, cols, rows);
-    if (crt.gfx != GFX_SIXEL) {
+    crt_draw_fb_cursor(&V.fb, y, x, cols, rows, (int)px, (int)py);
+    if (!crt_pixels()) {
         int cy = y + (int)(py * rows / fbh), cx = x + (int)(px * cols / fbw);
         if (cy >= y && cy < y + rows && cx >= x && cx < x + cols) {
             crt_role(ROLE_CURSOR);
@@ -335,7 +334,7 @@ static int cursor_by(int du, int dv)
     int fbw, fbh;
     double aspect;
     crt_fb_size(1, 1, &fbw, &fbh, &aspect);
-    double stepu = fmax(1, V.view.mm_per_px * fbw / su), stepv = fmax(1, V.view.mm_per_px * aspect * fbh / sv);
+    double stepu = fmax(1, box_mm_per_px * fbw / su), stepv = fmax(1, box_mm_per_px * aspect * fbh / sv);
     V.cu += du * stepu;
     V.cv += dv * stepv;
     V.cu = floor(V.cu), V.cv = floor(V.cv);
@@ -421,6 +420,14 @@ static int act_seg(void)
         seg_start();
     return R_IMAGE;
 }
+static int act_inside(void)
+{
+    toggle_panel(&inside_panel);
+    if (V.panel)
+        seg_start();
+    return R_IMAGE;
+}
+static int act_structures(void) { return inside_toggle_structures(); }
 static int act_mesh(void) { mesh_open(); return R_IMAGE; }
 static int act_export(void) { export_dialog(0); return R_REDRAW; }
 /* '?' is the loop's: it shows viewer_help. */
@@ -467,6 +474,8 @@ const tui_binding viewer_keys[] = {
     {'i', act_warnings, "i", "the series' warnings"},
     {'S', act_seg, "S", "segmentation panel (runs the recipe)"},
     {'H', act_hist, "H", "HU histogram panel"},
+    {'C', act_inside, "C", "inside the lungs: clusters of the slice, crop here"},
+    {'v', act_structures, "v", "structures inside the lungs (label 5) on/off"},
     {'M', act_mesh, "M", "mesh view of the mask"},
     {'e', act_export, "e", "export STL, PNG, NIfTI mask or JSON report"},
     {'?', act_help, "?", "this help"},
@@ -484,6 +493,8 @@ static int viewer_help(const tui_binding **t, const char **titles, int max)
         t[n] = seg_keys, titles[n++] = "Segmentation panel (S)";
     if (n < max && hist_panel.help)
         n += hist_panel.help(t + n, titles + n, max - n);
+    if (n < max)
+        n += inside_panel.help(t + n, titles + n, max - n);
     if (n < max && mesh_screen.help)
         n += mesh_screen.help(t + n, titles + n, max - n);
     return n;
@@ -508,12 +519,15 @@ static void viewer_tick(void)
     if (!V.vol)
         return;
     seg_tick();
+    inside_tick();
     mesh_tick();
 }
 
 static tui_job *viewer_busy(void)
 {
     tui_job *j = seg_busy();
+    if (!j)
+        j = inside_busy();
     return j ? j : mesh_busy();
 }
 
