@@ -252,21 +252,12 @@ static void pm__write_slice(void *ctx, int k, int thread)
     }
 }
 
-/* The truth as the loader will see the series: without the missing slice. */
+/* The truth as the loader will see the series: it puts the missing slice
+ * back in its grid place (interpolated), so the truth keeps every slice. */
 static pm_mask *pm__truth_mask(const pm_phantom_spec *s, const pm_mask *full)
 {
-    if (s->missing_slice < 0)
-        return pm_mask_clone(full);
-    pm_grid g = full->g;
-    g.dim[2]--;
-    pm_mask *t = pm_mask_new(&g);
-    if (!t)
-        return NULL;
-    size_t n = (size_t)g.dim[0] * (size_t)g.dim[1];
-    for (int k = 0, o = 0; k < full->g.dim[2]; k++)
-        if (k != s->missing_slice)
-            memcpy(t->v + n * (size_t)o++, full->v + n * (size_t)k, n);
-    return t;
+    (void)s;
+    return pm_mask_clone(full);
 }
 
 static int pm__truth_json(const char *path, const pm_phantom_spec *s, const pm_phantom *ph,
