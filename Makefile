@@ -10,6 +10,7 @@
 #   make test-slurm only the Slurm test: a one-node cluster on 127.0.0.1 (root)
 #   make fuzz       build the libFuzzer targets (clang) and run each FUZZ_SECONDS
 #   make valgrind   run the CLI tests with pulmo under valgrind (no sanitizers)
+#   make contact-sheets  one PNG per real series and phantom in build/contact-sheets/
 #
 # Sources are found, not listed: every src/<module>/*.c (and the two C++
 # adapters: GDCM for files, DCMTK for the network) goes into the core library, except the front ends in src/cli
@@ -70,7 +71,8 @@ SNZ := build/san
 rel_obj = $(patsubst src/%,$(REL)/%.o,$(1))
 san_obj = $(patsubst src/%,$(SNZ)/%.o,$(1))
 
-.PHONY: all run test bench install clean deps deps-x check-deps samples fuzz fuzz-build valgrind slurm-deps test-slurm pacs-deps test-pacs
+.PHONY: all run test bench install clean deps deps-x check-deps samples fuzz fuzz-build valgrind slurm-deps test-slurm pacs-deps test-pacs \
+        contact-sheets
 all: check-deps pulmo
 
 pulmo: $(REL)/pulmo
@@ -124,8 +126,13 @@ $(REL)/tests/%: tests/%.c $(REL)/libpulmo.a
 	$(CC) $(CFLAGS_) $(OPT) -o $@ $< $(REL)/libpulmo.a $(LIBS)
 BENCH_BINS := $(patsubst tests/%.c,$(REL)/tests/%,$(BENCH_C))
 
+# Series today's default recipe gets wrong: tests/test_plausible.c reports
+# them as SKIP with the reasons (and says when one passes). Only until the
+# new default recipe lands; then this list goes.
+PLAUSIBLE_XFAIL ?=
+
 test: check-deps slurm-deps pacs-deps $(SNZ)/pulmo $(TEST_BINS) $(SNZ)/tests/net_cancel samples
-	@PULMO=$(SNZ)/pulmo sh tests/run.sh $(TEST_BINS) $(TEST_SH)
+	@PULMO_PLAUSIBLE_XFAIL="$(PLAUSIBLE_XFAIL)" PULMO=$(SNZ)/pulmo sh tests/run.sh $(TEST_BINS) $(TEST_SH)
 
 test-pacs: check-deps pacs-deps $(SNZ)/pulmo $(SNZ)/tests/net_cancel samples
 	@PULMO=$(SNZ)/pulmo sh tests/run.sh tests/test_pacs.sh
@@ -139,6 +146,22 @@ bench: check-deps pulmo samples $(BENCH_BINS)
 
 run: check-deps pulmo samples
 	./pulmo samples/patients
+
+# A contact sheet (`pulmo sheet`: 3 axial, 1 coronal, 1 sagittal slice, the
+# default recipe's labels and figures) of every series of the test data and
+# of the phantoms, to look at. Folders without an image series are skipped.
+SHEET_DATA ?= ../shared/data
+SHEET_DIRS = $(wildcard $(SHEET_DATA)/real/*/ $(SHEET_DATA)/patients/*/ $(SHEET_DATA)/edge/two-slices-no-modality/) \
+             $(wildcard samples/patients/*/)
+contact-sheets: pulmo samples
+	@mkdir -p build/contact-sheets
+	@for d in $(SHEET_DIRS); do \
+	  d=$${d%/}; n=$$(basename "$$d"); \
+	  ./pulmo sheet "$$d" -o "build/contact-sheets/$$n.png" >build/contact-sheets/$$n.txt 2>&1; rc=$$?; \
+	  if [ $$rc = 2 ]; then rm -f build/contact-sheets/$$n.txt; continue; fi; \
+	  printf '%-28s exit %s  %s\n' "$$n" $$rc "$$(grep -m1 -E '^(lungs|lung area)' build/contact-sheets/$$n.txt)"; \
+	done
+	@echo "sheets in build/contact-sheets/"
 
 # The phantoms are generated, never committed (see samples/README.md):
 # DICOM series in samples/patients/<NAME>/, ground truth in samples/truth/.
@@ -204,7 +227,8 @@ fuzz: fuzz-build
 # The CLI tests again with pulmo under valgrind: the .sh scripts and the C
 # tests that run $$PULMO (those using tf_run from tests/files.h). pulmo is
 # the optimised build with debug symbols and no sanitizers.
-VALGRIND_C := $(patsubst tests/%.c,$(SNZ)/tests/%,$(shell grep -l 'tf_run' $(TEST_C) /dev/null))
+# (Not the plausibility test: it segments every real series, hours under valgrind.)
+VALGRIND_C := $(patsubst tests/%.c,$(SNZ)/tests/%,$(filter-out tests/test_plausible.c,$(shell grep -l 'tf_run' $(TEST_C) /dev/null)))
 VALGRIND   := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
               --suppressions=$(CURDIR)/tests/valgrind.supp
 # PULMO is one path (a wrapper script), since scripts quote "$$PULMO".

@@ -52,6 +52,10 @@ typedef struct pm_segment_opts {
 } pm_segment_opts;
 
 #define PM_REPORT_MAX_WARNINGS 24
+/* The warning of a series of one or two slices (segmented in 2-D). The
+ * partial_coverage warning (PM_WARN_PARTIAL, measure.h) says which end of the
+ * lungs a 3-D series cuts. */
+#define PM_WARN_SINGLE_SLICE "single_slice"
 
 typedef struct pm_segment_report {
     int status;                      /* pm_status of the whole job */
@@ -69,6 +73,9 @@ typedef struct pm_segment_report {
     double otsu_hu;                  /* the Otsu threshold, when the recipe has that step */
     double seconds_load, seconds_resample, seconds_measure, seconds_write, seconds_total;
     double seconds_step[PM_RECIPE_MAX_STEPS];
+    int flat;                        /* 1 or 2: a series of that many slices, segmented
+                                        in 2-D: areas, no volumes (m's mL are not reported) */
+    double area_cm2[2][4];           /* flat: per slice, lung, right, left, airway */
     char warnings[PM_REPORT_MAX_WARNINGS][512];
     int nwarnings;
     int skipped;                     /* batch: report found, not recomputed */
@@ -83,6 +90,17 @@ typedef struct pm_segment_report {
  * rep is always filled as far as the job got. */
 int pm_segment_series(const char *dir, const char *outdir, const pm_segment_opts *o,
                       pm_segment_report *rep, const pm_progress *p);
+
+/* Segments the series in dir as pm_segment_series does, writing no mask
+ * and no report, and writes its contact sheet (render.h, pm_sheet_draw)
+ * to png with the report's figures under it: what `pulmo sheet` does.
+ * PM_ENOLUNG still writes the sheet (a head CT's shows no lungs). Returns
+ * the status; a PNG that cannot be written is PM_EWRITE. */
+int pm_segment_sheet(const char *dir, const char *png, const pm_segment_opts *o,
+                     pm_segment_report *rep, const pm_progress *p);
+/* The report in short caption lines (series, figures, warnings) for a
+ * sheet: up to max lines of cap bytes into lines; returns the count. */
+int pm_segment_report_lines(const pm_segment_report *rep, char (*lines)[200], int max);
 
 /* Fills the report from what a segmentation produced (the one place that
  * does, for `pulmo segment`, batches and the TUI's export): v's identity,

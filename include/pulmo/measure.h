@@ -41,6 +41,22 @@ typedef struct pm_lung_measures {
 int pm_measure_lungs(const pm_volume *v, const pm_mask *labels, pm_lung_measures *out,
                      const pm_progress *p);
 
+/* Honest coverage: whether the lungs reach the ends of the scan. The slice
+ * axis is the grid axis closest to the patient's head-foot axis, and which
+ * of its ends is superior comes from the direction cosines, so head-first
+ * and feet-first series agree. An end counts as touched when lung (labels 1
+ * and 2) covers at least PM_COVERAGE_MIN_MM2 of its slice: the lungs go on
+ * beyond the scan there, and their volume is a lower bound (5 cm^2: more
+ * than a trachea left in the lung labels, less than a lung cut across). Sets *apex (the
+ * superior end slice) and *base (the inferior one) to 0 or 1. */
+#define PM_COVERAGE_MIN_MM2 500.0
+#define PM_WARN_PARTIAL "partial_coverage"
+void pm_lung_coverage(const pm_mask *labels, int *apex, int *base);
+
+/* The area in cm^2 of lung (labels 1-2), right (1), left (2) and airway (3)
+ * in slice k of the grid's third axis (the acquired slice): cm2[0..3]. */
+void pm_lung_areas(const pm_mask *labels, int k, double cm2[4]);
+
 #ifdef __cplusplus
 }
 #endif

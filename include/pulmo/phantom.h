@@ -23,7 +23,8 @@
  * The volume is generated on the grid the loader will produce from the
  * written series (k along the slice normal), so it compares voxel by voxel
  * with pm_load_dir's result. A spec's missing slice is present in the
- * generated volume and left out when writing (series and truth).
+ * generated volume and the truth, and left out of the written series (the
+ * loader interpolates it in its grid place).
  */
 #ifndef PULMO_PHANTOM_H
 #define PULMO_PHANTOM_H
@@ -91,7 +92,7 @@ void pm_phantom_free(pm_phantom *ph);
 
 /* Writes the series as DICOM CT files into series_root/<name>/<series>/
  * and the ground truth as truth_dir/<name>.labels.nii.gz (uint8, on the grid
- * the loader produces, without the missing slice), truth_dir/<name>.structures.nii.gz
+ * the loader produces, the missing slice included), truth_dir/<name>.structures.nii.gz
  * (the same grid; 1 vessel, 2 bronchial wall, where the labels say lung) and
  * truth_dir/<name>.json (geometry, exact volumes in mL per label, nodules). Generates ph first
  * when ph is NULL. PM_OK, PM_EWRITE (reason names the path), PM_ECANCEL. */

@@ -189,6 +189,32 @@ typedef struct pm_hist_style {
 /* Draws the histogram as bars filling r, markers in yellow. */
 void pm_draw_hist(pm_fb *fb, pm_rect r, const pm_hist *h, const pm_hist_style *st);
 
+/* ---- Captions and contact sheets (font.c, sheet.c) ---------------------- */
+
+/* A glyph is 5 x 7 pixels; text advances 6 pixels a character and 9 a line
+ * (times the scale). Upper case, digits and ASCII punctuation (lower case is
+ * drawn upper case, other bytes as '?'). */
+#define PM_FONT_ADVANCE 6
+#define PM_FONT_LINE 9
+/* Draws s with its top-left corner at (x, y), each font pixel scale x scale,
+ * clipped to fb; returns the width drawn in pixels. */
+int pm_draw_text(pm_fb *fb, int x, int y, int scale, const uint8_t rgb[3], const char *s);
+int pm_text_px_width(const char *s, int scale);
+
+/* A contact sheet is PM_SHEET_W x PM_SHEET_H pixels whatever the series:
+ * three axial slices (at 80, 50 and 20 % of the lungs' height: upper, middle
+ * and lower levels; of the volume when the mask holds no lung), a coronal
+ * slice through the lungs' centroid and a sagittal one through the right
+ * lung's, lung window, labels at PM_OVERLAY_ALPHA, a colour legend, then up
+ * to PM_SHEET_MAX_LINES caption lines (long lines wrap; what does not fit
+ * ends in "..."). */
+#define PM_SHEET_W 960
+#define PM_SHEET_H 1040
+#define PM_SHEET_MAX_LINES 16
+/* m may be NULL (no overlay) and must be on v's grid (else PM_EUSAGE).
+ * PM_EMEMORY. */
+int pm_sheet_draw(const pm_volume *v, const pm_mask *m, const char *const *lines, int nlines, pm_fb **out);
+
 #ifdef __cplusplus
 }
 #endif

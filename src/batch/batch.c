@@ -178,13 +178,13 @@ int pm__batch_write_summary(const char *path, const pm_segment_report *reps, cha
                "message\n");
     for (int t = 0; t < n; t++) {
         const pm_segment_report *r = &reps[t];
-        int ok = r->status == PM_OK;
+        int ok = r->status == PM_OK, vol = ok && !r->flat;   /* 1-2 slices: no volume */
         csv_str(f, names[t]);
         fprintf(f, ",%s,%s", pm_status_name(r->status), r->recipe.name ? r->recipe.name : "");
-        csv_num(f, ok ? r->m.lung_ml : NAN, "%.2f");
-        csv_num(f, ok && r->m.sides ? r->m.right_ml : NAN, "%.2f");
-        csv_num(f, ok && r->m.sides ? r->m.left_ml : NAN, "%.2f");
-        csv_num(f, ok ? r->m.airway_ml : NAN, "%.2f");
+        csv_num(f, vol ? r->m.lung_ml : NAN, "%.2f");
+        csv_num(f, vol && r->m.sides ? r->m.right_ml : NAN, "%.2f");
+        csv_num(f, vol && r->m.sides ? r->m.left_ml : NAN, "%.2f");
+        csv_num(f, vol ? r->m.airway_ml : NAN, "%.2f");
         csv_num(f, ok ? r->m.mean_hu : NAN, "%.1f");
         csv_num(f, ok ? r->m.laa950_pct : NAN, "%.3f");
         csv_num(f, ok ? r->m.perc15_hu : NAN, "%.0f");

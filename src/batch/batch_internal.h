@@ -9,6 +9,12 @@
 int pm__segment_volume(pm_volume *v, double t0, const char *outdir, const pm_segment_opts *o,
                        pm_segment_report *rep, const pm_progress *p);
 
+/* Everything of pm__segment_volume but the writing: the labels on v's grid
+ * go to *labels (NULL when the recipe did not get that far; the caller
+ * frees). outdir (may be NULL) is created before the work starts. */
+int pm__segment_run(pm_volume *v, double t0, const char *outdir, const pm_segment_opts *o,
+                    pm_segment_report *rep, pm_mask **labels, const pm_progress *p);
+
 /* Writes summary.csv (one row per report, named names[t]) atomically. */
 int pm__batch_write_summary(const char *path, const pm_segment_report *reps, char (*names)[256],
                             int n);

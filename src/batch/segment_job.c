@@ -25,6 +25,19 @@ static void rep_warn(pm_segment_report *rep, const char *kind, const char *msg)
              *kind ? ": " : "", msg);
 }
 
+static void coverage_warn(pm_segment_report *rep, const pm_mask *labels)
+{
+    int apex, base;
+    pm_lung_coverage(labels, &apex, &base);
+    if (!apex && !base)
+        return;
+    char msg[200];
+    snprintf(msg, sizeof msg, "the lungs reach the %s of the scan (%s cut off): volumes are lower bounds",
+             apex && base ? "first and last slices" : "end slice",
+             apex && base ? "apex and base" : apex ? "apex" : "base");
+    rep_warn(rep, PM_WARN_PARTIAL, msg);
+}
+
 void pm_segment_report_fill(pm_segment_report *rep, const pm_volume *v, const pm_recipe *r, const pm_seg_run *run,
                             const pm_lung_measures *m, int status, const char *reason)
 {
@@ -49,6 +62,9 @@ void pm_segment_report_fill(pm_segment_report *rep, const pm_volume *v, const pm
         rep_warn(rep, "segmentation", run->warnings[w]);
     rep->nlungs = run->nlungs;
     rep->airway = run->airway;
+    /* Only labels on v's own grid say where v's scan ends. */
+    if (status == PM_OK && run->result && run->vol == v && v->g.dim[2] > 2)
+        coverage_warn(rep, run->result);
     if (pm_recipe_step_index(&rep->recipe, "otsu") >= 0)
         rep->otsu_hu = run->otsu_hu;
     if (m) {
@@ -94,9 +110,62 @@ static void pm__no_lungs_reason(const pm_volume *v, const char *reason)
     pm_fail(PM_ENOLUNG, "%s", reason);
 }
 
-int pm__segment_volume(pm_volume *v, double t0, const char *outdir, const pm_segment_opts *o,
-                       pm_segment_report *rep, const pm_progress *p)
+/* One or two slices: the recipe's 3-D steps (the size of a lung in mL, the
+ * ball closing, the airway grown from the top) mean nothing on a slab one
+ * slice thick, so each slice is segmented as a 2-D picture: stacked into a
+ * prism of copies PRISM_MM tall, segmented, and the middle copy kept. The
+ * result is a cross-section: areas in cm^2, never a volume. */
+#define PRISM_MM 40.0
+#define PRISM_MAX_COPIES 64
+
+static int prism_copies(const pm_volume *v)
 {
+    double sz = v->g.spacing[2] > 0 ? v->g.spacing[2] : 1;
+    int k = (int)ceil(PRISM_MM / sz);
+    return k < 3 ? 3 : k > PRISM_MAX_COPIES ? PRISM_MAX_COPIES : k;
+}
+
+static pm_volume *prism_new(const pm_volume *v, int copies)
+{
+    pm_grid g = v->g;
+    g.dim[2] = v->g.dim[2] * copies;
+    pm_volume *pv = pm_volume_new(&g);
+    if (!pv)
+        return NULL;
+    size_t plane = (size_t)g.dim[0] * g.dim[1];
+    for (int k = 0; k < g.dim[2]; k++)
+        memcpy(pv->hu + plane * k, v->hu + plane * (k / copies), plane * sizeof *pv->hu);
+    pv->meta = v->meta;
+    return pv;
+}
+
+/* The middle copy of each slice's prism, on v's grid. */
+static pm_mask *prism_crop(const pm_volume *v, const pm_mask *pm, int copies)
+{
+    pm_mask *m = pm_mask_new(&v->g);
+    if (!m)
+        return NULL;
+    size_t plane = (size_t)v->g.dim[0] * v->g.dim[1];
+    for (int k = 0; k < v->g.dim[2]; k++)
+        memcpy(m->v + plane * k, pm->v + plane * ((size_t)k * copies + copies / 2), plane);
+    return m;
+}
+
+static void flat_report(pm_segment_report *rep, const pm_mask *labels)
+{
+    int n = labels->g.dim[2];
+    rep->flat = n;
+    for (int k = 0; k < n && k < 2; k++)
+        pm_lung_areas(labels, k, rep->area_cm2[k]);
+    char msg[200];
+    snprintf(msg, sizeof msg, "%d slice%s: segmented in 2-D; lung areas in cm2, no volume", n, n > 1 ? "s" : "");
+    rep_warn(rep, PM_WARN_SINGLE_SLICE, msg);
+}
+
+int pm__segment_run(pm_volume *v, double t0, const char *outdir, const pm_segment_opts *o,
+                    pm_segment_report *rep, pm_mask **labels, const pm_progress *p)
+{
+    *labels = NULL;
     pm_segment_report_fill(rep, v, NULL, NULL, NULL, PM_OK, NULL);
     int rc = pm_recipe_init(&rep->recipe, o->recipe ? o->recipe : "default");
     for (int s = 0; s < o->nsets && rc == PM_OK; s++)
@@ -120,13 +189,22 @@ int pm__segment_volume(pm_volume *v, double t0, const char *outdir, const pm_seg
     }
     memcpy(rep->dim, v->g.dim, sizeof rep->dim);
     memcpy(rep->spacing, v->g.spacing, sizeof rep->spacing);
-    rc = pm_mkdir_p(outdir);
-    if (rc != PM_OK)
+    if (outdir && (rc = pm_mkdir_p(outdir)) != PM_OK)
         return finish(rep, rc, t0);
 
-    pm_seg_run *run = pm_seg_run_new(v, 0);
-    if (!run)
+    int flat = v->g.dim[2] <= 2, copies = flat ? prism_copies(v) : 1;
+    /* Grown down a prism, the airway has no carina to stop at: within one
+     * slice the bronchi lead straight into the lung, so the airway would
+     * take it all. Recipes without that parameter are left as they are. */
+    if (flat && pm_recipe_step_index(&rep->recipe, "airway") >= 0)
+        pm_recipe_set(&rep->recipe, "airway.enabled=0", NULL);
+    pm_volume *pv = flat ? prism_new(v, copies) : v;
+    pm_seg_run *run = pv ? pm_seg_run_new(pv, 0) : NULL;
+    if (!run) {
+        if (pv != v)
+            pm_volume_free(pv);
         return finish(rep, PM_EMEMORY, t0);
+    }
     pm_unet *net = NULL;
     if (pm_recipe_step_index(&rep->recipe, "unet") >= 0) {
         char wpath[4096];
@@ -135,6 +213,8 @@ int pm__segment_volume(pm_volume *v, double t0, const char *outdir, const pm_seg
             rc = pm_unet_load(wpath, &net);
         if (rc != PM_OK) {
             pm_seg_run_free(run);
+            if (pv != v)
+                pm_volume_free(pv);
             return finish(rep, rc, t0);
         }
         run->unet = net;
@@ -144,39 +224,73 @@ int pm__segment_volume(pm_volume *v, double t0, const char *outdir, const pm_seg
     run->unet = NULL;
     char reason[640];
     snprintf(reason, sizeof reason, "%s", pm_error());
+    /* Flat: the middle copies of the prism, on v's grid. */
+    pm_mask *lab = NULL;
+    if (flat && run->result && !(lab = prism_crop(v, run->result, copies)) && rc == PM_OK)
+        rc = pm_fail(PM_EMEMORY, "out of memory");
+    pm_mask *on_v = flat ? lab : run->result;
     pm_lung_measures m = {0};
     if (rc == PM_OK) {
         double t = pm_now();
-        rc = pm_measure_lungs(v, run->result, &m, NULL);
+        rc = pm_measure_lungs(v, on_v, &m, NULL);
         rep->seconds_measure = pm_now() - t;
         /* After measuring, so lung_ml keeps counting the lungs' vessels. */
         if (rc == PM_OK && o->structures) {
             uint64_t nvox = 0;
             t = pm_now();
-            rc = pm_seg_structures(v, run->result, PM_STRUCTURES_HU, PM_STRUCTURES_MARGIN_MM,
-                                   &nvox, p);
+            rc = pm_seg_structures(v, on_v, PM_STRUCTURES_HU,
+                                   PM_STRUCTURES_MARGIN_MM, &nvox, p);
             rep->structures = rc == PM_OK;
             rep->structures_ml = (double)nvox * pm_grid_voxel_mm3(&v->g) / 1000.0;
             rep->seconds_structures = pm_now() - t;
         }
-    } else if (rc == PM_ENOLUNG) {
-        pm_measure_lungs(v, run->result, &m, NULL);
+    } else if (rc == PM_ENOLUNG && on_v) {
+        pm_measure_lungs(v, on_v, &m, NULL);
     }
     pm_recipe used = rep->recipe;
     pm_segment_report_fill(rep, v, &used, run, &m, rc, reason);
+    if (!flat) {
+        lab = run->result;
+        run->result = NULL;
+    }
+    if (flat && lab && (rc == PM_OK || rc == PM_ENOLUNG))
+        flat_report(rep, lab);
+    pm_seg_run_free(run);
+    if (pv != v)
+        pm_volume_free(pv);
+    if (rc == PM_ENOLUNG)
+        pm__no_lungs_reason(v, reason);
+    finish(rep, rc, t0);
+    *labels = lab;
+    return rc;
+}
+
+int pm__segment_volume(pm_volume *v, double t0, const char *outdir, const pm_segment_opts *o,
+                       pm_segment_report *rep, const pm_progress *p)
+{
+    pm_mask *lab;
+    int rc = pm__segment_run(v, t0, outdir, o, rep, &lab, p);
+    if (rc != PM_OK && rc != PM_ENOLUNG) {
+        pm_mask_free(lab);
+        return rc;
+    }
     if (rc == PM_OK && o->write_mask) {
         double t = pm_now();
         char path[4200];
         snprintf(path, sizeof path, "%s/mask.nii.gz", outdir);
-        rc = pm_nifti_write(path, &run->result->g, PM_NIFTI_UINT8, run->result->v);
+        int wrc = pm_nifti_write(path, &lab->g, PM_NIFTI_UINT8, lab->v);
         rep->seconds_write = pm_now() - t;
+        if (wrc != PM_OK) {
+            pm_mask_free(lab);
+            return finish(rep, wrc, t0);
+        }
     }
-    pm_seg_run_free(run);
-    if (rc != PM_OK && rc != PM_ENOLUNG)
-        return finish(rep, rc, t0);
-    if (rc == PM_ENOLUNG)
-        pm__no_lungs_reason(v, reason);
+    pm_mask_free(lab);
+    char msg[sizeof rep->message];
+    snprintf(msg, sizeof msg, "%s", rep->message);
     finish(rep, rc, t0);
+    if (rc == PM_ENOLUNG)
+        snprintf(rep->message, sizeof rep->message, "%s", msg);
     int wrc = write_report(outdir, rep);
     if (wrc != PM_OK)
         return finish(rep, wrc, t0);
@@ -235,11 +349,25 @@ void pm_segment_report_json(const pm_segment_report *rep, FILE *f, int pretty)
     pm_json_string(&j, "series_uid", rep->series_uid);
     pm_json_string(&j, "patient_id", rep->patient_id);
     const pm_lung_measures *m = &rep->m;
-    int ok = rep->status == PM_OK;
-    pm_json_number(&j, "lung_ml", ok ? m->lung_ml : NAN);
-    pm_json_number(&j, "right_ml", ok && m->sides ? m->right_ml : NAN);
-    pm_json_number(&j, "left_ml", ok && m->sides ? m->left_ml : NAN);
-    pm_json_number(&j, "airway_ml", ok ? m->airway_ml : NAN);
+    int ok = rep->status == PM_OK, vol = ok && !rep->flat;
+    pm_json_number(&j, "lung_ml", vol ? m->lung_ml : NAN);
+    pm_json_number(&j, "right_ml", vol && m->sides ? m->right_ml : NAN);
+    pm_json_number(&j, "left_ml", vol && m->sides ? m->left_ml : NAN);
+    pm_json_number(&j, "airway_ml", vol ? m->airway_ml : NAN);
+    if (rep->flat) {
+        /* A cross-section: areas per slice, in the order of the grid. */
+        static const char *const key[4] = {"lung_cm2", "right_cm2", "left_cm2", "airway_cm2"};
+        pm_json_int(&j, "slices_2d", rep->flat);
+        pm_json_array_begin(&j, "areas");
+        for (int k = 0; k < rep->flat && k < 2; k++) {
+            pm_json_object_begin(&j, NULL);
+            pm_json_int(&j, "slice", k);
+            for (int q = 0; q < 4; q++)
+                pm_json_number(&j, key[q], ok && (q == 0 || q == 3 || m->sides) ? rep->area_cm2[k][q] : NAN);
+            pm_json_object_end(&j);
+        }
+        pm_json_array_end(&j);
+    }
     pm_json_number(&j, "mean_hu", ok ? m->mean_hu : NAN);
     pm_json_number(&j, "laa950_pct", ok ? m->laa950_pct : NAN);
     pm_json_number(&j, "perc15_hu", ok ? m->perc15_hu : NAN);

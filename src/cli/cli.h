@@ -30,6 +30,7 @@ int cmd_compare(int argc, char **argv);
 int cmd_render(int argc, char **argv);
 int cmd_phantom(int argc, char **argv);
 int cmd_unet_check(int argc, char **argv);
+int cmd_sheet(int argc, char **argv);
 int cmd_cluster(int argc, char **argv);
 /* `pulmo [ROOT] [--ascii] [--graphics MODE]`: the terminal UI (src/tui). */
 int cmd_tui(int argc, char **argv);
@@ -107,5 +108,11 @@ int cli_parse_memory(const char *arg, pm_load_opts *o);
 int cli_lung_mask(const pm_volume *v, int structures, pm_mask **out, const char *input);
 /* Prints a volume's warnings to stderr as "pulmo: warning: ...". */
 void cli_print_warnings(const pm_volume *v);
+
+/* The segmentation report as `pulmo segment` prints it (stdout), and its
+ * coverage warnings (partial_coverage, single_slice) again on stderr. */
+struct pm_segment_report;
+void cli_print_report(const struct pm_segment_report *r);
+void cli_print_coverage(const struct pm_segment_report *r);
 
 #endif

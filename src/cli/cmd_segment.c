@@ -38,7 +38,10 @@ static const char segment_help[] =
     "                        OUTDIR/sheet.dcm (Secondary Capture) into the study\n"
     CLI_NET_HELP
     "  -h, --help            this help\n\n"
-    "Exit 6 when no lungs are found (the report then says so).\n";
+    "Exit 6 when no lungs are found (the report then says so). A series of one or\n"
+    "two slices is segmented in 2-D: lung areas in cm2, no volumes (warning\n"
+    "single_slice). Lungs reaching the first or last slice get the warning\n"
+    "partial_coverage (apex, base or both: the volumes are lower bounds).\n";
 
 void cli_list_recipes(FILE *f)
 {
@@ -76,6 +79,18 @@ void cli_print_report(const pm_segment_report *r)
            r->spacing[0], r->spacing[1], r->spacing[2]);
     if (r->status == PM_ENOLUNG) {
         printf("lungs        none found\n");
+    } else if (r->status == PM_OK && r->flat) {
+        /* One or two slices: cross-sections, never a volume. */
+        for (int k = 0; k < r->flat && k < 2; k++) {
+            const double *ar = r->area_cm2[k];
+            if (r->m.sides)
+                printf("lung area    slice %d of %d: %.1f cm2 (right %.1f cm2, left %.1f cm2), airway %.1f cm2\n",
+                       k + 1, r->flat, ar[0], ar[1], ar[2], ar[3]);
+            else
+                printf("lung area    slice %d of %d: %.1f cm2, airway %.1f cm2\n", k + 1, r->flat, ar[0], ar[3]);
+        }
+        printf("density      mean %.1f HU, LAA%%-950 %.2f %%, Perc15 %.0f HU\n", r->m.mean_hu,
+               r->m.laa950_pct, r->m.perc15_hu);
     } else if (r->status == PM_OK) {
         fmt_ml(a, sizeof a, r->m.lung_ml);
         if (r->m.sides) {
@@ -105,6 +120,14 @@ void cli_print_report(const pm_segment_report *r)
            r->seconds_total);
     for (int w = 0; w < r->nwarnings; w++)
         printf("warning      %s\n", r->warnings[w]);
+}
+
+void cli_print_coverage(const pm_segment_report *r)
+{
+    for (int w = 0; w < r->nwarnings; w++)
+        if (!strncmp(r->warnings[w], PM_WARN_PARTIAL ":", strlen(PM_WARN_PARTIAL) + 1)
+            || !strncmp(r->warnings[w], PM_WARN_SINGLE_SLICE ":", strlen(PM_WARN_SINGLE_SLICE) + 1))
+            fprintf(stderr, "pulmo: warning: %s\n", r->warnings[w]);
 }
 
 int cmd_segment(int argc, char **argv)
@@ -205,6 +228,7 @@ int cmd_segment(int argc, char **argv)
         cli_json_printed();
     } else
         cli_print_report(&rep);
+    cli_print_coverage(&rep);
     if (rc == PM_ENOLUNG)
         fprintf(stderr, "pulmo: %s\n", rep.message);
     if (push && rc == PM_OK)

@@ -23,6 +23,7 @@ static const cli_command commands[] = {
     {"cluster", cmd_cluster, "fuzzy clustering of the HU inside the lungs (internal structures)", 1},
     {"mesh", cmd_mesh, "surface of the lungs, a mask or a HU level as STL, OBJ or PLY", 1},
     {"render", cmd_render, "draw a slice, histogram or mesh as PNG, sixel or text", 0},
+    {"sheet", cmd_sheet, "segment a series and draw its contact sheet (PNG with figures)", 0},
     {"echo", cmd_echo, "check that a DICOM node answers (C-ECHO)", 0},
     {"send", cmd_send, "send the DICOM files under a folder to a DICOM node (C-STORE)", 0},
     {"phantom", cmd_phantom, "write synthetic chest CT phantoms with ground truth", 0},

@@ -111,3 +111,54 @@ int pm_measure_lungs(const pm_volume *v, const pm_mask *labels, pm_lung_measures
     free(h);
     return PM_OK;
 }
+
+/* Voxels of labels 1-2 in the slice at index `at` of axis a. */
+static uint64_t lung_in_slice(const pm_mask *m, int a, int at)
+{
+    const int *d = m->g.dim;
+    uint64_t n = 0;
+    int lo[3] = {0, 0, 0}, hi[3] = {d[0], d[1], d[2]};
+    lo[a] = at;
+    hi[a] = at + 1;
+    for (int k = lo[2]; k < hi[2]; k++)
+        for (int j = lo[1]; j < hi[1]; j++) {
+            const uint8_t *row = m->v + (size_t)d[0] * (j + (size_t)d[1] * k);
+            for (int i = lo[0]; i < hi[0]; i++)
+                n += row[i] == PM_LABEL_RIGHT || row[i] == PM_LABEL_LEFT;
+        }
+    return n;
+}
+
+void pm_lung_coverage(const pm_mask *labels, int *apex, int *base)
+{
+    const pm_grid *g = &labels->g;
+    int a = 0;
+    for (int b = 1; b < 3; b++)
+        if (fabs(g->dir[3 * b + 2]) > fabs(g->dir[3 * a + 2]))
+            a = b;
+    /* The slice's own area: the product of the two other spacings. */
+    double px = 1;
+    for (int b = 0; b < 3; b++)
+        if (b != a)
+            px *= g->spacing[b];
+    uint64_t need = (uint64_t)ceil(PM_COVERAGE_MIN_MM2 / (px > 0 ? px : 1));
+    int first = lung_in_slice(labels, a, 0) >= need;
+    int last = lung_in_slice(labels, a, g->dim[a] - 1) >= need;
+    int up = g->dir[3 * a + 2] > 0;   /* index grows toward the head */
+    *apex = up ? last : first;
+    *base = up ? first : last;
+}
+
+void pm_lung_areas(const pm_mask *labels, int k, double cm2[4])
+{
+    const pm_grid *g = &labels->g;
+    uint64_t n[4] = {0};
+    const uint8_t *s = labels->v + (size_t)g->dim[0] * g->dim[1] * k;
+    for (size_t x = 0; x < (size_t)g->dim[0] * g->dim[1]; x++)
+        if (s[x] >= 1 && s[x] <= 3)
+            n[s[x]]++;
+    double px = g->spacing[0] * g->spacing[1] / 100.0;
+    cm2[0] = (double)(n[1] + n[2]) * px;
+    for (int l = 1; l <= 3; l++)
+        cm2[l] = (double)n[l] * px;
+}

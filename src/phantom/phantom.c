@@ -252,9 +252,8 @@ static void pm__write_slice(void *ctx, int k, int thread)
     }
 }
 
-/* The truth is the whole anatomy, the missing slice included: the loader
- * puts that slice back in place (interpolated from its neighbours), so the
- * loaded grid is the generator's. */
+/* The truth as the loader will see the series: it puts the missing slice
+ * back in its grid place (interpolated), so the truth keeps every slice. */
 static pm_mask *pm__truth_mask(const pm_phantom_spec *s, const pm_mask *full)
 {
     (void)s;

@@ -33,6 +33,7 @@ static struct {
     int status;                  /* of the last complete run */
     pm_lung_measures meas;
     int have_meas;
+    int apex_cut, base_cut;      /* partial_coverage of the last run (pm_lung_coverage) */
     double run_seconds;
     tui_job job;
     pm_recipe job_r;             /* the worker's copy of the parameters */
@@ -347,12 +348,19 @@ void seg_tick(void)
             G.meas = G.work_meas;
             G.have_meas = G.work_meas_ok;
             G.status = rc;
+            G.apex_cut = G.base_cut = 0;
+            if (rc == PM_OK && G.run->result && G.run->result->g.dim[2] > 2)
+                pm_lung_coverage(G.run->result, &G.apex_cut, &G.base_cut);
             snprintf(G.reason, sizeof G.reason, "%s", rc == PM_OK ? "" : G.job.error);
             G.run_seconds = G.job.finished - G.job.started;
             if (!G.restart)
                 G.dirty_from = G.r.nsteps;
             if (rc == PM_ENOLUNG)
                 app_message(1, "no lungs: %s", G.job.error);
+            else if (G.have_meas && (G.apex_cut || G.base_cut))
+                app_message(1, "%s: lungs %.0f mL; partial coverage: the %s cut off by the scan (volume is a lower "
+                            "bound)", G.job_r.name, G.meas.lung_ml,
+                            G.apex_cut && G.base_cut ? "apex and base are" : G.apex_cut ? "apex is" : "base is");
             else if (G.have_meas)
                 app_message(0, "%s: lungs %.0f mL in %.1f s", G.job_r.name, G.meas.lung_ml, G.run_seconds);
         } else {
@@ -430,7 +438,9 @@ static void seg_draw(int y0, int x0, int rows, int cols)
     if (G.have_meas) {
         const pm_lung_measures *m = &G.meas;
         crt_role(G.status == PM_ENOLUNG ? ROLE_ERROR : ROLE_PATIENT);
-        crt_textf(ym++, x, w, "Lungs %.0f mL%s", m->lung_ml, G.job.running || G.run_pending ? " (updating)" : "");
+        crt_textf(ym++, x, w, "Lungs %.0f mL%s%s", m->lung_ml, G.job.running || G.run_pending ? " (updating)" : "",
+                  G.apex_cut && G.base_cut ? "  partial: apex+base cut" : G.apex_cut ? "  partial: apex cut"
+                  : G.base_cut ? "  partial: base cut" : "");
         crt_role(ROLE_NORMAL);
         if (m->sides)
             crt_textf(ym++, x, w, "R %.0f  L %.0f  airway %.0f mL", m->right_ml, m->left_ml, m->airway_ml);
