@@ -477,7 +477,7 @@ const tui_binding viewer_keys[] = {
     {'C', act_inside, "C", "inside the lungs: clusters of the slice, crop here"},
     {'v', act_structures, "v", "structures inside the lungs (label 5) on/off"},
     {'M', act_mesh, "M", "mesh view of the mask"},
-    {'e', act_export, "e", "export STL, PNG, NIfTI mask or JSON report"},
+    {'e', act_export, "e", "export STL, PNG, NIfTI mask, JSON report or DICOM SEG"},
     {'?', act_help, "?", "this help"},
     {'q', act_back, "q, Esc", "back (closes a panel, then the series)"},
     {27, act_back, NULL, NULL},
