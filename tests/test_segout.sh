@@ -1,7 +1,8 @@
 #!/bin/sh
-# test_segout.sh - `pulmo segment SERIES --dicom-seg OUT.dcm`: the DICOM
-# Segmentation of a phantom, of LIDC-IDRI-0001 and of a real RT planning CT
-# passes dciodvfy (dicom3tools) without errors, dcmdump (DCMTK) reads it,
+# test_segout.sh - what `pulmo segment` writes beyond the mask, on a phantom,
+# LIDC-IDRI-0001 and a real RT planning CT: the report's lung zones (upper,
+# middle, lower thirds), and with --dicom-seg OUT.dcm the DICOM
+# Segmentation, which passes dciodvfy (dicom3tools) without errors, dcmdump (DCMTK) reads it,
 # and read back by pulmo it holds exactly the voxels of mask.nii.gz (Dice 1
 # per label); what it cannot describe (resampled, volume file, inside the
 # input folder) is refused before anything is written.
@@ -41,6 +42,31 @@ check() {
         fi
     else
         echo "SKIP ${name}_seg_reads_in_dcmdump: dcmtk is not installed"
+    fi
+    # The report's zones: the thirds add up to each lung and span a third
+    # of its height (voxel centres: up to a slice less at each end).
+    if $PY - "$out/report.json" >"$T/py" 2>&1 <<'PYEOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+dz = max(r["grid"]["spacing_mm"])
+sides = {"right": r["right_ml"], "left": r["left_ml"]} if r["right_ml"] is not None else {"lung": r["lung_ml"]}
+assert sorted(r["zones"]) == sorted(sides), r["zones"].keys()
+for side, ml in sides.items():
+    z = r["zones"][side]
+    h = z["top_mm"] - z["bottom_mm"]
+    assert abs(h - z["height_mm"]) < 1e-3 and h > 100, (side, z)
+    parts = [z[k] for k in ("upper", "middle", "lower")]
+    assert abs(sum(p["ml"] for p in parts) - ml) < 1e-3, (side, ml, parts)
+    for p in parts:
+        span = p["top_mm"] - p["bottom_mm"]
+        assert h / 3 - 2 * dz - 1e-3 <= span <= h / 3 + 1e-3, (side, span, h)
+        assert -1000 < p["mean_hu"] < -500 and 0 <= p["laa950_pct"] <= 100, p
+    assert parts[0]["bottom_mm"] > parts[1]["top_mm"] and parts[1]["bottom_mm"] > parts[2]["top_mm"], parts
+PYEOF
+    then
+        pass "${name}_zones_are_thirds_of_each_lung"
+    else
+        fail "${name}_zones_are_thirds_of_each_lung" "$(tail -2 "$T/py")"
     fi
     $P compare "$out.dcm" "$out/mask.nii.gz" --json >"$T/cmp.json" 2>"$T/err"; rc=$?
     if [ $rc -ne 0 ]; then

@@ -74,6 +74,20 @@ static void fmt_ml(char *b, size_t n, double v)
         snprintf(b, n, "%.1f mL", v);
 }
 
+/* One line per lung third, upper first. */
+static void print_zones(const pm_lung_measures *m)
+{
+    static const char *const zname[PM_ZONES] = {"upper", "middle", "lower"};
+    for (int l = 0; l < (m->sides ? 2 : 1); l++)
+        for (int z = 0; z < PM_ZONES; z++) {
+            const pm_zone_measures *zm = &m->zones[l][z];
+            char side[16];
+            snprintf(side, sizeof side, "%s %s", !m->sides ? "lung" : l ? "left" : "right", zname[z]);
+            printf("%-12s %7.1f mL, mean %.1f HU, LAA%%-950 %.2f %%, Perc15 %.0f HU\n", side, zm->ml,
+                   zm->mean_hu, zm->laa950_pct, zm->perc15_hu);
+        }
+}
+
 void cli_print_report(const pm_segment_report *r)
 {
     char a[32], b[32], c[32];
@@ -99,6 +113,7 @@ void cli_print_report(const pm_segment_report *r)
             printf("airway       not labelled\n");
         printf("density      mean %.1f HU, LAA%%-950 %.2f %%, Perc15 %.0f HU\n", r->m.mean_hu,
                r->m.laa950_pct, r->m.perc15_hu);
+        print_zones(&r->m);
         printf("components   %d\n", r->m.components);
         if (r->structures)
             printf("structures   %.1f mL inside the lungs (label 5)\n", r->structures_ml);
