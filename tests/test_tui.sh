@@ -479,7 +479,7 @@ if wait_for "2 series"; then
         keys G Enter
         if wait_for "warning: irregular_spacing" && wait_for "(more: press i)" 5; then
             keys i
-            wait_for "gantry tilt of 18.5 degrees" 30 && keys Escape && wait_gone "Warnings of this series" 30 &&
+            wait_for "gantry tilt of -18.5 degrees" 30 && keys Escape && wait_gone "Warnings of this series" 30 &&
                 pass tui_shows_the_series_warnings ||
                 fail tui_shows_the_series_warnings "i did not list the gantry tilt"
         else
