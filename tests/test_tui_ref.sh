@@ -49,10 +49,24 @@ wait_for() {
 keys() { $T send-keys -t $S "$@"; }
 # The info row (plane, slice, cursor readout) above the status line.
 info() { screen | tail -2 | head -1; }
-# Clears the prompt's proposed path (its editor knows Backspace only).
-clear_prompt() {
+# Replaces the prompt's proposed path with $1 (its editor knows Backspace
+# only), checking each step on screen so a slow machine keeps the order.
+enter_path() {
+    wait_for "Reference mask" 30
     k=0
     while [ $k -lt 100 ]; do keys BSpace; k=$((k + 1)); done
+    wait_gone "NSCLC-LUNG1-020-RT.rtstruct/" 30
+    keys -l "$1"
+    wait_for "$(basename "$1")" 30
+    keys Enter
+}
+wait_gone() {
+    end=$(( $(date +%s) + ${2:-$LONG} ))
+    while [ "$(date +%s)" -le "$end" ]; do
+        screen | grep -qF -- "$1" || return 0
+        sleep 0.2
+    done
+    return 1
 }
 
 # ROIs with at least one contour, as the viewer should list them.
@@ -137,10 +151,7 @@ ras[:3, 3] = np.array([-p[0], -p[1], p[2]]) - 2.0 * np.array([19.5, 19.5, 14.5])
 nib.save(nib.Nifti1Image(a, ras), sys.argv[1])
 PYEOF
 keys R
-wait_for "Reference mask" 30
-clear_prompt
-keys -l "$TMP/box.nii.gz"
-keys Enter
+enter_path "$TMP/box.nii.gz"
 if wait_for "reference box.nii.gz: 1 ROI(s)" 60 && info | grep -q "ref label 7"; then
     pass $name
 else
@@ -150,11 +161,8 @@ fi
 name=tui_a_file_that_is_no_mask_is_refused_with_a_message
 echo "not a mask" >"$TMP/notes.txt"
 keys R
-wait_for "Reference mask" 30
-clear_prompt
-keys -l "$TMP/notes.txt"
-keys Enter
-if wait_for "reference not opened:" 60 && screen | grep -q "notes.txt"; then
+enter_path "$TMP/notes.txt"
+if wait_for "reference not opened:" 60; then
     keys j
     wait_for "Axial 56/108" 30 && pass $name || fail $name "the viewer stopped answering"
 else

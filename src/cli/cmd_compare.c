@@ -70,6 +70,8 @@ static void print_json(const char *mpath, const char *rpath, const pm_refmask *r
     pm_json j;
     pm_json_init(&j, stdout, 1);
     pm_json_object_begin(&j, NULL);
+    /* The exit's one JSON object (cli.h): no second status object after it. */
+    cli_json_ok(&j);
     pm_json_string(&j, "mask", mpath);
     pm_json_string(&j, "reference", rpath);
     pm_json_string(&j, "reference_kind", ref->kind == PM_REF_RTSTRUCT ? "rtstruct" : ref->kind == PM_REF_SEG ? "seg" : "nifti");

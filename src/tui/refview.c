@@ -120,7 +120,8 @@ static int find_reference(char *out, size_t cap)
     size_t n = strlen(parent);
     while (n > 1 && parent[n - 1] == '/')
         parent[--n] = '\0';
-    char *slash = strrchr(parent, '/');
+    char *slash = strrchr(parent, '/'), self[256];
+    snprintf(self, sizeof self, "%s", slash ? slash + 1 : parent);
     if (!slash)
         snprintf(parent, sizeof parent, ".");
     else if (slash == parent)
@@ -138,7 +139,7 @@ static int find_reference(char *out, size_t cap)
             continue;
         snprintf(sub, sizeof sub, "%s/%s", parent, e->d_name);
         struct stat st;
-        if (stat(sub, &st) != 0 || !S_ISDIR(st.st_mode) || strstr(dir, e->d_name))
+        if (stat(sub, &st) != 0 || !S_ISDIR(st.st_mode) || !strcmp(e->d_name, self))
             continue;
         dirs++;
         found = scan_dir(sub, NULL, 8, out, cap);
