@@ -46,7 +46,8 @@ DEPS_SLURM := slurmctld slurmd slurm-client munge
 # kitty for a manual check); optional: without them that test prints SKIP.
 DEPS_X := xterm xvfb x11-apps x11-utils xdotool xfonts-base netpbm
 # The PACS test (tests/test_pacs.sh): a real Orthanc on 127.0.0.1, and
-# dciodvfy (dicom3tools) to validate what --push sends; installed like the
+# dciodvfy (dicom3tools) to validate what --push and --dicom-seg write (also
+# tests/test_segout.sh); installed like the
 # Slurm packages (a failure makes that test SKIP).
 DEPS_PACS := orthanc dicom3tools
 # Only for `make fuzz` and `make valgrind` (gdcmconv makes compressed seeds).

@@ -281,6 +281,15 @@ then
 else
     fail tui_exports_the_nifti_mask_with_the_shown_volume "$(tail -3 "$TMP/nifti.out")"
 fi
+# The DICOM SEG export holds the same voxels as the NIfTI mask.
+keys e 5 Enter
+if wait_for "exported LIDC-IDRI-0001-seg.dcm" 120 &&
+   "$PULMO" compare "$TMP/LIDC-IDRI-0001-seg.dcm" "$TMP/LIDC-IDRI-0001-lungs.nii.gz" >"$TMP/segcmp.out" 2>&1 &&
+   grep -q '^1+2 *lungs *1.0000' "$TMP/segcmp.out"; then
+    pass tui_exports_the_mask_as_a_dicom_seg
+else
+    fail tui_exports_the_mask_as_a_dicom_seg "$(tail -3 "$TMP/segcmp.out" 2>/dev/null)"
+fi
 keys e 2 Enter
 if wait_for "exported LIDC-IDRI-0001-mesh.png" 60 &&
    [ "$(head -c 8 "$TMP/LIDC-IDRI-0001-mesh.png" | od -An -c | tr -d ' ')" = '211PNG\r\n032\n' ]; then

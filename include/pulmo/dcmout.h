@@ -35,6 +35,15 @@ void pm_dcmout_uid(char *out, size_t cap);
  * PM_EMEMORY. */
 int pm_dcmout_seg(const char *path, const pm_mask *m, const pm_series *s, int sides);
 
+/* pm_dcmout_seg after checking, with a reason, what it cannot describe:
+ * PM_EUSAGE when s is a volume file (no DICOM images to reference) or the
+ * mask is not on its grid (resampled). */
+int pm_dcmout_seg_checked(const char *path, const pm_mask *m, const pm_series *s, int sides);
+/* The same for series series_uid (NULL or "": the one pm_load_dir picks)
+ * of folder dir, indexed again; PM_ENODATA when it is not there. */
+int pm_dcmout_seg_dir(const char *path, const pm_mask *m, const char *dir, const char *series_uid,
+                      int sides);
+
 /* Writes fb as an RGB Secondary Capture image in the study of s, with
  * comments (ImageComments, may be NULL) as its text. PM_OK, PM_EUSAGE,
  * PM_EWRITE, PM_EMEMORY. */

@@ -7,6 +7,11 @@
  *             the usual emphysema index);
  *   Perc15    the HU below which 15 % of lung voxels lie (the smallest HU
  *             h with at least 15 % of lung voxels <= h).
+ * Zones: each lung (label 1, label 2) cut into upper, middle and lower
+ * thirds of its height along the patient's cranio-caudal axis (LPS z,
+ * superior up, from the voxel centres: feet-first stacks give the same
+ * zones); a voxel belongs to the third its centre lies in (a border voxel
+ * goes to the upper side). Zone Perc15 clamps HU to -2048..2047.
  * The histogram has PM_MEASURE_BINS bins of PM_MEASURE_BIN_HU HU from
  * PM_MEASURE_HU_LO; voxels outside that range are not in it but are in
  * every other figure.
@@ -25,6 +30,15 @@ extern "C" {
 #define PM_MEASURE_BIN_HU 10
 #define PM_MEASURE_HU_LO (-1050)
 
+#define PM_ZONES 3   /* upper, middle, lower */
+
+typedef struct pm_zone_measures {
+    double ml;
+    double mean_hu, laa950_pct, perc15_hu;   /* NAN when the zone is empty */
+    double top_mm, bottom_mm;  /* LPS z of its highest and lowest voxel centre (NAN when empty) */
+    uint64_t voxels;
+} pm_zone_measures;
+
 typedef struct pm_lung_measures {
     double lung_ml, right_ml, left_ml, airway_ml;
     int sides;                /* 1 when the mask names right and left (label 2 present) */
@@ -34,6 +48,10 @@ typedef struct pm_lung_measures {
     int components;           /* 26-connected pieces of the right plus the left lung */
     uint64_t lung_voxels;
     uint64_t hist[PM_MEASURE_BINS];
+    /* [0] right lung (or "lung"), [1] left: top and bottom voxel centres
+     * (LPS z mm, NAN without that lung) and the zones, upper first. */
+    double top_mm[2], bottom_mm[2];
+    pm_zone_measures zones[2][PM_ZONES];
 } pm_lung_measures;
 
 /* Measures labels (on v's grid). PM_EUSAGE when the grids differ;
@@ -56,6 +74,9 @@ void pm_lung_coverage(const pm_mask *labels, int *apex, int *base);
 /* The area in cm^2 of lung (labels 1-2), right (1), left (2) and airway (3)
  * in slice k of the grid's third axis (the acquired slice): cm2[0..3]. */
 void pm_lung_areas(const pm_mask *labels, int k, double cm2[4]);
+
+/* Fills out's top_mm, bottom_mm and zones (pm_measure_lungs calls it). */
+int pm_measure_zones(const pm_volume *v, const pm_mask *labels, pm_lung_measures *out);
 
 #ifdef __cplusplus
 }

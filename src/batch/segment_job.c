@@ -332,6 +332,32 @@ const char *pm_status_name(int s)
     return status_name(s);
 }
 
+/* Per lung, its cranio-caudal extent and upper, middle and lower thirds. */
+static void zones_json(pm_json *j, const pm_lung_measures *m)
+{
+    static const char *const zname[PM_ZONES] = {"upper", "middle", "lower"};
+    pm_json_object_begin(j, "zones");
+    for (int l = 0; l < (m->sides ? 2 : 1); l++) {
+        pm_json_object_begin(j, !m->sides ? "lung" : l ? "left" : "right");
+        pm_json_number(j, "top_mm", m->top_mm[l]);
+        pm_json_number(j, "bottom_mm", m->bottom_mm[l]);
+        pm_json_number(j, "height_mm", m->top_mm[l] - m->bottom_mm[l]);
+        for (int z = 0; z < PM_ZONES; z++) {
+            const pm_zone_measures *zm = &m->zones[l][z];
+            pm_json_object_begin(j, zname[z]);
+            pm_json_number(j, "ml", zm->ml);
+            pm_json_number(j, "mean_hu", zm->mean_hu);
+            pm_json_number(j, "laa950_pct", zm->laa950_pct);
+            pm_json_number(j, "perc15_hu", zm->perc15_hu);
+            pm_json_number(j, "top_mm", zm->top_mm);
+            pm_json_number(j, "bottom_mm", zm->bottom_mm);
+            pm_json_object_end(j);
+        }
+        pm_json_object_end(j);
+    }
+    pm_json_object_end(j);
+}
+
 void pm_segment_report_json(const pm_segment_report *rep, FILE *f, int pretty)
 {
     pm_json j;
@@ -400,6 +426,7 @@ void pm_segment_report_json(const pm_segment_report *rep, FILE *f, int pretty)
             pm_json_int(&j, NULL, (long long)m->hist[b]);
         pm_json_array_end(&j);
         pm_json_object_end(&j);
+        zones_json(&j, m);
     }
     pm_json_object_begin(&j, "parameters");
     for (int s = 0; s < rep->recipe.nsteps; s++) {

@@ -2,9 +2,12 @@
  * one series, write mask.nii.gz and report.json, print the report. */
 #include "cli.h"
 #include "pulmo/batch.h"
+#include "pulmo/dcmout.h"
 #include "pulmo/io.h"
+#include "pulmo/nifti.h"
 #include "pulmo/recipe.h"
 #include "pulmo/unet.h"
+#include "pulmo/volfile.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -16,6 +19,7 @@ static const char segment_help[] =
     "usage: pulmo segment SERIES_DIR -o OUTDIR [--recipe NAME] [--resample MM]\n"
     "                     [--set STEP.PARAM=VALUE ...] [--json] [--series UID]\n"
     "                     [--weights FILE.pth] [--threads N] [--structures]\n"
+    "                     [--dicom-seg OUT.dcm]\n"
     "       pulmo segment dicom://AET@host:port/SERIES_UID -o OUTDIR [...]\n"
     "       pulmo segment --list-recipes\n\n"
     "Segment the lungs and write OUTDIR/mask.nii.gz (uint8: 1 right lung, 2 left lung,\n"
@@ -31,6 +35,9 @@ static const char segment_help[] =
     "  --list-recipes        print every recipe's steps and parameters\n"
     "  --structures          also label 5: vessels and other structures inside the\n"
     "                        lungs (filled lung above -500 HU); lung_ml still counts them\n"
+    "  --dicom-seg OUT.dcm   also write the lungs and airway as a DICOM Segmentation\n"
+    "                        referencing the series' images (DICOM series only, on\n"
+    "                        their own grid: not with --resample)\n"
     "  --json                print the report as JSON\n"
     "  --series UID          segment this series of the folder\n"
     "  --max-memory SIZE     refuse volumes larger than SIZE\n"
@@ -70,6 +77,20 @@ static void fmt_ml(char *b, size_t n, double v)
         snprintf(b, n, "%.1f mL", v);
 }
 
+/* One line per lung third, upper first. */
+static void print_zones(const pm_lung_measures *m)
+{
+    static const char *const zname[PM_ZONES] = {"upper", "middle", "lower"};
+    for (int l = 0; l < (m->sides ? 2 : 1); l++)
+        for (int z = 0; z < PM_ZONES; z++) {
+            const pm_zone_measures *zm = &m->zones[l][z];
+            char side[16];
+            snprintf(side, sizeof side, "%s %s", !m->sides ? "lung" : l ? "left" : "right", zname[z]);
+            printf("%-12s %7.1f mL, mean %.1f HU, LAA%%-950 %.2f %%, Perc15 %.0f HU\n", side, zm->ml,
+                   zm->mean_hu, zm->laa950_pct, zm->perc15_hu);
+        }
+}
+
 void cli_print_report(const pm_segment_report *r)
 {
     char a[32], b[32], c[32];
@@ -107,6 +128,7 @@ void cli_print_report(const pm_segment_report *r)
             printf("airway       not labelled\n");
         printf("density      mean %.1f HU, LAA%%-950 %.2f %%, Perc15 %.0f HU\n", r->m.mean_hu,
                r->m.laa950_pct, r->m.perc15_hu);
+        print_zones(&r->m);
         printf("components   %d\n", r->m.components);
         if (r->structures)
             printf("structures   %.1f mL inside the lungs (label 5)\n", r->structures_ml);
@@ -130,6 +152,25 @@ void cli_print_coverage(const pm_segment_report *r)
             fprintf(stderr, "pulmo: warning: %s\n", r->warnings[w]);
 }
 
+/* The mask just written, read back (the job does not hand it out), as a
+ * DICOM SEG over the series it came from. */
+static int write_dicom_seg(const char *path, const char *dir, const char *outdir,
+                           const pm_segment_report *rep)
+{
+    char mpath[4200];
+    snprintf(mpath, sizeof mpath, "%s/mask.nii.gz", outdir);
+    pm_mask *m;
+    int rc = pm_nifti_read_mask(mpath, &m);
+    if (rc == PM_OK) {
+        rc = pm_dcmout_seg_dir(path, m, dir, rep->series_uid, rep->m.sides);
+        pm_mask_free(m);
+    }
+    if (rc != PM_OK)
+        return cli_fail(rc, "DICOM SEG not written");
+    fprintf(stderr, "pulmo: DICOM SEG written to %s\n", path);
+    return PM_OK;
+}
+
 int cmd_segment(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -138,10 +179,11 @@ int cmd_segment(int argc, char **argv)
         {"list-recipes", no_argument, 0, 'L'}, {"json", no_argument, 0, 'j'},
         {"series", required_argument, 0, 'u'}, {"max-memory", required_argument, 0, 'm'},
         {"weights", required_argument, 0, 'W'}, {"threads", required_argument, 0, 'T'},
-        {"structures", no_argument, 0, 'S'}, {"push", no_argument, 0, 'P'}, CLI_NET_OPTIONS,
+        {"structures", no_argument, 0, 'S'}, {"push", no_argument, 0, 'P'},
+        {"dicom-seg", required_argument, 0, 'D'}, CLI_NET_OPTIONS,
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     pm_segment_opts so = {.recipe = "default", .write_mask = 1};
-    const char *out = NULL;
+    const char *out = NULL, *dseg = NULL;
     int json = 0, push = 0, c, t;
     cli_net_opts no = {0};
     optind = 1;
@@ -153,6 +195,7 @@ int cmd_segment(int argc, char **argv)
         switch (c) {
         case 'o': out = optarg; break;
         case 'P': push = 1; break;
+        case 'D': dseg = optarg; break;
         case 'r': so.recipe = optarg; break;
         case 'R': {
             char *end;
@@ -209,6 +252,15 @@ int cmd_segment(int argc, char **argv)
     if (push && (!pm_net_is_url(dir) || so.resample_mm > 0))
         return cli_usage("segment", "--push sends results back to the dicom:// node the series came "
                          "from, on its own grid (no --resample)");
+    /* A SEG's frames are the source's slices: say so before segmenting. */
+    if (dseg && so.resample_mm > 0)
+        return cli_usage("segment", "--dicom-seg writes frames on the series' own grid; it cannot "
+                         "be combined with --resample");
+    if (dseg && !*dseg)
+        return cli_usage("segment", "--dicom-seg needs a file name");
+    if (dseg && pm_volfile_kind(dir))
+        return cli_usage("segment", "--dicom-seg needs a DICOM series: %s is a volume file, with no DICOM "
+                         "images for a SEG to reference", dir);
     if (pm_net_is_url(dir)) {
         int rc = cli_net_fetch(dir, &no, cache, sizeof cache, uid, sizeof uid);
         if (rc != PM_OK)
@@ -219,6 +271,8 @@ int cmd_segment(int argc, char **argv)
     pm_io_protect(dir);
     if (pm_io_is_protected(out))
         return cli_error(PM_EWRITE, "%s is inside the input folder %s; pulmo never writes there", out, dir);
+    if (dseg && pm_io_is_protected(dseg))
+        return cli_error(PM_EWRITE, "%s is inside the input folder %s; pulmo never writes there", dseg, dir);
     pm_segment_report rep;
     int rc = pm_segment_series(dir, out, &so, &rep, &cli_progress);
     if (rc != PM_OK && rc != PM_ENOLUNG)
@@ -231,6 +285,8 @@ int cmd_segment(int argc, char **argv)
     cli_print_coverage(&rep);
     if (rc == PM_ENOLUNG)
         fprintf(stderr, "pulmo: %s\n", rep.message);
+    if (dseg && rc == PM_OK && (rc = write_dicom_seg(dseg, dir, out, &rep)) != PM_OK)
+        return rc;
     if (push && rc == PM_OK)
         return cli_net_push(argv[optind], &no, dir, uid, out, &rep);
     return rc;

@@ -73,6 +73,13 @@ int pm_measure_lungs(const pm_volume *v, const pm_mask *labels, pm_lung_measures
     out->airway_ml = (double)cnt[3] * ml;
     out->sides = cnt[2] > 0;
     out->mean_hu = out->laa950_pct = out->perc15_hu = NAN;
+    for (int l = 0; l < 2; l++) {
+        out->top_mm[l] = out->bottom_mm[l] = NAN;
+        for (int z = 0; z < PM_ZONES; z++) {
+            pm_zone_measures *zm = &out->zones[l][z];
+            zm->mean_hu = zm->laa950_pct = zm->perc15_hu = zm->top_mm = zm->bottom_mm = NAN;
+        }
+    }
     if (lung) {
         double sum = 0;
         uint64_t below = 0, acc = 0;
@@ -96,6 +103,10 @@ int pm_measure_lungs(const pm_volume *v, const pm_mask *labels, pm_lung_measures
         out->mean_hu = sum / (double)lung;
         out->laa950_pct = 100.0 * (double)below / (double)lung;
         out->perc15_hu = p15;
+        if ((rc = pm_measure_zones(v, labels, out)) != PM_OK) {
+            free(h);
+            return rc;
+        }
         /* Per side: two lungs touching at the front are still two. */
         for (int l = 1; l <= 2; l++) {
             pm_cc *cc;

@@ -1,5 +1,5 @@
 /* export.c - the export dialog: STL of the surface, PNG of the picture,
- * NIfTI of the mask, JSON report of the measurements.
+ * NIfTI of the mask, JSON report of the measurements, DICOM SEG of the mask.
  *
  * The path is asked with a sensible default in the current folder; an
  * existing file is only replaced after a yes. Every file is written by the
@@ -11,10 +11,12 @@
 #include "segpanel.h"
 #include "viewer.h"
 #include "pulmo/batch.h"
+#include "pulmo/dcmout.h"
 #include "pulmo/encode.h"
 #include "pulmo/io.h"
 #include "pulmo/measure.h"
 #include "pulmo/mesh.h"
+#include "pulmo/net.h"
 #include "pulmo/nifti.h"
 #include "pulmo/raster.h"
 #include "pulmo/recipe.h"
@@ -97,6 +99,28 @@ static int write_mask(const char *path)
     return pm_nifti_write(path, &m->g, PM_NIFTI_UINT8, m->v);
 }
 
+/* The SEG references the source images: the series held in the browser's
+ * index (every file, even across subfolders), or for a series retrieved
+ * from a node, its copy in the cache. */
+static int write_seg(const char *path)
+{
+    const pm_mask *m = seg_result();
+    const pm_lung_measures *ms = seg_measures();
+    if (!m || !ms)
+        return pm_fail(PM_EUSAGE, "no mask yet: run the segmentation (S) first");
+    const char *uid = V.vol->meta.series_uid;
+    if (!pm_net_is_url(app.vol_dir)) {
+        const pm_series *s = app.index && uid[0] ? pm_index_pick(app.index, uid) : NULL;
+        if (s && !strcmp(s->folder, app.vol_dir))
+            return pm_dcmout_seg_checked(path, m, s, ms->sides);
+        return pm_dcmout_seg_dir(path, m, app.vol_dir, uid, ms->sides);
+    }
+    char dir[4096];
+    if (pm_net_cached(uid, dir, sizeof dir) != PM_OK)
+        return pm_fail(PM_ENODATA, "the series is no longer in the cache: open it again first");
+    return pm_dcmout_seg_dir(path, m, dir, uid, ms->sides);
+}
+
 static int write_stl(const char *path)
 {
     const pm_mesh *m = mesh_current();
@@ -108,22 +132,23 @@ static int write_stl(const char *path)
 
 void export_dialog(int mesh)
 {
-    static const char *const what[4] = {"STL surface", "PNG picture", "NIfTI mask", "JSON report"};
-    static const char *const ext[4] = {"stl", "png", "nii.gz", "json"};
+    static const char *const what[5] = {"STL surface", "PNG picture", "NIfTI mask", "JSON report",
+                                        "DICOM SEG (mask for PACS/Slicer)"};
+    static const char *const ext[5] = {"stl", "png", "nii.gz", "json", "dcm"};
     crt_drop_sixel();
     /* Which kind: a one-key menu in the prompt box's place. */
     int kind = -1;
     while (kind < 0) {
-        int w = COLS - 4 > 60 ? 60 : COLS - 4, y = (LINES - 8) / 2, x = (COLS - w) / 2;
+        int w = COLS - 4 > 60 ? 60 : COLS - 4, y = (LINES - 9) / 2, x = (COLS - w) / 2;
         crt_role(ROLE_DIALOG);
-        for (int r = 0; r < 8; r++) {
+        for (int r = 0; r < 9; r++) {
             move(y + r, x);
             hline(' ', w);
         }
         crt_text(y, x + 2, w - 4, " Export ");
-        for (int i = 0; i < 4; i++)
+        for (int i = 0; i < 5; i++)
             crt_textf(y + 2 + i, x + 4, w - 6, "%d  %s", i + 1, what[i]);
-        crt_text(y + 7, x + 2, w - 4, "1-4 choose, Esc cancels");
+        crt_text(y + 8, x + 2, w - 4, "1-5 choose, Esc cancels");
         crt_role(ROLE_NORMAL);
         refresh();
         int k = getch();
@@ -132,7 +157,7 @@ void export_dialog(int mesh)
             app.dirty = 1;
             return;
         }
-        if (k >= '1' && k <= '4')
+        if (k >= '1' && k <= '5')
             kind = k - '1';
         else if (k == 's')
             kind = 0;
@@ -142,10 +167,12 @@ void export_dialog(int mesh)
             kind = 2;
         else if (k == 'j')
             kind = 3;
+        else if (k == 'd')
+            kind = 4;
     }
     char base[96], path[4096];
     stem(base, sizeof base);
-    snprintf(path, sizeof path, "%s-%s.%s", base, kind == 1 ? (mesh ? "mesh" : "slice") : kind == 3 ? "report" : "lungs",
+    snprintf(path, sizeof path, "%s-%s.%s", base, kind == 1 ? (mesh ? "mesh" : "slice") : kind == 3 ? "report" : kind == 4 ? "seg" : "lungs",
              ext[kind]);
     char title[64];
     snprintf(title, sizeof title, "Export %s to", what[kind]);
@@ -170,7 +197,8 @@ void export_dialog(int mesh)
     case 0: rc = write_stl(path); break;
     case 1: rc = write_png(path, mesh); break;
     case 2: rc = write_mask(path); break;
-    default: rc = write_report(path); break;
+    case 3: rc = write_report(path); break;
+    default: rc = write_seg(path); break;
     }
     if (rc == PM_OK)
         app_message(0, "exported %s", path);

@@ -407,7 +407,7 @@ const tui_binding mesh_keys[] = {
     {'u', act_uncrop, "u", "leave the crop: the whole volume again"},
     {']', act_level_up, "] / [", "HU level up / down by 50"},
     {'[', act_level_down, NULL, NULL},
-    {'e', act_export, "e", "export STL, PNG, NIfTI mask or JSON report"},
+    {'e', act_export, "e", "export STL, PNG, NIfTI mask, JSON report or DICOM SEG"},
     {27, act_cancel, "Esc", "cancel the surface being built (else: back)"},
     {'q', act_back, "q, M", "back to the slice viewer"},
     {'M', act_back, NULL, NULL},

@@ -12,6 +12,7 @@
 #include "histpanel.h"
 #include "inside.h"
 #include "meshview.h"
+#include "refview.h"
 #include "segpanel.h"
 #include "pulmo/text.h"
 
@@ -89,6 +90,7 @@ void viewer_done(void)
     while (app_on_stack(&viewer_screen))
         app_pop();
     inside_done();
+    ref_done();
     mesh_done();
     seg_done();
     hist_done();
@@ -177,6 +179,7 @@ static void draw_image(void)
     view_render(&V.fb, pm_fb_rect(&V.fb), V.vol, V.mask, &V.view);
     if (V.view.overlay)
         inside_draw_overlays(&V.fb, pm_fb_rect(&V.fb));
+    ref_draw(&V.fb, pm_fb_rect(&V.fb), &V.view);
     double px, py;
     view_uv_to_px(&V.view, &V.vol->g, fbw, fbh, V.cu, V.cv, &px, &py);
     crt_draw_fb_cursor(&V.fb, y, x, cols, rows, (int)px, (int)py);
@@ -208,7 +211,10 @@ static void draw_info(void)
                      V.preset >= 0 ? " " : "", V.preset >= 0 ? preset_name(V.preset) : "", V.zoom, ijk[0],
                      ijk[1], ijk[2], V.vol->hu[idx], lps[0], lps[1], lps[2]);
     if (V.mask && n > 0 && (size_t)n < sizeof buf)
-        snprintf(buf + n, sizeof buf - (size_t)n, "  mask %d", V.mask->v[idx]);
+        n += snprintf(buf + n, sizeof buf - (size_t)n, "  mask %d", V.mask->v[idx]);
+    const char *roi = ref_name_at(idx);
+    if (roi[0] && n > 0 && (size_t)n < sizeof buf)
+        snprintf(buf + n, sizeof buf - (size_t)n, "  ref %s", roi);
     crt_role(ROLE_HEADER);
     crt_clear_rows(LINES - 2, LINES - 2);
     crt_text(LINES - 2, 1, COLS - 2, buf);
@@ -471,13 +477,15 @@ const tui_binding viewer_keys[] = {
     {'z', act_centre, "z", "centre the view on the cursor"},
     {'m', act_montage, "m", "5x5 montage of slices (again: back)"},
     {'o', act_overlay, "o", "mask overlay on/off"},
+    {'R', ref_open, "R", "open a reference mask (RTSTRUCT, SEG, NIfTI) as outlines"},
+    {'r', ref_cycle, "r", "reference ROIs: all, each alone, none"},
     {'i', act_warnings, "i", "the series' warnings"},
     {'S', act_seg, "S", "segmentation panel (runs the recipe)"},
     {'H', act_hist, "H", "HU histogram panel"},
     {'C', act_inside, "C", "inside the lungs: clusters of the slice, crop here"},
     {'v', act_structures, "v", "structures inside the lungs (label 5) on/off"},
     {'M', act_mesh, "M", "mesh view of the mask"},
-    {'e', act_export, "e", "export STL, PNG, NIfTI mask or JSON report"},
+    {'e', act_export, "e", "export STL, PNG, NIfTI mask, JSON report or DICOM SEG"},
     {'?', act_help, "?", "this help"},
     {'q', act_back, "q, Esc", "back (closes a panel, then the series)"},
     {27, act_back, NULL, NULL},

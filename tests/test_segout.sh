@@ -1,0 +1,111 @@
+#!/bin/sh
+# test_segout.sh - what `pulmo segment` writes beyond the mask, on a phantom,
+# LIDC-IDRI-0001 and a real RT planning CT: the report's lung zones (upper,
+# middle, lower thirds), and with --dicom-seg OUT.dcm the DICOM
+# Segmentation, which passes dciodvfy (dicom3tools) without errors, dcmdump (DCMTK) reads it,
+# and read back by pulmo it holds exactly the voxels of mask.nii.gz (Dice 1
+# per label); what it cannot describe (resampled, volume file, inside the
+# input folder) is refused before anything is written.
+P=${PULMO:-./pulmo}
+D=${PM_DATA:-../shared/data}
+T=${PM_TEST_TMP:-/tmp}/segout.$$
+mkdir -p "$T"
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1: $2"; }
+PY=/usr/bin/python3
+
+# check NAME SERIES: segment with --dicom-seg, validate, compare.
+check() {
+    name=$1 series=$2 out="$T/$1"
+    $P segment "$series" -o "$out" --dicom-seg "$out.dcm" >/dev/null 2>"$T/err"; rc=$?
+    if [ $rc -ne 0 ] || [ ! -s "$out.dcm" ]; then
+        fail "${name}_seg_is_written" "exit $rc: $(cat "$T/err")"
+        return
+    fi
+    pass "${name}_seg_is_written"
+    if command -v dciodvfy >/dev/null 2>&1; then
+        dciodvfy "$out.dcm" >"$T/vfy" 2>&1
+        if grep -q "^Error" "$T/vfy"; then
+            fail "${name}_seg_passes_dciodvfy" "$(grep "^Error" "$T/vfy" | head -5 | tr '\n' ' ')"
+        else
+            pass "${name}_seg_passes_dciodvfy"
+        fi
+    else
+        echo "SKIP ${name}_seg_passes_dciodvfy: dicom3tools is not installed"
+    fi
+    if command -v dcmdump >/dev/null 2>&1; then
+        if dcmdump "$out.dcm" >"$T/dump" 2>&1 && grep -q "(0008,0060) CS \[SEG\]" "$T/dump" &&
+           grep -q "(0062,0001) CS \[BINARY\]" "$T/dump"; then
+            pass "${name}_seg_reads_in_dcmdump"
+        else
+            fail "${name}_seg_reads_in_dcmdump" "$(head -5 "$T/dump")"
+        fi
+    else
+        echo "SKIP ${name}_seg_reads_in_dcmdump: dcmtk is not installed"
+    fi
+    # The report's zones: the thirds add up to each lung and span a third
+    # of its height (voxel centres: up to a slice less at each end).
+    if $PY - "$out/report.json" >"$T/py" 2>&1 <<'PYEOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+dz = max(r["grid"]["spacing_mm"])
+sides = {"right": r["right_ml"], "left": r["left_ml"]} if r["right_ml"] is not None else {"lung": r["lung_ml"]}
+assert sorted(r["zones"]) == sorted(sides), r["zones"].keys()
+for side, ml in sides.items():
+    z = r["zones"][side]
+    h = z["top_mm"] - z["bottom_mm"]
+    assert abs(h - z["height_mm"]) < 1e-3 and h > 100, (side, z)
+    parts = [z[k] for k in ("upper", "middle", "lower")]
+    assert abs(sum(p["ml"] for p in parts) - ml) < 1e-3, (side, ml, parts)
+    for p in parts:
+        span = p["top_mm"] - p["bottom_mm"]
+        assert h / 3 - 2 * dz - 1e-3 <= span <= h / 3 + 1e-3, (side, span, h)
+        assert -1000 < p["mean_hu"] < -500 and 0 <= p["laa950_pct"] <= 100, p
+    assert parts[0]["bottom_mm"] > parts[1]["top_mm"] and parts[1]["bottom_mm"] > parts[2]["top_mm"], parts
+PYEOF
+    then
+        pass "${name}_zones_are_thirds_of_each_lung"
+    else
+        fail "${name}_zones_are_thirds_of_each_lung" "$(tail -2 "$T/py")"
+    fi
+    $P compare "$out.dcm" "$out/mask.nii.gz" --json >"$T/cmp.json" 2>"$T/err"; rc=$?
+    if [ $rc -ne 0 ]; then
+        fail "${name}_seg_reads_back_as_the_mask" "exit $rc: $(cat "$T/err")"
+    elif ! $PY - "$T/cmp.json" "$out/mask.nii.gz" >"$T/py" 2>&1 <<'PYEOF'
+import json, sys
+import nibabel as nib, numpy as np
+r, _ = json.JSONDecoder().raw_decode(open(sys.argv[1]).read())
+want = sorted(int(v) for v in np.unique(np.asarray(nib.load(sys.argv[2]).dataobj)) if v)
+got = sorted(l["label"] for l in r["labels"] if isinstance(l["label"], int))
+assert got == want, (got, want)
+for l in r["labels"]:
+    assert l["dice"] == 1 and l["ml_difference"] == 0, l
+PYEOF
+    then
+        fail "${name}_seg_reads_back_as_the_mask" "$(tail -2 "$T/py")"
+    else
+        pass "${name}_seg_reads_back_as_the_mask"
+    fi
+}
+
+check phantom samples/patients/PHANTOM-01
+check lidc "$D/patients/LIDC-IDRI-0001"
+check rt_planning_ct "$D/real/NSCLC-LUNG1-020-RT"
+
+name=dicom_seg_refuses_what_it_cannot_describe
+$P segment samples/patients/PHANTOM-01 -o "$T/r" --resample 2 --dicom-seg "$T/r.dcm" >/dev/null 2>"$T/e1"; r1=$?
+$P segment samples/patients/PHANTOM-01 -o "$T/p" --dicom-seg samples/patients/PHANTOM-01/x.dcm \
+    >/dev/null 2>"$T/e2"; r2=$?
+mkdir -p "$T/vol"
+$P export samples/patients/PHANTOM-01 -o "$T/vol/ct.nii.gz" >/dev/null 2>&1
+$P segment "$T/vol/ct.nii.gz" -o "$T/v" --dicom-seg "$T/v.dcm" >/dev/null 2>"$T/e3"; r3=$?
+if [ $r1 -ne 1 ] || ! grep -q -- "--resample" "$T/e1" || [ -e "$T/r" ]; then
+    fail $name "--resample: exit $r1: $(cat "$T/e1")"
+elif [ $r2 -ne 4 ] || ! grep -q "inside the input folder" "$T/e2" || [ -e samples/patients/PHANTOM-01/x.dcm ]; then
+    fail $name "inside the input: exit $r2: $(cat "$T/e2")"
+elif [ $r3 -ne 1 ] || ! grep -q "volume file" "$T/e3" || [ -e "$T/v.dcm" ]; then
+    fail $name "volume file: exit $r3: $(cat "$T/e3")"
+else
+    pass $name
+fi
+rm -rf "$T"

@@ -1,0 +1,105 @@
+/* test_zones.c - lung zones (measure.h): upper, middle and lower thirds of
+ * each lung's height along the patient's head-feet axis. A synthetic lung of
+ * known HU per height band, stored head-first and feet-first (the same
+ * patient, slices in opposite order), must give the same zones; the thirds'
+ * volumes add up to the lung's and each spans a third of its height. */
+#include "test.h"
+#include "pulmo/measure.h"
+
+#include <math.h>
+
+/* Right lung: a box over slices 2..31 (30 slices, 2 mm apart) where the
+ * HU depends on the height: top ten slices -960, middle ten -850, bottom
+ * ten -700; left lung: a smaller box of -900 HU over slices 5..25. With
+ * feet_first the k axis runs towards the head. */
+static void build(int feet_first, pm_volume **vo, pm_mask **mo)
+{
+    pm_grid g = {{20, 16, 36}, {1.5, 1.5, 2.0}, {-10, -20, 0}, {1, 0, 0, 0, 1, 0, 0, 0, -1}};
+    if (feet_first) {
+        g.dir[8] = 1;
+        g.origin[2] = -(g.dim[2] - 1) * g.spacing[2];
+    }
+    pm_volume *v = pm_volume_new(&g);
+    pm_mask *m = pm_mask_new(&g);
+    CHECK(v && m, "out of memory");
+    for (int kk = 0; kk < g.dim[2]; kk++) {
+        int k = feet_first ? g.dim[2] - 1 - kk : kk;   /* kk counts from the head */
+        for (int j = 0; j < g.dim[1]; j++)
+            for (int i = 0; i < g.dim[0]; i++) {
+                size_t x = ((size_t)k * g.dim[1] + j) * g.dim[0] + i;
+                v->hu[x] = 40;
+                if (kk >= 2 && kk <= 31 && i < 9 && j > 2 && j < 14) {
+                    m->v[x] = 1;
+                    v->hu[x] = kk < 12 ? -960 : kk < 22 ? -850 : -700;
+                } else if (kk >= 5 && kk <= 25 && i > 11 && j > 4 && j < 12) {
+                    m->v[x] = 2;
+                    v->hu[x] = -900;
+                }
+            }
+    }
+    *vo = v;
+    *mo = m;
+}
+
+TEST(zones_split_each_lung_into_thirds_of_its_height_head_or_feet_first)
+{
+    pm_lung_measures a, b;
+    for (int ff = 0; ff < 2; ff++) {
+        pm_volume *v;
+        pm_mask *m;
+        build(ff, &v, &m);
+        CHECK(pm_measure_lungs(v, m, ff ? &b : &a, NULL) == PM_OK, "%s", pm_error());
+        pm_mask_free(m);
+        pm_volume_free(v);
+    }
+    for (int ff = 0; ff < 2; ff++) {
+        const pm_lung_measures *r = ff ? &b : &a;
+        for (int l = 0; l < 2; l++) {
+            double sum = 0, h = r->top_mm[l] - r->bottom_mm[l];
+            for (int z = 0; z < PM_ZONES; z++) {
+                const pm_zone_measures *zm = &r->zones[l][z];
+                sum += zm->ml;
+                /* Voxel centres within a third, at most a slice short at each end. */
+                double span = zm->top_mm - zm->bottom_mm;
+                CHECK(span <= h / 3 + 1e-9 && span >= h / 3 - 4.0 - 1e-9, "%s lung %d zone %d spans %g of %g mm",
+                      ff ? "feet-first" : "head-first", l, z, span, h);
+                if (z)
+                    CHECK(zm->top_mm < r->zones[l][z - 1].bottom_mm, "zones overlap");
+            }
+            CHECK(fabs(sum - (l ? r->left_ml : r->right_ml)) < 1e-9, "thirds %g mL, lung %g mL", sum,
+                  l ? r->left_ml : r->right_ml);
+        }
+        /* 30 slices: ten each, so each zone is one HU band. */
+        CHECK(r->zones[0][0].mean_hu == -960 && r->zones[0][0].laa950_pct == 100, "upper %g HU %g %%",
+              r->zones[0][0].mean_hu, r->zones[0][0].laa950_pct);
+        CHECK(r->zones[0][1].mean_hu == -850 && r->zones[0][1].laa950_pct == 0, "middle %g HU",
+              r->zones[0][1].mean_hu);
+        CHECK(r->zones[0][2].perc15_hu == -700, "lower Perc15 %g", r->zones[0][2].perc15_hu);
+        CHECK(fabs(r->top_mm[0] - r->bottom_mm[0] - 58.0) < 1e-9, "right lung height %g mm",
+              r->top_mm[0] - r->bottom_mm[0]);
+    }
+    for (int l = 0; l < 2; l++)
+        for (int z = 0; z < PM_ZONES; z++)
+            CHECK(a.zones[l][z].voxels == b.zones[l][z].voxels &&
+                  a.zones[l][z].mean_hu == b.zones[l][z].mean_hu, "lung %d zone %d differs feet-first", l, z);
+}
+
+TEST(an_empty_mask_has_empty_zones)
+{
+    pm_volume *v;
+    pm_mask *m;
+    build(0, &v, &m);
+    memset(m->v, 0, pm_grid_voxels(&m->g));
+    pm_lung_measures r;
+    CHECK(pm_measure_lungs(v, m, &r, NULL) == PM_OK, "%s", pm_error());
+    pm_mask_free(m);
+    pm_volume_free(v);
+    CHECK(r.zones[0][0].ml == 0 && isnan(r.zones[0][0].mean_hu) && isnan(r.top_mm[0]), "empty zones");
+}
+
+int main(void)
+{
+    RUN(zones_split_each_lung_into_thirds_of_its_height_head_or_feet_first);
+    RUN(an_empty_mask_has_empty_zones);
+    return test_done();
+}
