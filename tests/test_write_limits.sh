@@ -36,8 +36,8 @@ check export_gz_out_of_space_exits_4 16 "$T/export/ct.nii.gz" \
 mkdir -p "$T/mesh"
 check mesh_out_of_space_exits_4 64 "$T/mesh/skin.stl" \
     $P mesh "$D/edge/two-slices-no-modality" --level -500 -o "$T/mesh/skin.stl"
-# Two slices hold no lungs: segment still writes its report (exit 6 when it
-# fits), which a 1 KB limit stops.
-check segment_out_of_space_exits_4 1 "$T/segment/report.json" \
+# Two slices are segmented in 2-D: the mask is the first file written, and
+# a 1 KB limit stops it.
+check segment_out_of_space_exits_4 1 "$T/segment/mask.nii.gz" \
     $P segment "$D/edge/two-slices-no-modality" -o "$T/segment"
 rm -rf "$T"
