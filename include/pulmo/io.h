@@ -15,6 +15,7 @@
 #ifndef PULMO_IO_H
 #define PULMO_IO_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 #ifdef __cplusplus
@@ -44,6 +45,12 @@ int pm_io_protect(const char *path);
 void pm_io_unprotect_all(void);
 /* Non-zero when path (existing or not) lies inside a protected folder. */
 int pm_io_is_protected(const char *path);
+
+/* Reads a file into a NUL-terminated buffer (free it): the whole file, or
+ * its first max bytes when max > 0 (*len == max then means "maybe more").
+ * PM_ENODATA when it does not exist, PM_ECORRUPT when it cannot be read,
+ * PM_EMEMORY; the reason names the path. Outputs untouched on failure. */
+int pm_read_file(const char *path, size_t max, char **data, size_t *len);
 
 /* mkdir -p. PM_EWRITE with a reason on failure. */
 int pm_mkdir_p(const char *dir);

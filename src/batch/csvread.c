@@ -7,50 +7,11 @@
 #include "batch_csv.h"
 
 #include "pulmo/core.h"
+#include "pulmo/io.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static char *pm__slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        pm_fail(errno == ENOENT ? PM_ENODATA : PM_ECORRUPT, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (n < cap)
-            break;
-        char *nb = realloc(buf, 2 * cap + 1);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-        cap *= 2;
-    }
-    int err = ferror(f);
-    fclose(f);
-    if (!buf) {
-        pm_fail(PM_EMEMORY, "%s: out of memory reading it", path);
-        return NULL;
-    }
-    if (err) {
-        free(buf);
-        pm_fail(PM_ECORRUPT, "%s: read error", path);
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
 
 static int pm__push(void **arr, int *n, int *cap, size_t size)
 {
@@ -152,11 +113,10 @@ int pm__csv_read(const char *path, pm__csv **out)
     if (!c)
         return pm_fail(PM_EMEMORY, "%s: out of memory", path);
     size_t len = 0, pos = 0;
-    c->text = pm__slurp(path, &len);
-    if (!c->text) {
-        int code = strstr(pm_error(), "out of memory") ? PM_EMEMORY : PM_ECORRUPT;
+    int rc = pm_read_file(path, 0, &c->text, &len);
+    if (rc != PM_OK) {
         free(c);
-        return code;
+        return rc == PM_EMEMORY ? rc : PM_ECORRUPT;
     }
     if (len == 0 || pm__record(c->text, len, &pos, &c->header) != 0 || c->header.nfields < 2) {
         pm__csv_free(c);

@@ -497,15 +497,12 @@ static void str_key(const char *s, const char *key, char *out, size_t cap)
 
 int pm_segment_report_read(const char *path, pm_segment_report *rep)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return pm_fail(PM_ECORRUPT, "%s: cannot read the report", path);
-    char *buf = malloc(1 << 20);
-    size_t n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
-    fclose(f);
-    if (!buf)
-        return pm_fail(PM_EMEMORY, "out of memory");
-    buf[n] = 0;
+    char *buf;
+    size_t n;
+    /* A report is a few kB; the cap only bounds a stray huge file. */
+    int rc = pm_read_file(path, (1 << 20) - 1, &buf, &n);
+    if (rc != PM_OK)
+        return rc == PM_EMEMORY ? rc : pm_fail(PM_ECORRUPT, "%s: cannot read the report", path);
     char status[32], recipe[32];
     str_key(buf, "status", status, sizeof status);
     str_key(buf, "recipe", recipe, sizeof recipe);

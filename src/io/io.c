@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -223,4 +224,41 @@ int pm_is_dir(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int pm_read_file(const char *path, size_t max, char **data, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return pm_fail(errno == ENOENT ? PM_ENODATA : PM_ECORRUPT, "%s: %s", path, strerror(errno));
+    /* Grown by doubling rather than sized by fstat: pipes and /proc files
+     * report no size, and a file may grow while it is read. */
+    size_t cap = max && max < ((size_t)1 << 16) ? max : (size_t)1 << 16, n = 0;
+    char *buf = malloc(cap + 1);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n, f);
+        if (n < cap || (max && n >= max))
+            break;
+        size_t ncap = max && 2 * cap > max ? max : 2 * cap;
+        char *nb = realloc(buf, ncap + 1);
+        if (!nb) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = nb;
+        cap = ncap;
+    }
+    int err = ferror(f);
+    fclose(f);
+    if (!buf)
+        return pm_fail(PM_EMEMORY, "%s: out of memory reading it", path);
+    if (err) {
+        free(buf);
+        return pm_fail(PM_ECORRUPT, "%s: read error", path);
+    }
+    buf[n] = '\0';
+    *data = buf;
+    *len = n;
+    return PM_OK;
 }

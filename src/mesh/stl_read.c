@@ -11,8 +11,8 @@
  * result is an indexed mesh again.
  */
 #include "mesh_internal.h"
+#include "pulmo/io.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,46 +30,6 @@ static float pm__get_f32(const unsigned char *p)
     float f;
     memcpy(&f, &x, 4);
     return f;
-}
-
-static int pm__read_all(const char *path, unsigned char **data, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return pm_fail(PM_ENODATA, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 1 << 16, n = 0;
-    unsigned char *buf = malloc(cap + 1);
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (n < cap)
-            break;
-        if (cap >= (size_t)PM__STL_MAX_TRIANGLES * 50) {
-            free(buf);
-            fclose(f);
-            return pm_fail(PM_ECORRUPT, "%s: too large for an STL file", path);
-        }
-        unsigned char *nb = realloc(buf, 2 * cap + 1);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-        cap *= 2;
-    }
-    int err = ferror(f);
-    fclose(f);
-    if (!buf)
-        return pm_fail(PM_EMEMORY, "%s: out of memory reading the file", path);
-    if (err) {
-        free(buf);
-        return pm_fail(PM_ECORRUPT, "%s: read error", path);
-    }
-    buf[n] = '\0';
-    *data = buf;
-    *size = n;
-    return PM_OK;
 }
 
 /* Parses the text variant into a flat list of 9 floats per triangle. */
@@ -204,9 +164,17 @@ int pm_mesh_read_stl(const char *path, pm_mesh **out)
         return pm_fail(PM_EUSAGE, "no STL path given");
     unsigned char *d = NULL;
     size_t n = 0;
-    int rc = pm__read_all(path, &d, &n);
+    /* One byte past the largest binary STL we accept tells "too large". */
+    const size_t limit = (size_t)PM__STL_MAX_TRIANGLES * 50 + 85;
+    char *text = NULL;
+    int rc = pm_read_file(path, limit, &text, &n);
     if (rc != PM_OK)
         return rc;
+    d = (unsigned char *)text;
+    if (n >= limit) {
+        free(d);
+        return pm_fail(PM_ECORRUPT, "%s: too large for an STL file", path);
+    }
     float *tri = NULL;
     size_t ntri = 0;
     uint32_t count = n >= 84 ? pm__get_u32(d + 80) : 0;

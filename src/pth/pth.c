@@ -1,8 +1,8 @@
 /* pth.c - PyTorch weight files: finds data.pkl in the zip, runs the strict
  * unpickler on it and hands back the named tensors (see pth.h). */
 #include "pth_internal.h"
+#include "pulmo/io.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,27 +273,15 @@ static int parse_legacy(const uint8_t *buf, size_t len, const char *name, pm_pth
 int pm_pth_read(const char *path, pm_pth **out)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return pm_fail(PM_ENODATA, "%s: %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
-        fclose(f);
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
         return pm_fail(PM_ECORRUPT, "%s: not a regular file", path);
-    }
-    size_t len = (size_t)st.st_size;
-    uint8_t *buf = malloc(len ? len : 1);
-    if (!buf) {
-        fclose(f);
-        return pm_fail(PM_EMEMORY, "%s: out of memory (%zu bytes)", path, len);
-    }
-    size_t got = fread(buf, 1, len, f);
-    fclose(f);
-    if (got != len) {
-        free(buf);
-        return pm_fail(PM_ECORRUPT, "%s: read error", path);
-    }
-    int rc = pm_pth_parse(buf, len, path, out);
+    char *buf;
+    size_t len;
+    int rc = pm_read_file(path, 0, &buf, &len);
+    if (rc != PM_OK)
+        return rc;
+    rc = pm_pth_parse((const uint8_t *)buf, len, path, out);
     free(buf);
     return rc;
 }

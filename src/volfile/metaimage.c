@@ -4,6 +4,7 @@
  */
 #include "volfile_internal.h"
 #include "pulmo/core.h"
+#include "pulmo/io.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -40,15 +41,11 @@ static char *pm__trim(char *s)
 
 int pm__meta_header(const char *path, pm__vhdr *h)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return pm_fail(PM_ECORRUPT, "%s: cannot open", path);
-    char *text = malloc(MAXHDR + 1);
-    size_t len = text ? fread(text, 1, MAXHDR, f) : 0;
-    fclose(f);
-    if (!text)
-        return pm_fail(PM_EMEMORY, "%s: out of memory", path);
-    text[len] = 0;
+    char *text;
+    size_t len;
+    int rc = pm_read_file(path, MAXHDR, &text, &len);
+    if (rc != PM_OK)
+        return rc == PM_EMEMORY ? rc : pm_fail(PM_ECORRUPT, "%s: cannot open", path);
     memset(h, 0, sizeof *h);
     pm_grid_init(&h->g, 0, 0, 0, 1, 1, 1);
     int ndims = 0, have_file = 0, st = PM_OK, channels = 1;

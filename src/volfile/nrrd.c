@@ -4,6 +4,7 @@
  */
 #include "volfile_internal.h"
 #include "pulmo/core.h"
+#include "pulmo/io.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -184,15 +185,11 @@ static int pm__parse(const char *path, char *text, size_t len, pm__vhdr *h, long
 
 int pm__nrrd_header(const char *path, pm__vhdr *h)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return pm_fail(PM_ECORRUPT, "%s: cannot open", path);
-    char *text = malloc(MAXHDR + 1);
-    size_t len = text ? fread(text, 1, MAXHDR, f) : 0;
-    fclose(f);
-    if (!text)
-        return pm_fail(PM_EMEMORY, "%s: out of memory", path);
-    text[len] = 0;
+    char *text;
+    size_t len;
+    int rc = pm_read_file(path, MAXHDR, &text, &len);
+    if (rc != PM_OK)
+        return rc == PM_EMEMORY ? rc : pm_fail(PM_ECORRUPT, "%s: cannot open", path);
     memset(h, 0, sizeof *h);
     pm_grid_init(&h->g, 1, 1, 1, 1, 1, 1);
     long long data_at;
