@@ -46,6 +46,10 @@ void pm_io_unprotect_all(void);
 /* Non-zero when path (existing or not) lies inside a protected folder. */
 int pm_io_is_protected(const char *path);
 
+/* Writes len bytes as the whole file path, through pm_out_open and
+ * pm_out_commit: PM_OK, or PM_EWRITE and no file. */
+int pm_write_file(const char *path, const void *data, size_t len);
+
 /* Reads a file into a NUL-terminated buffer (free it): the whole file, or
  * its first max bytes when max > 0 (*len == max then means "maybe more").
  * PM_ENODATA when it does not exist, PM_ECORRUPT when it cannot be read,

@@ -208,16 +208,7 @@ static int pm__save(const char *path, pm__w *w)
         pm_buf_free(&w->b);
         return pm_fail(PM_EMEMORY, "out of memory writing %s", path);
     }
-    pm_outfile o;
-    int rc = pm_out_open(&o, path);
-    if (rc == PM_OK) {
-        if (fwrite(w->b.data, 1, w->b.len, o.f) != w->b.len) {
-            pm_out_abort(&o);
-            rc = pm_fail(PM_EWRITE, "%s: cannot write", path);
-        } else {
-            rc = pm_out_commit(&o);
-        }
-    }
+    int rc = pm_write_file(path, w->b.data, w->b.len);
     pm_buf_free(&w->b);
     return rc;
 }

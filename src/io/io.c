@@ -262,3 +262,17 @@ int pm_read_file(const char *path, size_t max, char **data, size_t *len)
     *len = n;
     return PM_OK;
 }
+
+int pm_write_file(const char *path, const void *data, size_t len)
+{
+    pm_outfile o;
+    int rc = pm_out_open(&o, path);
+    if (rc != PM_OK)
+        return rc;
+    if (fwrite(data, 1, len, o.f) != len) {
+        int e = errno;
+        pm_out_abort(&o);
+        return pm_fail(PM_EWRITE, "%s: write failed: %s", path, strerror(e));
+    }
+    return pm_out_commit(&o);
+}
