@@ -5,7 +5,11 @@
 // folder never loads pixel data. Values are parsed from the raw elements
 // here rather than through gdcm::ImageHelper, whose fallbacks depend on the
 // SOP class and which reports through GDCM's global trace streams.
+// Only GDCM calls live here; checks, value parsing and byte handling are C
+// (values.c, adapter_c.h). No C++ exception crosses the C interface: every
+// GDCM call that can throw runs inside try.
 #include "pulmo/dicom.h"
+#include "adapter_c.h"
 #include "guard.h"
 extern "C" {
 #include "pulmo/core.h"
@@ -23,110 +27,14 @@ extern "C" {
 #include <gdcmTransferSyntax.h>
 #include <gdcmWriter.h>
 
-#include <cerrno>
-#include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <sstream>
 #include <new>
 #include <string>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <vector>
-
-#include <dlfcn.h>
-
-// OpenJPEG reports a broken JPEG 2000 frame through the error handler GDCM
-// installs, and GDCM's handler (gdcm_error_callback in
-// gdcmJPEG2000Codec.cxx) writes every message to stderr, past gdcm::Trace:
-// a broken series printed hundreds of lines. pulmo's definition of
-// opj_set_error_handler takes precedence over libopenjp2's for GDCM's call
-// (the executable's symbols come first), and installs a handler that
-// counts the messages of the decode on this thread instead, for the loader
-// to report once per series (pm_dicom_decoder_messages).
-namespace {
-
-thread_local int codec_messages;
-thread_local char codec_first[200];
-
-void capture_codec_message(const char *msg, void *)
-{
-    if (codec_messages++ == 0 && msg) {
-        size_t n = 0;
-        for (const char *p = msg; *p && n + 1 < sizeof codec_first; p++)
-            if ((unsigned char)*p >= 0x20 && *p != 0x7f)
-                codec_first[n++] = *p;
-        codec_first[n] = '\0';
-    }
-}
-
-} // namespace
-
-extern "C" int opj_set_error_handler(void *codec, void (*callback)(const char *, void *), void *user)
-{
-    (void)callback;
-    typedef int (*setter)(void *, void (*)(const char *, void *), void *);
-    static setter real = (setter)dlsym(RTLD_NEXT, "opj_set_error_handler");
-    return real ? real(codec, capture_codec_message, user) : 0;
-}
-
-// GDCM's JPEG codecs (three builds of IJG libjpeg, for 8, 12 and 16 bits)
-// keep libjpeg's standard output_message, which prints warnings such as
-// "Corrupt JPEG data: premature end of data segment" to stderr. Each
-// jpeg_std_error is wrapped so that its error manager captures them
-// instead. Only the head of IJG's jpeg_error_mgr is declared: its first
-// four members are the same in every libjpeg (jpeglib.h), and a libjpeg
-// object (j_common_ptr) starts with its error manager.
-namespace {
-
-struct ijg_error_mgr {
-    void (*error_exit)(void *);
-    void (*emit_message)(void *, int);
-    void (*output_message)(void *);
-    void (*format_message)(void *, char *);
-};
-
-void capture_jpeg_message(void *cinfo)
-{
-    char msg[200];   // JMSG_LENGTH_MAX
-    ijg_error_mgr *err = *(ijg_error_mgr **)cinfo;
-    msg[0] = '\0';
-    err->format_message(cinfo, msg);
-    capture_codec_message(msg, nullptr);
-}
-
-void *wrap_std_error(void *err, void *(*real)(void *))
-{
-    if (!real)
-        return err;
-    void *r = real(err);
-    if (r)
-        ((ijg_error_mgr *)r)->output_message = capture_jpeg_message;
-    return r;
-}
-
-} // namespace
-
-#define PM__JPEG_STD_ERROR(name)                                                             \
-    extern "C" void *name(void *err)                                                         \
-    {                                                                                        \
-        static void *(*real)(void *) = (void *(*)(void *))dlsym(RTLD_NEXT, #name);           \
-        return wrap_std_error(err, real);                                                    \
-    }
-PM__JPEG_STD_ERROR(gdcmjpeg8_jpeg_std_error)
-PM__JPEG_STD_ERROR(gdcmjpeg12_jpeg_std_error)
-PM__JPEG_STD_ERROR(gdcmjpeg16_jpeg_std_error)
-
-extern "C" int pm_dicom_decoder_messages(char *first, size_t cap)
-{
-    if (first && cap)
-        snprintf(first, cap, "%s", codec_messages ? codec_first : "");
-    return codec_messages;
-}
 
 namespace {
 
@@ -167,27 +75,14 @@ void copy_string(char *dst, size_t cap, const std::string &s)
     snprintf(dst, cap, "%s", s.c_str());
 }
 
-// Parses up to n backslash-separated decimal strings; returns how many were
-// finite numbers.
+int get_is(const gdcm::DataSet &ds, uint16_t g, uint16_t e, int def)
+{
+    return pm__dicom_parse_is(raw_string(ds, g, e).c_str(), def);
+}
+
 int parse_ds(const std::string &s, double *out, int n)
 {
-    int k = 0;
-    const char *p = s.c_str();
-    while (k < n && *p) {
-        char *end;
-        double v = strtod(p, &end);
-        if (end == p || !std::isfinite(v))
-            return k;
-        out[k++] = v;
-        p = end;
-        while (*p == ' ')
-            p++;
-        if (*p == '\\')
-            p++;
-        else
-            break;
-    }
-    return k;
+    return pm__dicom_parse_ds(s.c_str(), out, n);
 }
 
 // US/SS elements: the reader has already put them in host byte order.
@@ -204,72 +99,21 @@ int get_us(const gdcm::DataSet &ds, uint16_t g, uint16_t e, int def)
     return v;
 }
 
-int get_is(const gdcm::DataSet &ds, uint16_t g, uint16_t e, int def)
+// Runs body, turning any exception it lets out (std::string and the
+// containers throw bad_alloc; GDCM throws on hostile input) into a status:
+// exceptions must not unwind through C callers.
+template <typename F> int guarded(const char *path, F body)
 {
-    std::string s = raw_string(ds, g, e);
-    double v;
-    if (parse_ds(s, &v, 1) != 1 || v < -2e9 || v > 2e9)
-        return def;
-    return (int)v;
+    try {
+        return body();
+    } catch (const std::bad_alloc &) {
+        return pm_fail(PM_EMEMORY, "%s: out of memory", path);
+    } catch (...) {
+        return pm_fail(PM_ECORRUPT, "%s: GDCM failed on this file", path);
+    }
 }
 
-// DICOM objects that hold no image to load: the DICOMDIR, structure sets
-// and plans, reports, segmentations, presentation states, registrations,
-// documents, waveforms. A folder of images often holds some; they are not
-// broken images, so the index passes over them without a word.
-bool non_image(const std::string &sop, const char *modality)
-{
-    static const char *modalities[] = {"RTSTRUCT", "RTPLAN", "RTRECORD", "SR", "SEG", "PR", "KO",
-                                       "REG", "FID", "DOC", "RWV", "AU", "ECG", "HD", "PLAN"};
-    for (const char *m : modalities)
-        if (strcmp(modality, m) == 0)
-            return true;
-    if (sop == "1.2.840.10008.1.3.10")   // Media Storage Directory (DICOMDIR)
-        return true;
-    static const char storage[] = "1.2.840.10008.5.1.4.1.1.";
-    if (sop.rfind(storage, 0) != 0)
-        return false;
-    std::string kind = sop.substr(sizeof storage - 1);
-    // 88 SR and key objects, 11 presentation states, 66 raw data,
-    // registrations, segmentations and surfaces, 67 value maps, 104
-    // encapsulated documents, 9 waveforms, 481.3-9 RT structures, plans
-    // and records (481.1 RT Image and 481.2 RT Dose are images).
-    static const char *classes[] = {"88.", "11.", "66", "67", "104.", "9.", "481.3", "481.4",
-                                    "481.5", "481.6", "481.7", "481.8", "481.9"};
-    for (const char *c : classes)
-        if (kind.rfind(c, 0) == 0)
-            return true;
-    return false;
-}
-
-long long file_size(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 ? (long long)st.st_size : -1;
-}
-
-} // namespace
-
-extern "C" int pm_dicom_probe(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -1;
-    unsigned char b[132];
-    size_t n = fread(b, 1, sizeof b, f);
-    fclose(f);
-    if (n == sizeof b && memcmp(b + 128, "DICM", 4) == 0)
-        return 1;
-    // A raw data set (no preamble) starts with a small group number, little
-    // endian, at an even tag: accept groups 0002, 0008 and 0010 only, which
-    // rules out text (JSON, XML, CSV) and compressed NIfTI.
-    if (n >= 8 && b[1] == 0 && (b[0] == 0x02 || b[0] == 0x08 || b[0] == 0x10)
-        && b[3] == 0 && (b[2] % 2) == 0)
-        return 1;
-    return 0;
-}
-
-extern "C" int pm_dicom_read_header(const char *path, pm_dicom_header *h)
+int read_header(const char *path, pm_dicom_header *h)
 {
     quiet();
     int pr = pm_dicom_probe(path);
@@ -339,11 +183,11 @@ extern "C" int pm_dicom_read_header(const char *path, pm_dicom_header *h)
         h->has_padding = 1;
         h->padding_raw = (uint16_t)pad;
     }
-    h->file_size = file_size(path);
+    h->file_size = pm__file_size(path);
     std::string sop = raw_string(ds, 0x0008, 0x0016);
     if (sop.empty())
         sop = raw_string(file.GetHeader(), 0x0002, 0x0002);
-    h->non_image = non_image(sop, h->modality);
+    h->non_image = pm__dicom_non_image(sop.c_str(), h->modality);
     bool pixels = ds.FindDataElement(gdcm::Tag(0x7fe0, 0x0010));
     // GDCM reports a header cut short only through the stream position,
     // which is then -1. It is -1 too after reading an object that has no
@@ -357,10 +201,7 @@ extern "C" int pm_dicom_read_header(const char *path, pm_dicom_header *h)
         return PM_OK;
     // An image object without image dimensions lost them somewhere; other
     // objects have none and are skipped by callers.
-    static const char *imaging[] = {"CT", "MR", "PT", "NM", "CR", "DX", "MG", "XA", "RF", "US", "OT"};
-    bool image = sop.rfind("1.2.840.10008.5.1.4.1.1.", 0) == 0;
-    for (const char *m : imaging)
-        image = image || strcmp(h->modality, m) == 0;
+    bool image = pm__dicom_is_image(sop.c_str(), h->modality);
     if (image && h->rows == 0 && h->cols == 0)
         return pm_fail(PM_ECORRUPT, "%s: image without Rows/Columns (truncated header?)", path);
     if (image && !pixels && r.GetStreamCurrentPosition() == (size_t)-1)
@@ -368,8 +209,6 @@ extern "C" int pm_dicom_read_header(const char *path, pm_dicom_header *h)
                        path, h->file_size);
     return PM_OK;
 }
-
-namespace {
 
 // gdcm::Bitmap::GetBuffer tries every codec in turn, and after the JPEG
 // codec fails it runs PVRGCodec, which writes temporary files and starts the
@@ -389,20 +228,20 @@ public:
 
 } // namespace
 
-extern "C" int pm_dicom_read_pixels(const char *path, const pm_dicom_header *h, int32_t *out)
+extern "C" int pm_dicom_read_header(const char *path, pm_dicom_header *h)
+{
+    return guarded(path, [&] { return read_header(path, h); });
+}
+
+namespace {
+
+int read_pixels(const char *path, const pm_dicom_header *h, int32_t *out)
 {
     quiet();
-    if (h->samples_per_pixel != 1)
-        return pm_fail(PM_ECORRUPT, "%s: %d samples per pixel (colour) is not a CT image",
-                       path, h->samples_per_pixel);
-    if (h->frames > 1)
-        return pm_fail(PM_ECORRUPT, "%s: multi-frame images (%d frames) are not supported",
-                       path, h->frames);
+    int pc = pm__dicom_pixels_precheck(path, h);
+    if (pc != PM_OK)
+        return pc;
     int ba = h->bits_allocated;
-    if (ba != 8 && ba != 16 && ba != 32)
-        return pm_fail(PM_ECORRUPT, "%s: unsupported BitsAllocated %d", path, ba);
-    if (h->rows <= 0 || h->cols <= 0)
-        return pm_fail(PM_ECORRUPT, "%s: image has no rows or columns", path);
     gdcm::PhotometricInterpretation::PIType pi =
         h->photometric[0] ? gdcm::PhotometricInterpretation::GetPIType(h->photometric)
                           : gdcm::PhotometricInterpretation::MONOCHROME2;
@@ -412,12 +251,6 @@ extern "C" int pm_dicom_read_pixels(const char *path, const pm_dicom_header *h, 
                        path, h->photometric);
     size_t npix = (size_t)h->rows * (size_t)h->cols;
     size_t need = npix * (size_t)(ba / 8);
-    // Sizes from headers are not trusted: uncompressed pixel data cannot be
-    // larger than the file, so refuse before allocating for it.
-    if (!h->compressed && h->file_size >= 0 && (long long)need > h->file_size)
-        return pm_fail(PM_ECORRUPT,
-                       "%s: header declares %dx%d pixels (%zu bytes) but the file has %lld bytes",
-                       path, h->cols, h->rows, need, h->file_size);
     char why[256];
     pm__guard_image gi = {h->rows, h->cols, 1, ba, h->transfer_syntax};
     if (pm__dicom_guard(path, &gi, why, sizeof why) != 0)
@@ -452,8 +285,7 @@ extern "C" int pm_dicom_read_pixels(const char *path, const pm_dicom_header *h, 
     }
     int bs = h->bits_stored > 0 && h->bits_stored <= ba ? h->bits_stored : ba;
     int sgn = h->pixel_representation == 1;
-    codec_messages = 0;
-    codec_first[0] = '\0';
+    pm__codec_messages_reset();
     std::vector<char> buf;
     gdcm::PixelFormat pf(1, (unsigned short)ba, (unsigned short)bs, (unsigned short)(bs - 1),
                          (unsigned short)sgn);
@@ -476,31 +308,21 @@ extern "C" int pm_dicom_read_pixels(const char *path, const pm_dicom_header *h, 
     } catch (...) {
         ok = false;
     }
+    const char *first;
+    int nmsg = pm__codec_messages(&first);
     if (!ok)
         return pm_fail(PM_ECORRUPT, "%s: pixel data failed to decode (%s)%s%s", path,
                        h->transfer_syntax[0] ? h->transfer_syntax : "unknown transfer syntax",
-                       codec_messages ? ": " : "", codec_messages ? codec_first : "");
-    uint32_t mask = bs >= 32 ? 0xffffffffu : ((1u << bs) - 1u);
-    uint32_t sbit = bs >= 32 ? 0x80000000u : (1u << (bs - 1));
-    for (size_t i = 0; i < npix; i++) {
-        uint32_t v;
-        if (ba == 8) {
-            v = (uint8_t)buf[i];
-        } else if (ba == 16) {
-            uint16_t x;
-            memcpy(&x, buf.data() + 2 * i, 2);
-            v = x;
-        } else {
-            memcpy(&v, buf.data() + 4 * i, 4);
-        }
-        v &= mask;
-        int64_t s = v;
-        if (sgn && (v & sbit))
-            s = (int64_t)v - ((int64_t)mask + 1);
-        if (s > INT32_MAX) s = INT32_MAX;
-        out[i] = (int32_t)s;
-    }
+                       nmsg ? ": " : "", nmsg ? first : "");
+    pm__dicom_unpack(buf.data(), npix, ba, bs, sgn, out);
     return PM_OK;
+}
+
+} // namespace
+
+extern "C" int pm_dicom_read_pixels(const char *path, const pm_dicom_header *h, int32_t *out)
+{
+    return guarded(path, [&] { return read_pixels(path, h, out); });
 }
 
 namespace {
@@ -518,15 +340,9 @@ void set_string(gdcm::DataSet &ds, uint16_t g, uint16_t e, gdcm::VR vr, const st
 
 std::string ds_list(const double *v, int n)
 {
-    std::string s;
-    char b[32];
-    for (int i = 0; i < n; i++) {
-        snprintf(b, sizeof b, "%.6g", v[i]);
-        if (i)
-            s += '\\';
-        s += b;
-    }
-    return s;
+    char b[32 * 6];
+    pm__dicom_ds_list(v, n, b, sizeof b);
+    return b;
 }
 
 // GDCM's writer asserts (aborts the process, gdcmExplicitDataElement.txx:561)
@@ -541,16 +357,7 @@ int write_encoded(gdcm::Writer &w, const char *path)
     if (!w.Write())
         return pm_fail(PM_EWRITE, "%s: cannot encode the DICOM file", path);
     const std::string bytes = os.str();
-    pm_outfile o;
-    int st = pm_out_open(&o, path);
-    if (st != PM_OK)
-        return st;
-    if (fwrite(bytes.data(), 1, bytes.size(), o.f) != bytes.size()) {
-        int e = errno;
-        pm_out_abort(&o);
-        return pm_fail(PM_EWRITE, "%s: write failed: %s", path, strerror(e));
-    }
-    return pm_out_commit(&o);
+    return pm_write_file(path, bytes.data(), bytes.size());
 }
 
 } // namespace
@@ -631,21 +438,23 @@ extern "C" int pm_dicom_rewrite_string(const char *src, const char *dst, unsigne
         return pm_fail(PM_ECORRUPT, "%s: %s", src, why);
     gdcm::Reader r;
     r.SetFileName(src);
-    if (!r.Read())
-        return pm_fail(PM_ECORRUPT, "%s: unreadable DICOM file", src);
-    gdcm::DataSet &ds = r.GetFile().GetDataSet();
-    gdcm::Tag t((uint16_t)group, (uint16_t)element);
-    if (!value) {
-        ds.Remove(t);
-    } else {
-        gdcm::VR vr = gdcm::VR::LO;
-        if (ds.FindDataElement(t))
-            vr = ds.GetDataElement(t).GetVR();
-        if (vr == gdcm::VR::INVALID || vr == gdcm::VR::UN)
-            vr = gdcm::VR::LO;
-        set_string(ds, (uint16_t)group, (uint16_t)element, vr, value);
-    }
+    // Read() and the edits throw on hostile input and on bad_alloc, so they
+    // share the writer's try: no exception may leave this C function.
     try {
+        if (!r.Read())
+            return pm_fail(PM_ECORRUPT, "%s: unreadable DICOM file", src);
+        gdcm::DataSet &ds = r.GetFile().GetDataSet();
+        gdcm::Tag t((uint16_t)group, (uint16_t)element);
+        if (!value) {
+            ds.Remove(t);
+        } else {
+            gdcm::VR vr = gdcm::VR::LO;
+            if (ds.FindDataElement(t))
+                vr = ds.GetDataElement(t).GetVR();
+            if (vr == gdcm::VR::INVALID || vr == gdcm::VR::UN)
+                vr = gdcm::VR::LO;
+            set_string(ds, (uint16_t)group, (uint16_t)element, vr, value);
+        }
         gdcm::Writer w;
         w.SetFile(r.GetFile());
         return write_encoded(w, dst);
@@ -694,10 +503,10 @@ gdcm::SequenceOfItems *node_seq(pm_dicom_file *f, const pm_dicom_node *n, uint32
     gdcm::SmartPointer<gdcm::SequenceOfItems> sq;
     try {
         sq = de->GetValueAsSQ();
+        f->seqs[de] = sq;
     } catch (...) {
-        sq = NULL;
+        return NULL;
     }
-    f->seqs[de] = sq;
     return sq;
 }
 
@@ -762,7 +571,12 @@ extern "C" int pm_dicom_string(const pm_dicom_node *n, uint32_t tag, char *buf, 
         snprintf(buf, cap, "%s", "");
         return 0;
     }
-    copy_string(buf, cap, raw_string(*ds, g, e));
+    try {
+        copy_string(buf, cap, raw_string(*ds, g, e));
+    } catch (...) {
+        snprintf(buf, cap, "%s", "");
+        return 0;
+    }
     return 1;
 }
 
