@@ -15,10 +15,7 @@
  *     under the diaphragm, cut off from the lung by it);
  *   - the trachea is airway: label 3 is present and reaches within 10 mm of
  *     the top of the lungs;
- *   - a head CT has no lungs (exit 6).
- * PULMO_PLAUSIBLE_XFAIL lists series names (space separated) known to fail
- * with today's recipe: their failures print SKIP with the reasons, and a
- * PASS shows the entry can go. */
+ *   - a head CT has no lungs (exit 6). */
 #include "files.h"
 #include "pulmo/nifti.h"
 #include "pulmo/seg.h"
@@ -262,17 +259,6 @@ static void check_voxels(const pm_volume *v, const pm_mask *m, anatomy *a)
     free(stack);
 }
 
-static int listed(const char *list, const char *name)
-{
-    if (!list)
-        return 0;
-    size_t n = strlen(name);
-    for (const char *q = strstr(list, name); q; q = strstr(q + 1, name))
-        if ((q == list || q[-1] == ' ') && (q[n] == 0 || q[n] == ' '))
-            return 1;
-    return 0;
-}
-
 static int failures;
 
 static void plausible(const char *dir, const char *name)
@@ -342,13 +328,8 @@ static void plausible(const char *dir, const char *name)
         pm_mask_free(m);
         pm_volume_free(v);
     }
-    const char *xfail = getenv("PULMO_PLAUSIBLE_XFAIL");
     if (!vd.len)
-        printf("PASS plausible_%s: %s%s\n", name, figures[0] ? figures : "no lungs, exit 6",
-               listed(xfail, name) ? " (listed in PULMO_PLAUSIBLE_XFAIL: remove it)" : "");
-    else if (listed(xfail, name))
-        printf("SKIP plausible_%s: expected to fail today (PULMO_PLAUSIBLE_XFAIL): %s [%s]\n", name, vd.why,
-               figures);
+        printf("PASS plausible_%s: %s\n", name, figures[0] ? figures : "no lungs, exit 6");
     else {
         printf("FAIL plausible_%s: %s [%s]\n", name, vd.why, figures);
         failures++;

@@ -34,45 +34,7 @@ trap cleanup EXIT INT TERM
 # An idle session keeps the private server alive between pulmo sessions.
 $T new-session -d -s keep -x 80 -y 24 "sleep 3600"
 
-pass() { echo "PASS $1"; }
-fail() {
-    echo "FAIL $1: $2"
-    echo "---- screen:"
-    screen | sed 's/^/    | /'
-    [ -s "$TMP/stderr" ] && { echo "---- pulmo stderr:"; tail -20 "$TMP/stderr" | sed 's/^/    ! /'; }
-    return 0
-}
-
-screen() { $T capture-pane -t $S -p 2>/dev/null; }
-
-# wait_for TEXT [SECONDS]: polls the screen until TEXT (fixed string) shows.
-wait_for() {
-    end=$(( $(date +%s) + ${2:-$LONG} ))
-    while [ "$(date +%s)" -le "$end" ]; do
-        screen | grep -qF -- "$1" && return 0
-        sleep 0.2
-    done
-    return 1
-}
-# wait_gone TEXT [SECONDS]
-wait_gone() {
-    end=$(( $(date +%s) + ${2:-$LONG} ))
-    while [ "$(date +%s)" -le "$end" ]; do
-        screen | grep -qF -- "$1" || return 0
-        sleep 0.2
-    done
-    return 1
-}
-# wait_re REGEX [SECONDS]: the same with a basic regular expression.
-wait_re() {
-    end=$(( $(date +%s) + ${2:-$LONG} ))
-    while [ "$(date +%s)" -le "$end" ]; do
-        screen | grep -q -- "$1" && return 0
-        sleep 0.2
-    done
-    return 1
-}
-keys() { $T send-keys -t $S "$@"; }
+. tests/tui_lib.sh
 
 # start ARGS...: runs pulmo in a 120x40 session once $TMP/go exists (so a
 # pipe-pane can be attached first); its exit status lands in $TMP/exit.

@@ -30,23 +30,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-screen() { $T capture-pane -t $S -p 2>/dev/null; }
-pass() { echo "PASS $1"; }
-fail() {
-    echo "FAIL $1: $2"
-    screen | tail -4 | sed 's/^/    | /'
-    [ -s "$TMP/stderr" ] && tail -5 "$TMP/stderr" | sed 's/^/    ! /'
-    return 0
-}
-wait_for() {
-    end=$(( $(date +%s) + ${2:-$LONG} ))
-    while [ "$(date +%s)" -le "$end" ]; do
-        screen | grep -qF -- "$1" && return 0
-        sleep 0.2
-    done
-    return 1
-}
-keys() { $T send-keys -t $S "$@"; }
+. tests/tui_lib.sh
 # The info row (plane, slice, cursor readout) above the status line.
 info() { screen | tail -2 | head -1; }
 # Replaces the prompt's proposed path with $1 (its editor knows Backspace
@@ -59,14 +43,6 @@ enter_path() {
     keys -l "$1"
     wait_for "$(basename "$1")" 30
     keys Enter
-}
-wait_gone() {
-    end=$(( $(date +%s) + ${2:-$LONG} ))
-    while [ "$(date +%s)" -le "$end" ]; do
-        screen | grep -qF -- "$1" || return 0
-        sleep 0.2
-    done
-    return 1
 }
 
 # ROIs with at least one contour, as the viewer should list them.

@@ -88,6 +88,11 @@ typedef struct pm_segment_report {
  * the status (also in rep->status): PM_OK, PM_ENOLUNG (report written),
  * PM_EUSAGE (bad recipe or --set), or the load/write/memory/cancel error.
  * rep is always filled as far as the job got. */
+/* The recipe o asks for (o->recipe, "default" when NULL) with its --set
+ * overrides applied: PM_OK, or PM_EUSAGE naming the bad name or value.
+ * Front ends call it to refuse a bad recipe before loading anything. */
+int pm_segment_opts_recipe(const pm_segment_opts *o, pm_recipe *r);
+
 int pm_segment_series(const char *dir, const char *outdir, const pm_segment_opts *o,
                       pm_segment_report *rep, const pm_progress *p);
 

@@ -211,9 +211,7 @@ int pm_batch_run(const char *root, const char *outdir, const pm_batch_opts *o,
     if (o->shard_count < 0 || (o->shard_count > 0 && (o->shard_index < 1 || o->shard_index > o->shard_count)))
         return pm_fail(PM_EUSAGE, "shard %d/%d: I must be in 1..N", o->shard_index, o->shard_count);
     pm_recipe probe;
-    int rc = pm_recipe_init(&probe, o->seg.recipe ? o->seg.recipe : "default");
-    for (int s = 0; s < o->seg.nsets && rc == PM_OK; s++)
-        rc = pm_recipe_set(&probe, o->seg.sets[s], NULL);
+    int rc = pm_segment_opts_recipe(&o->seg, &probe);
     if (rc != PM_OK)
         return rc;
     pm_index *ix;

@@ -15,9 +15,7 @@ int pm_batch_remote(const pm_node *node, const pm_remote_query *q, const char *o
 {
     memset(res, 0, sizeof *res);
     pm_recipe probe;
-    int rc = pm_recipe_init(&probe, o->seg.recipe ? o->seg.recipe : "default");
-    for (int s = 0; s < o->seg.nsets && rc == PM_OK; s++)
-        rc = pm_recipe_set(&probe, o->seg.sets[s], NULL);
+    int rc = pm_segment_opts_recipe(&o->seg, &probe);
     if (rc != PM_OK)
         return rc;
     pm_remote_series *rs;

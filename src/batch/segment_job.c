@@ -162,14 +162,20 @@ static void flat_report(pm_segment_report *rep, const pm_mask *labels)
     rep_warn(rep, PM_WARN_SINGLE_SLICE, msg);
 }
 
+int pm_segment_opts_recipe(const pm_segment_opts *o, pm_recipe *r)
+{
+    int rc = pm_recipe_init(r, o->recipe ? o->recipe : "default");
+    for (int s = 0; s < o->nsets && rc == PM_OK; s++)
+        rc = pm_recipe_set(r, o->sets[s], NULL);
+    return rc;
+}
+
 int pm__segment_run(pm_volume *v, double t0, const char *outdir, const pm_segment_opts *o,
                     pm_segment_report *rep, pm_mask **labels, const pm_progress *p)
 {
     *labels = NULL;
     pm_segment_report_fill(rep, v, NULL, NULL, NULL, PM_OK, NULL);
-    int rc = pm_recipe_init(&rep->recipe, o->recipe ? o->recipe : "default");
-    for (int s = 0; s < o->nsets && rc == PM_OK; s++)
-        rc = pm_recipe_set(&rep->recipe, o->sets[s], NULL);
+    int rc = pm_segment_opts_recipe(o, &rep->recipe);
     if (rc != PM_OK)
         return finish(rep, rc, t0);
     rep->resample_mm = o->resample_mm;

@@ -66,6 +66,19 @@ static void notify(void *user, int done, int total, const char *name, const pm_s
 }
 
 /* One series at a time from a node; no shards or Slurm there. */
+/* The status of a finished batch call, and its counts on stdout. */
+static int batch_outcome(int rc, const pm_batch_result *res)
+{
+    if (rc == PM_EUSAGE)
+        return cli_usage("batch", "%s", pm_error());
+    if (rc != PM_OK)
+        return cli_fail(rc, "batch failed");
+    printf("%d series: %d ok, %d no lungs, %d failed, %d skipped (already done)\n", res->total, res->ok,
+           res->no_lungs, res->failed, res->skipped);
+    printf("summary      %s\n", res->summary_path);
+    return PM_OK;
+}
+
 static int batch_remote(const char *url, const cli_net_opts *no, const char *study_date,
                         const char *out, const pm_batch_opts *bo)
 {
@@ -78,15 +91,7 @@ static int batch_remote(const char *url, const cli_net_opts *no, const char *stu
         return rc;
     pm_remote_query q = {.study_date = study_date, .series_uid = uid[0] ? uid : NULL};
     pm_batch_result res;
-    rc = pm_batch_remote(&n, &q, out, bo, notify, NULL, &res, &cli_progress);
-    if (rc == PM_EUSAGE)
-        return cli_usage("batch", "%s", pm_error());
-    if (rc != PM_OK)
-        return cli_fail(rc, "batch failed");
-    printf("%d series: %d ok, %d no lungs, %d failed, %d skipped (already done)\n", res.total, res.ok,
-           res.no_lungs, res.failed, res.skipped);
-    printf("summary      %s\n", res.summary_path);
-    return PM_OK;
+    return batch_outcome(pm_batch_remote(&n, &q, out, bo, notify, NULL, &res, &cli_progress), &res);
 }
 
 int cmd_batch(int argc, char **argv)
@@ -188,13 +193,8 @@ int cmd_batch(int argc, char **argv)
         return cli_usage("batch", "%s", pm_error());
     pm_batch_result res;
     int rc = pm_batch_run(root, out, &bo, notify, NULL, &res, &cli_progress);
-    if (rc == PM_EUSAGE)
-        return cli_usage("batch", "%s", pm_error());
-    if (rc != PM_OK)
-        return cli_fail(rc, "batch failed");
-    printf("%d series: %d ok, %d no lungs, %d failed, %d skipped (already done)\n", res.total, res.ok,
-           res.no_lungs, res.failed, res.skipped);
-    printf("summary      %s\n", res.summary_path);
+    if ((rc = batch_outcome(rc, &res)) != PM_OK)
+        return rc;
     /* A shard is a cluster task: a failed series must fail the task, so the
      * scheduler shows it (the status of the first failed series). */
     if (bo.shard_count && res.failed)

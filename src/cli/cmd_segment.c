@@ -236,11 +236,8 @@ int cmd_segment(int argc, char **argv)
         return cli_usage("segment", "needs -o OUTDIR");
     /* Check the recipe and overrides before loading anything. */
     pm_recipe r;
-    if (pm_recipe_init(&r, so.recipe) != PM_OK)
+    if (pm_segment_opts_recipe(&so, &r) != PM_OK)
         return cli_usage("segment", "%s", pm_error());
-    for (int s = 0; s < so.nsets; s++)
-        if (pm_recipe_set(&r, so.sets[s], NULL) != PM_OK)
-            return cli_usage("segment", "%s", pm_error());
     /* The unet recipe needs weights: say so before loading the series. */
     if (pm_recipe_step_index(&r, "unet") >= 0) {
         char wpath[4096];

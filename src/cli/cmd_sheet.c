@@ -57,11 +57,8 @@ int cmd_sheet(int argc, char **argv)
     if (!out)
         return cli_usage("sheet", "needs -o OUT.png");
     pm_recipe r;
-    if (pm_recipe_init(&r, so.recipe) != PM_OK)
+    if (pm_segment_opts_recipe(&so, &r) != PM_OK)
         return cli_usage("sheet", "%s", pm_error());
-    for (int s = 0; s < so.nsets; s++)
-        if (pm_recipe_set(&r, so.sets[s], NULL) != PM_OK)
-            return cli_usage("sheet", "%s", pm_error());
     const char *dir = argv[optind];
     pm_io_protect(dir);
     if (pm_io_is_protected(out))

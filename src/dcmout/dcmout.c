@@ -194,6 +194,31 @@ static void pm__meta(pm__w *w, const char *sop_class, const char *sop_uid)
 }
 
 /* Patient attributes (group 0010) of the source. */
+/* The identity of a new derived instance in its source study, group 0008
+ * from SOP Class UID to Modality (tags in ascending order: the caller adds
+ * what its IOD puts before 0008,0016 and after 0008,0060). */
+static void pm__instance(pm__w *w, const pm_dicom_header *h0, const char *sop_class, const char *sop,
+                         const char *modality, const char *date, const char *tm)
+{
+    pm__str(w, 0x0008, 0x0016, "UI", sop_class);
+    pm__str(w, 0x0008, 0x0018, "UI", sop);
+    pm__str(w, 0x0008, 0x0020, "DA", h0->study_date);
+    pm__str(w, 0x0008, 0x0023, "DA", date);
+    pm__str(w, 0x0008, 0x0030, "TM", h0->study_time);
+    pm__str(w, 0x0008, 0x0033, "TM", tm);
+    pm__str(w, 0x0008, 0x0050, "SH", h0->accession_number);
+    pm__str(w, 0x0008, 0x0060, "CS", modality);
+}
+
+/* Manufacturer to Series Description (0008,0070..0008,103E). */
+static void pm__series_text(pm__w *w, const pm_dicom_header *h0, const char *description)
+{
+    pm__str(w, 0x0008, 0x0070, "LO", "pulmo");
+    pm__str(w, 0x0008, 0x0090, "PN", "");
+    pm__str(w, 0x0008, 0x1030, "LO", h0->study_description);
+    pm__str(w, 0x0008, 0x103e, "LO", description);
+}
+
 static void pm__patient(pm__w *w, const pm_dicom_header *h)
 {
     pm__str(w, 0x0010, 0x0010, "PN", h->patient_name);
@@ -299,18 +324,8 @@ int pm_dcmout_seg(const char *path, const pm_mask *m, const pm_series *s, int si
     pm__w w = {0};
     pm__meta(&w, PM__UID_SEG, sop);
     pm__str(&w, 0x0008, 0x0008, "CS", "DERIVED\\PRIMARY");
-    pm__str(&w, 0x0008, 0x0016, "UI", PM__UID_SEG);
-    pm__str(&w, 0x0008, 0x0018, "UI", sop);
-    pm__str(&w, 0x0008, 0x0020, "DA", h0->study_date);
-    pm__str(&w, 0x0008, 0x0023, "DA", date);
-    pm__str(&w, 0x0008, 0x0030, "TM", h0->study_time);
-    pm__str(&w, 0x0008, 0x0033, "TM", tm);
-    pm__str(&w, 0x0008, 0x0050, "SH", h0->accession_number);
-    pm__str(&w, 0x0008, 0x0060, "CS", "SEG");
-    pm__str(&w, 0x0008, 0x0070, "LO", "pulmo");
-    pm__str(&w, 0x0008, 0x0090, "PN", "");
-    pm__str(&w, 0x0008, 0x1030, "LO", h0->study_description);
-    pm__str(&w, 0x0008, 0x103e, "LO", "pulmo lung segmentation");
+    pm__instance(&w, h0, PM__UID_SEG, sop, "SEG", date, tm);
+    pm__series_text(&w, h0, "pulmo lung segmentation");
     pm__str(&w, 0x0008, 0x1090, "LO", "pulmo");
     /* Common Instance Reference: every source image a frame refers to. */
     pm__sq(&w, 0x0008, 0x1115);
@@ -485,19 +500,9 @@ int pm_dcmout_sc(const char *path, const pm_fb *fb, const pm_series *s, const ch
     pm__w w = {0};
     pm__meta(&w, PM__UID_SC, sop);
     pm__str(&w, 0x0008, 0x0008, "CS", "DERIVED\\SECONDARY");
-    pm__str(&w, 0x0008, 0x0016, "UI", PM__UID_SC);
-    pm__str(&w, 0x0008, 0x0018, "UI", sop);
-    pm__str(&w, 0x0008, 0x0020, "DA", h0->study_date);
-    pm__str(&w, 0x0008, 0x0023, "DA", date);
-    pm__str(&w, 0x0008, 0x0030, "TM", h0->study_time);
-    pm__str(&w, 0x0008, 0x0033, "TM", tm);
-    pm__str(&w, 0x0008, 0x0050, "SH", h0->accession_number);
-    pm__str(&w, 0x0008, 0x0060, "CS", "OT");
+    pm__instance(&w, h0, PM__UID_SC, sop, "OT", date, tm);
     pm__str(&w, 0x0008, 0x0064, "CS", "WSD");
-    pm__str(&w, 0x0008, 0x0070, "LO", "pulmo");
-    pm__str(&w, 0x0008, 0x0090, "PN", "");
-    pm__str(&w, 0x0008, 0x1030, "LO", h0->study_description);
-    pm__str(&w, 0x0008, 0x103e, "LO", "pulmo triage sheet");
+    pm__series_text(&w, h0, "pulmo triage sheet");
     pm__patient(&w, h0);
     pm__str(&w, 0x0018, 0x1020, "LO", PM_VERSION);
     pm__str(&w, 0x0020, 0x000d, "UI", h0->study_uid);

@@ -182,12 +182,7 @@ void mesh_open_crop(const double c[3], double r_mm, const pm_mask *str, int labe
 void mesh_release(const pm_mask *m)
 {
     if (M.job.running && M.w_mask == m && !M.w_use_hu) {
-        job_stop(&M.job);
-        job_finished(&M.job);
-        pm_mesh_free(M.w_raw);
-        pm_mesh_free(M.w_mesh);
-        M.w_raw = M.w_mesh = NULL;
-        M.again = 0;
+        stop_job();
         M.tried = -2;
     }
 }
