@@ -49,6 +49,8 @@ typedef struct pm_segment_opts {
     const char *weights;             /* unet recipe: weights file (NULL: PULMO_WEIGHTS or
                                         the XDG config, see pm_unet_weights_path) */
     int structures;                  /* label 5 (pm_seg_structures) after measuring */
+    const char *dicom_seg;           /* also a DICOM SEG of the labels there (a DICOM
+                                        series on its own grid only); NULL: none */
 } pm_segment_opts;
 
 #define PM_REPORT_MAX_WARNINGS 24

@@ -6,6 +6,7 @@
  * about one volume (int16) plus two masks.
  */
 #include "pulmo/batch.h"
+#include "pulmo/dcmout.h"
 #include "pulmo/io.h"
 #include "pulmo/nifti.h"
 #include "pulmo/text.h"
@@ -286,6 +287,13 @@ int pm__segment_volume(pm_volume *v, double t0, const char *outdir, const pm_seg
         snprintf(path, sizeof path, "%s/mask.nii.gz", outdir);
         int wrc = pm_nifti_write(path, &lab->g, PM_NIFTI_UINT8, lab->v);
         rep->seconds_write = pm_now() - t;
+        if (wrc != PM_OK) {
+            pm_mask_free(lab);
+            return finish(rep, wrc, t0);
+        }
+    }
+    if (rc == PM_OK && o->dicom_seg) {
+        int wrc = pm_dcmout_seg_dir(o->dicom_seg, lab, rep->series_dir, rep->series_uid, rep->m.sides);
         if (wrc != PM_OK) {
             pm_mask_free(lab);
             return finish(rep, wrc, t0);

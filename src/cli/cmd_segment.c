@@ -152,25 +152,6 @@ void cli_print_coverage(const pm_segment_report *r)
             fprintf(stderr, "pulmo: warning: %s\n", r->warnings[w]);
 }
 
-/* The mask just written, read back (the job does not hand it out), as a
- * DICOM SEG over the series it came from. */
-static int write_dicom_seg(const char *path, const char *dir, const char *outdir,
-                           const pm_segment_report *rep)
-{
-    char mpath[4200];
-    snprintf(mpath, sizeof mpath, "%s/mask.nii.gz", outdir);
-    pm_mask *m;
-    int rc = pm_nifti_read_mask(mpath, &m);
-    if (rc == PM_OK) {
-        rc = pm_dcmout_seg_dir(path, m, dir, rep->series_uid, rep->m.sides);
-        pm_mask_free(m);
-    }
-    if (rc != PM_OK)
-        return cli_fail(rc, "DICOM SEG not written");
-    fprintf(stderr, "pulmo: DICOM SEG written to %s\n", path);
-    return PM_OK;
-}
-
 int cmd_segment(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -270,6 +251,7 @@ int cmd_segment(int argc, char **argv)
         return cli_error(PM_EWRITE, "%s is inside the input folder %s; pulmo never writes there", out, dir);
     if (dseg && pm_io_is_protected(dseg))
         return cli_error(PM_EWRITE, "%s is inside the input folder %s; pulmo never writes there", dseg, dir);
+    so.dicom_seg = dseg;
     pm_segment_report rep;
     int rc = pm_segment_series(dir, out, &so, &rep, &cli_progress);
     if (rc != PM_OK && rc != PM_ENOLUNG)
@@ -282,8 +264,8 @@ int cmd_segment(int argc, char **argv)
     cli_print_coverage(&rep);
     if (rc == PM_ENOLUNG)
         fprintf(stderr, "pulmo: %s\n", rep.message);
-    if (dseg && rc == PM_OK && (rc = write_dicom_seg(dseg, dir, out, &rep)) != PM_OK)
-        return rc;
+    if (dseg && rc == PM_OK)
+        fprintf(stderr, "pulmo: DICOM SEG written to %s\n", dseg);
     if (push && rc == PM_OK)
         return cli_net_push(argv[optind], &no, dir, uid, out, &rep);
     return rc;
