@@ -150,6 +150,41 @@ TEST(the_same_seed_gives_the_same_clusters)
     pm_volume_free(v);
 }
 
+/* The TUI's cluster panel changes K from the keyboard while a worker
+ * clusters (issue 19's crash hunt): the options must be read once, or the
+ * memberships sized for the old K are written for the new one. The
+ * progress callback runs between the allocation and the iterations, so
+ * changing K there is that race made certain. */
+static int grow_k(void *user, double fraction, const char *stage)
+{
+    (void)fraction, (void)stage;
+    ((pm_gk_opts *)user)->c = PM_GK_MAX;
+    return 0;
+}
+
+TEST(options_changed_while_clustering_do_not_reach_the_running_job)
+{
+    rng_state = 7;
+    static const double mean[2] = {-860, 40}, sd[2] = {45, 35}, frac[2] = {0.8, 0.2};
+    pm_volume *v;
+    pm_mask *m;
+    double smean[2];
+    mixture(2, mean, sd, frac, 60000, &v, &m, smean);
+    pm_gk_opts o;
+    pm_gk_defaults(&o);
+    o.c = 2;
+    pm_progress p = {grow_k, &o};
+    pm_hu_clusters h;
+    CHECK(pm_cluster_hu(v, m, 0, 1, &o, &h, &p) == PM_OK, "%s", pm_error());
+    CHECK(o.c == PM_GK_MAX, "the callback did not run");
+    CHECK(h.gk.c == 2, "%d clusters from a job started with 2", h.gk.c);
+    CHECK(fabs(h.gk.center[0][0] - smean[0]) < 2 && fabs(h.gk.center[1][0] - smean[1]) < 2,
+          "centres %.1f %.1f, sample means %.1f %.1f", h.gk.center[0][0], h.gk.center[1][0], smean[0], smean[1]);
+    pm_hu_clusters_done(&h);
+    pm_mask_free(m);
+    pm_volume_free(v);
+}
+
 /* Structure truth: 1 vessel, 2 bronchial wall; nodules are label 4 of the
  * label truth. Parenchyma is truth lung farther than 3 mm from all of
  * them and from the airway lumen (partial volume reaches about one
@@ -245,6 +280,7 @@ int main(void)
     RUN(gk_recovers_the_centres_of_two_and_three_gaussian_mixtures_within_2_hu);
     RUN(weighted_points_cluster_like_the_repeated_points);
     RUN(the_same_seed_gives_the_same_clusters);
+    RUN(options_changed_while_clustering_do_not_reach_the_running_job);
     RUN(structures_cover_the_phantom_vessel_tree_and_none_of_the_parenchyma);
     RUN(the_crop_box_holds_the_cube_around_a_point_and_keeps_positions);
     return test_done();

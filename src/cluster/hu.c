@@ -26,9 +26,12 @@ static int same_grid(const pm_grid *a, const pm_grid *b)
     return a->dim[0] == b->dim[0] && a->dim[1] == b->dim[1] && a->dim[2] == b->dim[2];
 }
 
-int pm_cluster_hu(const pm_volume *v, const pm_mask *mask, int k0, int k1, const pm_gk_opts *o,
+int pm_cluster_hu(const pm_volume *v, const pm_mask *mask, int k0, int k1, const pm_gk_opts *opts,
                   pm_hu_clusters *out, const pm_progress *p)
 {
+    /* The buffers are sized by c and pm_gk_run reads c again: one copy, so
+     * a caller changing its options meanwhile cannot make them disagree. */
+    const pm_gk_opts oc = *opts, *o = &oc;
     if (!same_grid(&v->g, &mask->g))
         return pm_fail(PM_EUSAGE, "the mask is %dx%dx%d but the series is %dx%dx%d", mask->g.dim[0],
                        mask->g.dim[1], mask->g.dim[2], v->g.dim[0], v->g.dim[1], v->g.dim[2]);

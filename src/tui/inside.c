@@ -27,7 +27,8 @@ static struct {
     tui_job sjob;
     pm_mask *w_str;          /* the structures worker's copy */
 
-    pm_gk_opts gk;
+    pm_gk_opts gk;           /* edited by the keys while a worker runs */
+    pm_gk_opts w_gk;         /* the clustering worker's copy */
     tui_job cjob;
     pm_hu_clusters h, w_h;
     int have_h;
@@ -109,7 +110,7 @@ int inside_toggle_structures(void)
 static int cl_work(tui_job *j)
 {
     pm_progress p = job_progress(j);
-    int rc = pm_cluster_hu(V.vol, I.w_mask, I.w_k, I.w_k + 1, &I.gk, &I.w_h, &p);
+    int rc = pm_cluster_hu(V.vol, I.w_mask, I.w_k, I.w_k + 1, &I.w_gk, &I.w_h, &p);
     if (rc == PM_OK)
         pm_cluster_labels(&I.w_h, V.vol, I.w_mask, I.w_overlay);
     return rc;
@@ -136,6 +137,8 @@ static void cl_start(void)
     I.w_k = cursor_k();
     I.k_done = I.w_k;
     I.gen_done = seg_generation() * 2 + (m == I.str);
+    /* [ ] { } change I.gk at any time: the worker reads a copy. */
+    I.w_gk = I.gk;
     I.c_done = I.gk.c;
     I.m_done = I.gk.m;
     if (job_start(&I.cjob, "clustering the slice", cl_work, NULL) != 0)
@@ -158,6 +161,7 @@ static void cl_finish(void)
     if (I.have_h)
         pm_hu_clusters_done(&I.h);
     I.h = I.w_h;
+    I.w_h.lut = NULL;
     I.have_h = 1;
     pm_mask *t = I.overlay;
     I.overlay = I.w_overlay;
@@ -217,6 +221,8 @@ void inside_done(void)
     job_stop(&I.cjob);
     job_finished(&I.sjob);
     job_finished(&I.cjob);
+    /* A clustering that ended but was never collected owns its table. */
+    pm_hu_clusters_done(&I.w_h);
     pm_mask_free(I.w_str);
     pm_mask_free((pm_mask *)I.w_mask);
     pm_mask_free(I.str);
