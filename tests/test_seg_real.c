@@ -230,6 +230,81 @@ TEST(planning_ct_has_two_lungs_and_no_table)
     check_anatomy("real/NSCLC-LUNG1-020-RT");
 }
 
+/* The same patient stored turned in the slice plane, with direction
+ * cosines that say so: a prone scan is stored upside down (quarter 2), a
+ * decubitus one on its side (quarter 1). new(i', j') = old(i, j). */
+static pm_volume *turned(const pm_volume *v, int quarter, int *map_i, int *map_j)
+{
+    const pm_grid *g = &v->g;
+    int nx = g->dim[0], ny = g->dim[1], nz = g->dim[2];
+    pm_grid t = *g;
+    const double *di = g->dir, *dj = g->dir + 3;
+    for (int a = 0; a < 3; a++) {
+        if (quarter == 1) {  /* i' = ny-1-j, j' = i */
+            t.origin[a] = g->origin[a] + (ny - 1) * g->spacing[1] * dj[a];
+            t.dir[a] = -dj[a], t.dir[3 + a] = di[a];
+        } else {             /* i' = nx-1-i, j' = ny-1-j */
+            t.origin[a] = g->origin[a] + (nx - 1) * g->spacing[0] * di[a] + (ny - 1) * g->spacing[1] * dj[a];
+            t.dir[a] = -di[a], t.dir[3 + a] = -dj[a];
+        }
+    }
+    if (quarter == 1) {
+        t.dim[0] = ny, t.dim[1] = nx;
+        t.spacing[0] = g->spacing[1], t.spacing[1] = g->spacing[0];
+    }
+    pm_volume *r = pm_volume_new(&t);
+    CHECK(r != NULL, "memory");
+    for (int j2 = 0; j2 < t.dim[1]; j2++)
+        for (int i2 = 0; i2 < t.dim[0]; i2++) {
+            int i = quarter == 1 ? j2 : nx - 1 - i2, j = quarter == 1 ? ny - 1 - i2 : ny - 1 - j2;
+            size_t q = (size_t)i2 + (size_t)t.dim[0] * j2;
+            map_i[q] = i, map_j[q] = j;
+        }
+    for (int k = 0; k < nz; k++)
+        for (size_t q = 0; q < (size_t)nx * ny; q++)
+            r->hu[q + (size_t)nx * ny * k] = v->hu[(size_t)map_i[q] + (size_t)nx * (map_j[q] + (size_t)ny * k)];
+    return r;
+}
+
+/* Prone and decubitus scans: the lungs, their sides and the airway do not
+ * depend on how the slices lie in the image (the split between touching
+ * lungs and the trachea's midline follow the patient's left-right axis). */
+TEST(lungs_do_not_depend_on_how_the_patient_lies_in_the_image)
+{
+    pm_volume *v;
+    pm_seg_run *run = segment("real/CMB-CRC-GE-VCT", &v);
+    size_t plane = (size_t)v->g.dim[0] * v->g.dim[1];
+    int *mi = malloc(plane * sizeof *mi), *mj = malloc(plane * sizeof *mj);
+    CHECK(mi && mj, "memory");
+    for (int quarter = 1; quarter <= 2; quarter++) {
+        pm_volume *t = turned(v, quarter, mi, mj);
+        pm_recipe r;
+        CHECK(pm_recipe_init(&r, "default") == PM_OK, "%s", pm_error());
+        pm_seg_run *tr = pm_seg_run_new(t, 0);
+        CHECK(pm_recipe_run(&r, tr, 0, NULL) == PM_OK, "turned %d: %s", quarter, pm_error());
+        size_t both[4] = {0}, a[4] = {0}, b[4] = {0};
+        for (int k = 0; k < v->g.dim[2]; k++)
+            for (size_t q = 0; q < plane; q++) {
+                uint8_t lt = tr->result->v[q + plane * k];
+                uint8_t lo = run->result->v[(size_t)mi[q] + (size_t)v->g.dim[0] * (mj[q] + (size_t)v->g.dim[1] * k)];
+                for (int l = 1; l <= 3; l++) {
+                    a[l] += lo == l, b[l] += lt == l;
+                    both[l] += lo == l && lt == l;
+                }
+            }
+        for (int l = 1; l <= 3; l++) {
+            double dice = a[l] + b[l] ? 2.0 * both[l] / (double)(a[l] + b[l]) : 1;
+            printf("# turned %d quarter(s): label %d Dice %.4f (%zu vs %zu voxels)\n", quarter, l, dice, b[l], a[l]);
+            CHECK(a[l] > 0 && dice >= 0.99, "turned %d: label %d Dice %.4f", quarter, l, dice);
+        }
+        pm_seg_run_free(tr);
+        pm_volume_free(t);
+    }
+    free(mi), free(mj);
+    pm_seg_run_free(run);
+    pm_volume_free(v);
+}
+
 int main(void)
 {
     RUN(lung1_020_matches_the_clinicians_lungs);
@@ -238,5 +313,6 @@ int main(void)
     RUN(whole_body_with_head_and_arms_has_its_lungs_cut_from_the_nose);
     RUN(lungs_touching_in_front_of_the_heart_get_two_labels);
     RUN(planning_ct_has_two_lungs_and_no_table);
+    RUN(lungs_do_not_depend_on_how_the_patient_lies_in_the_image);
     return test_done();
 }
