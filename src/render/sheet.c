@@ -46,7 +46,8 @@ void pm_sheet_layout_get(pm_sheet_layout *l)
  * highest axial slice numbers holding lung. */
 typedef struct sheet_where {
     double all[3];
-    int ax_lo, ax_hi, ax_nslices;
+    int box_lo[3], box_hi[3];   /* voxel index bounds of the lungs (found only) */
+    int ax_lo, ax_hi, ax_nslices, found;
 } sheet_where;
 
 static void sheet_locate(const pm_grid *g, const pm_mask *m, sheet_where *w)
@@ -61,6 +62,8 @@ static void sheet_locate(const pm_grid *g, const pm_mask *m, sheet_where *w)
         rev = s0.index != 0;
     }
     int lo = g->dim[axis], hi = -1;
+    for (int a = 0; a < 3; a++)
+        w->box_lo[a] = g->dim[a], w->box_hi[a] = -1;
     for (int k = 0; m && k < nz; k++)
         for (int j = 0; j < ny; j++) {
             const uint8_t *row = m->v + (size_t)nx * (j + (size_t)ny * k);
@@ -69,12 +72,19 @@ static void sheet_locate(const pm_grid *g, const pm_mask *m, sheet_where *w)
                     continue;
                 int ijk[3] = {i, j, k};
                 sa[0] += i, sa[1] += j, sa[2] += k, na++;
+                for (int a = 0; a < 3; a++) {
+                    if (ijk[a] < w->box_lo[a])
+                        w->box_lo[a] = ijk[a];
+                    if (ijk[a] > w->box_hi[a])
+                        w->box_hi[a] = ijk[a];
+                }
                 if (ijk[axis] < lo)
                     lo = ijk[axis];
                 if (ijk[axis] > hi)
                     hi = ijk[axis];
             }
         }
+    w->found = na > 0;
     for (int a = 0; a < 3; a++)
         w->all[a] = na ? sa[a] / (double)na : g->dim[a] / 2;
     if (!na) {
@@ -102,21 +112,64 @@ static int sheet_number(const pm_grid *g, pm_plane plane, const double c[3])
     return number;
 }
 
+/* The part of the slice to show: the lungs' box with a margin when it is
+ * much smaller than the slice (a whole-body scan), else everything; in
+ * screen voxels [c0, c1) x [r0, r1). */
+static void sheet_crop(const pm_slice_view *sv, const sheet_where *w, int crop[4])
+{
+    crop[0] = 0, crop[1] = sv->nu, crop[2] = 0, crop[3] = sv->nv;
+    if (!w || !w->found || sv->resample)
+        return;
+    int c0 = (w->box_lo[sv->u_axis] - sv->u0) * sv->du, c1 = (w->box_hi[sv->u_axis] - sv->u0) * sv->du;
+    int r0 = (w->box_lo[sv->v_axis] - sv->v0) * sv->dv, r1 = (w->box_hi[sv->v_axis] - sv->v0) * sv->dv;
+    if (c0 > c1) {
+        int t = c0;
+        c0 = c1, c1 = t;
+    }
+    if (r0 > r1) {
+        int t = r0;
+        r0 = r1, r1 = t;
+    }
+    int mu = (c1 - c0) / 6 + 2, mv = (r1 - r0) / 6 + 2;
+    c0 = c0 - mu < 0 ? 0 : c0 - mu, c1 = c1 + mu + 1 > sv->nu ? sv->nu : c1 + mu + 1;
+    r0 = r0 - mv < 0 ? 0 : r0 - mv, r1 = r1 + mv + 1 > sv->nv ? sv->nv : r1 + mv + 1;
+    if ((double)(c1 - c0) * (r1 - r0) < 0.6 * sv->nu * sv->nv)
+        crop[0] = c0, crop[1] = c1, crop[2] = r0, crop[3] = r1;
+}
+
 static void sheet_tile(pm_fb *fb, pm_rect tile, const pm_volume *v, const pm_mask *m, pm_plane plane,
-                       int number, const char *caption)
+                       int number, const sheet_where *w, const char *caption)
 {
     pm_slice_view sv;
     if (pm_slice_view_init(&v->g, plane, number, &sv) != PM_OK)
         return;
-    pm_rect in = {tile.x + 2, tile.y + 2, tile.w - 4, tile.h - 4};
-    pm_rect r = pm_slice_view_fit(&sv, in);
-    if (r.w < 1 || r.h < 1)
+    int cr[4];
+    sheet_crop(&sv, w, cr);
+    /* The crop fitted in the tile, the whole slice drawn around it into a
+     * picture of the tile's size, which clips it. */
+    double cw = (cr[1] - cr[0]) * sv.u_mm, ch = (cr[3] - cr[2]) * sv.v_mm;
+    int iw = tile.w - 4, ih = tile.h - 4;
+    double s = iw / cw < ih / ch ? iw / cw : ih / ch;
+    if (!(s > 0) || iw < 1 || ih < 1)
         return;
-    pm_draw_slice(fb, r, v, &sv, PM_WINDOW_LUNG, 1);
+    pm_rect r = {(int)(iw / 2.0 - (cr[0] + cr[1]) / 2.0 * sv.u_mm * s + 0.5),
+                 (int)(ih / 2.0 - (cr[2] + cr[3]) / 2.0 * sv.v_mm * s + 0.5), (int)(sv.nu * sv.u_mm * s + 0.5),
+                 (int)(sv.nv * sv.v_mm * s + 0.5)};
+    pm_fb *pic = pm_fb_new(iw, ih, 0);
+    if (!pic || r.w < 1 || r.h < 1) {
+        pm_fb_free(pic);
+        return;
+    }
+    pm_fb_clear(pic, 0, 0, 0);
+    pm_draw_slice(pic, r, v, &sv, PM_WINDOW_LUNG, 1);
     if (m)
-        pm_draw_mask(fb, r, m, &sv, NULL, PM_OVERLAY_ALPHA);
+        pm_draw_mask(pic, r, m, &sv, NULL, PM_OVERLAY_ALPHA);
+    pm_fb_blit(fb, tile.x + 2, tile.y + 2, pic);
+    pm_fb_free(pic);
     char text[64];
     snprintf(text, sizeof text, "%s %d/%d", caption, sv.number + 1, sv.nslices);
+    /* On black: a cropped slice reaches the corner with bright tissue. */
+    pm_fb_fill(fb, (pm_rect){tile.x + 2, tile.y + 2, pm_text_px_width(text, SCALE) + 8, LINE_PX + 2}, 0, 0, 0);
     pm_draw_text(fb, tile.x + 6, tile.y + 6, SCALE, yellow, text);
 }
 
@@ -231,13 +284,15 @@ int pm_sheet_draw(const pm_volume *v, const pm_mask *m, const pm_sheet_content *
     static const double frac[3] = {5.0 / 6, 0.5, 1.0 / 6};
     for (int t = 0; t < 3; t++)
         sheet_tile(fb, l.axial[t], v, m, PM_PLANE_AXIAL, w.ax_lo + (int)((w.ax_hi - w.ax_lo) * frac[t] + 0.5),
-                   w.ax_nslices <= 2 ? "AXIAL" : level[t]);
+                   NULL, w.ax_nslices <= 2 ? "AXIAL" : level[t]);
     if (w.ax_nslices <= 2)
         /* One or two slices: a coronal view would be a line. */
         sheet_wrap(fb, MARGIN, LOW_Y + COR_H / 2, COR_W / CHAR_PX - 1, 3, grey,
                    (const char *const[]){"NO CORONAL VIEW OF A SERIES OF 1-2 SLICES"}, 1);
     else
-        sheet_tile(fb, l.coronal, v, m, PM_PLANE_CORONAL, sheet_number(&v->g, PM_PLANE_CORONAL, w.all), "CORONAL");
+        /* Cropped to the lungs: in a whole-body scan they are a third of it. */
+        sheet_tile(fb, l.coronal, v, m, PM_PLANE_CORONAL, sheet_number(&v->g, PM_PLANE_CORONAL, w.all), &w,
+                   "CORONAL");
 
     sheet_hist(fb, &l, c->hist);
     for (int i = 0; i < c->ntable && i < PM_SHEET_TABLE_ROWS; i++)
