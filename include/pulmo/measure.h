@@ -52,6 +52,9 @@ typedef struct pm_lung_measures {
      * (LPS z mm, NAN without that lung) and the zones, upper first. */
     double top_mm[2], bottom_mm[2];
     pm_zone_measures zones[2][PM_ZONES];
+    /* Each lung whole ([0] right or "lung", [1] left): its zones together,
+     * so per-lung Perc15 is exact, not a mix of the zones'. */
+    pm_zone_measures lung[2];
 } pm_lung_measures;
 
 /* Measures labels (on v's grid). PM_EUSAGE when the grids differ;
@@ -70,6 +73,9 @@ int pm_measure_lungs(const pm_volume *v, const pm_mask *labels, pm_lung_measures
 #define PM_COVERAGE_MIN_MM2 500.0
 #define PM_WARN_PARTIAL "partial_coverage"
 void pm_lung_coverage(const pm_mask *labels, int *apex, int *base);
+/* Whether the lungs reach a side of the image (a field of view that cuts
+ * the chest), by the same measure: 1 or 0. */
+int pm_lung_cut_by_fov(const pm_mask *labels);
 
 /* The area in cm^2 of lung (labels 1-2), right (1), left (2) and airway (3)
  * in slice k of the grid's third axis (the acquired slice): cm2[0..3]. */

@@ -28,14 +28,17 @@ static void rep_warn(pm_segment_report *rep, const char *kind, const char *msg)
 
 static void coverage_warn(pm_segment_report *rep, const pm_mask *labels)
 {
-    int apex, base;
+    int apex, base, fov = pm_lung_cut_by_fov(labels);
     pm_lung_coverage(labels, &apex, &base);
-    if (!apex && !base)
+    if (!apex && !base && !fov)
         return;
-    char msg[200];
-    snprintf(msg, sizeof msg, "the lungs reach the %s of the scan (%s cut off): volumes are lower bounds",
-             apex && base ? "first and last slices" : "end slice",
-             apex && base ? "apex and base" : apex ? "apex" : "base");
+    char msg[240], ends[120] = "";
+    if (apex || base)
+        snprintf(ends, sizeof ends, "the %s of the scan (%s cut off)",
+                 apex && base ? "first and last slices" : "end slice",
+                 apex && base ? "apex and base" : apex ? "apex" : "base");
+    snprintf(msg, sizeof msg, "the lungs reach %s%s%s: volumes are lower bounds", ends, *ends && fov ? " and " : "",
+             fov ? "the edge of the field of view (sides cut off)" : "");
     rep_warn(rep, PM_WARN_PARTIAL, msg);
 }
 
@@ -299,6 +302,15 @@ int pm__segment_volume(pm_volume *v, double t0, const char *outdir, const pm_seg
             return finish(rep, wrc, t0);
         }
     }
+    if (o->sheet) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/sheet.png", outdir);
+        int wrc = pm_segment_sheet_write(path, v, lab, rep);
+        if (wrc != PM_OK) {
+            pm_mask_free(lab);
+            return finish(rep, wrc, t0);
+        }
+    }
     pm_mask_free(lab);
     char msg[sizeof rep->message];
     snprintf(msg, sizeof msg, "%s", rep->message);
@@ -356,6 +368,9 @@ static void zones_json(pm_json *j, const pm_lung_measures *m)
         pm_json_number(j, "top_mm", m->top_mm[l]);
         pm_json_number(j, "bottom_mm", m->bottom_mm[l]);
         pm_json_number(j, "height_mm", m->top_mm[l] - m->bottom_mm[l]);
+        pm_json_number(j, "mean_hu", m->lung[l].mean_hu);
+        pm_json_number(j, "laa950_pct", m->lung[l].laa950_pct);
+        pm_json_number(j, "perc15_hu", m->lung[l].perc15_hu);
         for (int z = 0; z < PM_ZONES; z++) {
             const pm_zone_measures *zm = &m->zones[l][z];
             pm_json_object_begin(j, zname[z]);

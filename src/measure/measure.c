@@ -75,8 +75,8 @@ int pm_measure_lungs(const pm_volume *v, const pm_mask *labels, pm_lung_measures
     out->mean_hu = out->laa950_pct = out->perc15_hu = NAN;
     for (int l = 0; l < 2; l++) {
         out->top_mm[l] = out->bottom_mm[l] = NAN;
-        for (int z = 0; z < PM_ZONES; z++) {
-            pm_zone_measures *zm = &out->zones[l][z];
+        for (int z = 0; z <= PM_ZONES; z++) {
+            pm_zone_measures *zm = z < PM_ZONES ? &out->zones[l][z] : &out->lung[l];
             zm->mean_hu = zm->laa950_pct = zm->perc15_hu = zm->top_mm = zm->bottom_mm = NAN;
         }
     }
@@ -158,6 +158,27 @@ void pm_lung_coverage(const pm_mask *labels, int *apex, int *base)
     int up = g->dir[3 * a + 2] > 0;   /* index grows toward the head */
     *apex = up ? last : first;
     *base = up ? first : last;
+}
+
+int pm_lung_cut_by_fov(const pm_mask *labels)
+{
+    const pm_grid *g = &labels->g;
+    int a = 0;
+    for (int b = 1; b < 3; b++)
+        if (fabs(g->dir[3 * b + 2]) > fabs(g->dir[3 * a + 2]))
+            a = b;
+    for (int b = 0; b < 3; b++) {
+        if (b == a)
+            continue;
+        double px = 1;
+        for (int c = 0; c < 3; c++)
+            if (c != b)
+                px *= g->spacing[c];
+        uint64_t need = (uint64_t)ceil(PM_COVERAGE_MIN_MM2 / (px > 0 ? px : 1));
+        if (lung_in_slice(labels, b, 0) >= need || lung_in_slice(labels, b, g->dim[b] - 1) >= need)
+            return 1;
+    }
+    return 0;
 }
 
 void pm_lung_areas(const pm_mask *labels, int k, double cm2[4])
