@@ -54,6 +54,16 @@ typedef struct pm_progress {
  * p may be NULL. */
 int pm_progress_report(const pm_progress *p, double fraction, const char *stage);
 
+/* A share [a, b] of an outer progress, for work that calls a function
+ * taking its own progress: the inner fraction f reports as a + f (b - a),
+ * and the inner cancel is the outer one. pm_progress_span returns the
+ * progress to pass down; it refers to *s, which must outlive the call. */
+typedef struct pm_progress_sub {
+    const pm_progress *outer;
+    double a, b;
+} pm_progress_sub;
+pm_progress pm_progress_span(pm_progress_sub *s, const pm_progress *outer, double a, double b);
+
 /* Seconds from a monotonic clock, for the timings in reports. */
 double pm_now(void);
 

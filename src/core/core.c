@@ -41,6 +41,20 @@ int pm_progress_report(const pm_progress *p, double fraction, const char *stage)
     return p->fn(p->user, fraction, stage ? stage : "");
 }
 
+static int pm__span_report(void *user, double f, const char *stage)
+{
+    const pm_progress_sub *s = user;
+    return pm_progress_report(s->outer, s->a + f * (s->b - s->a), stage);
+}
+
+pm_progress pm_progress_span(pm_progress_sub *s, const pm_progress *outer, double a, double b)
+{
+    s->outer = outer;
+    s->a = a;
+    s->b = b;
+    return (pm_progress){pm__span_report, s};
+}
+
 double pm_now(void)
 {
     struct timespec ts;
