@@ -345,17 +345,6 @@ uint8_t *pm_cc_border(const pm_cc *cc)
     return f;
 }
 
-void pm_cc_labels(const pm_cc *cc, uint32_t *labels)
-{
-    int nx = cc->dim[0];
-    int64_t nrows = (int64_t)cc->dim[1] * cc->dim[2];
-    memset(labels, 0, (size_t)nx * (size_t)nrows * sizeof *labels);
-    for (int64_t row = 0; row < nrows; row++)
-        for (int64_t r = cc->row_start[row]; r < cc->row_start[row + 1]; r++)
-            for (int i = cc->x0[r]; i < cc->x1[r]; i++)
-                labels[(size_t)nx * (size_t)row + (size_t)i] = cc->label[r];
-}
-
 int *pm__cc_comp_slice(const pm_cc *cc)
 {
     int *s = malloc(((size_t)cc->ncomp + 1) * sizeof *s);
