@@ -67,10 +67,15 @@ pm_progress pm_progress_span(pm_progress_sub *s, const pm_progress *outer, doubl
 /* Seconds from a monotonic clock, for the timings in reports. */
 double pm_now(void);
 
-/* Number of worker threads to use: PULMO_THREADS if set, else the CPUs this
- * process may run on (its affinity mask: a Slurm task's or a container's
- * share, not the whole node) (at least 1, at most 64). */
+/* Number of worker threads to use: the count given to pm_threads_set, else
+ * PULMO_THREADS if set, else the CPUs this process may run on (its affinity
+ * mask: a Slurm task's or a container's share, not the whole node) (at
+ * least 1, at most 64). */
 int pm_threads(void);
+/* Sets the default of pm_threads() for the whole process (n <= 0: back to
+ * PULMO_THREADS or the CPUs). A program option, where setenv would race
+ * with threads reading the environment. Can't fail. */
+void pm_threads_set(int n);
 
 /* Runs fn(ctx, task, thread) for task = 0..ntasks-1 on up to nthreads
  * threads (0 = pm_threads()), handing out tasks one at a time so uneven

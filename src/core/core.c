@@ -62,8 +62,18 @@ double pm_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+static _Atomic int pm__threads_override;
+
+void pm_threads_set(int n)
+{
+    pm__threads_override = n > 64 ? 64 : n;
+}
+
 int pm_threads(void)
 {
+    int given = pm__threads_override;
+    if (given > 0)
+        return given;
     const char *env = getenv("PULMO_THREADS");
     long n = env && *env ? strtol(env, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
     /* Only the CPUs we may run on: a Slurm task (cgroup or affinity), taskset
