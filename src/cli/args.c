@@ -72,3 +72,20 @@ int cli_parse_pair(const char *s, char sep, long lo, long hi, int *x, int *y)
     *y = (int)b;
     return 0;
 }
+
+int cli_parse_reals(const char *s, char sep, int n, double *out)
+{
+    double v[8];
+    if (n < 1 || n > 8)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        char *end;
+        v[i] = strtod(s, &end);
+        if (end == s || !isfinite(v[i]) || *end != (i + 1 < n ? sep : '\0'))
+            return -1;
+        s = end + 1;
+    }
+    for (int i = 0; i < n; i++)
+        out[i] = v[i];
+    return 0;
+}

@@ -117,6 +117,9 @@ int cli_opt_u64(const char *cmd, const char *opt, const char *arg, int base, con
 /* "A<sep>B" with both integers in [lo, hi] (lo, hi within int): 0, or -1
  * and *x, *y untouched. */
 int cli_parse_pair(const char *s, char sep, long lo, long hi, int *x, int *y);
+/* n (1..8) finite numbers separated by sep, nothing else: 0, or -1 and out
+ * untouched. */
+int cli_parse_reals(const char *s, char sep, int n, double *out);
 /* Parses --max-memory; 0 on success, -1 on a bad size. */
 int cli_parse_memory(const char *arg, pm_load_opts *o);
 /* The lungs of the default recipe (labels 1..3), with structures (label 5)

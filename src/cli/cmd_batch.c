@@ -133,8 +133,8 @@ int cmd_batch(int argc, char **argv)
                 shard_auto = 1;
                 break;
             }
-            if (sscanf(optarg, "%d/%d", &bo.shard_index, &bo.shard_count) != 2 ||
-                bo.shard_count < 1 || bo.shard_index < 1 || bo.shard_index > bo.shard_count)
+            if (cli_parse_pair(optarg, '/', 1, INT_MAX, &bo.shard_index, &bo.shard_count) ||
+                bo.shard_index > bo.shard_count)
                 return cli_usage("batch", "bad --shard '%s' (I/N with 1 <= I <= N)", optarg);
             break;
         case 'r': bo.seg.recipe = optarg; break;

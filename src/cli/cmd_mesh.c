@@ -196,12 +196,11 @@ static int mesh_parse(int argc, char **argv, mesh_opts *o)
                 return PM_EUSAGE;
             break;
         case 'c': {
-            double r;
-            int n = -1;
-            if (sscanf(optarg, "%lf,%lf,%lf,%lf%n", &o->crop_c[0], &o->crop_c[1], &o->crop_c[2], &r,
-                       &n) != 4 || n < 0 || optarg[n] || !(r > 0 && r < 10000))
+            double xyzr[4];
+            if (cli_parse_reals(optarg, ',', 4, xyzr) || !(xyzr[3] > 0 && xyzr[3] < 10000))
                 return cli_usage("mesh", "bad --crop '%s' (X,Y,Z,R in mm, R > 0)", optarg);
-            o->crop_r = r;
+            memcpy(o->crop_c, xyzr, sizeof o->crop_c);
+            o->crop_r = xyzr[3];
             o->crop = 1;
             break;
         }
