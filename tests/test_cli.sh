@@ -76,7 +76,8 @@ else fail unknown_series_uid_exit_2 "exit $e"; fi
 bad=""
 for args in "batch $T --jobs 12abc" "batch $T --jobs ''" "render $T --zoom nan" \
             "mesh $T -o $T/m.stl --label 256" "segment $T --resample 1e999" \
-            "cluster $T --slices 5:2" "phantom $T/ph --seed -3" "echo dicom://x:1/A --port 0"; do
+            "cluster $T --slices 5:2" "phantom $T/ph --seed -3" "echo dicom://x:1/A --port 0" \
+            "batch $T -o $T/b --shard 1/2x" "mesh $T -o $T/m.stl --crop 1,2,nan,5"; do
     opt=$(echo "$args" | sed 's/.* \(--[a-z-]*\) .*/\1/')
     eval "$PULMO $args" >/dev/null 2>"$T/opt.err"; rc=$?
     [ $rc -eq 1 ] && grep -q -- "$opt" "$T/opt.err" || bad="$bad [$args: exit $rc $(head -1 "$T/opt.err")]"
