@@ -7,6 +7,7 @@
 #include "pulmo/nifti.h"
 #include "pulmo/recipe.h"
 #include "pulmo/text.h"
+#include "pulmo/volfile.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -204,7 +205,7 @@ static int write_outputs(const cluster_args *a, const pm_volume *v, const pm_mas
         return PM_EMEMORY;
     pm_cluster_labels(h, v, mask, labels);
     snprintf(path, sizeof path, "%s/labels.nii.gz", a->out);
-    int rc = pm_nifti_write(path, &v->g, PM_NIFTI_UINT8, labels->v);
+    int rc = pm_volfile_write_mask(path, labels);
     pm_mask_free(labels);
     if (rc != PM_OK)
         return rc;

@@ -17,6 +17,8 @@ typedef struct pm__vhdr {
 /* Header parsers: PM_OK, or PM_ECORRUPT with a reason naming path. */
 int pm__meta_header(const char *path, pm__vhdr *h);
 int pm__nrrd_header(const char *path, pm__vhdr *h);
+/* NRRD writer of write.c's table (datatype PM_NIFTI_UINT8, INT16, FLOAT32). */
+int pm__nrrd_write(const char *path, const pm_grid *g, int datatype, const void *data);
 
 /* Bytes per value of a datatype, 0 when unknown. */
 int pm__vtype_size(int type);
