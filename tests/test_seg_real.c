@@ -5,6 +5,7 @@
  * the lungs' bases, the trachea labelled airway. */
 #include "test.h"
 #include "pulmo/compare.h"
+#include "pulmo/measure.h"
 #include "pulmo/recipe.h"
 #include "pulmo/refmask.h"
 #include "pulmo/series.h"
@@ -230,6 +231,130 @@ TEST(planning_ct_has_two_lungs_and_no_table)
     check_anatomy("real/NSCLC-LUNG1-020-RT");
 }
 
+/* The same patient stored turned in the slice plane, with direction
+ * cosines that say so: a prone scan is stored upside down (quarter 2), a
+ * decubitus one on its side (quarter 1). new(i', j') = old(i, j). */
+static pm_volume *turned(const pm_volume *v, int quarter, int *map_i, int *map_j)
+{
+    const pm_grid *g = &v->g;
+    int nx = g->dim[0], ny = g->dim[1], nz = g->dim[2];
+    pm_grid t = *g;
+    const double *di = g->dir, *dj = g->dir + 3;
+    for (int a = 0; a < 3; a++) {
+        if (quarter == 1) {  /* i' = ny-1-j, j' = i */
+            t.origin[a] = g->origin[a] + (ny - 1) * g->spacing[1] * dj[a];
+            t.dir[a] = -dj[a], t.dir[3 + a] = di[a];
+        } else {             /* i' = nx-1-i, j' = ny-1-j */
+            t.origin[a] = g->origin[a] + (nx - 1) * g->spacing[0] * di[a] + (ny - 1) * g->spacing[1] * dj[a];
+            t.dir[a] = -di[a], t.dir[3 + a] = -dj[a];
+        }
+    }
+    if (quarter == 1) {
+        t.dim[0] = ny, t.dim[1] = nx;
+        t.spacing[0] = g->spacing[1], t.spacing[1] = g->spacing[0];
+    }
+    pm_volume *r = pm_volume_new(&t);
+    CHECK(r != NULL, "memory");
+    for (int j2 = 0; j2 < t.dim[1]; j2++)
+        for (int i2 = 0; i2 < t.dim[0]; i2++) {
+            int i = quarter == 1 ? j2 : nx - 1 - i2, j = quarter == 1 ? ny - 1 - i2 : ny - 1 - j2;
+            size_t q = (size_t)i2 + (size_t)t.dim[0] * j2;
+            map_i[q] = i, map_j[q] = j;
+        }
+    for (int k = 0; k < nz; k++)
+        for (size_t q = 0; q < (size_t)nx * ny; q++)
+            r->hu[q + (size_t)nx * ny * k] = v->hu[(size_t)map_i[q] + (size_t)nx * (map_j[q] + (size_t)ny * k)];
+    return r;
+}
+
+/* The default recipe on a derived volume t agrees with the run on the
+ * original within each label: (mi, mj) give the original's i, j of each of
+ * t's in-plane pixels. Returns the run on t. */
+static pm_seg_run *agree(const pm_volume *t, const pm_seg_run *orig, const int *mi, const int *mj, const char *what)
+{
+    pm_recipe r;
+    CHECK(pm_recipe_init(&r, "default") == PM_OK, "%s", pm_error());
+    pm_seg_run *tr = pm_seg_run_new(t, 0);
+    CHECK(pm_recipe_run(&r, tr, 0, NULL) == PM_OK, "%s: %s", what, pm_error());
+    const int *d = orig->result->g.dim;
+    size_t plane = (size_t)t->g.dim[0] * t->g.dim[1], both[4] = {0}, a[4] = {0}, b[4] = {0};
+    for (int k = 0; k < d[2]; k++)
+        for (size_t q = 0; q < plane; q++) {
+            uint8_t lt = tr->result->v[q + plane * k];
+            uint8_t lo = orig->result->v[(size_t)mi[q] + (size_t)d[0] * (mj[q] + (size_t)d[1] * k)];
+            for (int l = 1; l <= 3; l++) {
+                a[l] += lo == l, b[l] += lt == l;
+                both[l] += lo == l && lt == l;
+            }
+        }
+    for (int l = 1; l <= 3; l++) {
+        double dice = a[l] + b[l] ? 2.0 * both[l] / (double)(a[l] + b[l]) : 1;
+        printf("# %s: label %d Dice %.4f (%zu vs %zu voxels)\n", what, l, dice, b[l], a[l]);
+        CHECK(a[l] > 0 && dice >= 0.99, "%s: label %d Dice %.4f", what, l, dice);
+    }
+    return tr;
+}
+
+/* Prone and decubitus scans: the lungs, their sides and the airway do not
+ * depend on how the slices lie in the image (the split between touching
+ * lungs and the trachea's midline follow the patient's left-right axis). */
+TEST(lungs_do_not_depend_on_how_the_patient_lies_in_the_image)
+{
+    pm_volume *v;
+    pm_seg_run *run = segment("real/CMB-CRC-GE-VCT", &v);
+    size_t plane = (size_t)v->g.dim[0] * v->g.dim[1];
+    int *mi = malloc(plane * sizeof *mi), *mj = malloc(plane * sizeof *mj);
+    CHECK(mi && mj, "memory");
+    for (int quarter = 1; quarter <= 2; quarter++) {
+        pm_volume *t = turned(v, quarter, mi, mj);
+        pm_seg_run_free(agree(t, run, mi, mj, quarter == 1 ? "on its side" : "upside down"));
+        pm_volume_free(t);
+    }
+    free(mi), free(mj);
+    pm_seg_run_free(run);
+    pm_volume_free(v);
+}
+
+/* A small field of view cuts the chest at the image's sides: the lungs
+ * inside it are the same lungs, and the report says they are cut. */
+TEST(a_field_of_view_that_cuts_the_chest_keeps_the_lungs_inside_it)
+{
+    pm_volume *v;
+    pm_seg_run *run = segment("real/NSCLC-LUNG1-020-RT", &v);
+    CHECK(!pm_lung_cut_by_fov(run->result), "full field of view reported as cut");
+    /* 300 pixels (293 mm) around the body's centre on the middle slice. */
+    const pm_grid *g = &v->g;
+    int c = 300, lo[2] = {g->dim[0], g->dim[1]}, hi[2] = {0, 0}, k = g->dim[2] / 2;
+    for (int j = 0; j < g->dim[1]; j++)
+        for (int i = 0; i < g->dim[0]; i++)
+            if (v->hu[(size_t)i + (size_t)g->dim[0] * (j + (size_t)g->dim[1] * k)] > -500) {
+                lo[0] = i < lo[0] ? i : lo[0], hi[0] = i > hi[0] ? i : hi[0];
+                lo[1] = j < lo[1] ? j : lo[1], hi[1] = j > hi[1] ? j : hi[1];
+            }
+    int i0 = (lo[0] + hi[0] - c) / 2, j0 = (lo[1] + hi[1] - c) / 2;
+    CHECK(i0 >= 0 && j0 >= 0 && i0 + c <= g->dim[0] && j0 + c <= g->dim[1], "crop outside the image");
+    pm_grid cg = *g;
+    cg.dim[0] = cg.dim[1] = c;
+    pm_grid_to_lps(g, i0, j0, 0, cg.origin);
+    pm_volume *t = pm_volume_new(&cg);
+    int *mi = malloc((size_t)c * c * sizeof *mi), *mj = malloc((size_t)c * c * sizeof *mj);
+    CHECK(t && mi && mj, "memory");
+    for (int j = 0; j < c; j++)
+        for (int i = 0; i < c; i++)
+            mi[i + c * j] = i + i0, mj[i + c * j] = j + j0;
+    for (int kk = 0; kk < g->dim[2]; kk++)
+        for (int j = 0; j < c; j++)
+            memcpy(t->hu + (size_t)c * (j + (size_t)c * kk),
+                   v->hu + (size_t)i0 + (size_t)g->dim[0] * (j + j0 + (size_t)g->dim[1] * kk), (size_t)c * 2);
+    pm_seg_run *tr = agree(t, run, mi, mj, "cropped to 300 pixels");
+    CHECK(pm_lung_cut_by_fov(tr->result), "lungs cut by the field of view not reported");
+    pm_seg_run_free(tr);
+    free(mi), free(mj);
+    pm_volume_free(t);
+    pm_seg_run_free(run);
+    pm_volume_free(v);
+}
+
 int main(void)
 {
     RUN(lung1_020_matches_the_clinicians_lungs);
@@ -238,5 +363,7 @@ int main(void)
     RUN(whole_body_with_head_and_arms_has_its_lungs_cut_from_the_nose);
     RUN(lungs_touching_in_front_of_the_heart_get_two_labels);
     RUN(planning_ct_has_two_lungs_and_no_table);
+    RUN(lungs_do_not_depend_on_how_the_patient_lies_in_the_image);
+    RUN(a_field_of_view_that_cuts_the_chest_keeps_the_lungs_inside_it);
     return test_done();
 }

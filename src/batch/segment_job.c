@@ -29,14 +29,17 @@ static void rep_warn(pm_segment_report *rep, const char *kind, const char *msg)
 
 static void coverage_warn(pm_segment_report *rep, const pm_mask *labels)
 {
-    int apex, base;
+    int apex, base, fov = pm_lung_cut_by_fov(labels);
     pm_lung_coverage(labels, &apex, &base);
-    if (!apex && !base)
+    if (!apex && !base && !fov)
         return;
-    char msg[200];
-    snprintf(msg, sizeof msg, "the lungs reach the %s of the scan (%s cut off): volumes are lower bounds",
-             apex && base ? "first and last slices" : "end slice",
-             apex && base ? "apex and base" : apex ? "apex" : "base");
+    char msg[240], ends[120] = "";
+    if (apex || base)
+        snprintf(ends, sizeof ends, "the %s of the scan (%s cut off)",
+                 apex && base ? "first and last slices" : "end slice",
+                 apex && base ? "apex and base" : apex ? "apex" : "base");
+    snprintf(msg, sizeof msg, "the lungs reach %s%s%s: volumes are lower bounds", ends, *ends && fov ? " and " : "",
+             fov ? "the edge of the field of view (sides cut off)" : "");
     rep_warn(rep, PM_WARN_PARTIAL, msg);
 }
 

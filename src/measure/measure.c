@@ -160,6 +160,27 @@ void pm_lung_coverage(const pm_mask *labels, int *apex, int *base)
     *base = up ? first : last;
 }
 
+int pm_lung_cut_by_fov(const pm_mask *labels)
+{
+    const pm_grid *g = &labels->g;
+    int a = 0;
+    for (int b = 1; b < 3; b++)
+        if (fabs(g->dir[3 * b + 2]) > fabs(g->dir[3 * a + 2]))
+            a = b;
+    for (int b = 0; b < 3; b++) {
+        if (b == a)
+            continue;
+        double px = 1;
+        for (int c = 0; c < 3; c++)
+            if (c != b)
+                px *= g->spacing[c];
+        uint64_t need = (uint64_t)ceil(PM_COVERAGE_MIN_MM2 / (px > 0 ? px : 1));
+        if (lung_in_slice(labels, b, 0) >= need || lung_in_slice(labels, b, g->dim[b] - 1) >= need)
+            return 1;
+    }
+    return 0;
+}
+
 void pm_lung_areas(const pm_mask *labels, int k, double cm2[4])
 {
     const pm_grid *g = &labels->g;

@@ -35,13 +35,15 @@ static uint32_t find_tube(const pm_volume *v, const pm_mask *m, int k, const pm_
     pm_mask view = {v->g, m->v + n * (size_t)k};
     view.g.dim[2] = 1;
     const uint8_t *s = view.v;
-    /* The body's extent along i on this slice: everything not outside air. */
-    int bi0 = nx, bi1 = -1;
+    /* The body's extent across the patient (left-right) on this slice:
+     * everything not outside air. */
+    int axis = pm__lr_axis(&v->g), bi0 = v->g.dim[axis], bi1 = -1;
     for (int j = 0; j < ny; j++)
         for (int i = 0; i < nx; i++)
             if (s[(size_t)nx * j + i] != PM_LABEL_OUTSIDE) {
-                if (i < bi0) bi0 = i;
-                if (i > bi1) bi1 = i;
+                int a = axis ? j : i;
+                if (a < bi0) bi0 = a;
+                if (a > bi1) bi1 = a;
             }
     if (bi1 < bi0)
         return 0;
@@ -64,7 +66,7 @@ static uint32_t find_tube(const pm_volume *v, const pm_mask *m, int k, const pm_
                 if (cc->label[r] != c)
                     continue;
                 for (int i = cc->x0[r]; i < cc->x1[r]; i++) {
-                    si += i;
+                    si += axis ? j : i;
                     sum_hu += hu[(size_t)nx * j + i] < o->seed_hu;
                     mean_hu += hu[(size_t)nx * j + i];
                 }

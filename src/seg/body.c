@@ -66,6 +66,38 @@ static int open_cross(pm_mask *b, int iter)
     return PM_OK;
 }
 
+/* Along one edge of a slice (n pixels, stride apart), the stretch between
+ * the body's first and last pixel there becomes body. */
+static void close_edge(uint8_t *e, int n, size_t stride)
+{
+    int lo = -1, hi = -1;
+    for (int t = 0; t < n; t++)
+        if (e[stride * (size_t)t]) {
+            if (lo < 0) lo = t;
+            hi = t;
+        }
+    for (int t = lo + 1; lo >= 0 && t < hi; t++)
+        e[stride * (size_t)t] = 1;
+}
+
+/* A small field of view cuts the body at the image's edges, and a lung
+ * that reaches the cut is then air touching the border like the air
+ * around the patient, so no hole to fill. Where the body meets an edge of
+ * the slice on both sides of such air, the cut closes the body: air
+ * between two stretches of the patient on the same edge lies inside the
+ * patient. Around an uncut body this changes nothing. */
+static void close_cut_edges(pm_mask *b)
+{
+    int nx = b->g.dim[0], ny = b->g.dim[1];
+    for (int k = 0; k < b->g.dim[2]; k++) {
+        uint8_t *s = b->v + (size_t)nx * ny * k;
+        close_edge(s, nx, 1);
+        close_edge(s + (size_t)nx * (ny - 1), nx, 1);
+        close_edge(s, ny, (size_t)nx);
+        close_edge(s + nx - 1, ny, (size_t)nx);
+    }
+}
+
 int pm_seg_body(const pm_volume *v, pm_mask *m, int tissue_hu, double open_mm, const pm_progress *p)
 {
     const int *d = v->g.dim;
@@ -117,6 +149,8 @@ int pm_seg_body(const pm_volume *v, pm_mask *m, int tissue_hu, double open_mm, c
     rc = open_cross(b, iter);
     if (rc == PM_OK)
         rc = pm_seg_keep_largest(b, 1, 1, 6, 1, &kept, p);
+    if (rc == PM_OK)
+        close_cut_edges(b);
     if (rc == PM_OK)
         rc = pm_seg_fill_holes(b, 1, 4, 0, p);
     if (rc == PM_OK)

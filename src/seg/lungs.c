@@ -72,27 +72,45 @@ static double body_x(const pm_mask *m)
     return p[0];
 }
 
-/* Component c holds both lungs when its column profile (voxels per i) has
- * a deep valley in its middle. Returns the valley's i, or -1. */
-static int find_valley(const pm_cc *cc, uint32_t c, int i_lo_hi[2])
+/* Voxels of component c per coordinate along the in-plane axis (0: i,
+ * 1: j) on slices [k0, k1), into prof[0..dim[axis]]. Returns the extent
+ * [lo, hi) in ext. */
+static void profile(const pm_cc *cc, uint32_t c, int axis, int k0, int k1, double *prof, int ext[2])
 {
-    int nx = cc->dim[0];
-    double *prof = calloc((size_t)nx + 1, sizeof *prof);
-    if (!prof)
-        return -1;
-    int64_t nrows = (int64_t)cc->dim[1] * cc->dim[2];
-    int lo = nx, hi = 0;
-    for (int64_t row = 0; row < nrows; row++)
+    int n = cc->dim[axis], ny = cc->dim[1];
+    memset(prof, 0, ((size_t)n + 1) * sizeof *prof);
+    int lo = n, hi = 0;
+    for (int64_t row = (int64_t)ny * k0; row < (int64_t)ny * k1; row++)
         for (int64_t r = cc->row_start[row]; r < cc->row_start[row + 1]; r++) {
             if (cc->label[r] != c)
                 continue;
-            prof[cc->x0[r]] += 1;
-            prof[cc->x1[r]] -= 1;
-            if (cc->x0[r] < lo) lo = cc->x0[r];
-            if (cc->x1[r] > hi) hi = cc->x1[r];
+            int a = cc->x0[r], b = cc->x1[r];
+            if (axis == 0) {
+                prof[a] += 1;
+                prof[b] -= 1;
+            } else {
+                prof[row % ny] += b - a;
+                a = (int)(row % ny), b = a + 1;
+            }
+            if (a < lo) lo = a;
+            if (b > hi) hi = b;
         }
-    for (int i = 1; i <= nx; i++)
-        prof[i] += prof[i - 1];
+    if (axis == 0)
+        for (int i = 1; i <= n; i++)
+            prof[i] += prof[i - 1];
+    ext[0] = lo, ext[1] = hi;
+}
+
+/* Component c holds both lungs when its profile across the patient's
+ * left-right axis has a deep valley in its middle. Returns the valley's
+ * coordinate along that axis, or -1. */
+static int find_valley(const pm_cc *cc, uint32_t c, int axis, int ext[2])
+{
+    double *prof = malloc(((size_t)cc->dim[axis] + 1) * sizeof *prof);
+    if (!prof)
+        return -1;
+    profile(cc, c, axis, 0, cc->dim[2], prof, ext);
+    int lo = ext[0], hi = ext[1];
     int w = hi - lo, a = lo + (int)(0.3 * w), b = hi - (int)(0.3 * w), arg = -1;
     double mn = 1e300;
     for (int i = a; i < b; i++)
@@ -108,49 +126,39 @@ static int find_valley(const pm_cc *cc, uint32_t c, int i_lo_hi[2])
             right = prof[i] > right ? prof[i] : right;
     }
     free(prof);
-    i_lo_hi[0] = lo, i_lo_hi[1] = hi;
     if (arg < 0 || mn > 0.25 * (left < right ? left : right))
         return -1;
     return arg;
 }
 
-/* Cuts component c slice by slice at the thinnest column near `valley`:
- * voxels before the cut get la, the others lb. */
-static int cut_component(pm_mask *m, const pm_cc *cc, uint32_t c, int valley, int w,
+/* Cuts component c slice by slice at the thinnest place near `valley`
+ * along the axis: voxels before the cut get la, the others lb. */
+static int cut_component(pm_mask *m, const pm_cc *cc, uint32_t c, int axis, int valley, int w,
                          uint8_t la, uint8_t lb)
 {
-    int nx = cc->dim[0], ny = cc->dim[1], nz = cc->dim[2];
-    int a = valley - w / 6, b = valley + w / 6;
+    int nx = cc->dim[0], ny = cc->dim[1], nz = cc->dim[2], na = cc->dim[axis];
+    int a = valley - w / 6, b = valley + w / 6, ext[2];
     if (a < 0) a = 0;
-    if (b > nx) b = nx;
-    int *cnt = calloc((size_t)nx + 1, sizeof *cnt);
+    if (b > na) b = na;
+    double *cnt = malloc(((size_t)na + 1) * sizeof *cnt);
     if (!cnt)
         return pm_fail(PM_EMEMORY, "out of memory splitting the lungs");
     for (int k = 0; k < nz; k++) {
-        memset(cnt, 0, ((size_t)nx + 1) * sizeof *cnt);
-        for (int j = 0; j < ny; j++) {
-            int64_t row = (int64_t)j + (int64_t)ny * k;
-            for (int64_t r = cc->row_start[row]; r < cc->row_start[row + 1]; r++)
-                if (cc->label[r] == c) {
-                    cnt[cc->x0[r]]++;
-                    cnt[cc->x1[r]]--;
-                }
-        }
-        int run = 0, cut = valley, best = 1 << 30;
-        for (int i = 0; i < b; i++) {
-            run += cnt[i];
-            if (i >= a && (run < best || (run == best && abs(i - valley) < abs(cut - valley)))) {
-                best = run;
+        profile(cc, c, axis, k, k + 1, cnt, ext);
+        int cut = valley;
+        double best = 1e300;
+        for (int i = a; i < b; i++)
+            if (cnt[i] < best || (cnt[i] == best && abs(i - valley) < abs(cut - valley))) {
+                best = cnt[i];
                 cut = i;
             }
-        }
         for (int j = 0; j < ny; j++) {
             int64_t row = (int64_t)j + (int64_t)ny * k;
             uint8_t *line = m->v + (size_t)nx * (size_t)row;
             for (int64_t r = cc->row_start[row]; r < cc->row_start[row + 1]; r++)
                 if (cc->label[r] == c)
                     for (int i = cc->x0[r]; i < cc->x1[r]; i++)
-                        line[i] = i < cut ? la : lb;
+                        line[i] = (axis ? j : i) < cut ? la : lb;
         }
     }
     free(cnt);
@@ -185,7 +193,7 @@ int pm_seg_split_lungs(pm_mask *m, int conn, double min_ml, double min_frac, int
     /* Both lungs in one component (touching at the junction lines, or
      * joined through the airway when it was not found) come before any
      * second component: that one would then be gas in the stomach or bowel. */
-    int ext[2] = {0, 0}, valley = c1 ? find_valley(cc, c1, ext) : -1;
+    int axis = pm__lr_axis(&m->g), ext[2] = {0, 0}, valley = c1 ? find_valley(cc, c1, axis, ext) : -1;
     if (valley >= 0)
         c2 = 0;
     if (c2) {
@@ -211,12 +219,12 @@ int pm_seg_split_lungs(pm_mask *m, int conn, double min_ml, double min_frac, int
         *nlungs = 2;
     } else if (c1 && valley >= 0) {
         /* Which side of the cut is the patient's right: compare the LPS
-         * x of the two ends of the component along i. */
+         * x of the two ends of the component along the axis. */
         double pa[3], pb[3];
-        pm_grid_to_lps(&m->g, ext[0], 0, 0, pa);
-        pm_grid_to_lps(&m->g, ext[1], 0, 0, pb);
+        pm_grid_to_lps(&m->g, axis ? 0 : ext[0], axis ? ext[0] : 0, 0, pa);
+        pm_grid_to_lps(&m->g, axis ? 0 : ext[1], axis ? ext[1] : 0, 0, pb);
         int low_is_right = pa[0] < pb[0];
-        rc = cut_component(m, cc, c1, valley, ext[1] - ext[0], low_is_right ? PM_LABEL_RIGHT : PM_LABEL_LEFT,
+        rc = cut_component(m, cc, c1, axis, valley, ext[1] - ext[0], low_is_right ? PM_LABEL_RIGHT : PM_LABEL_LEFT,
                            low_is_right ? PM_LABEL_LEFT : PM_LABEL_RIGHT);
         lut[c1] = PM_CC_KEEP;
         *nlungs = rc == PM_OK ? 2 : 0;

@@ -12,6 +12,13 @@ int *pm__cc_comp_slice(const pm_cc *cc);
 /* A lut of ncomp+1 entries set to PM_CC_KEEP. NULL on memory failure. */
 uint16_t *pm__lut_keep(const pm_cc *cc);
 
+/* The in-plane image axis (0: i, 1: j) nearest the patient's left-right
+ * (LPS x): j on a decubitus scan, whose slices show the patient on a side. */
+static inline int pm__lr_axis(const pm_grid *g)
+{
+    return (g->dir[3] < 0 ? -g->dir[3] : g->dir[3]) > (g->dir[0] < 0 ? -g->dir[0] : g->dir[0]);
+}
+
 /* Bounding box [lo, hi) of the voxels in [vlo, vhi]; returns 0 when empty. */
 int pm__bbox(const pm_mask *m, int vlo, int vhi, int lo[3], int hi[3]);
 
