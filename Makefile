@@ -143,9 +143,9 @@ bench: check-deps pulmo samples $(BENCH_BINS)
 run: check-deps pulmo samples
 	./pulmo samples/patients
 
-# A contact sheet (`pulmo sheet`: 3 axial, 1 coronal, 1 sagittal slice, the
-# default recipe's labels and figures) of every series of the test data and
-# of the phantoms, to look at. Folders without an image series are skipped.
+# The triage sheet (`pulmo report`: header, warnings, zone slices, coronal,
+# lung histogram, figures per lung and zone) of every series of the test data
+# and of the phantoms, to look at. Folders without an image series are skipped.
 SHEET_DATA ?= ../shared/data
 SHEET_DIRS = $(wildcard $(SHEET_DATA)/real/*/ $(SHEET_DATA)/patients/*/ $(SHEET_DATA)/edge/two-slices-no-modality/) \
              $(wildcard samples/patients/*/)
@@ -153,7 +153,7 @@ contact-sheets: pulmo samples
 	@mkdir -p build/contact-sheets
 	@for d in $(SHEET_DIRS); do \
 	  d=$${d%/}; n=$$(basename "$$d"); \
-	  ./pulmo sheet "$$d" -o "build/contact-sheets/$$n.png" >build/contact-sheets/$$n.txt 2>&1; rc=$$?; \
+	  ./pulmo report "$$d" -o "build/contact-sheets/$$n.png" >build/contact-sheets/$$n.txt 2>&1; rc=$$?; \
 	  if [ $$rc = 2 ]; then rm -f build/contact-sheets/$$n.txt; continue; fi; \
 	  printf '%-28s exit %s  %s\n' "$$n" $$rc "$$(grep -m1 -E '^(lungs|lung area)' build/contact-sheets/$$n.txt)"; \
 	done

@@ -259,6 +259,15 @@ if wait_for "exported LIDC-IDRI-0001-mesh.png" 60 &&
 else
     fail tui_exports_a_png_of_the_view "no PNG"
 fi
+# The triage sheet of `pulmo report`, drawn from what the UI measured: a
+# 960x960 PNG (IHDR width and height).
+keys e 6 Enter
+if wait_for "exported LIDC-IDRI-0001-sheet.png" 120 &&
+   $PY -c "import struct,sys; b=open('$TMP/LIDC-IDRI-0001-sheet.png','rb').read(24); sys.exit(0 if b[:8]==b'\x89PNG\r\n\x1a\n' and struct.unpack('>II', b[16:24])==(960, 960) else 1)"; then
+    pass tui_exports_the_triage_sheet
+else
+    fail tui_exports_the_triage_sheet "no 960x960 sheet PNG"
+fi
 
 # Keys go to the screen on top only: the viewer under the mesh view does
 # not see its slice keys.

@@ -77,6 +77,14 @@ TEST(zones_split_each_lung_into_thirds_of_its_height_head_or_feet_first)
         CHECK(r->zones[0][2].perc15_hu == -700, "lower Perc15 %g", r->zones[0][2].perc15_hu);
         CHECK(fabs(r->top_mm[0] - r->bottom_mm[0] - 58.0) < 1e-9, "right lung height %g mm",
               r->top_mm[0] - r->bottom_mm[0]);
+        /* Each lung whole: the right one a third in each band, so its Perc15
+         * lies in the -960 band; the left one all -900. */
+        const pm_zone_measures *rl = &r->lung[0], *ll = &r->lung[1];
+        CHECK(fabs(rl->mean_hu - (-960 - 850 - 700) / 3.0) < 1e-9 && fabs(rl->laa950_pct - 100 / 3.0) < 1e-9 &&
+                  rl->perc15_hu == -960 && fabs(rl->ml - r->right_ml) < 1e-9,
+              "right lung %g HU, LAA %g %%, Perc15 %g, %g mL", rl->mean_hu, rl->laa950_pct, rl->perc15_hu, rl->ml);
+        CHECK(ll->mean_hu == -900 && ll->laa950_pct == 0 && ll->perc15_hu == -900 && fabs(ll->ml - r->left_ml) < 1e-9,
+              "left lung %g HU, LAA %g %%, Perc15 %g", ll->mean_hu, ll->laa950_pct, ll->perc15_hu);
     }
     for (int l = 0; l < 2; l++)
         for (int z = 0; z < PM_ZONES; z++)
@@ -95,6 +103,7 @@ TEST(an_empty_mask_has_empty_zones)
     pm_mask_free(m);
     pm_volume_free(v);
     CHECK(r.zones[0][0].ml == 0 && isnan(r.zones[0][0].mean_hu) && isnan(r.top_mm[0]), "empty zones");
+    CHECK(r.lung[0].ml == 0 && isnan(r.lung[0].perc15_hu) && isnan(r.lung[1].mean_hu), "empty lungs");
 }
 
 int main(void)

@@ -32,6 +32,8 @@
 
 #include <stdio.h>
 
+struct pm_fb;
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -51,6 +53,7 @@ typedef struct pm_segment_opts {
     int structures;                  /* label 5 (pm_seg_structures) after measuring */
     const char *dicom_seg;           /* also a DICOM SEG of the labels there (a DICOM
                                         series on its own grid only); NULL: none */
+    int sheet;                       /* also OUTDIR/sheet.png, the triage sheet */
 } pm_segment_opts;
 
 #define PM_REPORT_MAX_WARNINGS 24
@@ -99,15 +102,21 @@ int pm_segment_series(const char *dir, const char *outdir, const pm_segment_opts
                       pm_segment_report *rep, const pm_progress *p);
 
 /* Segments the series in dir as pm_segment_series does, writing no mask
- * and no report, and writes its contact sheet (render.h, pm_sheet_draw)
- * to png with the report's figures under it: what `pulmo sheet` does.
- * PM_ENOLUNG still writes the sheet (a head CT's shows no lungs). Returns
+ * and no report, and draws its triage sheet (render.h, pm_sheet_draw):
+ * what `pulmo report` does. Writes it to png when not NULL; hands the
+ * picture over in *fb when fb is not NULL (the caller frees it).
+ * PM_ENOLUNG still draws the sheet (a head CT's shows no lungs). Returns
  * the status; a PNG that cannot be written is PM_EWRITE. */
 int pm_segment_sheet(const char *dir, const char *png, const pm_segment_opts *o,
-                     pm_segment_report *rep, const pm_progress *p);
-/* The report in short caption lines (series, figures, warnings) for a
- * sheet: up to max lines of cap bytes into lines; returns the count. */
-int pm_segment_report_lines(const pm_segment_report *rep, char (*lines)[200], int max);
+                     pm_segment_report *rep, struct pm_fb **fb, const pm_progress *p);
+/* The triage sheet of v segmented as lab (may be NULL) with its report:
+ * header from v's meta, the report's warnings, figures per lung and per
+ * zone, the lung histogram. PM_EMEMORY. */
+int pm_segment_sheet_draw(const pm_volume *v, const pm_mask *lab, const pm_segment_report *rep,
+                          struct pm_fb **out);
+/* The same written as a PNG through a temporary name (PM_EWRITE). */
+int pm_segment_sheet_write(const char *png, const pm_volume *v, const pm_mask *lab,
+                           const pm_segment_report *rep);
 
 /* Fills the report from what a segmentation produced (the one place that
  * does, for `pulmo segment`, batches and the TUI's export): v's identity,

@@ -52,6 +52,9 @@ typedef struct pm_lung_measures {
      * (LPS z mm, NAN without that lung) and the zones, upper first. */
     double top_mm[2], bottom_mm[2];
     pm_zone_measures zones[2][PM_ZONES];
+    /* Each lung whole ([0] right or "lung", [1] left): its zones together,
+     * so per-lung Perc15 is exact, not a mix of the zones'. */
+    pm_zone_measures lung[2];
 } pm_lung_measures;
 
 /* Measures labels (on v's grid). PM_EUSAGE when the grids differ;

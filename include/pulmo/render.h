@@ -201,19 +201,36 @@ void pm_draw_hist(pm_fb *fb, pm_rect r, const pm_hist *h, const pm_hist_style *s
 int pm_draw_text(pm_fb *fb, int x, int y, int scale, const uint8_t rgb[3], const char *s);
 int pm_text_px_width(const char *s, int scale);
 
-/* A contact sheet is PM_SHEET_W x PM_SHEET_H pixels whatever the series:
- * three axial slices (at 80, 50 and 20 % of the lungs' height: upper, middle
- * and lower levels; of the volume when the mask holds no lung), a coronal
- * slice through the lungs' centroid and a sagittal one through the right
- * lung's, lung window, labels at PM_OVERLAY_ALPHA, a colour legend, then up
- * to PM_SHEET_MAX_LINES caption lines (long lines wrap; what does not fit
- * ends in "..."). */
+/* The triage sheet: one page of PM_SHEET_W x PM_SHEET_H pixels whatever the
+ * series. From the top: two header lines (patient, series), the warnings in
+ * a box, three axial slices at the middle of the lungs' upper, middle and
+ * lower thirds (of the volume when the mask holds no lung), then a coronal
+ * slice through the lungs' centroid beside the lung HU histogram (-950
+ * marked) and the figures table, and a colour legend at the bottom. Slices
+ * in lung window, labels at PM_OVERLAY_ALPHA. Text that does not fit is cut
+ * with "..."; the caller cleans DICOM text (pm_text_clean). */
 #define PM_SHEET_W 960
-#define PM_SHEET_H 1040
-#define PM_SHEET_MAX_LINES 16
+#define PM_SHEET_H 960
+#define PM_SHEET_WARN_LINES 4     /* text lines in the warnings box */
+#define PM_SHEET_TABLE_COLS 44    /* characters in a table row */
+#define PM_SHEET_TABLE_ROWS 14
+typedef struct pm_sheet_content {
+    const char *header[2];
+    const char *const *warnings;  /* each wraps; none: "NO WARNINGS" */
+    int nwarnings;
+    const char *const *table;     /* rows, monospace, column heads first */
+    int ntable;
+    const pm_hist *hist;          /* lung HU; NULL or empty: "NO LUNG VOXELS" */
+    const char *footer;           /* under the legend (recipe, grid); may be NULL */
+} pm_sheet_content;
+/* Where the parts are, for tests and for anything drawn over a sheet. */
+typedef struct pm_sheet_layout {
+    pm_rect warnings, axial[3], coronal, hist, table;
+} pm_sheet_layout;
+void pm_sheet_layout_get(pm_sheet_layout *l);
 /* m may be NULL (no overlay) and must be on v's grid (else PM_EUSAGE).
  * PM_EMEMORY. */
-int pm_sheet_draw(const pm_volume *v, const pm_mask *m, const char *const *lines, int nlines, pm_fb **out);
+int pm_sheet_draw(const pm_volume *v, const pm_mask *m, const pm_sheet_content *c, pm_fb **out);
 
 #ifdef __cplusplus
 }

@@ -103,6 +103,16 @@ typedef struct batch_ctx {
     int done;
 } batch_ctx;
 
+int pm__batch_done(const char *dir, const pm_batch_opts *o, pm_segment_report *rep)
+{
+    char path[4500];
+    snprintf(path, sizeof path, "%s/sheet.png", dir);
+    if (o->force || (o->seg.sheet && !pm_path_exists(path)))
+        return 0;
+    snprintf(path, sizeof path, "%s/report.json", dir);
+    return pm_path_exists(path) && pm_segment_report_read(path, rep) == PM_OK;
+}
+
 static void batch_one(void *vctx, int t, int thread)
 {
     (void)thread;
@@ -110,11 +120,10 @@ static void batch_one(void *vctx, int t, int thread)
     int s = c->order[t];
     const pm_series *se = &c->ix->series[s];
     pm_segment_report *rep = &c->reps[t];
-    char dir[4400], rpath[4500];
+    char dir[4400];
     snprintf(dir, sizeof dir, "%s/%s", c->outdir, c->names[t]);
-    snprintf(rpath, sizeof rpath, "%s/report.json", dir);
     memset(rep, 0, sizeof *rep);
-    if (!c->o->force && pm_path_exists(rpath) && pm_segment_report_read(rpath, rep) == PM_OK) {
+    if (pm__batch_done(dir, c->o, rep)) {
         rep->skipped = 1;
     } else {
         memset(rep, 0, sizeof *rep);

@@ -19,4 +19,8 @@ int pm__segment_run(pm_volume *v, double t0, const char *outdir, const pm_segmen
 int pm__batch_write_summary(const char *path, const pm_segment_report *reps, char (*names)[256],
                             int n);
 
+/* A series of the batch whose outputs exist (report.json, readable, into
+ * rep; and sheet.png when sheets are asked for): not recomputed. */
+int pm__batch_done(const char *dir, const pm_batch_opts *o, pm_segment_report *rep);
+
 #endif

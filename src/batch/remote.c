@@ -37,10 +37,9 @@ int pm_batch_remote(const pm_node *node, const pm_remote_query *q, const char *o
         const pm_remote_series *s = &rs[t];
         pm_segment_report *rep = &reps[t];
         snprintf(names[t], sizeof names[t], "%s", s->meta.series_uid);
-        char dir[4400], rpath[4500], cache[4096];
+        char dir[4400], cache[4096];
         snprintf(dir, sizeof dir, "%s/%s", outdir, names[t]);
-        snprintf(rpath, sizeof rpath, "%s/report.json", dir);
-        if (!o->force && pm_path_exists(rpath) && pm_segment_report_read(rpath, rep) == PM_OK) {
+        if (pm__batch_done(dir, o, rep)) {
             rep->skipped = 1;
         } else {
             memset(rep, 0, sizeof *rep);

@@ -303,6 +303,15 @@ int pm__segment_volume(pm_volume *v, double t0, const char *outdir, const pm_seg
             return finish(rep, wrc, t0);
         }
     }
+    if (o->sheet) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/sheet.png", outdir);
+        int wrc = pm_segment_sheet_write(path, v, lab, rep);
+        if (wrc != PM_OK) {
+            pm_mask_free(lab);
+            return finish(rep, wrc, t0);
+        }
+    }
     pm_mask_free(lab);
     char msg[sizeof rep->message];
     snprintf(msg, sizeof msg, "%s", rep->message);
@@ -360,6 +369,9 @@ static void zones_json(pm_json *j, const pm_lung_measures *m)
         pm_json_number(j, "top_mm", m->top_mm[l]);
         pm_json_number(j, "bottom_mm", m->bottom_mm[l]);
         pm_json_number(j, "height_mm", m->top_mm[l] - m->bottom_mm[l]);
+        pm_json_number(j, "mean_hu", m->lung[l].mean_hu);
+        pm_json_number(j, "laa950_pct", m->lung[l].laa950_pct);
+        pm_json_number(j, "perc15_hu", m->lung[l].perc15_hu);
         for (int z = 0; z < PM_ZONES; z++) {
             const pm_zone_measures *zm = &m->zones[l][z];
             pm_json_object_begin(j, zname[z]);

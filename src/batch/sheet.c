@@ -1,6 +1,6 @@
-/* sheet.c - `pulmo sheet`: segment one series and draw its contact sheet
- * (render.h) with the report's figures under the pictures, so a reader sees
- * the mask and its numbers together. Nothing but the PNG is written. */
+/* sheet.c - the triage sheet of a segmented series (render.h draws it):
+ * the report's figures laid out as its header, warnings and table, for
+ * `pulmo report`, `pulmo batch --sheets` and the TUI's export. */
 #include "pulmo/batch.h"
 #include "pulmo/encode.h"
 #include "pulmo/render.h"
@@ -11,64 +11,151 @@
 #include <stdio.h>
 #include <string.h>
 
-static double pct(double part, double whole)
+/* The lung histogram up to 0 HU: above it lie vessels and walls, and the
+ * chart would spend half its width on them. */
+#define SHEET_HIST_BINS ((0 - PM_MEASURE_HU_LO) / PM_MEASURE_BIN_HU)
+
+typedef char sheet_row[PM_SHEET_TABLE_COLS + 8];
+
+/* A figure in w characters, "-" when there is none. */
+static const char *fig(char *buf, int w, int prec, double x)
 {
-    return whole > 0 ? 100.0 * part / whole : 0;
+    if (isfinite(x))
+        snprintf(buf, 24, "%*.*f", w, prec, x);
+    else
+        snprintf(buf, 24, "%*s", w, "-");
+    return buf;
 }
 
-int pm_segment_report_lines(const pm_segment_report *rep, char (*lines)[200], int max)
+static void row(sheet_row r, const char *name, double ml, int ml_prec, const pm_zone_measures *z)
 {
-    int n = 0;
-    char dir[160];
-    pm_text_clean(dir, sizeof dir, rep->series_dir);
-#define LINE(...) \
-    do { \
-        if (n < max) \
-            snprintf(lines[n++], sizeof lines[0], __VA_ARGS__); \
-    } while (0)
-    LINE("SERIES %s  PATIENT %s", dir, rep->patient_id[0] ? rep->patient_id : "-");
+    char a[24], b[24], c[24], d[24];
+    snprintf(r, sizeof(sheet_row), "%-10.10s%s%s%s%s", name, fig(a, 8, ml_prec, ml), fig(b, 9, 0, z ? z->mean_hu : NAN),
+             fig(c, 9, 1, z ? z->laa950_pct : NAN), fig(d, 8, 0, z ? z->perc15_hu : NAN));
+}
+
+/* The figures table: column heads and units, then the lungs, each lung and
+ * its thirds, the airway. A series of 1-2 slices gets areas per slice. */
+static int sheet_table(const pm_segment_report *rep, sheet_row *t)
+{
     const pm_lung_measures *m = &rep->m;
-    if (rep->status == PM_OK && rep->flat) {
+    int n = 0;
+    if (rep->flat) {
+        snprintf(t[n++], sizeof *t, "%-10s%8s%9s%9s%8s", "", "LUNG", "RIGHT", "LEFT", "AIRWAY");
+        snprintf(t[n++], sizeof *t, "%-10s%8s%9s%9s%8s", "", "CM2", "CM2", "CM2", "CM2");
         for (int k = 0; k < rep->flat && k < 2; k++) {
             const double *a = rep->area_cm2[k];
-            if (m->sides)
-                LINE("SLICE %d OF %d: LUNG AREA %.1f cm2: RIGHT %.1f cm2, LEFT %.1f cm2; AIRWAY %.1f cm2", k + 1,
-                     rep->flat, a[0], a[1], a[2], a[3]);
-            else
-                LINE("SLICE %d OF %d: LUNG AREA %.1f cm2; AIRWAY %.1f cm2", k + 1, rep->flat, a[0], a[3]);
+            snprintf(t[n++], sizeof *t, "SLICE %-4d%8.1f%9.1f%9.1f%8.1f", k + 1, a[0], a[1], a[2], a[3]);
         }
-    } else if (rep->status == PM_OK) {
-        if (m->sides)
-            LINE("LUNGS %.0f mL: RIGHT %.0f mL (%.0f %%), LEFT %.0f mL (%.0f %%); %d LUNG(S) FOUND", m->lung_ml,
-                 m->right_ml, pct(m->right_ml, m->lung_ml), m->left_ml, pct(m->left_ml, m->lung_ml), rep->nlungs);
-        else
-            LINE("LUNGS %.0f mL (SIDES NOT SEPARATED)", m->lung_ml);
-        if (rep->airway.found)
-            LINE("AIRWAY %.1f mL (GROWN UP TO %.0f HU)", m->airway_ml, rep->airway.threshold_hu);
-        else
-            LINE("AIRWAY NOT LABELLED");
-    } else {
-        LINE("%s: %s", pm_status_name(rep->status), rep->message);
-        if (rep->status == PM_ENOLUNG)
-            LINE("(COLOURED: THE AIR THE RECIPE FOUND AND REJECTED AS TOO SMALL FOR LUNGS)");
+        t[n++][0] = '\0';
+        snprintf(t[n++], sizeof *t, "%-10s%8s%9s%9s%8s", "", "", "MEAN", "LAA-950", "PERC15");
+        snprintf(t[n++], sizeof *t, "%-10s%8s%9s%9s%8s", "", "", "HU", "%", "HU");
+        pm_zone_measures all = {.mean_hu = m->mean_hu, .laa950_pct = m->laa950_pct, .perc15_hu = m->perc15_hu};
+        row(t[n++], "LUNGS", NAN, 0, &all);
+        return n;
     }
-    if (rep->status == PM_OK)
-        LINE("DENSITY MEAN %.0f HU, LAA-950 %.1f %%, PERC15 %.0f HU; COMPONENTS %d", m->mean_hu, m->laa950_pct,
-             m->perc15_hu, m->components);
-    LINE("GRID %d x %d x %d, %.3g x %.3g x %.3g mm; RECIPE %s", rep->dim[0], rep->dim[1], rep->dim[2],
-         rep->spacing[0], rep->spacing[1], rep->spacing[2], rep->recipe.name ? rep->recipe.name : "-");
-    for (int w = 0; w < rep->nwarnings; w++)
-        LINE("WARNING %s", rep->warnings[w]);
-    if (rep->nwarnings == 0)
-        LINE("NO WARNINGS");
-#undef LINE
+    snprintf(t[n++], sizeof *t, "%-10s%8s%9s%9s%8s", "", "VOLUME", "MEAN", "LAA-950", "PERC15");
+    snprintf(t[n++], sizeof *t, "%-10s%8s%9s%9s%8s", "", "ML", "HU", "%", "HU");
+    pm_zone_measures all = {.mean_hu = m->mean_hu, .laa950_pct = m->laa950_pct, .perc15_hu = m->perc15_hu};
+    row(t[n++], "LUNGS", m->lung_ml, 0, &all);
+    static const char *const zname[PM_ZONES] = {"  UPPER", "  MIDDLE", "  LOWER"};
+    for (int l = 0; l < (m->sides ? 2 : 1); l++) {
+        char name[24];
+        double ml = l ? m->left_ml : m->right_ml;
+        if (m->sides)
+            snprintf(name, sizeof name, "%s %.0f%%", l ? "LEFT" : "RIGHT",
+                     m->lung_ml > 0 ? 100.0 * ml / m->lung_ml : 0.0);
+        else
+            snprintf(name, sizeof name, "LUNG");
+        row(t[n++], name, m->sides ? ml : m->lung_ml, 0, &m->lung[l]);
+        for (int z = 0; z < PM_ZONES; z++)
+            row(t[n++], zname[z], m->zones[l][z].ml, 0, &m->zones[l][z]);
+    }
+    if (rep->airway.found || m->airway_ml > 0)
+        row(t[n++], "AIRWAY", m->airway_ml, 1, NULL);
+    else
+        snprintf(t[n++], sizeof *t, "%-10s%8s", "AIRWAY", "NONE");
     return n;
 }
 
+/* "20000101" as "2000-01-01"; anything else as it is. */
+static void sheet_date(char *out, size_t cap, const char *d)
+{
+    if (strlen(d) == 8 && strspn(d, "0123456789") == 8)
+        snprintf(out, cap, "%.4s-%.2s-%.2s", d, d + 4, d + 6);
+    else
+        snprintf(out, cap, "%s", d[0] ? d : "-");
+}
+
+int pm_segment_sheet_draw(const pm_volume *v, const pm_mask *lab, const pm_segment_report *rep, pm_fb **out)
+{
+    /* The meta is cleaned when read; cleaned again here because a report
+     * can come from elsewhere (the TUI) and the sheet may go to a terminal. */
+    const pm_series_meta *mt = &v->meta;
+    char name[140], id[80], sdesc[140], study[140], date[24], dir[200], h0[400], h1[400], foot[400];
+    pm_text_clean(name, sizeof name, mt->patient_name);
+    pm_text_clean(id, sizeof id, mt->patient_id[0] ? mt->patient_id : rep->patient_id);
+    pm_text_clean(sdesc, sizeof sdesc, mt->series_description);
+    pm_text_clean(study, sizeof study, mt->study_description);
+    pm_text_clean(dir, sizeof dir, rep->series_dir);
+    sheet_date(date, sizeof date, mt->study_date);
+    for (char *p = name; *p; p++)
+        if (*p == '^')
+            *p = ' ';
+    snprintf(h0, sizeof h0, "PATIENT %s  ID %s  STUDY %s %s", name[0] ? name : "-", id[0] ? id : "-", date, study);
+    snprintf(h1, sizeof h1, "SERIES %s  %s  %d x %d x %d, %.3g x %.3g x %.3g MM", sdesc[0] ? sdesc : "-",
+             mt->modality[0] ? mt->modality : "", rep->dim[0], rep->dim[1], rep->dim[2], rep->spacing[0],
+             rep->spacing[1], rep->spacing[2]);
+    snprintf(foot, sizeof foot, "RECIPE %s  %s", rep->recipe.name ? rep->recipe.name : "-", dir);
+
+    /* The reason there are no figures goes first in the box. */
+    const char *warn[PM_REPORT_MAX_WARNINGS + 1];
+    int nw = 0;
+    char why[700];
+    if (rep->status != PM_OK) {
+        snprintf(why, sizeof why, "%s: %s", pm_status_name(rep->status), rep->message);
+        warn[nw++] = why;
+    }
+    for (int w = 0; w < rep->nwarnings; w++)
+        warn[nw++] = rep->warnings[w];
+
+    sheet_row table[PM_SHEET_TABLE_ROWS];
+    const char *rows[PM_SHEET_TABLE_ROWS];
+    int nt = 0;
+    if (rep->status == PM_OK)
+        nt = sheet_table(rep, table);
+    else {
+        snprintf(table[nt++], sizeof *table, "NO LUNGS: NO FIGURES");
+        if (lab)
+            snprintf(table[nt++], sizeof *table, "COLOURED: THE AIR FOUND AND REJECTED");
+    }
+    for (int i = 0; i < nt; i++)
+        rows[i] = table[i];
+
+    pm_hist h = {PM_MEASURE_HU_LO, PM_MEASURE_HU_LO + SHEET_HIST_BINS * PM_MEASURE_BIN_HU, PM_MEASURE_BIN_HU,
+                 SHEET_HIST_BINS, (uint64_t *)rep->m.hist, 0, 0, 0};
+    for (int b = 0; b < SHEET_HIST_BINS; b++)
+        h.total += rep->m.hist[b];
+    pm_sheet_content c = {{h0, h1}, warn, nw, rows, nt, rep->status == PM_OK ? &h : NULL, foot};
+    return pm_sheet_draw(v, lab, &c, out);
+}
+
+int pm_segment_sheet_write(const char *png, const pm_volume *v, const pm_mask *lab, const pm_segment_report *rep)
+{
+    pm_fb *fb = NULL;
+    int rc = pm_segment_sheet_draw(v, lab, rep, &fb);
+    if (rc == PM_OK)
+        rc = pm_png_write(png, fb);
+    pm_fb_free(fb);
+    return rc;
+}
+
 int pm_segment_sheet(const char *dir, const char *png, const pm_segment_opts *o, pm_segment_report *rep,
-                     const pm_progress *p)
+                     pm_fb **fb, const pm_progress *p)
 {
     memset(rep, 0, sizeof *rep);
+    if (fb)
+        *fb = NULL;
     snprintf(rep->series_dir, sizeof rep->series_dir, "%s", dir);
     double t0 = pm_now();
     pm_volume *v;
@@ -82,16 +169,14 @@ int pm_segment_sheet(const char *dir, const char *png, const pm_segment_opts *o,
     pm_mask *lab = NULL;
     rc = pm__segment_run(v, t0, NULL, o, rep, &lab, p);
     if (rc == PM_OK || rc == PM_ENOLUNG) {
-        char lines[PM_SHEET_MAX_LINES][200];
-        const char *ptr[PM_SHEET_MAX_LINES];
-        int n = pm_segment_report_lines(rep, lines, PM_SHEET_MAX_LINES);
-        for (int i = 0; i < n; i++)
-            ptr[i] = lines[i];
-        pm_fb *fb = NULL;
-        int src = pm_sheet_draw(v, lab, ptr, n, &fb);
-        if (src == PM_OK)
-            src = pm_png_write(png, fb);
-        pm_fb_free(fb);
+        pm_fb *pic = NULL;
+        int src = pm_segment_sheet_draw(v, lab, rep, &pic);
+        if (src == PM_OK && png)
+            src = pm_png_write(png, pic);
+        if (src == PM_OK && fb)
+            *fb = pic;
+        else
+            pm_fb_free(pic);
         if (src != PM_OK) {
             rc = src;
             rep->status = rc;

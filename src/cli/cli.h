@@ -133,5 +133,10 @@ void cli_print_warnings(const pm_volume *v);
 struct pm_segment_report;
 void cli_print_report(const struct pm_segment_report *r);
 void cli_print_coverage(const struct pm_segment_report *r);
+/* fb on standard output as sixel, kitty, iTerm2 or text graphics (text: fb
+ * already at cell resolution); the exit code (4 on a write error). */
+struct pm_fb;
+struct pm_term_caps;
+int cli_show_picture(int graphics, const struct pm_fb *fb, const struct pm_term_caps *caps);
 
 #endif

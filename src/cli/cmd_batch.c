@@ -13,7 +13,7 @@
 static const char batch_help[] =
     "usage: pulmo batch ROOT -o OUTDIR [--jobs N] [--shard I/N|auto] [--recipe NAME]\n"
     "                   [--resample MM] [--set STEP.PARAM=VALUE ...] [--force]\n"
-    "                   [--weights FILE.pth]\n"
+    "                   [--weights FILE.pth] [--sheets]\n"
     "       pulmo batch ROOT -o OUTDIR --sbatch [--array N] [--cpus C] [--mem M] [--time T]\n"
     "       pulmo batch dicom://AET@host:port -o OUTDIR [--study-date A-B] [--aet AET]\n"
     "       pulmo batch --merge OUTDIR\n\n"
@@ -34,6 +34,8 @@ static const char batch_help[] =
     "  --resample MM        resample to MM isotropic first\n"
     "  --set S.P=V          change a recipe parameter (repeatable)\n"
     "  --force              recompute series that already have a report\n"
+    "  --sheets             also OUTDIR/<series folder>/sheet.png, the triage sheet\n"
+    "                       (as `pulmo report` draws it)\n"
     "  --sbatch             print a Slurm job array script for this batch (and write\n"
     "                       the plan OUTDIR/shards.csv and the folder OUTDIR/logs)\n"
     "  --array N            array tasks (default: one per 16 series per CPU)\n"
@@ -102,6 +104,7 @@ int cmd_batch(int argc, char **argv)
         {"shard", required_argument, 0, 'S'}, {"recipe", required_argument, 0, 'r'},
         {"resample", required_argument, 0, 'R'}, {"set", required_argument, 0, 's'},
         {"force", no_argument, 0, 'f'}, {"max-memory", required_argument, 0, 'm'},
+        {"sheets", no_argument, 0, 'G'},
         {"weights", required_argument, 0, 'W'}, {"help", no_argument, 0, 'h'},
         {"merge", required_argument, 0, 'M'}, {"sbatch", no_argument, 0, 'B'},
         {"array", required_argument, 0, 'A'}, {"cpus", required_argument, 0, 'C'},
@@ -148,6 +151,7 @@ int cmd_batch(int argc, char **argv)
             bo.seg.sets[bo.seg.nsets++] = optarg;
             break;
         case 'f': bo.force = 1; break;
+        case 'G': bo.seg.sheet = 1; break;
         case 'W': bo.seg.weights = optarg; break;
         case 'm':
             if (cli_parse_memory(optarg, &bo.seg.load) != 0)

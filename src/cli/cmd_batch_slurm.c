@@ -67,6 +67,8 @@ int cli_batch_sbatch(const char *root, const char *out, const pm_batch_opts *bo,
         args[n++] = "--weights";
         args[n++] = weights;
     }
+    if (bo->seg.sheet)
+        args[n++] = "--sheets";
     for (int i = 0; i < bo->seg.nsets; i++) {
         args[n++] = "--set";
         args[n++] = bo->seg.sets[i];

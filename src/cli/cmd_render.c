@@ -93,6 +93,12 @@ static int render_emit(const render_args *a, pm_graphics g, const pm_fb *fb,
             return cli_fail(PM_EWRITE, "PNG write failed");
         return PM_OK;
     }
+    return cli_show_picture(g, fb, caps);
+}
+
+int cli_show_picture(int graphics, const pm_fb *fb, const pm_term_caps *caps)
+{
+    pm_graphics g = (pm_graphics)graphics;
     pm_buf b = {0};
     int rc;
     if (g == PM_GFX_SIXEL) {

@@ -63,8 +63,8 @@ int pm_measure_lungs(const pm_volume *v, const pm_mask *labels, pm_lung_measures
     out->mean_hu = out->laa950_pct = out->perc15_hu = NAN;
     for (int l = 0; l < 2; l++) {
         out->top_mm[l] = out->bottom_mm[l] = NAN;
-        for (int z = 0; z < PM_ZONES; z++) {
-            pm_zone_measures *zm = &out->zones[l][z];
+        for (int z = 0; z <= PM_ZONES; z++) {
+            pm_zone_measures *zm = z < PM_ZONES ? &out->zones[l][z] : &out->lung[l];
             zm->mean_hu = zm->laa950_pct = zm->perc15_hu = zm->top_mm = zm->bottom_mm = NAN;
         }
     }

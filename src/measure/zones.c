@@ -153,9 +153,11 @@ int pm_measure_zones(const pm_volume *v, const pm_mask *labels, pm_lung_measures
         rc = pm_fail(PM_EMEMORY, "out of memory");
     if (rc == PM_OK)
         rc = pm_parallel_for(ZN_CHUNKS, 0, zone_chunk, c, NULL, NULL);
-    uint64_t *h = rc == PM_OK ? calloc(ZN_BINS, sizeof *h) : NULL;
+    /* h: one zone; hl: its lung's zones so far. */
+    uint64_t *h = rc == PM_OK ? calloc(2 * ZN_BINS, sizeof *h) : NULL, *hl = h ? h + ZN_BINS : NULL;
     if (rc == PM_OK && !h)
         rc = pm_fail(PM_EMEMORY, "out of memory");
+    double lsum = 0;
     double ml = pm_grid_voxel_mm3(g) / 1000.0;
     for (int zone = 0; zone < 6 && rc == PM_OK; zone++) {
         pm_zone_measures *zm = &out->zones[zone / 3][zone % 3];
@@ -176,6 +178,22 @@ int pm_measure_zones(const pm_volume *v, const pm_mask *labels, pm_lung_measures
         zm->top_mm = isfinite(hi) ? hi : NAN;
         zm->bottom_mm = isfinite(lo) ? lo : NAN;
         zone_figures(zm, h, sum);
+        pm_zone_measures *lm = &out->lung[zone / 3];
+        if (zone % 3 == 0) {
+            memset(lm, 0, sizeof *lm);
+            memset(hl, 0, ZN_BINS * sizeof *hl);
+            lsum = 0;
+        }
+        for (int b = 0; b < ZN_BINS; b++)
+            hl[b] += h[b];
+        lsum += sum;
+        lm->voxels += zm->voxels;
+        lm->ml += zm->ml;
+        if (zone % 3 == 2) {
+            lm->top_mm = out->top_mm[zone / 3];
+            lm->bottom_mm = out->bottom_mm[zone / 3];
+            zone_figures(lm, hl, lsum);
+        }
     }
     free(h);
     free(c->hist);

@@ -85,7 +85,10 @@ static void close_edge(uint8_t *e, int n, size_t stride)
  * around the patient, so no hole to fill. Where the body meets an edge of
  * the slice on both sides of such air, the cut closes the body: air
  * between two stretches of the patient on the same edge lies inside the
- * patient. Around an uncut body this changes nothing. */
+ * patient. Around an uncut body this changes nothing. The same rule on
+ * the reconstruction circle's outline fails (tried: on a closed curve the
+ * air in front of the chest is flanked by the cut body too), so a body cut
+ * by the circle itself, not the image's sides, keeps losing lung there. */
 static void close_cut_edges(pm_mask *b)
 {
     int nx = b->g.dim[0], ny = b->g.dim[1];

@@ -1,5 +1,6 @@
 /* export.c - the export dialog: STL of the surface, PNG of the picture,
- * NIfTI of the mask, JSON report of the measurements, DICOM SEG of the mask.
+ * NIfTI of the mask, JSON report of the measurements, DICOM SEG of the mask,
+ * the triage sheet (`pulmo report`'s PNG).
  *
  * The path is asked with a sensible default in the current folder; an
  * existing file is only replaced after a yes. Every file is written by the
@@ -68,20 +69,45 @@ static int write_png(const char *path, int mesh)
     return rc;
 }
 
-/* The report.json of `pulmo segment`, filled from what the UI holds. */
-static int write_report(const char *path)
+/* The report of `pulmo segment`, filled from what the UI holds (NULL with
+ * a reason before a segmentation; the caller frees). */
+static pm_segment_report *ui_report(void)
 {
     const pm_lung_measures *m = seg_measures();
     const pm_seg_run *run = seg_run();
-    if (!m || !run || !seg_recipe())
-        return pm_fail(PM_EUSAGE, "no measurements yet: run the segmentation (S) first");
+    if (!m || !run || !seg_recipe()) {
+        pm_fail(PM_EUSAGE, "no measurements yet: run the segmentation (S) first");
+        return NULL;
+    }
     pm_segment_report *rep = calloc(1, sizeof *rep);
-    if (!rep)
-        return pm_fail(PM_EMEMORY, "out of memory");
+    if (!rep) {
+        pm_fail(PM_EMEMORY, "out of memory");
+        return NULL;
+    }
     pm_segment_report_fill(rep, V.vol, seg_recipe(), run, m, seg_status(), seg_reason());
     pm_text_clean(rep->series_dir, sizeof rep->series_dir, app.vol_dir);
     rep->seconds_load = V.vol->load_seconds;
     rep->seconds_total = seg_seconds();
+    return rep;
+}
+
+/* The triage sheet of `pulmo report`. */
+static int write_sheet(const char *path)
+{
+    pm_segment_report *rep = ui_report();
+    if (!rep)
+        return PM_EUSAGE;
+    int rc = pm_segment_sheet_write(path, V.vol, seg_result(), rep);
+    free(rep);
+    return rc;
+}
+
+/* The report.json of `pulmo segment`. */
+static int write_report(const char *path)
+{
+    pm_segment_report *rep = ui_report();
+    if (!rep)
+        return PM_EUSAGE;
     pm_outfile o;
     int rc = pm_out_open(&o, path);
     if (rc == PM_OK) {
@@ -133,23 +159,23 @@ static int write_stl(const char *path)
 
 void export_dialog(int mesh)
 {
-    static const char *const what[5] = {"STL surface", "PNG picture", "NIfTI mask", "JSON report",
-                                        "DICOM SEG (mask for PACS/Slicer)"};
-    static const char *const ext[5] = {"stl", "png", "nii.gz", "json", "dcm"};
+    static const char *const what[6] = {"STL surface", "PNG picture", "NIfTI mask", "JSON report",
+                                        "DICOM SEG (mask for PACS/Slicer)", "PNG triage sheet (figures)"};
+    static const char *const ext[6] = {"stl", "png", "nii.gz", "json", "dcm", "png"};
     crt_drop_sixel();
     /* Which kind: a one-key menu in the prompt box's place. */
     int kind = -1;
     while (kind < 0) {
-        int w = COLS - 4 > 60 ? 60 : COLS - 4, y = (LINES - 9) / 2, x = (COLS - w) / 2;
+        int w = COLS - 4 > 60 ? 60 : COLS - 4, y = (LINES - 10) / 2, x = (COLS - w) / 2;
         crt_role(ROLE_DIALOG);
-        for (int r = 0; r < 9; r++) {
+        for (int r = 0; r < 10; r++) {
             move(y + r, x);
             hline(' ', w);
         }
         crt_text(y, x + 2, w - 4, " Export ");
-        for (int i = 0; i < 5; i++)
+        for (int i = 0; i < 6; i++)
             crt_textf(y + 2 + i, x + 4, w - 6, "%d  %s", i + 1, what[i]);
-        crt_text(y + 8, x + 2, w - 4, "1-5 choose, Esc cancels");
+        crt_text(y + 9, x + 2, w - 4, "1-6 choose, Esc cancels");
         crt_role(ROLE_NORMAL);
         refresh();
         int k = getch();
@@ -158,7 +184,7 @@ void export_dialog(int mesh)
             app.dirty = 1;
             return;
         }
-        if (k >= '1' && k <= '5')
+        if (k >= '1' && k <= '6')
             kind = k - '1';
         else if (k == 's')
             kind = 0;
@@ -170,10 +196,12 @@ void export_dialog(int mesh)
             kind = 3;
         else if (k == 'd')
             kind = 4;
+        else if (k == 't')
+            kind = 5;
     }
     char base[96], path[4096];
     stem(base, sizeof base);
-    snprintf(path, sizeof path, "%s-%s.%s", base, kind == 1 ? (mesh ? "mesh" : "slice") : kind == 3 ? "report" : kind == 4 ? "seg" : "lungs",
+    snprintf(path, sizeof path, "%s-%s.%s", base, kind == 1 ? (mesh ? "mesh" : "slice") : kind == 3 ? "report" : kind == 4 ? "seg" : kind == 5 ? "sheet" : "lungs",
              ext[kind]);
     char title[64];
     snprintf(title, sizeof title, "Export %s to", what[kind]);
@@ -199,7 +227,8 @@ void export_dialog(int mesh)
     case 1: rc = write_png(path, mesh); break;
     case 2: rc = write_mask(path); break;
     case 3: rc = write_report(path); break;
-    default: rc = write_seg(path); break;
+    case 4: rc = write_seg(path); break;
+    default: rc = write_sheet(path); break;
     }
     if (rc == PM_OK)
         app_message(0, "exported %s", path);
