@@ -71,4 +71,18 @@ else fail usage_errors_exit_1_and_missing_input_exit_2 "codes $a $b $c $d"; fi
 $PULMO info "$DATA/patients/LIDC-IDRI-0001" --series 1.2.3.4 >/dev/null 2>"$T/uid.err"; e=$?
 if [ $e -eq 2 ] && grep -q '1.2.3.4' "$T/uid.err"; then pass unknown_series_uid_exit_2
 else fail unknown_series_uid_exit_2 "exit $e"; fi
+# Numeric option values go through one checked parser: trailing text, an
+# empty value, NaN and out-of-range numbers are usage errors naming the option.
+bad=""
+for args in "batch $T --jobs 12abc" "batch $T --jobs ''" "render $T --zoom nan" \
+            "mesh $T -o $T/m.stl --label 256" "segment $T --resample 1e999" \
+            "cluster $T --slices 5:2" "phantom $T/ph --seed -3" "echo dicom://x:1/A --port 0" \
+            "batch $T -o $T/b --shard 1/2x" "mesh $T -o $T/m.stl --crop 1,2,nan,5"; do
+    opt=$(echo "$args" | sed 's/.* \(--[a-z-]*\) .*/\1/')
+    eval "$PULMO $args" >/dev/null 2>"$T/opt.err"; rc=$?
+    [ $rc -eq 1 ] && grep -q -- "$opt" "$T/opt.err" || bad="$bad [$args: exit $rc $(head -1 "$T/opt.err")]"
+done
+if [ -z "$bad" ]; then pass bad_numeric_option_values_exit_1_naming_the_option
+else fail bad_numeric_option_values_exit_1_naming_the_option "$bad"; fi
+
 rm -rf "$T"

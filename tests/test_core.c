@@ -4,6 +4,7 @@
 #include "test.h"
 #include "pulmo/core.h"
 #include "pulmo/text.h"
+#include "pulmo/volume.h"
 
 #include <stdatomic.h>
 
@@ -46,9 +47,47 @@ TEST(json_numbers_beyond_integers_are_written_without_undefined_casts)
     free(buf);
 }
 
+/* The one HU histogram counts exactly the voxels of the chosen labels in
+ * the chosen slices, at the extremes of the int16 range too. */
+TEST(hu_counts_take_only_the_chosen_labels_and_slices)
+{
+    pm_grid g;
+    pm_grid_init(&g, 7, 5, 4, 1, 1, 1);
+    pm_volume *v = pm_volume_new(&g);
+    pm_mask *m = pm_mask_new(&g);
+    CHECK(v && m, "out of memory");
+    size_t n = pm_grid_voxels(&g), plane = 35;
+    for (size_t i = 0; i < n; i++) {
+        v->hu[i] = i % 3 == 0 ? -32768 : i % 3 == 1 ? 32767 : (int16_t)(i / plane);
+        m->v[i] = (uint8_t)(i % 4);
+    }
+    uint64_t *c = malloc(65536 * sizeof *c), want[3] = {0}, wall = 0;
+    uint8_t take[256] = {0};
+    take[1] = take[3] = 1;
+    for (size_t i = plane; i < 3 * plane; i++)   /* slices 1 and 2 */
+        if (m->v[i] == 1 || m->v[i] == 3)
+            want[i % 3]++;
+    CHECK(pm_volume_hu_counts(v, m, take, 1, 3, c) == PM_OK, "%s", pm_error());
+    uint64_t mid = c[32768 + 1] + c[32768 + 2], total = 0;
+    for (int i = 0; i < 65536; i++)
+        total += c[i];
+    CHECK(c[0] == want[0] && c[65535] == want[1] && mid == want[2] && total == want[0] + want[1] + want[2],
+          "counts %llu %llu %llu", (unsigned long long)c[0], (unsigned long long)c[65535],
+          (unsigned long long)mid);
+    CHECK(pm_volume_hu_counts(v, NULL, take, 0, 4, c) == PM_OK, "%s", pm_error());
+    for (int i = 0; i < 65536; i++)
+        wall += c[i];
+    CHECK(wall == n, "no mask: %llu of %zu voxels", (unsigned long long)wall, n);
+    CHECK(pm_volume_hu_counts(v, m, take, 2, 5, c) == PM_EUSAGE, "slices beyond the image accepted");
+    free(c);
+    pm_volume_free(v);
+    pm_mask_free(m);
+}
+
 int main(void)
 {
     RUN(parallel_for_with_more_threads_than_its_pool_runs_every_task_once);
     RUN(json_numbers_beyond_integers_are_written_without_undefined_casts);
+    RUN(hu_counts_take_only_the_chosen_labels_and_slices);
     return test_done();
 }

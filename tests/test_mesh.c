@@ -139,6 +139,44 @@ TEST(decimation_to_10_percent_stays_closed_and_keeps_volume)
     pm_mesh_free(me);
 }
 
+/* A noisy HU surface like a CT body at -300 HU: a rough ball and thousands
+ * of one-voxel specks around it, whose tiny closed surfaces can never
+ * collapse yet cost nothing (they once made each pass collapse one edge). */
+TEST(large_noisy_iso_surface_decimates_to_the_requested_count)
+{
+    pm_grid g;
+    int n = 150;
+    pm_grid_init(&g, n, n, n, 1, 1, 1);
+    pm_volume *v = pm_volume_new(&g);
+    CHECK(v, "%s", pm_error());
+    uint32_t seed = 12345;
+    for (int k = 0; k < n; k++)
+        for (int j = 0; j < n; j++)
+            for (int i = 0; i < n; i++) {
+                seed = seed * 1664525u + 1013904223u;
+                int noise = (int)(seed >> 24) - 128;
+                double d = sqrt((i - 74.5) * (i - 74.5) + (j - 74.5) * (j - 74.5) + (k - 74.5) * (k - 74.5));
+                int hu = d < 55 ? 40 + 2 * noise : -1000 + noise;
+                if (d > 62 && (seed >> 8 & 1023) == 0)
+                    hu = 100;
+                v->hu[i + (size_t)n * (j + (size_t)n * k)] = (int16_t)hu;
+            }
+    pm_mesh *me = NULL;
+    CHECK(pm_mesh_from_volume(v, -300, &me, NULL) == PM_OK, "%s", pm_error());
+    pm_volume_free(v);
+    double v0 = pm_mesh_volume(me);
+    size_t target = me->nf / 8;
+    CHECK(me->nf > 100000, "only %zu triangles", me->nf);
+    CHECK(pm_mesh_decimate(me, target, NULL) == PM_OK, "%s", pm_error());
+    CHECK(me->nf <= target && me->nf + 2 >= target, "%zu triangles for a target of %zu", me->nf, target);
+    pm_mesh_stats s;
+    CHECK(pm_mesh_measure(me, &s) == PM_OK, "%s", pm_error());
+    CHECK(s.watertight && s.oriented, "open %zu nonmanifold %zu oriented %d", s.open_edges, s.nonmanifold_edges,
+          s.oriented);
+    CHECK(rel(s.volume_mm3, v0) < 0.01, "volume %.0f -> %.0f mm3", v0, s.volume_mm3);
+    pm_mesh_free(me);
+}
+
 TEST(anisotropic_oblique_grid_gives_true_sizes)
 {
     /* a 28 x 35 x 50 mm box of voxels on 0.7 x 0.7 x 2.5 mm voxels */
@@ -510,6 +548,7 @@ int main(void)
     RUN(admesh_finds_nothing_to_fix_and_the_same_volume);
     RUN(taubin_smoothing_keeps_volume_within_1_percent);
     RUN(decimation_to_10_percent_stays_closed_and_keeps_volume);
+    RUN(large_noisy_iso_surface_decimates_to_the_requested_count);
     RUN(anisotropic_oblique_grid_gives_true_sizes);
     RUN(mask_touching_every_border_is_closed);
     RUN(random_masks_and_volumes_give_closed_oriented_surfaces);

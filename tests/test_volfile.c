@@ -6,6 +6,8 @@
  * (an independent writer); MetaImage and NRRD headers by hand. */
 #include "files.h"
 #include "pulmo/series.h"
+#include "pulmo/io.h"
+#include "pulmo/nifti.h"
 #include "pulmo/volfile.h"
 
 #include <math.h>
@@ -219,6 +221,63 @@ TEST(bad_headers_fail_as_corrupt_with_the_reason)
     bad("nifti.nii", "not a nifti header", "NIfTI");
 }
 
+/* The writers pick the format from the name (pm_volfile_write_*): a tilted,
+ * flipped grid and every voxel come back the same from NRRD and NIfTI, and
+ * a name of no writable format is a usage error naming the path. */
+TEST(volumes_and_masks_round_trip_through_the_format_their_name_says)
+{
+    pm_grid g;
+    pm_grid_init(&g, 7, 5, 3, 0.7, 0.9, 2.5);
+    const double c = cos(0.3), s = sin(0.3);
+    const double dir[9] = {c, s, 0, s, -c, 0, 0, 0, -1};
+    memcpy(g.dir, dir, sizeof dir);
+    g.origin[0] = -12.25, g.origin[1] = 40.5, g.origin[2] = -301.125;
+    pm_volume *v = pm_volume_new(&g);
+    pm_mask *m = pm_mask_new(&g);
+    CHECK(v && m, "out of memory");
+    size_t n = pm_grid_voxels(&g);
+    for (size_t x = 0; x < n; x++) {
+        v->hu[x] = (int16_t)(x % 3 ? -1000 : -1000 + (int)(x * 37 % 2000));
+        m->v[x] = (uint8_t)(x % 4);
+    }
+    const char *names[] = {"w.nrrd", "w.nii.gz", "w.nii"};
+    for (int f = 0; f < 3; f++) {
+        const char *path = tpath(names[f]);
+        CHECK(pm_volfile_write_volume(path, v) == PM_OK, "%s: %s", path, pm_error());
+        pm_volume *r = NULL;
+        CHECK(pm_volfile_load(path, NULL, &r, NULL) == PM_OK, "%s: %s", path, pm_error());
+        for (int a = 0; a < 3; a++) {
+            CHECK(r->g.dim[a] == g.dim[a], "%s: dim %d is %d", path, a, r->g.dim[a]);
+            CHECK(fabs(r->g.spacing[a] - g.spacing[a]) < 1e-5, "%s: spacing %d is %g", path, a,
+                  r->g.spacing[a]);
+            CHECK(fabs(r->g.origin[a] - g.origin[a]) < 1e-4, "%s: origin %d is %g", path, a,
+                  r->g.origin[a]);
+        }
+        for (int d = 0; d < 9; d++)
+            CHECK(fabs(r->g.dir[d] - g.dir[d]) < 1e-5, "%s: direction %d is %g", path, d, r->g.dir[d]);
+        size_t diff = 0;
+        for (size_t x = 0; x < n; x++)
+            diff += r->hu[x] != v->hu[x];
+        CHECK(diff == 0, "%s: %zu voxels differ", path, diff);
+        pm_volume_free(r);
+    }
+    const char *mpath = tpath("m.nii.gz");
+    CHECK(pm_volfile_write_mask(mpath, m) == PM_OK, "%s: %s", mpath, pm_error());
+    pm_mask *rm = NULL;
+    CHECK(pm_nifti_read_mask(mpath, &rm) == PM_OK, "%s: %s", mpath, pm_error());
+    CHECK(!memcmp(rm->v, m->v, n), "%s: labels differ", mpath);
+    pm_mask_free(rm);
+    const char *bad_names[] = {"w.mha", "w.nhdr", "w.txt"};
+    for (int f = 0; f < 3; f++) {
+        const char *path = tpath(bad_names[f]);
+        CHECK(pm_volfile_write_mask(path, m) == PM_EUSAGE && strstr(pm_error(), path),
+              "%s: %s", path, pm_error());
+        CHECK(!pm_path_exists(path), "%s written", path);
+    }
+    pm_volume_free(v);
+    pm_mask_free(m);
+}
+
 int main(void)
 {
     RUN(metaimage_geometry_is_lps_with_one_axis_per_triplet);
@@ -228,5 +287,6 @@ int main(void)
     RUN(nibabel_nifti_geometry_and_scaling);
     RUN(stored_values_without_intercept_are_flagged_not_hu);
     RUN(bad_headers_fail_as_corrupt_with_the_reason);
+    RUN(volumes_and_masks_round_trip_through_the_format_their_name_says);
     return test_done();
 }

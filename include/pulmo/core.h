@@ -54,13 +54,28 @@ typedef struct pm_progress {
  * p may be NULL. */
 int pm_progress_report(const pm_progress *p, double fraction, const char *stage);
 
+/* A share [a, b] of an outer progress, for work that calls a function
+ * taking its own progress: the inner fraction f reports as a + f (b - a),
+ * and the inner cancel is the outer one. pm_progress_span returns the
+ * progress to pass down; it refers to *s, which must outlive the call. */
+typedef struct pm_progress_sub {
+    const pm_progress *outer;
+    double a, b;
+} pm_progress_sub;
+pm_progress pm_progress_span(pm_progress_sub *s, const pm_progress *outer, double a, double b);
+
 /* Seconds from a monotonic clock, for the timings in reports. */
 double pm_now(void);
 
-/* Number of worker threads to use: PULMO_THREADS if set, else the CPUs this
- * process may run on (its affinity mask: a Slurm task's or a container's
- * share, not the whole node) (at least 1, at most 64). */
+/* Number of worker threads to use: the count given to pm_threads_set, else
+ * PULMO_THREADS if set, else the CPUs this process may run on (its affinity
+ * mask: a Slurm task's or a container's share, not the whole node) (at
+ * least 1, at most 64). */
 int pm_threads(void);
+/* Sets the default of pm_threads() for the whole process (n <= 0: back to
+ * PULMO_THREADS or the CPUs). A program option, where setenv would race
+ * with threads reading the environment. Can't fail. */
+void pm_threads_set(int n);
 
 /* Runs fn(ctx, task, thread) for task = 0..ntasks-1 on up to nthreads
  * threads (0 = pm_threads()), handing out tasks one at a time so uneven

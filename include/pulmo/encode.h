@@ -63,10 +63,6 @@ int pm_sixel_encode_greys(const pm_fb *fb, int registers, int greys, pm_buf *out
  * ones whatever the pixels, so a patch matches its picture. */
 int pm_sixel_encode_mask(const pm_fb *fb, const uint8_t *mask, int registers, int greys, pm_buf *out);
 
-/* The number of distinct greys pm_sixel_encode keeps for `registers` when
- * the image is all grey (101 at 256 registers). */
-int pm_sixel_grey_levels(int registers);
-
 typedef enum pm_text_mode {
     PM_TEXT_TRUECOLOR,   /* half blocks, 24-bit SGR */
     PM_TEXT_256,         /* half blocks, xterm 256-colour SGR */

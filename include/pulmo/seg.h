@@ -75,18 +75,11 @@ uint32_t pm_cc_at(const pm_cc *cc, int i, int j, int k);
  * sides of the slices), bit 2 = touches the first or last slice. NULL on
  * memory failure. The caller frees. */
 uint8_t *pm_cc_border(const pm_cc *cc);
-/* Fills a uint32 label per voxel (0 = background), for viewers and tests. */
-void pm_cc_labels(const pm_cc *cc, uint32_t *labels);
 
 /* ---- thresholds and histograms --------------------------------------- */
 
 /* m = value where lo <= HU <= hi, 0 elsewhere (m on v's grid). */
 void pm_seg_threshold(const pm_volume *v, int lo, int hi, uint8_t value, pm_mask *m);
-/* Histogram of HU in [lo, hi) in nbins bins, of every voxel or (mask not
- * NULL) of the voxels whose mask value is in [mlo, mhi]. Values outside
- * [lo, hi) are not counted. Returns the number of voxels counted. */
-uint64_t pm_seg_histogram(const pm_volume *v, const pm_mask *mask, int mlo, int mhi,
-                          int lo, int hi, int nbins, uint64_t *counts);
 /* Otsu's threshold (as scikit-image computes it: nbins bins over the data's
  * own range, the threshold is a bin centre). Returns the HU threshold, or
  * NAN with a reason (pm_error) when out of memory. */
@@ -167,8 +160,6 @@ typedef struct pm_airway_opts {
     double max_ml;        /* an airway larger than this is a leak */
     double shell_mm;      /* partial-volume shell added around the lumen */
 } pm_airway_opts;
-
-void pm_airway_defaults(pm_airway_opts *o);
 
 typedef struct pm_airway_info {
     int found;

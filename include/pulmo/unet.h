@@ -75,6 +75,10 @@ int pm_unet_forward(const pm_unet *net, int n, int h, int w, const float *in, fl
                     uint8_t *labels, int nthreads, const pm_progress *p);
 
 void pm_unet_free(pm_unet *net);
+/* Parks OpenBLAS's idle worker threads, which spin after the library loads
+ * and slow everything else; call it once at program start. They come back
+ * for the next U-Net product. A no-op with another BLAS. Can't fail. */
+void pm_unet_blas_idle(void);
 
 /* The weights file to use: arg when given (a --weights option), else
  * $PULMO_WEIGHTS, else $XDG_CONFIG_HOME/pulmo/weights (default

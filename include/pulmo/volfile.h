@@ -52,6 +52,13 @@ int pm_volfile_is_header(const pm_dicom_header *h);
 /* Loads the file as a HU volume (o may be NULL: cap half of RAM). */
 int pm_volfile_load(const char *path, const pm_load_opts *o, pm_volume **out, const pm_progress *p);
 
+/* Writes a label mask (uint8) or a HU volume (int16) in the format the name
+ * says: NIfTI (.nii, .nii.gz) or NRRD (.nrrd, attached raw data), through a
+ * temporary name. PM_EUSAGE naming the path and the known endings for any
+ * other name; PM_EWRITE. A new format is one writer (see write.c). */
+int pm_volfile_write_mask(const char *path, const pm_mask *m);
+int pm_volfile_write_volume(const char *path, const pm_volume *v);
+
 #ifdef __cplusplus
 }
 #endif

@@ -110,6 +110,14 @@ pm_mask *pm_mask_crop(const pm_mask *m, const int lo[3], const int hi[3]);
 /* Min, max and mean of the HU values. */
 void pm_volume_stats(const pm_volume *v, int *min, int *max, double *mean);
 
+/* The one HU histogram (volume/hucounts.c): counts[hu + 32768] (65536
+ * entries, overwritten) of the voxels of slices k0..k1-1 whose mask label l
+ * has take[l] set; mask NULL: every voxel (take unused). Counted in
+ * parallel. PM_EUSAGE when the mask is on another grid or the slices are
+ * outside the image; PM_EMEMORY. */
+int pm_volume_hu_counts(const pm_volume *v, const pm_mask *mask, const uint8_t take[256], int k0,
+                        int k1, uint64_t *counts);
+
 #ifdef __cplusplus
 }
 #endif

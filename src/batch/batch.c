@@ -10,6 +10,7 @@
 #include "pulmo/batch.h"
 #include "pulmo/io.h"
 #include "pulmo/text.h"
+#include "batch_csv.h"
 #include "batch_internal.h"
 
 #include <math.h>
@@ -151,17 +152,6 @@ static void batch_one(void *vctx, int t, int thread)
     pthread_mutex_unlock(&c->lock);
 }
 
-static void csv_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s == '\n' || *s == '\r' ? ' ' : *s, f);
-    }
-    fputc('"', f);
-}
-
 static void csv_num(FILE *f, double v, const char *fmt)
 {
     /* A resumed series' row comes from its report.json (10 digits); rounding
@@ -188,7 +178,7 @@ int pm__batch_write_summary(const char *path, const pm_segment_report *reps, cha
     for (int t = 0; t < n; t++) {
         const pm_segment_report *r = &reps[t];
         int ok = r->status == PM_OK, vol = ok && !r->flat;   /* 1-2 slices: no volume */
-        csv_str(f, names[t]);
+        pm__csv_put(f, names[t]);
         fprintf(f, ",%s,%s", pm_status_name(r->status), r->recipe.name ? r->recipe.name : "");
         csv_num(f, vol ? r->m.lung_ml : NAN, "%.2f");
         csv_num(f, vol && r->m.sides ? r->m.right_ml : NAN, "%.2f");
@@ -201,13 +191,13 @@ int pm__batch_write_summary(const char *path, const pm_segment_report *reps, cha
         csv_num(f, ok ? r->nlungs : NAN, "%.0f");
         csv_num(f, r->seconds_total, "%.3f");
         fprintf(f, ",%d,", r->skipped);
-        csv_str(f, r->patient_id);
+        pm__csv_put(f, r->patient_id);
         fputc(',', f);
-        csv_str(f, r->series_uid);
+        pm__csv_put(f, r->series_uid);
         fputc(',', f);
-        csv_str(f, r->series_dir);
+        pm__csv_put(f, r->series_dir);
         fputc(',', f);
-        csv_str(f, r->message);
+        pm__csv_put(f, r->message);
         fputc('\n', f);
     }
     return pm_out_commit(&o);

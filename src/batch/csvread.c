@@ -154,15 +154,14 @@ const char *pm__csv_field(const pm__csv_row *r, int col)
 
 void pm__csv_put(FILE *f, const char *s)
 {
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
+    /* Always quoted, so a name that looks like a number stays text in a
+     * spreadsheet; line breaks become spaces, so one record is one line for
+     * grep, cut and the shards' merge. */
     fputc('"', f);
     for (; *s; s++) {
         if (*s == '"')
             fputc('"', f);
-        fputc(*s, f);
+        fputc(*s == '\n' || *s == '\r' ? ' ' : *s, f);
     }
     fputc('"', f);
 }

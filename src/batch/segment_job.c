@@ -11,6 +11,7 @@
 #include "pulmo/nifti.h"
 #include "pulmo/text.h"
 #include "pulmo/unet.h"
+#include "pulmo/volfile.h"
 #include "batch_internal.h"
 
 #include <math.h>
@@ -288,7 +289,7 @@ int pm__segment_volume(pm_volume *v, double t0, const char *outdir, const pm_seg
         double t = pm_now();
         char path[4200];
         snprintf(path, sizeof path, "%s/mask.nii.gz", outdir);
-        int wrc = pm_nifti_write(path, &lab->g, PM_NIFTI_UINT8, lab->v);
+        int wrc = pm_volfile_write_mask(path, lab);
         rep->seconds_write = pm_now() - t;
         if (wrc != PM_OK) {
             pm_mask_free(lab);

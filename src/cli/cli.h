@@ -101,6 +101,25 @@ int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(print
 /* A progress reporter that draws one updating line on stderr when stderr is
  * a terminal, and stays silent otherwise. */
 extern pm_progress cli_progress;
+/* Checked option values (args.c): the whole of arg is one number within
+ * the range, else a usage message "bad --OPT 'ARG' (WHAT)" (WHAT NULL: the
+ * range) and PM_EUSAGE, for the caller to return. */
+int cli_opt_long(const char *cmd, const char *opt, const char *arg, long long lo, long long hi,
+                 const char *what, long long *out);
+int cli_opt_int(const char *cmd, const char *opt, const char *arg, int lo, int hi, const char *what,
+                int *out);
+/* lo_open: lo itself is refused (a value over lo). NaN and infinities are. */
+int cli_opt_real(const char *cmd, const char *opt, const char *arg, double lo, double hi,
+                 int lo_open, const char *what, double *out);
+/* A non-negative integer in base (0: C notation, 0x... hex as a seed is printed). */
+int cli_opt_u64(const char *cmd, const char *opt, const char *arg, int base, const char *what,
+                uint64_t *out);
+/* "A<sep>B" with both integers in [lo, hi] (lo, hi within int): 0, or -1
+ * and *x, *y untouched. */
+int cli_parse_pair(const char *s, char sep, long lo, long hi, int *x, int *y);
+/* n (1..8) finite numbers separated by sep, nothing else: 0, or -1 and out
+ * untouched. */
+int cli_parse_reals(const char *s, char sep, int n, double *out);
 /* Parses --max-memory; 0 on success, -1 on a bad size. */
 int cli_parse_memory(const char *arg, pm_load_opts *o);
 /* The lungs of the default recipe (labels 1..3), with structures (label 5)

@@ -5,6 +5,7 @@
 #include "pulmo/io.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,7 +119,6 @@ int cmd_batch(int argc, char **argv)
     int c, t;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:j:h", opts, NULL)) != -1) {
-        char *end;
         if ((t = cli_net_option("batch", c, optarg, &no)) < 0)
             return PM_EUSAGE;
         if (t)
@@ -128,24 +128,22 @@ int cmd_batch(int argc, char **argv)
         case 'o': out = optarg; break;
         case 'j':
         case 'J':
-            bo.jobs = (int)strtol(optarg, &end, 10);
-            if (*end || bo.jobs < 1 || bo.jobs > 64)
-                return cli_usage("batch", "bad --jobs '%s' (1..64)", optarg);
+            if (cli_opt_int("batch", "jobs", optarg, 1, 64, NULL, &bo.jobs))
+                return PM_EUSAGE;
             break;
         case 'S':
             if (!strcmp(optarg, "auto")) {
                 shard_auto = 1;
                 break;
             }
-            if (sscanf(optarg, "%d/%d", &bo.shard_index, &bo.shard_count) != 2 ||
-                bo.shard_count < 1 || bo.shard_index < 1 || bo.shard_index > bo.shard_count)
+            if (cli_parse_pair(optarg, '/', 1, INT_MAX, &bo.shard_index, &bo.shard_count) ||
+                bo.shard_index > bo.shard_count)
                 return cli_usage("batch", "bad --shard '%s' (I/N with 1 <= I <= N)", optarg);
             break;
         case 'r': bo.seg.recipe = optarg; break;
         case 'R':
-            bo.seg.resample_mm = strtod(optarg, &end);
-            if (*end || !(bo.seg.resample_mm > 0) || bo.seg.resample_mm > 100)
-                return cli_usage("batch", "bad --resample '%s' (mm, > 0)", optarg);
+            if (cli_opt_real("batch", "resample", optarg, 0, 100, 1, "mm, > 0", &bo.seg.resample_mm))
+                return PM_EUSAGE;
             break;
         case 's':
             if (bo.seg.nsets == PM_MAX_SETS)
@@ -163,10 +161,9 @@ int cmd_batch(int argc, char **argv)
         case 'B': sbatch = 1; break;
         case 'A':
         case 'C':
-            *(c == 'A' ? &sa.array : &sa.cpus) = (int)strtol(optarg, &end, 10);
-            if (*end || (c == 'A' ? sa.array : sa.cpus) < 1)
-                return cli_usage("batch", "bad --%s '%s' (a positive number)",
-                                 c == 'A' ? "array" : "cpus", optarg);
+            if (cli_opt_int("batch", c == 'A' ? "array" : "cpus", optarg, 1, INT_MAX,
+                            "a positive number", c == 'A' ? &sa.array : &sa.cpus))
+                return PM_EUSAGE;
             break;
         case 'E': sa.mem = optarg; break;
         case 'T': sa.time = optarg; break;

@@ -7,6 +7,7 @@
 #include "pulmo/nifti.h"
 #include "pulmo/recipe.h"
 #include "pulmo/text.h"
+#include "pulmo/volfile.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -69,21 +70,6 @@ typedef struct cluster_args {
     pm_load_opts lo;
 } cluster_args;
 
-static int parse_slices(const char *s, int *a, int *b)
-{
-    char *end;
-    long x = strtol(s, &end, 10);
-    if (end == s || *end != ':')
-        return -1;
-    const char *q = end + 1;
-    long y = strtol(q, &end, 10);
-    if (end == q || *end || x < 0 || y <= x || y > 100000)
-        return -1;
-    *a = (int)x;
-    *b = (int)y;
-    return 0;
-}
-
 static int cluster_parse(int argc, char **argv, cluster_args *a)
 {
     static const struct option opts[] = {
@@ -94,44 +80,33 @@ static int cluster_parse(int argc, char **argv, cluster_args *a)
         {"series", required_argument, 0, 'u'}, {"max-memory", required_argument, 0, 'm'},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
-    char *end;
     optind = 1;
     a->k0 = a->k1 = -1;
     pm_gk_defaults(&a->gk);
     while ((c = getopt_long(argc, argv, "o:jh", opts, NULL)) != -1) {
         switch (c) {
         case 'o': a->out = optarg; break;
-        case 'K': {
-            long v = strtol(optarg, &end, 10);
-            if (*end || end == optarg || v < 2 || v > PM_GK_MAX)
-                return cli_usage("cluster", "bad --clusters '%s' (2..%d)", optarg, PM_GK_MAX);
-            a->gk.c = (int)v;
+        case 'K':
+            if (cli_opt_int("cluster", "clusters", optarg, 2, PM_GK_MAX, NULL, &a->gk.c))
+                return PM_EUSAGE;
             break;
-        }
         case 'M':
-            a->gk.m = strtod(optarg, &end);
-            if (*end || end == optarg || !(a->gk.m > 1.0 && a->gk.m <= 10.0))
-                return cli_usage("cluster", "bad --fuzzifier '%s' (1 < M <= 10)", optarg);
+            if (cli_opt_real("cluster", "fuzzifier", optarg, 1, 10, 1, "1 < M <= 10", &a->gk.m))
+                return PM_EUSAGE;
             break;
         case 'S':
-            if (parse_slices(optarg, &a->k0, &a->k1) != 0)
+            if (cli_parse_pair(optarg, ':', 0, 100000, &a->k0, &a->k1) != 0 || a->k1 <= a->k0)
                 return cli_usage("cluster", "bad --slices '%s' (A:B with 0 <= A < B)", optarg);
             break;
         case 'k': a->mask = optarg; break;
-        case 's': {
-            unsigned long long v = strtoull(optarg, &end, 10);
-            if (*end || end == optarg || *optarg == '-')
-                return cli_usage("cluster", "bad --seed '%s' (a number >= 0)", optarg);
-            a->gk.seed = v;
+        case 's':
+            if (cli_opt_u64("cluster", "seed", optarg, 10, "a number >= 0", &a->gk.seed))
+                return PM_EUSAGE;
             break;
-        }
-        case 'I': {
-            long v = strtol(optarg, &end, 10);
-            if (*end || end == optarg || v < 1 || v > 100000)
-                return cli_usage("cluster", "bad --max-iter '%s' (1..100000)", optarg);
-            a->gk.maxit = (int)v;
+        case 'I':
+            if (cli_opt_int("cluster", "max-iter", optarg, 1, 100000, NULL, &a->gk.maxit))
+                return PM_EUSAGE;
             break;
-        }
         case 'j': a->json = 1; break;
         case 'u': a->uid = optarg; break;
         case 'm':
@@ -230,7 +205,7 @@ static int write_outputs(const cluster_args *a, const pm_volume *v, const pm_mas
         return PM_EMEMORY;
     pm_cluster_labels(h, v, mask, labels);
     snprintf(path, sizeof path, "%s/labels.nii.gz", a->out);
-    int rc = pm_nifti_write(path, &v->g, PM_NIFTI_UINT8, labels->v);
+    int rc = pm_volfile_write_mask(path, labels);
     pm_mask_free(labels);
     if (rc != PM_OK)
         return rc;

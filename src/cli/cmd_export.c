@@ -36,15 +36,13 @@ int cmd_export(int argc, char **argv)
     pm_load_opts lo = {0};
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-        char *end;
         switch (c) {
         case 'o': out = optarg; break;
         case 'n': norm = 1; break;
         case 'z': zc = 1; break;
         case 'R':
-            mm = strtod(optarg, &end);
-            if (*end || !(mm > 0) || mm > 100)
-                return cli_usage("export", "bad --resample '%s' (mm, > 0)", optarg);
+            if (cli_opt_real("export", "resample", optarg, 0, 100, 1, "mm, > 0", &mm))
+                return PM_EUSAGE;
             break;
         case 'u': uid = optarg; break;
         case 'm':

@@ -10,6 +10,7 @@
 #include "pulmo/text.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,48 +169,38 @@ static int mesh_parse(int argc, char **argv, mesh_opts *o)
         {"series", required_argument, 0, 'S'}, {"max-memory", required_argument, 0, 'm'},
         {"crop", required_argument, 0, 'c'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
-    char *end;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
         switch (c) {
         case 'o': o->output = optarg; break;
-        case 'l': {
-            long v = strtol(optarg, &end, 10);
-            if (*end || end == optarg || v < 1 || v > 255)
-                return cli_usage("mesh", "bad --label '%s' (1..255)", optarg);
-            o->label = (int)v;
+        case 'l':
+            if (cli_opt_int("mesh", "label", optarg, 1, 255, NULL, &o->label))
+                return PM_EUSAGE;
             break;
-        }
         case 'L':
-            o->level = strtod(optarg, &end);
-            if (*end || end == optarg || !(o->level > -40000 && o->level < 40000))
-                return cli_usage("mesh", "bad --level '%s'", optarg);
+            if (cli_opt_real("mesh", "level", optarg, -40000, 40000, 1, "HU, -40000..40000",
+                             &o->level))
+                return PM_EUSAGE;
             o->has_level = 1;
             break;
-        case 's': {
-            long v = strtol(optarg, &end, 10);
-            if (*end || end == optarg || v < 0 || v > 10000)
-                return cli_usage("mesh", "bad --smooth '%s' (0..10000 passes)", optarg);
-            o->smooth = (int)v;
+        case 's':
+            if (cli_opt_int("mesh", "smooth", optarg, 0, 10000, "0..10000 passes", &o->smooth))
+                return PM_EUSAGE;
             break;
-        }
         case 'd':
-            o->ratio = strtod(optarg, &end);
-            if (*end || end == optarg || !(o->ratio > 0 && o->ratio <= 1))
-                return cli_usage("mesh", "bad --decimate '%s' (0 < RATIO <= 1)", optarg);
+            if (cli_opt_real("mesh", "decimate", optarg, 0, 1, 1, "0 < RATIO <= 1", &o->ratio))
+                return PM_EUSAGE;
             break;
         case 't':
-            o->triangles = strtoll(optarg, &end, 10);
-            if (*end || end == optarg || o->triangles < 4)
-                return cli_usage("mesh", "bad --triangles '%s' (at least 4)", optarg);
+            if (cli_opt_long("mesh", "triangles", optarg, 4, LLONG_MAX, "at least 4", &o->triangles))
+                return PM_EUSAGE;
             break;
         case 'c': {
-            double r;
-            int n = -1;
-            if (sscanf(optarg, "%lf,%lf,%lf,%lf%n", &o->crop_c[0], &o->crop_c[1], &o->crop_c[2], &r,
-                       &n) != 4 || n < 0 || optarg[n] || !(r > 0 && r < 10000))
+            double xyzr[4];
+            if (cli_parse_reals(optarg, ',', 4, xyzr) || !(xyzr[3] > 0 && xyzr[3] < 10000))
                 return cli_usage("mesh", "bad --crop '%s' (X,Y,Z,R in mm, R > 0)", optarg);
-            o->crop_r = r;
+            memcpy(o->crop_c, xyzr, sizeof o->crop_c);
+            o->crop_r = xyzr[3];
             o->crop = 1;
             break;
         }

@@ -11,28 +11,16 @@
 
 int cli_net_option(const char *cmd, int c, const char *arg, cli_net_opts *o)
 {
-    char *end;
-    long v;
     switch (c) {
     case 0x4e01:
         o->aet = arg;
         return 1;
     case 0x4e02:
-        v = strtol(arg, &end, 10);
-        if (*end || v < 1 || v > 65535) {
-            cli_usage(cmd, "--port expects a port number from 1 to 65535");
-            return -1;
-        }
-        o->port = (int)v;
-        return 1;
+        return cli_opt_int(cmd, "port", arg, 1, 65535, "a port number from 1 to 65535", &o->port)
+                   ? -1 : 1;
     case 0x4e03:
-        v = strtol(arg, &end, 10);
-        if (*end || v < 1 || v > 3600) {
-            cli_usage(cmd, "--timeout expects seconds from 1 to 3600");
-            return -1;
-        }
-        o->timeout = (int)v;
-        return 1;
+        return cli_opt_int(cmd, "timeout", arg, 1, 3600, "seconds from 1 to 3600", &o->timeout)
+                   ? -1 : 1;
     }
     return 0;
 }

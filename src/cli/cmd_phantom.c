@@ -63,25 +63,22 @@ int cmd_phantom(int argc, char **argv)
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *patient = NULL, *truth = NULL;
     int have_seed = 0, have_noise = 0, c;
-    unsigned long long seed = 0;
+    uint64_t seed = 0;
     double noise = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        char *end;
         switch (c) {
         case 'a': patient = NULL; break;
         case 'p': patient = optarg; break;
         case 't': truth = optarg; break;
         case 's':
-            seed = strtoull(optarg, &end, 0);
-            if (end == optarg || *end)
-                return cli_usage("phantom", "bad --seed '%s'", optarg);
+            if (cli_opt_u64("phantom", "seed", optarg, 0, "a number >= 0", &seed))
+                return PM_EUSAGE;
             have_seed = 1;
             break;
         case 'n':
-            noise = strtod(optarg, &end);
-            if (end == optarg || *end || !(noise >= 0 && noise <= 500))
-                return cli_usage("phantom", "bad --noise '%s' (0..500 HU)", optarg);
+            if (cli_opt_real("phantom", "noise", optarg, 0, 500, 0, "0..500 HU", &noise))
+                return PM_EUSAGE;
             have_noise = 1;
             break;
         case 'l': phantom_list(); return PM_OK;

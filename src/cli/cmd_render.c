@@ -306,31 +306,6 @@ done:
     return rc;
 }
 
-static int parse_pair(const char *s, char sep, int *x, int *y)
-{
-    char *end;
-    long a = strtol(s, &end, 10);
-    if (end == s || *end != sep)
-        return -1;
-    const char *t = end + 1;
-    long b = strtol(t, &end, 10);
-    if (end == t || *end || a < -100000 || a > 100000 || b < -100000 || b > 100000)
-        return -1;
-    *x = (int)a;
-    *y = (int)b;
-    return 0;
-}
-
-static int parse_double(const char *s, double *out)
-{
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || *end)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 int cmd_render(int argc, char **argv)
 {
     enum { O_PLANE = 256, O_SLICE, O_MID, O_WINDOW, O_MASK, O_ALPHA, O_OUTLINE, O_NEAREST, O_HIST, O_BIN,
@@ -367,14 +342,10 @@ int cmd_render(int argc, char **argv)
             if ((a.plane = pm_plane_parse(optarg)) < 0)
                 return cli_usage("render", "bad --plane '%s'", optarg);
             break;
-        case O_SLICE: {
-            char *end;
-            long s = strtol(optarg, &end, 10);
-            if (end == optarg || *end || s < 0 || s > 1000000)
-                return cli_usage("render", "bad --slice '%s'", optarg);
-            a.slice = (int)s;
+        case O_SLICE:
+            if (cli_opt_int("render", "slice", optarg, 0, 1000000, NULL, &a.slice))
+                return PM_EUSAGE;
             break;
-        }
         case O_MID: a.slice = -1; break;
         case O_WINDOW:
             if (pm_window_parse(optarg, &a.win) != PM_OK)
@@ -382,40 +353,36 @@ int cmd_render(int argc, char **argv)
             break;
         case O_MASK: a.mask = optarg; break;
         case O_ALPHA:
-            if (parse_double(optarg, &a.alpha) || a.alpha < 0 || a.alpha > 1)
-                return cli_usage("render", "bad --alpha '%s' (0..1)", optarg);
+            if (cli_opt_real("render", "alpha", optarg, 0, 1, 0, NULL, &a.alpha))
+                return PM_EUSAGE;
             break;
         case O_OUTLINE: a.outline = 1; break;
         case O_NEAREST: a.nearest = 1; break;
         case O_HIST: a.hist = 1; break;
-        case O_BIN: {
-            char *end;
-            long b = strtol(optarg, &end, 10);
-            if (end == optarg || *end || b < 1 || b > 10000)
-                return cli_usage("render", "bad --bin '%s'", optarg);
-            a.bin = (int)b;
+        case O_BIN:
+            if (cli_opt_int("render", "bin", optarg, 1, 10000, "HU, 1..10000", &a.bin))
+                return PM_EUSAGE;
             break;
-        }
         case O_RANGE:
-            if (parse_pair(optarg, ':', &a.lo, &a.hi) || a.hi <= a.lo)
+            if (cli_parse_pair(optarg, ':', -100000, 100000, &a.lo, &a.hi) || a.hi <= a.lo)
                 return cli_usage("render", "bad --range '%s' (LO:HI)", optarg);
             break;
         case O_LOG: a.log = 1; break;
         case O_MESH: a.mesh = optarg; break;
         case O_AZ:
-            if (parse_double(optarg, &a.azimuth))
-                return cli_usage("render", "bad --azimuth '%s'", optarg);
+            if (cli_opt_real("render", "azimuth", optarg, -1e6, 1e6, 0, "degrees", &a.azimuth))
+                return PM_EUSAGE;
             break;
         case O_EL:
-            if (parse_double(optarg, &a.elevation) || a.elevation < -90 || a.elevation > 90)
-                return cli_usage("render", "bad --elevation '%s' (-90..90)", optarg);
+            if (cli_opt_real("render", "elevation", optarg, -90, 90, 0, NULL, &a.elevation))
+                return PM_EUSAGE;
             break;
         case O_ZOOM:
-            if (parse_double(optarg, &a.zoom) || a.zoom <= 0.01 || a.zoom > 100)
-                return cli_usage("render", "bad --zoom '%s'", optarg);
+            if (cli_opt_real("render", "zoom", optarg, 0.01, 100, 1, NULL, &a.zoom))
+                return PM_EUSAGE;
             break;
         case O_SIZE:
-            if (parse_pair(optarg, 'x', &a.w, &a.h) || a.w < 1 || a.h < 1 || a.w > 16384
+            if (cli_parse_pair(optarg, 'x', -100000, 100000, &a.w, &a.h) || a.w < 1 || a.h < 1 || a.w > 16384
                 || a.h > 16384)
                 return cli_usage("render", "bad --size '%s' (WxH, 1..16384)", optarg);
             break;

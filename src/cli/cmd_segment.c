@@ -179,13 +179,10 @@ int cmd_segment(int argc, char **argv)
         case 'P': push = 1; break;
         case 'D': dseg = optarg; break;
         case 'r': so.recipe = optarg; break;
-        case 'R': {
-            char *end;
-            so.resample_mm = strtod(optarg, &end);
-            if (*end || !(so.resample_mm > 0) || so.resample_mm > 100)
-                return cli_usage("segment", "bad --resample '%s' (mm, > 0)", optarg);
+        case 'R':
+            if (cli_opt_real("segment", "resample", optarg, 0, 100, 1, "mm, > 0", &so.resample_mm))
+                return PM_EUSAGE;
             break;
-        }
         case 's':
             if (so.nsets == PM_MAX_SETS)
                 return cli_usage("segment", "too many --set options");
@@ -201,11 +198,10 @@ int cmd_segment(int argc, char **argv)
         case 'W': so.weights = optarg; break;
         case 'S': so.structures = 1; break;
         case 'T': {
-            char *end;
-            long n = strtol(optarg, &end, 10);
-            if (*end || n < 1 || n > 64)
-                return cli_usage("segment", "bad --threads '%s' (1..64)", optarg);
-            setenv("PULMO_THREADS", optarg, 1);   /* pm_threads() reads it everywhere */
+            int n;
+            if (cli_opt_int("segment", "threads", optarg, 1, 64, NULL, &n))
+                return PM_EUSAGE;
+            pm_threads_set(n);
             break;
         }
         case 'h': fputs(segment_help, stdout); return PM_OK;

@@ -257,7 +257,8 @@ int pm_gk_run(const float *x, const double *w, size_t n, int d, const pm_gk_opts
                     u[k * (size_t)c + i] = (float)(u[k * (size_t)c + i] / sum);
             }
         } else {
-            /* The first update's change is discarded, but it reads u. */
+            /* The first pass measures its change against these: defined,
+             * though that change is not used to stop. */
             memset(u, 0, n * (size_t)c * sizeof *u);
             rc = quantile_start(&g, r);
         }

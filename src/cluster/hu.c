@@ -38,16 +38,20 @@ int pm_cluster_hu(const pm_volume *v, const pm_mask *mask, int k0, int k1, const
     int nz = v->g.dim[2];
     if (k0 < 0 || k1 > nz || k0 >= k1)
         return pm_fail(PM_EUSAGE, "slices %d:%d are not inside 0:%d", k0, k1, nz);
-    size_t plane = (size_t)v->g.dim[0] * v->g.dim[1];
-    uint64_t *hist = calloc(65536, sizeof *hist);
+    uint64_t *hist = malloc(65536 * sizeof *hist);
     if (!hist)
         return pm_fail(PM_EMEMORY, "out of memory for clustering");
+    uint8_t take[256];
+    for (int l = 0; l < 256; l++)
+        take[l] = (uint8_t)pm_cluster_in_lung((uint8_t)l);
+    int rc = pm_volume_hu_counts(v, mask, take, k0, k1, hist);
+    if (rc != PM_OK) {
+        free(hist);
+        return rc;
+    }
     uint64_t total = 0;
-    for (size_t t = plane * (size_t)k0; t < plane * (size_t)k1; t++)
-        if (pm_cluster_in_lung(mask->v[t])) {
-            hist[v->hu[t] + 32768]++;
-            total++;
-        }
+    for (int b = 0; b < 65536; b++)
+        total += hist[b];
     if (total < (uint64_t)(o->c > 0 ? o->c : 1)) {
         free(hist);
         return pm_fail(PM_ENOLUNG, "slices %d:%d hold %llu lung voxels: too few to cluster", k0, k1,
@@ -65,7 +69,7 @@ int pm_cluster_hu(const pm_volume *v, const pm_mask *mask, int k0, int k1, const
     double *w = malloc(n * sizeof *w);
     size_t span = (size_t)(hi - lo + 1);
     float *lut = NULL;
-    int rc = x && w ? PM_OK : PM_EMEMORY;
+    rc = x && w ? PM_OK : PM_EMEMORY;
     if (rc == PM_OK && o->c >= 2 && o->c <= PM_GK_MAX) {
         u = malloc(n * (size_t)o->c * sizeof *u);
         lut = malloc(span * (size_t)o->c * sizeof *lut);

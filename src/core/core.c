@@ -41,6 +41,20 @@ int pm_progress_report(const pm_progress *p, double fraction, const char *stage)
     return p->fn(p->user, fraction, stage ? stage : "");
 }
 
+static int pm__span_report(void *user, double f, const char *stage)
+{
+    const pm_progress_sub *s = user;
+    return pm_progress_report(s->outer, s->a + f * (s->b - s->a), stage);
+}
+
+pm_progress pm_progress_span(pm_progress_sub *s, const pm_progress *outer, double a, double b)
+{
+    s->outer = outer;
+    s->a = a;
+    s->b = b;
+    return (pm_progress){pm__span_report, s};
+}
+
 double pm_now(void)
 {
     struct timespec ts;
@@ -48,8 +62,18 @@ double pm_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+static _Atomic int pm__threads_override;
+
+void pm_threads_set(int n)
+{
+    pm__threads_override = n > 64 ? 64 : n;
+}
+
 int pm_threads(void)
 {
+    int given = pm__threads_override;
+    if (given > 0)
+        return given;
     const char *env = getenv("PULMO_THREADS");
     long n = env && *env ? strtol(env, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
     /* Only the CPUs we may run on: a Slurm task (cgroup or affinity), taskset

@@ -27,6 +27,9 @@ void pm__dicom_ds_list(const double *v, int n, char *buf, size_t cap);
 int pm__dicom_non_image(const char *sop_class, const char *modality);
 /* Non-zero for an image object (storage class or imaging modality). */
 int pm__dicom_is_image(const char *sop_class, const char *modality);
+/* Before GDCM opens path: PM_OK, PM_ENODATA when it is not DICOM,
+ * PM_ECORRUPT when unreadable or refused by the guard (guard.h). */
+int pm__dicom_check_file(const char *path);
 /* Size in bytes, or -1. */
 long long pm__file_size(const char *path);
 

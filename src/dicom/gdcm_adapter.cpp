@@ -116,12 +116,7 @@ template <typename F> int guarded(const char *path, F body)
 int read_header(const char *path, pm_dicom_header *h)
 {
     quiet();
-    int pr = pm_dicom_probe(path);
-    if (pr < 0)
-        return pm_fail(PM_ECORRUPT, "%s: cannot open", path);
-    if (pr == 0)
-        return pm_fail(PM_ENODATA, "%s: not a DICOM file", path);
-    int pc = pm_dicom_precheck(path);
+    int pc = pm__dicom_check_file(path);
     if (pc != PM_OK)
         return pc;
     gdcm::Reader r;
@@ -515,14 +510,9 @@ gdcm::SequenceOfItems *node_seq(pm_dicom_file *f, const pm_dicom_node *n, uint32
 extern "C" int pm_dicom_open(const char *path, pm_dicom_file **out)
 {
     quiet();
-    int pr = pm_dicom_probe(path);
-    if (pr < 0)
-        return pm_fail(PM_ECORRUPT, "%s: cannot open", path);
-    if (pr == 0)
-        return pm_fail(PM_ENODATA, "%s: not a DICOM file", path);
-    char why[256];
-    if (pm__dicom_guard(path, NULL, why, sizeof why) != 0)
-        return pm_fail(PM_ECORRUPT, "%s: %s", path, why);
+    int pc = pm__dicom_check_file(path);
+    if (pc != PM_OK)
+        return pc;
     pm_dicom_file *f = new (std::nothrow) pm_dicom_file;
     if (!f)
         return pm_fail(PM_EMEMORY, "%s: out of memory", path);

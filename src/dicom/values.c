@@ -126,6 +126,16 @@ int pm_dicom_probe(const char *path)
     return 0;
 }
 
+int pm__dicom_check_file(const char *path)
+{
+    int pr = pm_dicom_probe(path);
+    if (pr < 0)
+        return pm_fail(PM_ECORRUPT, "%s: cannot open", path);
+    if (pr == 0)
+        return pm_fail(PM_ENODATA, "%s: not a DICOM file", path);
+    return pm_dicom_precheck(path);
+}
+
 int pm__dicom_parse_ds(const char *s, double *out, int n)
 {
     int k = 0;

@@ -41,12 +41,6 @@ static int pm__clamp_registers(int registers)
     return registers <= 0 || registers > 256 ? 256 : registers < 2 ? 2 : registers;
 }
 
-int pm_sixel_grey_levels(int registers)
-{
-    int r = pm__clamp_registers(registers);
-    return r < 101 ? r : 101;
-}
-
 /* The 8-bit value a terminal shows for a register set to p percent. */
 static uint8_t pm__percent_value(int p)
 {

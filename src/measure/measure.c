@@ -1,6 +1,6 @@
-/* measure.c - volumes, densities and the lung HU histogram. One pass over
- * the voxels with an exact per-HU histogram, from which the mean, LAA%-950,
- * Perc15 and the display histogram all follow. */
+/* measure.c - volumes, densities and the lung HU histogram. The exact
+ * per-HU histogram of the lungs (pm_volume_hu_counts) gives the mean,
+ * LAA%-950, Perc15 and the display histogram. */
 #include "pulmo/measure.h"
 #include "pulmo/seg.h"
 
@@ -8,14 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The voxels are cut into chunks counted in parallel, each with its own
- * exact histogram (32-bit counts: a chunk holds far fewer than 4 G voxels). */
+/* The voxels are cut into chunks whose labels are counted in parallel. */
 #define MEAS_CHUNKS 8
 
 typedef struct meas_ctx {
-    const pm_volume *v;
     const pm_mask *labels;
-    uint32_t *hist;
     uint64_t cnt[MEAS_CHUNKS][4];
 } meas_ctx;
 
@@ -23,18 +20,12 @@ static void meas_chunk(void *vctx, int t, int thread)
 {
     (void)thread;
     meas_ctx *c = vctx;
-    size_t n = pm_grid_voxels(&c->v->g), a = n * (size_t)t / MEAS_CHUNKS, b = n * (size_t)(t + 1) / MEAS_CHUNKS;
-    uint32_t *h = c->hist + (size_t)t * 65536;
+    size_t n = pm_grid_voxels(&c->labels->g), a = n * (size_t)t / MEAS_CHUNKS,
+           b = n * (size_t)(t + 1) / MEAS_CHUNKS;
     const uint8_t *lab = c->labels->v;
-    const int16_t *hu = c->v->hu;
-    for (size_t x = a; x < b; x++) {
-        uint8_t l = lab[x];
-        if (l == 0 || l > 3)
-            continue;
-        c->cnt[t][l]++;
-        if (l != PM_LABEL_AIRWAY)
-            h[(int)hu[x] + 32768]++;
-    }
+    for (size_t x = a; x < b; x++)
+        if (lab[x] <= 3)
+            c->cnt[t][lab[x]]++;
 }
 
 int pm_measure_lungs(const pm_volume *v, const pm_mask *labels, pm_lung_measures *out,
@@ -44,22 +35,19 @@ int pm_measure_lungs(const pm_volume *v, const pm_mask *labels, pm_lung_measures
         if (v->g.dim[a] != labels->g.dim[a])
             return pm_fail(PM_EUSAGE, "mask and volume grids differ");
     memset(out, 0, sizeof *out);
-    meas_ctx c = {v, labels, calloc((size_t)MEAS_CHUNKS * 65536, sizeof(uint32_t)), {{0}}};
-    uint64_t *h = calloc(65536, sizeof *h);
-    if (!h || !c.hist) {
-        free(h), free(c.hist);
+    uint64_t *h = malloc(65536 * sizeof *h);
+    if (!h)
         return pm_fail(PM_EMEMORY, "out of memory");
-    }
-    int rc = pm_parallel_for(MEAS_CHUNKS, 0, meas_chunk, &c, NULL, NULL);
+    /* The HU histogram of the lungs (labels 1-2), not of the airway. */
+    static const uint8_t lungs[256] = {0, 1, 1};
+    int rc = pm_volume_hu_counts(v, labels, lungs, 0, v->g.dim[2], h);
+    meas_ctx c = {labels, {{0}}};
+    if (rc == PM_OK)
+        rc = pm_parallel_for(MEAS_CHUNKS, 0, meas_chunk, &c, NULL, NULL);
     uint64_t cnt[4] = {0};
-    for (int t = 0; t < MEAS_CHUNKS; t++) {
+    for (int t = 0; t < MEAS_CHUNKS; t++)
         for (int l = 0; l < 4; l++)
             cnt[l] += c.cnt[t][l];
-        const uint32_t *ht = c.hist + (size_t)t * 65536;
-        for (int i = 0; i < 65536; i++)
-            h[i] += ht[i];
-    }
-    free(c.hist);
     if (rc != PM_OK) {
         free(h);
         return rc;

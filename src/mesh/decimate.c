@@ -34,6 +34,8 @@
 #include <string.h>
 
 #define PM__NKEY 32768u   /* top 16 bits of a non-negative float */
+#define PM__LOCKED 1u
+#define PM__TOUCHED 2u
 
 typedef struct pm__dec {
     size_t nv, nf;      /* nf: triangles in f, compacted at each pass */
@@ -42,14 +44,18 @@ typedef struct pm__dec {
                            cost evaluation touches two blocks */
     uint32_t *f;
     uint8_t *dead;      /* per triangle of f, during a pass */
-    uint8_t *locked;    /* per vertex: an end of a collapse in this pass */
+    uint8_t *refused;   /* per triangle of f: bit q set when edge slot q was
+                           refused and nothing near it has changed since */
+    uint8_t *locked;    /* per vertex: PM__LOCKED (an end of a collapse in
+                           this pass) and/or PM__TOUCHED (its neighbourhood
+                           changed); from the pass before while costing */
     uint32_t *deg;      /* live triangles around each vertex */
     uint32_t *rstart;   /* nv + 1: vertex v's triangles are ring[rstart[v]..] */
     uint32_t *ring;
     uint32_t *mark, token;
     float *cost;        /* per directed edge slot 3t+q; < 0: not an edge to try */
     uint32_t *order;    /* edge slots by cost */
-    uint32_t *hist;     /* PM__NKEY + 1 */
+    uint32_t *hist;     /* 2 * PM__NKEY: all edges, then those not refused */
 } pm__dec;
 
 static double *pm__q(const pm__dec *d, size_t v) { return d->vq + 16 * v; }
@@ -210,10 +216,12 @@ static int pm__collapse(pm__dec *d, uint32_t a, uint32_t b, size_t *live)
     d->deg[b] = 0;
     d->deg[opp[0]]--;
     d->deg[opp[1]]--;
+    d->locked[opp[0]] |= PM__TOUCHED;
+    d->locked[opp[1]] |= PM__TOUCHED;
     for (int i = 0; i < 10; i++)
         pm__q(d, a)[i] += pm__q(d, b)[i];
     memcpy(pm__p(d, a), x, sizeof x);
-    d->locked[a] = d->locked[b] = 1;
+    d->locked[a] = d->locked[b] = PM__LOCKED | PM__TOUCHED;
     return 1;
 }
 
@@ -222,6 +230,7 @@ static void pm__dec_free(pm__dec *d)
     free(d->vq);
     free(d->f);
     free(d->dead);
+    free(d->refused);
     free(d->locked);
     free(d->deg);
     free(d->rstart);
@@ -240,6 +249,7 @@ static int pm__dec_init(pm__dec *d, const pm_mesh *m)
     d->vq = pm_alloc_large((nv ? nv : 1) * 16 * sizeof(double), 0);
     d->f = pm_alloc_large(3 * nf * sizeof *d->f, 0);
     d->dead = calloc(nf, 1);
+    d->refused = calloc(nf, 1);
     d->locked = calloc(nv ? nv : 1, 1);
     d->deg = calloc(nv ? nv : 1, sizeof *d->deg);
     d->rstart = calloc(nv + 1, sizeof *d->rstart);
@@ -247,11 +257,12 @@ static int pm__dec_init(pm__dec *d, const pm_mesh *m)
     d->mark = calloc(nv ? nv : 1, sizeof *d->mark);
     d->cost = pm_alloc_large(3 * nf * sizeof *d->cost, 0);
     d->order = pm_alloc_large(3 * nf * sizeof *d->order, 0);
-    d->hist = malloc((PM__NKEY + 1) * sizeof *d->hist);
-    if (!d->vq || !d->f || !d->dead || !d->locked || !d->deg || !d->rstart || !d->ring || !d->mark
+    d->hist = malloc(2 * PM__NKEY * sizeof *d->hist);
+    if (!d->vq || !d->f || !d->dead || !d->refused || !d->locked || !d->deg || !d->rstart || !d->ring || !d->mark
         || !d->cost || !d->order || !d->hist)
         return -1;
     memset(d->vq, 0, nv * 16 * sizeof(double));
+    memset(d->locked, PM__TOUCHED, nv); /* the first pass costs every edge */
     for (size_t v = 0; v < nv; v++)
         for (int r = 0; r < 3; r++)
             pm__p(d, v)[r] = m->v[3 * v + r];
@@ -307,7 +318,9 @@ typedef struct pm__costs {
 
 /* Each edge of a closed oriented surface runs a->b with a < b in exactly
  * one of its two triangles; other surfaces get a few duplicates, which the
- * checks make harmless. */
+ * checks make harmless. An edge's cost depends on its two ends only, so
+ * only the triangles around a vertex the last pass touched are costed
+ * again (most of the surface, after the first pass, is not). */
 static void pm__cost_block(void *ctx, int task, int thread)
 {
     (void)thread;
@@ -316,6 +329,9 @@ static void pm__cost_block(void *ctx, int task, int thread)
     size_t t0 = (size_t)task * c->block, t1 = t0 + c->block < d->nf ? t0 + c->block : d->nf;
     for (size_t t = t0; t < t1; t++) {
         const uint32_t *f = d->f + 3 * t;
+        if (!(d->locked[f[0]] | d->locked[f[1]] | d->locked[f[2]]))
+            continue;
+        d->refused[t] = 0;
         for (int q = 0; q < 3; q++) {
             uint32_t a = f[q], b = f[q == 2 ? 0 : q + 1];
             float e = -1;
@@ -345,11 +361,17 @@ static uint32_t pm__key(float cost)
 static size_t pm__order_edges(pm__dec *d, size_t want, size_t *nbound)
 {
     size_t n3 = 3 * d->nf;
-    uint32_t *h = d->hist;
-    memset(h, 0, (PM__NKEY + 1) * sizeof *h);
-    for (size_t i = 0; i < n3; i++)
-        if (d->cost[i] >= 0)
-            h[pm__key(d->cost[i])]++;
+    uint32_t *h = d->hist, *hok = d->hist + PM__NKEY;
+    memset(h, 0, 2 * PM__NKEY * sizeof *h);
+    for (size_t t = 0; t < d->nf; t++)
+        for (int q = 0; q < 3; q++) {
+            float c = d->cost[3 * t + q];
+            if (c >= 0) {
+                uint32_t key = pm__key(c);
+                h[key]++;
+                hok[key] += !(d->refused[t] >> q & 1);
+            }
+        }
     size_t n = 0, k = 0;
     for (uint32_t q = 0; q < PM__NKEY; q++)
         n += h[q];
@@ -357,9 +379,12 @@ static size_t pm__order_edges(pm__dec *d, size_t want, size_t *nbound)
         return 0;
     /* Locked ends stop about half of the cheapest edges; a bound somewhat
      * above the want-th cost lets the pass do most of its share without
-     * reaching for edges the sequential order would have left alone. */
-    for (size_t run = 0; k < PM__NKEY - 1 && run + h[k] <= want; k++)
-        run += h[k];
+     * reaching for edges the sequential order would have left alone. The
+     * edges refused last time (they stay refused unless their surroundings
+     * change) do not count towards it: a band of only such edges made a
+     * whole pass for one collapse, thousands of times on a body surface. */
+    for (size_t run = 0; k < PM__NKEY - 1 && run + hok[k] <= want; k++)
+        run += hok[k];
     uint32_t bits = (uint32_t)k << 16 | 0x8000u;
     float c;
     memcpy(&c, &bits, sizeof c);
@@ -408,15 +433,21 @@ static long pm__pass(pm__dec *d, size_t want, size_t *live)
         if (i >= nb && done)
             break;
         uint32_t a = d->f[s], b = d->f[s % 3 == 2 ? s - 2 : s + 1];
-        if (d->locked[a] || d->locked[b])
+        if ((d->locked[a] | d->locked[b]) & PM__LOCKED)
             continue;
-        done += (size_t)pm__collapse(d, a, b, live);
+        if (pm__collapse(d, a, b, live))
+            done++;
+        else
+            d->refused[s / 3] |= (uint8_t)(1u << s % 3);
     }
     size_t w = 0;
     for (size_t t = 0; t < d->nf; t++)
         if (!d->dead[t]) {
-            if (w != t)
+            if (w != t) {
                 memcpy(d->f + 3 * w, d->f + 3 * t, 3 * sizeof *d->f);
+                memcpy(d->cost + 3 * w, d->cost + 3 * t, 3 * sizeof *d->cost);
+                d->refused[w] = d->refused[t];
+            }
             w++;
         }
     d->nf = w;

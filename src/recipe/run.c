@@ -60,17 +60,6 @@ pm_seg_run *pm_seg_run_fork(const pm_seg_run *run, int upto)
     return f;
 }
 
-typedef struct step_progress {
-    const pm_progress *outer;
-    int step, nsteps;
-} step_progress;
-
-static int sub_progress(void *user, double f, const char *stage)
-{
-    step_progress *sp = user;
-    return pm_progress_report(sp->outer, (sp->step + f) / sp->nsteps, stage);
-}
-
 static void clear_outside(pm_mask *m)
 {
     size_t n = pm_grid_voxels(&m->g);
@@ -101,11 +90,10 @@ int pm_recipe_run(const pm_recipe *r, pm_seg_run *run, int from, const pm_progre
     pm_mask *m = from > 0 ? pm_mask_clone(run->after[from - 1]) : pm_mask_new(&run->vol->g);
     if (!m)
         return PM_EMEMORY;
-    step_progress sp = {p, 0, r->nsteps};
-    pm_progress sub = {sub_progress, &sp};
+    pm_progress_sub sp;
     int rc = PM_OK;
     for (int s = from; s < r->nsteps; s++) {
-        sp.step = s;
+        pm_progress sub = pm_progress_span(&sp, p, (double)s / r->nsteps, (double)(s + 1) / r->nsteps);
         if (pm_progress_report(p, (double)s / r->nsteps, r->steps[s].name)) {
             rc = PM_ECANCEL;
             break;

@@ -15,22 +15,31 @@ int pm_hist_compute(const pm_volume *vol, const pm_mask *mask, int lo, int hi, i
         return pm_fail(PM_EUSAGE, "mask is %dx%dx%d, not on the image's grid", mask->g.dim[0],
                        mask->g.dim[1], mask->g.dim[2]);
     pm_hist h = {lo, hi, bin, (hi - lo + bin - 1) / bin, NULL, 0, 0, 0};
+    uint64_t *hu = malloc(65536 * sizeof *hu);
     h.count = calloc((size_t)h.nbins, sizeof *h.count);
-    if (!h.count)
+    if (!hu || !h.count) {
+        free(hu), free(h.count);
         return pm_fail(PM_EMEMORY, "out of memory for a histogram");
-    size_t n = pm_grid_voxels(&vol->g);
-    for (size_t i = 0; i < n; i++) {
-        if (mask && !mask->v[i])
-            continue;
-        int v = vol->hu[i];
-        h.total++;
-        if (v < lo)
-            h.below++;
-        else if (v >= hi)
-            h.above++;
-        else
-            h.count[(v - lo) / bin]++;
     }
+    uint8_t nonzero[256];
+    memset(nonzero, 1, sizeof nonzero);
+    nonzero[0] = 0;
+    int rc = pm_volume_hu_counts(vol, mask, nonzero, 0, vol->g.dim[2], hu);
+    if (rc != PM_OK) {
+        free(hu), free(h.count);
+        return rc;
+    }
+    for (int i = 0; i < 65536; i++) {
+        int v = i - 32768;
+        h.total += hu[i];
+        if (v < lo)
+            h.below += hu[i];
+        else if (v >= hi)
+            h.above += hu[i];
+        else
+            h.count[(v - lo) / bin] += hu[i];
+    }
+    free(hu);
     *out = h;
     return PM_OK;
 }

@@ -25,21 +25,6 @@
  * head) does not count. */
 #define NECK_RADIUS_MM 70
 
-void pm_airway_defaults(pm_airway_opts *o)
-{
-    o->search_mm = 40;
-    o->seed_hu = -950;
-    o->seed_frac = 0.4;
-    o->min_area_mm2 = 40;
-    o->max_area_mm2 = 800;
-    o->start_hu = -960;
-    o->max_hu = -800;
-    o->step_hu = 10;
-    o->leak_ratio = 2.0;
-    o->max_ml = 250;
-    o->shell_mm = 1.5;
-}
-
 /* Looks for the trachea's cross-section in slice k; returns its component
  * in *cc (labelled on that slice alone) or 0. */
 static uint32_t find_tube(const pm_volume *v, const pm_mask *m, int k, const pm_airway_opts *o,

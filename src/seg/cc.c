@@ -9,6 +9,7 @@
  */
 #include "pulmo/seg.h"
 #include "seg_internal.h"
+#include "../core/uf.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -121,25 +122,6 @@ static void find_runs(void *vctx, int k, int thread)
     }
 }
 
-static inline uint32_t uf_find(uint32_t *p, uint32_t a)
-{
-    while (p[a] != a) {
-        p[a] = p[p[a]];
-        a = p[a];
-    }
-    return a;
-}
-
-static inline void uf_union(uint32_t *p, uint32_t a, uint32_t b)
-{
-    a = uf_find(p, a);
-    b = uf_find(p, b);
-    if (a < b)
-        p[b] = a;
-    else if (b < a)
-        p[a] = b;
-}
-
 /* Links the runs of row A to those of row B that touch (ext = 1 also
  * diagonally). Both lists are sorted by x. */
 static void link_rows(const pm_cc *cc, uint32_t *parent, int64_t a0, int64_t a1, int64_t b0,
@@ -148,7 +130,7 @@ static void link_rows(const pm_cc *cc, uint32_t *parent, int64_t a0, int64_t a1,
     int64_t i = a0, j = b0;
     while (i < a1 && j < b1) {
         if (cc->x0[i] < cc->x1[j] + ext && cc->x0[j] < cc->x1[i] + ext)
-            uf_union(parent, (uint32_t)i, (uint32_t)j);
+            pm__uf_union(parent, (uint32_t)i, (uint32_t)j);
         if (cc->x1[i] < cc->x1[j])
             i++;
         else
@@ -263,7 +245,7 @@ int pm__cc_label(const pm_mask *m, int lo, int hi, int invert, int conn, pm_cc *
      * in run order gives raster order, and every non-root's root already
      * has its number when the run is reached. */
     for (int64_t r = 0; r < n; r++)
-        parent[r] = uf_find(parent, (uint32_t)r);
+        parent[r] = pm__uf_find(parent, (uint32_t)r);
     uint32_t ncomp = 0;
     for (int64_t r = 0; r < n; r++) {
         uint32_t root = parent[r]; /* a root, and roots are never above r */
@@ -343,17 +325,6 @@ uint8_t *pm_cc_border(const pm_cc *cc)
             }
         }
     return f;
-}
-
-void pm_cc_labels(const pm_cc *cc, uint32_t *labels)
-{
-    int nx = cc->dim[0];
-    int64_t nrows = (int64_t)cc->dim[1] * cc->dim[2];
-    memset(labels, 0, (size_t)nx * (size_t)nrows * sizeof *labels);
-    for (int64_t row = 0; row < nrows; row++)
-        for (int64_t r = cc->row_start[row]; r < cc->row_start[row + 1]; r++)
-            for (int i = cc->x0[r]; i < cc->x1[r]; i++)
-                labels[(size_t)nx * (size_t)row + (size_t)i] = cc->label[r];
 }
 
 int *pm__cc_comp_slice(const pm_cc *cc)

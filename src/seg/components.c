@@ -19,6 +19,20 @@ uint16_t *pm__lut_keep(const pm_cc *cc)
     return lut;
 }
 
+int pm__cc_label_keep(const pm_mask *m, int lo, int hi, int conn, pm_cc **cc, uint16_t **lut,
+                      const pm_progress *p)
+{
+    int rc = pm_cc_label(m, lo, hi, conn, cc, p);
+    if (rc != PM_OK)
+        return rc;
+    if (!(*lut = pm__lut_keep(*cc))) {
+        pm_cc_free(*cc);
+        *cc = NULL;
+        return PM_EMEMORY;
+    }
+    return PM_OK;
+}
+
 int pm_seg_clear_border(pm_mask *m, int lo, int hi, int conn, int faces, uint8_t value,
                         const pm_progress *p)
 {
@@ -111,14 +125,10 @@ int pm_seg_remove_small(pm_mask *m, int lo, int hi, int conn, uint64_t min_voxel
                         const pm_progress *p)
 {
     pm_cc *cc;
-    int rc = pm_cc_label(m, lo, hi, conn, &cc, p);
+    uint16_t *lut;
+    int rc = pm__cc_label_keep(m, lo, hi, conn, &cc, &lut, p);
     if (rc != PM_OK)
         return rc;
-    uint16_t *lut = pm__lut_keep(cc);
-    if (!lut) {
-        pm_cc_free(cc);
-        return PM_EMEMORY;
-    }
     for (uint32_t c = 1; c <= cc->ncomp; c++)
         if (cc->size[c] < min_voxels)
             lut[c] = 0;

@@ -170,14 +170,10 @@ int pm_seg_split_lungs(pm_mask *m, int conn, double min_ml, double min_frac, int
 {
     *nlungs = 0;
     pm_cc *cc;
-    int rc = pm_cc_label(m, PM_LABEL_LUNG, PM_LABEL_LUNG, conn, &cc, p);
+    uint16_t *lut;
+    int rc = pm__cc_label_keep(m, PM_LABEL_LUNG, PM_LABEL_LUNG, conn, &cc, &lut, p);
     if (rc != PM_OK)
         return rc;
-    uint16_t *lut = pm__lut_keep(cc);
-    if (!lut) {
-        pm_cc_free(cc);
-        return PM_EMEMORY;
-    }
     uint32_t c1 = 0, c2 = 0;
     for (uint32_t c = 1; c <= cc->ncomp; c++) {
         if (!c1 || cc->size[c] > cc->size[c1]) {

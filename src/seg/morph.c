@@ -398,6 +398,21 @@ static int dilate_crop(crop *c, const double sp[3], double r_mm, const pm_progre
     return PM_OK;
 }
 
+/* Voxels of m labelled lo..hi that the crop's feature no longer marks
+ * become 0: the write-back of erosion and opening. */
+static void crop_clear_unmarked(pm_mask *m, const crop *c, int lo, int hi)
+{
+    const uint8_t base = (uint8_t)lo, span = (uint8_t)(hi - lo);
+    size_t t = 0;
+    for (int k = 0; k < c->dim[2]; k++)
+        for (int j = 0; j < c->dim[1]; j++) {
+            uint8_t *dst = m->v + crop_src(m, c, 0, j, k);
+            for (int i = 0; i < c->dim[0]; i++, t++)
+                if (!c->f[t] && (uint8_t)(dst[i] - base) <= span)
+                    dst[i] = 0;
+        }
+}
+
 int pm_seg_erode(pm_mask *m, int lo, int hi, double r_mm, const pm_progress *p)
 {
     crop c;
@@ -406,17 +421,8 @@ int pm_seg_erode(pm_mask *m, int lo, int hi, double r_mm, const pm_progress *p)
         return got < 0 ? oom() : PM_OK;
     crop_features(m, &c, lo, hi, 0);
     int rc = erode_crop(&c, m->g.spacing, r_mm, p);
-    if (rc == PM_OK) {
-        const uint8_t base = (uint8_t)lo, span = (uint8_t)(hi - lo);
-        size_t t = 0;
-        for (int k = 0; k < c.dim[2]; k++)
-            for (int j = 0; j < c.dim[1]; j++) {
-                uint8_t *dst = m->v + crop_src(m, &c, 0, j, k);
-                for (int i = 0; i < c.dim[0]; i++, t++)
-                    if (!c.f[t] && (uint8_t)(dst[i] - base) <= span)
-                        dst[i] = 0;
-            }
-    }
+    if (rc == PM_OK)
+        crop_clear_unmarked(m, &c, lo, hi);
     free(c.f), free(c.d);
     return rc;
 }
@@ -504,17 +510,8 @@ int pm_seg_open(pm_mask *m, int lo, int hi, double r_mm, const pm_progress *p)
     int rc = erode_crop(&c, m->g.spacing, r_mm, p);
     if (rc == PM_OK)
         rc = dilate_crop(&c, m->g.spacing, r_mm, p);
-    if (rc == PM_OK) {
-        const uint8_t base = (uint8_t)lo, span = (uint8_t)(hi - lo);
-        size_t t = 0;
-        for (int k = 0; k < c.dim[2]; k++)
-            for (int j = 0; j < c.dim[1]; j++) {
-                uint8_t *dst = m->v + crop_src(m, &c, 0, j, k);
-                for (int i = 0; i < c.dim[0]; i++, t++)
-                    if (!c.f[t] && (uint8_t)(dst[i] - base) <= span)
-                        dst[i] = 0;
-            }
-    }
+    if (rc == PM_OK)
+        crop_clear_unmarked(m, &c, lo, hi);
     free(c.f), free(c.d);
     return rc;
 }

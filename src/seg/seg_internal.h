@@ -11,6 +11,10 @@ int pm__cc_label(const pm_mask *m, int lo, int hi, int invert, int conn, pm_cc *
 int *pm__cc_comp_slice(const pm_cc *cc);
 /* A lut of ncomp+1 entries set to PM_CC_KEEP. NULL on memory failure. */
 uint16_t *pm__lut_keep(const pm_cc *cc);
+/* pm_cc_label and a pm__lut_keep lut for it: the start of every step that
+ * repaints components. On failure nothing is left to free. */
+int pm__cc_label_keep(const pm_mask *m, int lo, int hi, int conn, pm_cc **cc, uint16_t **lut,
+                      const pm_progress *p);
 
 /* The in-plane image axis (0: i, 1: j) nearest the patient's left-right
  * (LPS x): j on a decubitus scan, whose slices show the patient on a side. */

@@ -32,31 +32,6 @@ void pm_seg_threshold(const pm_volume *v, int lo, int hi, uint8_t value, pm_mask
     pm_parallel_for(v->g.dim[2], 0, thr_slice, &c, NULL, NULL);
 }
 
-uint64_t pm_seg_histogram(const pm_volume *v, const pm_mask *mask, int mlo, int mhi,
-                          int lo, int hi, int nbins, uint64_t *counts)
-{
-    memset(counts, 0, (size_t)nbins * sizeof *counts);
-    if (hi <= lo || nbins <= 0)
-        return 0;
-    size_t n = pm_grid_voxels(&v->g);
-    uint64_t total = 0;
-    const double scale = (double)nbins / (double)(hi - lo);
-    const uint8_t base = (uint8_t)mlo, span = (uint8_t)(mhi - mlo);
-    for (size_t i = 0; i < n; i++) {
-        if (mask && (uint8_t)(mask->v[i] - base) > span)
-            continue;
-        int h = v->hu[i];
-        if (h < lo || h >= hi)
-            continue;
-        int b = (int)((h - lo) * scale);
-        if (b >= nbins)
-            b = nbins - 1;
-        counts[b]++;
-        total++;
-    }
-    return total;
-}
-
 double pm_seg_otsu(const pm_volume *v, int nbins)
 {
     int lo, hi;

@@ -22,6 +22,7 @@
 #include "pulmo/raster.h"
 #include "pulmo/recipe.h"
 #include "pulmo/text.h"
+#include "pulmo/volfile.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -122,7 +123,7 @@ static int write_mask(const char *path)
     const pm_mask *m = seg_result();
     if (!m)
         return pm_fail(PM_EUSAGE, "no mask yet: run the segmentation (S) first");
-    return pm_nifti_write(path, &m->g, PM_NIFTI_UINT8, m->v);
+    return pm_volfile_write_mask(path, m);
 }
 
 /* The SEG references the source images: the series held in the browser's

@@ -15,6 +15,7 @@
 #include "unet_internal.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -263,10 +264,16 @@ int pm_unet_forward(const pm_unet *net, int n, int h, int w, const float *in, fl
     ws *spaces = calloc((size_t)workers, sizeof *spaces);
     if (!spaces)
         return pm_fail(PM_EMEMORY, "out of memory");
-    /* One slice per worker with a serial GEMM, or one slice with a threaded GEMM. */
+    /* One slice per worker with a serial GEMM, or one slice with a threaded
+     * GEMM. OpenBLAS's thread count is process-wide, so concurrent passes
+     * (batch jobs) take turns rather than change it under each other; each
+     * pass already keeps every core busy. */
+    static pthread_mutex_t blas_lock = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&blas_lock);
     pm__sgemm_threads(workers > 1 ? 1 : nthreads);
     fctx f = {net, h, w, in, logp, labels, spaces, 0};
     int rc = pm_parallel_for(n, workers, run_one, &f, p, "U-Net");
+    pthread_mutex_unlock(&blas_lock);
     for (int i = 0; i < workers; i++)
         ws_free(&spaces[i]);
     free(spaces);

@@ -5,6 +5,7 @@
 #include "unet_internal.h"
 
 #include <cblas.h>
+#include <dlfcn.h>
 
 /* Declared here: Debian's cblas.h may be the netlib one (alternatives). */
 void openblas_set_num_threads(int n);
@@ -24,11 +25,16 @@ void pm__sgemm_threads(int n)
 /* OpenBLAS starts its worker threads when the library loads, and they spin
  * (sched_yield) waiting for work: in a pulmo run that never reaches the
  * U-Net they stole a core from DICOM decoding (LIDC load 0.105 -> 0.165 s).
- * Stop them at start-up; OpenBLAS starts them again on the first threaded
- * product. */
-int blas_thread_shutdown_(void);
-
-__attribute__((constructor)) static void pm__blas_quiet(void)
+ * A program calls this once at start to stop them; OpenBLAS starts them
+ * again on the first threaded product. blas_thread_shutdown_ is not in
+ * OpenBLAS's API, so it is looked up, not linked: with another BLAS, or an
+ * OpenBLAS without it, this does nothing. A library constructor would do it
+ * behind the back of a program that embeds libpulmo and uses OpenBLAS
+ * itself. */
+void pm_unet_blas_idle(void)
 {
-    blas_thread_shutdown_();
+    int (*shutdown)(void);
+    *(void **)&shutdown = dlsym(RTLD_DEFAULT, "blas_thread_shutdown_");
+    if (shutdown)
+        shutdown();
 }

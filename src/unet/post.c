@@ -10,30 +10,26 @@
  *    are dropped, as are components of 1 or 2 voxels.
  * 3. Per label, the largest 26-connected component is kept and its holes
  *    (background not 6-connected to the volume's border) are filled; later
- *    labels win where filled holes overlap.
+ *    labels win where filled holes overlap (seg's pm_seg_keep_largest and
+ *    pm_seg_fill_holes).
  */
 #include "unet_internal.h"
+#include "../core/uf.h"
+#include "pulmo/seg.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+/* Components are int32 here (-1: none); the union-find works on their
+ * unsigned view, which aliases them legally. */
 static int32_t uf_find(int32_t *p, int32_t x)
 {
-    while (p[x] != x) {
-        p[x] = p[p[x]];
-        x = p[x];
-    }
-    return x;
+    return (int32_t)pm__uf_find((uint32_t *)p, (uint32_t)x);
 }
 
 static void uf_union(int32_t *p, int32_t a, int32_t b)
 {
-    a = uf_find(p, a);
-    b = uf_find(p, b);
-    if (a < b)
-        p[b] = a;
-    else if (b < a)
-        p[a] = b;
+    pm__uf_union((uint32_t *)p, (uint32_t)a, (uint32_t)b);
 }
 
 /* Labels 26-connected components of voxels where key[v] != 0 and equal
@@ -146,58 +142,24 @@ static int join(post *P, int32_t r, int32_t **bufp, size_t *capp)
     return PM_OK;
 }
 
-/* Keeps the largest 26-component of label l and fills its holes, writing l
- * into out. mask and q are scratch (n bytes, n int32). */
-static void keep_fill(const uint8_t *lab, uint8_t l, uint8_t *out, uint8_t *mask, int32_t *q,
-                      int nx, int ny, int nz)
+/* Keeps the largest 26-component of label l and fills its holes (background
+ * not 6-connected to the border), writing l into out: seg's own keep-largest
+ * and hole filling on a 0/1 mask (scratch, n bytes) of the label. */
+static int keep_fill(const uint8_t *lab, uint8_t l, uint8_t *out, uint8_t *mask, int nx, int ny,
+                     int nz)
 {
+    pm_mask m = {.v = mask};
+    pm_grid_init(&m.g, nx, ny, nz, 1, 1, 1);
     size_t n = (size_t)nx * ny * nz;
     for (size_t v = 0; v < n; v++)
         mask[v] = lab[v] == l;
-    int32_t nc = components(mask, nx, ny, nz, q);
-    if (nc == 0)
-        return;
-    int64_t *cnt = calloc((size_t)nc, sizeof *cnt);
-    if (!cnt)
-        return;
-    for (size_t v = 0; v < n; v++)
-        if (q[v] >= 0)
-            cnt[q[v]]++;
-    int32_t big = 0;
-    for (int32_t c = 1; c < nc; c++)
-        if (cnt[c] > cnt[big])
-            big = c;
-    free(cnt);
-    for (size_t v = 0; v < n; v++)
-        mask[v] = q[v] == big;             /* 1 = kept object */
-    /* Flood the background from the border (6-connected): 2 = outside. */
-    size_t qh = 0, qt = 0;
-    for (int z = 0; z < nz; z++)
-        for (int y = 0; y < ny; y++)
-            for (int x = 0; x < nx; x++) {
-                if (!(x == 0 || y == 0 || z == 0 || x == nx - 1 || y == ny - 1 || z == nz - 1))
-                    continue;
-                int32_t v = x + nx * (y + ny * z);
-                if (!mask[v]) {
-                    mask[v] = 2;
-                    q[qt++] = v;
-                }
-            }
-    while (qh < qt) {
-        int32_t v = q[qh++];
-        int x = v % nx, y = (v / nx) % ny, z = v / (nx * ny);
-        int32_t nbr[6] = {x > 0 ? v - 1 : -1, x < nx - 1 ? v + 1 : -1,
-                          y > 0 ? v - nx : -1, y < ny - 1 ? v + nx : -1,
-                          z > 0 ? v - nx * ny : -1, z < nz - 1 ? v + nx * ny : -1};
-        for (int k = 0; k < 6; k++)
-            if (nbr[k] >= 0 && !mask[nbr[k]]) {
-                mask[nbr[k]] = 2;
-                q[qt++] = nbr[k];
-            }
-    }
-    for (size_t v = 0; v < n; v++)
-        if (mask[v] != 2)
+    int rc = pm_seg_keep_largest(&m, 1, 1, 26, 1, NULL, NULL);
+    if (rc == PM_OK)
+        rc = pm_seg_fill_holes(&m, 1, 6, 0, NULL);
+    for (size_t v = 0; rc == PM_OK && v < n; v++)
+        if (mask[v])
             out[v] = l;
+    return rc;
 }
 
 int pm_unet_postprocess(uint8_t *lab, int nx, int ny, int nz, int nclasses)
@@ -278,9 +240,10 @@ int pm_unet_postprocess(uint8_t *lab, int nx, int ny, int nz, int nclasses)
         }
         lab[v] = l;
     }
-    for (int l = 1; l < nclasses && l < 256; l++)
-        keep_fill(lab, (uint8_t)l, out, mask, P.id, nx, ny, nz);
-    memcpy(lab, out, n);
+    for (int l = 1; rc == PM_OK && l < nclasses && l < 256; l++)
+        rc = keep_fill(lab, (uint8_t)l, out, mask, nx, ny, nz);
+    if (rc == PM_OK)
+        memcpy(lab, out, n);
 done:
     free(P.id); free(P.next_in); free(P.merged); free(P.size); free(P.first); free(P.chain);
     free(P.tail); free(P.cls); free(out); free(mask);

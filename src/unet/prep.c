@@ -63,44 +63,14 @@ static void fill_holes(uint8_t *m, int *queue)
         m[i] = !out[i];
 }
 
-/* Keeps the largest 4-connected component; returns its size. */
-static int keep_largest(uint8_t *m, int *queue)
+/* Marks in seen the 4-connected component of m holding seed; returns its
+ * size. queue holds BS*BS ints. */
+static int flood4(const uint8_t *m, uint8_t *seen, int *queue, int seed)
 {
     static const int dy[4] = {-1, 1, 0, 0}, dx[4] = {0, 0, -1, 1};
-    uint8_t seen[BS * BS];
-    memset(seen, 0, sizeof seen);
-    int best = 0, bestseed = -1;
-    for (int s = 0; s < BS * BS; s++) {
-        if (!m[s] || seen[s])
-            continue;
-        int qh = 0, qt = 0;
-        queue[qt++] = s;
-        seen[s] = 1;
-        while (qh < qt) {
-            int p = queue[qh++], y = p / BS, x = p % BS;
-            for (int k = 0; k < 4; k++) {
-                int yy = y + dy[k], xx = x + dx[k];
-                if (yy < 0 || xx < 0 || yy >= BS || xx >= BS)
-                    continue;
-                int q = yy * BS + xx;
-                if (m[q] && !seen[q]) {
-                    seen[q] = 1;
-                    queue[qt++] = q;
-                }
-            }
-        }
-        if (qt > best) {
-            best = qt;
-            bestseed = s;
-        }
-    }
-    if (bestseed < 0)
-        return 0;
-    /* Flood again from the winner's seed to keep only it. */
-    memset(seen, 0, sizeof seen);
     int qh = 0, qt = 0;
-    queue[qt++] = bestseed;
-    seen[bestseed] = 1;
+    queue[qt++] = seed;
+    seen[seed] = 1;
     while (qh < qt) {
         int p = queue[qh++], y = p / BS, x = p % BS;
         for (int k = 0; k < 4; k++) {
@@ -114,6 +84,30 @@ static int keep_largest(uint8_t *m, int *queue)
             }
         }
     }
+    return qt;
+}
+
+/* Keeps the largest 4-connected component (the first in raster order on a
+ * tie); returns its size. */
+static int keep_largest(uint8_t *m, int *queue)
+{
+    uint8_t seen[BS * BS];
+    memset(seen, 0, sizeof seen);
+    int best = 0, bestseed = -1;
+    for (int s = 0; s < BS * BS; s++) {
+        if (!m[s] || seen[s])
+            continue;
+        int size = flood4(m, seen, queue, s);
+        if (size > best) {
+            best = size;
+            bestseed = s;
+        }
+    }
+    if (bestseed < 0)
+        return 0;
+    /* Flood again from the winner's seed to keep only it. */
+    memset(seen, 0, sizeof seen);
+    flood4(m, seen, queue, bestseed);
     memcpy(m, seen, sizeof seen);
     return best;
 }

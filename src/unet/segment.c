@@ -50,18 +50,6 @@ static size_t orient_off(const orient *o, int nx, int c, int r)
     return o->transpose ? (size_t)r + (size_t)nx * (size_t)c : (size_t)c + (size_t)nx * (size_t)r;
 }
 
-/* Progress of one batch mapped onto its share of the whole run. */
-typedef struct span {
-    const pm_progress *p;
-    double a, b;
-} span;
-
-static int span_report(void *user, double f, const char *stage)
-{
-    span *s = user;
-    return pm_progress_report(s->p, s->a + f * (s->b - s->a), stage);
-}
-
 static int nearest(int o, int n_in, int n_out)
 {
     if (n_out <= 1)
@@ -109,8 +97,8 @@ int pm_unet_segment(const pm_volume *v, const pm_unet *net, int nthreads, uint8_
             pm_unet_body_box(slice, o.w, o.h, bx);
             pm_unet_prepare(slice, o.w, bx, in + (size_t)b * 65536);
         }
-        span sp = {p, 0.95 * k0 / nz, 0.95 * (k0 + nb) / nz};
-        pm_progress sub = {span_report, &sp};
+        pm_progress_sub sp;
+        pm_progress sub = pm_progress_span(&sp, p, 0.95 * k0 / nz, 0.95 * (k0 + nb) / nz);
         rc = pm_unet_forward(net, nb, 256, 256, in, NULL, lab + (size_t)k0 * 65536, nthreads,
                              p ? &sub : NULL);
     }

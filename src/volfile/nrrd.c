@@ -4,7 +4,6 @@
  */
 #include "volfile_internal.h"
 #include "pulmo/core.h"
-#include "pulmo/io.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -187,10 +186,9 @@ int pm__nrrd_header(const char *path, pm__vhdr *h)
 {
     char *text;
     size_t len;
-    int rc = pm_read_file(path, MAXHDR, &text, &len);
+    int rc = pm__vhdr_text(path, MAXHDR, &text, &len, h);
     if (rc != PM_OK)
-        return rc == PM_EMEMORY ? rc : pm_fail(PM_ECORRUPT, "%s: cannot open", path);
-    memset(h, 0, sizeof *h);
+        return rc;
     pm_grid_init(&h->g, 1, 1, 1, 1, 1, 1);
     long long data_at;
     int st = pm__parse(path, text, len, h, &data_at);

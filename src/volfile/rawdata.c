@@ -8,6 +8,7 @@
  */
 #include "volfile_internal.h"
 #include "pulmo/core.h"
+#include "pulmo/io.h"
 #include "pulmo/nifti.h"
 
 #include <math.h>
@@ -59,6 +60,15 @@ int pm__vtype_nrrd(const char *name)
         if (!strcasecmp(name, m[i].n))
             return m[i].t;
     return 0;
+}
+
+int pm__vhdr_text(const char *path, size_t max, char **text, size_t *len, pm__vhdr *h)
+{
+    int rc = pm_read_file(path, max, text, len);
+    if (rc != PM_OK)
+        return rc == PM_EMEMORY ? rc : pm_fail(PM_ECORRUPT, "%s: cannot open", path);
+    memset(h, 0, sizeof *h);
+    return PM_OK;
 }
 
 void pm__vpath(const char *header, const char *name, char *out, size_t cap)

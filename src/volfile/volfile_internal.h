@@ -15,8 +15,13 @@ typedef struct pm__vhdr {
 } pm__vhdr;
 
 /* Header parsers: PM_OK, or PM_ECORRUPT with a reason naming path. */
+/* The first max bytes of a header file (NUL-terminated, free it), with h
+ * cleared: PM_OK, PM_ECORRUPT "cannot open", PM_EMEMORY. */
+int pm__vhdr_text(const char *path, size_t max, char **text, size_t *len, pm__vhdr *h);
 int pm__meta_header(const char *path, pm__vhdr *h);
 int pm__nrrd_header(const char *path, pm__vhdr *h);
+/* NRRD writer of write.c's table (datatype PM_NIFTI_UINT8, INT16, FLOAT32). */
+int pm__nrrd_write(const char *path, const pm_grid *g, int datatype, const void *data);
 
 /* Bytes per value of a datatype, 0 when unknown. */
 int pm__vtype_size(int type);
