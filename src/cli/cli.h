@@ -93,6 +93,9 @@ void cli_json_ok(struct pm_json *j);
 /* Prints "pulmo: <message>" to stderr (and the JSON error object with
  * --json) and returns code. */
 int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The refusal to write out inside the input (a folder, or a volume file's
+ * folder): exit PM_EWRITE. */
+int cli_refuse_inside(const char *out, const char *input);
 /* cli_error with the library's last error, or fallback. */
 int cli_fail(int code, const char *fallback);
 /* Prints a usage error for cmd to stderr (and the JSON error object with

@@ -187,7 +187,7 @@ int cmd_batch(int argc, char **argv)
         return cli_usage("batch", "--study-date is for a dicom:// node");
     pm_io_protect(root);
     if (pm_io_is_protected(out))
-        return cli_error(PM_EWRITE, "%s is inside the input folder %s; pulmo never writes there", out, root);
+        return cli_refuse_inside(out, root);
     if (sbatch)
         return cli_batch_sbatch(root, out, &bo, &sa);
     if (shard_auto && pm_batch_shard_auto(out, &bo.shard_index, &bo.shard_count) != PM_OK)

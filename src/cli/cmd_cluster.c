@@ -234,11 +234,8 @@ int cmd_cluster(int argc, char **argv)
     pm_io_protect(a.input);
     if (a.mask)
         pm_io_protect(a.mask);
-    if (pm_io_is_protected(a.out)) {
-        fprintf(stderr, "pulmo: %s is inside the input folder %s; pulmo never writes there\n", a.out,
-                a.input);
-        return PM_EWRITE;
-    }
+    if (pm_io_is_protected(a.out))
+        return cli_refuse_inside(a.out, a.input);
     double secs[4] = {0}, t = pm_now();
     pm_volume *v = NULL;
     pm_mask *mask = NULL;

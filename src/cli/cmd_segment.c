@@ -245,9 +245,9 @@ int cmd_segment(int argc, char **argv)
     }
     pm_io_protect(dir);
     if (pm_io_is_protected(out))
-        return cli_error(PM_EWRITE, "%s is inside the input folder %s; pulmo never writes there", out, dir);
+        return cli_refuse_inside(out, dir);
     if (dseg && pm_io_is_protected(dseg))
-        return cli_error(PM_EWRITE, "%s is inside the input folder %s; pulmo never writes there", dseg, dir);
+        return cli_refuse_inside(dseg, dir);
     so.dicom_seg = dseg;
     pm_segment_report rep;
     int rc = pm_segment_series(dir, out, &so, &rep, &cli_progress);

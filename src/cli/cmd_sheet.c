@@ -118,7 +118,7 @@ int cmd_sheet(int argc, char **argv)
     const char *dir = argv[optind];
     pm_io_protect(dir);
     if (out && pm_io_is_protected(out))
-        return cli_error(PM_EWRITE, "%s is inside the input folder %s; pulmo never writes there", out, dir);
+        return cli_refuse_inside(out, dir);
     if (!pm_is_dir(dir) && !pm_volfile_kind(dir))
         return cli_error(PM_ENODATA, "%s: not a folder or a volume file", dir);
     pm_segment_report rep;

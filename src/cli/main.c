@@ -96,6 +96,13 @@ int cli_error(int code, const char *fmt, ...)
     return code;
 }
 
+int cli_refuse_inside(const char *out, const char *input)
+{
+    if (pm_is_dir(input))
+        return cli_error(PM_EWRITE, "%s is inside the input folder %s; pulmo never writes there", out, input);
+    return cli_error(PM_EWRITE, "%s is inside the folder of the input %s; pulmo never writes there", out, input);
+}
+
 int cli_fail(int code, const char *fallback)
 {
     const char *e = pm_error();
