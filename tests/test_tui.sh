@@ -465,4 +465,32 @@ if wait_for "2 series"; then
 else
     fail tui_ascii_mode_draws_with_ascii_only "scan did not finish"
 fi
+
+# ---------------------------------------------------------------- one slice
+# One LIDC slice alone, as a single-slice series arrives: the TUI segments it
+# in 2-D like `pulmo segment` does and shows areas in cm2, never mL.
+mkdir -p "$TMP/one/ONE"
+ln -s "$DATA/patients/LIDC-IDRI-0001/000039.dcm" "$TMP/one/ONE/"
+start "'$TMP/one'"
+go
+if wait_for "512x512x1" 120; then
+    keys Enter
+    wait_for "Axial 1/1" 60
+    keys S
+    if wait_re "slice 1: [0-9.]*  R [0-9.]*  L [0-9.]*" && wait_for "2-D: 1 slice, areas in cm2" 5 &&
+       ! screen | grep -q "Lungs [0-9]* mL"; then
+        area=$(screen | sed -n 's/.*slice 1: \([0-9]*\)\..*/\1/p' | head -1)
+        cli=$("$PULMO" segment "$TMP/one/ONE" -o "$TMP/one-out" 2>/dev/null |
+              sed -n 's/.*slice 1 of 1: \([0-9]*\)\..*/\1/p')
+        if [ -n "$area" ] && [ "$area" = "$cli" ]; then
+            pass tui_segments_a_single_slice_in_2d_with_areas
+        else
+            fail tui_segments_a_single_slice_in_2d_with_areas "TUI area '$area' cm2, CLI '$cli' cm2"
+        fi
+    else
+        fail tui_segments_a_single_slice_in_2d_with_areas "no 2-D areas after S"
+    fi
+else
+    fail tui_segments_a_single_slice_in_2d_with_areas "the one-slice series was not listed"
+fi
 exit 0

@@ -147,6 +147,15 @@ pm_seg_run *pm_seg_run_fork(const pm_seg_run *run, int upto);
  * lungs found are below "require.min_ml" (result still set, for display);
  * PM_ECANCEL; PM_EMEMORY; PM_EUSAGE. */
 int pm_recipe_run(const pm_recipe *r, pm_seg_run *run, int from_step, const pm_progress *p);
+/* A series of one or two slices is segmented in 2-D by pm_recipe_run and
+ * pm_recipe_preview (each slice as a prism of copies; results and cached
+ * steps on the series' own grid): its lungs are cross-sections, measured in
+ * cm^2 (pm_lung_areas), never in mL. Returns the number of copies per slice,
+ * or 0 for a volume. */
+int pm_recipe_flat_copies(const pm_grid *g);
+/* The recipe as the 2-D run uses it: without the airway step, which would
+ * grow through a prism into the whole lung. */
+void pm_recipe_flat(pm_recipe *r);
 
 /* Recomputes axial slice k (nx*ny labels into out) as if steps from_step..
  * end ran again with r's current parameters; needs run's cached input of

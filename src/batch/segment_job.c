@@ -115,47 +115,6 @@ static void pm__no_lungs_reason(const pm_volume *v, const char *reason)
     pm_fail(PM_ENOLUNG, "%s", reason);
 }
 
-/* One or two slices: the recipe's 3-D steps (the size of a lung in mL, the
- * ball closing, the airway grown from the top) mean nothing on a slab one
- * slice thick, so each slice is segmented as a 2-D picture: stacked into a
- * prism of copies PRISM_MM tall, segmented, and the middle copy kept. The
- * result is a cross-section: areas in cm^2, never a volume. */
-#define PRISM_MM 40.0
-#define PRISM_MAX_COPIES 64
-
-static int prism_copies(const pm_volume *v)
-{
-    double sz = v->g.spacing[2] > 0 ? v->g.spacing[2] : 1;
-    int k = (int)ceil(PRISM_MM / sz);
-    return k < 3 ? 3 : k > PRISM_MAX_COPIES ? PRISM_MAX_COPIES : k;
-}
-
-static pm_volume *prism_new(const pm_volume *v, int copies)
-{
-    pm_grid g = v->g;
-    g.dim[2] = v->g.dim[2] * copies;
-    pm_volume *pv = pm_volume_new(&g);
-    if (!pv)
-        return NULL;
-    size_t plane = (size_t)g.dim[0] * g.dim[1];
-    for (int k = 0; k < g.dim[2]; k++)
-        memcpy(pv->hu + plane * k, v->hu + plane * (k / copies), plane * sizeof *pv->hu);
-    pv->meta = v->meta;
-    return pv;
-}
-
-/* The middle copy of each slice's prism, on v's grid. */
-static pm_mask *prism_crop(const pm_volume *v, const pm_mask *pm, int copies)
-{
-    pm_mask *m = pm_mask_new(&v->g);
-    if (!m)
-        return NULL;
-    size_t plane = (size_t)v->g.dim[0] * v->g.dim[1];
-    for (int k = 0; k < v->g.dim[2]; k++)
-        memcpy(m->v + plane * k, pm->v + plane * ((size_t)k * copies + copies / 2), plane);
-    return m;
-}
-
 static void flat_report(pm_segment_report *rep, const pm_mask *labels)
 {
     int n = labels->g.dim[2];
@@ -203,19 +162,14 @@ int pm__segment_run(pm_volume *v, double t0, const char *outdir, const pm_segmen
     if (outdir && (rc = pm_mkdir_p(outdir)) != PM_OK)
         return finish(rep, rc, t0);
 
-    int flat = v->g.dim[2] <= 2, copies = flat ? prism_copies(v) : 1;
-    /* Grown down a prism, the airway has no carina to stop at: within one
-     * slice the bronchi lead straight into the lung, so the airway would
-     * take it all. Recipes without that parameter are left as they are. */
-    if (flat && pm_recipe_step_index(&rep->recipe, "airway") >= 0)
-        pm_recipe_set(&rep->recipe, "airway.enabled=0", NULL);
-    pm_volume *pv = flat ? prism_new(v, copies) : v;
-    pm_seg_run *run = pv ? pm_seg_run_new(pv, 0) : NULL;
-    if (!run) {
-        if (pv != v)
-            pm_volume_free(pv);
+    /* One or two slices: pm_recipe_run segments them in 2-D; the report
+     * names the recipe as that run uses it. */
+    int flat = pm_recipe_flat_copies(&v->g) > 0;
+    if (flat)
+        pm_recipe_flat(&rep->recipe);
+    pm_seg_run *run = pm_seg_run_new(v, 0);
+    if (!run)
         return finish(rep, PM_EMEMORY, t0);
-    }
     pm_unet *net = NULL;
     if (pm_recipe_step_index(&rep->recipe, "unet") >= 0) {
         char wpath[4096];
@@ -224,8 +178,6 @@ int pm__segment_run(pm_volume *v, double t0, const char *outdir, const pm_segmen
             rc = pm_unet_load(wpath, &net);
         if (rc != PM_OK) {
             pm_seg_run_free(run);
-            if (pv != v)
-                pm_volume_free(pv);
             return finish(rep, rc, t0);
         }
         run->unet = net;
@@ -235,11 +187,7 @@ int pm__segment_run(pm_volume *v, double t0, const char *outdir, const pm_segmen
     run->unet = NULL;
     char reason[640];
     snprintf(reason, sizeof reason, "%s", pm_error());
-    /* Flat: the middle copies of the prism, on v's grid. */
-    pm_mask *lab = NULL;
-    if (flat && run->result && !(lab = prism_crop(v, run->result, copies)) && rc == PM_OK)
-        rc = pm_fail(PM_EMEMORY, "out of memory");
-    pm_mask *on_v = flat ? lab : run->result;
+    pm_mask *lab = NULL, *on_v = run->result;
     pm_lung_measures m = {0};
     if (rc == PM_OK) {
         double t = pm_now();
@@ -260,15 +208,11 @@ int pm__segment_run(pm_volume *v, double t0, const char *outdir, const pm_segmen
     }
     pm_recipe used = rep->recipe;
     pm_segment_report_fill(rep, v, &used, run, &m, rc, reason);
-    if (!flat) {
-        lab = run->result;
-        run->result = NULL;
-    }
+    lab = run->result;
+    run->result = NULL;
     if (flat && lab && (rc == PM_OK || rc == PM_ENOLUNG))
         flat_report(rep, lab);
     pm_seg_run_free(run);
-    if (pv != v)
-        pm_volume_free(pv);
     if (rc == PM_ENOLUNG)
         pm__no_lungs_reason(v, reason);
     finish(rep, rc, t0);

@@ -206,3 +206,9 @@ double pm_recipe_get(const pm_recipe *r, const char *step, const char *param)
             return r->steps[s].params[q].value;
     return NAN;
 }
+
+void pm_recipe_flat(pm_recipe *r)
+{
+    if (pm_recipe_step_index(r, "airway") >= 0)
+        pm_recipe_set(r, "airway.enabled=0", NULL);
+}

@@ -68,10 +68,72 @@ static void clear_outside(pm_mask *m)
             m->v[x] = 0;
 }
 
+/* One or two slices: the recipe's 3-D steps (the size of a lung in mL, the
+ * ball closing, the airway grown from the top) mean nothing on a slab one
+ * slice thick, so each slice is segmented as a 2-D picture: stacked into a
+ * prism of copies PRISM_MM tall, segmented, and the middle copy kept. The
+ * result is a cross-section: areas in cm^2, never a volume. Cached step
+ * outputs are kept on the volume's own grid, like the result. */
+#define PRISM_MM 40.0
+#define PRISM_MAX_COPIES 64
+
+int pm_recipe_flat_copies(const pm_grid *g)
+{
+    if (g->dim[2] > 2)
+        return 0;
+    double sz = g->spacing[2] > 0 ? g->spacing[2] : 1;
+    int k = (int)ceil(PRISM_MM / sz);
+    return k < 3 ? 3 : k > PRISM_MAX_COPIES ? PRISM_MAX_COPIES : k;
+}
+
+/* Each slice of src (n bytes per voxel) repeated `copies` times. */
+static void prism_fill(void *dst, const void *src, const pm_grid *g, int copies, size_t bytes)
+{
+    size_t plane = (size_t)g->dim[0] * g->dim[1] * bytes;
+    for (int k = 0; k < g->dim[2] * copies; k++)
+        memcpy((char *)dst + plane * (size_t)k, (const char *)src + plane * (size_t)(k / copies), plane);
+}
+
+static pm_grid prism_grid(const pm_grid *g, int copies)
+{
+    pm_grid pg = *g;
+    pg.dim[2] = g->dim[2] * copies;
+    return pg;
+}
+
+/* The middle copy of each slice's prism, on grid g. */
+static pm_mask *prism_crop(const pm_grid *g, const pm_mask *pm, int copies)
+{
+    pm_mask *m = pm_mask_new(g);
+    if (!m)
+        return NULL;
+    size_t plane = (size_t)g->dim[0] * g->dim[1];
+    for (int k = 0; k < g->dim[2]; k++)
+        memcpy(m->v + plane * k, pm->v + plane * ((size_t)k * copies + copies / 2), plane);
+    return m;
+}
+
+/* The step output to cache: m itself cloned, or its middle copies. */
+static pm_mask *keep(const pm_grid *g, const pm_mask *m, int copies)
+{
+    return copies ? prism_crop(g, m, copies) : pm_mask_clone(m);
+}
+
 int pm_recipe_run(const pm_recipe *r, pm_seg_run *run, int from, const pm_progress *p)
 {
     if (r->nsteps > PM_RECIPE_MAX_STEPS)
         return pm_fail(PM_EUSAGE, "recipe '%s' has too many steps", r->name);
+    const pm_grid *g = &run->vol->g;
+    int copies = pm_recipe_flat_copies(g);
+    pm_recipe flat_r;
+    if (copies) {
+        /* Grown down a prism, the airway has no carina to stop at: within
+         * one slice the bronchi lead straight into the lung, so the airway
+         * would take it all. */
+        flat_r = *r;
+        pm_recipe_flat(&flat_r);
+        r = &flat_r;
+    }
     if (from < 0 || from > run->valid || from >= r->nsteps || (from > 0 && !run->after[from - 1]))
         from = 0;
     for (int s = from; s < PM_RECIPE_MAX_STEPS; s++) {
@@ -87,9 +149,27 @@ int pm_recipe_run(const pm_recipe *r, pm_seg_run *run, int from, const pm_progre
     run->nwarnings = 0;
     if (from <= pm_recipe_step_index(r, "airway"))
         memset(&run->airway, 0, sizeof run->airway);
-    pm_mask *m = from > 0 ? pm_mask_clone(run->after[from - 1]) : pm_mask_new(&run->vol->g);
-    if (!m)
-        return PM_EMEMORY;
+    pm_volume *pv = NULL;
+    const pm_volume *sv = run->vol;
+    pm_mask *m;
+    if (copies) {
+        pm_grid pg = prism_grid(g, copies);
+        pv = pm_volume_new(&pg);
+        m = pm_mask_new(&pg);
+        if (!pv || !m) {
+            pm_volume_free(pv), pm_mask_free(m);
+            return pm_fail(PM_EMEMORY, "out of memory");
+        }
+        prism_fill(pv->hu, run->vol->hu, g, copies, sizeof *pv->hu);
+        pv->meta = run->vol->meta;
+        if (from > 0)
+            prism_fill(m->v, run->after[from - 1]->v, g, copies, 1);
+        sv = pv;
+    } else {
+        m = from > 0 ? pm_mask_clone(run->after[from - 1]) : pm_mask_new(g);
+        if (!m)
+            return PM_EMEMORY;
+    }
     pm_progress_sub sp;
     int rc = PM_OK;
     for (int s = from; s < r->nsteps; s++) {
@@ -98,14 +178,14 @@ int pm_recipe_run(const pm_recipe *r, pm_seg_run *run, int from, const pm_progre
             rc = PM_ECANCEL;
             break;
         }
-        pm__step_ctx c = {run->vol, m, &r->steps[s], NULL, run, &sub};
+        pm__step_ctx c = {sv, m, &r->steps[s], NULL, run, &sub};
         double t0 = pm_now();
         rc = pm__step_exec(&c);
         run->seconds[s] = pm_now() - t0;
         if (rc != PM_OK && rc != PM_ENOLUNG)
             break;
         if (run->keep_steps) {
-            run->after[s] = pm_mask_clone(m);
+            run->after[s] = keep(g, m, copies);
             if (!run->after[s]) {
                 rc = PM_EMEMORY;
                 break;
@@ -115,9 +195,16 @@ int pm_recipe_run(const pm_recipe *r, pm_seg_run *run, int from, const pm_progre
         if (rc == PM_ENOLUNG)
             break;
     }
+    pm_volume_free(pv);
     if (rc != PM_OK && rc != PM_ENOLUNG) {
         pm_mask_free(m);
         return rc;
+    }
+    if (copies) {
+        pm_mask *mid = prism_crop(g, m, copies);
+        pm_mask_free(m);
+        if (!(m = mid))
+            return pm_fail(PM_EMEMORY, "out of memory");
     }
     clear_outside(m);
     run->result = m;
@@ -140,6 +227,20 @@ int pm_recipe_preview(const pm_recipe *r, const pm_seg_run *run, int from, int k
     const pm_grid *g = &run->vol->g;
     if (k < 0 || k >= g->dim[2])
         return pm_fail(PM_EUSAGE, "slice %d is outside 0..%d", k, g->dim[2] - 1);
+    if (pm_recipe_flat_copies(g)) {
+        /* One or two slices: the preview is the 2-D run itself (a prism of a
+         * few megabytes), so it shows what the full run will give. */
+        if (from > run->valid)
+            from = run->valid;
+        pm_seg_run *f = pm_seg_run_fork(run, from);
+        if (!f)
+            return PM_EMEMORY;
+        int rc = pm_recipe_run(r, f, from, p);
+        if ((rc == PM_OK || rc == PM_ENOLUNG) && f->result)
+            memcpy(out, f->result->v + (size_t)g->dim[0] * g->dim[1] * k, (size_t)g->dim[0] * g->dim[1]);
+        pm_seg_run_free(f);
+        return rc;
+    }
     if (from < 0 || from >= r->nsteps)
         return pm_fail(PM_EUSAGE, "no step %d in recipe '%s'", from, r->name);
     if (from > 0 && (from > run->valid || !run->after[from - 1]))

@@ -34,6 +34,8 @@ static struct {
     pm_lung_measures meas;
     int have_meas;
     int apex_cut, base_cut;      /* partial_coverage of the last run (pm_lung_coverage) */
+    int flat;                    /* slices of a 2-D run (1-2), 0 for a volume */
+    double area[2][4];           /* its cm^2 per slice (pm_lung_areas) */
     double run_seconds;
     tui_job job;
     pm_recipe job_r;             /* the worker's copy of the parameters */
@@ -218,6 +220,8 @@ void seg_start(void)
             if (!strcmp(pm_recipe_name_at(i), "default"))
                 G.recipe = i;
     pm_recipe_init(&G.r, pm_recipe_name_at(G.recipe));
+    if (pm_recipe_flat_copies(&V.vol->g))
+        pm_recipe_flat(&G.r);   /* the panel shows the recipe the 2-D run uses */
     build_rows();
     G.dirty_from = 0;
     G.preview_slice = -1;
@@ -349,7 +353,10 @@ void seg_tick(void)
             G.have_meas = G.work_meas_ok;
             G.status = rc;
             G.apex_cut = G.base_cut = 0;
-            if (rc == PM_OK && G.run->result && G.run->result->g.dim[2] > 2)
+            G.flat = G.run->result && pm_recipe_flat_copies(&G.run->result->g) ? G.run->result->g.dim[2] : 0;
+            for (int k = 0; k < G.flat; k++)
+                pm_lung_areas(G.run->result, k, G.area[k]);
+            if (rc == PM_OK && G.run->result && !G.flat)
                 pm_lung_coverage(G.run->result, &G.apex_cut, &G.base_cut);
             snprintf(G.reason, sizeof G.reason, "%s", rc == PM_OK ? "" : G.job.error);
             G.run_seconds = G.job.finished - G.job.started;
@@ -357,6 +364,9 @@ void seg_tick(void)
                 G.dirty_from = G.r.nsteps;
             if (rc == PM_ENOLUNG)
                 app_message(1, "no lungs: %s", G.job.error);
+            else if (G.flat)
+                app_message(1, "%s: %d slice%s segmented in 2-D: lungs %.1f cm2 on slice 1 (areas, no volume)",
+                            G.job_r.name, G.flat, G.flat > 1 ? "s" : "", G.area[0][0]);
             else if (G.have_meas && (G.apex_cut || G.base_cut))
                 app_message(1, "%s: lungs %.0f mL; partial coverage: the %s cut off by the scan (volume is a lower "
                             "bound)", G.job_r.name, G.meas.lung_ml,
@@ -435,7 +445,17 @@ static void seg_draw(int y0, int x0, int rows, int cols)
     hline(ACS_HLINE, cols);
     crt_role(ROLE_NORMAL);
     ym++;
-    if (G.have_meas) {
+    if (G.have_meas && G.flat) {
+        /* A cross-section has areas, not volumes (single_slice). */
+        crt_role(G.status == PM_ENOLUNG ? ROLE_ERROR : ROLE_PATIENT);
+        crt_textf(ym++, x, w, "2-D: %d slice%s, areas in cm2%s", G.flat, G.flat > 1 ? "s" : "",
+                  G.job.running || G.run_pending ? " (updating)" : "");
+        crt_role(ROLE_NORMAL);
+        for (int k = 0; k < G.flat; k++)
+            crt_textf(ym++, x, w, "slice %d: %.1f  R %.1f  L %.1f", k + 1, G.area[k][0], G.area[k][1], G.area[k][2]);
+        crt_textf(ym++, x, w, "LAA-950 %.1f%%  Perc15 %.0f HU", G.meas.laa950_pct, G.meas.perc15_hu);
+        crt_textf(ym++, x, w, "mean %.0f HU  run %.1f s", G.meas.mean_hu, G.run_seconds);
+    } else if (G.have_meas) {
         const pm_lung_measures *m = &G.meas;
         crt_role(G.status == PM_ENOLUNG ? ROLE_ERROR : ROLE_PATIENT);
         crt_textf(ym++, x, w, "Lungs %.0f mL%s%s", m->lung_ml, G.job.running || G.run_pending ? " (updating)" : "",
