@@ -128,21 +128,33 @@ static uint64_t lung_in_slice(const pm_mask *m, int a, int at)
     return n;
 }
 
-void pm_lung_coverage(const pm_mask *labels, int *apex, int *base)
+/* The grid axis closest to the patient's head-foot axis (the slices). */
+static int head_foot_axis(const pm_grid *g)
 {
-    const pm_grid *g = &labels->g;
     int a = 0;
     for (int b = 1; b < 3; b++)
         if (fabs(g->dir[3 * b + 2]) > fabs(g->dir[3 * a + 2]))
             a = b;
-    /* The slice's own area: the product of the two other spacings. */
-    double px = 1;
+    return a;
+}
+
+/* Whether lung covers PM_COVERAGE_MIN_MM2 of the end face of axis a at
+ * index `at` (0 or the last). */
+static int face_touched(const pm_mask *m, int a, int at)
+{
+    double px = 1;   /* the face's own area: the product of the two other spacings */
     for (int b = 0; b < 3; b++)
         if (b != a)
-            px *= g->spacing[b];
+            px *= m->g.spacing[b];
     uint64_t need = (uint64_t)ceil(PM_COVERAGE_MIN_MM2 / (px > 0 ? px : 1));
-    int first = lung_in_slice(labels, a, 0) >= need;
-    int last = lung_in_slice(labels, a, g->dim[a] - 1) >= need;
+    return lung_in_slice(m, a, at) >= need;
+}
+
+void pm_lung_coverage(const pm_mask *labels, int *apex, int *base)
+{
+    const pm_grid *g = &labels->g;
+    int a = head_foot_axis(g);
+    int first = face_touched(labels, a, 0), last = face_touched(labels, a, g->dim[a] - 1);
     int up = g->dir[3 * a + 2] > 0;   /* index grows toward the head */
     *apex = up ? last : first;
     *base = up ? first : last;
@@ -151,21 +163,10 @@ void pm_lung_coverage(const pm_mask *labels, int *apex, int *base)
 int pm_lung_cut_by_fov(const pm_mask *labels)
 {
     const pm_grid *g = &labels->g;
-    int a = 0;
-    for (int b = 1; b < 3; b++)
-        if (fabs(g->dir[3 * b + 2]) > fabs(g->dir[3 * a + 2]))
-            a = b;
-    for (int b = 0; b < 3; b++) {
-        if (b == a)
-            continue;
-        double px = 1;
-        for (int c = 0; c < 3; c++)
-            if (c != b)
-                px *= g->spacing[c];
-        uint64_t need = (uint64_t)ceil(PM_COVERAGE_MIN_MM2 / (px > 0 ? px : 1));
-        if (lung_in_slice(labels, b, 0) >= need || lung_in_slice(labels, b, g->dim[b] - 1) >= need)
+    int a = head_foot_axis(g);
+    for (int b = 0; b < 3; b++)
+        if (b != a && (face_touched(labels, b, 0) || face_touched(labels, b, g->dim[b] - 1)))
             return 1;
-    }
     return 0;
 }
 

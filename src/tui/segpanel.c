@@ -13,6 +13,7 @@
  */
 #include "segpanel.h"
 #include "list.h"
+#include "segresult.h"
 #include "meshview.h"
 #include "viewer.h"
 #include "pulmo/measure.h"
@@ -34,8 +35,6 @@ static struct {
     pm_lung_measures meas;
     int have_meas;
     int apex_cut, base_cut;      /* partial_coverage of the last run (pm_lung_coverage) */
-    int flat;                    /* slices of a 2-D run (1-2), 0 for a volume */
-    double area[2][4];           /* its cm^2 per slice (pm_lung_areas) */
     double run_seconds;
     tui_job job;
     pm_recipe job_r;             /* the worker's copy of the parameters */
@@ -353,10 +352,11 @@ void seg_tick(void)
             G.have_meas = G.work_meas_ok;
             G.status = rc;
             G.apex_cut = G.base_cut = 0;
-            G.flat = G.run->result && pm_recipe_flat_copies(&G.run->result->g) ? G.run->result->g.dim[2] : 0;
-            for (int k = 0; k < G.flat; k++)
-                pm_lung_areas(G.run->result, k, G.area[k]);
-            if (rc == PM_OK && G.run->result && !G.flat)
+            int flat = G.run->result && pm_recipe_flat_copies(&G.run->result->g) ? G.run->result->g.dim[2] : 0;
+            double a[4] = {0};
+            if (flat)
+                pm_lung_areas(G.run->result, 0, a);
+            else if (rc == PM_OK && G.run->result)
                 pm_lung_coverage(G.run->result, &G.apex_cut, &G.base_cut);
             snprintf(G.reason, sizeof G.reason, "%s", rc == PM_OK ? "" : G.job.error);
             G.run_seconds = G.job.finished - G.job.started;
@@ -364,9 +364,9 @@ void seg_tick(void)
                 G.dirty_from = G.r.nsteps;
             if (rc == PM_ENOLUNG)
                 app_message(1, "no lungs: %s", G.job.error);
-            else if (G.flat)
+            else if (flat)
                 app_message(1, "%s: %d slice%s segmented in 2-D: lungs %.1f cm2 on slice 1 (areas, no volume)",
-                            G.job_r.name, G.flat, G.flat > 1 ? "s" : "", G.area[0][0]);
+                            G.job_r.name, flat, flat > 1 ? "s" : "", a[0]);
             else if (G.have_meas && (G.apex_cut || G.base_cut))
                 app_message(1, "%s: lungs %.0f mL; partial coverage: the %s cut off by the scan (volume is a lower "
                             "bound)", G.job_r.name, G.meas.lung_ml,
@@ -445,33 +445,10 @@ static void seg_draw(int y0, int x0, int rows, int cols)
     hline(ACS_HLINE, cols);
     crt_role(ROLE_NORMAL);
     ym++;
-    if (G.have_meas && G.flat) {
-        /* A cross-section has areas, not volumes (single_slice). */
-        crt_role(G.status == PM_ENOLUNG ? ROLE_ERROR : ROLE_PATIENT);
-        crt_textf(ym++, x, w, "2-D: %d slice%s, areas in cm2%s", G.flat, G.flat > 1 ? "s" : "",
-                  G.job.running || G.run_pending ? " (updating)" : "");
-        crt_role(ROLE_NORMAL);
-        for (int k = 0; k < G.flat; k++)
-            crt_textf(ym++, x, w, "slice %d: %.1f  R %.1f  L %.1f", k + 1, G.area[k][0], G.area[k][1], G.area[k][2]);
-        crt_textf(ym++, x, w, "LAA-950 %.1f%%  Perc15 %.0f HU", G.meas.laa950_pct, G.meas.perc15_hu);
-        crt_textf(ym++, x, w, "mean %.0f HU  run %.1f s", G.meas.mean_hu, G.run_seconds);
-    } else if (G.have_meas) {
-        const pm_lung_measures *m = &G.meas;
-        crt_role(G.status == PM_ENOLUNG ? ROLE_ERROR : ROLE_PATIENT);
-        crt_textf(ym++, x, w, "Lungs %.0f mL%s%s", m->lung_ml, G.job.running || G.run_pending ? " (updating)" : "",
-                  G.apex_cut && G.base_cut ? "  partial: apex+base cut" : G.apex_cut ? "  partial: apex cut"
-                  : G.base_cut ? "  partial: base cut" : "");
-        crt_role(ROLE_NORMAL);
-        if (m->sides)
-            crt_textf(ym++, x, w, "R %.0f  L %.0f  airway %.0f mL", m->right_ml, m->left_ml, m->airway_ml);
-        else
-            crt_textf(ym++, x, w, "airway %.0f mL  %d component(s)", m->airway_ml, m->components);
-        crt_textf(ym++, x, w, "LAA-950 %.1f%%  Perc15 %.0f HU", m->laa950_pct, m->perc15_hu);
-        crt_textf(ym++, x, w, "mean %.0f HU  run %.1f s", m->mean_hu, G.run_seconds);
-    } else {
-        crt_text(ym++, x, w, G.job.running ? "running the recipe..." : "no result yet");
-    }
-    if (G.preview_slice >= 0)
+    seg_result_view rv = {G.have_meas ? &G.meas : NULL, G.run ? G.run->result : NULL, G.status,
+                          G.apex_cut, G.base_cut, G.job.running, G.job.running || G.run_pending, G.run_seconds};
+    ym = seg_result_draw(ym, x, w, &rv);
+    if (G.preview_slice >= 0 && ym < y0 + rows)
         crt_textf(ym, x, w, "preview %.0f ms (this slice)", G.preview_ms);
 }
 
