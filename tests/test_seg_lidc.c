@@ -115,6 +115,41 @@ TEST(default_recipe_finds_two_lungs_and_the_airway_on_lidc)
     pm_seg_run_free(tut);
 }
 
+/* A patient with one lung (pneumonectomy, a collapsed lung): the lung that
+ * is there keeps its side and its volume, and the other side reads 0 mL,
+ * not "sides not separated". LIDC's right, then left, lung is filled with
+ * soft tissue in a copy of the scan. */
+TEST(a_patient_with_one_lung_keeps_its_side)
+{
+    pm_seg_run *def = run_recipe("default", NULL, PM_OK);
+    pm_lung_measures both;
+    CHECK(pm_recipe_measure(def, &both) == PM_OK, "%s", pm_error());
+    size_t n = pm_grid_voxels(&lidc->g);
+    pm_volume *v = pm_volume_new(&lidc->g);
+    CHECK(v != NULL, "out of memory");
+    for (int gone = PM_LABEL_RIGHT; gone <= PM_LABEL_LEFT; gone++) {
+        for (size_t x = 0; x < n; x++)
+            v->hu[x] = def->result->v[x] == gone && lidc->hu[x] < -200 ? 35 : lidc->hu[x];
+        pm_recipe r;
+        pm_recipe_init(&r, "default");
+        pm_seg_run *run = pm_seg_run_new(v, 0);
+        CHECK(pm_recipe_run(&r, run, 0, NULL) == PM_OK, "%s", pm_error());
+        pm_lung_measures m;
+        CHECK(pm_recipe_measure(run, &m) == PM_OK, "%s", pm_error());
+        double kept = gone == PM_LABEL_RIGHT ? m.left_ml : m.right_ml;
+        double lost = gone == PM_LABEL_RIGHT ? m.right_ml : m.left_ml;
+        double was = gone == PM_LABEL_RIGHT ? both.left_ml : both.right_ml;
+        printf("# without the %s lung: kept %.1f mL (was %.1f), other side %.1f mL\n",
+               gone == PM_LABEL_RIGHT ? "right" : "left", kept, was, lost);
+        CHECK(m.sides && run->nlungs == 1, "sides %d, %d lungs", m.sides, run->nlungs);
+        CHECK(lost == 0 && fabs(kept - was) <= 0.03 * was, "kept %.1f mL of %.1f, other side %.1f mL",
+              kept, was, lost);
+        pm_seg_run_free(run);
+    }
+    pm_volume_free(v);
+    pm_seg_run_free(def);
+}
+
 TEST(otsu_recipe_finds_the_air_inside_the_body_on_lidc)
 {
     pm_seg_run *run = run_recipe("otsu", NULL, PM_OK);
@@ -174,6 +209,7 @@ int main(void)
     RUN(tutorial_recipe_reproduces_the_seed_fill_mask);
     RUN(tutorial_recipe_with_fill_off_reproduces_the_seed_nofill_mask);
     RUN(default_recipe_finds_two_lungs_and_the_airway_on_lidc);
+    RUN(a_patient_with_one_lung_keeps_its_side);
     RUN(otsu_recipe_finds_the_air_inside_the_body_on_lidc);
     RUN(slice_preview_on_lidc_agrees_with_the_full_run);
     RUN(head_ct_has_no_lungs);

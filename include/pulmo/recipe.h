@@ -40,6 +40,7 @@
 #define PULMO_RECIPE_H
 
 #include "pulmo/core.h"
+#include "pulmo/measure.h"
 #include "pulmo/seg.h"
 #include "pulmo/volume.h"
 
@@ -147,6 +148,10 @@ pm_seg_run *pm_seg_run_fork(const pm_seg_run *run, int upto);
  * lungs found are below "require.min_ml" (result still set, for display);
  * PM_ECANCEL; PM_EMEMORY; PM_EUSAGE. */
 int pm_recipe_run(const pm_recipe *r, pm_seg_run *run, int from_step, const pm_progress *p);
+/* Measures run->result (pm_measure_lungs). A recipe that names the sides
+ * says so even when it found one lung: a lone right lung is "right", not
+ * the undivided lung of a recipe without sides. */
+int pm_recipe_measure(const pm_seg_run *run, pm_lung_measures *out);
 /* A series of one or two slices is segmented in 2-D by pm_recipe_run and
  * pm_recipe_preview (each slice as a prism of copies; results and cached
  * steps on the series' own grid): its lungs are cross-sections, measured in

@@ -191,7 +191,7 @@ int pm__segment_run(pm_volume *v, double t0, const char *outdir, const pm_segmen
     pm_lung_measures m = {0};
     if (rc == PM_OK) {
         double t = pm_now();
-        rc = pm_measure_lungs(v, on_v, &m, NULL);
+        rc = pm_recipe_measure(run, &m);
         rep->seconds_measure = pm_now() - t;
         /* After measuring, so lung_ml keeps counting the lungs' vessels. */
         if (rc == PM_OK && o->structures) {
@@ -204,7 +204,7 @@ int pm__segment_run(pm_volume *v, double t0, const char *outdir, const pm_segmen
             rep->seconds_structures = pm_now() - t;
         }
     } else if (rc == PM_ENOLUNG && on_v) {
-        pm_measure_lungs(v, on_v, &m, NULL);
+        pm_recipe_measure(run, &m);
     }
     pm_recipe used = rep->recipe;
     pm_segment_report_fill(rep, v, &used, run, &m, rc, reason);

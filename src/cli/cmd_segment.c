@@ -87,8 +87,11 @@ static void print_zones(const pm_lung_measures *m)
             const pm_zone_measures *zm = &m->zones[l][z];
             char side[16];
             snprintf(side, sizeof side, "%s %s", !m->sides ? "lung" : l ? "left" : "right", zname[z]);
-            printf("%-12s %7.1f mL, mean %.1f HU, LAA%%-950 %.2f %%, Perc15 %.0f HU\n", side, zm->ml,
-                   zm->mean_hu, zm->laa950_pct, zm->perc15_hu);
+            if (zm->ml <= 0)    /* a lung that was not found has no densities */
+                printf("%-12s %7.1f mL\n", side, zm->ml);
+            else
+                printf("%-12s %7.1f mL, mean %.1f HU, LAA%%-950 %.2f %%, Perc15 %.0f HU\n", side, zm->ml,
+                       zm->mean_hu, zm->laa950_pct, zm->perc15_hu);
         }
 }
 

@@ -290,3 +290,13 @@ int pm_recipe_preview(const pm_recipe *r, const pm_seg_run *run, int from, int k
     pm_seg_run_free(scratch);
     return rc;
 }
+
+int pm_recipe_measure(const pm_seg_run *run, pm_lung_measures *out)
+{
+    if (!run->result)
+        return pm_fail(PM_EUSAGE, "no segmentation to measure");
+    int rc = pm_measure_lungs(run->vol, run->result, out, NULL);
+    if (rc == PM_OK && run->nlungs > 0)
+        out->sides = 1;
+    return rc;
+}

@@ -96,7 +96,7 @@ static int seg_work(tui_job *j)
     if ((rc == PM_OK || rc == PM_ENOLUNG) && G.work->result) {
         char why[640];
         snprintf(why, sizeof why, "%s", pm_error());
-        G.work_meas_ok = pm_measure_lungs(G.work->vol, G.work->result, &G.work_meas, NULL) == PM_OK;
+        G.work_meas_ok = pm_recipe_measure(G.work, &G.work_meas) == PM_OK;
         pm_fail(rc, "%s", why);
     }
     return rc;
