@@ -135,6 +135,10 @@ int pm_dicom_string(const pm_dicom_node *n, uint32_t tag, char *buf, size_t cap)
 /* The element's raw bytes and their count (NULL, 0 when absent or not a
  * plain value). */
 const char *pm_dicom_bytes(const pm_dicom_node *n, uint32_t tag, size_t *len);
+/* Parses up to n backslash-separated decimal strings (a DS value) of s;
+ * returns how many were finite numbers, stopping at the first that is not.
+ * Can't fail. */
+int pm_dicom_parse_ds(const char *s, double *out, int n);
 /* A US value, def when absent. */
 int pm_dicom_us(const pm_dicom_node *n, uint32_t tag, int def);
 /* Number of items of a sequence (0 when absent or unreadable), and item i

@@ -88,6 +88,8 @@ static int render_pixels(pm_graphics g)
 static int render_emit(const render_args *a, pm_graphics g, const pm_fb *fb,
                        const pm_term_caps *caps)
 {
+    if (!fb)    /* a picture that could not be allocated on the way */
+        return cli_fail(PM_EMEMORY, "out of memory");
     if (a->out) {
         if (pm_png_write(a->out, fb) != PM_OK)
             return cli_fail(PM_EWRITE, "PNG write failed");
@@ -294,10 +296,6 @@ static int render_series(const render_args *a, pm_graphics g, const pm_term_caps
     }
     if (fb && a->hist && !a->out && !render_pixels(g))
         fb = render_text_cells(fb, g);
-    if (!fb) {
-        rc = cli_fail(PM_EMEMORY, "out of memory");
-        goto done;
-    }
     rc = render_emit(a, g, fb, caps);
 done:
     pm_fb_free(fb);

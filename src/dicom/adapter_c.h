@@ -16,9 +16,6 @@
 extern "C" {
 #endif
 
-/* Parses up to n backslash-separated decimal strings of s; returns how many
- * were finite numbers. Can't fail. */
-int pm__dicom_parse_ds(const char *s, double *out, int n);
 /* An IS/DS value as an int in +-2e9, else def. */
 int pm__dicom_parse_is(const char *s, int def);
 /* Writes n numbers as a DS list ("%.6g" each, backslash-separated). */

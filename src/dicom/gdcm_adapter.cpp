@@ -82,7 +82,7 @@ int get_is(const gdcm::DataSet &ds, uint16_t g, uint16_t e, int def)
 
 int parse_ds(const std::string &s, double *out, int n)
 {
-    return pm__dicom_parse_ds(s.c_str(), out, n);
+    return pm_dicom_parse_ds(s.c_str(), out, n);
 }
 
 // US/SS elements: the reader has already put them in host byte order.

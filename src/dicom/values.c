@@ -136,7 +136,7 @@ int pm__dicom_check_file(const char *path)
     return pm_dicom_precheck(path);
 }
 
-int pm__dicom_parse_ds(const char *s, double *out, int n)
+int pm_dicom_parse_ds(const char *s, double *out, int n)
 {
     int k = 0;
     const char *p = s;
@@ -160,7 +160,7 @@ int pm__dicom_parse_ds(const char *s, double *out, int n)
 int pm__dicom_parse_is(const char *s, int def)
 {
     double v;
-    if (pm__dicom_parse_ds(s, &v, 1) != 1 || v < -2e9 || v > 2e9)
+    if (pm_dicom_parse_ds(s, &v, 1) != 1 || v < -2e9 || v > 2e9)
         return def;
     return (int)v;
 }

@@ -21,24 +21,26 @@ static void pm__tri_geom(const pm_mesh *m, size_t t, double *vol6, double *area2
     *vol6 = a[0] * n[0] + a[1] * n[1] + a[2] * n[2];
 }
 
-double pm_mesh_volume(const pm_mesh *m)
+/* Sum over the triangles of six times the signed volume (area = 0) or of
+ * twice the area (area = 1). */
+static double tri_sum(const pm_mesh *m, int area)
 {
     double s = 0, v6, a2;
     for (size_t t = 0; m && t < m->nf; t++) {
         pm__tri_geom(m, t, &v6, &a2);
-        s += v6;
+        s += area ? a2 : v6;
     }
-    return s / 6.0;
+    return s;
+}
+
+double pm_mesh_volume(const pm_mesh *m)
+{
+    return tri_sum(m, 0) / 6.0;
 }
 
 double pm_mesh_area(const pm_mesh *m)
 {
-    double s = 0, v6, a2;
-    for (size_t t = 0; m && t < m->nf; t++) {
-        pm__tri_geom(m, t, &v6, &a2);
-        s += a2;
-    }
-    return s / 2.0;
+    return tri_sum(m, 1) / 2.0;
 }
 
 /* LSD radix sort on 16-bit digits, skipping digits above the largest key. */

@@ -327,6 +327,17 @@ static void pm__band(void *ctx, int task, int thread)
 
 /* Lists each visible face under every band its rows touch (a counting
  * sort), so a band reads only its own faces. */
+/* The bands face f's rows fall in; 0 when it covers no row. */
+static int face_bands(const pm__job *j, size_t f, int *b0, int *b1)
+{
+    int t0 = j->ty[2 * f], t1 = j->ty[2 * f + 1];
+    if (t0 > t1)
+        return 0;
+    *b0 = t0 / j->band_h;
+    *b1 = t1 / j->band_h < j->nbands ? t1 / j->band_h : j->nbands - 1;
+    return 1;
+}
+
 static int pm__bin(pm__job *j)
 {
     const pm_mesh *m = j->m;
@@ -334,13 +345,10 @@ static int pm__bin(pm__job *j)
     if (!cnt)
         return -1;
     size_t total = 0;
+    int b0, b1;
     for (size_t f = 0; f < m->nf; f++) {
-        int t0 = j->ty[2 * f], t1 = j->ty[2 * f + 1];
-        if (t0 > t1)
+        if (!face_bands(j, f, &b0, &b1))
             continue;
-        int b0 = t0 / j->band_h, b1 = t1 / j->band_h;
-        if (b1 >= j->nbands)
-            b1 = j->nbands - 1;
         for (int b = b0; b <= b1; b++)
             cnt[b + 1]++;
         total += (size_t)(b1 - b0 + 1);
@@ -360,12 +368,8 @@ static int pm__bin(pm__job *j)
     }
     memcpy(fill, cnt, (size_t)j->nbands * sizeof *fill);
     for (size_t f = 0; f < m->nf; f++) {
-        int t0 = j->ty[2 * f], t1 = j->ty[2 * f + 1];
-        if (t0 > t1)
+        if (!face_bands(j, f, &b0, &b1))
             continue;
-        int b0 = t0 / j->band_h, b1 = t1 / j->band_h;
-        if (b1 >= j->nbands)
-            b1 = j->nbands - 1;
         for (int b = b0; b <= b1; b++)
             j->bin_face[fill[b]++] = (uint32_t)f;
     }

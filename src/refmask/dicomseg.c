@@ -49,22 +49,7 @@ static int pm__ds(const pm_dicom_node *n, uint32_t tag, double *out, int k)
     char b[256];
     if (!n || !pm_dicom_string(n, tag, b, sizeof b))
         return 0;
-    int got = 0;
-    char *p = b;
-    while (got < k) {
-        char *end;
-        double v = strtod(p, &end);
-        if (end == p || !isfinite(v))
-            break;
-        out[got++] = v;
-        p = end;
-        while (*p == ' ')
-            p++;
-        if (*p != '\\')
-            break;
-        p++;
-    }
-    return got == k;
+    return pm_dicom_parse_ds(b, out, k) == k;
 }
 
 /* The functional group item `seq` of frame f: per-frame first, else shared. */

@@ -14,6 +14,8 @@
 
 #include <ctype.h>
 #include <fnmatch.h>
+#include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,20 +64,10 @@ static double *pm__parse_ds(const char *s, size_t len, int *n)
     }
     memcpy(buf, s, len);
     buf[len] = 0;
-    char *p = buf;
-    while (*p) {
-        char *end;
-        double x = strtod(p, &end);
-        if (end == p || x != x || x > 1e9 || x < -1e9)
-            break;
-        v[(*n)++] = x;
-        p = end;
-        while (*p == ' ')
-            p++;
-        if (*p != '\\')
-            break;
-        p++;
-    }
+    int got = pm_dicom_parse_ds(buf, v, len / 2 + 1 > INT_MAX ? INT_MAX : (int)(len / 2 + 1));
+    /* Coordinates past a kilometre are damage: the contour ends there. */
+    while (*n < got && fabs(v[*n]) <= 1e9)
+        (*n)++;
     free(buf);
     return v;
 }

@@ -70,19 +70,14 @@ static int load_conv(const pm_pth *w, const char *file, pm__conv *c, const char 
     c->b = dup(bt, (size_t)cout);
     *used += (int64_t)nw + cout;
     if (bn >= 0) {
-        const float *g, *be, *mu, *var;
-        snprintf(n, sizeof n, "%s.%d.weight", prefix, bn);
-        if (!(g = tensor(w, file, n, 1, bs)))
-            return PM_ECORRUPT;
-        snprintf(n, sizeof n, "%s.%d.bias", prefix, bn);
-        if (!(be = tensor(w, file, n, 1, bs)))
-            return PM_ECORRUPT;
-        snprintf(n, sizeof n, "%s.%d.running_mean", prefix, bn);
-        if (!(mu = tensor(w, file, n, 1, bs)))
-            return PM_ECORRUPT;
-        snprintf(n, sizeof n, "%s.%d.running_var", prefix, bn);
-        if (!(var = tensor(w, file, n, 1, bs)))
-            return PM_ECORRUPT;
+        static const char *const part[4] = {"weight", "bias", "running_mean", "running_var"};
+        const float *t[4];
+        for (int i = 0; i < 4; i++) {
+            snprintf(n, sizeof n, "%s.%d.%s", prefix, bn, part[i]);
+            if (!(t[i] = tensor(w, file, n, 1, bs)))
+                return PM_ECORRUPT;
+        }
+        const float *g = t[0], *be = t[1], *mu = t[2], *var = t[3];
         c->scale = malloc((size_t)cout * sizeof(float));
         c->shift = malloc((size_t)cout * sizeof(float));
         if (c->scale && c->shift)
