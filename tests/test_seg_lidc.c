@@ -150,6 +150,62 @@ TEST(a_patient_with_one_lung_keeps_its_side)
     pm_seg_run_free(def);
 }
 
+/* A patient on the side whose header says supine: the same scan with its
+ * slices turned a quarter in the image but the direction cosines left as
+ * they were. The body's shape tells the left-right axis and the heart
+ * which end is left: both lungs, their sides and the airway come out as
+ * on the untouched scan, with a warning saying why. */
+TEST(a_patient_turned_against_the_header_keeps_lungs_sides_and_airway)
+{
+    pm_seg_run *def = run_recipe("default", NULL, PM_OK);
+    CHECK(!def->turned, "the untouched scan was taken as turned");
+    const pm_grid *g = &lidc->g;
+    int nx = g->dim[0], ny = g->dim[1], nz = g->dim[2];
+    pm_grid tg = *g;
+    tg.dim[0] = ny, tg.dim[1] = nx;
+    tg.spacing[0] = g->spacing[1], tg.spacing[1] = g->spacing[0];
+    pm_volume *v = pm_volume_new(&tg);
+    CHECK(v != NULL, "out of memory");
+    for (int turn = 1; turn >= -1; turn -= 2) {
+        /* turned (i', j') holds the untouched (i, j) */
+        for (int k = 0; k < nz; k++)
+            for (int j = 0; j < ny; j++)
+                for (int i = 0; i < nx; i++) {
+                    int ti = turn > 0 ? ny - 1 - j : j, tj = turn > 0 ? i : nx - 1 - i;
+                    v->hu[(size_t)ti + (size_t)ny * ((size_t)tj + (size_t)nx * k)] =
+                        lidc->hu[(size_t)i + (size_t)nx * ((size_t)j + (size_t)ny * k)];
+                }
+        pm_recipe r;
+        pm_recipe_init(&r, "default");
+        pm_seg_run *run = pm_seg_run_new(v, 0);
+        CHECK(pm_recipe_run(&r, run, 0, NULL) == PM_OK, "%s", pm_error());
+        size_t same[4] = {0}, a[4] = {0}, b[4] = {0};
+        for (int k = 0; k < nz; k++)
+            for (int j = 0; j < ny; j++)
+                for (int i = 0; i < nx; i++) {
+                    int ti = turn > 0 ? ny - 1 - j : j, tj = turn > 0 ? i : nx - 1 - i;
+                    uint8_t p = def->result->v[(size_t)i + (size_t)nx * ((size_t)j + (size_t)ny * k)];
+                    uint8_t q = run->result->v[(size_t)ti + (size_t)ny * ((size_t)tj + (size_t)nx * k)];
+                    if (p && p < 4)
+                        a[p]++;
+                    if (q && q < 4)
+                        b[q]++;
+                    if (p == q && p && p < 4)
+                        same[p]++;
+                }
+        for (int l = 1; l <= 3; l++) {
+            double d = a[l] + b[l] ? 2.0 * (double)same[l] / (double)(a[l] + b[l]) : 0;
+            printf("# turned %+d: label %d Dice %.4f\n", turn, l, d);
+            CHECK(d >= 0.99, "turned %+d: label %d Dice %.4f against the untouched scan", turn, l, d);
+        }
+        CHECK(run->turned && run->nwarnings > 0 && strstr(run->warnings[0], "sides follow the anatomy"),
+              "turned %+d: no warning (%d warnings)", turn, run->nwarnings);
+        pm_seg_run_free(run);
+    }
+    pm_volume_free(v);
+    pm_seg_run_free(def);
+}
+
 TEST(otsu_recipe_finds_the_air_inside_the_body_on_lidc)
 {
     pm_seg_run *run = run_recipe("otsu", NULL, PM_OK);
@@ -210,6 +266,7 @@ int main(void)
     RUN(tutorial_recipe_with_fill_off_reproduces_the_seed_nofill_mask);
     RUN(default_recipe_finds_two_lungs_and_the_airway_on_lidc);
     RUN(a_patient_with_one_lung_keeps_its_side);
+    RUN(a_patient_turned_against_the_header_keeps_lungs_sides_and_airway);
     RUN(otsu_recipe_finds_the_air_inside_the_body_on_lidc);
     RUN(slice_preview_on_lidc_agrees_with_the_full_run);
     RUN(head_ct_has_no_lungs);

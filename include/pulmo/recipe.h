@@ -129,6 +129,9 @@ typedef struct pm_seg_run {
     /* What the steps found: */
     const struct pm_unet *unet;  /* the "unet" step's network (not owned; NULL: none) */
     pm_airway_info airway;
+    int oriented;                /* patient_dir holds how the patient lies (pm_seg_patient_grid) */
+    int turned;                  /* ...turned a quarter from the direction cosines */
+    double patient_dir[9];
     int nlungs;
     double otsu_hu;
     double lung_ml;

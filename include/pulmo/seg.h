@@ -159,6 +159,7 @@ typedef struct pm_airway_opts {
     double leak_ratio;    /* a volume jump above this ratio between steps is a leak */
     double max_ml;        /* an airway larger than this is a leak */
     double shell_mm;      /* partial-volume shell added around the lumen */
+    const pm_grid *patient; /* how the patient lies (pm_seg_patient_grid); NULL: v's grid */
 } pm_airway_opts;
 
 typedef struct pm_airway_info {
@@ -183,9 +184,20 @@ int pm_seg_airway(const pm_volume *v, pm_mask *m, const pm_airway_opts *o, pm_ai
  * front), it is cut per slice at the thinnest column near its middle.
  * A second component whose centroid lies below the first one's lowest
  * voxel is gas under the diaphragm, not a lung. Other PM_LABEL_LUNG voxels
- * become PM_LABEL_OTHER_AIR. *nlungs = lungs found (0, 1, 2). */
-int pm_seg_split_lungs(pm_mask *m, int conn, double min_ml, double min_frac, int *nlungs,
-                       const pm_progress *p);
+ * become PM_LABEL_OTHER_AIR. *nlungs = lungs found (0, 1, 2). Sides and
+ * the cut follow the direction cosines of `patient` (a grid like m's whose
+ * in-plane directions may be turned: pm_seg_patient_grid); NULL: m's. */
+int pm_seg_split_lungs(pm_mask *m, const pm_grid *patient, int conn, double min_ml, double min_frac,
+                       int *nlungs, const pm_progress *p);
+
+/* How the patient lies in m (labels after the body step: PM_LABEL_OUTSIDE
+ * around the body, PM_LABEL_LUNG its air): out = m's grid, unless the body
+ * is clearly wider along the image axis the direction cosines call
+ * front-back (a patient on the side whose header says supine); then m's
+ * grid with its in-plane directions turned a quarter so that the side of
+ * the chest holding less air (the heart's) is the patient's left, and 1 is
+ * returned. */
+int pm_seg_patient_grid(const pm_mask *m, pm_grid *out);
 
 /* Internal structures: voxels set in `filled` but not in `unfilled`
  * (vessels and nodules inside the lungs); out gets 1 there. */

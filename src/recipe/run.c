@@ -55,6 +55,9 @@ pm_seg_run *pm_seg_run_fork(const pm_seg_run *run, int upto)
         f->valid = s + 1;
     }
     f->airway = run->airway;
+    f->oriented = run->oriented;
+    f->turned = run->turned;
+    memcpy(f->patient_dir, run->patient_dir, sizeof f->patient_dir);
     f->nlungs = run->nlungs;
     f->otsu_hu = run->otsu_hu;
     return f;
@@ -149,6 +152,10 @@ int pm_recipe_run(const pm_recipe *r, pm_seg_run *run, int from, const pm_progre
     run->nwarnings = 0;
     if (from <= pm_recipe_step_index(r, "airway"))
         memset(&run->airway, 0, sizeof run->airway);
+    /* How the patient lies is read off the body by the first step that asks. */
+    int first = pm_recipe_step_index(r, "airway");
+    if (from <= (first >= 0 ? first : pm_recipe_step_index(r, "lungs")))
+        run->oriented = 0;
     pm_volume *pv = NULL;
     const pm_volume *sv = run->vol;
     pm_mask *m;

@@ -188,6 +188,22 @@ static int op_body(pm__step_ctx *c)
     return pm_seg_body(c->v, c->m, (int)par(c, "tissue_hu"), par(c, "open_mm"), c->p);
 }
 
+/* The grid as the patient lies in it (m's, with the in-plane directions
+ * the anatomy says), worked out once per run from the body step's labels. */
+static pm_grid patient_grid(pm__step_ctx *c)
+{
+    pm_seg_run *run = c->run;
+    pm_grid g = c->m->g;
+    if (!run->oriented) {
+        pm_grid pg;
+        run->turned = pm_seg_patient_grid(c->m, &pg);
+        memcpy(run->patient_dir, pg.dir, sizeof run->patient_dir);
+        run->oriented = 1;
+    }
+    memcpy(g.dir, run->patient_dir, sizeof g.dir);
+    return g;
+}
+
 static int op_airway(pm__step_ctx *c)
 {
     if (par(c, "enabled") == 0)
@@ -211,6 +227,8 @@ static int op_airway(pm__step_ctx *c)
     o.leak_ratio = par(c, "leak_ratio");
     o.max_ml = par(c, "max_ml");
     o.shell_mm = par(c, "shell_mm");
+    pm_grid pg = patient_grid(c);
+    o.patient = &pg;
     int rc = pm_seg_airway(c->v, c->m, &o, &c->run->airway, c->p);
     if (rc == PM_OK && !c->run->airway.found)
         pm__run_warn(c->run, "no trachea found in the top %.0f mm: the airway stays in the lung mask",
@@ -223,7 +241,11 @@ static int op_lungs(pm__step_ctx *c)
     int conn = (int)par(c, "conn");
     if (c->hint)
         return follow_hint(c, PM_LABEL_LUNG, PM_LABEL_LUNG, conn);
-    int rc = pm_seg_split_lungs(c->m, conn, par(c, "min_ml"), par(c, "min_frac"), &c->run->nlungs, c->p);
+    pm_grid pg = patient_grid(c);
+    int rc = pm_seg_split_lungs(c->m, &pg, conn, par(c, "min_ml"), par(c, "min_frac"), &c->run->nlungs, c->p);
+    if (rc == PM_OK && c->run->turned)
+        pm__run_warn(c->run, "the body lies across the image's left-right axis (a patient on the side "
+                             "whose header says otherwise?): sides follow the anatomy, the heart on the left");
     if (rc == PM_OK && c->run->nlungs == 1)
         pm__run_warn(c->run, "only one lung found");
     return rc;

@@ -37,7 +37,7 @@ static uint32_t find_tube(const pm_volume *v, const pm_mask *m, int k, const pm_
     const uint8_t *s = view.v;
     /* The body's extent across the patient (left-right) on this slice:
      * everything not outside air. */
-    int axis = pm__lr_axis(&v->g), bi0 = v->g.dim[axis], bi1 = -1;
+    int axis = pm__lr_axis(o->patient ? o->patient : &v->g), bi0 = v->g.dim[axis], bi1 = -1;
     for (int j = 0; j < ny; j++)
         for (int i = 0; i < nx; i++)
             if (s[(size_t)nx * j + i] != PM_LABEL_OUTSIDE) {

@@ -53,7 +53,7 @@ static double centroid_x(const pm_cc *cc, const pm_grid *g, uint32_t c)
 }
 
 /* LPS x of the body's centroid (everything that is not outside air). */
-static double body_x(const pm_mask *m)
+static double body_x(const pm_mask *m, const pm_grid *g)
 {
     int nx = m->g.dim[0], ny = m->g.dim[1], nz = m->g.dim[2];
     double si = 0, sj = 0, sk = 0, n = 0;
@@ -68,7 +68,7 @@ static double body_x(const pm_mask *m)
     if (n == 0)
         return 0;
     double p[3];
-    pm_grid_to_lps(&m->g, si / n, sj / n, sk / n, p);
+    pm_grid_to_lps(g, si / n, sj / n, sk / n, p);
     return p[0];
 }
 
@@ -165,10 +165,11 @@ static int cut_component(pm_mask *m, const pm_cc *cc, uint32_t c, int axis, int 
     return PM_OK;
 }
 
-int pm_seg_split_lungs(pm_mask *m, int conn, double min_ml, double min_frac, int *nlungs,
-                       const pm_progress *p)
+int pm_seg_split_lungs(pm_mask *m, const pm_grid *patient, int conn, double min_ml, double min_frac,
+                       int *nlungs, const pm_progress *p)
 {
     *nlungs = 0;
+    const pm_grid *g = patient ? patient : &m->g;
     pm_cc *cc;
     uint16_t *lut;
     int rc = pm__cc_label_keep(m, PM_LABEL_LUNG, PM_LABEL_LUNG, conn, &cc, &lut, p);
@@ -189,15 +190,15 @@ int pm_seg_split_lungs(pm_mask *m, int conn, double min_ml, double min_frac, int
     /* Both lungs in one component (touching at the junction lines, or
      * joined through the airway when it was not found) come before any
      * second component: that one would then be gas in the stomach or bowel. */
-    int axis = pm__lr_axis(&m->g), ext[2] = {0, 0}, valley = c1 ? find_valley(cc, c1, axis, ext) : -1;
+    int axis = pm__lr_axis(g), ext[2] = {0, 0}, valley = c1 ? find_valley(cc, c1, axis, ext) : -1;
     if (valley >= 0)
         c2 = 0;
     if (c2) {
         /* A second lung reaches as high as the first one's base, gas under
          * the diaphragm lies below it. */
         double p1[3], p2[3], zlow1;
-        centroid(cc, &m->g, c1, p1, &zlow1);
-        centroid(cc, &m->g, c2, p2, NULL);
+        centroid(cc, g, c1, p1, &zlow1);
+        centroid(cc, g, c2, p2, NULL);
         if ((double)cc->size[c2] * vox_ml < min_ml || (double)cc->size[c2] < min_frac * (double)cc->size[c1] ||
             p2[2] < zlow1)
             c2 = 0;
@@ -209,7 +210,7 @@ int pm_seg_split_lungs(pm_mask *m, int conn, double min_ml, double min_frac, int
         if (c != c1 && c != c2)
             lut[c] = PM_LABEL_OTHER_AIR;
     if (c1 && c2) {
-        int right_first = centroid_x(cc, &m->g, c1) < centroid_x(cc, &m->g, c2);
+        int right_first = centroid_x(cc, g, c1) < centroid_x(cc, g, c2);
         lut[c1] = right_first ? PM_LABEL_RIGHT : PM_LABEL_LEFT;
         lut[c2] = right_first ? PM_LABEL_LEFT : PM_LABEL_RIGHT;
         *nlungs = 2;
@@ -217,15 +218,15 @@ int pm_seg_split_lungs(pm_mask *m, int conn, double min_ml, double min_frac, int
         /* Which side of the cut is the patient's right: compare the LPS
          * x of the two ends of the component along the axis. */
         double pa[3], pb[3];
-        pm_grid_to_lps(&m->g, axis ? 0 : ext[0], axis ? ext[0] : 0, 0, pa);
-        pm_grid_to_lps(&m->g, axis ? 0 : ext[1], axis ? ext[1] : 0, 0, pb);
+        pm_grid_to_lps(g, axis ? 0 : ext[0], axis ? ext[0] : 0, 0, pa);
+        pm_grid_to_lps(g, axis ? 0 : ext[1], axis ? ext[1] : 0, 0, pb);
         int low_is_right = pa[0] < pb[0];
         rc = cut_component(m, cc, c1, axis, valley, ext[1] - ext[0], low_is_right ? PM_LABEL_RIGHT : PM_LABEL_LEFT,
                            low_is_right ? PM_LABEL_LEFT : PM_LABEL_RIGHT);
         lut[c1] = PM_CC_KEEP;
         *nlungs = rc == PM_OK ? 2 : 0;
     } else if (c1) {
-        lut[c1] = centroid_x(cc, &m->g, c1) < body_x(m) ? PM_LABEL_RIGHT : PM_LABEL_LEFT;
+        lut[c1] = centroid_x(cc, g, c1) < body_x(m, g) ? PM_LABEL_RIGHT : PM_LABEL_LEFT;
         *nlungs = 1;
     }
     if (rc == PM_OK)
