@@ -147,6 +147,38 @@ TEST(slice_of_other_dimensions_is_left_out_with_a_warning)
     CHECK(strstr(err, "mixed_dimensions") && strstr(err, "small.dcm"), "no warning naming small.dcm: %s", err);
 }
 
+/* A localizer filed under the CT's own series UID, of the same size: it is
+ * left out by its orientation, not stacked as a slice 200 mm away (which
+ * made the series look tilted and irregular). */
+TEST(localizer_in_the_series_is_left_out_by_its_orientation)
+{
+    const char *d = case_dir("localizer");
+    char p[600];
+    size_t n;
+    for (int i = 0; i < 2; i++) {
+        char *b = read_all(i ? slice1() : slice0(), &n);
+        snprintf(p, sizeof p, "%s/%d.dcm", d, i);
+        write_all(p, b, n);
+        free(b);
+    }
+    pm_dicom_header h;
+    CHECK(pm_dicom_read_header(slice0(), &h) == PM_OK, "%s", pm_error());
+    int16_t *px = calloc((size_t)h.rows * h.cols, sizeof *px);
+    CHECK(px != NULL, "out of memory");
+    pm_dicom_ct ct = {.patient_id = h.patient_id, .study_uid = h.study_uid,
+                      .series_uid = h.series_uid, .sop_uid = "1.2.3.4.5.6.8",
+                      .rows = h.rows, .cols = h.cols, .pixel_spacing = {1, 1}, .slice_thickness = 1,
+                      .ipp = {-250, 0, 100}, .iop = {1, 0, 0, 0, 0, -1}, .slope = 1};
+    snprintf(p, sizeof p, "%s/scout.dcm", d);
+    CHECK(pm_dicom_write_ct(p, &ct, px) == PM_OK, "%s", pm_error());
+    free(px);
+    char err[8192], args[700];
+    snprintf(args, sizeof args, "%s --json", d);
+    CHECK(info(args, err, sizeof err) == 0, "series with a localizer refused: %s", err);
+    CHECK(strstr(err, "mixed_dimensions") && strstr(err, "scout.dcm"), "no warning naming scout.dcm: %s", err);
+    CHECK(!strstr(err, "gantry_tilt") && !strstr(err, "irregular"), "the localizer was stacked: %s", err);
+}
+
 TEST(two_different_images_at_one_position_are_exit_3_naming_both)
 {
     const char *d = case_dir("dup");
@@ -196,6 +228,7 @@ int main(void)
     RUN(text_file_named_dcm_is_exit_3_naming_it);
     RUN(folder_without_dicom_is_exit_2);
     RUN(slice_of_other_dimensions_is_left_out_with_a_warning);
+    RUN(localizer_in_the_series_is_left_out_by_its_orientation);
     RUN(two_different_images_at_one_position_are_exit_3_naming_both);
     RUN(header_declaring_60000_square_pixels_is_refused_before_allocating);
     return test_done();

@@ -89,6 +89,20 @@ static void pm__list_int(char *dst, size_t cap, int v)
 
 static double pm__tilt(const double c[3], const double n[3], const double stack[3], const char *position);
 
+/* Whether two files belong to one stack of slices: the same size and, when
+ * both say it, the same orientation (within about a degree). A localizer
+ * filed under the CT's own series UID fails the second test. */
+static int pm__same_stack(const pm_dicom_header *a, const pm_dicom_header *b)
+{
+    if (a->rows != b->rows || a->cols != b->cols)
+        return 0;
+    if (!a->has_iop || !b->has_iop)
+        return 1;
+    double rr = a->iop[0] * b->iop[0] + a->iop[1] * b->iop[1] + a->iop[2] * b->iop[2];
+    double cc = a->iop[3] * b->iop[3] + a->iop[4] * b->iop[4] + a->iop[5] * b->iop[5];
+    return rr > 0.9998 && cc > 0.9998;
+}
+
 /* Picks the slices (majority size, single-frame greyscale), sorts them and
  * derives the geometry; everything that is not fatal becomes a warning. */
 static int pm__plan_slices(const pm_series *s, pm__plan *pl, pm_volume *warn)
@@ -96,12 +110,13 @@ static int pm__plan_slices(const pm_series *s, pm__plan *pl, pm_volume *warn)
     const pm_dicom_header *H = s->headers;
     if (s->nfiles <= 0 || !H)
         return pm_fail(PM_ENODATA, "%s: the series has no files", s->folder);
-    /* The majority image size decides; other sizes are left out loudly. */
+    /* The majority stack (size and orientation) decides; other files are
+     * left out loudly. */
     int best = -1, bestc = 0;
     for (int i = 0; i < s->nfiles; i++) {
         int cnt = 0;
         for (int j = 0; j < s->nfiles; j++)
-            cnt += H[j].rows == H[i].rows && H[j].cols == H[i].cols;
+            cnt += pm__same_stack(&H[j], &H[i]);
         if (cnt > bestc) {
             bestc = cnt;
             best = i;
@@ -118,16 +133,19 @@ static int pm__plan_slices(const pm_series *s, pm__plan *pl, pm_volume *warn)
     int nz = 0, odd = 0;
     char oddname[256] = "";
     for (int i = 0; i < s->nfiles; i++) {
-        if (H[i].rows != rows || H[i].cols != cols) {
+        if (!pm__same_stack(&H[i], &H[best])) {
             if (!odd++)
-                snprintf(oddname, sizeof oddname, "%s (%dx%d)", s->files[i], H[i].cols, H[i].rows);
+                snprintf(oddname, sizeof oddname, "%s (%dx%d, orientation %.2f %.2f %.2f %.2f %.2f %.2f)",
+                         s->files[i], H[i].cols, H[i].rows, H[i].iop[0], H[i].iop[1], H[i].iop[2],
+                         H[i].iop[3], H[i].iop[4], H[i].iop[5]);
             continue;
         }
         pl->sl[nz++].file = i;
     }
     if (odd)
         pm_volume_warn(warn, PM_WARN_MIXED,
-                       "%d file(s) of other dimensions than %dx%d left out, first %s",
+                       "%d file(s) of another size or orientation than the %dx%d stack left out "
+                       "(localizers?), first %s",
                        odd, cols, rows, oddname);
     const pm_dicom_header *h0 = &H[pl->sl[0].file];
     if (h0->samples_per_pixel != 1)
