@@ -186,9 +186,12 @@ int pm_seg_airway(const pm_volume *v, pm_mask *m, const pm_airway_opts *o, pm_ai
  * voxel is gas under the diaphragm, not a lung. Other PM_LABEL_LUNG voxels
  * become PM_LABEL_OTHER_AIR. *nlungs = lungs found (0, 1, 2). Sides and
  * the cut follow the direction cosines of `patient` (a grid like m's whose
- * in-plane directions may be turned: pm_seg_patient_grid); NULL: m's. */
-int pm_seg_split_lungs(pm_mask *m, const pm_grid *patient, int conn, double min_ml, double min_frac,
-                       int *nlungs, const pm_progress *p);
+ * in-plane directions may be turned: pm_seg_patient_grid); NULL: m's.
+ * With v (m's HU; may be NULL), a candidate of pure air (far more of its
+ * voxels below -950 HU than the most lung-like candidate's) is gas, never a
+ * lung, whatever its size: the stomach beside a lung base. */
+int pm_seg_split_lungs(const pm_volume *v, pm_mask *m, const pm_grid *patient, int conn, double min_ml,
+                       double min_frac, int *nlungs, const pm_progress *p);
 
 /* How the patient lies in m (labels after the body step: PM_LABEL_OUTSIDE
  * around the body, PM_LABEL_LUNG its air): out = m's grid, unless the body

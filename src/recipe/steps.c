@@ -242,7 +242,7 @@ static int op_lungs(pm__step_ctx *c)
     if (c->hint)
         return follow_hint(c, PM_LABEL_LUNG, PM_LABEL_LUNG, conn);
     pm_grid pg = patient_grid(c);
-    int rc = pm_seg_split_lungs(c->m, &pg, conn, par(c, "min_ml"), par(c, "min_frac"), &c->run->nlungs, c->p);
+    int rc = pm_seg_split_lungs(c->v, c->m, &pg, conn, par(c, "min_ml"), par(c, "min_frac"), &c->run->nlungs, c->p);
     if (rc == PM_OK && c->run->turned)
         pm__run_warn(c->run, "the body lies across the image's left-right axis (a patient on the side "
                              "whose header says otherwise?): sides follow the anatomy, the heart on the left");

@@ -10,6 +10,7 @@
 #include "seg_internal.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,93 @@ static double body_x(const pm_mask *m, const pm_grid *g)
     double p[3];
     pm_grid_to_lps(g, si / n, sj / n, sk / n, p);
     return p[0];
+}
+
+/* Gas in the stomach or bowel is pure air (-1000 HU and its noise); a lung
+ * is air mixed with tissue finer than a voxel (-850), with vessels in it.
+ * The share of a component's voxels below PURE_HU tells them apart: in
+ * lungs 0-8 % (more in emphysema), in gas 35-65 %. A candidate is gas when
+ * that share is above PURE_MIN and PURE_FACTOR times the most lung-like
+ * candidate's, so that emphysematous lungs, which all score high, are
+ * never told apart from each other this way. A candidate the airway leads
+ * into is a lung however clear it is (one hyperlucent lung, a big bulla). */
+#define PURE_HU -950
+#define PURE_MIN 0.25
+#define PURE_FACTOR 3.0
+#define PURE_CANDIDATES 8
+
+/* Share of component c's voxels below PURE_HU. */
+static double pure_share(const pm_cc *cc, const pm_volume *v, uint32_t c)
+{
+    int nx = cc->dim[0];
+    int64_t nrows = (int64_t)cc->dim[1] * cc->dim[2];
+    uint64_t pure = 0, n = 0;
+    for (int64_t row = 0; row < nrows; row++)
+        for (int64_t r = cc->row_start[row]; r < cc->row_start[row + 1]; r++) {
+            if (cc->label[r] != c)
+                continue;
+            const int16_t *hu = v->hu + (size_t)nx * (size_t)row;
+            for (int i = cc->x0[r]; i < cc->x1[r]; i++)
+                pure += hu[i] < PURE_HU;
+            n += (uint64_t)(cc->x1[r] - cc->x0[r]);
+        }
+    return n ? (double)pure / (double)n : 0;
+}
+
+/* Whether a voxel of component c has the airway as a face neighbour in m. */
+static int meets_airway(const pm_cc *cc, const pm_mask *m, uint32_t c)
+{
+    int nx = cc->dim[0], ny = cc->dim[1], nz = cc->dim[2];
+    size_t plane = (size_t)nx * ny;
+    for (int64_t row = 0; row < (int64_t)ny * nz; row++)
+        for (int64_t r = cc->row_start[row]; r < cc->row_start[row + 1]; r++) {
+            if (cc->label[r] != c)
+                continue;
+            int j = (int)(row % ny), k = (int)(row / ny);
+            const uint8_t *line = m->v + (size_t)nx * (size_t)row;
+            if ((cc->x0[r] > 0 && line[cc->x0[r] - 1] == PM_LABEL_AIRWAY) ||
+                (cc->x1[r] < nx && line[cc->x1[r]] == PM_LABEL_AIRWAY))
+                return 1;
+            for (int i = cc->x0[r]; i < cc->x1[r]; i++)
+                if ((j > 0 && line[i - nx] == PM_LABEL_AIRWAY) || (j < ny - 1 && line[i + nx] == PM_LABEL_AIRWAY) ||
+                    (k > 0 && line[(ptrdiff_t)i - (ptrdiff_t)plane] == PM_LABEL_AIRWAY) ||
+                    (k < nz - 1 && line[i + plane] == PM_LABEL_AIRWAY))
+                    return 1;
+        }
+    return 0;
+}
+
+/* Marks in gas[] (ncomp+1 entries) the candidates at least min_vox large
+ * that are much purer air than the most lung-like one and that the airway
+ * does not lead into. */
+static void find_gas(const pm_cc *cc, const pm_volume *v, const pm_mask *m, uint64_t min_vox, uint8_t *gas)
+{
+    uint32_t cand[PURE_CANDIDATES];
+    double share[PURE_CANDIDATES];
+    int n = 0;
+    /* The largest candidates: lungs are among them if anywhere. */
+    for (uint32_t c = 1; c <= cc->ncomp; c++) {
+        if (cc->size[c] < min_vox)
+            continue;
+        int at = n < PURE_CANDIDATES ? n++ : PURE_CANDIDATES;
+        while (at > 0 && cc->size[cand[at - 1]] < cc->size[c]) {
+            if (at < PURE_CANDIDATES)
+                cand[at] = cand[at - 1];
+            at--;
+        }
+        if (at < PURE_CANDIDATES)
+            cand[at] = c;
+    }
+    if (n < 2)
+        return;
+    double least = 1;
+    for (int i = 0; i < n; i++) {
+        share[i] = pure_share(cc, v, cand[i]);
+        least = share[i] < least ? share[i] : least;
+    }
+    double limit = PURE_FACTOR * least > PURE_MIN ? PURE_FACTOR * least : PURE_MIN;
+    for (int i = 0; i < n; i++)
+        gas[cand[i]] = share[i] > limit && !meets_airway(cc, m, cand[i]);
 }
 
 /* Voxels of component c per coordinate along the in-plane axis (0: i,
@@ -165,8 +253,8 @@ static int cut_component(pm_mask *m, const pm_cc *cc, uint32_t c, int axis, int 
     return PM_OK;
 }
 
-int pm_seg_split_lungs(pm_mask *m, const pm_grid *patient, int conn, double min_ml, double min_frac,
-                       int *nlungs, const pm_progress *p)
+int pm_seg_split_lungs(const pm_volume *v, pm_mask *m, const pm_grid *patient, int conn, double min_ml,
+                       double min_frac, int *nlungs, const pm_progress *p)
 {
     *nlungs = 0;
     const pm_grid *g = patient ? patient : &m->g;
@@ -175,8 +263,19 @@ int pm_seg_split_lungs(pm_mask *m, const pm_grid *patient, int conn, double min_
     int rc = pm__cc_label_keep(m, PM_LABEL_LUNG, PM_LABEL_LUNG, conn, &cc, &lut, p);
     if (rc != PM_OK)
         return rc;
+    double vox_ml = pm_grid_voxel_mm3(&m->g) / 1000.0;
+    uint8_t *gas = calloc((size_t)cc->ncomp + 1, 1);
+    if (!gas) {
+        free(lut);
+        pm_cc_free(cc);
+        return pm_fail(PM_EMEMORY, "out of memory");
+    }
+    if (v)
+        find_gas(cc, v, m, (uint64_t)ceil(min_ml / vox_ml), gas);
     uint32_t c1 = 0, c2 = 0;
     for (uint32_t c = 1; c <= cc->ncomp; c++) {
+        if (gas[c])
+            continue;
         if (!c1 || cc->size[c] > cc->size[c1]) {
             c2 = c1;
             c1 = c;
@@ -184,7 +283,7 @@ int pm_seg_split_lungs(pm_mask *m, const pm_grid *patient, int conn, double min_
             c2 = c;
         }
     }
-    double vox_ml = pm_grid_voxel_mm3(&m->g) / 1000.0;
+    free(gas);
     if (c1 && (double)cc->size[c1] * vox_ml < min_ml)
         c1 = 0;
     /* Both lungs in one component (touching at the junction lines, or
