@@ -228,7 +228,7 @@ VALGRIND_C := $(patsubst tests/%.c,$(SNZ)/tests/%,$(filter-out tests/test_plausi
 VALGRIND   := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
               --suppressions=$(CURDIR)/tests/valgrind.supp
 # PULMO is one path (a wrapper script), since scripts quote "$$PULMO".
-valgrind: $(REL)/pulmo $(VALGRIND_C)
+valgrind: $(REL)/pulmo $(VALGRIND_C) samples
 	@$(MAKE) --no-print-directory check-deps DEPS="$(DEPS_VALGRIND)"
 	@printf '#!/bin/sh\nexec %s %s "$$@"\n' "$(VALGRIND)" "$(CURDIR)/$(REL)/pulmo" >build/valgrind-pulmo
 	@chmod +x build/valgrind-pulmo
