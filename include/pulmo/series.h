@@ -70,10 +70,6 @@ const pm_series *pm_index_pick(const pm_index *ix, const char *series_uid);
 /* The same rule among one patient's series (ID and name as in meta). */
 const pm_series *pm_index_pick_patient(const pm_index *ix, const char *patient_id, const char *patient_name);
 
-typedef struct pm_load_opts {
-    uint64_t max_memory;         /* bytes; 0 = half of physical memory */
-} pm_load_opts;
-
 /* Loads series s. PM_OK with *out; PM_ECORRUPT (reason names the file),
  * PM_EMEMORY (over the cap, nothing allocated), PM_ECANCEL. */
 int pm_series_load(const pm_series *s, const pm_load_opts *o, pm_volume **out,

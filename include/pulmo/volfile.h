@@ -22,7 +22,6 @@
 
 #include "pulmo/core.h"
 #include "pulmo/dicom.h"
-#include "pulmo/series.h"
 #include "pulmo/volume.h"
 
 #ifdef __cplusplus

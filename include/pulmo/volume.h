@@ -59,6 +59,11 @@ typedef struct pm_series_meta {
     char patient_position[20];  /* HFS, FFS, ... */
 } pm_series_meta;
 
+/* How to load a volume (a DICOM series or a volume file). */
+typedef struct pm_load_opts {
+    uint64_t max_memory;         /* bytes; 0 = half of physical memory */
+} pm_load_opts;
+
 typedef struct pm_volume {
     pm_grid g;
     int16_t *hu;
