@@ -36,12 +36,15 @@
 #define PM__NKEY 32768u   /* top 16 bits of a non-negative float */
 #define PM__LOCKED 1u
 #define PM__TOUCHED 2u
+#define PM__NPART 8       /* slabs collapsed in parallel */
+#define PM__DEFER (-1)    /* pm__collapse: the edge reaches another slab */
 
 typedef struct pm__dec {
     size_t nv, nf;      /* nf: triangles in f, compacted at each pass */
-    double *vq;         /* 16 per vertex, one 128-byte block: the symmetric
-                           4x4 quadric (10), then the position (3), so a
-                           cost evaluation touches two blocks */
+    double *q;          /* 10 per vertex: the symmetric 4x4 quadric */
+    double *p;          /* 3 per vertex: the position, apart from the
+                           quadrics, so the flip tests of a collapse read
+                           8 neighbours from a few cache lines */
     uint32_t *f;
     uint8_t *dead;      /* per triangle of f, during a pass */
     uint8_t *refused;   /* per triangle of f: bit q set when edge slot q was
@@ -52,14 +55,20 @@ typedef struct pm__dec {
     uint32_t *deg;      /* live triangles around each vertex */
     uint32_t *rstart;   /* nv + 1: vertex v's triangles are ring[rstart[v]..] */
     uint32_t *ring;
-    uint32_t *mark, token;
+    uint8_t *part;      /* per vertex: its slab in this pass */
+    int nth;            /* threads collapsing (at most PM__NPART) */
+    uint32_t *mark[PM__NPART], token[PM__NPART]; /* per thread */
     float *cost;        /* per directed edge slot 3t+q; < 0: not an edge to try */
-    uint32_t *order;    /* edge slots by cost */
+    uint32_t *order;    /* edge slots by slab, then cost */
     uint32_t *hist;     /* 2 * PM__NKEY: all edges, then those not refused */
+    /* this pass, per slab: its slots are order[ps[k]..ps[k+1]), the first
+     * nb[k] under the cost bound; what the slab's task did */
+    size_t ps[PM__NPART + 1], nb[PM__NPART], want[PM__NPART];
+    size_t done[PM__NPART], ndefer[PM__NPART], stop[PM__NPART];
 } pm__dec;
 
-static double *pm__q(const pm__dec *d, size_t v) { return d->vq + 16 * v; }
-static double *pm__p(const pm__dec *d, size_t v) { return d->vq + 16 * v + 10; }
+static double *pm__q(const pm__dec *d, size_t v) { return d->q + 10 * v; }
+static double *pm__p(const pm__dec *d, size_t v) { return d->p + 3 * v; }
 
 static double pm__qerr(const double *q, const double x[3])
 {
@@ -150,23 +159,29 @@ static int pm__flips(const pm__dec *d, uint32_t v, uint32_t other, const double 
     return 0;
 }
 
-/* Tries to collapse b into a; 1 when done. Neither end may be locked. */
-static int pm__collapse(pm__dec *d, uint32_t a, uint32_t b, size_t *live)
+/* Tries to collapse b into a with the marks of thread th: 1 when done, 0
+ * when refused. Neither end may be locked. part >= 0: only when every
+ * triangle around a and b lies in that slab (else PM__DEFER, before any
+ * write), so slabs collapse side by side without sharing a triangle. */
+static int pm__collapse(pm__dec *d, int th, int part, uint32_t a, uint32_t b)
 {
+    uint32_t *mark = d->mark[th];
     /* a's neighbours, and the edge's own triangles */
-    uint32_t ta = ++d->token, shared[2], ns = 0;
+    uint32_t ta = ++d->token[th], shared[2], ns = 0;
     for (uint32_t k = d->rstart[a]; k < d->rstart[a + 1]; k++) {
         uint32_t t = d->ring[k];
         if (d->dead[t])
             continue;
         const uint32_t *f = d->f + 3 * (size_t)t;
         for (int q = 0; q < 3; q++) {
+            if (part >= 0 && d->part[f[q]] != part)
+                return PM__DEFER;
             if (f[q] == b) {
                 if (ns < 2)
                     shared[ns] = t;
                 ns++;
             }
-            d->mark[f[q]] = ta;
+            mark[f[q]] = ta;
         }
     }
     if (ns != 2)
@@ -181,7 +196,7 @@ static int pm__collapse(pm__dec *d, uint32_t a, uint32_t b, size_t *live)
     if (d->deg[opp[0]] < 4 || d->deg[opp[1]] < 4 || d->deg[a] + d->deg[b] < 7)
         return 0;
     /* the link condition: a and b share exactly the two opposite vertices */
-    uint32_t tb = ++d->token, common = 0;
+    uint32_t tb = ++d->token[th], common = 0;
     for (uint32_t k = d->rstart[b]; k < d->rstart[b + 1]; k++) {
         uint32_t t = d->ring[k];
         if (d->dead[t])
@@ -189,10 +204,12 @@ static int pm__collapse(pm__dec *d, uint32_t a, uint32_t b, size_t *live)
         const uint32_t *f = d->f + 3 * (size_t)t;
         for (int q = 0; q < 3; q++) {
             uint32_t w = f[q];
-            if (w == b || w == a || d->mark[w] == tb)
+            if (part >= 0 && d->part[w] != part)
+                return PM__DEFER;
+            if (w == b || w == a || mark[w] == tb)
                 continue;
-            common += d->mark[w] == ta;
-            d->mark[w] = tb;
+            common += mark[w] == ta;
+            mark[w] = tb;
         }
     }
     if (common != 2)
@@ -202,7 +219,6 @@ static int pm__collapse(pm__dec *d, uint32_t a, uint32_t b, size_t *live)
     if (pm__flips(d, a, b, x) || pm__flips(d, b, a, x))
         return 0;
     d->dead[shared[0]] = d->dead[shared[1]] = 1;
-    *live -= 2;
     for (uint32_t k = d->rstart[b]; k < d->rstart[b + 1]; k++) {
         uint32_t t = d->ring[k];
         if (d->dead[t])
@@ -227,7 +243,8 @@ static int pm__collapse(pm__dec *d, uint32_t a, uint32_t b, size_t *live)
 
 static void pm__dec_free(pm__dec *d)
 {
-    free(d->vq);
+    free(d->q);
+    free(d->p);
     free(d->f);
     free(d->dead);
     free(d->refused);
@@ -235,7 +252,9 @@ static void pm__dec_free(pm__dec *d)
     free(d->deg);
     free(d->rstart);
     free(d->ring);
-    free(d->mark);
+    free(d->part);
+    for (int i = 0; i < PM__NPART; i++)
+        free(d->mark[i]);
     free(d->cost);
     free(d->order);
     free(d->hist);
@@ -246,7 +265,8 @@ static int pm__dec_init(pm__dec *d, const pm_mesh *m)
 {
     size_t nv = m->nv, nf = m->nf;
     d->nv = nv;
-    d->vq = pm_alloc_large((nv ? nv : 1) * 16 * sizeof(double), 0);
+    d->q = pm_alloc_large((nv ? nv : 1) * 10 * sizeof(double), 1);
+    d->p = pm_alloc_large((nv ? nv : 1) * 3 * sizeof(double), 0);
     d->f = pm_alloc_large(3 * nf * sizeof *d->f, 0);
     d->dead = calloc(nf, 1);
     d->refused = calloc(nf, 1);
@@ -254,15 +274,18 @@ static int pm__dec_init(pm__dec *d, const pm_mesh *m)
     d->deg = calloc(nv ? nv : 1, sizeof *d->deg);
     d->rstart = calloc(nv + 1, sizeof *d->rstart);
     d->ring = pm_alloc_large(3 * nf * sizeof *d->ring, 0);
-    d->mark = calloc(nv ? nv : 1, sizeof *d->mark);
+    d->part = calloc(nv ? nv : 1, 1);
+    d->nth = pm_threads() < PM__NPART ? pm_threads() : PM__NPART;
+    for (int i = 0; i < d->nth; i++)
+        if (!(d->mark[i] = calloc(nv ? nv : 1, sizeof *d->mark[i])))
+            return -1;
     d->cost = pm_alloc_large(3 * nf * sizeof *d->cost, 0);
     d->order = pm_alloc_large(3 * nf * sizeof *d->order, 0);
     d->hist = malloc(2 * PM__NKEY * sizeof *d->hist);
-    if (!d->vq || !d->f || !d->dead || !d->refused || !d->locked || !d->deg || !d->rstart || !d->ring || !d->mark
+    if (!d->q || !d->p || !d->f || !d->dead || !d->refused || !d->locked || !d->deg || !d->rstart || !d->ring || !d->part
         || !d->cost || !d->order || !d->hist)
         return -1;
-    memset(d->vq, 0, nv * 16 * sizeof(double));
-    memset(d->locked, PM__TOUCHED, nv); /* the first pass costs every edge */
+    memset(d->locked, PM__LOCKED | PM__TOUCHED, nv); /* the first pass costs every edge */
     for (size_t v = 0; v < nv; v++)
         for (int r = 0; r < 3; r++)
             pm__p(d, v)[r] = m->v[3 * v + r];
@@ -319,8 +342,8 @@ typedef struct pm__costs {
 /* Each edge of a closed oriented surface runs a->b with a < b in exactly
  * one of its two triangles; other surfaces get a few duplicates, which the
  * checks make harmless. An edge's cost depends on its two ends only, so
- * only the triangles around a vertex the last pass touched are costed
- * again (most of the surface, after the first pass, is not). */
+ * only the edges with an end the last pass collapsed are costed again;
+ * around the other vertices it touched only the refusals are forgotten. */
 static void pm__cost_block(void *ctx, int task, int thread)
 {
     (void)thread;
@@ -329,11 +352,16 @@ static void pm__cost_block(void *ctx, int task, int thread)
     size_t t0 = (size_t)task * c->block, t1 = t0 + c->block < d->nf ? t0 + c->block : d->nf;
     for (size_t t = t0; t < t1; t++) {
         const uint32_t *f = d->f + 3 * t;
-        if (!(d->locked[f[0]] | d->locked[f[1]] | d->locked[f[2]]))
+        uint8_t l[3] = {d->locked[f[0]], d->locked[f[1]], d->locked[f[2]]};
+        if (!(l[0] | l[1] | l[2]))
             continue;
         d->refused[t] = 0;
+        if (!((l[0] | l[1] | l[2]) & PM__LOCKED))
+            continue;
         for (int q = 0; q < 3; q++) {
             uint32_t a = f[q], b = f[q == 2 ? 0 : q + 1];
+            if (!((l[q] | l[q == 2 ? 0 : q + 1]) & PM__LOCKED))
+                continue;
             float e = -1;
             if (a < b) {
                 double x[3], err = pm__place(d, a, b, x);
@@ -352,13 +380,47 @@ static uint32_t pm__key(float cost)
 }
 
 #define PM__NCLASS 8
+#define PM__NBIN 4096
 
-/* Orders the edge slots for a pass that wants want collapses: the edges up
- * to the cost bound in PM__NCLASS classes of rising cost, each class in
- * memory order (so a pass sweeps the surface instead of jumping around it:
- * random order cost cache misses on every collapse), then the rest. Returns
- * the edge count; *nbound is how many come before the rest. */
-static size_t pm__order_edges(pm__dec *d, size_t want, size_t *nbound)
+/* Cuts the surface into PM__NPART slabs across its longest side, of about
+ * as many triangles each (a vertex's slab is where its position falls). */
+static void pm__partition(pm__dec *d)
+{
+    double lo[3] = {HUGE_VAL, HUGE_VAL, HUGE_VAL}, hi[3] = {-HUGE_VAL, -HUGE_VAL, -HUGE_VAL};
+    for (size_t v = 0; v < d->nv; v++)
+        if (d->deg[v])
+            for (int r = 0; r < 3; r++) {
+                double c = pm__p(d, v)[r];
+                lo[r] = c < lo[r] ? c : lo[r];
+                hi[r] = c > hi[r] ? c : hi[r];
+            }
+    int ax = 0;
+    for (int r = 1; r < 3; r++)
+        if (hi[r] - lo[r] > hi[ax] - lo[ax])
+            ax = r;
+    double scale = hi[ax] > lo[ax] ? (PM__NBIN - 1) / (hi[ax] - lo[ax]) : 0;
+    uint32_t *bin = d->hist; /* PM__NBIN weights, then each bin's slab */
+    memset(bin, 0, PM__NBIN * sizeof *bin);
+    for (size_t v = 0; v < d->nv; v++)
+        if (d->deg[v])
+            bin[(int)((pm__p(d, v)[ax] - lo[ax]) * scale)] += d->deg[v];
+    uint64_t run = 0, total = 3 * (uint64_t)d->nf;
+    for (int i = 0; i < PM__NBIN; i++) {
+        uint32_t w = bin[i];
+        bin[i] = (uint32_t)(run * PM__NPART / (total ? total : 1));
+        run += w;
+    }
+    for (size_t v = 0; v < d->nv; v++)
+        d->part[v] = d->deg[v] ? (uint8_t)bin[(int)((pm__p(d, v)[ax] - lo[ax]) * scale)] : 0;
+}
+
+/* Orders the edge slots for a pass that wants want collapses: by slab (an
+ * edge's first end decides), then the edges up to the cost bound in
+ * PM__NCLASS classes of rising cost, each class in memory order (so a pass
+ * sweeps the surface instead of jumping around it: random order cost cache
+ * misses on every collapse), then the rest. Fills d->ps, nb and want;
+ * returns the edge count. */
+static size_t pm__order_edges(pm__dec *d, size_t want)
 {
     size_t n3 = 3 * d->nf;
     uint32_t *h = d->hist, *hok = d->hist + PM__NKEY;
@@ -392,29 +454,82 @@ static size_t pm__order_edges(pm__dec *d, size_t want, size_t *nbound)
     size_t nb = 0;
     for (uint32_t q = 0; q <= kb; q++)
         nb += h[q];
-    /* each key's class, then the classes' starts */
-    uint32_t cnt[PM__NCLASS + 1] = {0};
+    /* each key's class (PM__NCLASS: beyond the bound) */
     size_t run = 0;
     for (uint32_t q = 0; q < PM__NKEY; q++) {
         uint32_t cl = q > kb ? PM__NCLASS : (uint32_t)(run * PM__NCLASS / nb);
-        cnt[cl] += h[q];
         run += h[q];
         h[q] = cl;
     }
-    uint32_t start[PM__NCLASS + 1], s = 0;
-    for (int cl = 0; cl <= PM__NCLASS; cl++) {
-        start[cl] = s;
-        s += cnt[cl];
-    }
+    size_t cnt[PM__NPART][PM__NCLASS + 1] = {{0}};
     for (size_t i = 0; i < n3; i++)
         if (d->cost[i] >= 0)
-            d->order[start[h[pm__key(d->cost[i])]]++] = (uint32_t)i;
-    *nbound = nb;
+            cnt[d->part[d->f[i]]][h[pm__key(d->cost[i])]]++;
+    size_t at = 0, nball = 0;
+    for (int p = 0; p < PM__NPART; p++) {
+        d->ps[p] = at;
+        d->nb[p] = 0;
+        for (int cl = 0; cl <= PM__NCLASS; cl++) {
+            size_t c0 = cnt[p][cl];
+            cnt[p][cl] = at;
+            at += c0;
+            if (cl < PM__NCLASS)
+                d->nb[p] += c0;
+        }
+        nball += d->nb[p];
+    }
+    d->ps[PM__NPART] = at;
+    for (size_t i = 0; i < n3; i++)
+        if (d->cost[i] >= 0)
+            d->order[cnt[d->part[d->f[i]]][h[pm__key(d->cost[i])]]++] = (uint32_t)i;
+    /* each slab's share of the collapses (rounded down: the serial part
+     * of the pass makes up the rest) */
+    for (int p = 0; p < PM__NPART; p++)
+        d->want[p] = nball ? (size_t)((double)want * (double)d->nb[p] / (double)nball) : 0;
     return n;
 }
 
+/* Tries the edge in slot s (slab part, or any when part < 0): 1 collapsed,
+ * 0 not, PM__DEFER. */
+static int pm__try(pm__dec *d, int th, int part, uint32_t s)
+{
+    uint32_t a = d->f[s], b = d->f[s % 3 == 2 ? s - 2 : s + 1];
+    if (d->locked[a] & PM__LOCKED)
+        return 0;
+    if (part >= 0 && d->part[b] != part)
+        return PM__DEFER;
+    if (d->locked[b] & PM__LOCKED)
+        return 0;
+    int r = pm__collapse(d, th, part, a, b);
+    if (r == 0)
+        d->refused[s / 3] |= (uint8_t)(1u << s % 3);
+    return r;
+}
+
+/* Slab `task`: its edges under the bound, cheapest first, up to its share;
+ * the edges that reach another slab are kept at the head of its range. */
+static void pm__slab(void *ctx, int task, int thread)
+{
+    pm__dec *d = ctx;
+    size_t i = d->ps[task], end = i + d->nb[task], done = 0, nd = 0;
+    for (; i < end && done < d->want[task]; i++) {
+        uint32_t s = d->order[i];
+        int r = pm__try(d, thread, task, s);
+        if (r == PM__DEFER)
+            d->order[d->ps[task] + nd++] = s;
+        done += r == 1;
+    }
+    d->done[task] = done;
+    d->ndefer[task] = nd;
+    d->stop[task] = i;
+}
+
 /* One pass: collapses up to want edges, cheapest first; the number done,
- * -1 when cancelled. */
+ * -1 when cancelled. The slabs collapse in parallel; then one thread tries
+ * the edges between slabs, the rest of the share, and when nothing at all
+ * collapsed, edges beyond the bound until one does. A slab's collapses
+ * never read what another slab's write, so the result does not depend on
+ * the number of threads. */
 static long pm__pass(pm__dec *d, size_t want, size_t *live)
 {
     pm__rings(d);
@@ -422,24 +537,26 @@ static long pm__pass(pm__dec *d, size_t want, size_t *live)
     if (pm_parallel_for((int)((d->nf + c.block - 1) / c.block), 0, pm__cost_block, &c, NULL,
                         "decimation") != PM_OK)
         return -1;
-    size_t nb = 0, n = pm__order_edges(d, want, &nb);
-    if (!n)
+    pm__partition(d);
+    if (!pm__order_edges(d, want))
         return 0;
     memset(d->dead, 0, d->nf);
     memset(d->locked, 0, d->nv);
+    if (pm_parallel_for(PM__NPART, d->nth, pm__slab, d, NULL, "decimation") != PM_OK)
+        return -1;
     size_t done = 0;
-    for (size_t i = 0; i < n && done < want; i++) {
-        uint32_t s = d->order[i];
-        if (i >= nb && done)
-            break;
-        uint32_t a = d->f[s], b = d->f[s % 3 == 2 ? s - 2 : s + 1];
-        if ((d->locked[a] | d->locked[b]) & PM__LOCKED)
-            continue;
-        if (pm__collapse(d, a, b, live))
-            done++;
-        else
-            d->refused[s / 3] |= (uint8_t)(1u << s % 3);
-    }
+    for (int p = 0; p < PM__NPART; p++)
+        done += d->done[p];
+    for (int p = 0; p < PM__NPART; p++)
+        for (size_t i = 0; i < d->ndefer[p] && done < want; i++)
+            done += pm__try(d, 0, -1, d->order[d->ps[p] + i]) == 1;
+    for (int p = 0; p < PM__NPART; p++)
+        for (size_t i = d->stop[p]; i < d->ps[p] + d->nb[p] && done < want; i++)
+            done += pm__try(d, 0, -1, d->order[i]) == 1;
+    for (int p = 0; p < PM__NPART && !done; p++)
+        for (size_t i = d->ps[p] + d->nb[p]; i < d->ps[p + 1] && !done && want; i++)
+            done += pm__try(d, 0, -1, d->order[i]) == 1;
+    *live -= 2 * done;
     size_t w = 0;
     for (size_t t = 0; t < d->nf; t++)
         if (!d->dead[t]) {
@@ -488,7 +605,7 @@ int pm_mesh_decimate(pm_mesh *m, size_t target, const pm_progress *p)
         }
     }
     /* compact into m: renumber the vertices that live triangles use */
-    uint32_t *remap = d.mark;
+    uint32_t *remap = d.mark[0];
     for (size_t v = 0; v < d.nv; v++)
         remap[v] = 0xffffffffu;
     size_t nv = 0;
