@@ -27,45 +27,11 @@
  *   - a surviving triangle around a or b would flip or become degenerate.
  * With these, a closed 2-manifold stays closed and manifold.
  */
-#include "mesh_internal.h"
+#include "decimate_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define PM__NKEY 32768u   /* top 16 bits of a non-negative float */
-#define PM__LOCKED 1u
-#define PM__TOUCHED 2u
-#define PM__NPART 8       /* slabs collapsed in parallel */
-#define PM__DEFER (-1)    /* pm__collapse: the edge reaches another slab */
-
-typedef struct pm__dec {
-    size_t nv, nf;      /* nf: triangles in f, compacted at each pass */
-    double *q;          /* 10 per vertex: the symmetric 4x4 quadric */
-    double *p;          /* 3 per vertex: the position, apart from the
-                           quadrics, so the flip tests of a collapse read
-                           8 neighbours from a few cache lines */
-    uint32_t *f;
-    uint8_t *dead;      /* per triangle of f, during a pass */
-    uint8_t *refused;   /* per triangle of f: bit q set when edge slot q was
-                           refused and nothing near it has changed since */
-    uint8_t *locked;    /* per vertex: PM__LOCKED (an end of a collapse in
-                           this pass) and/or PM__TOUCHED (its neighbourhood
-                           changed); from the pass before while costing */
-    uint32_t *deg;      /* live triangles around each vertex */
-    uint32_t *rstart;   /* nv + 1: vertex v's triangles are ring[rstart[v]..] */
-    uint32_t *ring;
-    uint8_t *part;      /* per vertex: its slab in this pass */
-    int nth;            /* threads collapsing (at most PM__NPART) */
-    uint32_t *mark[PM__NPART], token[PM__NPART]; /* per thread */
-    float *cost;        /* per directed edge slot 3t+q; < 0: not an edge to try */
-    uint32_t *order;    /* edge slots by slab, then cost */
-    uint32_t *hist;     /* 2 * PM__NKEY: all edges, then those not refused */
-    /* this pass, per slab: its slots are order[ps[k]..ps[k+1]), the first
-     * nb[k] under the cost bound; what the slab's task did */
-    size_t ps[PM__NPART + 1], nb[PM__NPART], want[PM__NPART];
-    size_t done[PM__NPART], ndefer[PM__NPART], stop[PM__NPART];
-} pm__dec;
 
 static double *pm__q(const pm__dec *d, size_t v) { return d->q + 10 * v; }
 static double *pm__p(const pm__dec *d, size_t v) { return d->p + 3 * v; }
@@ -129,15 +95,37 @@ static void pm__normal(const double *a, const double *b, const double *c, double
     n[2] = u[0] * w[1] - u[1] * w[0];
 }
 
-/* Would moving vertex v (one of a, b) to x flip or squash a triangle that
- * survives the collapse of (a, b)? */
-static int pm__flips(const pm__dec *d, uint32_t v, uint32_t other, const double x[3])
+#define PM__FAN 32   /* live triangles around one end that a collapse may have */
+
+/* The live triangles around v (id, then its three vertices), read once for
+ * all the checks of a collapse. -1 when one has a vertex outside slab part
+ * (part >= 0), -2 when there are more than PM__FAN. A triangle is dead once
+ * a collapse made it degenerate (two equal vertices). */
+static int pm__fan(const pm__dec *d, uint32_t v, int part, uint32_t fan[][4])
 {
+    int n = 0;
     for (uint32_t k = d->rstart[v]; k < d->rstart[v + 1]; k++) {
         uint32_t t = d->ring[k];
-        if (d->dead[t])
-            continue;
         const uint32_t *f = d->f + 3 * (size_t)t;
+        if (f[0] == f[1] || f[1] == f[2] || f[0] == f[2])
+            continue;
+        if (part >= 0 && (d->part[f[0]] != part || d->part[f[1]] != part || d->part[f[2]] != part))
+            return -1;
+        if (n == PM__FAN)
+            return -2;
+        fan[n][0] = t;
+        memcpy(fan[n] + 1, f, 3 * sizeof *f);
+        n++;
+    }
+    return n;
+}
+
+/* Would moving v to x flip or squash a triangle of its fan that survives
+ * the collapse of its edge with other? */
+static int pm__flips(const pm__dec *d, uint32_t v, uint32_t other, const double x[3], uint32_t fan[][4], int n)
+{
+    for (int i = 0; i < n; i++) {
+        const uint32_t *f = fan[i] + 1;
         if (f[0] == other || f[1] == other || f[2] == other)
             continue;
         const double *c[3], *cn[3];
@@ -159,71 +147,64 @@ static int pm__flips(const pm__dec *d, uint32_t v, uint32_t other, const double 
     return 0;
 }
 
-/* Tries to collapse b into a with the marks of thread th: 1 when done, 0
- * when refused. Neither end may be locked. part >= 0: only when every
- * triangle around a and b lies in that slab (else PM__DEFER, before any
- * write), so slabs collapse side by side without sharing a triangle. */
-static int pm__collapse(pm__dec *d, int th, int part, uint32_t a, uint32_t b)
+/* The distinct vertices of a fan other than v and skip, into out. */
+static int pm__ring_vertices(uint32_t fan[][4], int n, uint32_t v, uint32_t skip, uint32_t *out)
 {
-    uint32_t *mark = d->mark[th];
-    /* a's neighbours, and the edge's own triangles */
-    uint32_t ta = ++d->token[th], shared[2], ns = 0;
-    for (uint32_t k = d->rstart[a]; k < d->rstart[a + 1]; k++) {
-        uint32_t t = d->ring[k];
-        if (d->dead[t])
-            continue;
-        const uint32_t *f = d->f + 3 * (size_t)t;
-        for (int q = 0; q < 3; q++) {
-            if (part >= 0 && d->part[f[q]] != part)
-                return PM__DEFER;
-            if (f[q] == b) {
-                if (ns < 2)
-                    shared[ns] = t;
-                ns++;
-            }
-            mark[f[q]] = ta;
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        for (int q = 1; q < 4; q++) {
+            uint32_t w = fan[i][q];
+            int seen = w == v || w == skip;
+            for (int j = 0; j < m && !seen; j++)
+                seen = out[j] == w;
+            if (!seen)
+                out[m++] = w;
         }
-    }
-    if (ns != 2)
+    return m;
+}
+
+/* Tries to collapse b into a: 1 when done, 0 when refused. Neither end may
+ * be locked. part >= 0: only when every triangle around a and b lies in
+ * that slab (else PM__DEFER, before any write), so slabs collapse side by
+ * side without sharing a triangle. A vertex of more than PM__FAN triangles
+ * is not collapsed (it would only grow). */
+static int pm__collapse(pm__dec *d, int part, uint32_t a, uint32_t b)
+{
+    uint32_t fa[PM__FAN][4], fb[PM__FAN][4];
+    int na = pm__fan(d, a, part, fa), nb = na < 0 ? na : pm__fan(d, b, part, fb);
+    if (na == -1 || nb == -1)
+        return PM__DEFER;
+    if (na < 0 || nb < 0)
         return 0;
-    uint32_t opp[2];
-    for (int s = 0; s < 2; s++) {
-        const uint32_t *f = d->f + 3 * (size_t)shared[s];
-        opp[s] = f[0] != a && f[0] != b ? f[0] : f[1] != a && f[1] != b ? f[1] : f[2];
+    /* the edge's own triangles, and their vertices opposite the edge */
+    uint32_t opp[2], ns = 0;
+    for (int i = 0; i < na; i++) {
+        const uint32_t *f = fa[i] + 1;
+        if (f[0] != b && f[1] != b && f[2] != b)
+            continue;
+        if (ns < 2)
+            opp[ns] = f[0] != a && f[0] != b ? f[0] : f[1] != a && f[1] != b ? f[1] : f[2];
+        ns++;
     }
-    if (opp[0] == opp[1])
+    if (ns != 2 || opp[0] == opp[1])
         return 0;
     if (d->deg[opp[0]] < 4 || d->deg[opp[1]] < 4 || d->deg[a] + d->deg[b] < 7)
         return 0;
     /* the link condition: a and b share exactly the two opposite vertices */
-    uint32_t tb = ++d->token[th], common = 0;
-    for (uint32_t k = d->rstart[b]; k < d->rstart[b + 1]; k++) {
-        uint32_t t = d->ring[k];
-        if (d->dead[t])
-            continue;
-        const uint32_t *f = d->f + 3 * (size_t)t;
-        for (int q = 0; q < 3; q++) {
-            uint32_t w = f[q];
-            if (part >= 0 && d->part[w] != part)
-                return PM__DEFER;
-            if (w == b || w == a || mark[w] == tb)
-                continue;
-            common += mark[w] == ta;
-            mark[w] = tb;
-        }
-    }
+    uint32_t ra[3 * PM__FAN], rb[3 * PM__FAN];
+    int ma = pm__ring_vertices(fa, na, a, b, ra), mb = pm__ring_vertices(fb, nb, b, a, rb), common = 0;
+    for (int i = 0; i < mb; i++)
+        for (int j = 0; j < ma; j++)
+            common += rb[i] == ra[j];
     if (common != 2)
         return 0;
     double x[3];
     pm__place(d, a, b, x);
-    if (pm__flips(d, a, b, x) || pm__flips(d, b, a, x))
+    if (pm__flips(d, a, b, x, fa, na) || pm__flips(d, b, a, x, fb, nb))
         return 0;
-    d->dead[shared[0]] = d->dead[shared[1]] = 1;
-    for (uint32_t k = d->rstart[b]; k < d->rstart[b + 1]; k++) {
-        uint32_t t = d->ring[k];
-        if (d->dead[t])
-            continue;
-        uint32_t *f = d->f + 3 * (size_t)t;
+    /* b's triangles become a's; the edge's two become degenerate (dead) */
+    for (int i = 0; i < nb; i++) {
+        uint32_t *f = d->f + 3 * (size_t)fb[i][0];
         for (int q = 0; q < 3; q++)
             if (f[q] == b)
                 f[q] = a;
@@ -246,17 +227,15 @@ static void pm__dec_free(pm__dec *d)
     free(d->q);
     free(d->p);
     free(d->f);
-    free(d->dead);
     free(d->refused);
     free(d->locked);
     free(d->deg);
     free(d->rstart);
     free(d->ring);
     free(d->part);
-    for (int i = 0; i < PM__NPART; i++)
-        free(d->mark[i]);
     free(d->cost);
     free(d->order);
+    free(d->bucket);
     free(d->hist);
 }
 
@@ -268,22 +247,19 @@ static int pm__dec_init(pm__dec *d, const pm_mesh *m)
     d->q = pm_alloc_large((nv ? nv : 1) * 10 * sizeof(double), 1);
     d->p = pm_alloc_large((nv ? nv : 1) * 3 * sizeof(double), 0);
     d->f = pm_alloc_large(3 * nf * sizeof *d->f, 0);
-    d->dead = calloc(nf, 1);
     d->refused = calloc(nf, 1);
     d->locked = calloc(nv ? nv : 1, 1);
     d->deg = calloc(nv ? nv : 1, sizeof *d->deg);
     d->rstart = calloc(nv + 1, sizeof *d->rstart);
     d->ring = pm_alloc_large(3 * nf * sizeof *d->ring, 0);
     d->part = calloc(nv ? nv : 1, 1);
-    d->nth = pm_threads() < PM__NPART ? pm_threads() : PM__NPART;
-    for (int i = 0; i < d->nth; i++)
-        if (!(d->mark[i] = calloc(nv ? nv : 1, sizeof *d->mark[i])))
-            return -1;
     d->cost = pm_alloc_large(3 * nf * sizeof *d->cost, 0);
     d->order = pm_alloc_large(3 * nf * sizeof *d->order, 0);
-    d->hist = malloc(2 * PM__NKEY * sizeof *d->hist);
-    if (!d->q || !d->p || !d->f || !d->dead || !d->refused || !d->locked || !d->deg || !d->rstart || !d->ring || !d->part
-        || !d->cost || !d->order || !d->hist)
+    d->bucket = pm_alloc_large(3 * nf, 0);
+    d->nth = pm_threads() < 64 ? pm_threads() : 64;
+    d->hist = malloc((size_t)d->nth * 2 * PM__NKEY * sizeof *d->hist);
+    if (!d->q || !d->p || !d->f || !d->refused || !d->locked || !d->deg || !d->rstart || !d->ring || !d->part
+        || !d->cost || !d->order || !d->bucket || !d->hist)
         return -1;
     memset(d->locked, PM__LOCKED | PM__TOUCHED, nv); /* the first pass costs every edge */
     for (size_t v = 0; v < nv; v++)
@@ -372,135 +348,18 @@ static void pm__cost_block(void *ctx, int task, int thread)
     }
 }
 
-static uint32_t pm__key(float cost)
-{
-    uint32_t u;
-    memcpy(&u, &cost, sizeof u);
-    return (u >> 16) & (PM__NKEY - 1);
-}
-
-#define PM__NCLASS 8
-#define PM__NBIN 4096
-
-/* Cuts the surface into PM__NPART slabs across its longest side, of about
- * as many triangles each (a vertex's slab is where its position falls). */
-static void pm__partition(pm__dec *d)
-{
-    double lo[3] = {HUGE_VAL, HUGE_VAL, HUGE_VAL}, hi[3] = {-HUGE_VAL, -HUGE_VAL, -HUGE_VAL};
-    for (size_t v = 0; v < d->nv; v++)
-        if (d->deg[v])
-            for (int r = 0; r < 3; r++) {
-                double c = pm__p(d, v)[r];
-                lo[r] = c < lo[r] ? c : lo[r];
-                hi[r] = c > hi[r] ? c : hi[r];
-            }
-    int ax = 0;
-    for (int r = 1; r < 3; r++)
-        if (hi[r] - lo[r] > hi[ax] - lo[ax])
-            ax = r;
-    double scale = hi[ax] > lo[ax] ? (PM__NBIN - 1) / (hi[ax] - lo[ax]) : 0;
-    uint32_t *bin = d->hist; /* PM__NBIN weights, then each bin's slab */
-    memset(bin, 0, PM__NBIN * sizeof *bin);
-    for (size_t v = 0; v < d->nv; v++)
-        if (d->deg[v])
-            bin[(int)((pm__p(d, v)[ax] - lo[ax]) * scale)] += d->deg[v];
-    uint64_t run = 0, total = 3 * (uint64_t)d->nf;
-    for (int i = 0; i < PM__NBIN; i++) {
-        uint32_t w = bin[i];
-        bin[i] = (uint32_t)(run * PM__NPART / (total ? total : 1));
-        run += w;
-    }
-    for (size_t v = 0; v < d->nv; v++)
-        d->part[v] = d->deg[v] ? (uint8_t)bin[(int)((pm__p(d, v)[ax] - lo[ax]) * scale)] : 0;
-}
-
-/* Orders the edge slots for a pass that wants want collapses: by slab (an
- * edge's first end decides), then the edges up to the cost bound in
- * PM__NCLASS classes of rising cost, each class in memory order (so a pass
- * sweeps the surface instead of jumping around it: random order cost cache
- * misses on every collapse), then the rest. Fills d->ps, nb and want;
- * returns the edge count. */
-static size_t pm__order_edges(pm__dec *d, size_t want)
-{
-    size_t n3 = 3 * d->nf;
-    uint32_t *h = d->hist, *hok = d->hist + PM__NKEY;
-    memset(h, 0, 2 * PM__NKEY * sizeof *h);
-    for (size_t t = 0; t < d->nf; t++)
-        for (int q = 0; q < 3; q++) {
-            float c = d->cost[3 * t + q];
-            if (c >= 0) {
-                uint32_t key = pm__key(c);
-                h[key]++;
-                hok[key] += !(d->refused[t] >> q & 1);
-            }
-        }
-    size_t n = 0, k = 0;
-    for (uint32_t q = 0; q < PM__NKEY; q++)
-        n += h[q];
-    if (!n)
-        return 0;
-    /* Locked ends stop about half of the cheapest edges; a bound somewhat
-     * above the want-th cost lets the pass do most of its share without
-     * reaching for edges the sequential order would have left alone. The
-     * edges refused last time (they stay refused unless their surroundings
-     * change) do not count towards it: a band of only such edges made a
-     * whole pass for one collapse, thousands of times on a body surface. */
-    for (size_t run = 0; k < PM__NKEY - 1 && run + hok[k] <= want; k++)
-        run += hok[k];
-    uint32_t bits = (uint32_t)k << 16 | 0x8000u;
-    float c;
-    memcpy(&c, &bits, sizeof c);
-    uint32_t kb = pm__key(1.5f * c);
-    size_t nb = 0;
-    for (uint32_t q = 0; q <= kb; q++)
-        nb += h[q];
-    /* each key's class (PM__NCLASS: beyond the bound) */
-    size_t run = 0;
-    for (uint32_t q = 0; q < PM__NKEY; q++) {
-        uint32_t cl = q > kb ? PM__NCLASS : (uint32_t)(run * PM__NCLASS / nb);
-        run += h[q];
-        h[q] = cl;
-    }
-    size_t cnt[PM__NPART][PM__NCLASS + 1] = {{0}};
-    for (size_t i = 0; i < n3; i++)
-        if (d->cost[i] >= 0)
-            cnt[d->part[d->f[i]]][h[pm__key(d->cost[i])]]++;
-    size_t at = 0, nball = 0;
-    for (int p = 0; p < PM__NPART; p++) {
-        d->ps[p] = at;
-        d->nb[p] = 0;
-        for (int cl = 0; cl <= PM__NCLASS; cl++) {
-            size_t c0 = cnt[p][cl];
-            cnt[p][cl] = at;
-            at += c0;
-            if (cl < PM__NCLASS)
-                d->nb[p] += c0;
-        }
-        nball += d->nb[p];
-    }
-    d->ps[PM__NPART] = at;
-    for (size_t i = 0; i < n3; i++)
-        if (d->cost[i] >= 0)
-            d->order[cnt[d->part[d->f[i]]][h[pm__key(d->cost[i])]]++] = (uint32_t)i;
-    /* each slab's share of the collapses (rounded down: the serial part
-     * of the pass makes up the rest) */
-    for (int p = 0; p < PM__NPART; p++)
-        d->want[p] = nball ? (size_t)((double)want * (double)d->nb[p] / (double)nball) : 0;
-    return n;
-}
-
 /* Tries the edge in slot s (slab part, or any when part < 0): 1 collapsed,
  * 0 not, PM__DEFER. */
-static int pm__try(pm__dec *d, int th, int part, uint32_t s)
+static int pm__try(pm__dec *d, int part, uint32_t s)
 {
     uint32_t a = d->f[s], b = d->f[s % 3 == 2 ? s - 2 : s + 1];
-    if (d->locked[a] & PM__LOCKED)
+    if (a == b || d->locked[a] & PM__LOCKED)
         return 0;
     if (part >= 0 && d->part[b] != part)
         return PM__DEFER;
     if (d->locked[b] & PM__LOCKED)
         return 0;
-    int r = pm__collapse(d, th, part, a, b);
+    int r = pm__collapse(d, part, a, b);
     if (r == 0)
         d->refused[s / 3] |= (uint8_t)(1u << s % 3);
     return r;
@@ -510,11 +369,12 @@ static int pm__try(pm__dec *d, int th, int part, uint32_t s)
  * the edges that reach another slab are kept at the head of its range. */
 static void pm__slab(void *ctx, int task, int thread)
 {
+    (void)thread;
     pm__dec *d = ctx;
     size_t i = d->ps[task], end = i + d->nb[task], done = 0, nd = 0;
     for (; i < end && done < d->want[task]; i++) {
         uint32_t s = d->order[i];
-        int r = pm__try(d, thread, task, s);
+        int r = pm__try(d, task, s);
         if (r == PM__DEFER)
             d->order[d->ps[task] + nd++] = s;
         done += r == 1;
@@ -525,7 +385,7 @@ static void pm__slab(void *ctx, int task, int thread)
 }
 
 /* One pass: collapses up to want edges, cheapest first; the number done,
- * -1 when cancelled. The slabs collapse in parallel; then one thread tries
+ * -1 when out of memory. The slabs collapse in parallel; then one thread tries
  * the edges between slabs, the rest of the share, and when nothing at all
  * collapsed, edges beyond the bound until one does. A slab's collapses
  * never read what another slab's write, so the result does not depend on
@@ -538,35 +398,39 @@ static long pm__pass(pm__dec *d, size_t want, size_t *live)
                         "decimation") != PM_OK)
         return -1;
     pm__partition(d);
-    if (!pm__order_edges(d, want))
+    size_t n = pm__order_edges(d, want);
+    if (n == (size_t)-1)
+        return -1;
+    if (!n)
         return 0;
-    memset(d->dead, 0, d->nf);
     memset(d->locked, 0, d->nv);
-    if (pm_parallel_for(PM__NPART, d->nth, pm__slab, d, NULL, "decimation") != PM_OK)
+    if (pm_parallel_for(PM__NPART, 0, pm__slab, d, NULL, "decimation") != PM_OK)
         return -1;
     size_t done = 0;
     for (int p = 0; p < PM__NPART; p++)
         done += d->done[p];
     for (int p = 0; p < PM__NPART; p++)
         for (size_t i = 0; i < d->ndefer[p] && done < want; i++)
-            done += pm__try(d, 0, -1, d->order[d->ps[p] + i]) == 1;
+            done += pm__try(d, -1, d->order[d->ps[p] + i]) == 1;
     for (int p = 0; p < PM__NPART; p++)
         for (size_t i = d->stop[p]; i < d->ps[p] + d->nb[p] && done < want; i++)
-            done += pm__try(d, 0, -1, d->order[i]) == 1;
+            done += pm__try(d, -1, d->order[i]) == 1;
     for (int p = 0; p < PM__NPART && !done; p++)
         for (size_t i = d->ps[p] + d->nb[p]; i < d->ps[p + 1] && !done && want; i++)
-            done += pm__try(d, 0, -1, d->order[i]) == 1;
+            done += pm__try(d, -1, d->order[i]) == 1;
     *live -= 2 * done;
     size_t w = 0;
-    for (size_t t = 0; t < d->nf; t++)
-        if (!d->dead[t]) {
-            if (w != t) {
-                memcpy(d->f + 3 * w, d->f + 3 * t, 3 * sizeof *d->f);
-                memcpy(d->cost + 3 * w, d->cost + 3 * t, 3 * sizeof *d->cost);
-                d->refused[w] = d->refused[t];
-            }
-            w++;
+    for (size_t t = 0; t < d->nf; t++) {
+        const uint32_t *f = d->f + 3 * t;
+        if (f[0] == f[1] || f[1] == f[2] || f[0] == f[2])
+            continue;
+        if (w != t) {
+            memcpy(d->f + 3 * w, f, 3 * sizeof *d->f);
+            memcpy(d->cost + 3 * w, d->cost + 3 * t, 3 * sizeof *d->cost);
+            d->refused[w] = d->refused[t];
         }
+        w++;
+    }
     d->nf = w;
     return (long)done;
 }
@@ -605,7 +469,7 @@ int pm_mesh_decimate(pm_mesh *m, size_t target, const pm_progress *p)
         }
     }
     /* compact into m: renumber the vertices that live triangles use */
-    uint32_t *remap = d.mark[0];
+    uint32_t *remap = d.rstart;
     for (size_t v = 0; v < d.nv; v++)
         remap[v] = 0xffffffffu;
     size_t nv = 0;
