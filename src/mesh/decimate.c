@@ -237,6 +237,7 @@ static void pm__dec_free(pm__dec *d)
     free(d->order);
     free(d->bucket);
     free(d->hist);
+    free(d->r2);
 }
 
 /* Quadrics and positions; the faces without their degenerate ones. */
@@ -384,12 +385,60 @@ static void pm__slab(void *ctx, int task, int thread)
     d->stop[task] = i;
 }
 
+/* The edges slab `task` left to its neighbours, on slabs shifted by half
+ * a slab, whose middles are the first slabs' borders. */
+static void pm__border(void *ctx, int task, int thread)
+{
+    (void)thread;
+    pm__dec *d = ctx;
+    uint32_t *e = d->r2 + d->r2s[task];
+    size_t n = d->r2s[task + 1] - d->r2s[task], done = 0, nd = 0, i = 0;
+    for (; i < n && done < d->r2want[task]; i++) {
+        int r = pm__try(d, task, e[i]);
+        if (r == PM__DEFER)
+            e[nd++] = e[i];
+        done += r == 1;
+    }
+    while (i < n)
+        e[nd++] = e[i++];
+    d->r2done[task] = done;
+    d->r2n[task] = nd;
+}
+
+/* Hands the first round's deferred edges to the shifted slabs (their
+ * ends as they are now); the new slab count, or -1 when out of memory. */
+static int pm__borders(pm__dec *d, size_t left)
+{
+    size_t nd = 0, cnt[PM__NPART + 2] = {0};
+    for (int p = 0; p < PM__NPART; p++)
+        nd += d->ndefer[p];
+    free(d->r2);
+    if (!(d->r2 = malloc((nd ? nd : 1) * sizeof *d->r2)))
+        return -1;
+    pm__partition(d, 1);
+    for (int p = 0; p < PM__NPART; p++)
+        for (size_t i = 0; i < d->ndefer[p]; i++)
+            cnt[d->part[d->f[d->order[d->ps[p] + i]]] + 1]++;
+    for (int k = 0; k <= PM__NPART; k++)
+        cnt[k + 1] += cnt[k];
+    memcpy(d->r2s, cnt, sizeof d->r2s);
+    for (int p = 0; p < PM__NPART; p++)
+        for (size_t i = 0; i < d->ndefer[p]; i++) {
+            uint32_t s = d->order[d->ps[p] + i];
+            d->r2[cnt[d->part[d->f[s]]]++] = s;
+        }
+    for (int k = 0; k <= PM__NPART; k++)
+        d->r2want[k] = nd ? (size_t)((double)left * (double)(d->r2s[k + 1] - d->r2s[k]) / (double)nd) : 0;
+    return PM__NPART + 1;
+}
+
 /* One pass: collapses up to want edges, cheapest first; the number done,
- * -1 when out of memory. The slabs collapse in parallel; then one thread tries
- * the edges between slabs, the rest of the share, and when nothing at all
- * collapsed, edges beyond the bound until one does. A slab's collapses
- * never read what another slab's write, so the result does not depend on
- * the number of threads. */
+ * -1 when out of memory. The slabs collapse in parallel, then the edges
+ * between them on shifted slabs; then one thread tries what is still left
+ * between slabs, the rest of the share, and when nothing at all collapsed,
+ * edges beyond the bound until one does. A slab's collapses never read
+ * what another slab's write, so the result does not depend on the number
+ * of threads. */
 static long pm__pass(pm__dec *d, size_t want, size_t *live)
 {
     pm__rings(d);
@@ -397,7 +446,7 @@ static long pm__pass(pm__dec *d, size_t want, size_t *live)
     if (pm_parallel_for((int)((d->nf + c.block - 1) / c.block), 0, pm__cost_block, &c, NULL,
                         "decimation") != PM_OK)
         return -1;
-    pm__partition(d);
+    pm__partition(d, 0);
     size_t n = pm__order_edges(d, want);
     if (n == (size_t)-1)
         return -1;
@@ -409,9 +458,14 @@ static long pm__pass(pm__dec *d, size_t want, size_t *live)
     size_t done = 0;
     for (int p = 0; p < PM__NPART; p++)
         done += d->done[p];
-    for (int p = 0; p < PM__NPART; p++)
-        for (size_t i = 0; i < d->ndefer[p] && done < want; i++)
-            done += pm__try(d, -1, d->order[d->ps[p] + i]) == 1;
+    int n2 = pm__borders(d, want - done);
+    if (n2 < 0 || pm_parallel_for(n2, 0, pm__border, d, NULL, "decimation") != PM_OK)
+        return -1;
+    for (int k = 0; k < n2; k++)
+        done += d->r2done[k];
+    for (int k = 0; k < n2; k++)
+        for (size_t i = 0; i < d->r2n[k] && done < want; i++)
+            done += pm__try(d, -1, d->r2[d->r2s[k] + i]) == 1;
     for (int p = 0; p < PM__NPART; p++)
         for (size_t i = d->stop[p]; i < d->ps[p] + d->nb[p] && done < want; i++)
             done += pm__try(d, -1, d->order[i]) == 1;

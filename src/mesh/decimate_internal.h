@@ -37,10 +37,14 @@ typedef struct pm__dec {
      * nb[k] under the cost bound; what the slab's task did */
     size_t ps[PM__NPART + 1], nb[PM__NPART], want[PM__NPART];
     size_t done[PM__NPART], ndefer[PM__NPART], stop[PM__NPART];
+    /* the edges left between slabs, by shifted slab: r2[r2s[k]..] */
+    uint32_t *r2;
+    size_t r2s[PM__NPART + 2], r2want[PM__NPART + 1], r2done[PM__NPART + 1], r2n[PM__NPART + 1];
 } pm__dec;
 
-/* Cuts the vertices into PM__NPART slabs (d->part) for this pass. */
-void pm__partition(pm__dec *d);
+/* Cuts the vertices into PM__NPART slabs (d->part) for this pass; shift:
+ * PM__NPART + 1 slabs whose middles are the borders of the first ones. */
+void pm__partition(pm__dec *d, int shift);
 /* Orders the edge slots for a pass that wants want collapses (d->order,
  * ps, nb, want). Returns the edge count, 0 when there is none. */
 size_t pm__order_edges(pm__dec *d, size_t want);

@@ -32,12 +32,13 @@ static uint32_t pm__key(float cost)
  * pass's compaction and the STL reader keep that order), so a run is a slab
  * of the surface and few edges cross between runs; on a mesh numbered at
  * random most edges would, and the pass would do them on one thread. */
-void pm__partition(pm__dec *d)
+void pm__partition(pm__dec *d, int shift)
 {
     size_t v = 0, total = d->rstart[d->nv];
-    for (int k = 0; k < PM__NPART; k++) {
-        size_t end = k == PM__NPART - 1 ? d->nv : v;
-        while (end < d->nv && d->rstart[end] < (k + 1) * total / PM__NPART)
+    int nrun = PM__NPART + (shift != 0);
+    for (int k = 0; k < nrun; k++) {
+        size_t end = k == nrun - 1 ? d->nv : v;
+        while (end < d->nv && d->rstart[end] < (size_t)(2 * k + 2 - (shift != 0)) * total / (2 * PM__NPART))
             end++;
         memset(d->part + v, k, end - v);
         v = end;
