@@ -8,15 +8,22 @@
  *
  * One heap updated after every collapse spent its time in cache misses and
  * re-queued entries (1.5 s for 0.75 M triangles), so the work goes in
- * passes instead. A pass builds the vertex-to-triangle lists, costs every
- * edge (on all cores), orders the edges by a counting sort on the top 16
- * bits of the float cost (about 1 % apart: finer order buys nothing), then
- * collapses the cheapest edges whose two ends no earlier collapse of the
- * same pass touched, up to a cost bound near the pass's share of the work,
- * so the order stays close to the one-at-a-time greedy order. A collapse
- * rewrites b's triangles to a in place and both ends then wait for the next
- * pass; so every untouched vertex's triangle list is still exact, and each
- * collapse is checked on the current surface as in the sequential method.
+ * passes instead. A pass builds the vertex-to-triangle lists, costs the
+ * edges the last pass changed (on all cores), orders the edges cheapest
+ * first (decimate_order.c), then collapses the cheapest edges whose two
+ * ends no earlier collapse of the same pass touched, up to a cost bound
+ * near the pass's share of the work, so the order stays close to the
+ * one-at-a-time greedy order. A collapse rewrites b's triangles to a in
+ * place and both ends then wait for the next pass; so every untouched
+ * vertex's triangle list is still exact, and each collapse is checked on
+ * the current surface as in the sequential method.
+ *
+ * The collapses of a pass run on all cores: the vertices are cut into
+ * slabs, and a slab collapses only edges whose triangles around both ends
+ * lie wholly in it, so no two threads ever read or write the same triangle
+ * or vertex. The edges near a slab's border go, second, to slabs shifted
+ * by half a slab, and what is left after that to one thread. Slabs do not
+ * depend on the number of threads, nor does the result.
  *
  * A collapse is refused when
  *   - the edge does not have exactly two triangles, or a and b share a
@@ -24,7 +31,10 @@
  *     collapsing would pinch the surface into a non-manifold edge);
  *   - an opposite vertex would drop below valence 3 (a tetrahedron would
  *     fold flat);
- *   - a surviving triangle around a or b would flip or become degenerate.
+ *   - a surviving triangle around a or b would flip or become degenerate;
+ *   - a or b has more than PM__FAN (32) triangles (a local copy of each
+ *     end's fan; not once on the LIDC lung and -300 HU body surfaces down
+ *     to 10 % and 100k triangles, where valences stay near 6).
  * With these, a closed 2-manifold stays closed and manifold.
  */
 #include "decimate_internal.h"

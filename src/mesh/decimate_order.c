@@ -50,6 +50,7 @@ typedef struct pm__ord {
     const uint32_t *cls;   /* each key's class (PM__NCLASS: beyond the bound) */
     size_t (*cnt)[PM__NBUCKET]; /* per block: its slots per bucket, then
                                    where the next one goes */
+    int scatter;           /* pm__bucket_block's round */
 } pm__ord;
 
 static void pm__block(const pm__dec *d, int task, size_t *t0, size_t *t1)
@@ -76,32 +77,27 @@ static void pm__hist_block(void *ctx, int task, int thread)
         }
 }
 
-/* An edge's bucket: its slab (its first end's), then its class. */
-static void pm__count_block(void *ctx, int task, int thread)
+/* First round: each edge's bucket (its slab, its first end's, then its
+ * class) and the block's count per bucket; second round: the edges into
+ * their places. */
+static void pm__bucket_block(void *ctx, int task, int thread)
 {
     (void)thread;
     pm__ord *o = ctx;
     pm__dec *d = o->d;
     size_t t0, t1, *cnt = o->cnt[task];
     pm__block(d, task, &t0, &t1);
-    for (size_t i = 3 * t0; i < 3 * t1; i++)
-        if (d->cost[i] >= 0) {
+    for (size_t i = 3 * t0; i < 3 * t1; i++) {
+        if (d->cost[i] < 0)
+            continue;
+        if (o->scatter) {
+            d->order[cnt[d->bucket[i]]++] = (uint32_t)i;
+        } else {
             unsigned b = d->part[d->f[i]] * (PM__NCLASS + 1) + o->cls[pm__key(d->cost[i])];
             cnt[b]++;
             d->bucket[i] = (uint8_t)b;
         }
-}
-
-static void pm__scatter_block(void *ctx, int task, int thread)
-{
-    (void)thread;
-    pm__ord *o = ctx;
-    pm__dec *d = o->d;
-    size_t t0, t1, *next = o->cnt[task];
-    pm__block(d, task, &t0, &t1);
-    for (size_t i = 3 * t0; i < 3 * t1; i++)
-        if (d->cost[i] >= 0)
-            d->order[next[d->bucket[i]]++] = (uint32_t)i;
+    }
 }
 
 /* By slab, then the edges up to the cost bound by class, then the rest;
@@ -109,7 +105,7 @@ static void pm__scatter_block(void *ctx, int task, int thread)
 size_t pm__order_edges(pm__dec *d, size_t want)
 {
     int nblk = (int)((d->nf + PM__OBLOCK - 1) / PM__OBLOCK);
-    pm__ord o = {d, NULL, NULL};
+    pm__ord o = {d, NULL, NULL, 0};
     memset(d->hist, 0, (size_t)d->nth * 2 * PM__NKEY * sizeof *d->hist);
     pm_parallel_for(nblk, d->nth, pm__hist_block, &o, NULL, "decimation");
     uint32_t *h = d->hist, *hok = d->hist + PM__NKEY;
@@ -146,7 +142,7 @@ size_t pm__order_edges(pm__dec *d, size_t want)
     o.cnt = calloc((size_t)nblk, sizeof *o.cnt);
     if (!o.cnt)
         return (size_t)-1;
-    pm_parallel_for(nblk, d->nth, pm__count_block, &o, NULL, "decimation");
+    pm_parallel_for(nblk, d->nth, pm__bucket_block, &o, NULL, "decimation");
     /* each block's start in every bucket; buckets run slab by slab */
     size_t at = 0, nball = 0;
     for (int p = 0; p < PM__NPART; p++) {
@@ -165,7 +161,8 @@ size_t pm__order_edges(pm__dec *d, size_t want)
         nball += d->nb[p];
     }
     d->ps[PM__NPART] = at;
-    pm_parallel_for(nblk, d->nth, pm__scatter_block, &o, NULL, "decimation");
+    o.scatter = 1;
+    pm_parallel_for(nblk, d->nth, pm__bucket_block, &o, NULL, "decimation");
     free(o.cnt);
     /* each slab's share of the collapses (rounded down: the serial part
      * of the pass makes up the rest) */
