@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PM__NCLASS 8
+#define PM__NCLASS 4       /* 8 cost 5-15 % more time for no better volume */
 #define PM__NBUCKET (PM__NPART * (PM__NCLASS + 1))
 #define PM__OBLOCK 16384   /* triangles per task */
 
