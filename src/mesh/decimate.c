@@ -121,13 +121,15 @@ static int pm__fan(const pm__dec *d, uint32_t v, int part, uint32_t fan[][4])
             continue;
         if (part >= 0 && (d->part[f[0]] != part || d->part[f[1]] != part || d->part[f[2]] != part))
             return -1;
-        if (n == PM__FAN)
-            return -2;
-        fan[n][0] = t;
-        memcpy(fan[n] + 1, f, 3 * sizeof *f);
+        /* past the limit, only the slabs are still checked: a refusal
+         * writes to the triangle's flags, which must be this slab's */
+        if (n < PM__FAN) {
+            fan[n][0] = t;
+            memcpy(fan[n] + 1, f, 3 * sizeof *f);
+        }
         n++;
     }
-    return n;
+    return n > PM__FAN ? -2 : n;
 }
 
 /* Would moving v to x flip or squash a triangle of its fan that survives

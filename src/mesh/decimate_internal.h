@@ -46,7 +46,8 @@ typedef struct pm__dec {
  * PM__NPART + 1 slabs whose middles are the borders of the first ones. */
 void pm__partition(pm__dec *d, int shift);
 /* Orders the edge slots for a pass that wants want collapses (d->order,
- * ps, nb, want). Returns the edge count, 0 when there is none. */
+ * ps, nb, want). Returns the edge count, 0 when there is none, (size_t)-1
+ * when out of memory. */
 size_t pm__order_edges(pm__dec *d, size_t want);
 
 #endif
