@@ -305,14 +305,17 @@ static int pm__dec_init(pm__dec *d, const pm_mesh *m)
     return 0;
 }
 
-/* The vertex-to-triangle lists and valences of the current faces (a
- * counting sort: counts, running ends, then filled from the back). */
-static void pm__rings(pm__dec *d)
+/* The vertex-to-triangle lists of the current faces (a counting sort:
+ * counts, running ends, then filled from the back). The valences are
+ * counted before the first pass; collapses keep them exact after that. */
+static void pm__rings(pm__dec *d, int first)
 {
     size_t nv = d->nv, n3 = 3 * d->nf;
-    memset(d->deg, 0, nv * sizeof *d->deg);
-    for (size_t i = 0; i < n3; i++)
-        d->deg[d->f[i]]++;
+    if (first) {
+        memset(d->deg, 0, nv * sizeof *d->deg);
+        for (size_t i = 0; i < n3; i++)
+            d->deg[d->f[i]]++;
+    }
     uint32_t run = 0;
     for (size_t v = 0; v < nv; v++) {
         run += d->deg[v];
@@ -451,9 +454,9 @@ static int pm__borders(pm__dec *d, size_t left)
  * edges beyond the bound until one does. A slab's collapses never read
  * what another slab's write, so the result does not depend on the number
  * of threads. */
-static long pm__pass(pm__dec *d, size_t want, size_t *live)
+static long pm__pass(pm__dec *d, size_t want, size_t *live, int first)
 {
-    pm__rings(d);
+    pm__rings(d, first);
     pm__costs c = {d, 16384};
     if (pm_parallel_for((int)((d->nf + c.block - 1) / c.block), 0, pm__cost_block, &c, NULL,
                         "decimation") != PM_OK)
@@ -519,7 +522,7 @@ int pm_mesh_decimate(pm_mesh *m, size_t target, const pm_progress *p)
     while (live > target) {
         /* a collapse takes two triangles: end at target or one below */
         size_t before = live;
-        long r = pm__pass(&d, (live - target + 1) / 2, &live);
+        long r = pm__pass(&d, (live - target + 1) / 2, &live, live == start_live);
         if (r < 0) {
             rc = pm_fail(PM_EMEMORY, "out of memory decimating a mesh");
             goto done;
