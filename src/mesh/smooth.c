@@ -14,7 +14,7 @@
 #include <string.h>
 
 typedef struct pm__smooth {
-    const uint32_t *start, *adj;
+    const uint32_t *start, *adj, *count;
     const float *src;
     float *dst;
     size_t nv, block;
@@ -28,7 +28,7 @@ static void pm__smooth_block(void *ctx, int task, int thread)
     size_t v0 = (size_t)task * s->block, v1 = v0 + s->block < s->nv ? v0 + s->block : s->nv;
     for (size_t v = v0; v < v1; v++) {
         const float *p = s->src + 3 * v;
-        uint32_t a = s->start[v], b = s->start[v + 1];
+        uint32_t a = s->start[v], b = a + s->count[v];
         if (a == b) {
             memcpy(s->dst + 3 * v, p, 3 * sizeof(float));
             continue;
@@ -46,37 +46,21 @@ static void pm__smooth_block(void *ctx, int task, int thread)
     }
 }
 
-/* Unique neighbours of every vertex, CSR. */
-static int pm__adjacency(const pm_mesh *m, uint32_t **start_out, uint32_t **adj_out)
+typedef struct pm__uniq {
+    uint32_t *start, *adj, *count;
+    size_t nv, block;
+} pm__uniq;
+
+/* Sorts each vertex's short list and drops repeats in place; its length
+ * goes to count (the lists are not packed together). */
+static void pm__uniq_block(void *ctx, int task, int thread)
 {
-    uint32_t *start = calloc(m->nv + 1, sizeof *start);
-    uint32_t *adj = pm_alloc_large((m->nf ? 6 * m->nf : 1) * sizeof *adj, 0);
-    if (!start || !adj) {
-        free(start);
-        free(adj);
-        return -1;
-    }
-    for (size_t t = 0; t < 3 * m->nf; t++)
-        start[m->f[t] + 1] += 2;
-    for (size_t v = 0; v < m->nv; v++)
-        start[v + 1] += start[v];
-    uint32_t *fill = malloc((m->nv ? m->nv : 1) * sizeof *fill);
-    if (!fill) {
-        free(start);
-        free(adj);
-        return -1;
-    }
-    memcpy(fill, start, m->nv * sizeof *fill);
-    for (size_t t = 0; t < m->nf; t++)
-        for (int q = 0; q < 3; q++) {
-            uint32_t a = m->f[3 * t + q], b = m->f[3 * t + (q + 1) % 3];
-            adj[fill[a]++] = b;
-            adj[fill[b]++] = a;
-        }
-    /* sort each short list and drop repeats, compacting in place */
-    uint32_t out = 0;
-    for (size_t v = 0; v < m->nv; v++) {
-        uint32_t a = start[v], b = start[v + 1];
+    (void)thread;
+    pm__uniq *u = ctx;
+    size_t v0 = (size_t)task * u->block, v1 = v0 + u->block < u->nv ? v0 + u->block : u->nv;
+    uint32_t *adj = u->adj;
+    for (size_t v = v0; v < v1; v++) {
+        uint32_t a = u->start[v], b = u->start[v + 1], out = a;
         for (uint32_t i = a + 1; i < b; i++) {
             uint32_t x = adj[i], j = i;
             while (j > a && adj[j - 1] > x) {
@@ -85,15 +69,41 @@ static int pm__adjacency(const pm_mesh *m, uint32_t **start_out, uint32_t **adj_
             }
             adj[j] = x;
         }
-        start[v] = out;
         for (uint32_t i = a; i < b; i++)
             if (i == a || adj[i] != adj[i - 1])
                 adj[out++] = adj[i];
+        u->count[v] = out - a;
     }
-    start[m->nv] = out;
-    free(fill);
+}
+
+/* Unique neighbours of every vertex: adj[start[v] .. start[v] + count[v]). */
+static int pm__adjacency(const pm_mesh *m, uint32_t **start_out, uint32_t **adj_out, uint32_t **count_out)
+{
+    uint32_t *start = calloc(m->nv + 1, sizeof *start);
+    uint32_t *adj = pm_alloc_large((m->nf ? 6 * m->nf : 1) * sizeof *adj, 0);
+    uint32_t *fill = malloc((m->nv ? m->nv : 1) * sizeof *fill);
+    if (!start || !adj || !fill) {
+        free(start);
+        free(adj);
+        free(fill);
+        return -1;
+    }
+    for (size_t t = 0; t < 3 * m->nf; t++)
+        start[m->f[t] + 1] += 2;
+    for (size_t v = 0; v < m->nv; v++)
+        start[v + 1] += start[v];
+    memcpy(fill, start, m->nv * sizeof *fill);
+    for (size_t t = 0; t < m->nf; t++)
+        for (int q = 0; q < 3; q++) {
+            uint32_t a = m->f[3 * t + q], b = m->f[3 * t + (q + 1) % 3];
+            adj[fill[a]++] = b;
+            adj[fill[b]++] = a;
+        }
+    pm__uniq u = {start, adj, fill, m->nv, 16384};
+    pm_parallel_for((int)((m->nv + u.block - 1) / u.block), 0, pm__uniq_block, &u, NULL, "smoothing");
     *start_out = start;
     *adj_out = adj;
+    *count_out = fill;
     return 0;
 }
 
@@ -109,9 +119,9 @@ int pm_mesh_smooth(pm_mesh *m, int iterations, double lambda, double mu, const p
         return pm_fail(PM_EUSAGE, "Taubin smoothing needs 0 < lambda < -mu < 1 (got %g, %g)", lambda, mu);
     if (iterations == 0 || m->nv == 0)
         return PM_OK;
-    uint32_t *start, *adj;
+    uint32_t *start, *adj, *count;
     float *tmp = pm_alloc_large(3 * m->nv * sizeof *tmp, 0);
-    if (!tmp || pm__adjacency(m, &start, &adj) != 0) {
+    if (!tmp || pm__adjacency(m, &start, &adj, &count) != 0) {
         free(tmp);
         return pm_fail(PM_EMEMORY, "out of memory smoothing a mesh");
     }
@@ -120,10 +130,11 @@ int pm_mesh_smooth(pm_mesh *m, int iterations, double lambda, double mu, const p
         free(tmp);
         free(start);
         free(adj);
+        free(count);
         return pm_fail(PM_EMEMORY, "out of memory smoothing a mesh");
     }
     memcpy(orig, m->v, 3 * m->nv * sizeof *orig);
-    pm__smooth s = {start, adj, m->v, tmp, m->nv, 16384, 0};
+    pm__smooth s = {start, adj, count, m->v, tmp, m->nv, 16384, 0};
     int ntasks = (int)((m->nv + s.block - 1) / s.block), rc = PM_OK;
     for (int it = 0; it < iterations && rc == PM_OK; it++) {
         for (int half = 0; half < 2 && rc == PM_OK; half++) {
@@ -143,5 +154,6 @@ int pm_mesh_smooth(pm_mesh *m, int iterations, double lambda, double mu, const p
     free(tmp);
     free(start);
     free(adj);
+    free(count);
     return rc;
 }
