@@ -87,6 +87,10 @@ void pm_grid_init(pm_grid *g, int nx, int ny, int nz, double sx, double sy, doub
 /* Allocates a zero-filled volume/mask on grid g. NULL with a reason from
  * pm_error() when out of memory or the grid is empty. */
 pm_volume *pm_volume_new(const pm_grid *g);
+/* As pm_volume_new, but the voxels are left unset: for a caller that
+ * writes every one of them (a loader), which then pays for touching the
+ * memory once instead of twice. */
+pm_volume *pm_volume_new_unset(const pm_grid *g);
 void pm_volume_free(pm_volume *v);
 pm_mask *pm_mask_new(const pm_grid *g);
 pm_mask *pm_mask_clone(const pm_mask *m);

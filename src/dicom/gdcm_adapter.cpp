@@ -230,6 +230,24 @@ extern "C" int pm_dicom_read_header(const char *path, pm_dicom_header *h)
 
 namespace {
 
+struct native_read {
+    size_t need, npix;
+    int ba, bs, sgn;
+    int32_t *out;
+    int done;
+};
+
+// Called by the guard with the mapped pixel data: too short is left to
+// GDCM's path, which names the truncation.
+void native_unpack(void *user, const unsigned char *pixels, size_t len)
+{
+    native_read *nr = static_cast<native_read *>(user);
+    if (len < nr->need)
+        return;
+    pm__dicom_unpack(reinterpret_cast<const char *>(pixels), nr->npix, nr->ba, nr->bs, nr->sgn, nr->out);
+    nr->done = 1;
+}
+
 int read_pixels(const char *path, const pm_dicom_header *h, int32_t *out)
 {
     quiet();
@@ -246,10 +264,20 @@ int read_pixels(const char *path, const pm_dicom_header *h, int32_t *out)
                        path, h->photometric);
     size_t npix = (size_t)h->rows * (size_t)h->cols;
     size_t need = npix * (size_t)(ba / 8);
+    int bs = h->bits_stored > 0 && h->bits_stored <= ba ? h->bits_stored : ba;
+    int sgn = h->pixel_representation == 1;
     char why[256];
-    pm__guard_image gi = {h->rows, h->cols, 1, ba, h->transfer_syntax};
+    native_read nr = {need, npix, ba, bs, sgn, out, 0};
+    pm__guard_image gi = {h->rows, h->cols, 1, ba, h->transfer_syntax, NULL, &nr};
+    // Little-endian native pixels: GDCM's raw codec would only copy them and
+    // clear the bits above BitsStored, which pm__dicom_unpack does anyway.
+    if (!strcmp(h->transfer_syntax, "1.2.840.10008.1.2") || !strcmp(h->transfer_syntax, "1.2.840.10008.1.2.1"))
+        gi.native = native_unpack;
+    pm__codec_messages_reset();
     if (pm__dicom_guard(path, &gi, why, sizeof why) != 0)
         return pm_fail(PM_ECORRUPT, "%s: pixel data could not be read: %s", path, why);
+    if (nr.done)
+        return PM_OK;
     // The image is described from pulmo's own reading of the header rather
     // than by gdcm::ImageReader, whose helpers assert (abort the process)
     // when a tag has an unexpected VR (gdcmAttribute.h:210, found by
@@ -278,9 +306,6 @@ int read_pixels(const char *path, const pm_dicom_header *h, int32_t *out)
     } else if (!pix.GetSequenceOfFragments()) {
         return pm_fail(PM_ECORRUPT, "%s: compressed pixel data has no fragments", path);
     }
-    int bs = h->bits_stored > 0 && h->bits_stored <= ba ? h->bits_stored : ba;
-    int sgn = h->pixel_representation == 1;
-    pm__codec_messages_reset();
     std::vector<char> buf;
     gdcm::PixelFormat pf(1, (unsigned short)ba, (unsigned short)bs, (unsigned short)(bs - 1),
                          (unsigned short)sgn);

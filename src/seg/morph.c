@@ -212,15 +212,19 @@ int pm_seg_edt(const uint8_t *feat, const int dim[3], const double spacing[3], f
     return edt_capped(feat, dim, spacing, out, EDT_INF, p);
 }
 
-/* A crop of the mask: box [lo, hi) and a uint8/float pair of buffers. */
+/* A crop of the mask: box [lo, hi) and a uint8/float pair of buffers,
+ * its own or borrowed from a pm__morph_scratch (owned 0). */
 typedef struct crop {
     int lo[3], hi[3], dim[3];
     size_t n;
     uint8_t *f;
     float *d;
+    int owned;
 } crop;
 
-static int crop_make(const pm_mask *m, int vlo, int vhi, double r_mm, crop *c)
+/* The box of the voxels in [vlo, vhi] grown by r_mm and 2 voxels, clipped
+ * to the volume; 0 when there are none. */
+static int crop_box(const pm_mask *m, int vlo, int vhi, double r_mm, crop *c)
 {
     memset(c, 0, sizeof *c);
     if (!pm__bbox(m, vlo, vhi, c->lo, c->hi))
@@ -232,6 +236,19 @@ static int crop_make(const pm_mask *m, int vlo, int vhi, double r_mm, crop *c)
         c->dim[a] = c->hi[a] - c->lo[a];
     }
     c->n = (size_t)c->dim[0] * c->dim[1] * c->dim[2];
+    return 1;
+}
+
+static int crop_make_in(const pm_mask *m, int vlo, int vhi, double r_mm, crop *c, pm__morph_scratch *s)
+{
+    if (!crop_box(m, vlo, vhi, r_mm, c))
+        return 0;
+    if (s && s->cap >= c->n) {
+        c->f = s->f;
+        c->d = s->d;
+        return 1;
+    }
+    c->owned = 1;
     c->f = pm__big_alloc(c->n);
     c->d = pm__big_alloc(c->n * sizeof *c->d);
     if (!c->f || !c->d) {
@@ -239,6 +256,54 @@ static int crop_make(const pm_mask *m, int vlo, int vhi, double r_mm, crop *c)
         return -1;
     }
     return 1;
+}
+
+static int crop_make(const pm_mask *m, int vlo, int vhi, double r_mm, crop *c)
+{
+    return crop_make_in(m, vlo, vhi, r_mm, c, NULL);
+}
+
+static void crop_free(crop *c)
+{
+    if (c->owned)
+        free(c->f), free(c->d);
+}
+
+int pm__morph_scratch_init(pm__morph_scratch *s, const pm_mask *m, int vlo, int vhi, double r_mm)
+{
+    memset(s, 0, sizeof *s);
+    crop c;
+    if (!crop_box(m, vlo, vhi, r_mm, &c))
+        return PM_OK;
+    s->f = pm__big_alloc(c.n);
+    s->d = pm__big_alloc(c.n * sizeof *s->d);
+    if (!s->f || !s->d) {
+        pm__morph_scratch_free(s);
+        return pm_fail(PM_EMEMORY, "out of memory for a distance transform");
+    }
+    s->cap = c.n;
+    return PM_OK;
+}
+
+void pm__morph_scratch_free(pm__morph_scratch *s)
+{
+    free(s->f), free(s->d);
+    memset(s, 0, sizeof *s);
+}
+
+/* Appends x to the list; -1 when out of memory. */
+static int idx_push(pm__idx *l, size_t x)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 4096;
+        size_t *v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = x;
+    return 0;
 }
 
 static inline size_t crop_src(const pm_mask *m, const crop *c, int i, int j, int k)
@@ -367,7 +432,7 @@ int pm__dilate_over(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, uint
                         dst[i] = value;
             }
     }
-    free(c.f), free(c.d);
+    crop_free(&c);
     return rc;
 }
 
@@ -423,13 +488,13 @@ int pm_seg_erode(pm_mask *m, int lo, int hi, double r_mm, const pm_progress *p)
     int rc = erode_crop(&c, m->g.spacing, r_mm, p);
     if (rc == PM_OK)
         crop_clear_unmarked(m, &c, lo, hi);
-    free(c.f), free(c.d);
+    crop_free(&c);
     return rc;
 }
 
 /* 0-voxels of m within rim_mm of the crop voxels marked 2 get value. The
  * rim is a few voxels at most, so direct offsets beat a transform. */
-static int rim_crop(pm_mask *m, const crop *c, double rim_mm, uint8_t value)
+static int rim_crop(pm_mask *m, const crop *c, double rim_mm, uint8_t value, pm__idx *added)
 {
     int ri[3];
     for (int a = 0; a < 3; a++)
@@ -459,20 +524,25 @@ static int rim_crop(pm_mask *m, const crop *c, double rim_mm, uint8_t value)
                     int a = gi + off[o][0], b = gj + off[o][1], d = gk + off[o][2];
                     if (a < 0 || b < 0 || d < 0 || a >= nx || b >= ny || d >= nz)
                         continue;
-                    uint8_t *y = m->v + (size_t)a + (size_t)nx * ((size_t)b + (size_t)ny * (size_t)d);
-                    if (*y == 0)
-                        *y = value;
+                    size_t x = (size_t)a + (size_t)nx * ((size_t)b + (size_t)ny * (size_t)d);
+                    if (m->v[x] == 0) {
+                        m->v[x] = value;
+                        if (added && idx_push(added, x) != 0) {
+                            free(off);
+                            return oom();
+                        }
+                    }
                 }
             }
     free(off);
     return PM_OK;
 }
 
-int pm_seg_close(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, double rim_mm,
-                 const pm_progress *p)
+int pm__close_in(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, double rim_mm,
+                 pm__morph_scratch *s, pm__idx *added, const pm_progress *p)
 {
     crop c;
-    int got = crop_make(m, lo, hi, r_mm + (rim_mm > 0 ? rim_mm : 0), &c);
+    int got = crop_make_in(m, lo, hi, r_mm + (rim_mm > 0 ? rim_mm : 0), &c, s);
     if (got <= 0)
         return got < 0 ? oom() : PM_OK;
     crop_features(m, &c, lo, hi, 0);
@@ -481,23 +551,33 @@ int pm_seg_close(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, double 
         rc = erode_crop(&c, m->g.spacing, r_mm, p);
     if (rc == PM_OK) {
         /* c.f becomes 2 where the closing adds a voxel (input 0). */
-        size_t t = 0, added = 0;
+        size_t t = 0, nadded = 0;
         for (int k = 0; k < c.dim[2]; k++)
             for (int j = 0; j < c.dim[1]; j++) {
-                uint8_t *dst = m->v + crop_src(m, &c, 0, j, k);
+                size_t row = crop_src(m, &c, 0, j, k);
+                uint8_t *dst = m->v + row;
                 for (int i = 0; i < c.dim[0]; i++, t++) {
                     int add = c.f[t] && dst[i] == 0;
                     c.f[t] = add ? 2 : 0;
-                    added += add;
-                    if (add)
+                    nadded += add;
+                    if (add) {
                         dst[i] = value;
+                        if (added && idx_push(added, row + (size_t)i) != 0)
+                            rc = oom();
+                    }
                 }
             }
-        if (rim_mm > 0 && added)
-            rc = rim_crop(m, &c, rim_mm, value);
+        if (rc == PM_OK && rim_mm > 0 && nadded)
+            rc = rim_crop(m, &c, rim_mm, value, added);
     }
-    free(c.f), free(c.d);
+    crop_free(&c);
     return rc;
+}
+
+int pm_seg_close(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, double rim_mm,
+                 const pm_progress *p)
+{
+    return pm__close_in(m, lo, hi, r_mm, value, rim_mm, NULL, NULL, p);
 }
 
 int pm_seg_open(pm_mask *m, int lo, int hi, double r_mm, const pm_progress *p)
@@ -512,7 +592,7 @@ int pm_seg_open(pm_mask *m, int lo, int hi, double r_mm, const pm_progress *p)
         rc = dilate_crop(&c, m->g.spacing, r_mm, p);
     if (rc == PM_OK)
         crop_clear_unmarked(m, &c, lo, hi);
-    free(c.f), free(c.d);
+    crop_free(&c);
     return rc;
 }
 
