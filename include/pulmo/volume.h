@@ -113,6 +113,9 @@ pm_mask *pm_mask_crop(const pm_mask *m, const int lo[3], const int hi[3]);
 
 /* Min, max and mean of the HU values. */
 void pm_volume_stats(const pm_volume *v, int *min, int *max, double *mean);
+/* Min, max and exact sum of n HU values (32767, -32768 and 0 when n is 0),
+ * the pieces pm_volume_stats adds up. Can't fail. */
+void pm_hu_span(const int16_t *hu, size_t n, int *min, int *max, int64_t *sum);
 
 /* The one HU histogram (volume/hucounts.c): counts[hu + 32768] (65536
  * entries, overwritten) of the voxels of slices k0..k1-1 whose mask label l

@@ -230,24 +230,6 @@ extern "C" int pm_dicom_read_header(const char *path, pm_dicom_header *h)
 
 namespace {
 
-struct native_read {
-    size_t need, npix;
-    int ba, bs, sgn;
-    int32_t *out;
-    int done;
-};
-
-// Called by the guard with the mapped pixel data: too short is left to
-// GDCM's path, which names the truncation.
-void native_unpack(void *user, const unsigned char *pixels, size_t len)
-{
-    native_read *nr = static_cast<native_read *>(user);
-    if (len < nr->need)
-        return;
-    pm__dicom_unpack(reinterpret_cast<const char *>(pixels), nr->npix, nr->ba, nr->bs, nr->sgn, nr->out);
-    nr->done = 1;
-}
-
 int read_pixels(const char *path, const pm_dicom_header *h, int32_t *out)
 {
     quiet();
@@ -267,12 +249,12 @@ int read_pixels(const char *path, const pm_dicom_header *h, int32_t *out)
     int bs = h->bits_stored > 0 && h->bits_stored <= ba ? h->bits_stored : ba;
     int sgn = h->pixel_representation == 1;
     char why[256];
-    native_read nr = {need, npix, ba, bs, sgn, out, 0};
+    pm__native_read nr = {need, npix, ba, bs, sgn, out, 0};
     pm__guard_image gi = {h->rows, h->cols, 1, ba, h->transfer_syntax, NULL, &nr};
     // Little-endian native pixels: GDCM's raw codec would only copy them and
     // clear the bits above BitsStored, which pm__dicom_unpack does anyway.
     if (!strcmp(h->transfer_syntax, "1.2.840.10008.1.2") || !strcmp(h->transfer_syntax, "1.2.840.10008.1.2.1"))
-        gi.native = native_unpack;
+        gi.native = pm__dicom_native_unpack;
     pm__codec_messages_reset();
     if (pm__dicom_guard(path, &gi, why, sizeof why) != 0)
         return pm_fail(PM_ECORRUPT, "%s: pixel data could not be read: %s", path, why);

@@ -294,3 +294,12 @@ void pm__dicom_unpack(const char *buf, size_t npix, int ba, int bs, int sgn, int
         out[i] = (int32_t)s;
     }
 }
+
+void pm__dicom_native_unpack(void *user, const unsigned char *pixels, size_t len)
+{
+    pm__native_read *nr = user;
+    if (len < nr->need)
+        return;
+    pm__dicom_unpack((const char *)pixels, nr->npix, nr->ba, nr->bs, nr->sgn, nr->out);
+    nr->done = 1;
+}

@@ -30,6 +30,14 @@ int pm__bbox(const pm_mask *m, int vlo, int vhi, int lo[3], int hi[3]);
 int pm__dilate_over(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, uint8_t over,
                     const pm_progress *p);
 
+/* pm_seg_edt with distances above cap reported as 1e30. Truncation is
+ * exact for the threshold tests of ball morphology: every partial minimum
+ * on the way to a distance <= cap is itself <= cap, so dropping larger ones
+ * changes no answer, and it lets lines far from any feature (or deep inside
+ * them) be skipped. */
+int pm__edt_capped(const uint8_t *feat, const int dim[3], const double spacing[3], float *out, float cap,
+                   const pm_progress *p);
+
 /* Scratch buffers for the crops of ball morphology: sized once for the
  * largest crop to come, so that closing one lung after the other reuses
  * the same memory (fresh pages cost a fault each). */

@@ -11,8 +11,11 @@
 typedef struct pm__decode {
     const pm_series *s;
     const pm__plan *pl;
-    pm_volume *v;
+    int16_t **at;             /* per slice: where its HU go (NULL: hu16 of the thread) */
     int32_t **scratch;        /* one slice per thread */
+    int16_t **hu16;           /* summary: one slice per thread */
+    int *lo, *hi;             /* summary, per slice: pm_hu_span */
+    int64_t *sum;
     int *failed;              /* per slice: status */
     char (*reason)[640];
     int *chatter;             /* per slice: messages from the decoders */
@@ -31,25 +34,9 @@ static void pm__hu64(const int32_t *restrict b, int32_t ic, int has_pad, int32_t
     }
 }
 
-static void pm__decode_one(void *ctx, int k, int thread)
+/* Stored values to HU by the header's rescale. */
+static void pm__to_hu(const pm_dicom_header *h, const int32_t *buf, size_t npix, int16_t *dst)
 {
-    pm__decode *d = ctx;
-    int fi = d->pl->sl[k].file;
-    const pm_dicom_header *h = &d->s->headers[fi];
-    int32_t *buf = d->scratch[thread];
-    size_t npix = (size_t)h->rows * (size_t)h->cols;
-    int16_t *dst = d->v->hu + npix * (size_t)(d->pl->slot ? d->pl->slot[k] : k);
-    int st = pm_dicom_read_pixels(d->s->files[fi], h, buf);
-    d->chatter[k] = pm_dicom_decoder_messages(d->said[k], sizeof d->said[k]);
-    if (st != PM_OK) {
-        d->failed[k] = st;
-        snprintf(d->reason[k], sizeof d->reason[k], "%s", pm_error());
-        /* Flagged, not hidden: the warning names the slice; -1024 is the
-         * bottom of the CT scale so it can never pass for tissue. */
-        for (size_t i = 0; i < npix; i++)
-            dst[i] = -1024;
-        return;
-    }
     int bs = h->bits_stored > 0 && h->bits_stored <= 32 ? h->bits_stored : 16;
     int sgn = h->pixel_representation == 1;
     int mono1 = strncmp(h->photometric, "MONOCHROME1", 11) == 0;
@@ -95,32 +82,79 @@ static void pm__decode_one(void *ctx, int k, int thread)
     }
 }
 
+static void pm__decode_one(void *ctx, int k, int thread)
+{
+    pm__decode *d = ctx;
+    int fi = d->pl->sl[k].file;
+    const pm_dicom_header *h = &d->s->headers[fi];
+    size_t npix = (size_t)h->rows * (size_t)h->cols;
+    int16_t *dst = d->at[k] ? d->at[k] : d->hu16[thread];
+    int st = pm_dicom_read_pixels(d->s->files[fi], h, d->scratch[thread]);
+    d->chatter[k] = pm_dicom_decoder_messages(d->said[k], sizeof d->said[k]);
+    if (st != PM_OK) {
+        d->failed[k] = st;
+        snprintf(d->reason[k], sizeof d->reason[k], "%s", pm_error());
+        /* Flagged, not hidden: the warning names the slice; -1024 is the
+         * bottom of the CT scale so it can never pass for tissue. */
+        for (size_t i = 0; i < npix; i++)
+            dst[i] = -1024;
+    } else {
+        pm__to_hu(h, d->scratch[thread], npix, dst);
+    }
+    if (d->sum)
+        pm_hu_span(dst, npix, &d->lo[k], &d->hi[k], &d->sum[k]);
+}
+
 /* The grid slices no file filled: linear in HU between the slices read
- * on either side, weighted by distance. */
-static void pm__fill_missing(pm_volume *v, const pm__plan *pl)
+ * on either side (at), weighted by distance, into the volume hu or, for a
+ * summary (hu NULL), one at a time into tmp and added to *span. */
+static void pm__fill_missing(const pm__plan *pl, size_t npix, int16_t *const *at, int16_t *hu, int16_t *tmp,
+                             int span[2], int64_t *sum)
 {
     if (!pl->slot || pl->nslots == pl->nz)
         return;
-    size_t npix = (size_t)v->g.dim[0] * (size_t)v->g.dim[1];
     for (int k = 0; k + 1 < pl->nz; k++) {
         int a = pl->slot[k], b = pl->slot[k + 1];
-        const int16_t *lo = v->hu + npix * (size_t)a, *hi = v->hu + npix * (size_t)b;
+        const int16_t *lo = at[k], *hi = at[k + 1];
         for (int m = a + 1; m < b; m++) {
             double t = (double)(m - a) / (double)(b - a);
-            int16_t *dst = v->hu + npix * (size_t)m;
+            int16_t *dst = hu ? hu + npix * (size_t)m : tmp;
             for (size_t i = 0; i < npix; i++)
                 dst[i] = (int16_t)lround((1.0 - t) * lo[i] + t * hi[i]);
+            if (hu)
+                continue;
+            int l, h;
+            int64_t s;
+            pm_hu_span(dst, npix, &l, &h, &s);
+            span[0] = l < span[0] ? l : span[0];
+            span[1] = h > span[1] ? h : span[1];
+            *sum += s;
         }
     }
 }
 
-int pm_series_load(const pm_series *s, const pm_load_opts *o, pm_volume **out, const pm_progress *p)
+/* Summary: the slices next to a gap are kept, for pm__fill_missing. */
+static int pm__next_to_gap(const pm__plan *pl, int k)
+{
+    return pl->slot && ((k > 0 && pl->slot[k] - pl->slot[k - 1] > 1) ||
+                        (k + 1 < pl->nz && pl->slot[k + 1] - pl->slot[k] > 1));
+}
+
+static int pm__series_load(const pm_series *s, const pm_load_opts *o, pm_volume **out, pm_hu_summary *hs,
+                           const pm_progress *p)
 {
     double t0 = pm_now();
     if (!s || s->nfiles <= 0)
         return pm_fail(PM_ENODATA, "no series to load");
-    if (pm_volfile_is_header(&s->headers[0]))
-        return pm_volfile_load(s->files[0], o, out, p);
+    if (pm_volfile_is_header(&s->headers[0])) {
+        int rc = pm_volfile_load(s->files[0], o, out, p);
+        if (rc == PM_OK && hs) {
+            pm_volume_stats(*out, &hs->min, &hs->max, &hs->mean);
+            free((*out)->hu);
+            (*out)->hu = NULL;
+        }
+        return rc;
+    }
     pm_volume tmp;
     memset(&tmp, 0, sizeof tmp);
     pm__plan pl;
@@ -163,7 +197,9 @@ int pm_series_load(const pm_series *s, const pm_load_opts *o, pm_volume **out, c
     }
     /* Every grid slice is written below: decoded, -1024 when its file
      * failed, or interpolated when no file holds it. */
-    pm_volume *v = pm_volume_new_unset(&g);
+    pm_volume *v = hs ? calloc(1, sizeof *v) : pm_volume_new_unset(&g);
+    if (v)
+        v->g = g;
     if (!v) {
         free(pl.slot);
         free(pl.sl);
@@ -176,17 +212,40 @@ int pm_series_load(const pm_series *s, const pm_load_opts *o, pm_volume **out, c
         pm_volume_warn(v, "missing_spacing", "PixelSpacing missing or not positive; 1 mm assumed");
     v->meta = s->meta;
 
-    pm__decode d = {s, &pl, v, NULL, NULL, NULL, NULL, NULL};
+    size_t npix = (size_t)h0->rows * (size_t)h0->cols;
+    pm__decode d;
+    memset(&d, 0, sizeof d);
+    d.s = s;
+    d.pl = &pl;
+    d.at = calloc((size_t)pl.nz, sizeof *d.at);
     d.scratch = calloc((size_t)threads, sizeof *d.scratch);
+    d.hu16 = calloc((size_t)threads, sizeof *d.hu16);
     d.failed = calloc((size_t)pl.nz, sizeof *d.failed);
     d.reason = calloc((size_t)pl.nz, sizeof *d.reason);
     d.chatter = calloc((size_t)pl.nz, sizeof *d.chatter);
     d.said = calloc((size_t)pl.nz, sizeof *d.said);
-    rc = d.scratch && d.failed && d.reason && d.chatter && d.said ? PM_OK
-                                                                   : pm_fail(PM_EMEMORY, "out of memory");
+    if (hs) {
+        d.lo = malloc((size_t)pl.nz * sizeof *d.lo);
+        d.hi = malloc((size_t)pl.nz * sizeof *d.hi);
+        d.sum = malloc((size_t)pl.nz * sizeof *d.sum);
+    }
+    rc = d.at && d.scratch && d.hu16 && d.failed && d.reason && d.chatter && d.said
+         && (!hs || (d.lo && d.hi && d.sum)) ? PM_OK : pm_fail(PM_EMEMORY, "out of memory");
     for (int t = 0; t < threads && rc == PM_OK; t++)
-        if (!(d.scratch[t] = malloc((size_t)h0->rows * (size_t)h0->cols * sizeof(int32_t))))
+        if (!(d.scratch[t] = malloc(npix * sizeof(int32_t))) || (hs && !(d.hu16[t] = malloc(npix * 2))))
             rc = pm_fail(PM_EMEMORY, "out of memory");
+    /* A summary keeps only the slices a gap is interpolated from. */
+    int16_t *kept = NULL;
+    int nkept = 0;
+    for (int k = 0; hs && k < pl.nz; k++)
+        nkept += pm__next_to_gap(&pl, k);
+    if (rc == PM_OK && nkept && !(kept = malloc(npix * 2 * (size_t)(nkept + 1))))
+        rc = pm_fail(PM_EMEMORY, "out of memory");
+    for (int k = 0, q = 0; rc == PM_OK && k < pl.nz; k++)
+        if (!hs)
+            d.at[k] = v->hu + npix * (size_t)(pl.slot ? pl.slot[k] : k);
+        else if (pm__next_to_gap(&pl, k))
+            d.at[k] = kept + npix * (size_t)q++;
     if (rc == PM_OK)
         rc = pm_parallel_for(pl.nz, threads, pm__decode_one, &d, p, "decoding slices");
     int nfail = 0, first = -1;
@@ -216,11 +275,33 @@ int pm_series_load(const pm_series *s, const pm_load_opts *o, pm_volume **out, c
         pm_volume_warn(v, PM_WARN_DECODER, "%d message(s) from the image decoder on %d slice(s); first "
                        "from %s: %s", nmsg, nmsg_slices, s->files[pl.sl[first_msg].file],
                        d.said[first_msg]);
+    int span[2] = {32767, -32768};
+    int64_t sum = 0;
+    for (int k = 0; rc == PM_OK && hs && k < pl.nz; k++) {
+        span[0] = d.lo[k] < span[0] ? d.lo[k] : span[0];
+        span[1] = d.hi[k] > span[1] ? d.hi[k] : span[1];
+        sum += d.sum[k];
+    }
     if (rc == PM_OK)
-        pm__fill_missing(v, &pl);
-    if (d.scratch)
-        for (int t = 0; t < threads; t++)
+        pm__fill_missing(&pl, npix, d.at, v->hu, d.hu16[0], span, &sum);
+    if (rc == PM_OK && hs) {
+        /* exact integers: the mean pm_volume_stats gives */
+        hs->min = span[0];
+        hs->max = span[1];
+        hs->mean = (double)sum / (double)pm_grid_voxels(&g);
+    }
+    for (int t = 0; t < threads; t++) {
+        if (d.scratch)
             free(d.scratch[t]);
+        if (d.hu16)
+            free(d.hu16[t]);
+    }
+    free(kept);
+    free(d.at);
+    free(d.hu16);
+    free(d.lo);
+    free(d.hi);
+    free(d.sum);
     free(d.scratch);
     free(d.failed);
     free(d.reason);
@@ -237,8 +318,13 @@ int pm_series_load(const pm_series *s, const pm_load_opts *o, pm_volume **out, c
     return PM_OK;
 }
 
-int pm_load_dir(const char *dir, const char *uid, const pm_load_opts *o, pm_volume **out,
-                const pm_progress *p)
+int pm_series_load(const pm_series *s, const pm_load_opts *o, pm_volume **out, const pm_progress *p)
+{
+    return pm__series_load(s, o, out, NULL, p);
+}
+
+static int pm__load_dir(const char *dir, const char *uid, const pm_load_opts *o, pm_volume **out,
+                        pm_hu_summary *hs, const pm_progress *p)
 {
     double t0 = pm_now();
     pm_index *ix;
@@ -257,7 +343,7 @@ int pm_load_dir(const char *dir, const char *uid, const pm_load_opts *o, pm_volu
         pm_index_free(ix);
         return rc;
     }
-    rc = pm_series_load(s, o, out, p);
+    rc = pm__series_load(s, o, out, hs, p);
     if (rc == PM_OK)
         (*out)->load_seconds = pm_now() - t0;
     /* A file left out of the index may be a slice of this series: the
@@ -267,4 +353,16 @@ int pm_load_dir(const char *dir, const char *uid, const pm_load_opts *o, pm_volu
                        "first: %s", ix->nerrors, ix->first_error);
     pm_index_free(ix);
     return rc;
+}
+
+int pm_load_dir(const char *dir, const char *uid, const pm_load_opts *o, pm_volume **out,
+                const pm_progress *p)
+{
+    return pm__load_dir(dir, uid, o, out, NULL, p);
+}
+
+int pm_load_dir_summary(const char *dir, const char *uid, const pm_load_opts *o, pm_volume **out,
+                        pm_hu_summary *hs, const pm_progress *p)
+{
+    return pm__load_dir(dir, uid, o, out, hs, p);
 }

@@ -160,23 +160,19 @@ int pm_volume_warn(pm_volume *v, const char *kind, const char *fmt, ...)
 typedef struct pm__stats_ctx {
     const int16_t *hu;
     size_t n;
-    int16_t lo[PM__STATS_CHUNKS], hi[PM__STATS_CHUNKS];
+    int lo[PM__STATS_CHUNKS], hi[PM__STATS_CHUNKS];
     int64_t sum[PM__STATS_CHUNKS];
 } pm__stats_ctx;
 
 /* Blocks of a fixed 64 voxels let the compiler vectorise the loop (at -O2
  * it only does so for fixed trip counts); 64 x 32768 fits a block's int32
  * sum. */
-static void pm__stats_chunk(void *vctx, int t, int thread)
+void pm_hu_span(const int16_t *x, size_t n, int *min, int *max, int64_t *sum)
 {
-    (void)thread;
-    pm__stats_ctx *c = vctx;
-    size_t a = c->n * (size_t)t / PM__STATS_CHUNKS, b = c->n * (size_t)(t + 1) / PM__STATS_CHUNKS;
-    const int16_t *x = c->hu;
     int16_t lo = 32767, hi = -32768;
-    int64_t sum = 0;
-    size_t i = a;
-    for (; i + 64 <= b; i += 64) {
+    int64_t total = 0;
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
         int32_t s = 0;
         for (int j = 0; j < 64; j++) {
             int16_t h = x[i + (size_t)j];
@@ -184,16 +180,24 @@ static void pm__stats_chunk(void *vctx, int t, int thread)
             hi = h > hi ? h : hi;
             s += h;
         }
-        sum += s;
+        total += s;
     }
-    for (; i < b; i++) {
+    for (; i < n; i++) {
         lo = x[i] < lo ? x[i] : lo;
         hi = x[i] > hi ? x[i] : hi;
-        sum += x[i];
+        total += x[i];
     }
-    c->lo[t] = lo;
-    c->hi[t] = hi;
-    c->sum[t] = sum;
+    *min = lo;
+    *max = hi;
+    *sum = total;
+}
+
+static void pm__stats_chunk(void *vctx, int t, int thread)
+{
+    (void)thread;
+    pm__stats_ctx *c = vctx;
+    size_t a = c->n * (size_t)t / PM__STATS_CHUNKS, b = c->n * (size_t)(t + 1) / PM__STATS_CHUNKS;
+    pm_hu_span(c->hu + a, b - a, &c->lo[t], &c->hi[t], &c->sum[t]);
 }
 
 void pm_volume_stats(const pm_volume *v, int *min, int *max, double *mean)
