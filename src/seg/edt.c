@@ -92,6 +92,21 @@ static void edt_1d(float *f, int n, float s, float cap, line_buf *b)
     }
 }
 
+/* A block of w lines of n gathered BLK apart that edt_1d would leave as it
+ * is: all of it beyond every cap (no site) or all of it at distance 0.
+ * Such blocks are most of a crop (far outside a lung, deep inside it). */
+static int block_unchanged(const float *buf, int n, int w)
+{
+    int inf = 1, zero = 1;
+    for (int q = 0; q < n && (inf || zero); q++)
+        for (int b = 0; b < w; b++) {
+            float v = buf[(size_t)q * BLK + b];
+            inf &= v >= EDT_INF;
+            zero &= v == 0;
+        }
+    return inf || zero;
+}
+
 typedef struct edt_ctx {
     const uint8_t *feat;
     int nx, ny, nz;
@@ -111,6 +126,18 @@ static void edt_xy(void *vctx, int k, int thread)
     const uint8_t *f = c->feat + plane * (size_t)k;
     float *o = c->out + plane * (size_t)k;
     double sx = c->sp[0];
+    line_buf lb;
+    float *buf = malloc((size_t)ny * BLK * sizeof *buf);
+    float *line = malloc((size_t)ny * sizeof *line);
+    float *sq = malloc((size_t)nx * sizeof *sq);
+    if (line_alloc(&lb, ny) != 0 || !buf || !line || !sq) {
+        c->failed = 1;
+        line_free(&lb), free(buf), free(line), free(sq);
+        return;
+    }
+    /* the squared distances along x, as the scans computed them in place */
+    for (int d = 0; d < nx; d++)
+        sq[d] = (float)(d * sx * d * sx);
     for (int j = 0; j < ny; j++) {
         const uint8_t *fr = f + (size_t)nx * j;
         float *orow = o + (size_t)nx * j;
@@ -118,32 +145,24 @@ static void edt_xy(void *vctx, int k, int thread)
         for (int i = 0; i < nx; i++) {
             if (fr[i])
                 last = i;
-            float d = last < 0 ? EDT_INF : (float)((i - last) * sx * (i - last) * sx);
+            float d = last < 0 ? EDT_INF : sq[i - last];
             orow[i] = d > c->cap ? EDT_INF : d;
         }
         last = -1;
         for (int i = nx - 1; i >= 0; i--) {
             if (fr[i])
                 last = i;
-            if (last >= 0) {
-                float d = (float)((last - i) * sx * (last - i) * sx);
-                if (d < orow[i])
-                    orow[i] = d;
-            }
+            if (last >= 0 && sq[last - i] < orow[i])
+                orow[i] = sq[last - i];
         }
     }
-    line_buf lb;
-    float *buf = malloc((size_t)ny * BLK * sizeof *buf);
-    float *line = malloc((size_t)ny * sizeof *line);
-    if (line_alloc(&lb, ny) != 0 || !buf || !line) {
-        c->failed = 1;
-        line_free(&lb), free(buf), free(line);
-        return;
-    }
+    free(sq);
     for (int i0 = 0; i0 < nx; i0 += BLK) {
         int w = nx - i0 < BLK ? nx - i0 : BLK;
         for (int j = 0; j < ny; j++)
             memcpy(buf + (size_t)j * BLK, o + (size_t)nx * j + i0, (size_t)w * sizeof *buf);
+        if (block_unchanged(buf, ny, w))
+            continue;
         for (int b = 0; b < w; b++) {
             for (int j = 0; j < ny; j++)
                 line[j] = buf[(size_t)j * BLK + b];
@@ -177,6 +196,8 @@ static void edt_z(void *vctx, int j, int thread)
         int w = nx - i0 < BLK ? nx - i0 : BLK;
         for (int k = 0; k < nz; k++)
             memcpy(buf + (size_t)k * BLK, o + plane * k + i0, (size_t)w * sizeof *buf);
+        if (block_unchanged(buf, nz, w))
+            continue;
         for (int b = 0; b < w; b++) {
             for (int k = 0; k < nz; k++)
                 line[k] = buf[(size_t)k * BLK + b];
