@@ -45,19 +45,20 @@ static void line_free(line_buf *b)
     free(b->v), free(b->g), free(b->fv), free(b->z), free(b->half_inv);
 }
 
-/* 1D lower envelope on n samples f (squared mm, in place) with spacing s.
+/* 1D lower envelope on n samples f[q * st] (squared mm, in place) with
+ * spacing s: the samples are a column of a gathered block, used in place.
  * Parabolas are compared in units of voxels (g = f/s^2 + q^2) in float;
  * the output is computed from the original f, so a tie resolved either way
  * gives the same distance. Lines without any site, or made only of
  * zero-distance sites, are returned at once. */
-static void edt_1d(float *f, int n, float s, float cap, line_buf *b)
+static void edt_1d(float *f, size_t st, int n, float s, float cap, line_buf *b)
 {
     int any = 0, nonzero = 0;
     for (int q = 0; q < n; q++) {
-        if (f[q] > cap)
-            f[q] = EDT_INF;
-        any |= f[q] < EDT_INF;
-        nonzero |= f[q] != 0;
+        if (f[(size_t)q * st] > cap)
+            f[(size_t)q * st] = EDT_INF;
+        any |= f[(size_t)q * st] < EDT_INF;
+        nonzero |= f[(size_t)q * st] != 0;
     }
     if (!any || !nonzero)
         return;
@@ -66,7 +67,7 @@ static void edt_1d(float *f, int n, float s, float cap, line_buf *b)
     float *g = b->g, *fv = b->fv, *z = b->z;
     const float *hi = b->half_inv;
     for (int q = 0; q < n; q++) {
-        float fq = f[q];
+        float fq = f[(size_t)q * st];
         if (fq >= EDT_INF)
             continue;
         float gq = fq * inv + (float)q * (float)q, sx = -HUGE_VALF;
@@ -88,7 +89,7 @@ static void edt_1d(float *f, int n, float s, float cap, line_buf *b)
             j++;
         float dp = (float)(p - v[j]);
         float d = dp * dp * s2 + fv[j];
-        f[p] = d > cap ? EDT_INF : d;
+        f[(size_t)p * st] = d > cap ? EDT_INF : d;
     }
 }
 
@@ -128,11 +129,10 @@ static void edt_xy(void *vctx, int k, int thread)
     double sx = c->sp[0];
     line_buf lb;
     float *buf = malloc((size_t)ny * BLK * sizeof *buf);
-    float *line = malloc((size_t)ny * sizeof *line);
     float *sq = malloc((size_t)nx * sizeof *sq);
-    if (line_alloc(&lb, ny) != 0 || !buf || !line || !sq) {
+    if (line_alloc(&lb, ny) != 0 || !buf || !sq) {
         c->failed = 1;
-        line_free(&lb), free(buf), free(line), free(sq);
+        line_free(&lb), free(buf), free(sq);
         return;
     }
     /* the squared distances along x, as the scans computed them in place */
@@ -163,17 +163,12 @@ static void edt_xy(void *vctx, int k, int thread)
             memcpy(buf + (size_t)j * BLK, o + (size_t)nx * j + i0, (size_t)w * sizeof *buf);
         if (block_unchanged(buf, ny, w))
             continue;
-        for (int b = 0; b < w; b++) {
-            for (int j = 0; j < ny; j++)
-                line[j] = buf[(size_t)j * BLK + b];
-            edt_1d(line, ny, (float)c->sp[1], c->cap, &lb);
-            for (int j = 0; j < ny; j++)
-                buf[(size_t)j * BLK + b] = line[j];
-        }
+        for (int b = 0; b < w; b++)
+            edt_1d(buf + b, BLK, ny, (float)c->sp[1], c->cap, &lb);
         for (int j = 0; j < ny; j++)
             memcpy(o + (size_t)nx * j + i0, buf + (size_t)j * BLK, (size_t)w * sizeof *buf);
     }
-    line_free(&lb), free(buf), free(line);
+    line_free(&lb), free(buf);
 }
 
 /* z for one row j of every slice. */
@@ -185,10 +180,9 @@ static void edt_z(void *vctx, int j, int thread)
     size_t plane = (size_t)nx * ny;
     line_buf lb;
     float *buf = malloc((size_t)nz * BLK * sizeof *buf);
-    float *line = malloc((size_t)nz * sizeof *line);
-    if (line_alloc(&lb, nz) != 0 || !buf || !line) {
+    if (line_alloc(&lb, nz) != 0 || !buf) {
         c->failed = 1;
-        line_free(&lb), free(buf), free(line);
+        line_free(&lb), free(buf);
         return;
     }
     float *o = c->out + (size_t)nx * j;
@@ -198,17 +192,12 @@ static void edt_z(void *vctx, int j, int thread)
             memcpy(buf + (size_t)k * BLK, o + plane * k + i0, (size_t)w * sizeof *buf);
         if (block_unchanged(buf, nz, w))
             continue;
-        for (int b = 0; b < w; b++) {
-            for (int k = 0; k < nz; k++)
-                line[k] = buf[(size_t)k * BLK + b];
-            edt_1d(line, nz, (float)c->sp[2], c->cap, &lb);
-            for (int k = 0; k < nz; k++)
-                buf[(size_t)k * BLK + b] = line[k];
-        }
+        for (int b = 0; b < w; b++)
+            edt_1d(buf + b, BLK, nz, (float)c->sp[2], c->cap, &lb);
         for (int k = 0; k < nz; k++)
             memcpy(o + plane * k + i0, buf + (size_t)k * BLK, (size_t)w * sizeof *buf);
     }
-    line_free(&lb), free(buf), free(line);
+    line_free(&lb), free(buf);
 }
 
 int pm__edt_capped(const uint8_t *feat, const int dim[3], const double spacing[3], float *out,
