@@ -92,6 +92,10 @@ void pm_grid_init(pm_grid *g, int nx, int ny, int nz, double sx, double sy, doub
 /* Allocates a zero-filled volume/mask on grid g. NULL with a reason from
  * pm_error() when out of memory or the grid is empty. */
 pm_volume *pm_volume_new(const pm_grid *g);
+/* As pm_volume_new, but the voxels are left unset: for a caller that
+ * writes every one of them (a loader), which then pays for touching the
+ * memory once instead of twice. */
+pm_volume *pm_volume_new_unset(const pm_grid *g);
 void pm_volume_free(pm_volume *v);
 pm_mask *pm_mask_new(const pm_grid *g);
 pm_mask *pm_mask_clone(const pm_mask *m);
@@ -114,6 +118,9 @@ pm_mask *pm_mask_crop(const pm_mask *m, const int lo[3], const int hi[3]);
 
 /* Min, max and mean of the HU values. */
 void pm_volume_stats(const pm_volume *v, int *min, int *max, double *mean);
+/* Min, max and exact sum of n HU values (32767, -32768 and 0 when n is 0),
+ * the pieces pm_volume_stats adds up. Can't fail. */
+void pm_hu_span(const int16_t *hu, size_t n, int *min, int *max, int64_t *sum);
 
 /* The one HU histogram (volume/hucounts.c): counts[hu + 32768] (65536
  * entries, overwritten) of the voxels of slices k0..k1-1 whose mask label l

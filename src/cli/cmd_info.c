@@ -16,11 +16,8 @@ static const char info_help[] =
     "  --max-memory SIZE  refuse volumes larger than SIZE (e.g. 2G; default half of RAM)\n"
     "  -h, --help         this help\n";
 
-static void info_json(const pm_volume *v)
+static void info_json(const pm_volume *v, const pm_hu_summary *hs)
 {
-    int lo, hi;
-    double mean;
-    pm_volume_stats(v, &lo, &hi, &mean);
     pm_json j;
     pm_json_init(&j, stdout, 1);
     pm_json_object_begin(&j, NULL);
@@ -47,9 +44,9 @@ static void info_json(const pm_volume *v)
         pm_json_number(&j, NULL, v->g.dir[k]);
     pm_json_array_end(&j);
     pm_json_number(&j, "gantry_tilt_deg", pm_grid_tilt(&v->g, v->meta.patient_position));
-    pm_json_int(&j, "hu_min", lo);
-    pm_json_int(&j, "hu_max", hi);
-    pm_json_number(&j, "hu_mean", mean);
+    pm_json_int(&j, "hu_min", hs->min);
+    pm_json_int(&j, "hu_max", hs->max);
+    pm_json_number(&j, "hu_mean", hs->mean);
     pm_json_array_begin(&j, "warnings");
     for (int i = 0; i < v->nwarnings; i++) {
         pm_json_object_begin(&j, NULL);
@@ -63,11 +60,8 @@ static void info_json(const pm_volume *v)
     pm_json_end(&j);
 }
 
-static void info_text(const pm_volume *v)
+static void info_text(const pm_volume *v, const pm_hu_summary *hs)
 {
-    int lo, hi;
-    double mean;
-    pm_volume_stats(v, &lo, &hi, &mean);
     const pm_grid *g = &v->g;
     printf("patient      %s  %s\n", v->meta.patient_id, v->meta.patient_name);
     printf("series       %s  %s  %s\n", v->meta.modality, v->meta.series_description, v->meta.series_uid);
@@ -76,7 +70,7 @@ static void info_text(const pm_volume *v)
     printf("origin       %.3f %.3f %.3f mm (LPS)\n", g->origin[0], g->origin[1], g->origin[2]);
     printf("direction    %.4f %.4f %.4f | %.4f %.4f %.4f | %.4f %.4f %.4f\n", g->dir[0], g->dir[1],
            g->dir[2], g->dir[3], g->dir[4], g->dir[5], g->dir[6], g->dir[7], g->dir[8]);
-    printf("HU           min %d  max %d  mean %.1f\n", lo, hi, mean);
+    printf("HU           min %d  max %d  mean %.1f\n", hs->min, hs->max, hs->mean);
     printf("loaded in    %.3f s\n", v->load_seconds);
     for (int i = 0; i < v->nwarnings; i++)
         printf("warning      %s: %s\n", v->warnings[i].kind, v->warnings[i].message);
@@ -106,13 +100,14 @@ int cmd_info(int argc, char **argv)
     if (optind != argc - 1)
         return cli_usage("info", "expects one SERIES_DIR");
     pm_volume *v;
-    int rc = pm_load_dir(argv[optind], uid, &lo, &v, &cli_progress);
+    pm_hu_summary hs;
+    int rc = pm_load_dir_summary(argv[optind], uid, &lo, &v, &hs, &cli_progress);
     if (rc != PM_OK)
         return cli_fail(rc, "load failed");
     if (json)
-        info_json(v);
+        info_json(v, &hs);
     else
-        info_text(v);
+        info_text(v, &hs);
     if (json)
         cli_print_warnings(v);
     pm_volume_free(v);

@@ -36,6 +36,17 @@ int pm__dicom_pixels_precheck(const char *path, const pm_dicom_header *h);
 /* Stored pixels (ba bits allocated, bs stored, sgn signed) to int32. */
 void pm__dicom_unpack(const char *buf, size_t npix, int ba, int bs, int sgn, int32_t *out);
 
+/* Native pixels read in place (pm__guard_image's native callback): user is
+ * a pm__native_read; done is set once out holds them. Data shorter than
+ * need is left alone, for GDCM's path to name the truncation. */
+typedef struct pm__native_read {
+    size_t need, npix;
+    int ba, bs, sgn;
+    int32_t *out;
+    int done;
+} pm__native_read;
+void pm__dicom_native_unpack(void *user, const unsigned char *pixels, size_t len);
+
 /* Forgets this thread's codec messages before a decode. */
 void pm__codec_messages_reset(void);
 /* This thread's codec message count, and the first one in first. */

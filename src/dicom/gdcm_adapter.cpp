@@ -246,10 +246,20 @@ int read_pixels(const char *path, const pm_dicom_header *h, int32_t *out)
                        path, h->photometric);
     size_t npix = (size_t)h->rows * (size_t)h->cols;
     size_t need = npix * (size_t)(ba / 8);
+    int bs = h->bits_stored > 0 && h->bits_stored <= ba ? h->bits_stored : ba;
+    int sgn = h->pixel_representation == 1;
     char why[256];
-    pm__guard_image gi = {h->rows, h->cols, 1, ba, h->transfer_syntax};
+    pm__native_read nr = {need, npix, ba, bs, sgn, out, 0};
+    pm__guard_image gi = {h->rows, h->cols, 1, ba, h->transfer_syntax, NULL, &nr};
+    // Little-endian native pixels: GDCM's raw codec would only copy them and
+    // clear the bits above BitsStored, which pm__dicom_unpack does anyway.
+    if (!strcmp(h->transfer_syntax, "1.2.840.10008.1.2") || !strcmp(h->transfer_syntax, "1.2.840.10008.1.2.1"))
+        gi.native = pm__dicom_native_unpack;
+    pm__codec_messages_reset();
     if (pm__dicom_guard(path, &gi, why, sizeof why) != 0)
         return pm_fail(PM_ECORRUPT, "%s: pixel data could not be read: %s", path, why);
+    if (nr.done)
+        return PM_OK;
     // The image is described from pulmo's own reading of the header rather
     // than by gdcm::ImageReader, whose helpers assert (abort the process)
     // when a tag has an unexpected VR (gdcmAttribute.h:210, found by
@@ -278,9 +288,6 @@ int read_pixels(const char *path, const pm_dicom_header *h, int32_t *out)
     } else if (!pix.GetSequenceOfFragments()) {
         return pm_fail(PM_ECORRUPT, "%s: compressed pixel data has no fragments", path);
     }
-    int bs = h->bits_stored > 0 && h->bits_stored <= ba ? h->bits_stored : ba;
-    int sgn = h->pixel_representation == 1;
-    pm__codec_messages_reset();
     std::vector<char> buf;
     gdcm::PixelFormat pf(1, (unsigned short)ba, (unsigned short)bs, (unsigned short)(bs - 1),
                          (unsigned short)sgn);

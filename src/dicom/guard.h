@@ -25,6 +25,13 @@ extern "C" {
 typedef struct pm__guard_image {
     int rows, cols, samples, bits_allocated;
     const char *transfer_syntax;
+    /* Optional: called once the whole file has passed, while it is still
+     * mapped, with the value of the data set's own pixel data when it has a
+     * defined length (native pixels, not fragments) and the data set is
+     * little-endian: the loader reads such pixels in place instead of
+     * having GDCM parse the file a second time and copy them twice. */
+    void (*native)(void *user, const unsigned char *pixels, size_t len);
+    void *user;
 } pm__guard_image;
 
 /* 0 when every element of path fits in the file; -1 with a reason in why

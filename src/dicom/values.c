@@ -252,11 +252,29 @@ int pm__dicom_pixels_precheck(const char *path, const pm_dicom_header *h)
     return PM_OK;
 }
 
+/* 64 stored 16-bit pixels of bs <= 16 bits; a fixed count over restrict
+ * pointers is what the compiler vectorises at -O2. Shifting the stored bits
+ * to the top and back (an arithmetic shift) sign-extends them. */
+static void pm__unpack64(const unsigned char *restrict b, int sgn, int sh, int32_t *restrict o)
+{
+    if (sgn) {
+        for (int j = 0; j < 64; j++)
+            o[j] = (int32_t)((uint32_t)(b[2 * j] | b[2 * j + 1] << 8) << sh) >> sh;
+    } else {
+        for (int j = 0; j < 64; j++)
+            o[j] = (int32_t)(((uint32_t)(b[2 * j] | b[2 * j + 1] << 8) << sh) >> sh);
+    }
+}
+
 void pm__dicom_unpack(const char *buf, size_t npix, int ba, int bs, int sgn, int32_t *out)
 {
     uint32_t mask = bs >= 32 ? 0xffffffffu : ((1u << bs) - 1u);
     uint32_t sbit = bs >= 32 ? 0x80000000u : (1u << (bs - 1));
-    for (size_t i = 0; i < npix; i++) {
+    size_t i = 0;
+    if (ba == 16 && bs <= 16)   /* the CT case */
+        for (; i + 64 <= npix; i += 64)
+            pm__unpack64((const unsigned char *)buf + 2 * i, sgn, 32 - bs, out + i);
+    for (; i < npix; i++) {
         uint32_t v;
         if (ba == 8) {
             v = (uint8_t)buf[i];
@@ -275,4 +293,13 @@ void pm__dicom_unpack(const char *buf, size_t npix, int ba, int bs, int sgn, int
             s = INT32_MAX;
         out[i] = (int32_t)s;
     }
+}
+
+void pm__dicom_native_unpack(void *user, const unsigned char *pixels, size_t len)
+{
+    pm__native_read *nr = user;
+    if (len < nr->need)
+        return;
+    pm__dicom_unpack((const char *)pixels, nr->npix, nr->ba, nr->bs, nr->sgn, nr->out);
+    nr->done = 1;
 }

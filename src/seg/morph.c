@@ -1,12 +1,6 @@
-/* morph.c - Euclidean distance transforms and ball morphology.
- *
- * The distance transform is separable (Saito-Toriwaki / Felzenszwalb-
- * Huttenlocher): a linear scan along x, then along y and z the lower
- * envelope of the parabolas s^2 (p - q)^2 + f(q), which is exact for any
- * voxel spacing. Every pass is linear in the number of voxels, so a ball of
- * 2 mm and one of 20 mm cost the same. Columns along y and z are gathered
- * 16 at a time so that each read brings a useful cache line.
- */
+/* morph.c - ball morphology (dilation, erosion, closing, opening) on crops
+ * of a mask, by thresholding capped distance transforms (edt.c); the 2-D
+ * cross closing. */
 #include "pulmo/seg.h"
 #include "seg_internal.h"
 
@@ -14,213 +8,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EDT_INF 1e30f
-#define BLK 16
-
-/* Scratch for one line of length n: envelope sites, their values, the
- * boundaries between them (n + 1). */
-typedef struct line_buf {
-    int *v;
-    float *g, *fv, *z;
-    float *half_inv;      /* 1 / (2 d) for d = 1..n-1: multiplies instead of divides */
-} line_buf;
-
-static int line_alloc(line_buf *b, int n)
-{
-    b->v = malloc((size_t)n * sizeof *b->v);
-    b->g = malloc((size_t)n * sizeof *b->g);
-    b->fv = malloc((size_t)n * sizeof *b->fv);
-    b->z = malloc(((size_t)n + 1) * sizeof *b->z);
-    b->half_inv = malloc(((size_t)n + 1) * sizeof *b->half_inv);
-    if (!b->v || !b->g || !b->fv || !b->z || !b->half_inv)
-        return -1;
-    b->half_inv[0] = 0;
-    for (int d = 1; d <= n; d++)
-        b->half_inv[d] = 0.5f / (float)d;
-    return 0;
-}
-
-static void line_free(line_buf *b)
-{
-    free(b->v), free(b->g), free(b->fv), free(b->z), free(b->half_inv);
-}
-
-/* 1D lower envelope on n samples f (squared mm, in place) with spacing s.
- * Parabolas are compared in units of voxels (g = f/s^2 + q^2) in float;
- * the output is computed from the original f, so a tie resolved either way
- * gives the same distance. Lines without any site, or made only of
- * zero-distance sites, are returned at once. */
-static void edt_1d(float *f, int n, float s, float cap, line_buf *b)
-{
-    int any = 0, nonzero = 0;
-    for (int q = 0; q < n; q++) {
-        if (f[q] > cap)
-            f[q] = EDT_INF;
-        any |= f[q] < EDT_INF;
-        nonzero |= f[q] != 0;
-    }
-    if (!any || !nonzero)
-        return;
-    const float s2 = s * s, inv = 1.0f / s2;
-    int *v = b->v, k = -1;
-    float *g = b->g, *fv = b->fv, *z = b->z;
-    const float *hi = b->half_inv;
-    for (int q = 0; q < n; q++) {
-        float fq = f[q];
-        if (fq >= EDT_INF)
-            continue;
-        float gq = fq * inv + (float)q * (float)q, sx = -HUGE_VALF;
-        while (k >= 0) {
-            sx = (gq - g[k]) * hi[q - v[k]];
-            if (sx > z[k])
-                break;
-            k--;
-        }
-        k++;
-        v[k] = q;
-        g[k] = gq;
-        fv[k] = fq;
-        z[k] = k ? sx : -HUGE_VALF;
-        z[k + 1] = HUGE_VALF;
-    }
-    for (int p = 0, j = 0; p < n; p++) {
-        while (z[j + 1] < (float)p)
-            j++;
-        float dp = (float)(p - v[j]);
-        float d = dp * dp * s2 + fv[j];
-        f[p] = d > cap ? EDT_INF : d;
-    }
-}
-
-typedef struct edt_ctx {
-    const uint8_t *feat;
-    int nx, ny, nz;
-    double sp[3];
-    float *out;
-    float cap;            /* distances above this are reported as EDT_INF */
-    int failed;
-} edt_ctx;
-
-/* x then y within one slice. */
-static void edt_xy(void *vctx, int k, int thread)
-{
-    (void)thread;
-    edt_ctx *c = vctx;
-    int nx = c->nx, ny = c->ny;
-    size_t plane = (size_t)nx * ny;
-    const uint8_t *f = c->feat + plane * (size_t)k;
-    float *o = c->out + plane * (size_t)k;
-    double sx = c->sp[0];
-    for (int j = 0; j < ny; j++) {
-        const uint8_t *fr = f + (size_t)nx * j;
-        float *orow = o + (size_t)nx * j;
-        int last = -1;
-        for (int i = 0; i < nx; i++) {
-            if (fr[i])
-                last = i;
-            float d = last < 0 ? EDT_INF : (float)((i - last) * sx * (i - last) * sx);
-            orow[i] = d > c->cap ? EDT_INF : d;
-        }
-        last = -1;
-        for (int i = nx - 1; i >= 0; i--) {
-            if (fr[i])
-                last = i;
-            if (last >= 0) {
-                float d = (float)((last - i) * sx * (last - i) * sx);
-                if (d < orow[i])
-                    orow[i] = d;
-            }
-        }
-    }
-    line_buf lb;
-    float *buf = malloc((size_t)ny * BLK * sizeof *buf);
-    float *line = malloc((size_t)ny * sizeof *line);
-    if (line_alloc(&lb, ny) != 0 || !buf || !line) {
-        c->failed = 1;
-        line_free(&lb), free(buf), free(line);
-        return;
-    }
-    for (int i0 = 0; i0 < nx; i0 += BLK) {
-        int w = nx - i0 < BLK ? nx - i0 : BLK;
-        for (int j = 0; j < ny; j++)
-            memcpy(buf + (size_t)j * BLK, o + (size_t)nx * j + i0, (size_t)w * sizeof *buf);
-        for (int b = 0; b < w; b++) {
-            for (int j = 0; j < ny; j++)
-                line[j] = buf[(size_t)j * BLK + b];
-            edt_1d(line, ny, (float)c->sp[1], c->cap, &lb);
-            for (int j = 0; j < ny; j++)
-                buf[(size_t)j * BLK + b] = line[j];
-        }
-        for (int j = 0; j < ny; j++)
-            memcpy(o + (size_t)nx * j + i0, buf + (size_t)j * BLK, (size_t)w * sizeof *buf);
-    }
-    line_free(&lb), free(buf), free(line);
-}
-
-/* z for one row j of every slice. */
-static void edt_z(void *vctx, int j, int thread)
-{
-    (void)thread;
-    edt_ctx *c = vctx;
-    int nx = c->nx, ny = c->ny, nz = c->nz;
-    size_t plane = (size_t)nx * ny;
-    line_buf lb;
-    float *buf = malloc((size_t)nz * BLK * sizeof *buf);
-    float *line = malloc((size_t)nz * sizeof *line);
-    if (line_alloc(&lb, nz) != 0 || !buf || !line) {
-        c->failed = 1;
-        line_free(&lb), free(buf), free(line);
-        return;
-    }
-    float *o = c->out + (size_t)nx * j;
-    for (int i0 = 0; i0 < nx; i0 += BLK) {
-        int w = nx - i0 < BLK ? nx - i0 : BLK;
-        for (int k = 0; k < nz; k++)
-            memcpy(buf + (size_t)k * BLK, o + plane * k + i0, (size_t)w * sizeof *buf);
-        for (int b = 0; b < w; b++) {
-            for (int k = 0; k < nz; k++)
-                line[k] = buf[(size_t)k * BLK + b];
-            edt_1d(line, nz, (float)c->sp[2], c->cap, &lb);
-            for (int k = 0; k < nz; k++)
-                buf[(size_t)k * BLK + b] = line[k];
-        }
-        for (int k = 0; k < nz; k++)
-            memcpy(o + plane * k + i0, buf + (size_t)k * BLK, (size_t)w * sizeof *buf);
-    }
-    line_free(&lb), free(buf), free(line);
-}
-
-/* Truncation is exact for the threshold tests of ball morphology: every
- * partial minimum on the way to a distance <= cap is itself <= cap, so
- * dropping larger ones changes no answer, and it lets lines far from any
- * feature (or deep inside them) be skipped. */
-static int edt_capped(const uint8_t *feat, const int dim[3], const double spacing[3], float *out,
-                      float cap, const pm_progress *p)
-{
-    edt_ctx c = {feat, dim[0], dim[1], dim[2], {spacing[0], spacing[1], spacing[2]}, out, cap, 0};
-    int rc = pm_parallel_for(c.nz, 0, edt_xy, &c, p, "distance transform");
-    if (rc == PM_OK && !c.failed)
-        rc = pm_parallel_for(c.ny, 0, edt_z, &c, p, "distance transform");
-    if (rc == PM_OK && c.failed)
-        rc = pm_fail(PM_EMEMORY, "out of memory in the distance transform");
-    return rc;
-}
-
-int pm_seg_edt(const uint8_t *feat, const int dim[3], const double spacing[3], float *out,
-               const pm_progress *p)
-{
-    return edt_capped(feat, dim, spacing, out, EDT_INF, p);
-}
-
-/* A crop of the mask: box [lo, hi) and a uint8/float pair of buffers. */
+/* A crop of the mask: box [lo, hi) and a uint8/float pair of buffers,
+ * its own or borrowed from a pm__morph_scratch (owned 0). */
 typedef struct crop {
     int lo[3], hi[3], dim[3];
     size_t n;
     uint8_t *f;
     float *d;
+    int owned;
 } crop;
 
-static int crop_make(const pm_mask *m, int vlo, int vhi, double r_mm, crop *c)
+/* The box of the voxels in [vlo, vhi] grown by r_mm and 2 voxels, clipped
+ * to the volume; 0 when there are none. */
+static int crop_box(const pm_mask *m, int vlo, int vhi, double r_mm, crop *c)
 {
     memset(c, 0, sizeof *c);
     if (!pm__bbox(m, vlo, vhi, c->lo, c->hi))
@@ -232,6 +32,19 @@ static int crop_make(const pm_mask *m, int vlo, int vhi, double r_mm, crop *c)
         c->dim[a] = c->hi[a] - c->lo[a];
     }
     c->n = (size_t)c->dim[0] * c->dim[1] * c->dim[2];
+    return 1;
+}
+
+static int crop_make_in(const pm_mask *m, int vlo, int vhi, double r_mm, crop *c, pm__morph_scratch *s)
+{
+    if (!crop_box(m, vlo, vhi, r_mm, c))
+        return 0;
+    if (s && s->cap >= c->n) {
+        c->f = s->f;
+        c->d = s->d;
+        return 1;
+    }
+    c->owned = 1;
     c->f = pm__big_alloc(c->n);
     c->d = pm__big_alloc(c->n * sizeof *c->d);
     if (!c->f || !c->d) {
@@ -239,6 +52,54 @@ static int crop_make(const pm_mask *m, int vlo, int vhi, double r_mm, crop *c)
         return -1;
     }
     return 1;
+}
+
+static int crop_make(const pm_mask *m, int vlo, int vhi, double r_mm, crop *c)
+{
+    return crop_make_in(m, vlo, vhi, r_mm, c, NULL);
+}
+
+static void crop_free(crop *c)
+{
+    if (c->owned)
+        free(c->f), free(c->d);
+}
+
+int pm__morph_scratch_init(pm__morph_scratch *s, const pm_mask *m, int vlo, int vhi, double r_mm)
+{
+    memset(s, 0, sizeof *s);
+    crop c;
+    if (!crop_box(m, vlo, vhi, r_mm, &c))
+        return PM_OK;
+    s->f = pm__big_alloc(c.n);
+    s->d = pm__big_alloc(c.n * sizeof *s->d);
+    if (!s->f || !s->d) {
+        pm__morph_scratch_free(s);
+        return pm_fail(PM_EMEMORY, "out of memory for a distance transform");
+    }
+    s->cap = c.n;
+    return PM_OK;
+}
+
+void pm__morph_scratch_free(pm__morph_scratch *s)
+{
+    free(s->f), free(s->d);
+    memset(s, 0, sizeof *s);
+}
+
+/* Appends x to the list; -1 when out of memory. */
+static int idx_push(pm__idx *l, size_t x)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 4096;
+        size_t *v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = x;
+    return 0;
 }
 
 static inline size_t crop_src(const pm_mask *m, const crop *c, int i, int j, int k)
@@ -355,7 +216,7 @@ int pm__dilate_over(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, uint
     if (got <= 0)
         return got < 0 ? oom() : PM_OK;
     crop_features(m, &c, lo, hi, 0);
-    int rc = edt_capped(c.f, c.dim, m->g.spacing, c.d, (float)(r_mm * r_mm) * 1.001f, p);
+    int rc = pm__edt_capped(c.f, c.dim, m->g.spacing, c.d, (float)(r_mm * r_mm) * 1.001f, p);
     if (rc == PM_OK) {
         float r2 = (float)(r_mm * r_mm);
         size_t t = 0;
@@ -367,7 +228,7 @@ int pm__dilate_over(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, uint
                         dst[i] = value;
             }
     }
-    free(c.f), free(c.d);
+    crop_free(&c);
     return rc;
 }
 
@@ -378,7 +239,7 @@ static int erode_crop(crop *c, const double sp[3], double r_mm, const pm_progres
 {
     for (size_t t = 0; t < c->n; t++)
         c->f[t] = !c->f[t];
-    int rc = edt_capped(c->f, c->dim, sp, c->d, (float)(r_mm * r_mm) * 1.001f, p);
+    int rc = pm__edt_capped(c->f, c->dim, sp, c->d, (float)(r_mm * r_mm) * 1.001f, p);
     if (rc != PM_OK)
         return rc;
     float r2 = (float)(r_mm * r_mm);
@@ -389,7 +250,7 @@ static int erode_crop(crop *c, const double sp[3], double r_mm, const pm_progres
 
 static int dilate_crop(crop *c, const double sp[3], double r_mm, const pm_progress *p)
 {
-    int rc = edt_capped(c->f, c->dim, sp, c->d, (float)(r_mm * r_mm) * 1.001f, p);
+    int rc = pm__edt_capped(c->f, c->dim, sp, c->d, (float)(r_mm * r_mm) * 1.001f, p);
     if (rc != PM_OK)
         return rc;
     float r2 = (float)(r_mm * r_mm);
@@ -423,13 +284,13 @@ int pm_seg_erode(pm_mask *m, int lo, int hi, double r_mm, const pm_progress *p)
     int rc = erode_crop(&c, m->g.spacing, r_mm, p);
     if (rc == PM_OK)
         crop_clear_unmarked(m, &c, lo, hi);
-    free(c.f), free(c.d);
+    crop_free(&c);
     return rc;
 }
 
 /* 0-voxels of m within rim_mm of the crop voxels marked 2 get value. The
  * rim is a few voxels at most, so direct offsets beat a transform. */
-static int rim_crop(pm_mask *m, const crop *c, double rim_mm, uint8_t value)
+static int rim_crop(pm_mask *m, const crop *c, double rim_mm, uint8_t value, pm__idx *added)
 {
     int ri[3];
     for (int a = 0; a < 3; a++)
@@ -459,20 +320,25 @@ static int rim_crop(pm_mask *m, const crop *c, double rim_mm, uint8_t value)
                     int a = gi + off[o][0], b = gj + off[o][1], d = gk + off[o][2];
                     if (a < 0 || b < 0 || d < 0 || a >= nx || b >= ny || d >= nz)
                         continue;
-                    uint8_t *y = m->v + (size_t)a + (size_t)nx * ((size_t)b + (size_t)ny * (size_t)d);
-                    if (*y == 0)
-                        *y = value;
+                    size_t x = (size_t)a + (size_t)nx * ((size_t)b + (size_t)ny * (size_t)d);
+                    if (m->v[x] == 0) {
+                        m->v[x] = value;
+                        if (added && idx_push(added, x) != 0) {
+                            free(off);
+                            return oom();
+                        }
+                    }
                 }
             }
     free(off);
     return PM_OK;
 }
 
-int pm_seg_close(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, double rim_mm,
-                 const pm_progress *p)
+int pm__close_in(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, double rim_mm,
+                 pm__morph_scratch *s, pm__idx *added, const pm_progress *p)
 {
     crop c;
-    int got = crop_make(m, lo, hi, r_mm + (rim_mm > 0 ? rim_mm : 0), &c);
+    int got = crop_make_in(m, lo, hi, r_mm + (rim_mm > 0 ? rim_mm : 0), &c, s);
     if (got <= 0)
         return got < 0 ? oom() : PM_OK;
     crop_features(m, &c, lo, hi, 0);
@@ -481,23 +347,33 @@ int pm_seg_close(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, double 
         rc = erode_crop(&c, m->g.spacing, r_mm, p);
     if (rc == PM_OK) {
         /* c.f becomes 2 where the closing adds a voxel (input 0). */
-        size_t t = 0, added = 0;
+        size_t t = 0, nadded = 0;
         for (int k = 0; k < c.dim[2]; k++)
             for (int j = 0; j < c.dim[1]; j++) {
-                uint8_t *dst = m->v + crop_src(m, &c, 0, j, k);
+                size_t row = crop_src(m, &c, 0, j, k);
+                uint8_t *dst = m->v + row;
                 for (int i = 0; i < c.dim[0]; i++, t++) {
                     int add = c.f[t] && dst[i] == 0;
                     c.f[t] = add ? 2 : 0;
-                    added += add;
-                    if (add)
+                    nadded += add;
+                    if (add) {
                         dst[i] = value;
+                        if (added && idx_push(added, row + (size_t)i) != 0)
+                            rc = oom();
+                    }
                 }
             }
-        if (rim_mm > 0 && added)
-            rc = rim_crop(m, &c, rim_mm, value);
+        if (rc == PM_OK && rim_mm > 0 && nadded)
+            rc = rim_crop(m, &c, rim_mm, value, added);
     }
-    free(c.f), free(c.d);
+    crop_free(&c);
     return rc;
+}
+
+int pm_seg_close(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, double rim_mm,
+                 const pm_progress *p)
+{
+    return pm__close_in(m, lo, hi, r_mm, value, rim_mm, NULL, NULL, p);
 }
 
 int pm_seg_open(pm_mask *m, int lo, int hi, double r_mm, const pm_progress *p)
@@ -512,7 +388,7 @@ int pm_seg_open(pm_mask *m, int lo, int hi, double r_mm, const pm_progress *p)
         rc = dilate_crop(&c, m->g.spacing, r_mm, p);
     if (rc == PM_OK)
         crop_clear_unmarked(m, &c, lo, hi);
-    free(c.f), free(c.d);
+    crop_free(&c);
     return rc;
 }
 

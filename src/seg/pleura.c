@@ -28,22 +28,17 @@
 #define BLOCK_MM 4.0
 #define WALL_BINS 256  /* mm */
 
+/* The block grid: each block of f voxels is sampled at its centre. */
+static size_t block_centre(const int d[3], const int f[3], int i, int j, int k)
+{
+    int a = i * f[0] + f[0] / 2, b = j * f[1] + f[1] / 2, c = k * f[2] + f[2] / 2;
+    a = a < d[0] ? a : d[0] - 1, b = b < d[1] ? b : d[1] - 1, c = c < d[2] ? c : d[2] - 1;
+    return (size_t)a + (size_t)d[0] * ((size_t)b + (size_t)d[1] * c);
+}
+
 int pm_seg_close_pleural(pm_mask *m, double r_mm, double rim_mm, double wall_mm, const pm_progress *p)
 {
     const int *d = m->g.dim;
-    size_t n = pm_grid_voxels(&m->g);
-    uint8_t *before = wall_mm > 0 ? pm__big_alloc(n) : NULL;
-    if (wall_mm > 0 && !before)
-        return pm_fail(PM_EMEMORY, "out of memory for the closing");
-    if (before)
-        memcpy(before, m->v, n);
-    int rc = PM_OK;
-    for (int l = PM_LABEL_RIGHT; l <= PM_LABEL_LEFT && rc == PM_OK; l++)
-        rc = pm_seg_close(m, l, l, r_mm, (uint8_t)l, rim_mm, p);
-    if (rc != PM_OK || !before) {
-        free(before);
-        return rc;
-    }
     int f[3], cd[3];
     double cs[3];
     for (int a = 0; a < 3; a++) {
@@ -52,41 +47,46 @@ int pm_seg_close_pleural(pm_mask *m, double r_mm, double rim_mm, double wall_mm,
         cd[a] = (d[a] + f[a] - 1) / f[a];
         cs[a] = m->g.spacing[a] * f[a];
     }
-    size_t cn = (size_t)cd[0] * cd[1] * cd[2];
-    uint8_t *feat = malloc(cn);
-    float *dist = malloc(cn * sizeof *dist);
-    if (!feat || !dist) {
-        free(before), free(feat), free(dist);
-        return pm_fail(PM_EMEMORY, "out of memory for the closing");
+    size_t cn = wall_mm > 0 ? (size_t)cd[0] * cd[1] * cd[2] : 0;
+    /* What the wall limit needs of the mask before the closing: the block
+     * centres' labels (outside, lung), sampled now; and afterwards which
+     * voxels the closing added, listed as it adds them. */
+    uint8_t *feat = cn ? malloc(cn) : NULL, *lung = cn ? malloc(cn) : NULL;
+    float *dist = cn ? malloc(cn * sizeof *dist) : NULL;
+    pm__idx added = {NULL, 0, 0};
+    pm__morph_scratch scr;
+    int rc = cn && (!feat || !lung || !dist) ? pm_fail(PM_EMEMORY, "out of memory for the closing")
+                                              : pm__morph_scratch_init(&scr, m, PM_LABEL_RIGHT, PM_LABEL_LEFT,
+                                                                       r_mm + (rim_mm > 0 ? rim_mm : 0));
+    if (rc != PM_OK) {
+        free(feat), free(lung), free(dist);
+        return rc;
     }
-    /* Each block is sampled at its centre voxel. */
     size_t t = 0;
-    for (int k = 0; k < cd[2]; k++)
+    for (int k = 0; k < cd[2] && cn; k++)
         for (int j = 0; j < cd[1]; j++)
             for (int i = 0; i < cd[0]; i++, t++) {
-                int a = i * f[0] + f[0] / 2, b = j * f[1] + f[1] / 2, c = k * f[2] + f[2] / 2;
-                a = a < d[0] ? a : d[0] - 1, b = b < d[1] ? b : d[1] - 1, c = c < d[2] ? c : d[2] - 1;
-                feat[t] = before[(size_t)a + (size_t)d[0] * ((size_t)b + (size_t)d[1] * c)] == PM_LABEL_OUTSIDE;
+                uint8_t v = m->v[block_centre(d, f, i, j, k)];
+                feat[t] = v == PM_LABEL_OUTSIDE;
+                lung[t] = v == PM_LABEL_RIGHT || v == PM_LABEL_LEFT;
             }
-    rc = pm_seg_edt(feat, cd, cs, dist, NULL);
-    if (rc == PM_OK) {
+    /* Each lung on its own: the closing never bridges the two. */
+    for (int l = PM_LABEL_RIGHT; l <= PM_LABEL_LEFT && rc == PM_OK; l++)
+        rc = pm__close_in(m, l, l, r_mm, (uint8_t)l, rim_mm, &scr, cn ? &added : NULL, p);
+    pm__morph_scratch_free(&scr);
+    if (rc == PM_OK && cn)
+        rc = pm_seg_edt(feat, cd, cs, dist, NULL);
+    if (rc == PM_OK && cn) {
         /* The chest wall's own thickness: the depth below the skin of the
          * lung's shallowest percent. An obese patient's wall is three times
          * a thin one's, and the limit is counted from there. */
         uint32_t hist[WALL_BINS] = {0}, nl = 0;
-        t = 0;
-        for (int k = 0; k < cd[2]; k++)
-            for (int j = 0; j < cd[1]; j++)
-                for (int i = 0; i < cd[0]; i++, t++) {
-                    int a = i * f[0] + f[0] / 2, b = j * f[1] + f[1] / 2, c = k * f[2] + f[2] / 2;
-                    a = a < d[0] ? a : d[0] - 1, b = b < d[1] ? b : d[1] - 1, c = c < d[2] ? c : d[2] - 1;
-                    uint8_t v = before[(size_t)a + (size_t)d[0] * ((size_t)b + (size_t)d[1] * c)];
-                    if (v == PM_LABEL_RIGHT || v == PM_LABEL_LEFT) {
-                        int bin = (int)sqrtf(dist[t]);
-                        hist[bin < WALL_BINS ? bin : WALL_BINS - 1]++;
-                        nl++;
-                    }
-                }
+        for (t = 0; t < cn; t++)
+            if (lung[t]) {
+                int bin = (int)sqrtf(dist[t]);
+                hist[bin < WALL_BINS ? bin : WALL_BINS - 1]++;
+                nl++;
+            }
         double wall0 = 0;
         for (uint32_t acc = 0, bin = 0; bin < WALL_BINS && nl; bin++) {
             acc += hist[bin];
@@ -95,20 +95,17 @@ int pm_seg_close_pleural(pm_mask *m, double r_mm, double rim_mm, double wall_mm,
                 break;
             }
         }
+        /* Only voxels the closing added (they were 0, they are lung now)
+         * can be too deep to keep. */
         float w2 = (float)((wall0 + wall_mm) * (wall0 + wall_mm));
-        for (int k = 0; k < d[2]; k++)
-            for (int j = 0; j < d[1]; j++) {
-                size_t row = (size_t)d[0] * ((size_t)j + (size_t)d[1] * k);
-                if (!memcmp(before + row, m->v + row, (size_t)d[0]))
-                    continue;   /* most rows: the closing added nothing */
-                const float *drow = dist + (size_t)cd[0] * ((size_t)(j / f[1]) + (size_t)cd[1] * (k / f[2]));
-                for (int i = 0; i < d[0]; i++) {
-                    uint8_t v = m->v[row + i];
-                    if ((v == PM_LABEL_RIGHT || v == PM_LABEL_LEFT) && before[row + i] == 0 && drow[i / f[0]] > w2)
-                        m->v[row + i] = 0;
-                }
-            }
+        size_t plane = (size_t)d[0] * d[1];
+        for (size_t q = 0; q < added.n; q++) {
+            size_t x = added.v[q];
+            int i = (int)(x % (size_t)d[0]), j = (int)(x % plane / (size_t)d[0]), k = (int)(x / plane);
+            if (dist[(size_t)(i / f[0]) + (size_t)cd[0] * ((size_t)(j / f[1]) + (size_t)cd[1] * (k / f[2]))] > w2)
+                m->v[x] = 0;
+        }
     }
-    free(before), free(feat), free(dist);
+    free(added.v), free(feat), free(lung), free(dist);
     return rc;
 }

@@ -30,6 +30,38 @@ int pm__bbox(const pm_mask *m, int vlo, int vhi, int lo[3], int hi[3]);
 int pm__dilate_over(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, uint8_t over,
                     const pm_progress *p);
 
+/* pm_seg_edt with distances above cap reported as 1e30. Truncation is
+ * exact for the threshold tests of ball morphology: every partial minimum
+ * on the way to a distance <= cap is itself <= cap, so dropping larger ones
+ * changes no answer, and it lets lines far from any feature (or deep inside
+ * them) be skipped. */
+int pm__edt_capped(const uint8_t *feat, const int dim[3], const double spacing[3], float *out, float cap,
+                   const pm_progress *p);
+
+/* Scratch buffers for the crops of ball morphology: sized once for the
+ * largest crop to come, so that closing one lung after the other reuses
+ * the same memory (fresh pages cost a fault each). */
+typedef struct pm__morph_scratch {
+    uint8_t *f;
+    float *d;
+    size_t cap;   /* voxels */
+} pm__morph_scratch;
+/* Sizes s for the crop of voxels in [vlo, vhi] padded by r_mm (nothing when
+ * there are none); PM_EMEMORY with s empty on failure. */
+int pm__morph_scratch_init(pm__morph_scratch *s, const pm_mask *m, int vlo, int vhi, double r_mm);
+void pm__morph_scratch_free(pm__morph_scratch *s);
+
+/* A growing list of voxel indices. */
+typedef struct pm__idx {
+    size_t *v;
+    size_t n, cap;
+} pm__idx;
+
+/* pm_seg_close with its crop in s when it fits (s may be NULL), appending
+ * the index of every voxel it sets to added (may be NULL). */
+int pm__close_in(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, double rim_mm,
+                 pm__morph_scratch *s, pm__idx *added, const pm_progress *p);
+
 /* malloc for buffers of tens of MB that are written once right away: asks
  * for transparent huge pages, so that filling them costs one page fault per
  * 2 MB instead of per 4 KB (which is a tenth of a segmentation's time on a
