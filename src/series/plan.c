@@ -73,14 +73,23 @@ static void pm__list_int(char *dst, size_t cap, int v)
 
 static double pm__tilt(const double c[3], const double n[3], const double stack[3], const char *position);
 
+/* Whether h's orientation is two unit vectors (a damaged one is judged
+ * later, with its file named). */
+static int pm__unit_iop(const pm_dicom_header *h)
+{
+    double r = h->iop[0] * h->iop[0] + h->iop[1] * h->iop[1] + h->iop[2] * h->iop[2];
+    double c = h->iop[3] * h->iop[3] + h->iop[4] * h->iop[4] + h->iop[5] * h->iop[5];
+    return h->has_iop && fabs(r - 1) < 0.01 && fabs(c - 1) < 0.01;
+}
+
 /* Whether two files belong to one stack of slices: the same size and, when
- * both say it, the same orientation (within about a degree). A localizer
- * filed under the CT's own series UID fails the second test. */
+ * both state a valid orientation, the same one (within about a degree). A
+ * localizer filed under the CT's own series UID fails the second test. */
 static int pm__same_stack(const pm_dicom_header *a, const pm_dicom_header *b)
 {
     if (a->rows != b->rows || a->cols != b->cols)
         return 0;
-    if (!a->has_iop || !b->has_iop)
+    if (a == b || !pm__unit_iop(a) || !pm__unit_iop(b))
         return 1;
     double rr = a->iop[0] * b->iop[0] + a->iop[1] * b->iop[1] + a->iop[2] * b->iop[2];
     double cc = a->iop[3] * b->iop[3] + a->iop[4] * b->iop[4] + a->iop[5] * b->iop[5];
@@ -94,7 +103,7 @@ int pm__plan_slices(const pm_series *s, pm__plan *pl, pm_volume *warn)
         return pm_fail(PM_ENODATA, "%s: the series has no files", s->folder);
     /* The majority stack (size and orientation) decides; other files are
      * left out loudly. */
-    int best = -1, bestc = 0;
+    int best = 0, bestc = 0;
     for (int i = 0; i < s->nfiles; i++) {
         int cnt = 0;
         for (int j = 0; j < s->nfiles; j++)
