@@ -120,6 +120,48 @@ static uint32_t find_tube(const pm_volume *v, const pm_mask *m, int k, const pm_
     return best;
 }
 
+/* The seeds: sections of the trachea, one per slice, as voxel indices. */
+typedef struct chain {
+    uint32_t *vox;
+    size_t n, cap;
+    uint8_t *sec;       /* plane: the last section added */
+    size_t last;        /* where the last section starts in vox */
+    int slices;         /* slices from the first section to the last */
+    int nx, ny;
+} chain;
+
+static void chain_clear(chain *ch)
+{
+    size_t plane = (size_t)ch->nx * ch->ny;
+    for (size_t q = ch->last; q < ch->n; q++)
+        ch->sec[ch->vox[q] % plane] = 0;
+    ch->n = ch->last = 0, ch->slices = 1;
+}
+
+/* Appends component t of cc (slice k) and makes it the section to follow. */
+static int chain_add(chain *ch, const pm_cc *cc, uint32_t t, int k, int nx, int ny)
+{
+    size_t plane = (size_t)nx * ny;
+    if (ch->n + cc->size[t] > ch->cap) {
+        size_t cap = 2 * (ch->n + cc->size[t]);
+        uint32_t *nv = realloc(ch->vox, cap * sizeof *nv);
+        if (!nv)
+            return pm_fail(PM_EMEMORY, "out of memory following the trachea");
+        ch->vox = nv, ch->cap = cap;
+    }
+    for (size_t q = ch->last; q < ch->n; q++)
+        ch->sec[ch->vox[q] % plane] = 0;
+    ch->last = ch->n;
+    for (int j = 0; j < ny; j++)
+        for (int64_t r = cc->row_start[j]; r < cc->row_start[j + 1]; r++)
+            if (cc->label[r] == t)
+                for (int i = cc->x0[r]; i < cc->x1[r]; i++) {
+                    ch->sec[(size_t)nx * j + i] = 1;
+                    ch->vox[ch->n++] = (uint32_t)(plane * (size_t)k + (size_t)nx * j + (size_t)i);
+                }
+    return PM_OK;
+}
+
 typedef struct grower {
     const pm_volume *v;
     const pm_mask *m;
@@ -134,10 +176,13 @@ typedef struct grower {
  * whose air is mostly one tube. There the trachea is in the neck, below the
  * larynx; when the head is in the field of view, cutting the airway there
  * is what separates the lungs from the air of the pharynx, mouth and nose.
- * Returns the slice and the tube (cc on that slice), or -1 when the lungs
- * reach the top of the scan (no neck scanned). */
+ * The tube is followed up (ch: each section overlaps the one below, as
+ * chain_down follows it down), so that an apex tip beside a slice where
+ * the trachea is not seen is not taken for it. Returns the slice and the
+ * tube (cc on that slice), or -1 when the lungs reach the top of the scan
+ * (no neck scanned); ch is left empty. */
 static int find_neck(const pm_volume *v, const pm_mask *m, const pm_airway_opts *o, int top, int step,
-                     pm_cc **ccout, uint32_t *tube)
+                     chain *ch, pm_cc **ccout, uint32_t *tube)
 {
     int nx = v->g.dim[0], ny = v->g.dim[1], nz = v->g.dim[2];
     size_t plane = (size_t)nx * ny;
@@ -155,11 +200,20 @@ static int find_neck(const pm_volume *v, const pm_mask *m, const pm_airway_opts 
     /* Lungs at their widest hold far more air than any trachea. */
     if (kmax < 0 || (double)best * px < 10 * o->max_area_mm2)
         return -1;
-    for (int k = kmax; k >= 0 && k < nz; k -= step) {
+    int gap = 0, found = -1, rc = PM_OK;
+    for (int k = kmax; k >= 0 && k < nz && rc == PM_OK; k -= step) {
         pm_cc *cc = NULL;
-        uint32_t t = find_tube(v, m, k, o, NULL, &cc);
-        if (!t)
+        uint32_t t = find_tube(v, m, k, o, ch->n ? ch->sec : NULL, &cc);
+        if (!t) {
+            if (ch->n && ++gap * v->g.spacing[2] > CHAIN_GAP_MM)
+                chain_clear(ch);
             continue;
+        }
+        gap = 0;
+        if ((rc = chain_add(ch, cc, t, k, nx, ny)) != PM_OK) {
+            pm_cc_free(cc);
+            break;
+        }
         double ci = 0, cj = 0;
         for (int j = 0; j < ny; j++)
             for (int64_t r = cc->row_start[j]; r < cc->row_start[j + 1]; r++)
@@ -181,13 +235,15 @@ static int find_neck(const pm_volume *v, const pm_mask *m, const pm_airway_opts 
         if ((double)a <= 2.0 * (double)cc->size[t]) {
             *ccout = cc;
             *tube = t;
-            return k;
+            found = k;
+            break;
         }
         pm_cc_free(cc);
         if (k == top)
             break;
     }
-    return -1;
+    chain_clear(ch);
+    return rc == PM_OK ? found : -1;
 }
 
 /* Grows from the seeds through PM_LABEL_LUNG voxels with HU <= t (6-conn).
@@ -226,39 +282,6 @@ static size_t grow(grower *g, const uint32_t *seeds, size_t nseeds, double t, ui
         }
     }
     return tail;
-}
-
-/* The seeds: sections of the trachea, one per slice, as voxel indices. */
-typedef struct chain {
-    uint32_t *vox;
-    size_t n, cap;
-    uint8_t *sec;       /* plane: the last section added */
-    size_t last;        /* where the last section starts in vox */
-    int slices;         /* slices from the first section to the last */
-} chain;
-
-/* Appends component t of cc (slice k) and makes it the section to follow. */
-static int chain_add(chain *ch, const pm_cc *cc, uint32_t t, int k, int nx, int ny)
-{
-    size_t plane = (size_t)nx * ny;
-    if (ch->n + cc->size[t] > ch->cap) {
-        size_t cap = 2 * (ch->n + cc->size[t]);
-        uint32_t *nv = realloc(ch->vox, cap * sizeof *nv);
-        if (!nv)
-            return pm_fail(PM_EMEMORY, "out of memory following the trachea");
-        ch->vox = nv, ch->cap = cap;
-    }
-    for (size_t q = ch->last; q < ch->n; q++)
-        ch->sec[ch->vox[q] % plane] = 0;
-    ch->last = ch->n;
-    for (int j = 0; j < ny; j++)
-        for (int64_t r = cc->row_start[j]; r < cc->row_start[j + 1]; r++)
-            if (cc->label[r] == t)
-                for (int i = cc->x0[r]; i < cc->x1[r]; i++) {
-                    ch->sec[(size_t)nx * j + i] = 1;
-                    ch->vox[ch->n++] = (uint32_t)(plane * (size_t)k + (size_t)nx * j + (size_t)i);
-                }
-    return PM_OK;
 }
 
 /* Follows the trachea down from its section on slice k0 (already in ch):
@@ -301,12 +324,12 @@ static int seed_and_grow(const pm_volume *v, pm_mask *m, const pm_airway_opts *o
     if (depth < 1)
         depth = 1;
     /* k + step is the slice below k. */
-    chain ch = {NULL, 0, 0, calloc(plane, 1), 0, 1};
+    chain ch = {NULL, 0, 0, calloc(plane, 1), 0, 1, nx, ny};
     if (!ch.sec)
         return pm_fail(PM_EMEMORY, "out of memory following the trachea");
     pm_cc *cc = NULL;
     uint32_t tube = 0;
-    int k = try_neck ? find_neck(v, m, o, top, step, &cc, &tube) : -1, neck = k >= 0, rc = PM_OK;
+    int k = try_neck ? find_neck(v, m, o, top, step, &ch, &cc, &tube) : -1, neck = k >= 0, rc = PM_OK;
     *used_neck = neck;
     if (neck) {
         rc = chain_add(&ch, cc, tube, k, nx, ny);
@@ -321,8 +344,7 @@ static int seed_and_grow(const pm_volume *v, pm_mask *m, const pm_airway_opts *o
                 rc = PM_ECANCEL;
                 break;
             }
-            memset(ch.sec, 0, plane);
-            ch.n = ch.last = 0, ch.slices = 1;
+            chain_clear(&ch);
             if (!(tube = find_tube(v, m, kk, o, NULL, &cc)))
                 continue;
             rc = chain_add(&ch, cc, tube, kk, nx, ny);
@@ -333,7 +355,6 @@ static int seed_and_grow(const pm_volume *v, pm_mask *m, const pm_airway_opts *o
                 k = kk;
                 break;
             }
-            ch.n = 0;
         }
     }
     free(ch.sec);
