@@ -178,11 +178,13 @@ typedef struct grower {
  * is what separates the lungs from the air of the pharynx, mouth and nose.
  * The tube is followed up (ch: each section overlaps the one below, as
  * chain_down follows it down), so that an apex tip beside a slice where
- * the trachea is not seen is not taken for it. Returns the slice and the
- * tube (cc on that slice), or -1 when the lungs reach the top of the scan
- * (no neck scanned); ch is left empty. */
+ * the trachea is not seen is not taken for it; without follow, the tube
+ * nearest the midline on each slice (in case the tube followed from below
+ * was oesophageal air that runs on up). Returns the slice and the tube (cc
+ * on that slice), -1 when the lungs reach the top of the scan (no neck
+ * scanned), -2 out of memory; ch is left empty. */
 static int find_neck(const pm_volume *v, const pm_mask *m, const pm_airway_opts *o, int top, int step,
-                     chain *ch, pm_cc **ccout, uint32_t *tube)
+                     int follow, chain *ch, pm_cc **ccout, uint32_t *tube)
 {
     int nx = v->g.dim[0], ny = v->g.dim[1], nz = v->g.dim[2];
     size_t plane = (size_t)nx * ny;
@@ -210,7 +212,7 @@ static int find_neck(const pm_volume *v, const pm_mask *m, const pm_airway_opts 
             continue;
         }
         gap = 0;
-        if ((rc = chain_add(ch, cc, t, k, nx, ny)) != PM_OK) {
+        if (follow && (rc = chain_add(ch, cc, t, k, nx, ny)) != PM_OK) {
             pm_cc_free(cc);
             break;
         }
@@ -243,7 +245,7 @@ static int find_neck(const pm_volume *v, const pm_mask *m, const pm_airway_opts 
             break;
     }
     chain_clear(ch);
-    return rc == PM_OK ? found : -1;
+    return rc == PM_OK ? found : -2;
 }
 
 /* Grows from the seeds through PM_LABEL_LUNG voxels with HU <= t (6-conn).
@@ -329,7 +331,14 @@ static int seed_and_grow(const pm_volume *v, pm_mask *m, const pm_airway_opts *o
         return pm_fail(PM_EMEMORY, "out of memory following the trachea");
     pm_cc *cc = NULL;
     uint32_t tube = 0;
-    int k = try_neck ? find_neck(v, m, o, top, step, &ch, &cc, &tube) : -1, neck = k >= 0, rc = PM_OK;
+    int k = try_neck ? find_neck(v, m, o, top, step, 1, &ch, &cc, &tube) : -1, rc = PM_OK;
+    if (try_neck && k == -1)
+        k = find_neck(v, m, o, top, step, 0, &ch, &cc, &tube);
+    if (k == -2) {
+        free(ch.sec), free(ch.vox);
+        return PM_EMEMORY;
+    }
+    int neck = k >= 0;
     *used_neck = neck;
     if (neck) {
         rc = chain_add(&ch, cc, tube, k, nx, ny);
