@@ -418,6 +418,53 @@ TEST(airway_does_not_depend_on_the_pixel_size)
     pm_volume_free(v);
 }
 
+/* A PET/CT table is a hollow shell thicker than the body step's opening:
+ * drawn under LUNG1-020's back (walls of 8 mm at +100 HU, the patient lying
+ * on its top, air inside), it stays joined to the body, and its air became
+ * a lung of litres. The air in a table is not in the patient. */
+TEST(a_hollow_table_joined_to_the_back_is_not_lung)
+{
+    pm_volume *v;
+    pm_seg_run *run = segment("real/NSCLC-LUNG1-020-RT", &v);
+    const int *d = v->g.dim;
+    /* LUNG1-020's couch top lies at rows 400-405 (j grows toward the back),
+     * under the patient from column 47 to 338. */
+    const int i0 = 40, i1 = 470, top = 399, bottom = 473, wall = 8;
+    pm_volume *t = pm_volume_new(&v->g);
+    CHECK(t != NULL && d[1] > bottom && d[0] > i1, "memory or grid");
+    memcpy(t->hu, v->hu, pm_grid_voxels(&v->g) * sizeof *t->hu);
+    for (int k = 0; k < d[2]; k++)
+        for (int j = top; j <= bottom; j++)
+            for (int i = i0; i <= i1; i++) {
+                int16_t *h = t->hu + (size_t)i + (size_t)d[0] * (j + (size_t)d[1] * k);
+                if (j < top + wall || j > bottom - wall || i < i0 + wall || i > i1 - wall)
+                    *h = *h > 100 ? *h : 100;
+            }
+    pm_recipe r;
+    CHECK(pm_recipe_init(&r, "default") == PM_OK, "%s", pm_error());
+    pm_seg_run *tr = pm_seg_run_new(t, 0);
+    CHECK(pm_recipe_run(&r, tr, 0, NULL) == PM_OK, "with a table: %s", pm_error());
+    double a[4], b[4];
+    label_ml(run->result, a);
+    label_ml(tr->result, b);
+    size_t in_table = 0;
+    for (int k = 0; k < d[2]; k++)
+        for (int j = top; j <= bottom; j++)
+            for (int i = i0; i <= i1; i++) {
+                uint8_t l = tr->result->v[(size_t)i + (size_t)d[0] * (j + (size_t)d[1] * k)];
+                in_table += l == PM_LABEL_RIGHT || l == PM_LABEL_LEFT;
+            }
+    printf("# LUNG1-020 on a hollow table: right %.0f, left %.0f mL (without: %.0f, %.0f), %zu lung voxels in it\n",
+           b[1], b[2], a[1], a[2], in_table);
+    CHECK(in_table == 0, "%zu lung voxels in the table", in_table);
+    for (int l = 1; l <= 2; l++)
+        CHECK(fabs(b[l] - a[l]) <= 0.03 * a[l], "label %d: %.0f mL against %.0f", l, b[l], a[l]);
+    pm_seg_run_free(tr);
+    pm_volume_free(t);
+    pm_seg_run_free(run);
+    pm_volume_free(v);
+}
+
 int main(void)
 {
     RUN(lung1_020_matches_the_clinicians_lungs);
@@ -429,5 +476,6 @@ int main(void)
     RUN(lungs_do_not_depend_on_how_the_patient_lies_in_the_image);
     RUN(a_field_of_view_that_cuts_the_chest_keeps_the_lungs_inside_it);
     RUN(airway_does_not_depend_on_the_pixel_size);
+    RUN(a_hollow_table_joined_to_the_back_is_not_lung);
     return test_done();
 }
