@@ -355,6 +355,116 @@ TEST(a_field_of_view_that_cuts_the_chest_keeps_the_lungs_inside_it)
     pm_volume_free(v);
 }
 
+/* The same scan at half the in-plane resolution (2x2 pixels averaged: 2 mm
+ * pixels, as PET/CT attenuation scans come). new(i, j) = mean of old(2i..2i+1,
+ * 2j..2j+1); the pixel centres move by half an old pixel. */
+static pm_volume *halved(const pm_volume *v)
+{
+    pm_grid h = v->g;
+    for (int a = 0; a < 2; a++) {
+        h.dim[a] = v->g.dim[a] / 2;
+        h.spacing[a] = 2 * v->g.spacing[a];
+        for (int c = 0; c < 3; c++)
+            h.origin[c] += 0.5 * v->g.spacing[a] * v->g.dir[3 * a + c];
+    }
+    pm_volume *r = pm_volume_new(&h);
+    CHECK(r != NULL, "memory");
+    int nx = v->g.dim[0], ny = v->g.dim[1];
+    for (int k = 0; k < h.dim[2]; k++)
+        for (int j = 0; j < h.dim[1]; j++)
+            for (int i = 0; i < h.dim[0]; i++) {
+                const int16_t *o = v->hu + (size_t)2 * i + (size_t)nx * (2 * (size_t)j + (size_t)ny * k);
+                r->hu[(size_t)i + (size_t)h.dim[0] * (j + (size_t)h.dim[1] * k)] =
+                    (int16_t)floor((o[0] + o[1] + o[nx] + o[nx + 1]) / 4.0 + 0.5);
+            }
+    return r;
+}
+
+static void label_ml(const pm_mask *m, double ml[4])
+{
+    size_t n = pm_grid_voxels(&m->g), cnt[4] = {0};
+    for (size_t x = 0; x < n; x++)
+        if (m->v[x] >= 1 && m->v[x] <= 3)
+            cnt[m->v[x]]++;
+    for (int l = 0; l < 4; l++)
+        ml[l] = (double)cnt[l] * pm_grid_voxel_mm3(&m->g) / 1000.0;
+}
+
+/* At 2 mm pixels the front of the neck is a pixel thick, so the trachea's
+ * air meets the air before the neck on some slices and the larynx is the
+ * first section alone: the airway must still be found and grown to the
+ * carina (it fell from 49 to 2 mL), with the partial-volume rim of a coarse
+ * pixel, and the lungs must not take the trachea in. */
+TEST(airway_does_not_depend_on_the_pixel_size)
+{
+    pm_volume *v;
+    pm_seg_run *run = segment("real/NSCLC-LUNG1-020-RT", &v);
+    pm_volume *h = halved(v);
+    pm_recipe r;
+    CHECK(pm_recipe_init(&r, "default") == PM_OK, "%s", pm_error());
+    pm_seg_run *hr = pm_seg_run_new(h, 0);
+    CHECK(pm_recipe_run(&r, hr, 0, NULL) == PM_OK, "2 mm pixels: %s", pm_error());
+    double a[4], b[4];
+    label_ml(run->result, a);
+    label_ml(hr->result, b);
+    printf("# LUNG1-020 at %.2f mm pixels: right %.0f, left %.0f, airway %.1f mL (at %.2f mm: %.0f, %.0f, %.1f)\n",
+           h->g.spacing[0], b[1], b[2], b[3], v->g.spacing[0], a[1], a[2], a[3]);
+    CHECK(hr->airway.found && fabs(b[3] - a[3]) <= 0.2 * a[3], "airway %.1f mL against %.1f", b[3], a[3]);
+    for (int l = 1; l <= 2; l++)
+        CHECK(fabs(b[l] - a[l]) <= 0.01 * a[l], "label %d: %.0f mL against %.0f", l, b[l], a[l]);
+    pm_seg_run_free(hr);
+    pm_volume_free(h);
+    pm_seg_run_free(run);
+    pm_volume_free(v);
+}
+
+/* A PET/CT table is a hollow shell thicker than the body step's opening:
+ * drawn under LUNG1-020's back (walls of 8 mm at +100 HU, the patient lying
+ * on its top, air inside), it stays joined to the body, and its air became
+ * a lung of litres. The air in a table is not in the patient. */
+TEST(a_hollow_table_joined_to_the_back_is_not_lung)
+{
+    pm_volume *v;
+    pm_seg_run *run = segment("real/NSCLC-LUNG1-020-RT", &v);
+    const int *d = v->g.dim;
+    /* LUNG1-020's couch top lies at rows 400-405 (j grows toward the back),
+     * under the patient from column 47 to 338. */
+    const int i0 = 40, i1 = 470, top = 399, bottom = 473, wall = 8;
+    pm_volume *t = pm_volume_new(&v->g);
+    CHECK(t != NULL && d[1] > bottom && d[0] > i1, "memory or grid");
+    memcpy(t->hu, v->hu, pm_grid_voxels(&v->g) * sizeof *t->hu);
+    for (int k = 0; k < d[2]; k++)
+        for (int j = top; j <= bottom; j++)
+            for (int i = i0; i <= i1; i++) {
+                int16_t *h = t->hu + (size_t)i + (size_t)d[0] * (j + (size_t)d[1] * k);
+                if (j < top + wall || j > bottom - wall || i < i0 + wall || i > i1 - wall)
+                    *h = *h > 100 ? *h : 100;
+            }
+    pm_recipe r;
+    CHECK(pm_recipe_init(&r, "default") == PM_OK, "%s", pm_error());
+    pm_seg_run *tr = pm_seg_run_new(t, 0);
+    CHECK(pm_recipe_run(&r, tr, 0, NULL) == PM_OK, "with a table: %s", pm_error());
+    double a[4], b[4];
+    label_ml(run->result, a);
+    label_ml(tr->result, b);
+    size_t in_table = 0;
+    for (int k = 0; k < d[2]; k++)
+        for (int j = top; j <= bottom; j++)
+            for (int i = i0; i <= i1; i++) {
+                uint8_t l = tr->result->v[(size_t)i + (size_t)d[0] * (j + (size_t)d[1] * k)];
+                in_table += l == PM_LABEL_RIGHT || l == PM_LABEL_LEFT;
+            }
+    printf("# LUNG1-020 on a hollow table: right %.0f, left %.0f mL (without: %.0f, %.0f), %zu lung voxels in it\n",
+           b[1], b[2], a[1], a[2], in_table);
+    CHECK(in_table == 0, "%zu lung voxels in the table", in_table);
+    for (int l = 1; l <= 2; l++)
+        CHECK(fabs(b[l] - a[l]) <= 0.03 * a[l], "label %d: %.0f mL against %.0f", l, b[l], a[l]);
+    pm_seg_run_free(tr);
+    pm_volume_free(t);
+    pm_seg_run_free(run);
+    pm_volume_free(v);
+}
+
 int main(void)
 {
     RUN(lung1_020_matches_the_clinicians_lungs);
@@ -365,5 +475,7 @@ int main(void)
     RUN(planning_ct_has_two_lungs_and_no_table);
     RUN(lungs_do_not_depend_on_how_the_patient_lies_in_the_image);
     RUN(a_field_of_view_that_cuts_the_chest_keeps_the_lungs_inside_it);
+    RUN(airway_does_not_depend_on_the_pixel_size);
+    RUN(a_hollow_table_joined_to_the_back_is_not_lung);
     return test_done();
 }

@@ -169,11 +169,13 @@ typedef struct pm_airway_info {
     double ml;
 } pm_airway_info;
 
-/* Finds the trachea in the top slices (an air tube near the body's midline
- * among the voxels labelled PM_LABEL_LUNG), grows it downward with a rising
- * threshold until the next step would leak, and labels it PM_LABEL_AIRWAY.
- * "Top" is the most superior slice in patient coordinates. Not finding a
- * trachea is not an error (info->found = 0). */
+/* Finds the trachea (an air tube near the body's midline among the voxels
+ * labelled PM_LABEL_LUNG) where the neck shows it alone above the apices,
+ * or in the top slices when the neck is not scanned, follows it down slice
+ * by slice, grows it from all its sections with a rising threshold until
+ * the next step would leak, and labels it PM_LABEL_AIRWAY. "Top" is the
+ * most superior slice in patient coordinates. Not finding a trachea is not
+ * an error (info->found = 0). */
 int pm_seg_airway(const pm_volume *v, pm_mask *m, const pm_airway_opts *o, pm_airway_info *info,
                   const pm_progress *p);
 

@@ -1,13 +1,18 @@
 /* airway.c - trachea detection and airway region growing.
  *
- * The trachea is the one air tube that reaches the top of a chest CT near
- * the body's midline, with a lumen of pure air (about -1000 HU, while the
- * apices of the lungs read -800 to -900). It is looked for in the top
- * slices, then grown downward through voxels below a threshold that rises
- * step by step; the airway is the region of the last step before its
- * volume jumps (a leak into the lung parenchyma) or passes a maximum.
- * Each growth is a breadth-first search over the airway only, so the cost
- * is the airway's size times the number of steps, not the volume's.
+ * The trachea is the one air tube that runs down the middle of the neck
+ * and upper chest, with a lumen of pure air (about -1000 HU, while the
+ * apices of the lungs read -800 to -900). It is looked for just above the
+ * lung apices (or in the top slices when the neck is not scanned), then
+ * followed down slice by slice as long as its sections overlap, so that
+ * one slice where it is not seen (merged with an apex or with the air
+ * before a thin neck at coarse pixels, narrowed at the larynx) does not
+ * lose it. From all its sections it is grown through voxels below a
+ * threshold that rises step by step; the airway is the region of the last
+ * step before its volume jumps (a leak into the lung parenchyma) or passes
+ * a maximum. Each growth is a breadth-first search over the airway only,
+ * so the cost is the airway's size times the number of steps, not the
+ * volume's.
  */
 #include "pulmo/seg.h"
 #include "seg_internal.h"
@@ -17,18 +22,27 @@
 #include <string.h>
 #include <stdio.h>
 
-/* Mean HU of a neck trachea's section, partial-volume rim included: well
- * below soft tissue, fat and lung apex (-800 with its rim), above air. */
-#define NECK_MEAN_HU -750
+/* Mean HU of a trachea's section, partial-volume rim included: well below
+ * soft tissue, fat and a lung apex's tip (-800 with its rim), above air. */
+#define TUBE_MEAN_HU -750
 /* How far from the trachea apex tips can lie on the slice that is to show
  * the trachea alone; air farther out (armpits, between raised arms and the
  * head) does not count. */
 #define NECK_RADIUS_MM 70
+/* How far the trachea may go unseen between two of its sections: a slice
+ * or two where partial volume merges it with an apex or with the air in
+ * front of a thin neck, or where the larynx narrows it. */
+#define CHAIN_GAP_MM 15
+/* Without a neck cut, the tube found near the top must be followed down at
+ * least this far: a trachea, not a compact pocket of apex. */
+#define CHAIN_MIN_MM 20
 
 /* Looks for the trachea's cross-section in slice k; returns its component
- * in *cc (labelled on that slice alone) or 0. */
+ * in *cc (labelled on that slice alone) or 0. With prev (a plane marking
+ * the trachea's section found on a neighbouring slice), the tube is the
+ * candidate that overlaps it most; without, the one nearest the midline. */
 static uint32_t find_tube(const pm_volume *v, const pm_mask *m, int k, const pm_airway_opts *o,
-                          int neck, pm_cc **ccout)
+                          const uint8_t *prev, pm_cc **ccout)
 {
     int nx = v->g.dim[0], ny = v->g.dim[1];
     size_t n = (size_t)nx * ny;
@@ -54,12 +68,14 @@ static uint32_t find_tube(const pm_volume *v, const pm_mask *m, int k, const pm_
     double centre = 0.5 * (bi0 + bi1), width = bi1 - bi0 + 1;
     uint32_t best = 0;
     double best_d = 1e30;
+    size_t best_ov = 0;
     const int16_t *hu = v->hu + n * (size_t)k;
     for (uint32_t c = 1; c <= cc->ncomp; c++) {
         double area = (double)cc->size[c] * px;
         if (area < o->min_area_mm2 || area > o->max_area_mm2)
             continue;
         double si = 0, sum_hu = 0, mean_hu = 0;
+        size_t ov = 0;
         int i0 = nx, i1 = 0, j0 = ny, j1 = 0;
         for (int j = 0; j < ny; j++)
             for (int64_t r = cc->row_start[j]; r < cc->row_start[j + 1]; r++) {
@@ -69,6 +85,7 @@ static uint32_t find_tube(const pm_volume *v, const pm_mask *m, int k, const pm_
                     si += axis ? j : i;
                     sum_hu += hu[(size_t)nx * j + i] < o->seed_hu;
                     mean_hu += hu[(size_t)nx * j + i];
+                    ov += prev && prev[(size_t)nx * j + i];
                 }
                 if (cc->x0[r] < i0) i0 = cc->x0[r];
                 if (cc->x1[r] > i1) i1 = cc->x1[r];
@@ -81,16 +98,17 @@ static uint32_t find_tube(const pm_volume *v, const pm_mask *m, int k, const pm_
         /* A tube: compact (a disc fills pi/4 of its box), mostly pure air
          * (the lung's apex has almost no voxel below -950 HU, a trachea's
          * lumen more than half even with its partial-volume rim), near the
-         * midline. */
-        /* In the neck no apex lies beside the trachea, and scanners that
-         * read air at -900 (seen on a RICORD chest) fail the lumen test:
-         * there a mean below the lungs' parenchyma is enough. */
-        if (neck && mean_hu / (double)cc->size[c] < NECK_MEAN_HU)
+         * midline. Scanners that read air at -900 (seen on a RICORD chest),
+         * and thick slices that average the lumen with its wall, fail the
+         * lumen test: a mean below the lungs' parenchyma is enough, since a
+         * tube is taken only where it continues over several slices. */
+        if (mean_hu / (double)cc->size[c] < TUBE_MEAN_HU)
             lumen = 1;
-        if (fill < 0.45 || lumen < o->seed_frac || d > 0.15 * width)
+        if (fill < 0.45 || lumen < o->seed_frac || d > 0.15 * width || (prev && !ov))
             continue;
-        if (d < best_d) {
+        if (prev ? ov > best_ov : d < best_d) {
             best_d = d;
+            best_ov = ov;
             best = c;
         }
     }
@@ -100,6 +118,48 @@ static uint32_t find_tube(const pm_volume *v, const pm_mask *m, int k, const pm_
     }
     *ccout = cc;
     return best;
+}
+
+/* The seeds: sections of the trachea, one per slice, as voxel indices. */
+typedef struct chain {
+    uint32_t *vox;
+    size_t n, cap;
+    uint8_t *sec;       /* plane: the last section added */
+    size_t last;        /* where the last section starts in vox */
+    int slices;         /* slices from the first section to the last */
+    int nx, ny;
+} chain;
+
+static void chain_clear(chain *ch)
+{
+    size_t plane = (size_t)ch->nx * ch->ny;
+    for (size_t q = ch->last; q < ch->n; q++)
+        ch->sec[ch->vox[q] % plane] = 0;
+    ch->n = ch->last = 0, ch->slices = 1;
+}
+
+/* Appends component t of cc (slice k) and makes it the section to follow. */
+static int chain_add(chain *ch, const pm_cc *cc, uint32_t t, int k, int nx, int ny)
+{
+    size_t plane = (size_t)nx * ny;
+    if (ch->n + cc->size[t] > ch->cap) {
+        size_t cap = 2 * (ch->n + cc->size[t]);
+        uint32_t *nv = realloc(ch->vox, cap * sizeof *nv);
+        if (!nv)
+            return pm_fail(PM_EMEMORY, "out of memory following the trachea");
+        ch->vox = nv, ch->cap = cap;
+    }
+    for (size_t q = ch->last; q < ch->n; q++)
+        ch->sec[ch->vox[q] % plane] = 0;
+    ch->last = ch->n;
+    for (int j = 0; j < ny; j++)
+        for (int64_t r = cc->row_start[j]; r < cc->row_start[j + 1]; r++)
+            if (cc->label[r] == t)
+                for (int i = cc->x0[r]; i < cc->x1[r]; i++) {
+                    ch->sec[(size_t)nx * j + i] = 1;
+                    ch->vox[ch->n++] = (uint32_t)(plane * (size_t)k + (size_t)nx * j + (size_t)i);
+                }
+    return PM_OK;
 }
 
 typedef struct grower {
@@ -116,10 +176,15 @@ typedef struct grower {
  * whose air is mostly one tube. There the trachea is in the neck, below the
  * larynx; when the head is in the field of view, cutting the airway there
  * is what separates the lungs from the air of the pharynx, mouth and nose.
- * Returns the slice and the tube (cc on that slice), or -1 when the lungs
- * reach the top of the scan (no neck scanned). */
+ * The tube is followed up (ch: each section overlaps the one below, as
+ * chain_down follows it down), so that an apex tip beside a slice where
+ * the trachea is not seen is not taken for it; without follow, the tube
+ * nearest the midline on each slice (in case the tube followed from below
+ * was oesophageal air that runs on up). Returns the slice and the tube (cc
+ * on that slice), -1 when the lungs reach the top of the scan (no neck
+ * scanned), -2 out of memory; ch is left empty. */
 static int find_neck(const pm_volume *v, const pm_mask *m, const pm_airway_opts *o, int top, int step,
-                     pm_cc **ccout, uint32_t *tube)
+                     int follow, chain *ch, pm_cc **ccout, uint32_t *tube)
 {
     int nx = v->g.dim[0], ny = v->g.dim[1], nz = v->g.dim[2];
     size_t plane = (size_t)nx * ny;
@@ -137,11 +202,20 @@ static int find_neck(const pm_volume *v, const pm_mask *m, const pm_airway_opts 
     /* Lungs at their widest hold far more air than any trachea. */
     if (kmax < 0 || (double)best * px < 10 * o->max_area_mm2)
         return -1;
-    for (int k = kmax; k >= 0 && k < nz; k -= step) {
+    int gap = 0, found = -1, rc = PM_OK;
+    for (int k = kmax; k >= 0 && k < nz && rc == PM_OK; k -= step) {
         pm_cc *cc = NULL;
-        uint32_t t = find_tube(v, m, k, o, 1, &cc);
-        if (!t)
+        uint32_t t = find_tube(v, m, k, o, ch->n ? ch->sec : NULL, &cc);
+        if (!t) {
+            if (ch->n && ++gap * v->g.spacing[2] > CHAIN_GAP_MM)
+                chain_clear(ch);
             continue;
+        }
+        gap = 0;
+        if (follow && (rc = chain_add(ch, cc, t, k, nx, ny)) != PM_OK) {
+            pm_cc_free(cc);
+            break;
+        }
         double ci = 0, cj = 0;
         for (int j = 0; j < ny; j++)
             for (int64_t r = cc->row_start[j]; r < cc->row_start[j + 1]; r++)
@@ -163,13 +237,15 @@ static int find_neck(const pm_volume *v, const pm_mask *m, const pm_airway_opts 
         if ((double)a <= 2.0 * (double)cc->size[t]) {
             *ccout = cc;
             *tube = t;
-            return k;
+            found = k;
+            break;
         }
         pm_cc_free(cc);
         if (k == top)
             break;
     }
-    return -1;
+    chain_clear(ch);
+    return rc == PM_OK ? found : -2;
 }
 
 /* Grows from the seeds through PM_LABEL_LUNG voxels with HU <= t (6-conn).
@@ -210,8 +286,33 @@ static size_t grow(grower *g, const uint32_t *seeds, size_t nseeds, double t, ui
     return tail;
 }
 
-/* One try: the seed from the neck (try_neck) or from the top slices, then
- * the growth. */
+/* Follows the trachea down from its section on slice k0 (already in ch):
+ * on each slice below, the tube overlapping the last section found, until
+ * it has been unseen for more than CHAIN_GAP_MM. */
+static int chain_down(const pm_volume *v, const pm_mask *m, const pm_airway_opts *o, int k0, int down,
+                      chain *ch)
+{
+    int nz = v->g.dim[2], gap = 0;
+    for (int k = k0 + down; k >= 0 && k < nz; k += down) {
+        pm_cc *cc = NULL;
+        uint32_t t = find_tube(v, m, k, o, ch->sec, &cc);
+        if (!t) {
+            if (++gap * v->g.spacing[2] > CHAIN_GAP_MM)
+                break;
+            continue;
+        }
+        gap = 0;
+        int rc = chain_add(ch, cc, t, k, v->g.dim[0], v->g.dim[1]);
+        pm_cc_free(cc);
+        if (rc != PM_OK)
+            return rc;
+        ch->slices = abs(k - k0) + 1;
+    }
+    return PM_OK;
+}
+
+/* One try: the trachea from the neck (try_neck) or from the top slices,
+ * followed down, then the growth. */
 static int seed_and_grow(const pm_volume *v, pm_mask *m, const pm_airway_opts *o, int try_neck,
                          pm_airway_info *info, int *used_neck, const pm_progress *p)
 {
@@ -224,47 +325,72 @@ static int seed_and_grow(const pm_volume *v, pm_mask *m, const pm_airway_opts *o
     int depth = (int)ceil(o->search_mm / v->g.spacing[2]);
     if (depth < 1)
         depth = 1;
+    /* k + step is the slice below k. */
+    chain ch = {NULL, 0, 0, calloc(plane, 1), 0, 1, nx, ny};
+    if (!ch.sec)
+        return pm_fail(PM_EMEMORY, "out of memory following the trachea");
     pm_cc *cc = NULL;
     uint32_t tube = 0;
-    int k = try_neck ? find_neck(v, m, o, top, step, &cc, &tube) : -1, neck = k >= 0;
-    *used_neck = neck;
-    if (!neck)
-        k = top;
-    for (int d = 0; d < depth && k >= 0 && k < nz && !tube; d++, k += step) {
-        if (pm_progress_report(p, 0.3 * d / depth, "airway"))
-            return PM_ECANCEL;
-        tube = find_tube(v, m, k, o, 0, &cc);
-        if (tube)
-            break;
+    int k = try_neck ? find_neck(v, m, o, top, step, 1, &ch, &cc, &tube) : -1, rc = PM_OK;
+    if (try_neck && k == -1)
+        k = find_neck(v, m, o, top, step, 0, &ch, &cc, &tube);
+    if (k == -2) {
+        free(ch.sec), free(ch.vox);
+        return PM_EMEMORY;
     }
-    if (!tube)
-        return PM_OK;
-    /* Seeds: the tube's voxels on that slice. */
-    size_t nseeds = cc->size[tube], ns = 0;
-    uint32_t *seeds = malloc(nseeds * sizeof *seeds);
+    int neck = k >= 0;
+    *used_neck = neck;
+    if (neck) {
+        rc = chain_add(&ch, cc, tube, k, nx, ny);
+        pm_cc_free(cc);
+        if (rc == PM_OK)
+            rc = chain_down(v, m, o, k, step, &ch);
+    } else {
+        /* No neck cut: the highest tube near the top that can be followed
+         * down for CHAIN_MIN_MM (a trachea reaching the top of the scan). */
+        for (int d = 0, kk = top; d < depth && kk >= 0 && kk < nz && rc == PM_OK; d++, kk += step) {
+            if (pm_progress_report(p, 0.3 * d / depth, "airway")) {
+                rc = PM_ECANCEL;
+                break;
+            }
+            chain_clear(&ch);
+            if (!(tube = find_tube(v, m, kk, o, NULL, &cc)))
+                continue;
+            rc = chain_add(&ch, cc, tube, kk, nx, ny);
+            pm_cc_free(cc);
+            if (rc == PM_OK)
+                rc = chain_down(v, m, o, kk, step, &ch);
+            if (rc == PM_OK && ch.slices * v->g.spacing[2] >= CHAIN_MIN_MM) {
+                k = kk;
+                break;
+            }
+        }
+    }
+    free(ch.sec);
+    if (rc != PM_OK || k < 0 || !ch.n) {
+        free(ch.vox);
+        return rc;
+    }
+    uint32_t *seeds = ch.vox;
+    size_t ns = ch.n, ns_first = 0;
+    while (ns_first < ns && seeds[ns_first] / plane == (size_t)k)
+        ns_first++;
     grower g = {v, m, calloc(n, 1), NULL, 0, k, neck ? step : 0};
     double vox_ml = pm_grid_voxel_mm3(&v->g) / 1000.0;
     g.cap = (size_t)(o->max_ml / vox_ml) + 1;
     g.queue = malloc(g.cap * sizeof *g.queue);
-    if (!seeds || !g.mark || !g.queue) {
+    if (!g.mark || !g.queue) {
         free(seeds), free(g.mark), free(g.queue);
-        pm_cc_free(cc);
         return pm_fail(PM_EMEMORY, "out of memory growing the airway");
     }
-    for (int j = 0; j < ny; j++)
-        for (int64_t r = cc->row_start[j]; r < cc->row_start[j + 1]; r++)
-            if (cc->label[r] == tube)
-                for (int i = cc->x0[r]; i < cc->x1[r]; i++)
-                    seeds[ns++] = (uint32_t)(plane * (size_t)k + (size_t)nx * j + (size_t)i);
-    pm_cc_free(cc);
     /* The whole section, partial-volume rim included, is airway: with the
      * neck cut here, no air path is left from the lungs to the head. */
     if (neck)
-        for (size_t q = 0; q < ns; q++)
+        for (size_t q = 0; q < ns_first; q++)
             m->v[seeds[q]] = PM_LABEL_AIRWAY;
     info->seed_slice = k;
 
-    size_t prev = 0;
+    size_t prev = 0, prev_in = 0;
     double chosen = NAN;
     uint8_t gen = 0;
     int nsteps = (int)((o->max_hu - o->start_hu) / o->step_hu) + 1;
@@ -274,15 +400,17 @@ static int seed_and_grow(const pm_volume *v, pm_mask *m, const pm_airway_opts *o
             free(seeds), free(g.mark), free(g.queue);
             return PM_ECANCEL;
         }
-        size_t got = grow(&g, seeds, ns, t, ++gen);
-        /* While the region is still about the seed section, a jump only
-         * means the threshold is reaching the lumen's own air (scanners
-         * differ by 50-100 HU in what air reads), not a leak. */
-        if (got > g.cap || (prev > 4 * ns && (double)got > o->leak_ratio * (double)prev))
+        size_t got = grow(&g, seeds, ns, t, ++gen), in = 0;
+        for (size_t q = 0; q < ns; q++)
+            in += g.mark[seeds[q]] == gen;
+        /* Until the region holds most of the trachea's sections, a jump
+         * only means the threshold is reaching the lumen's own air
+         * (scanners differ by 50-100 HU in what air reads), not a leak. */
+        if (got > g.cap || (2 * prev_in >= ns && prev > 4 * ns_first && (double)got > o->leak_ratio * (double)prev))
             break;
         if (got > 0) {
             chosen = t;
-            prev = got;
+            prev = got, prev_in = in;
         }
     }
     if (isnan(chosen)) {
@@ -295,11 +423,17 @@ static int seed_and_grow(const pm_volume *v, pm_mask *m, const pm_airway_opts *o
         m->v[g.queue[q]] = PM_LABEL_AIRWAY;
     free(seeds), free(g.mark), free(g.queue);
     /* The lumen's edge is partial volume (between air and wall): a thin
-     * shell that would otherwise stay as a tube of "lung" around it. */
-    int rc = PM_OK;
-    if (o->shell_mm > 0)
-        rc = pm__dilate_over(m, PM_LABEL_AIRWAY, PM_LABEL_AIRWAY, o->shell_mm, PM_LABEL_AIRWAY,
-                             PM_LABEL_LUNG, NULL);
+     * shell that would otherwise stay as a tube of "lung" around it. The
+     * partial volume is at least one pixel wide whatever the pixel, so the
+     * shell reaches the pixels beside the lumen on a coarse grid too (2 mm
+     * pixels: else nothing, and a quarter of the airway's volume lost); its
+     * reach across slices stays shell_mm (the view's slices are spaced so). */
+    if (o->shell_mm > 0) {
+        double px = fmax(v->g.spacing[0], v->g.spacing[1]), r = fmax(o->shell_mm, 1.5 * px);
+        pm_mask view = *m;
+        view.g.spacing[2] *= r / o->shell_mm;
+        rc = pm__dilate_over(&view, PM_LABEL_AIRWAY, PM_LABEL_AIRWAY, r, PM_LABEL_AIRWAY, PM_LABEL_LUNG, NULL);
+    }
     if (rc != PM_OK)
         return rc;
     size_t count = 0;

@@ -8,7 +8,8 @@
  * small ball so that thin things touching the skin (the table's shell,
  * blankets, clothes, cables) come off, the largest piece (the patient; with
  * raised arms the arms join it through the shoulders, which does no harm),
- * then every hole of each axial slice filled (lungs, airway, bowel gas).
+ * then every hole of each axial slice filled (lungs, airway, bowel gas)
+ * but the flat, body-wide air of a hollow table too thick to come off.
  * Per slice and not in 3D, because the body is open at the top and bottom
  * of the scan and at the nostrils, where 3D filling would fill nothing.
  *
@@ -101,6 +102,62 @@ static void close_cut_edges(pm_mask *b)
     }
 }
 
+/* A hollow table whose shell is thicker than the opening stays joined to
+ * the patient's back, and the air inside it becomes a hole of the body's
+ * slice (a lung of litres, seen on PET/CT tables). The air inside a patient
+ * (lungs, airway, bowel gas) never spans most of the body's width while
+ * being less than a third as tall as it is wide; such a hole lies in the
+ * table under the patient and is given back to the air outside. `before`
+ * is the body before its holes were filled (overwritten: the holes). */
+static int drop_table_holes(pm_mask *b, pm_mask *before)
+{
+    const int *d = b->g.dim;
+    size_t n = pm_grid_voxels(&b->g);
+    for (size_t x = 0; x < n; x++)
+        before->v[x] = b->v[x] && !before->v[x];
+    pm_cc *cc;
+    int rc = pm_cc_label(before, 1, 1, 4, &cc, NULL);
+    if (rc != PM_OK)
+        return rc;
+    int lr = pm__lr_axis(&b->g);
+    int *box = malloc(((size_t)cc->ncomp + 1) * 5 * sizeof *box), *bw = calloc((size_t)d[2], 2 * sizeof *bw);
+    if (!box || !bw) {
+        free(box), free(bw), pm_cc_free(cc);
+        return pm_fail(PM_EMEMORY, "out of memory for the body mask");
+    }
+    for (uint32_t c = 0; c <= cc->ncomp; c++)
+        box[5 * c] = box[5 * c + 2] = 1 << 30, box[5 * c + 1] = box[5 * c + 3] = -1;
+    for (int k = 0; k < d[2]; k++) {
+        bw[2 * k] = 1 << 30, bw[2 * k + 1] = -1;
+        for (int j = 0; j < d[1]; j++)
+            for (int i = 0; i < d[0]; i++)
+                if (b->v[(size_t)i + (size_t)d[0] * (j + (size_t)d[1] * k)]) {
+                    int a = lr ? j : i;
+                    bw[2 * k] = a < bw[2 * k] ? a : bw[2 * k];
+                    bw[2 * k + 1] = a > bw[2 * k + 1] ? a : bw[2 * k + 1];
+                }
+    }
+    for (int64_t row = 0; row < (int64_t)d[1] * d[2]; row++)
+        for (int64_t r = cc->row_start[row]; r < cc->row_start[row + 1]; r++) {
+            int *q = box + 5 * cc->label[r], j = (int)(row % d[1]);
+            q[0] = cc->x0[r] < q[0] ? cc->x0[r] : q[0];
+            q[1] = cc->x1[r] - 1 > q[1] ? cc->x1[r] - 1 : q[1];
+            q[2] = j < q[2] ? j : q[2];
+            q[3] = j > q[3] ? j : q[3];
+            q[4] = (int)(row / d[1]);
+        }
+    for (int64_t row = 0; row < (int64_t)d[1] * d[2]; row++)
+        for (int64_t r = cc->row_start[row]; r < cc->row_start[row + 1]; r++) {
+            const int *q = box + 5 * cc->label[r], k = q[4];
+            double wi = (q[1] - q[0] + 1) * b->g.spacing[0], wj = (q[3] - q[2] + 1) * b->g.spacing[1];
+            double w = lr ? wj : wi, h = lr ? wi : wj, body = (bw[2 * k + 1] - bw[2 * k] + 1) * b->g.spacing[lr];
+            if (w >= 0.6 * body && w >= 3 * h)
+                memset(b->v + (size_t)d[0] * (size_t)row + cc->x0[r], 0, (size_t)(cc->x1[r] - cc->x0[r]));
+        }
+    free(box), free(bw), pm_cc_free(cc);
+    return PM_OK;
+}
+
 int pm_seg_body(const pm_volume *v, pm_mask *m, int tissue_hu, double open_mm, const pm_progress *p)
 {
     const int *d = v->g.dim;
@@ -154,8 +211,16 @@ int pm_seg_body(const pm_volume *v, pm_mask *m, int tissue_hu, double open_mm, c
         rc = pm_seg_keep_largest(b, 1, 1, 6, 1, &kept, p);
     if (rc == PM_OK)
         close_cut_edges(b);
-    if (rc == PM_OK)
+    pm_mask *before = rc == PM_OK ? pm_mask_new(&cg) : NULL;
+    if (rc == PM_OK && !before)
+        rc = pm_fail(PM_EMEMORY, "out of memory for the body mask");
+    if (rc == PM_OK) {
+        memcpy(before->v, b->v, pm_grid_voxels(&cg));
         rc = pm_seg_fill_holes(b, 1, 4, 0, p);
+    }
+    if (rc == PM_OK)
+        rc = drop_table_holes(b, before);
+    pm_mask_free(before);
     if (rc == PM_OK)
         for (int k = 0; k < d[2]; k++)
             for (int j = 0; j < d[1]; j++) {
