@@ -118,9 +118,9 @@ TEST(folder_without_dicom_is_exit_2)
     expect(d, "", 2, "no DICOM series");
 }
 
-TEST(slice_of_other_dimensions_is_left_out_with_a_warning)
+/* Copies two real slices into d as 0.dcm and 1.dcm; h gets the first's header. */
+static void two_real_slices(const char *d, pm_dicom_header *h)
 {
-    const char *d = case_dir("mixed");
     char p[600];
     size_t n;
     for (int i = 0; i < 2; i++) {
@@ -129,8 +129,15 @@ TEST(slice_of_other_dimensions_is_left_out_with_a_warning)
         write_all(p, b, n);
         free(b);
     }
+    CHECK(pm_dicom_read_header(slice0(), h) == PM_OK, "%s", pm_error());
+}
+
+TEST(slice_of_other_dimensions_is_left_out_with_a_warning)
+{
+    const char *d = case_dir("mixed");
+    char p[600];
     pm_dicom_header h;
-    CHECK(pm_dicom_read_header(slice0(), &h) == PM_OK, "%s", pm_error());
+    two_real_slices(d, &h);
     int16_t px[64 * 64];
     for (int i = 0; i < 64 * 64; i++)
         px[i] = (int16_t)(i % 64);
@@ -154,15 +161,8 @@ TEST(localizer_in_the_series_is_left_out_by_its_orientation)
 {
     const char *d = case_dir("localizer");
     char p[600];
-    size_t n;
-    for (int i = 0; i < 2; i++) {
-        char *b = read_all(i ? slice1() : slice0(), &n);
-        snprintf(p, sizeof p, "%s/%d.dcm", d, i);
-        write_all(p, b, n);
-        free(b);
-    }
     pm_dicom_header h;
-    CHECK(pm_dicom_read_header(slice0(), &h) == PM_OK, "%s", pm_error());
+    two_real_slices(d, &h);
     int16_t *px = calloc((size_t)h.rows * h.cols, sizeof *px);
     CHECK(px != NULL, "out of memory");
     pm_dicom_ct ct = {.patient_id = h.patient_id, .study_uid = h.study_uid,

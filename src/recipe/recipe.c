@@ -68,7 +68,7 @@ static const pm_recipe recipes[] = {
                   "is never lung",
           .nparams = 2, .params = {P("tissue_hu", HU, -500, -1000, 3000, 1, "body tissue is above this HU"),
                                    P("open_mm", MM, 3, 0, 20, 0, "opening that detaches table and blankets, mm")}},
-         {.name = "airway", .help = "find the trachea at the top, grow the airway, label it 3",
+         {.name = "airway", .help = "find the trachea (in the neck, else at the top), follow it down, grow the airway, label it 3",
           .nparams = 11,
           .params = {P("enabled", BOOL, 1, 0, 1, 1, "1 = remove the airway"),
                      P("search_mm", MM, 40, 1, 500, 0, "depth below the top slice searched for the trachea"),

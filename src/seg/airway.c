@@ -104,7 +104,9 @@ static uint32_t find_tube(const pm_volume *v, const pm_mask *m, int k, const pm_
          * tube is taken only where it continues over several slices. */
         if (mean_hu / (double)cc->size[c] < TUBE_MEAN_HU)
             lumen = 1;
-        if (fill < 0.45 || lumen < o->seed_frac || d > 0.15 * width || (prev && !ov))
+        /* Followed from a neighbouring section, the overlap anchors it: the
+         * main bronchi below the carina leave the midline. */
+        if (fill < 0.45 || lumen < o->seed_frac || (!prev && d > 0.15 * width) || (prev && !ov))
             continue;
         if (prev ? ov > best_ov : d < best_d) {
             best_d = d;
@@ -311,6 +313,60 @@ static int chain_down(const pm_volume *v, const pm_mask *m, const pm_airway_opts
     return PM_OK;
 }
 
+/* Whether the first section of ch (on slice k) connects through air to the
+ * top slice, slice by slice (the air on each slice that touches what was
+ * reached on the one below, with its whole in-plane piece; up to
+ * CHAIN_GAP_MM of slices where it narrows to nothing, as chain_down allows):
+ * a trachea unseen near the top is merged with the apices' air there, not
+ * absent, while gas in the bowel under the lung bases has tissue above it.
+ * -1 when out of memory. */
+static int air_above(const pm_mask *m, const chain *ch, int k, int top, int step)
+{
+    int gap = 0;
+    int nx = ch->nx, ny = ch->ny;
+    size_t plane = (size_t)nx * ny, n = 0;
+    uint8_t *cur = calloc(plane, 1), *next = calloc(plane, 1);
+    uint32_t *stack = malloc(plane * sizeof *stack);
+    if (!cur || !next || !stack) {
+        free(cur), free(next), free(stack);
+        return -1;
+    }
+    while (n < ch->n && ch->vox[n] / plane == (size_t)k)
+        cur[ch->vox[n++] % plane] = 1;
+    int ok = n > 0;
+    for (int kk = k - step; ok && (step < 0 ? kk <= top : kk >= top); kk -= step) {
+        const uint8_t *s = m->v + plane * (size_t)kk;
+        size_t sp = 0, reached = 0;
+        memset(next, 0, plane);
+        for (size_t q = 0; q < plane; q++)
+            if (cur[q] && s[q] == PM_LABEL_LUNG) {
+                next[q] = 1;
+                stack[sp++] = (uint32_t)q;
+            }
+        while (sp) {
+            uint32_t q = stack[--sp];
+            reached++;
+            int i = (int)(q % (size_t)nx), j = (int)(q / (size_t)nx);
+            uint32_t nb[4] = {q - 1, q + 1, q - (uint32_t)nx, q + (uint32_t)nx};
+            int okn[4] = {i > 0, i < nx - 1, j > 0, j < ny - 1};
+            for (int d = 0; d < 4; d++)
+                if (okn[d] && !next[nb[d]] && s[nb[d]] == PM_LABEL_LUNG) {
+                    next[nb[d]] = 1;
+                    stack[sp++] = nb[d];
+                }
+        }
+        if (reached) {
+            gap = 0;
+            uint8_t *t = cur;
+            cur = next, next = t;
+        } else {
+            ok = ++gap * m->g.spacing[2] <= CHAIN_GAP_MM && kk != top;
+        }
+    }
+    free(cur), free(next), free(stack);
+    return ok;
+}
+
 /* One try: the trachea from the neck (try_neck) or from the top slices,
  * followed down, then the growth. */
 static int seed_and_grow(const pm_volume *v, pm_mask *m, const pm_airway_opts *o, int try_neck,
@@ -346,25 +402,35 @@ static int seed_and_grow(const pm_volume *v, pm_mask *m, const pm_airway_opts *o
         if (rc == PM_OK)
             rc = chain_down(v, m, o, k, step, &ch);
     } else {
-        /* No neck cut: the highest tube near the top that can be followed
-         * down for CHAIN_MIN_MM (a trachea reaching the top of the scan). */
-        for (int d = 0, kk = top; d < depth && kk >= 0 && kk < nz && rc == PM_OK; d++, kk += step) {
-            if (pm_progress_report(p, 0.3 * d / depth, "airway")) {
-                rc = PM_ECANCEL;
-                break;
+        /* No neck cut: the trachea reaches the top of the scan. First the
+         * highest tube that can be followed down for CHAIN_MIN_MM and whose
+         * air runs on up to the top slice (a trachea merged there with the
+         * apices' air; bowel gas under the lung bases has tissue above it);
+         * else a tube on the top slice itself, however short (a scan that
+         * starts at the carina, where the bronchi part at once). */
+        for (int pass = 0; pass < 2 && k < 0 && rc == PM_OK; pass++)
+            for (int d = 0, kk = top; d < depth && kk >= 0 && kk < nz && rc == PM_OK; d++, kk += step) {
+                if (pm_progress_report(p, 0.3 * d / depth, "airway")) {
+                    rc = PM_ECANCEL;
+                    break;
+                }
+                chain_clear(&ch);
+                if (!(tube = find_tube(v, m, kk, o, NULL, &cc)))
+                    continue;
+                rc = chain_add(&ch, cc, tube, kk, nx, ny);
+                pm_cc_free(cc);
+                if (rc == PM_OK)
+                    rc = chain_down(v, m, o, kk, step, &ch);
+                if (rc != PM_OK)
+                    break;
+                int above = kk == top ? 1 : air_above(m, &ch, kk, top, step);
+                if (above < 0)
+                    rc = pm_fail(PM_EMEMORY, "out of memory following the trachea");
+                else if (pass == 0 ? above && ch.slices * v->g.spacing[2] >= CHAIN_MIN_MM : kk == top)
+                    k = kk;
+                if (k >= 0 || pass == 1)
+                    break;
             }
-            chain_clear(&ch);
-            if (!(tube = find_tube(v, m, kk, o, NULL, &cc)))
-                continue;
-            rc = chain_add(&ch, cc, tube, kk, nx, ny);
-            pm_cc_free(cc);
-            if (rc == PM_OK)
-                rc = chain_down(v, m, o, kk, step, &ch);
-            if (rc == PM_OK && ch.slices * v->g.spacing[2] >= CHAIN_MIN_MM) {
-                k = kk;
-                break;
-            }
-        }
     }
     free(ch.sec);
     if (rc != PM_OK || k < 0 || !ch.n) {
