@@ -69,8 +69,7 @@ static int by_size_desc(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Component labels ordered by decreasing size (ties: raster order). */
-static uint32_t *order_by_size(const pm_cc *cc)
+uint32_t *pm__cc_order_by_size(const pm_cc *cc)
 {
     uint32_t *o = malloc(((size_t)cc->ncomp + 1) * sizeof *o);
     if (!o) {
@@ -91,7 +90,7 @@ int pm_seg_keep_largest(pm_mask *m, int lo, int hi, int conn, int n, int *kept,
     int rc = pm_cc_label(m, lo, hi, conn, &cc, p);
     if (rc != PM_OK)
         return rc;
-    uint32_t *o = order_by_size(cc);
+    uint32_t *o = pm__cc_order_by_size(cc);
     uint16_t *lut = o ? pm__lut_keep(cc) : NULL;
     int per_slice = conn == 4 || conn == 8;
     int *sl = lut && per_slice ? pm__cc_comp_slice(cc) : NULL;

@@ -86,24 +86,6 @@ static double body_x(const pm_mask *m, const pm_grid *g)
 #define PURE_FACTOR 3.0
 #define PURE_CANDIDATES 8
 
-/* Share of component c's voxels below PURE_HU. */
-static double pure_share(const pm_cc *cc, const pm_volume *v, uint32_t c)
-{
-    int nx = cc->dim[0];
-    int64_t nrows = (int64_t)cc->dim[1] * cc->dim[2];
-    uint64_t pure = 0, n = 0;
-    for (int64_t row = 0; row < nrows; row++)
-        for (int64_t r = cc->row_start[row]; r < cc->row_start[row + 1]; r++) {
-            if (cc->label[r] != c)
-                continue;
-            const int16_t *hu = v->hu + (size_t)nx * (size_t)row;
-            for (int i = cc->x0[r]; i < cc->x1[r]; i++)
-                pure += hu[i] < PURE_HU;
-            n += (uint64_t)(cc->x1[r] - cc->x0[r]);
-        }
-    return n ? (double)pure / (double)n : 0;
-}
-
 /* Whether a voxel of component c has the airway as a face neighbour in m. */
 static int meets_airway(const pm_cc *cc, const pm_mask *m, uint32_t c)
 {
@@ -127,37 +109,39 @@ static int meets_airway(const pm_cc *cc, const pm_mask *m, uint32_t c)
     return 0;
 }
 
-/* Marks in gas[] (ncomp+1 entries) the candidates at least min_vox large
- * that are much purer air than the most lung-like one and that the airway
- * does not lead into. */
-static void find_gas(const pm_cc *cc, const pm_volume *v, const pm_mask *m, uint64_t min_vox, uint8_t *gas)
+/* Marks in gas[] (ncomp+1 entries) the largest candidates (at least
+ * min_vox) that are much purer air than the most lung-like one and that
+ * the airway does not lead into. */
+static int find_gas(const pm_cc *cc, const pm_volume *v, const pm_mask *m, uint64_t min_vox, uint8_t *gas)
 {
-    uint32_t cand[PURE_CANDIDATES];
-    double share[PURE_CANDIDATES];
+    uint32_t *o = pm__cc_order_by_size(cc);
+    uint64_t *pure = calloc((size_t)cc->ncomp + 1, sizeof *pure);
+    if (!o || !pure) {
+        free(o), free(pure);
+        return pm_fail(PM_EMEMORY, "out of memory");
+    }
     int n = 0;
-    /* The largest candidates: lungs are among them if anywhere. */
-    for (uint32_t c = 1; c <= cc->ncomp; c++) {
-        if (cc->size[c] < min_vox)
-            continue;
-        int at = n < PURE_CANDIDATES ? n++ : PURE_CANDIDATES;
-        while (at > 0 && cc->size[cand[at - 1]] < cc->size[c]) {
-            if (at < PURE_CANDIDATES)
-                cand[at] = cand[at - 1];
-            at--;
+    while (n < PURE_CANDIDATES && (uint32_t)n < cc->ncomp && cc->size[o[n]] >= min_vox)
+        n++;
+    if (n >= 2) {
+        /* One pass counts every component's pure-air voxels. */
+        int nx = cc->dim[0];
+        int64_t nrows = (int64_t)cc->dim[1] * cc->dim[2];
+        for (int64_t row = 0; row < nrows; row++) {
+            const int16_t *hu = v->hu + (size_t)nx * (size_t)row;
+            for (int64_t r = cc->row_start[row]; r < cc->row_start[row + 1]; r++)
+                for (int i = cc->x0[r]; i < cc->x1[r]; i++)
+                    pure[cc->label[r]] += hu[i] < PURE_HU;
         }
-        if (at < PURE_CANDIDATES)
-            cand[at] = c;
+        double least = 1;
+        for (int i = 0; i < n; i++)
+            least = fmin(least, (double)pure[o[i]] / (double)cc->size[o[i]]);
+        double limit = fmax(PURE_FACTOR * least, PURE_MIN);
+        for (int i = 0; i < n; i++)
+            gas[o[i]] = (double)pure[o[i]] / (double)cc->size[o[i]] > limit && !meets_airway(cc, m, o[i]);
     }
-    if (n < 2)
-        return;
-    double least = 1;
-    for (int i = 0; i < n; i++) {
-        share[i] = pure_share(cc, v, cand[i]);
-        least = share[i] < least ? share[i] : least;
-    }
-    double limit = PURE_FACTOR * least > PURE_MIN ? PURE_FACTOR * least : PURE_MIN;
-    for (int i = 0; i < n; i++)
-        gas[cand[i]] = share[i] > limit && !meets_airway(cc, m, cand[i]);
+    free(o), free(pure);
+    return PM_OK;
 }
 
 /* Voxels of component c per coordinate along the in-plane axis (0: i,
@@ -270,8 +254,11 @@ int pm_seg_split_lungs(const pm_volume *v, pm_mask *m, const pm_grid *patient, i
         pm_cc_free(cc);
         return pm_fail(PM_EMEMORY, "out of memory");
     }
-    if (v)
-        find_gas(cc, v, m, (uint64_t)ceil(min_ml / vox_ml), gas);
+    if (v && (rc = find_gas(cc, v, m, (uint64_t)ceil(min_ml / vox_ml), gas)) != PM_OK) {
+        free(gas), free(lut);
+        pm_cc_free(cc);
+        return rc;
+    }
     uint32_t c1 = 0, c2 = 0;
     for (uint32_t c = 1; c <= cc->ncomp; c++) {
         if (gas[c])

@@ -9,6 +9,9 @@ int pm__cc_label(const pm_mask *m, int lo, int hi, int invert, int conn, pm_cc *
                  const pm_progress *p);
 /* The slice of each component (for per-slice labellings), ncomp+1 entries. */
 int *pm__cc_comp_slice(const pm_cc *cc);
+/* Component labels ordered by decreasing size (ties: raster order), ncomp
+ * entries; NULL with a reason when out of memory. */
+uint32_t *pm__cc_order_by_size(const pm_cc *cc);
 /* A lut of ncomp+1 entries set to PM_CC_KEEP. NULL on memory failure. */
 uint16_t *pm__lut_keep(const pm_cc *cc);
 /* pm_cc_label and a pm__lut_keep lut for it: the start of every step that
