@@ -150,6 +150,42 @@ TEST(a_patient_with_one_lung_keeps_its_side)
     pm_seg_run_free(def);
 }
 
+/* Severe emphysema: the lungs' air with most of its tissue gone (each
+ * lung voxel's HU pulled to a third of its distance above air, so 60 % of
+ * the lungs fall below -950 HU, like the pure air of a stomach). Such
+ * lungs are still the lungs, whatever small lung-like air (a mattress
+ * pocket, a bit of fat-trapped air) the gas test compares them with. */
+TEST(emphysematous_lungs_are_not_taken_for_gas)
+{
+    pm_seg_run *def = run_recipe("default", NULL, PM_OK);
+    pm_lung_measures was;
+    CHECK(pm_recipe_measure(def, &was) == PM_OK, "%s", pm_error());
+    size_t n = pm_grid_voxels(&lidc->g), lung = 0, pure = 0;
+    pm_volume *v = pm_volume_new(&lidc->g);
+    CHECK(v != NULL, "out of memory");
+    for (size_t x = 0; x < n; x++) {
+        int in = def->result->v[x] == PM_LABEL_RIGHT || def->result->v[x] == PM_LABEL_LEFT;
+        v->hu[x] = in ? (int16_t)lround(-1000 + 0.35 * (lidc->hu[x] + 1000)) : lidc->hu[x];
+        lung += in;
+        pure += in && v->hu[x] < -950;
+    }
+    pm_recipe r;
+    pm_recipe_init(&r, "default");
+    pm_seg_run *run = pm_seg_run_new(v, 0);
+    int rc = pm_recipe_run(&r, run, 0, NULL);
+    pm_lung_measures m = {0};
+    if (rc == PM_OK)
+        CHECK(pm_recipe_measure(run, &m) == PM_OK, "%s", pm_error());
+    printf("# emphysema (%.0f %% of the lungs below -950 HU): right %.1f mL (was %.1f), left %.1f mL (was %.1f)\n",
+           100.0 * (double)pure / (double)lung, m.right_ml, was.right_ml, m.left_ml, was.left_ml);
+    CHECK(rc == PM_OK && run->nlungs == 2, "status %d (%s), %d lungs", rc, rc ? pm_error() : "", run->nlungs);
+    CHECK(fabs(m.right_ml - was.right_ml) <= 0.1 * was.right_ml && fabs(m.left_ml - was.left_ml) <= 0.1 * was.left_ml,
+          "right %.1f mL (was %.1f), left %.1f mL (was %.1f)", m.right_ml, was.right_ml, m.left_ml, was.left_ml);
+    pm_seg_run_free(run);
+    pm_volume_free(v);
+    pm_seg_run_free(def);
+}
+
 /* A patient on the side whose header says supine: the same scan with its
  * slices turned a quarter in the image but the direction cosines left as
  * they were. The body's shape tells the left-right axis and the heart
@@ -266,6 +302,7 @@ int main(void)
     RUN(tutorial_recipe_with_fill_off_reproduces_the_seed_nofill_mask);
     RUN(default_recipe_finds_two_lungs_and_the_airway_on_lidc);
     RUN(a_patient_with_one_lung_keeps_its_side);
+    RUN(emphysematous_lungs_are_not_taken_for_gas);
     RUN(a_patient_turned_against_the_header_keeps_lungs_sides_and_airway);
     RUN(otsu_recipe_finds_the_air_inside_the_body_on_lidc);
     RUN(slice_preview_on_lidc_agrees_with_the_full_run);

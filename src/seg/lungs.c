@@ -80,11 +80,21 @@ static double body_x(const pm_mask *m, const pm_grid *g)
  * that share is above PURE_MIN and PURE_FACTOR times the most lung-like
  * candidate's, so that emphysematous lungs, which all score high, are
  * never told apart from each other this way. A candidate the airway leads
- * into is a lung however clear it is (one hyperlucent lung, a big bulla). */
+ * into is a lung however clear it is (one hyperlucent lung, a big bulla).
+ * Candidates down to PURE_REF_ML take part: on a scan that ends a little
+ * above the diaphragm the lung bases are a few mL each, smaller than the
+ * stomach's gas, and they are the only lung-like air to compare it with.
+ * A reference that small can also be a pocket of a mattress, so air of a
+ * lung's size (GAS_MAX_ML) is never called gas: no stomach or bowel holds
+ * a litre outside an emergency, and emphysematous lungs stay lungs. */
 #define PURE_HU -950
 #define PURE_MIN 0.25
 #define PURE_FACTOR 3.0
 #define PURE_CANDIDATES 8
+#define PURE_REF_ML 2.0
+#define GAS_MAX_ML 1000.0
+/* A lung's centre lies this far from the body's midline at least. */
+#define SIDE_MM 20.0
 
 /* Whether a voxel of component c has the airway as a face neighbour in m. */
 static int meets_airway(const pm_cc *cc, const pm_mask *m, uint32_t c)
@@ -110,9 +120,10 @@ static int meets_airway(const pm_cc *cc, const pm_mask *m, uint32_t c)
 }
 
 /* Marks in gas[] (ncomp+1 entries) the largest candidates (at least
- * min_vox) that are much purer air than the most lung-like one and that
- * the airway does not lead into. */
-static int find_gas(const pm_cc *cc, const pm_volume *v, const pm_mask *m, uint64_t min_vox, uint8_t *gas)
+ * min_vox) that are much purer air than the most lung-like one, smaller
+ * than max_vox, and that the airway does not lead into. */
+static int find_gas(const pm_cc *cc, const pm_volume *v, const pm_mask *m, uint64_t min_vox, uint64_t max_vox,
+                    uint8_t *gas)
 {
     uint32_t *o = pm__cc_order_by_size(cc);
     uint64_t *pure = calloc((size_t)cc->ncomp + 1, sizeof *pure);
@@ -138,7 +149,8 @@ static int find_gas(const pm_cc *cc, const pm_volume *v, const pm_mask *m, uint6
             least = fmin(least, (double)pure[o[i]] / (double)cc->size[o[i]]);
         double limit = fmax(PURE_FACTOR * least, PURE_MIN);
         for (int i = 0; i < n; i++)
-            gas[o[i]] = (double)pure[o[i]] / (double)cc->size[o[i]] > limit && !meets_airway(cc, m, o[i]);
+            gas[o[i]] = (double)pure[o[i]] / (double)cc->size[o[i]] > limit && cc->size[o[i]] < max_vox &&
+                        !meets_airway(cc, m, o[i]);
     }
     free(o), free(pure);
     return PM_OK;
@@ -237,6 +249,28 @@ static int cut_component(pm_mask *m, const pm_cc *cc, uint32_t c, int axis, int 
     return PM_OK;
 }
 
+/* Whether component c has voxels on slice k. */
+static int reaches_slice(const pm_cc *cc, uint32_t c, int k)
+{
+    int64_t ny = cc->dim[1];
+    for (int64_t row = ny * k; row < ny * (k + 1); row++)
+        for (int64_t r = cc->row_start[row]; r < cc->row_start[row + 1]; r++)
+            if (cc->label[r] == c)
+                return 1;
+    return 0;
+}
+
+/* The smallest volume of a lung: min_ml, or a tenth of it for a lung the
+ * scan's first or last slice cuts. On a scan that ends just above the
+ * diaphragm (an abdomen, a PET/CT's lower half) the bases are all there
+ * is of the lungs, tens of mL, and the partial_coverage warning says the
+ * figure is a lower bound; stray air of that size is gas (find_gas) or
+ * lies below the other lung. */
+static double lung_min(const pm_cc *cc, uint32_t c, double min_ml)
+{
+    return reaches_slice(cc, c, 0) || reaches_slice(cc, c, cc->dim[2] - 1) ? min_ml / 10 : min_ml;
+}
+
 int pm_seg_split_lungs(const pm_volume *v, pm_mask *m, const pm_grid *patient, int conn, double min_ml,
                        double min_frac, int *nlungs, const pm_progress *p)
 {
@@ -254,41 +288,53 @@ int pm_seg_split_lungs(const pm_volume *v, pm_mask *m, const pm_grid *patient, i
         pm_cc_free(cc);
         return pm_fail(PM_EMEMORY, "out of memory");
     }
-    if (v && (rc = find_gas(cc, v, m, (uint64_t)ceil(min_ml / vox_ml), gas)) != PM_OK) {
+    if (v && (rc = find_gas(cc, v, m, (uint64_t)ceil(fmin(min_ml, PURE_REF_ML) / vox_ml),
+                              (uint64_t)(GAS_MAX_ML / vox_ml), gas)) != PM_OK) {
         free(gas), free(lut);
         pm_cc_free(cc);
         return rc;
     }
-    uint32_t c1 = 0, c2 = 0;
-    for (uint32_t c = 1; c <= cc->ncomp; c++) {
-        if (gas[c])
-            continue;
-        if (!c1 || cc->size[c] > cc->size[c1]) {
-            c2 = c1;
-            c1 = c;
-        } else if (!c2 || cc->size[c] > cc->size[c2]) {
-            c2 = c;
-        }
+    uint32_t *o = pm__cc_order_by_size(cc), c1 = 0, c2 = 0, i1 = 0;
+    if (!o) {
+        free(gas), free(lut);
+        pm_cc_free(cc);
+        return pm_fail(PM_EMEMORY, "out of memory");
     }
-    free(gas);
-    if (c1 && (double)cc->size[c1] * vox_ml < min_ml)
-        c1 = 0;
+    while (i1 < cc->ncomp && gas[o[i1]])
+        i1++;
+    if (i1 < cc->ncomp && (double)cc->size[o[i1]] * vox_ml >= lung_min(cc, o[i1], min_ml))
+        c1 = o[i1];
     /* Both lungs in one component (touching at the junction lines, or
      * joined through the airway when it was not found) come before any
      * second component: that one would then be gas in the stomach or bowel. */
     int axis = pm__lr_axis(g), ext[2] = {0, 0}, valley = c1 ? find_valley(cc, c1, axis, ext) : -1;
-    if (valley >= 0)
-        c2 = 0;
-    if (c2) {
-        /* A second lung reaches as high as the first one's base, gas under
-         * the diaphragm lies below it. */
-        double p1[3], p2[3], zlow1;
+    if (c1 && valley < 0) {
+        /* The second lung is the largest other air that reaches as high as
+         * the first one's base (gas under the diaphragm lies below it): a
+         * lump of bowel gas bigger than a cut base does not hide it. A
+         * second lung the scan's upper end cuts reaches as high as anything
+         * can: on a scan of the bases alone the left base's centre can lie
+         * below the right base's lowest point. */
+        double p1[3], p2[3], zlow1, top[3], bottom[3], mid = body_x(m, g);
         centroid(cc, g, c1, p1, &zlow1);
-        centroid(cc, g, c2, p2, NULL);
-        if ((double)cc->size[c2] * vox_ml < min_ml || (double)cc->size[c2] < min_frac * (double)cc->size[c1] ||
-            p2[2] < zlow1)
-            c2 = 0;
+        pm_grid_to_lps(g, 0, 0, 0, top);
+        pm_grid_to_lps(g, 0, 0, cc->dim[2] - 1, bottom);
+        int upper = top[2] > bottom[2] ? 0 : cc->dim[2] - 1;
+        for (uint32_t i = i1 + 1; i < cc->ncomp && !c2; i++) {
+            uint32_t c = o[i];
+            if ((double)cc->size[c] < min_frac * (double)cc->size[c1])
+                break;
+            if (gas[c] || (double)cc->size[c] * vox_ml < lung_min(cc, c, min_ml))
+                continue;
+            centroid(cc, g, c, p2, NULL);
+            /* and lies on the other side of the mediastinum (not the air
+             * between the patient's back and the table, not the gullet) */
+            int across = (p1[0] - mid) * (p2[0] - mid) < 0 && fabs(p2[0] - mid) > SIDE_MM;
+            if (across && (p2[2] >= zlow1 || reaches_slice(cc, c, upper)))
+                c2 = c;
+        }
     }
+    free(gas), free(o);
     /* Air that is not lung (bowel and stomach gas, the upper airway, air
      * pockets in skin folds) becomes outside: later steps never write over
      * it, so a closing cannot bridge a lung into a gas bubble. */
