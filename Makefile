@@ -232,7 +232,7 @@ valgrind: $(REL)/pulmo $(VALGRIND_C) samples
 	@$(MAKE) --no-print-directory check-deps DEPS="$(DEPS_VALGRIND)"
 	@printf '#!/bin/sh\nexec %s %s "$$@"\n' "$(VALGRIND)" "$(CURDIR)/$(REL)/pulmo" >build/valgrind-pulmo
 	@chmod +x build/valgrind-pulmo
-	@PULMO=$(CURDIR)/build/valgrind-pulmo sh tests/run.sh $(VALGRIND_C) $(TEST_SH)
+	@PULMO=$(CURDIR)/build/valgrind-pulmo PULMO_TEST_SLOW=10 sh tests/run.sh $(VALGRIND_C) $(TEST_SH)
 
 # Installs missing packages when root; otherwise prints the exact command.
 check-deps:

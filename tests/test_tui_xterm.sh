@@ -19,6 +19,8 @@ mkdir -p "$TMP"
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 LONG=${PULMO_TUI_TIMEOUT:-300}
+# seconds between screenshots that must agree (more under valgrind)
+GAP=$(( 2 * ${PULMO_TEST_SLOW:-1} ))
 # A display number of our own: the first free one from 120.
 D=120
 while [ -e /tmp/.X11-unix/X$D ] || [ -e /tmp/.X$D-lock ]; do D=$((D + 1)); done
@@ -56,13 +58,13 @@ shot() {
         sleep 0.3
     done
     [ -n "$W" ] || return 1
-    sleep 2
+    sleep "$GAP"
     xdotool mousemove 300 300 key Return
-    # Bounded poll: the picture is there when two screenshots 2 s apart agree
-    # and the slice area is not blank.
+    # Bounded poll: the picture is there when two screenshots GAP s apart
+    # agree and the slice area is not blank.
     prev=""
     while [ "$(date +%s)" -le "$end" ]; do
-        sleep 2
+        sleep "$GAP"
         xwd -silent -id "$W" | xwdtopnm >"$TMP/shot-$cols.ppm" 2>/dev/null
         sum=$(md5sum <"$TMP/shot-$cols.ppm")
         [ "$sum" = "$prev" ] && break
