@@ -186,6 +186,46 @@ TEST(emphysematous_lungs_are_not_taken_for_gas)
     pm_seg_run_free(def);
 }
 
+/* A field of view narrower than the chest: the scanner reconstructs a
+ * circle and fills the image's corners with one value (-1000 HU once
+ * loaded when the file says -2000 or -3024, -1024 on other scanners).
+ * With the circle at 70 % of the image's width it cuts the chest wall on
+ * both sides and touches the lungs; the lungs are still found whole. */
+TEST(a_chest_wider_than_the_field_of_view_keeps_its_lungs)
+{
+    pm_seg_run *def = run_recipe("default", NULL, PM_OK);
+    pm_lung_measures was;
+    CHECK(pm_recipe_measure(def, &was) == PM_OK, "%s", pm_error());
+    const int *d = lidc->g.dim;
+    pm_volume *v = pm_volume_new(&lidc->g);
+    CHECK(v != NULL, "out of memory");
+    static const int16_t fill[] = {-1000, -1024};
+    for (int t = 0; t < 2; t++) {
+        double r = 0.35 * d[0];
+        for (int k = 0; k < d[2]; k++)
+            for (int j = 0; j < d[1]; j++)
+                for (int i = 0; i < d[0]; i++) {
+                    size_t x = (size_t)i + (size_t)d[0] * ((size_t)j + (size_t)d[1] * k);
+                    double di = i - 0.5 * d[0], dj = j - 0.5 * d[1];
+                    v->hu[x] = di * di + dj * dj > r * r ? fill[t] : lidc->hu[x];
+                }
+        pm_recipe rec;
+        pm_recipe_init(&rec, "default");
+        pm_seg_run *run = pm_seg_run_new(v, 0);
+        CHECK(pm_recipe_run(&rec, run, 0, NULL) == PM_OK, "%s", pm_error());
+        pm_lung_measures m;
+        CHECK(pm_recipe_measure(run, &m) == PM_OK, "%s", pm_error());
+        printf("# circle of %.0f mm filled with %d: right %.1f mL (was %.1f), left %.1f mL (was %.1f)\n",
+               2 * r * lidc->g.spacing[0], fill[t], m.right_ml, was.right_ml, m.left_ml, was.left_ml);
+        CHECK(fabs(m.right_ml - was.right_ml) <= 0.03 * was.right_ml && fabs(m.left_ml - was.left_ml) <= 0.03 * was.left_ml,
+              "filled with %d: right %.1f mL (was %.1f), left %.1f mL (was %.1f)", fill[t], m.right_ml, was.right_ml,
+              m.left_ml, was.left_ml);
+        pm_seg_run_free(run);
+    }
+    pm_volume_free(v);
+    pm_seg_run_free(def);
+}
+
 /* A patient on the side whose header says supine: the same scan with its
  * slices turned a quarter in the image but the direction cosines left as
  * they were. The body's shape tells the left-right axis and the heart
@@ -303,6 +343,7 @@ int main(void)
     RUN(default_recipe_finds_two_lungs_and_the_airway_on_lidc);
     RUN(a_patient_with_one_lung_keeps_its_side);
     RUN(emphysematous_lungs_are_not_taken_for_gas);
+    RUN(a_chest_wider_than_the_field_of_view_keeps_its_lungs);
     RUN(a_patient_turned_against_the_header_keeps_lungs_sides_and_airway);
     RUN(otsu_recipe_finds_the_air_inside_the_body_on_lidc);
     RUN(slice_preview_on_lidc_agrees_with_the_full_run);

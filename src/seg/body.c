@@ -23,6 +23,7 @@
 #include "seg_internal.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,8 +89,8 @@ static void close_edge(uint8_t *e, int n, size_t stride)
  * between two stretches of the patient on the same edge lies inside the
  * patient. Around an uncut body this changes nothing. The same rule on
  * the reconstruction circle's outline fails (tried: on a closed curve the
- * air in front of the chest is flanked by the cut body too), so a body cut
- * by the circle itself, not the image's sides, keeps losing lung there. */
+ * air in front of the chest is flanked by the cut body too): a body cut by
+ * the circle is closed by what the air holds instead (close_fov_cuts). */
 static void close_cut_edges(pm_mask *b)
 {
     int nx = b->g.dim[0], ny = b->g.dim[1];
@@ -158,6 +159,133 @@ static int drop_table_holes(pm_mask *b, pm_mask *before)
     return PM_OK;
 }
 
+/* Whether block (bi, bj, bk) of f voxels lies outside the reconstruction
+ * circle: scanners fill the corners of the image with one value, -1000 or
+ * -1024 once loaded (load.c), while real air is never the same value on a
+ * whole block and, with rim, the voxels around it in the slice (blocks of
+ * a coarse grid are single voxels, which noise alone can make -1000). Most
+ * blocks end at their first or second voxel. */
+static int padding_block(const pm_volume *v, const int f[3], int bi, int bj, int bk, int rim)
+{
+    const int *d = v->g.dim;
+    const int16_t *hu = v->hu;
+    size_t plane = (size_t)d[0] * d[1];
+    int16_t first = hu[(size_t)bi * f[0] + (size_t)d[0] * ((size_t)bj * f[1]) + plane * ((size_t)bk * f[2])];
+    if (first > -1000)
+        return 0;
+    int i0 = bi * f[0] - rim, i1 = (bi + 1) * f[0] + rim, j0 = bj * f[1] - rim, j1 = (bj + 1) * f[1] + rim;
+    i0 = i0 < 0 ? 0 : i0, j0 = j0 < 0 ? 0 : j0, i1 = i1 > d[0] ? d[0] : i1, j1 = j1 > d[1] ? d[1] : j1;
+    for (int k = bk * f[2]; k < (bk + 1) * f[2] && k < d[2]; k++)
+        for (int j = j0; j < j1; j++)
+            for (int i = i0; i < i1; i++)
+                if (hu[(size_t)i + (size_t)d[0] * j + plane * k] != first)
+                    return 0;
+    return 1;
+}
+
+/* Mean HU of the voxels of the blocks listed in q (block indices in slice
+ * bk of the block grid), the padding value padv left out. */
+static double blocks_mean(const pm_volume *v, const int f[3], const int cd[3], const int *q, int n, int bk,
+                          int16_t padv)
+{
+    const int *d = v->g.dim;
+    double s = 0, c = 0;
+    for (int t = 0; t < n; t++) {
+        int bi = q[t] % cd[0], bj = q[t] / cd[0];
+        for (int k = bk * f[2]; k < (bk + 1) * f[2] && k < d[2]; k++)
+            for (int j = bj * f[1]; j < (bj + 1) * f[1] && j < d[1]; j++)
+                for (int i = bi * f[0]; i < (bi + 1) * f[0] && i < d[0]; i++) {
+                    int16_t h = v->hu[(size_t)i + (size_t)d[0] * ((size_t)j + (size_t)d[1] * k)];
+                    s += h != padv ? h : 0;
+                    c += h != padv;
+                }
+    }
+    return c ? s / c : padv;
+}
+
+/* A body wider than the reconstruction circle is cut by the circle, and a
+ * lung the circle cuts is air reaching the image's filled corners, joined
+ * through them to the air around the patient: no hole to fill. Without the
+ * corners (padding_block) the two are apart on each slice, and they differ
+ * in what they hold: the air around a patient is pure (-1000 HU and its
+ * noise), a lung is air mixed with tissue and vessels (-850). Air that
+ * meets the corners but not the image's sides, and is denser on average
+ * than FOV_AIR_HU, is inside the patient. Around a body inside the circle
+ * nothing changes: only air lies against the corners. The corners' own
+ * voxels in the body's blocks along the circle are marked in ring (the
+ * padding value in *padv) for pm_seg_body to leave outside. */
+#define FOV_AIR_HU -930.0
+static int close_fov_cuts(const pm_volume *v, pm_mask *b, const int f[3], uint8_t *ring, int16_t *padv)
+{
+    const int *cd = b->g.dim;
+    size_t cplane = (size_t)cd[0] * cd[1];
+    uint8_t *st = malloc(cplane);          /* 0 air, 1 body, 2 padding, 3 seen */
+    int *q = malloc(cplane * sizeof *q);
+    if (!st || !q) {
+        free(st), free(q);
+        return pm_fail(PM_EMEMORY, "out of memory for the body mask");
+    }
+    for (int k = 0; k < cd[2]; k++) {
+        uint8_t *s = b->v + cplane * (size_t)k;
+        int pads = 0;
+        for (size_t t = 0; t < cplane; t++) {
+            int bi = (int)(t % (size_t)cd[0]), bj = (int)(t / (size_t)cd[0]);
+            st[t] = s[t] ? 1 : padding_block(v, f, bi, bj, k, 1) ? 2 : 0;
+            if (st[t] == 2 && !pads++)
+                *padv = v->hu[(size_t)bi * f[0] + (size_t)v->g.dim[0] *
+                              ((size_t)bj * f[1] + (size_t)v->g.dim[1] * ((size_t)k * f[2]))];
+        }
+        if (!pads)
+            continue;
+        /* The rim left the outermost ring of the corners out: a block of the
+         * fill beside them is fill too. */
+        for (size_t t = 0; t < cplane; t++) {
+            int i = (int)(t % (size_t)cd[0]), j = (int)(t / (size_t)cd[0]);
+            if (st[t] == 0 && ((i > 0 && st[t - 1] == 2) || (i < cd[0] - 1 && st[t + 1] == 2) ||
+                               (j > 0 && st[t - cd[0]] == 2) || (j < cd[1] - 1 && st[t + cd[0]] == 2)) &&
+                padding_block(v, f, i, j, k, 0))
+                st[t] = 4;
+        }
+        for (size_t t = 0; t < cplane; t++)
+            st[t] = st[t] == 4 ? 2 : st[t];
+        for (size_t t0 = 0; t0 < cplane; t0++) {
+            if (st[t0] != 0)
+                continue;
+            /* one component of air, flooded through its 4 neighbours */
+            int n = 0, head = 0, border = 0, corner = 0;
+            q[n++] = (int)t0;
+            st[t0] = 3;
+            while (head < n) {
+                int t = q[head++], i = t % cd[0], j = t / cd[0];
+                border |= i == 0 || j == 0 || i == cd[0] - 1 || j == cd[1] - 1;
+                int nb[4] = {i > 0 ? t - 1 : -1, i < cd[0] - 1 ? t + 1 : -1, j > 0 ? t - cd[0] : -1,
+                             j < cd[1] - 1 ? t + cd[0] : -1};
+                for (int e = 0; e < 4; e++) {
+                    if (nb[e] < 0)
+                        continue;
+                    corner |= st[nb[e]] == 2;
+                    if (st[nb[e]] == 0) {
+                        st[nb[e]] = 3;
+                        q[n++] = nb[e];
+                    }
+                }
+            }
+            if (corner && !border && blocks_mean(v, f, cd, q, n, k, *padv) > FOV_AIR_HU)
+                for (int t = 0; t < n; t++)
+                    s[q[t]] = 1;
+        }
+        /* body blocks beside the corners: the circle runs through them */
+        uint8_t *r = ring + cplane * (size_t)k;
+        for (size_t t = 0; t < cplane; t++) {
+            int i = (int)(t % (size_t)cd[0]), j = (int)(t / (size_t)cd[0]);
+            r[t] = s[t] && ((i > 0 && st[t - 1] == 2) || (i < cd[0] - 1 && st[t + 1] == 2) ||
+                            (j > 0 && st[t - cd[0]] == 2) || (j < cd[1] - 1 && st[t + cd[0]] == 2));
+        }
+    }
+    free(st), free(q);
+    return PM_OK;
+}
+
 int pm_seg_body(const pm_volume *v, pm_mask *m, int tissue_hu, double open_mm, const pm_progress *p)
 {
     const int *d = v->g.dim;
@@ -221,15 +349,25 @@ int pm_seg_body(const pm_volume *v, pm_mask *m, int tissue_hu, double open_mm, c
     if (rc == PM_OK)
         rc = drop_table_holes(b, before);
     pm_mask_free(before);
+    uint8_t *ring = rc == PM_OK ? calloc(pm_grid_voxels(&cg), 1) : NULL;
+    int16_t padv = INT16_MIN;
+    if (rc == PM_OK && !ring)
+        rc = pm_fail(PM_EMEMORY, "out of memory for the body mask");
+    if (rc == PM_OK)
+        rc = close_fov_cuts(v, b, f, ring, &padv);
     if (rc == PM_OK)
         for (int k = 0; k < d[2]; k++)
             for (int j = 0; j < d[1]; j++) {
-                const uint8_t *crow = b->v + (size_t)cd[0] * ((size_t)(j / f[1]) + (size_t)cd[1] * (k / f[2]));
-                uint8_t *row = m->v + (size_t)d[0] * ((size_t)j + (size_t)d[1] * k);
+                size_t cb = (size_t)cd[0] * ((size_t)(j / f[1]) + (size_t)cd[1] * (k / f[2]));
+                const uint8_t *crow = b->v + cb, *rrow = ring + cb;
+                size_t at = (size_t)d[0] * ((size_t)j + (size_t)d[1] * k);
+                uint8_t *row = m->v + at;
+                const int16_t *hu = v->hu + at;
                 for (int i = 0; i < d[0]; i++)
-                    if (!crow[ci[i]])
+                    if (!crow[ci[i]] || (rrow[ci[i]] && hu[i] == padv))
                         row[i] = PM_LABEL_OUTSIDE;
             }
+    free(ring);
     pm_mask_free(b);
     free(ci);
     return rc;
