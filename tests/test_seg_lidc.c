@@ -45,6 +45,21 @@ static pm_seg_run *run_recipe(const char *name, const char *set, int expect)
     return run;
 }
 
+/* The default recipe on v: its status, the run and its figures in *m
+ * (zero unless the run succeeded). */
+static pm_seg_run *run_default_on(const pm_volume *v, int *rc, pm_lung_measures *m)
+{
+    pm_recipe r;
+    pm_recipe_init(&r, "default");
+    pm_seg_run *run = pm_seg_run_new(v, 0);
+    CHECK(run != NULL, "out of memory");
+    *rc = pm_recipe_run(&r, run, 0, NULL);
+    memset(m, 0, sizeof *m);
+    if (*rc == PM_OK)
+        CHECK(pm_recipe_measure(run, m) == PM_OK, "%s", pm_error());
+    return run;
+}
+
 static void check_reference(const char *set, const char *ref_name)
 {
     pm_seg_run *run = run_recipe("tutorial", set, PM_OK);
@@ -130,12 +145,10 @@ TEST(a_patient_with_one_lung_keeps_its_side)
     for (int gone = PM_LABEL_RIGHT; gone <= PM_LABEL_LEFT; gone++) {
         for (size_t x = 0; x < n; x++)
             v->hu[x] = def->result->v[x] == gone && lidc->hu[x] < -200 ? 35 : lidc->hu[x];
-        pm_recipe r;
-        pm_recipe_init(&r, "default");
-        pm_seg_run *run = pm_seg_run_new(v, 0);
-        CHECK(pm_recipe_run(&r, run, 0, NULL) == PM_OK, "%s", pm_error());
+        int rc;
         pm_lung_measures m;
-        CHECK(pm_recipe_measure(run, &m) == PM_OK, "%s", pm_error());
+        pm_seg_run *run = run_default_on(v, &rc, &m);
+        CHECK(rc == PM_OK, "%s", pm_error());
         double kept = gone == PM_LABEL_RIGHT ? m.left_ml : m.right_ml;
         double lost = gone == PM_LABEL_RIGHT ? m.right_ml : m.left_ml;
         double was = gone == PM_LABEL_RIGHT ? both.left_ml : both.right_ml;
@@ -169,13 +182,9 @@ TEST(emphysematous_lungs_are_not_taken_for_gas)
         lung += in;
         pure += in && v->hu[x] < -950;
     }
-    pm_recipe r;
-    pm_recipe_init(&r, "default");
-    pm_seg_run *run = pm_seg_run_new(v, 0);
-    int rc = pm_recipe_run(&r, run, 0, NULL);
-    pm_lung_measures m = {0};
-    if (rc == PM_OK)
-        CHECK(pm_recipe_measure(run, &m) == PM_OK, "%s", pm_error());
+    int rc;
+    pm_lung_measures m;
+    pm_seg_run *run = run_default_on(v, &rc, &m);
     printf("# emphysema (%.0f %% of the lungs below -950 HU): right %.1f mL (was %.1f), left %.1f mL (was %.1f)\n",
            100.0 * (double)pure / (double)lung, m.right_ml, was.right_ml, m.left_ml, was.left_ml);
     CHECK(rc == PM_OK && run->nlungs == 2, "status %d (%s), %d lungs", rc, rc ? pm_error() : "", run->nlungs);
@@ -209,12 +218,10 @@ TEST(a_chest_wider_than_the_field_of_view_keeps_its_lungs)
                     double di = i - 0.5 * d[0], dj = j - 0.5 * d[1];
                     v->hu[x] = di * di + dj * dj > r * r ? fill[t] : lidc->hu[x];
                 }
-        pm_recipe rec;
-        pm_recipe_init(&rec, "default");
-        pm_seg_run *run = pm_seg_run_new(v, 0);
-        CHECK(pm_recipe_run(&rec, run, 0, NULL) == PM_OK, "%s", pm_error());
+        int rc;
         pm_lung_measures m;
-        CHECK(pm_recipe_measure(run, &m) == PM_OK, "%s", pm_error());
+        pm_seg_run *run = run_default_on(v, &rc, &m);
+        CHECK(rc == PM_OK, "%s", pm_error());
         printf("# circle of %.0f mm filled with %d: right %.1f mL (was %.1f), left %.1f mL (was %.1f)\n",
                2 * r * lidc->g.spacing[0], fill[t], m.right_ml, was.right_ml, m.left_ml, was.left_ml);
         CHECK(fabs(m.right_ml - was.right_ml) <= 0.03 * was.right_ml && fabs(m.left_ml - was.left_ml) <= 0.03 * was.left_ml,
