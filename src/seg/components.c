@@ -167,40 +167,47 @@ int pm_seg_fill_holes(pm_mask *m, uint8_t value, int conn, unsigned over, const 
     return PM_OK;
 }
 
+/* Non-zero when some byte of the word w lies strictly between m and n
+ * (0 <= m <= 127, n <= 128): the "has between" of Bit Twiddling Hacks. */
+static inline uint64_t word_between(uint64_t w, uint64_t m, uint64_t n)
+{
+    const uint64_t ones = 0x0101010101010101ull, low7 = ones * 127;
+    return (ones * (127 + n) - (w & low7)) & ~w & ((w & low7) + ones * (127 - m)) & (ones * 128);
+}
+
 int pm__bbox(const pm_mask *m, int vlo, int vhi, int lo[3], int hi[3])
 {
     int nx = m->g.dim[0], ny = m->g.dim[1], nz = m->g.dim[2];
     lo[0] = nx, lo[1] = ny, lo[2] = nz;
     hi[0] = hi[1] = hi[2] = 0;
     const uint8_t span = (uint8_t)(vhi - vlo), base = (uint8_t)vlo;
-    const int skip0 = vlo >= 1, single = vlo == vhi;
-    const uint64_t pat = 0x0101010101010101ull * (uint8_t)vlo;
+    /* Rows are tested 8 bytes at a time from both ends for labels among
+     * other values (any range of labels 1-126), else among zeros. */
+    const int few = vlo >= 1 && vhi <= 126, skip0 = vlo >= 1;
+    const uint64_t m0 = (uint64_t)(vlo - 1), n0 = (uint64_t)(vhi + 1);
     for (int k = 0; k < nz; k++)
         for (int j = 0; j < ny; j++) {
             const uint8_t *row = m->v + (size_t)nx * ((size_t)j + (size_t)ny * (size_t)k);
             int a = 0;
-            if (single) /* test 8 bytes at a time for the one value */
-                while (a + 8 <= nx) {
-                    uint64_t w;
-                    memcpy(&w, row + a, 8);
-                    w ^= pat;
-                    if ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull)
-                        break;
-                    a += 8;
-                }
-            else if (skip0) /* rows are mostly zero */
-                while (a + 8 <= nx) {
-                    uint64_t w;
-                    memcpy(&w, row + a, 8);
-                    if (w)
-                        break;
-                    a += 8;
-                }
+            while (a + 8 <= nx && (few || skip0)) {
+                uint64_t w;
+                memcpy(&w, row + a, 8);
+                if (few ? word_between(w, m0, n0) : w != 0)
+                    break;
+                a += 8;
+            }
             while (a < nx && (uint8_t)(row[a] - base) > span)
                 a++;
             if (a == nx)
                 continue;
             int z = nx - 1;
+            while (z - 8 >= a && (few || skip0)) {
+                uint64_t w;
+                memcpy(&w, row + z - 7, 8);
+                if (few ? word_between(w, m0, n0) : w != 0)
+                    break;
+                z -= 8;
+            }
             while ((uint8_t)(row[z] - base) > span)
                 z--;
             if (a < lo[0]) lo[0] = a;

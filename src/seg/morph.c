@@ -342,9 +342,16 @@ int pm__close_in(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, double 
     if (got <= 0)
         return got < 0 ? oom() : PM_OK;
     crop_features(m, &c, lo, hi, 0);
-    int rc = dilate_crop(&c, m->g.spacing, r_mm, p);
-    if (rc == PM_OK)
-        rc = erode_crop(&c, m->g.spacing, r_mm, p);
+    /* dilate_crop then erode_crop, without their passes over the crop that
+     * only turn the dilation into its complement and the erosion's
+     * distances into a mask. */
+    const float cap = (float)(r_mm * r_mm) * 1.001f, r2 = (float)(r_mm * r_mm);
+    int rc = pm__edt_capped(c.f, c.dim, m->g.spacing, c.d, cap, p);
+    if (rc == PM_OK) {
+        for (size_t t = 0; t < c.n; t++)
+            c.f[t] = c.d[t] > r2;
+        rc = pm__edt_capped(c.f, c.dim, m->g.spacing, c.d, cap, p);
+    }
     if (rc == PM_OK) {
         /* c.f becomes 2 where the closing adds a voxel (input 0). */
         size_t t = 0, nadded = 0;
@@ -353,7 +360,7 @@ int pm__close_in(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, double 
                 size_t row = crop_src(m, &c, 0, j, k);
                 uint8_t *dst = m->v + row;
                 for (int i = 0; i < c.dim[0]; i++, t++) {
-                    int add = c.f[t] && dst[i] == 0;
+                    int add = c.d[t] > r2 && dst[i] == 0;
                     c.f[t] = add ? 2 : 0;
                     nadded += add;
                     if (add) {
