@@ -158,10 +158,72 @@ static int drop_table_holes(pm_mask *b, pm_mask *before)
     return PM_OK;
 }
 
+/* The blocks of one slab of f[2] slices and of the body's write-back. */
+typedef struct body_ctx {
+    const pm_volume *v;
+    pm_mask *b, *m;
+    int f[3], cd[3];
+    const int *ci;      /* i / f[0], without a division per voxel */
+    int tissue_hu;
+    int failed;
+} body_ctx;
+
+/* Coarse slice ck: blocks whose mean HU is above tissue_hu. The sums are
+ * integers, so the slabs can be summed in any order and in parallel. */
+static void block_slab(void *vctx, int ck, int thread)
+{
+    (void)thread;
+    body_ctx *c = vctx;
+    const int *d = c->v->g.dim, *f = c->f, *cd = c->cd;
+    size_t cplane = (size_t)cd[0] * cd[1];
+    int32_t *sum = calloc(cplane, sizeof *sum);
+    if (!sum) {
+        c->failed = 1;
+        return;
+    }
+    int k0 = ck * f[2], k1 = (ck + 1) * f[2] < d[2] ? (ck + 1) * f[2] : d[2];
+    for (int k = k0; k < k1; k++)
+        for (int j = 0; j < d[1]; j++) {
+            const int16_t *row = c->v->hu + (size_t)d[0] * ((size_t)j + (size_t)d[1] * k);
+            int32_t *s = sum + (size_t)cd[0] * (size_t)(j / f[1]);
+            for (int i = 0; i < d[0]; i++)
+                s[c->ci[i]] += row[i];
+        }
+    /* A block's voxel count, as the 16-bit counter that summed it said. */
+    uint8_t *out = c->b->v + cplane * (size_t)ck;
+    for (int cj = 0; cj < cd[1]; cj++) {
+        int nj = (cj + 1) * f[1] < d[1] ? f[1] : d[1] - cj * f[1];
+        for (int ci = 0; ci < cd[0]; ci++) {
+            int ni = (ci + 1) * f[0] < d[0] ? f[0] : d[0] - ci * f[0];
+            uint16_t cnt = (uint16_t)((unsigned)(k1 - k0) * (unsigned)nj * (unsigned)ni);
+            size_t t = (size_t)cd[0] * cj + ci;
+            out[t] = cnt && sum[t] > (int32_t)c->tissue_hu * cnt;
+        }
+    }
+    free(sum);
+}
+
+/* Slice k: voxels in a block outside the body become PM_LABEL_OUTSIDE. */
+static void write_slice(void *vctx, int k, int thread)
+{
+    (void)thread;
+    body_ctx *c = vctx;
+    const int *d = c->v->g.dim, *f = c->f, *cd = c->cd;
+    for (int j = 0; j < d[1]; j++) {
+        const uint8_t *crow = c->b->v + (size_t)cd[0] * ((size_t)(j / f[1]) + (size_t)cd[1] * (k / f[2]));
+        uint8_t *row = c->m->v + (size_t)d[0] * ((size_t)j + (size_t)d[1] * k);
+        for (int ci = 0; ci < cd[0]; ci++)
+            if (!crow[ci])
+                memset(row + (size_t)ci * f[0], PM_LABEL_OUTSIDE,
+                       (size_t)((ci + 1) * f[0] < d[0] ? f[0] : d[0] - ci * f[0]));
+    }
+}
+
 int pm_seg_body(const pm_volume *v, pm_mask *m, int tissue_hu, double open_mm, const pm_progress *p)
 {
     const int *d = v->g.dim;
-    int f[3], cd[3];
+    body_ctx c = {.v = v, .m = m, .tissue_hu = tissue_hu};
+    int *f = c.f, *cd = c.cd;
     for (int a = 0; a < 3; a++) {
         f[a] = (int)floor(BLOCK_MM / v->g.spacing[a] + 0.5);
         f[a] = f[a] < 1 ? 1 : f[a];
@@ -173,40 +235,22 @@ int pm_seg_body(const pm_volume *v, pm_mask *m, int tissue_hu, double open_mm, c
         cg.spacing[a] = v->g.spacing[a] * f[a];
     }
     pm_mask *b = pm_mask_new(&cg);
-    int32_t *sum = calloc((size_t)cd[0] * cd[1], sizeof *sum);
-    uint16_t *cnt = calloc((size_t)cd[0] * cd[1], sizeof *cnt);
-    int *ci = malloc((size_t)d[0] * sizeof *ci);   /* i / f[0], without a division per voxel */
-    if (!b || !sum || !cnt || !ci) {
-        pm_mask_free(b), free(sum), free(cnt), free(ci);
+    int *ci = malloc((size_t)d[0] * sizeof *ci);
+    if (!b || !ci) {
+        pm_mask_free(b), free(ci);
         return pm_fail(PM_EMEMORY, "out of memory for the body mask");
     }
     for (int i = 0; i < d[0]; i++)
         ci[i] = i / f[0];
-    size_t cplane = (size_t)cd[0] * cd[1];
-    for (int ck = 0; ck < cd[2]; ck++) {
-        for (size_t t = 0; t < cplane; t++)
-            sum[t] = 0, cnt[t] = 0;
-        for (int k = ck * f[2]; k < (ck + 1) * f[2] && k < d[2]; k++)
-            for (int j = 0; j < d[1]; j++) {
-                const int16_t *row = v->hu + (size_t)d[0] * ((size_t)j + (size_t)d[1] * k);
-                size_t base = (size_t)cd[0] * (size_t)(j / f[1]);
-                int32_t *s = sum + base;
-                for (int i = 0; i < d[0]; i++)
-                    s[ci[i]] += row[i];
-                uint16_t *c = cnt + base;
-                for (int i = 0; i < d[0]; i++)
-                    c[ci[i]]++;
-            }
-        uint8_t *out = b->v + cplane * (size_t)ck;
-        for (size_t t = 0; t < cplane; t++)
-            out[t] = cnt[t] && sum[t] > (int32_t)tissue_hu * cnt[t];
-    }
-    free(sum), free(cnt);
-    int rc = PM_OK, kept = 0;
+    c.b = b, c.ci = ci;
+    int rc = pm_parallel_for(cd[2], 0, block_slab, &c, NULL, NULL), kept = 0;
+    if (rc == PM_OK && c.failed)
+        rc = pm_fail(PM_EMEMORY, "out of memory for the body mask");
     int iter = (int)floor(open_mm / (cg.spacing[0] > cg.spacing[1] ? cg.spacing[0] : cg.spacing[1]) + 0.5);
     if (open_mm > 0 && iter < 1)
         iter = 1;
-    rc = open_cross(b, iter);
+    if (rc == PM_OK)
+        rc = open_cross(b, iter);
     if (rc == PM_OK)
         rc = pm_seg_keep_largest(b, 1, 1, 6, 1, &kept, p);
     if (rc == PM_OK)
@@ -222,14 +266,7 @@ int pm_seg_body(const pm_volume *v, pm_mask *m, int tissue_hu, double open_mm, c
         rc = drop_table_holes(b, before);
     pm_mask_free(before);
     if (rc == PM_OK)
-        for (int k = 0; k < d[2]; k++)
-            for (int j = 0; j < d[1]; j++) {
-                const uint8_t *crow = b->v + (size_t)cd[0] * ((size_t)(j / f[1]) + (size_t)cd[1] * (k / f[2]));
-                uint8_t *row = m->v + (size_t)d[0] * ((size_t)j + (size_t)d[1] * k);
-                for (int i = 0; i < d[0]; i++)
-                    if (!crow[ci[i]])
-                        row[i] = PM_LABEL_OUTSIDE;
-            }
+        rc = pm_parallel_for(d[2], 0, write_slice, &c, NULL, NULL);
     pm_mask_free(b);
     free(ci);
     return rc;
