@@ -167,14 +167,6 @@ int pm_seg_fill_holes(pm_mask *m, uint8_t value, int conn, unsigned over, const 
     return PM_OK;
 }
 
-/* Non-zero when some byte of the word w lies strictly between m and n
- * (0 <= m <= 127, n <= 128): the "has between" of Bit Twiddling Hacks. */
-static inline uint64_t word_between(uint64_t w, uint64_t m, uint64_t n)
-{
-    const uint64_t ones = 0x0101010101010101ull, low7 = ones * 127;
-    return (ones * (127 + n) - (w & low7)) & ~w & ((w & low7) + ones * (127 - m)) & (ones * 128);
-}
-
 int pm__bbox(const pm_mask *m, int vlo, int vhi, int lo[3], int hi[3])
 {
     int nx = m->g.dim[0], ny = m->g.dim[1], nz = m->g.dim[2];
@@ -192,7 +184,7 @@ int pm__bbox(const pm_mask *m, int vlo, int vhi, int lo[3], int hi[3])
             while (a + 8 <= nx && (few || skip0)) {
                 uint64_t w;
                 memcpy(&w, row + a, 8);
-                if (few ? word_between(w, m0, n0) : w != 0)
+                if (few ? pm__word_between(w, m0, n0) : w != 0)
                     break;
                 a += 8;
             }
@@ -204,7 +196,7 @@ int pm__bbox(const pm_mask *m, int vlo, int vhi, int lo[3], int hi[3])
             while (z - 8 >= a && (few || skip0)) {
                 uint64_t w;
                 memcpy(&w, row + z - 7, 8);
-                if (few ? word_between(w, m0, n0) : w != 0)
+                if (few ? pm__word_between(w, m0, n0) : w != 0)
                     break;
                 z -= 8;
             }

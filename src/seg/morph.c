@@ -163,11 +163,13 @@ static int dilate_sparse(pm_mask *m, int lo, int hi, double r_mm, uint8_t value,
         return set ? 0 : -1;
     }
     const uint8_t base = (uint8_t)lo, span = (uint8_t)(hi - lo);
+    /* 8 voxels at a time: none of the labels (1-126), or all zero. */
+    const int few = lo >= 1 && hi <= 126;
     for (size_t x = 0; x < n; x++) {
         if (lo >= 1 && (x & 7) == 0 && x + 8 <= n) {
             uint64_t w;
             memcpy(&w, m->v + x, 8);
-            if (!w) {
+            if (few ? !pm__word_between(w, (uint64_t)(lo - 1), (uint64_t)(hi + 1)) : !w) {
                 x += 7;
                 continue;
             }

@@ -4,6 +4,8 @@
 
 #include "pulmo/seg.h"
 
+#include <string.h>
+
 /* pm_cc_label with invert: label the voxels whose value is NOT in [lo,hi]. */
 int pm__cc_label(const pm_mask *m, int lo, int hi, int invert, int conn, pm_cc **out,
                  const pm_progress *p);
@@ -24,6 +26,35 @@ int pm__cc_label_keep(const pm_mask *m, int lo, int hi, int conn, pm_cc **cc, ui
 static inline int pm__lr_axis(const pm_grid *g)
 {
     return (g->dir[3] < 0 ? -g->dir[3] : g->dir[3]) > (g->dir[0] < 0 ? -g->dir[0] : g->dir[0]);
+}
+
+/* Non-zero when some byte of the word w lies strictly between m and n
+ * (0 <= m <= 127, n <= 128): the "has between" of Bit Twiddling Hacks, to
+ * test 8 voxels of a mask for a range of labels at once. */
+static inline uint64_t pm__word_between(uint64_t w, uint64_t m, uint64_t n)
+{
+    const uint64_t ones = 0x0101010101010101ull, low7 = ones * 127;
+    return (ones * (127 + n) - (w & low7)) & ~w & ((w & low7) + ones * (127 - m)) & (ones * 128);
+}
+
+/* How many of the n bytes at p equal v, 8 at a time: a byte of x = w ^ v
+ * is zero exactly when the top bit of ((x & 0x7f..) + 0x7f..) | x is clear
+ * (no carry crosses a byte); multiplying the top bits by 0x01.. sums them
+ * in the top byte. */
+static inline size_t pm__count_byte(const uint8_t *p, size_t n, uint8_t v)
+{
+    const uint64_t ones = 0x0101010101010101ull, low7 = ones * 0x7f, pat = ones * v;
+    size_t c = 0, x = 0;
+    for (; x + 8 <= n; x += 8) {
+        uint64_t w;
+        memcpy(&w, p + x, 8);
+        w ^= pat;
+        uint64_t nonzero = ((((w & low7) + low7) | w) & (ones * 0x80)) >> 7;
+        c += 8 - (size_t)((nonzero * ones) >> 56);
+    }
+    for (; x < n; x++)
+        c += p[x] == v;
+    return c;
 }
 
 /* Bounding box [lo, hi) of the voxels in [vlo, vhi]; returns 0 when empty. */
