@@ -520,7 +520,7 @@ static int seed_and_grow(const pm_volume *v, pm_mask *m, const pm_airway_opts *o
     }
     if (rc != PM_OK)
         return rc;
-    size_t count = pm__count_byte(m->v, n, PM_LABEL_AIRWAY);
+    size_t count = pm_seg_count(m, PM_LABEL_AIRWAY);
     info->found = 1;
     info->threshold_hu = chosen;
     info->ml = (double)count * vox_ml;

@@ -205,6 +205,11 @@ int pm_seg_fill_holes(pm_mask *m, uint8_t value, int conn, unsigned over, const 
     return rc;
 }
 
+size_t pm_seg_count(const pm_mask *m, uint8_t value)
+{
+    return pm__count_byte(m->v, pm_grid_voxels(&m->g), value);
+}
+
 int pm__bbox(const pm_mask *m, int vlo, int vhi, int lo[3], int hi[3])
 {
     int nx = m->g.dim[0], ny = m->g.dim[1], nz = m->g.dim[2];
