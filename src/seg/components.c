@@ -137,7 +137,7 @@ int pm_seg_remove_small(pm_mask *m, int lo, int hi, int conn, uint64_t min_voxel
     return PM_OK;
 }
 
-static int fill_holes_in(pm_mask *m, uint8_t value, int conn, unsigned over, const pm_progress *p)
+int pm_seg_fill_holes(pm_mask *m, uint8_t value, int conn, unsigned over, const pm_progress *p)
 {
     pm_cc *cc;
     int rc = pm__cc_label(m, value, value, 1, conn, &cc, p);
@@ -165,44 +165,6 @@ static int fill_holes_in(pm_mask *m, uint8_t value, int conn, unsigned over, con
     free(b);
     pm_cc_free(cc);
     return PM_OK;
-}
-
-/* Holes lie inside the box of value's voxels: outside it every voxel is
- * background joined to the volume's border (step away from the box along
- * an axis on which it lies outside). So the holes are found in the box
- * grown by one voxel, where that shell of background stands for all the
- * outside (a 26-neighbour step from inside the box lands in the shell),
- * at the cost of the box instead of the volume. */
-int pm_seg_fill_holes(pm_mask *m, uint8_t value, int conn, unsigned over, const pm_progress *p)
-{
-    int lo[3], hi[3], whole = 1;
-    if (!pm__bbox(m, value, value, lo, hi))
-        return PM_OK;   /* no voxel of value: its background is all border */
-    pm_grid g = m->g;
-    for (int a = 0; a < 3; a++) {
-        lo[a] = lo[a] > 0 ? lo[a] - 1 : 0;
-        hi[a] = hi[a] < m->g.dim[a] ? hi[a] + 1 : m->g.dim[a];
-        g.dim[a] = hi[a] - lo[a];
-        whole &= g.dim[a] == m->g.dim[a];
-    }
-    if (whole)
-        return fill_holes_in(m, value, conn, over, p);
-    pm_mask *c = pm_mask_new(&g);
-    if (!c)
-        return PM_EMEMORY;
-    const int nx = m->g.dim[0], ny = m->g.dim[1];
-    for (int k = 0; k < g.dim[2]; k++)
-        for (int j = 0; j < g.dim[1]; j++)
-            memcpy(c->v + (size_t)g.dim[0] * ((size_t)j + (size_t)g.dim[1] * k),
-                   m->v + (size_t)lo[0] + (size_t)nx * ((size_t)(lo[1] + j) + (size_t)ny * (size_t)(lo[2] + k)),
-                   (size_t)g.dim[0]);
-    int rc = fill_holes_in(c, value, conn, over, p);
-    for (int k = 0; k < g.dim[2] && rc == PM_OK; k++)
-        for (int j = 0; j < g.dim[1]; j++)
-            memcpy(m->v + (size_t)lo[0] + (size_t)nx * ((size_t)(lo[1] + j) + (size_t)ny * (size_t)(lo[2] + k)),
-                   c->v + (size_t)g.dim[0] * ((size_t)j + (size_t)g.dim[1] * k), (size_t)g.dim[0]);
-    pm_mask_free(c);
-    return rc;
 }
 
 size_t pm_seg_count(const pm_mask *m, uint8_t value)
