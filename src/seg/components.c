@@ -174,30 +174,38 @@ size_t pm_seg_count(const pm_mask *m, uint8_t value)
 
 int pm__bbox(const pm_mask *m, int vlo, int vhi, int lo[3], int hi[3])
 {
-    int nx = m->g.dim[0], ny = m->g.dim[1], nz = m->g.dim[2];
-    lo[0] = nx, lo[1] = ny, lo[2] = nz;
+    const int from[3] = {0, 0, 0};
+    return pm__bbox_in(m, vlo, vhi, from, m->g.dim, lo, hi);
+}
+
+int pm__bbox_in(const pm_mask *m, int vlo, int vhi, const int from[3], const int to[3], int lo[3],
+                int hi[3])
+{
+    int nx = m->g.dim[0], ny = m->g.dim[1];
+    lo[0] = nx, lo[1] = ny, lo[2] = m->g.dim[2];
     hi[0] = hi[1] = hi[2] = 0;
     const uint8_t span = (uint8_t)(vhi - vlo), base = (uint8_t)vlo;
     /* Rows are tested 8 bytes at a time from both ends for labels among
      * other values (any range of labels 1-126), else among zeros. */
     const int few = vlo >= 1 && vhi <= 126, skip0 = vlo >= 1;
     const uint64_t m0 = (uint64_t)(vlo - 1), n0 = (uint64_t)(vhi + 1);
-    for (int k = 0; k < nz; k++)
-        for (int j = 0; j < ny; j++) {
+    const int i1 = to[0];
+    for (int k = from[2]; k < to[2]; k++)
+        for (int j = from[1]; j < to[1]; j++) {
             const uint8_t *row = m->v + (size_t)nx * ((size_t)j + (size_t)ny * (size_t)k);
-            int a = 0;
-            while (a + 8 <= nx && (few || skip0)) {
+            int a = from[0];
+            while (a + 8 <= i1 && (few || skip0)) {
                 uint64_t w;
                 memcpy(&w, row + a, 8);
                 if (few ? pm__word_between(w, m0, n0) : w != 0)
                     break;
                 a += 8;
             }
-            while (a < nx && (uint8_t)(row[a] - base) > span)
+            while (a < i1 && (uint8_t)(row[a] - base) > span)
                 a++;
-            if (a == nx)
+            if (a == i1)
                 continue;
-            int z = nx - 1;
+            int z = i1 - 1;
             while (z - 8 >= a && (few || skip0)) {
                 uint64_t w;
                 memcpy(&w, row + z - 7, 8);

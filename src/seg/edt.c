@@ -53,10 +53,10 @@ static void line_free(line_buf *b)
  * zero-distance sites, are returned at once. */
 static void edt_1d(float *f, size_t st, int n, float s, float cap, line_buf *b)
 {
+    /* The input is capped already: by the x pass, and by this function's
+     * own output for z (blocks left alone hold only 0 and EDT_INF). */
     int first = n, last = -1, nonzero = 0;
     for (int q = 0; q < n; q++) {
-        if (f[(size_t)q * st] > cap)
-            f[(size_t)q * st] = EDT_INF;
         if (f[(size_t)q * st] < EDT_INF) {
             first = q < first ? q : first;
             last = q;
@@ -122,6 +122,22 @@ static int gather_unchanged(float *buf, const float *src, size_t stride, int n, 
     uint32_t any = 0, all = ~0u, inf;
     const float big = EDT_INF;
     memcpy(&inf, &big, sizeof inf);
+    if (w == BLK) {   /* whole blocks: fixed-size copies, two values per word */
+        uint64_t any2 = 0, all2 = ~0ull;
+        for (int q = 0; q < n; q++) {
+            float *dst = buf + (size_t)q * BLK;
+            memcpy(dst, src + stride * (size_t)q, BLK * sizeof *dst);
+            for (int b = 0; b < BLK; b += 2) {
+                uint64_t u;
+                memcpy(&u, dst + b, sizeof u);
+                any2 |= u;
+                all2 &= u;
+            }
+        }
+        any = (uint32_t)any2 | (uint32_t)(any2 >> 32);
+        all = (uint32_t)all2 & (uint32_t)(all2 >> 32);
+        return any == 0 || (all == inf && any == inf);
+    }
     for (int q = 0; q < n; q++) {
         const float *row = src + stride * (size_t)q;
         float *dst = buf + (size_t)q * BLK;

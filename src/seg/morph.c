@@ -18,13 +18,10 @@ typedef struct crop {
     int owned;
 } crop;
 
-/* The box of the voxels in [vlo, vhi] grown by r_mm and 2 voxels, clipped
- * to the volume; 0 when there are none. */
-static int crop_box(const pm_mask *m, int vlo, int vhi, double r_mm, crop *c)
+/* c's box (the voxels' own) grown by r_mm and 2 voxels, clipped to the
+ * volume, and its size. */
+static void crop_pad(const pm_mask *m, double r_mm, crop *c)
 {
-    memset(c, 0, sizeof *c);
-    if (!pm__bbox(m, vlo, vhi, c->lo, c->hi))
-        return 0;
     for (int a = 0; a < 3; a++) {
         int pad = (int)ceil(r_mm / m->g.spacing[a]) + 2;
         c->lo[a] = c->lo[a] - pad < 0 ? 0 : c->lo[a] - pad;
@@ -32,12 +29,24 @@ static int crop_box(const pm_mask *m, int vlo, int vhi, double r_mm, crop *c)
         c->dim[a] = c->hi[a] - c->lo[a];
     }
     c->n = (size_t)c->dim[0] * c->dim[1] * c->dim[2];
-    return 1;
+}
+
+/* The box of the voxels in [vlo, vhi] grown by r_mm and 2 voxels, clipped
+ * to the volume; 0 when there are none. Labels within those scratch s was
+ * sized for are looked for within their box only. */
+static int crop_box(const pm_mask *m, int vlo, int vhi, double r_mm, crop *c, const pm__morph_scratch *s)
+{
+    memset(c, 0, sizeof *c);
+    int got = s && s->cap && s->vlo <= vlo && vhi <= s->vhi ? pm__bbox_in(m, vlo, vhi, s->lo, s->hi, c->lo, c->hi)
+                                                            : pm__bbox(m, vlo, vhi, c->lo, c->hi);
+    if (got)
+        crop_pad(m, r_mm, c);
+    return got;
 }
 
 static int crop_make_in(const pm_mask *m, int vlo, int vhi, double r_mm, crop *c, pm__morph_scratch *s)
 {
-    if (!crop_box(m, vlo, vhi, r_mm, c))
+    if (!crop_box(m, vlo, vhi, r_mm, c, s))
         return 0;
     if (s && s->cap >= c->n) {
         c->f = s->f;
@@ -69,8 +78,13 @@ int pm__morph_scratch_init(pm__morph_scratch *s, const pm_mask *m, int vlo, int 
 {
     memset(s, 0, sizeof *s);
     crop c;
-    if (!crop_box(m, vlo, vhi, r_mm, &c))
+    if (!pm__bbox(m, vlo, vhi, s->lo, s->hi))
         return PM_OK;
+    s->vlo = vlo, s->vhi = vhi;
+    memset(&c, 0, sizeof c);
+    memcpy(c.lo, s->lo, sizeof c.lo);
+    memcpy(c.hi, s->hi, sizeof c.hi);
+    crop_pad(m, r_mm, &c);
     s->f = pm__big_alloc(c.n);
     s->d = pm__big_alloc(c.n * sizeof *s->d);
     if (!s->f || !s->d) {

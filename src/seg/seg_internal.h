@@ -59,6 +59,9 @@ static inline size_t pm__count_byte(const uint8_t *p, size_t n, uint8_t v)
 
 /* Bounding box [lo, hi) of the voxels in [vlo, vhi]; returns 0 when empty. */
 int pm__bbox(const pm_mask *m, int vlo, int vhi, int lo[3], int hi[3]);
+/* The same within the box [from, to) of the volume. */
+int pm__bbox_in(const pm_mask *m, int vlo, int vhi, const int from[3], const int to[3], int lo[3],
+                int hi[3]);
 
 /* Dilation that writes value only over voxels equal to over. */
 int pm__dilate_over(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, uint8_t over,
@@ -79,6 +82,7 @@ typedef struct pm__morph_scratch {
     uint8_t *f;
     float *d;
     size_t cap;   /* voxels */
+    int vlo, vhi, lo[3], hi[3];   /* the labels it was sized for and their box */
 } pm__morph_scratch;
 /* Sizes s for the crop of voxels in [vlo, vhi] padded by r_mm (nothing when
  * there are none); PM_EMEMORY with s empty on failure. */
