@@ -158,6 +158,8 @@ typedef struct edt_ctx {
     double sp[3];
     float *out;
     float cap;            /* distances above this are reported as EDT_INF */
+    uint8_t *above;       /* when not NULL: 1 where the distance is above thr */
+    float thr;
     int failed;
 } edt_ctx;
 
@@ -243,12 +245,19 @@ static void edt_z(void *vctx, int j, int thread)
     float *o = c->out + (size_t)nx * j;
     for (int i0 = 0; i0 < nx; i0 += BLK) {
         int w = nx - i0 < BLK ? nx - i0 : BLK;
-        if (gather_unchanged(buf, o + i0, plane, nz, w))
-            continue;
-        for (int b = 0; b < w; b++)
-            edt_1d(buf + b, BLK, nz, (float)c->sp[2], c->cap, &lb);
-        for (int k = 0; k < nz; k++)
-            memcpy(o + plane * k + i0, buf + (size_t)k * BLK, (size_t)w * sizeof *buf);
+        if (!gather_unchanged(buf, o + i0, plane, nz, w)) {
+            for (int b = 0; b < w; b++)
+                edt_1d(buf + b, BLK, nz, (float)c->sp[2], c->cap, &lb);
+            for (int k = 0; k < nz; k++)
+                memcpy(o + plane * k + i0, buf + (size_t)k * BLK, (size_t)w * sizeof *buf);
+        }
+        /* The final distances are in buf: threshold them while they are
+         * in cache, rather than in another pass over the volume. */
+        for (int k = 0; k < nz && c->above; k++) {
+            uint8_t *a = c->above + plane * k + (size_t)nx * j + i0;
+            for (int b = 0; b < w; b++)
+                a[b] = buf[(size_t)k * BLK + b] > c->thr;
+        }
     }
     line_free(&lb), free(buf);
 }
@@ -256,7 +265,13 @@ static void edt_z(void *vctx, int j, int thread)
 int pm__edt_capped(const uint8_t *feat, const int dim[3], const double spacing[3], float *out,
                    float cap, const pm_progress *p)
 {
-    edt_ctx c = {feat, dim[0], dim[1], dim[2], {spacing[0], spacing[1], spacing[2]}, out, cap, 0};
+    return pm__edt_above(feat, dim, spacing, out, cap, NULL, 0, p);
+}
+
+int pm__edt_above(const uint8_t *feat, const int dim[3], const double spacing[3], float *out, float cap,
+                  uint8_t *above, float thr, const pm_progress *p)
+{
+    edt_ctx c = {feat, dim[0], dim[1], dim[2], {spacing[0], spacing[1], spacing[2]}, out, cap, above, thr, 0};
     int rc = pm_parallel_for(c.nz, 0, edt_xy, &c, p, "distance transform");
     if (rc == PM_OK && !c.failed)
         rc = pm_parallel_for(c.ny, 0, edt_z, &c, p, "distance transform");

@@ -122,17 +122,32 @@ static inline size_t crop_src(const pm_mask *m, const crop *c, int i, int j, int
            (size_t)m->g.dim[1] * (size_t)(c->lo[2] + k));
 }
 
-/* c->f = 1 where the mask is in [vlo,vhi] (or, invert, where it is not). */
+typedef struct feat_ctx {
+    const pm_mask *m;
+    crop *c;
+    uint8_t base, span;
+    int invert;
+} feat_ctx;
+
+static void features_slice(void *vctx, int k, int thread)
+{
+    (void)thread;
+    const feat_ctx *x = vctx;
+    const crop *c = x->c;
+    uint8_t *f = c->f + (size_t)c->dim[0] * c->dim[1] * (size_t)k;
+    for (int j = 0; j < c->dim[1]; j++) {
+        const uint8_t *src = x->m->v + crop_src(x->m, c, 0, j, k);
+        for (int i = 0; i < c->dim[0]; i++)
+            *f++ = (((uint8_t)(src[i] - x->base) <= x->span) != x->invert);
+    }
+}
+
+/* c->f = 1 where the mask is in [vlo,vhi] (or, invert, where it is not),
+ * slices in parallel. */
 static void crop_features(const pm_mask *m, crop *c, int vlo, int vhi, int invert)
 {
-    const uint8_t base = (uint8_t)vlo, span = (uint8_t)(vhi - vlo);
-    size_t t = 0;
-    for (int k = 0; k < c->dim[2]; k++)
-        for (int j = 0; j < c->dim[1]; j++) {
-            const uint8_t *src = m->v + crop_src(m, c, 0, j, k);
-            for (int i = 0; i < c->dim[0]; i++)
-                c->f[t++] = (((uint8_t)(src[i] - base) <= span) != invert);
-        }
+    feat_ctx x = {m, c, (uint8_t)vlo, (uint8_t)(vhi - vlo), invert};
+    pm_parallel_for(c->dim[2], 0, features_slice, &x, NULL, NULL);
 }
 
 static int oom(void)
@@ -362,12 +377,9 @@ int pm__close_in(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, double 
      * only turn the dilation into its complement and the erosion's
      * distances into a mask. */
     const float cap = (float)(r_mm * r_mm) * 1.001f, r2 = (float)(r_mm * r_mm);
-    int rc = pm__edt_capped(c.f, c.dim, m->g.spacing, c.d, cap, p);
-    if (rc == PM_OK) {
-        for (size_t t = 0; t < c.n; t++)
-            c.f[t] = c.d[t] > r2;
+    int rc = pm__edt_above(c.f, c.dim, m->g.spacing, c.d, cap, c.f, r2, p);
+    if (rc == PM_OK)
         rc = pm__edt_capped(c.f, c.dim, m->g.spacing, c.d, cap, p);
-    }
     if (rc == PM_OK) {
         /* c.f becomes 2 where the closing adds a voxel (input 0). */
         size_t t = 0, nadded = 0;

@@ -74,6 +74,10 @@ int pm__dilate_over(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, uint
  * them) be skipped. */
 int pm__edt_capped(const uint8_t *feat, const int dim[3], const double spacing[3], float *out, float cap,
                    const pm_progress *p);
+/* pm__edt_capped that also sets above[x] = out[x] > thr as it finishes each
+ * block (above may be feat: feat is read before any is written). */
+int pm__edt_above(const uint8_t *feat, const int dim[3], const double spacing[3], float *out, float cap,
+                  uint8_t *above, float thr, const pm_progress *p);
 
 /* Scratch buffers for the crops of ball morphology: sized once for the
  * largest crop to come, so that closing one lung after the other reuses
