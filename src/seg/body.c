@@ -163,7 +163,6 @@ typedef struct body_ctx {
     const pm_volume *v;
     pm_mask *b, *m;
     int f[3], cd[3];
-    const int *ci;      /* i / f[0], without a division per voxel */
     int tissue_hu;
     int failed;
 } body_ctx;
@@ -186,8 +185,12 @@ static void block_slab(void *vctx, int ck, int thread)
         for (int j = 0; j < d[1]; j++) {
             const int16_t *row = c->v->hu + (size_t)d[0] * ((size_t)j + (size_t)d[1] * k);
             int32_t *s = sum + (size_t)cd[0] * (size_t)(j / f[1]);
-            for (int i = 0; i < d[0]; i++)
-                s[c->ci[i]] += row[i];
+            for (int b = 0, i = 0; b < cd[0]; b++) {
+                int32_t acc = 0;
+                for (int e = i + f[0] < d[0] ? i + f[0] : d[0]; i < e; i++)
+                    acc += row[i];
+                s[b] += acc;
+            }
         }
     /* A block's voxel count, as the 16-bit counter that summed it said. */
     uint8_t *out = c->b->v + cplane * (size_t)ck;
@@ -235,14 +238,9 @@ int pm_seg_body(const pm_volume *v, pm_mask *m, int tissue_hu, double open_mm, c
         cg.spacing[a] = v->g.spacing[a] * f[a];
     }
     pm_mask *b = pm_mask_new(&cg);
-    int *ci = malloc((size_t)d[0] * sizeof *ci);
-    if (!b || !ci) {
-        pm_mask_free(b), free(ci);
+    if (!b)
         return pm_fail(PM_EMEMORY, "out of memory for the body mask");
-    }
-    for (int i = 0; i < d[0]; i++)
-        ci[i] = i / f[0];
-    c.b = b, c.ci = ci;
+    c.b = b;
     int rc = pm_parallel_for(cd[2], 0, block_slab, &c, NULL, NULL), kept = 0;
     if (rc == PM_OK && c.failed)
         rc = pm_fail(PM_EMEMORY, "out of memory for the body mask");
@@ -268,6 +266,5 @@ int pm_seg_body(const pm_volume *v, pm_mask *m, int tissue_hu, double open_mm, c
     if (rc == PM_OK)
         rc = pm_parallel_for(d[2], 0, write_slice, &c, NULL, NULL);
     pm_mask_free(b);
-    free(ci);
     return rc;
 }
