@@ -95,8 +95,9 @@ static void edt_1d(float *f, size_t st, int n, float s, float cap, line_buf *b)
     /* Farther than reach from every site a voxel is beyond the cap, as its
      * input already says (the sites lie in first..last). */
     int reach = n;
-    if (cap < EDT_INF) {
-        reach = (int)ceilf(sqrtf(cap / s2)) + 1;
+    float r = cap < EDT_INF ? sqrtf(cap / s2) : (float)n;
+    if (r < (float)n) {   /* false for a NaN too: then the whole line */
+        reach = (int)ceilf(r) + 1;
         while (reach < n && !((float)reach * (float)reach * s2 > cap))
             reach++;
     }
@@ -183,8 +184,8 @@ static void edt_xy(void *vctx, int k, int thread)
     }
     /* The squared distance along x to the nearest feature of the row, from
      * the gaps between its features: within a gap the nearer end. sq[d] is
-     * INF for d = nx (no feature on that side) and above the cap (which
-     * y's first look at a line does anyway). */
+     * EDT_INF for d = nx (no feature on that side) and above the cap, as
+     * every pass reports it. */
     for (int d = 0; d < nx; d++) {
         float v = (float)(d * sx * d * sx);
         sq[d] = v > c->cap ? EDT_INF : v;
