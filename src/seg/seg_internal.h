@@ -86,7 +86,11 @@ typedef struct pm__morph_scratch {
     uint8_t *f;
     float *d;
     size_t cap;   /* voxels */
-    int vlo, vhi, lo[3], hi[3];   /* the labels it was sized for and their box */
+    /* The labels it was sized for and their box, where crops of those
+     * labels look for them: right as long as none is added outside it
+     * before its own crop is made (pm_seg_close_pleural closes each lung
+     * once, and a lung's closing writes only its own label). */
+    int vlo, vhi, lo[3], hi[3];
 } pm__morph_scratch;
 /* Sizes s for the crop of voxels in [vlo, vhi] padded by r_mm (nothing when
  * there are none); PM_EMEMORY with s empty on failure. */
