@@ -388,7 +388,7 @@ int pm__close_in(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, double 
                 size_t row = crop_src(m, &c, 0, j, k);
                 uint8_t *dst = m->v + row;
                 for (int i = 0; i < c.dim[0]; i++, t++) {
-                    int add = c.d[t] > r2 && dst[i] == 0;
+                    int add = dst[i] == 0 && c.d[t] > r2;
                     c.f[t] = add ? 2 : 0;
                     nadded += add;
                     if (add) {
