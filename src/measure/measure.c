@@ -1,31 +1,33 @@
-/* measure.c - volumes, densities and the lung HU histogram. The exact
- * per-HU histogram of the lungs (pm_volume_hu_counts) gives the mean,
- * LAA%-950, Perc15 and the display histogram. */
+/* measure.c - volumes, densities and the lung HU histogram. The sum of the
+ * zones' histograms (zones.c) gives the mean, LAA%-950, Perc15 and the
+ * display histogram. */
 #include "pulmo/measure.h"
 #include "pulmo/seg.h"
+#include "measure_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* The voxels are cut into chunks whose labels are counted in parallel. */
-#define MEAS_CHUNKS 8
-
-typedef struct meas_ctx {
-    const pm_mask *labels;
-    uint64_t cnt[MEAS_CHUNKS][4];
-} meas_ctx;
-
-static void meas_chunk(void *vctx, int t, int thread)
+/* Figures of the exact per-HU histogram h of the lung voxels, the
+ * fallback when Perc15 lies where the zones' histogram clamps. */
+static int exact_perc15(const pm_volume *v, const pm_mask *labels, uint64_t lung, double *p15)
 {
-    (void)thread;
-    meas_ctx *c = vctx;
-    size_t n = pm_grid_voxels(&c->labels->g), a = n * (size_t)t / MEAS_CHUNKS,
-           b = n * (size_t)(t + 1) / MEAS_CHUNKS;
-    const uint8_t *lab = c->labels->v;
-    for (size_t x = a; x < b; x++)
-        if (lab[x] <= 3)
-            c->cnt[t][lab[x]]++;
+    uint64_t *h = malloc(65536 * sizeof *h);
+    if (!h)
+        return pm_fail(PM_EMEMORY, "out of memory");
+    static const uint8_t lungs[256] = {0, 1, 1};
+    int rc = pm_volume_hu_counts(v, labels, lungs, 0, v->g.dim[2], h);
+    uint64_t acc = 0;
+    for (int i = 0; i < 65536 && rc == PM_OK; i++) {
+        acc += h[i];
+        if (h[i] && (double)acc >= 0.15 * (double)lung) {
+            *p15 = i - 32768;
+            break;
+        }
+    }
+    free(h);
+    return rc;
 }
 
 int pm_measure_lungs(const pm_volume *v, const pm_mask *labels, pm_lung_measures *out,
@@ -35,31 +37,6 @@ int pm_measure_lungs(const pm_volume *v, const pm_mask *labels, pm_lung_measures
         if (v->g.dim[a] != labels->g.dim[a])
             return pm_fail(PM_EUSAGE, "mask and volume grids differ");
     memset(out, 0, sizeof *out);
-    uint64_t *h = malloc(65536 * sizeof *h);
-    if (!h)
-        return pm_fail(PM_EMEMORY, "out of memory");
-    /* The HU histogram of the lungs (labels 1-2), not of the airway. */
-    static const uint8_t lungs[256] = {0, 1, 1};
-    int rc = pm_volume_hu_counts(v, labels, lungs, 0, v->g.dim[2], h);
-    meas_ctx c = {labels, {{0}}};
-    if (rc == PM_OK)
-        rc = pm_parallel_for(MEAS_CHUNKS, 0, meas_chunk, &c, NULL, NULL);
-    uint64_t cnt[4] = {0};
-    for (int t = 0; t < MEAS_CHUNKS; t++)
-        for (int l = 0; l < 4; l++)
-            cnt[l] += c.cnt[t][l];
-    if (rc != PM_OK) {
-        free(h);
-        return rc;
-    }
-    double ml = pm_grid_voxel_mm3(&v->g) / 1000.0;
-    uint64_t lung = cnt[1] + cnt[2];
-    out->lung_voxels = lung;
-    out->lung_ml = (double)lung * ml;
-    out->right_ml = (double)cnt[1] * ml;
-    out->left_ml = (double)cnt[2] * ml;
-    out->airway_ml = (double)cnt[3] * ml;
-    out->sides = cnt[2] > 0;
     out->mean_hu = out->laa950_pct = out->perc15_hu = NAN;
     for (int l = 0; l < 2; l++) {
         out->top_mm[l] = out->bottom_mm[l] = NAN;
@@ -68,47 +45,62 @@ int pm_measure_lungs(const pm_volume *v, const pm_mask *labels, pm_lung_measures
             zm->mean_hu = zm->laa950_pct = zm->perc15_hu = zm->top_mm = zm->bottom_mm = NAN;
         }
     }
+    /* One pass for the counts and the lungs' extents, one for the zones'
+     * histograms, whose sum is the lungs' histogram: the whole-lung figures
+     * come from it (exact where HU is not clamped, which is all of them but
+     * a Perc15 at the clamps). */
+    pm__lung_totals *tot = malloc(sizeof *tot);
+    if (!tot)
+        return pm_fail(PM_EMEMORY, "out of memory");
+    int rc = pm__measure_pass(v, labels, out, tot);
+    if (rc != PM_OK) {
+        free(tot);
+        return rc;
+    }
+    const uint64_t *cnt = tot->cnt;
+    double ml = pm_grid_voxel_mm3(&v->g) / 1000.0;
+    uint64_t lung = cnt[1] + cnt[2];
+    out->lung_voxels = lung;
+    out->lung_ml = (double)lung * ml;
+    out->right_ml = (double)cnt[1] * ml;
+    out->left_ml = (double)cnt[2] * ml;
+    out->airway_ml = (double)cnt[3] * ml;
+    out->sides = cnt[2] > 0;
     if (lung) {
-        double sum = 0;
         uint64_t below = 0, acc = 0;
-        int p15 = 0, got = 0;
-        for (int i = 0; i < 65536; i++) {
-            if (!h[i])
+        int got = 0;
+        for (int b = 0; b < PM__ZN_BINS; b++) {
+            uint64_t n = tot->hist[b];
+            if (!n)
                 continue;
-            int hu = i - 32768;
-            sum += (double)h[i] * hu;
+            int hu = PM__ZN_HU_LO + b;
             if (hu < -950)
-                below += h[i];
-            acc += h[i];
+                below += n;
+            acc += n;
             if (!got && (double)acc >= 0.15 * (double)lung) {
-                p15 = hu;
+                out->perc15_hu = hu;
                 got = 1;
             }
-            int b = (hu - PM_MEASURE_HU_LO) / PM_MEASURE_BIN_HU;
-            if (hu >= PM_MEASURE_HU_LO && b < PM_MEASURE_BINS)
-                out->hist[b] += h[i];
+            int bin = (hu - PM_MEASURE_HU_LO) / PM_MEASURE_BIN_HU;
+            if (hu >= PM_MEASURE_HU_LO && bin < PM_MEASURE_BINS)
+                out->hist[bin] += n;
         }
-        out->mean_hu = sum / (double)lung;
+        out->mean_hu = tot->sum / (double)lung;
         out->laa950_pct = 100.0 * (double)below / (double)lung;
-        out->perc15_hu = p15;
-        if ((rc = pm_measure_zones(v, labels, out)) != PM_OK) {
-            free(h);
-            return rc;
-        }
+        if (out->perc15_hu == PM__ZN_HU_LO || out->perc15_hu == PM__ZN_HU_LO + PM__ZN_BINS - 1)
+            rc = exact_perc15(v, labels, lung, &out->perc15_hu);
         /* Per side: two lungs touching at the front are still two. */
-        for (int l = 1; l <= 2; l++) {
+        for (int l = 1; l <= 2 && rc == PM_OK; l++) {
             pm_cc *cc;
             rc = pm_cc_label(labels, l, l, 26, &cc, p);
-            if (rc != PM_OK) {
-                free(h);
-                return rc;
+            if (rc == PM_OK) {
+                out->components += (int)cc->ncomp;
+                pm_cc_free(cc);
             }
-            out->components += (int)cc->ncomp;
-            pm_cc_free(cc);
         }
     }
-    free(h);
-    return PM_OK;
+    free(tot);
+    return rc;
 }
 
 /* Voxels of labels 1-2 in the slice at index `at` of axis a. */

@@ -8,25 +8,43 @@
  * the unclamped sum). */
 #include "pulmo/measure.h"
 #include "pulmo/seg.h"
+#include "measure_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define ZN_CHUNKS 8
-#define ZN_HU_LO (-2048)
-#define ZN_BINS 4096   /* -2048 .. 2047 HU */
+#define ZN_HU_LO PM__ZN_HU_LO
+#define ZN_BINS PM__ZN_BINS
 
 typedef struct zone_ctx {
     const pm_volume *v;
     const pm_mask *labels;
     double zc[4];                     /* z of voxel (i, j, k) = zc[0] + i zc[1] + j zc[2] + k zc[3] */
     double lo[ZN_CHUNKS][2], hi[ZN_CHUNKS][2];
+    uint64_t cnt[ZN_CHUNKS][4];       /* voxels labelled 1, 2, 3 ([0] unused) */
     double cut[2][2];                 /* per lung: z of the upper/middle and middle/lower borders */
     uint32_t *hist;                   /* chunk x 6 zones x ZN_BINS */
     double sum[ZN_CHUNKS][6];
     double zlo[ZN_CHUNKS][6], zhi[ZN_CHUNKS][6];
 } zone_ctx;
+
+/* The first index from i on (up to n) whose label is not 0: the labels
+ * are mostly 0, tested 8 at a time. */
+static inline int skip_zeros(const uint8_t *r, int i, int n)
+{
+    while (i + 8 <= n) {
+        uint64_t w;
+        memcpy(&w, r + i, 8);
+        if (w)
+            break;
+        i += 8;
+    }
+    while (i < n && !r[i])
+        i++;
+    return i;
+}
 
 /* Slices [*a, *b) of chunk t. */
 static void chunk_slices(const zone_ctx *c, int t, int *a, int *b)
@@ -51,7 +69,9 @@ static void extent_chunk(void *vctx, int t, int thread)
         for (int j = 0; j < g->dim[1]; j++) {
             const uint8_t *r = lab + ((size_t)k * g->dim[1] + j) * row;
             double z0 = c->zc[0] + j * c->zc[2] + k * c->zc[3];
-            for (int i = 0; i < g->dim[0]; i++) {
+            for (int i = skip_zeros(r, 0, g->dim[0]); i < g->dim[0]; i = skip_zeros(r, i + 1, g->dim[0])) {
+                if (r[i] <= 3)
+                    c->cnt[t][r[i]]++;
                 int l = r[i] - 1;
                 if (l != 0 && l != 1)
                     continue;
@@ -81,7 +101,8 @@ static void zone_chunk(void *vctx, int t, int thread)
         for (int j = 0; j < g->dim[1]; j++) {
             size_t o = ((size_t)k * g->dim[1] + j) * row;
             double z0 = c->zc[0] + j * c->zc[2] + k * c->zc[3];
-            for (int i = 0; i < g->dim[0]; i++) {
+            for (int i = skip_zeros(lab + o, 0, g->dim[0]); i < g->dim[0];
+                 i = skip_zeros(lab + o, i + 1, g->dim[0])) {
                 int l = lab[o + i] - 1;
                 if (l != 0 && l != 1)
                     continue;
@@ -124,6 +145,12 @@ static void zone_figures(pm_zone_measures *zm, const uint64_t *h, double sum)
 
 int pm_measure_zones(const pm_volume *v, const pm_mask *labels, pm_lung_measures *out)
 {
+    return pm__measure_pass(v, labels, out, NULL);
+}
+
+int pm__measure_pass(const pm_volume *v, const pm_mask *labels, pm_lung_measures *out,
+                     pm__lung_totals *tot)
+{
     const pm_grid *g = &v->g;
     for (int a = 0; a < 3; a++)
         if (g->dim[a] != labels->g.dim[a])
@@ -137,6 +164,16 @@ int pm_measure_zones(const pm_volume *v, const pm_mask *labels, pm_lung_measures
     for (int a = 0; a < 3; a++)
         c->zc[1 + a] = g->spacing[a] * g->dir[3 * a + 2];
     int rc = pm_parallel_for(ZN_CHUNKS, 0, extent_chunk, c, NULL, NULL);
+    if (tot) {
+        memset(tot, 0, sizeof *tot);
+        for (int t = 0; t < ZN_CHUNKS; t++)
+            for (int l = 1; l < 4; l++)
+                tot->cnt[l] += c->cnt[t][l];
+        if (rc != PM_OK || tot->cnt[1] + tot->cnt[2] == 0) {
+            free(c);
+            return rc;
+        }
+    }
     for (int l = 0; l < 2 && rc == PM_OK; l++) {
         double lo = INFINITY, hi = -INFINITY;
         for (int t = 0; t < ZN_CHUNKS; t++) {
@@ -187,6 +224,11 @@ int pm_measure_zones(const pm_volume *v, const pm_mask *labels, pm_lung_measures
         for (int b = 0; b < ZN_BINS; b++)
             hl[b] += h[b];
         lsum += sum;
+        if (tot) {
+            for (int b = 0; b < ZN_BINS; b++)
+                tot->hist[b] += h[b];
+            tot->sum += sum;
+        }
         lm->voxels += zm->voxels;
         lm->ml += zm->ml;
         if (zone % 3 == 2) {

@@ -52,13 +52,34 @@ static uint32_t find_tube(const pm_volume *v, const pm_mask *m, int k, const pm_
     /* The body's extent across the patient (left-right) on this slice:
      * everything not outside air. */
     int axis = pm__lr_axis(o->patient ? o->patient : &v->g), bi0 = v->g.dim[axis], bi1 = -1;
-    for (int j = 0; j < ny; j++)
-        for (int i = 0; i < nx; i++)
-            if (s[(size_t)nx * j + i] != PM_LABEL_OUTSIDE) {
-                int a = axis ? j : i;
-                if (a < bi0) bi0 = a;
-                if (a > bi1) bi1 = a;
-            }
+    for (int j = 0; j < ny; j++) {
+        /* The row's first and last such voxel, 8 at a time from each end. */
+        const uint8_t *row = s + (size_t)nx * j;
+        int a = 0, z = nx - 1;
+        while (a + 8 <= nx) {
+            uint64_t w;
+            memcpy(&w, row + a, 8);
+            if (w != 0x0101010101010101ull * PM_LABEL_OUTSIDE)
+                break;
+            a += 8;
+        }
+        while (a < nx && row[a] == PM_LABEL_OUTSIDE)
+            a++;
+        if (a == nx)
+            continue;
+        while (z - 8 >= a) {
+            uint64_t w;
+            memcpy(&w, row + z - 7, 8);
+            if (w != 0x0101010101010101ull * PM_LABEL_OUTSIDE)
+                break;
+            z -= 8;
+        }
+        while (row[z] == PM_LABEL_OUTSIDE)
+            z--;
+        int lo = axis ? j : a, hi = axis ? j : z;
+        if (lo < bi0) bi0 = lo;
+        if (hi > bi1) bi1 = hi;
+    }
     if (bi1 < bi0)
         return 0;
     pm_cc *cc;
@@ -194,10 +215,7 @@ static int find_neck(const pm_volume *v, const pm_mask *m, const pm_airway_opts 
     int kmax = -1;
     size_t best = 0;
     for (int k = 0; k < nz; k++) {
-        size_t a = 0;
-        const uint8_t *s = m->v + plane * (size_t)k;
-        for (size_t x = 0; x < plane; x++)
-            a += s[x] == PM_LABEL_LUNG;
+        size_t a = pm__count_byte(m->v + plane * (size_t)k, plane, PM_LABEL_LUNG);
         if (a > best)
             best = a, kmax = k;
     }
@@ -502,9 +520,7 @@ static int seed_and_grow(const pm_volume *v, pm_mask *m, const pm_airway_opts *o
     }
     if (rc != PM_OK)
         return rc;
-    size_t count = 0;
-    for (size_t x = 0; x < n; x++)
-        count += m->v[x] == PM_LABEL_AIRWAY;
+    size_t count = pm_seg_count(m, PM_LABEL_AIRWAY);
     info->found = 1;
     info->threshold_hu = chosen;
     info->ml = (double)count * vox_ml;

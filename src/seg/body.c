@@ -286,10 +286,85 @@ static int close_fov_cuts(const pm_volume *v, pm_mask *b, const int f[3], uint8_
     return PM_OK;
 }
 
+/* The blocks of one slab of f[2] slices and of the body's write-back. */
+typedef struct body_ctx {
+    const pm_volume *v;
+    pm_mask *b, *m;
+    int f[3], cd[3];
+    int tissue_hu;
+    int failed;
+    const uint8_t *ring;  /* close_fov_cuts: body blocks along the circle */
+    int16_t padv;         /* and the value that fills the image's corners */
+} body_ctx;
+
+/* Coarse slice ck: blocks whose mean HU is above tissue_hu. The sums are
+ * integers, so the slabs can be summed in any order and in parallel. */
+static void block_slab(void *vctx, int ck, int thread)
+{
+    (void)thread;
+    body_ctx *c = vctx;
+    const int *d = c->v->g.dim, *f = c->f, *cd = c->cd;
+    size_t cplane = (size_t)cd[0] * cd[1];
+    int32_t *sum = calloc(cplane, sizeof *sum);
+    if (!sum) {
+        c->failed = 1;
+        return;
+    }
+    int k0 = ck * f[2], k1 = (ck + 1) * f[2] < d[2] ? (ck + 1) * f[2] : d[2];
+    for (int k = k0; k < k1; k++)
+        for (int j = 0; j < d[1]; j++) {
+            const int16_t *row = c->v->hu + (size_t)d[0] * ((size_t)j + (size_t)d[1] * k);
+            int32_t *s = sum + (size_t)cd[0] * (size_t)(j / f[1]);
+            for (int b = 0, i = 0; b < cd[0]; b++) {
+                int32_t acc = 0;
+                for (int e = i + f[0] < d[0] ? i + f[0] : d[0]; i < e; i++)
+                    acc += row[i];
+                s[b] += acc;
+            }
+        }
+    /* A block's voxel count, as the 16-bit counter that summed it said. */
+    uint8_t *out = c->b->v + cplane * (size_t)ck;
+    for (int cj = 0; cj < cd[1]; cj++) {
+        int nj = (cj + 1) * f[1] < d[1] ? f[1] : d[1] - cj * f[1];
+        for (int ci = 0; ci < cd[0]; ci++) {
+            int ni = (ci + 1) * f[0] < d[0] ? f[0] : d[0] - ci * f[0];
+            uint16_t cnt = (uint16_t)((unsigned)(k1 - k0) * (unsigned)nj * (unsigned)ni);
+            size_t t = (size_t)cd[0] * cj + ci;
+            out[t] = cnt && sum[t] > (int32_t)c->tissue_hu * cnt;
+        }
+    }
+    free(sum);
+}
+
+/* Slice k: voxels in a block outside the body become PM_LABEL_OUTSIDE, and
+ * so does the corners' fill in the body's blocks along the circle. */
+static void write_slice(void *vctx, int k, int thread)
+{
+    (void)thread;
+    body_ctx *c = vctx;
+    const int *d = c->v->g.dim, *f = c->f, *cd = c->cd;
+    for (int j = 0; j < d[1]; j++) {
+        const uint8_t *crow = c->b->v + (size_t)cd[0] * ((size_t)(j / f[1]) + (size_t)cd[1] * (k / f[2]));
+        uint8_t *row = c->m->v + (size_t)d[0] * ((size_t)j + (size_t)d[1] * k);
+        const uint8_t *rrow = c->ring ? c->ring + (crow - c->b->v) : NULL;
+        const int16_t *hu = c->v->hu + (size_t)d[0] * ((size_t)j + (size_t)d[1] * k);
+        for (int ci = 0; ci < cd[0]; ci++) {
+            int i0 = ci * f[0], n = (ci + 1) * f[0] < d[0] ? f[0] : d[0] - i0;
+            if (!crow[ci])
+                memset(row + i0, PM_LABEL_OUTSIDE, (size_t)n);
+            else if (rrow && rrow[ci])
+                for (int i = i0; i < i0 + n; i++)
+                    if (hu[i] == c->padv)
+                        row[i] = PM_LABEL_OUTSIDE;
+        }
+    }
+}
+
 int pm_seg_body(const pm_volume *v, pm_mask *m, int tissue_hu, double open_mm, const pm_progress *p)
 {
     const int *d = v->g.dim;
-    int f[3], cd[3];
+    body_ctx c = {.v = v, .m = m, .tissue_hu = tissue_hu};
+    int *f = c.f, *cd = c.cd;
     for (int a = 0; a < 3; a++) {
         f[a] = (int)floor(BLOCK_MM / v->g.spacing[a] + 0.5);
         f[a] = f[a] < 1 ? 1 : f[a];
@@ -301,40 +376,17 @@ int pm_seg_body(const pm_volume *v, pm_mask *m, int tissue_hu, double open_mm, c
         cg.spacing[a] = v->g.spacing[a] * f[a];
     }
     pm_mask *b = pm_mask_new(&cg);
-    int32_t *sum = calloc((size_t)cd[0] * cd[1], sizeof *sum);
-    uint16_t *cnt = calloc((size_t)cd[0] * cd[1], sizeof *cnt);
-    int *ci = malloc((size_t)d[0] * sizeof *ci);   /* i / f[0], without a division per voxel */
-    if (!b || !sum || !cnt || !ci) {
-        pm_mask_free(b), free(sum), free(cnt), free(ci);
+    if (!b)
         return pm_fail(PM_EMEMORY, "out of memory for the body mask");
-    }
-    for (int i = 0; i < d[0]; i++)
-        ci[i] = i / f[0];
-    size_t cplane = (size_t)cd[0] * cd[1];
-    for (int ck = 0; ck < cd[2]; ck++) {
-        for (size_t t = 0; t < cplane; t++)
-            sum[t] = 0, cnt[t] = 0;
-        for (int k = ck * f[2]; k < (ck + 1) * f[2] && k < d[2]; k++)
-            for (int j = 0; j < d[1]; j++) {
-                const int16_t *row = v->hu + (size_t)d[0] * ((size_t)j + (size_t)d[1] * k);
-                size_t base = (size_t)cd[0] * (size_t)(j / f[1]);
-                int32_t *s = sum + base;
-                for (int i = 0; i < d[0]; i++)
-                    s[ci[i]] += row[i];
-                uint16_t *c = cnt + base;
-                for (int i = 0; i < d[0]; i++)
-                    c[ci[i]]++;
-            }
-        uint8_t *out = b->v + cplane * (size_t)ck;
-        for (size_t t = 0; t < cplane; t++)
-            out[t] = cnt[t] && sum[t] > (int32_t)tissue_hu * cnt[t];
-    }
-    free(sum), free(cnt);
-    int rc = PM_OK, kept = 0;
+    c.b = b;
+    int rc = pm_parallel_for(cd[2], 0, block_slab, &c, NULL, NULL), kept = 0;
+    if (rc == PM_OK && c.failed)
+        rc = pm_fail(PM_EMEMORY, "out of memory for the body mask");
     int iter = (int)floor(open_mm / (cg.spacing[0] > cg.spacing[1] ? cg.spacing[0] : cg.spacing[1]) + 0.5);
     if (open_mm > 0 && iter < 1)
         iter = 1;
-    rc = open_cross(b, iter);
+    if (rc == PM_OK)
+        rc = open_cross(b, iter);
     if (rc == PM_OK)
         rc = pm_seg_keep_largest(b, 1, 1, 6, 1, &kept, p);
     if (rc == PM_OK)
@@ -355,20 +407,10 @@ int pm_seg_body(const pm_volume *v, pm_mask *m, int tissue_hu, double open_mm, c
         rc = pm_fail(PM_EMEMORY, "out of memory for the body mask");
     if (rc == PM_OK)
         rc = close_fov_cuts(v, b, f, ring, &padv);
+    c.ring = ring, c.padv = padv;
     if (rc == PM_OK)
-        for (int k = 0; k < d[2]; k++)
-            for (int j = 0; j < d[1]; j++) {
-                size_t cb = (size_t)cd[0] * ((size_t)(j / f[1]) + (size_t)cd[1] * (k / f[2]));
-                const uint8_t *crow = b->v + cb, *rrow = ring + cb;
-                size_t at = (size_t)d[0] * ((size_t)j + (size_t)d[1] * k);
-                uint8_t *row = m->v + at;
-                const int16_t *hu = v->hu + at;
-                for (int i = 0; i < d[0]; i++)
-                    if (!crow[ci[i]] || (rrow[ci[i]] && hu[i] == padv))
-                        row[i] = PM_LABEL_OUTSIDE;
-            }
+        rc = pm_parallel_for(d[2], 0, write_slice, &c, NULL, NULL);
     free(ring);
     pm_mask_free(b);
-    free(ci);
     return rc;
 }

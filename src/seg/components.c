@@ -167,40 +167,52 @@ int pm_seg_fill_holes(pm_mask *m, uint8_t value, int conn, unsigned over, const 
     return PM_OK;
 }
 
+size_t pm_seg_count(const pm_mask *m, uint8_t value)
+{
+    return pm__count_byte(m->v, pm_grid_voxels(&m->g), value);
+}
+
 int pm__bbox(const pm_mask *m, int vlo, int vhi, int lo[3], int hi[3])
 {
-    int nx = m->g.dim[0], ny = m->g.dim[1], nz = m->g.dim[2];
-    lo[0] = nx, lo[1] = ny, lo[2] = nz;
+    const int from[3] = {0, 0, 0};
+    return pm__bbox_in(m, vlo, vhi, from, m->g.dim, lo, hi);
+}
+
+int pm__bbox_in(const pm_mask *m, int vlo, int vhi, const int from[3], const int to[3], int lo[3],
+                int hi[3])
+{
+    int nx = m->g.dim[0], ny = m->g.dim[1];
+    lo[0] = nx, lo[1] = ny, lo[2] = m->g.dim[2];
     hi[0] = hi[1] = hi[2] = 0;
     const uint8_t span = (uint8_t)(vhi - vlo), base = (uint8_t)vlo;
-    const int skip0 = vlo >= 1, single = vlo == vhi;
-    const uint64_t pat = 0x0101010101010101ull * (uint8_t)vlo;
-    for (int k = 0; k < nz; k++)
-        for (int j = 0; j < ny; j++) {
+    /* Rows are tested 8 bytes at a time from both ends for labels among
+     * other values (any range of labels 1-126), else among zeros. */
+    const int few = vlo >= 1 && vhi <= 126, skip0 = vlo >= 1;
+    const uint64_t m0 = (uint64_t)(vlo - 1), n0 = (uint64_t)(vhi + 1);
+    const int i1 = to[0];
+    for (int k = from[2]; k < to[2]; k++)
+        for (int j = from[1]; j < to[1]; j++) {
             const uint8_t *row = m->v + (size_t)nx * ((size_t)j + (size_t)ny * (size_t)k);
-            int a = 0;
-            if (single) /* test 8 bytes at a time for the one value */
-                while (a + 8 <= nx) {
-                    uint64_t w;
-                    memcpy(&w, row + a, 8);
-                    w ^= pat;
-                    if ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull)
-                        break;
-                    a += 8;
-                }
-            else if (skip0) /* rows are mostly zero */
-                while (a + 8 <= nx) {
-                    uint64_t w;
-                    memcpy(&w, row + a, 8);
-                    if (w)
-                        break;
-                    a += 8;
-                }
-            while (a < nx && (uint8_t)(row[a] - base) > span)
+            int a = from[0];
+            while (a + 8 <= i1 && (few || skip0)) {
+                uint64_t w;
+                memcpy(&w, row + a, 8);
+                if (few ? pm__word_between(w, m0, n0) : w != 0)
+                    break;
+                a += 8;
+            }
+            while (a < i1 && (uint8_t)(row[a] - base) > span)
                 a++;
-            if (a == nx)
+            if (a == i1)
                 continue;
-            int z = nx - 1;
+            int z = i1 - 1;
+            while (z - 8 >= a && (few || skip0)) {
+                uint64_t w;
+                memcpy(&w, row + z - 7, 8);
+                if (few ? pm__word_between(w, m0, n0) : w != 0)
+                    break;
+                z -= 8;
+            }
             while ((uint8_t)(row[z] - base) > span)
                 z--;
             if (a < lo[0]) lo[0] = a;

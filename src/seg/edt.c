@@ -53,22 +53,30 @@ static void line_free(line_buf *b)
  * zero-distance sites, are returned at once. */
 static void edt_1d(float *f, size_t st, int n, float s, float cap, line_buf *b)
 {
-    int any = 0, nonzero = 0;
+    /* The input is capped already: by the x pass, and by this function's
+     * own output for z (blocks left alone hold only 0 and EDT_INF). */
+    int first = n, last = -1, nonzero = 0;
     for (int q = 0; q < n; q++) {
-        if (f[(size_t)q * st] > cap)
-            f[(size_t)q * st] = EDT_INF;
-        any |= f[(size_t)q * st] < EDT_INF;
+        if (f[(size_t)q * st] < EDT_INF) {
+            first = q < first ? q : first;
+            last = q;
+        }
         nonzero |= f[(size_t)q * st] != 0;
     }
-    if (!any || !nonzero)
+    if (last < 0 || !nonzero)
         return;
     const float s2 = s * s, inv = 1.0f / s2;
     int *v = b->v, k = -1;
     float *g = b->g, *fv = b->fv, *z = b->z;
     const float *hi = b->half_inv;
-    for (int q = 0; q < n; q++) {
+    for (int q = first; q <= last; q++) {
         float fq = f[(size_t)q * st];
-        if (fq >= EDT_INF)
+        /* Inside a run of zero-distance sites only its two ends can be
+         * nearest to a voxel outside it, and the voxels inside it are their
+         * own nearest site (0, written as they are below): the envelope
+         * skips them, with the same result. */
+        if (fq >= EDT_INF || (fq == 0 && q > 0 && q + 1 < n && f[(size_t)(q - 1) * st] == 0 &&
+                              f[(size_t)(q + 1) * st] == 0))
             continue;
         float gq = fq * inv + (float)q * (float)q, sx = -HUGE_VALF;
         while (k >= 0) {
@@ -84,7 +92,19 @@ static void edt_1d(float *f, size_t st, int n, float s, float cap, line_buf *b)
         z[k] = k ? sx : -HUGE_VALF;
         z[k + 1] = HUGE_VALF;
     }
-    for (int p = 0, j = 0; p < n; p++) {
+    /* Farther than reach from every site a voxel is beyond the cap, as its
+     * input already says (the sites lie in first..last). */
+    int reach = n;
+    float r = cap < EDT_INF ? sqrtf(cap / s2) : (float)n;
+    if (r < (float)n) {   /* false for a NaN too: then the whole line */
+        reach = (int)ceilf(r) + 1;
+        while (reach < n && !((float)reach * (float)reach * s2 > cap))
+            reach++;
+    }
+    int p0 = first - reach > 0 ? first - reach : 0, p1 = last + reach < n - 1 ? last + reach : n - 1;
+    for (int p = p0, j = 0; p <= p1; p++) {
+        if (f[(size_t)p * st] == 0)
+            continue;
         while (z[j + 1] < (float)p)
             j++;
         float dp = (float)(p - v[j]);
@@ -93,19 +113,44 @@ static void edt_1d(float *f, size_t st, int n, float s, float cap, line_buf *b)
     }
 }
 
-/* A block of w lines of n gathered BLK apart that edt_1d would leave as it
- * is: all of it beyond every cap (no site) or all of it at distance 0.
- * Such blocks are most of a crop (far outside a lung, deep inside it). */
-static int block_unchanged(const float *buf, int n, int w)
+/* Copies w columns of n rows (stride apart) into a block BLK wide and
+ * says whether edt_1d would leave it as it is: all of it beyond every cap
+ * (no site) or all of it at distance 0. Such blocks are most of a crop (far
+ * outside a lung, deep inside it). The values are >= 0, so the tests are
+ * on bits: 0 is all zero bits, and nothing lies above EDT_INF. */
+static int gather_unchanged(float *buf, const float *src, size_t stride, int n, int w)
 {
-    int inf = 1, zero = 1;
-    for (int q = 0; q < n && (inf || zero); q++)
-        for (int b = 0; b < w; b++) {
-            float v = buf[(size_t)q * BLK + b];
-            inf &= v >= EDT_INF;
-            zero &= v == 0;
+    uint32_t any = 0, all = ~0u, inf;
+    const float big = EDT_INF;
+    memcpy(&inf, &big, sizeof inf);
+    if (w == BLK) {   /* whole blocks: fixed-size copies, two values per word */
+        uint64_t any2 = 0, all2 = ~0ull;
+        for (int q = 0; q < n; q++) {
+            float *dst = buf + (size_t)q * BLK;
+            memcpy(dst, src + stride * (size_t)q, BLK * sizeof *dst);
+            for (int b = 0; b < BLK; b += 2) {
+                uint64_t u;
+                memcpy(&u, dst + b, sizeof u);
+                any2 |= u;
+                all2 &= u;
+            }
         }
-    return inf || zero;
+        any = (uint32_t)any2 | (uint32_t)(any2 >> 32);
+        all = (uint32_t)all2 & (uint32_t)(all2 >> 32);
+        return any == 0 || (all == inf && any == inf);
+    }
+    for (int q = 0; q < n; q++) {
+        const float *row = src + stride * (size_t)q;
+        float *dst = buf + (size_t)q * BLK;
+        memcpy(dst, row, (size_t)w * sizeof *dst);
+        for (int b = 0; b < w; b++) {
+            uint32_t u;
+            memcpy(&u, dst + b, sizeof u);
+            any |= u;
+            all &= u;
+        }
+    }
+    return any == 0 || (all == inf && any == inf);
 }
 
 typedef struct edt_ctx {
@@ -114,6 +159,8 @@ typedef struct edt_ctx {
     double sp[3];
     float *out;
     float cap;            /* distances above this are reported as EDT_INF */
+    uint8_t *above;       /* when not NULL: 1 where the distance is above thr */
+    float thr;
     int failed;
 } edt_ctx;
 
@@ -129,39 +176,50 @@ static void edt_xy(void *vctx, int k, int thread)
     double sx = c->sp[0];
     line_buf lb;
     float *buf = malloc((size_t)ny * BLK * sizeof *buf);
-    float *sq = malloc((size_t)nx * sizeof *sq);
+    float *sq = malloc(((size_t)nx + 1) * sizeof *sq);
     if (line_alloc(&lb, ny) != 0 || !buf || !sq) {
         c->failed = 1;
         line_free(&lb), free(buf), free(sq);
         return;
     }
-    /* the squared distances along x, as the scans computed them in place */
-    for (int d = 0; d < nx; d++)
-        sq[d] = (float)(d * sx * d * sx);
+    /* The squared distance along x to the nearest feature of the row, from
+     * the gaps between its features: within a gap the nearer end. sq[d] is
+     * EDT_INF for d = nx (no feature on that side) and above the cap, as
+     * every pass reports it. */
+    for (int d = 0; d < nx; d++) {
+        float v = (float)(d * sx * d * sx);
+        sq[d] = v > c->cap ? EDT_INF : v;
+    }
+    sq[nx] = EDT_INF;
     for (int j = 0; j < ny; j++) {
         const uint8_t *fr = f + (size_t)nx * j;
         float *orow = o + (size_t)nx * j;
-        int last = -1;
-        for (int i = 0; i < nx; i++) {
-            if (fr[i])
-                last = i;
-            float d = last < 0 ? EDT_INF : sq[i - last];
-            orow[i] = d > c->cap ? EDT_INF : d;
-        }
-        last = -1;
-        for (int i = nx - 1; i >= 0; i--) {
-            if (fr[i])
-                last = i;
-            if (last >= 0 && sq[last - i] < orow[i])
-                orow[i] = sq[last - i];
+        int prev = -1;   /* the last feature before the gap, -1: none */
+        for (int i = 0; i < nx;) {
+            int next = i;
+            while (next + 8 <= nx) {
+                uint64_t wd;
+                memcpy(&wd, fr + next, 8);
+                if (wd)
+                    break;
+                next += 8;
+            }
+            while (next < nx && !fr[next])
+                next++;
+            for (int t = i; t < next; t++) {
+                int dl = prev < 0 ? nx : t - prev, dr = next < nx ? next - t : nx;
+                orow[t] = sq[dl < dr ? dl : dr];
+            }
+            while (next < nx && fr[next])
+                orow[next++] = 0;
+            prev = next - 1;
+            i = next;
         }
     }
     free(sq);
     for (int i0 = 0; i0 < nx; i0 += BLK) {
         int w = nx - i0 < BLK ? nx - i0 : BLK;
-        for (int j = 0; j < ny; j++)
-            memcpy(buf + (size_t)j * BLK, o + (size_t)nx * j + i0, (size_t)w * sizeof *buf);
-        if (block_unchanged(buf, ny, w))
+        if (gather_unchanged(buf, o + i0, (size_t)nx, ny, w))
             continue;
         for (int b = 0; b < w; b++)
             edt_1d(buf + b, BLK, ny, (float)c->sp[1], c->cap, &lb);
@@ -188,14 +246,19 @@ static void edt_z(void *vctx, int j, int thread)
     float *o = c->out + (size_t)nx * j;
     for (int i0 = 0; i0 < nx; i0 += BLK) {
         int w = nx - i0 < BLK ? nx - i0 : BLK;
-        for (int k = 0; k < nz; k++)
-            memcpy(buf + (size_t)k * BLK, o + plane * k + i0, (size_t)w * sizeof *buf);
-        if (block_unchanged(buf, nz, w))
-            continue;
-        for (int b = 0; b < w; b++)
-            edt_1d(buf + b, BLK, nz, (float)c->sp[2], c->cap, &lb);
-        for (int k = 0; k < nz; k++)
-            memcpy(o + plane * k + i0, buf + (size_t)k * BLK, (size_t)w * sizeof *buf);
+        if (!gather_unchanged(buf, o + i0, plane, nz, w)) {
+            for (int b = 0; b < w; b++)
+                edt_1d(buf + b, BLK, nz, (float)c->sp[2], c->cap, &lb);
+            for (int k = 0; k < nz; k++)
+                memcpy(o + plane * k + i0, buf + (size_t)k * BLK, (size_t)w * sizeof *buf);
+        }
+        /* The final distances are in buf: threshold them while they are
+         * in cache, rather than in another pass over the volume. */
+        for (int k = 0; k < nz && c->above; k++) {
+            uint8_t *a = c->above + plane * k + (size_t)nx * j + i0;
+            for (int b = 0; b < w; b++)
+                a[b] = buf[(size_t)k * BLK + b] > c->thr;
+        }
     }
     line_free(&lb), free(buf);
 }
@@ -203,7 +266,13 @@ static void edt_z(void *vctx, int j, int thread)
 int pm__edt_capped(const uint8_t *feat, const int dim[3], const double spacing[3], float *out,
                    float cap, const pm_progress *p)
 {
-    edt_ctx c = {feat, dim[0], dim[1], dim[2], {spacing[0], spacing[1], spacing[2]}, out, cap, 0};
+    return pm__edt_above(feat, dim, spacing, out, cap, NULL, 0, p);
+}
+
+int pm__edt_above(const uint8_t *feat, const int dim[3], const double spacing[3], float *out, float cap,
+                  uint8_t *above, float thr, const pm_progress *p)
+{
+    edt_ctx c = {feat, dim[0], dim[1], dim[2], {spacing[0], spacing[1], spacing[2]}, out, cap, above, thr, 0};
     int rc = pm_parallel_for(c.nz, 0, edt_xy, &c, p, "distance transform");
     if (rc == PM_OK && !c.failed)
         rc = pm_parallel_for(c.ny, 0, edt_z, &c, p, "distance transform");

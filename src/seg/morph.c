@@ -18,13 +18,10 @@ typedef struct crop {
     int owned;
 } crop;
 
-/* The box of the voxels in [vlo, vhi] grown by r_mm and 2 voxels, clipped
- * to the volume; 0 when there are none. */
-static int crop_box(const pm_mask *m, int vlo, int vhi, double r_mm, crop *c)
+/* c's box (the voxels' own) grown by r_mm and 2 voxels, clipped to the
+ * volume, and its size. */
+static void crop_pad(const pm_mask *m, double r_mm, crop *c)
 {
-    memset(c, 0, sizeof *c);
-    if (!pm__bbox(m, vlo, vhi, c->lo, c->hi))
-        return 0;
     for (int a = 0; a < 3; a++) {
         int pad = (int)ceil(r_mm / m->g.spacing[a]) + 2;
         c->lo[a] = c->lo[a] - pad < 0 ? 0 : c->lo[a] - pad;
@@ -32,12 +29,24 @@ static int crop_box(const pm_mask *m, int vlo, int vhi, double r_mm, crop *c)
         c->dim[a] = c->hi[a] - c->lo[a];
     }
     c->n = (size_t)c->dim[0] * c->dim[1] * c->dim[2];
-    return 1;
+}
+
+/* The box of the voxels in [vlo, vhi] grown by r_mm and 2 voxels, clipped
+ * to the volume; 0 when there are none. Labels within those scratch s was
+ * sized for are looked for within their box only. */
+static int crop_box(const pm_mask *m, int vlo, int vhi, double r_mm, crop *c, const pm__morph_scratch *s)
+{
+    memset(c, 0, sizeof *c);
+    int got = s && s->cap && s->vlo <= vlo && vhi <= s->vhi ? pm__bbox_in(m, vlo, vhi, s->lo, s->hi, c->lo, c->hi)
+                                                            : pm__bbox(m, vlo, vhi, c->lo, c->hi);
+    if (got)
+        crop_pad(m, r_mm, c);
+    return got;
 }
 
 static int crop_make_in(const pm_mask *m, int vlo, int vhi, double r_mm, crop *c, pm__morph_scratch *s)
 {
-    if (!crop_box(m, vlo, vhi, r_mm, c))
+    if (!crop_box(m, vlo, vhi, r_mm, c, s))
         return 0;
     if (s && s->cap >= c->n) {
         c->f = s->f;
@@ -69,8 +78,13 @@ int pm__morph_scratch_init(pm__morph_scratch *s, const pm_mask *m, int vlo, int 
 {
     memset(s, 0, sizeof *s);
     crop c;
-    if (!crop_box(m, vlo, vhi, r_mm, &c))
+    if (!pm__bbox(m, vlo, vhi, s->lo, s->hi))
         return PM_OK;
+    s->vlo = vlo, s->vhi = vhi;
+    memset(&c, 0, sizeof c);
+    memcpy(c.lo, s->lo, sizeof c.lo);
+    memcpy(c.hi, s->hi, sizeof c.hi);
+    crop_pad(m, r_mm, &c);
     s->f = pm__big_alloc(c.n);
     s->d = pm__big_alloc(c.n * sizeof *s->d);
     if (!s->f || !s->d) {
@@ -108,17 +122,32 @@ static inline size_t crop_src(const pm_mask *m, const crop *c, int i, int j, int
            (size_t)m->g.dim[1] * (size_t)(c->lo[2] + k));
 }
 
-/* c->f = 1 where the mask is in [vlo,vhi] (or, invert, where it is not). */
+typedef struct feat_ctx {
+    const pm_mask *m;
+    crop *c;
+    uint8_t base, span;
+    int invert;
+} feat_ctx;
+
+static void features_slice(void *vctx, int k, int thread)
+{
+    (void)thread;
+    const feat_ctx *x = vctx;
+    const crop *c = x->c;
+    uint8_t *f = c->f + (size_t)c->dim[0] * c->dim[1] * (size_t)k;
+    for (int j = 0; j < c->dim[1]; j++) {
+        const uint8_t *src = x->m->v + crop_src(x->m, c, 0, j, k);
+        for (int i = 0; i < c->dim[0]; i++)
+            *f++ = (((uint8_t)(src[i] - x->base) <= x->span) != x->invert);
+    }
+}
+
+/* c->f = 1 where the mask is in [vlo,vhi] (or, invert, where it is not),
+ * slices in parallel. */
 static void crop_features(const pm_mask *m, crop *c, int vlo, int vhi, int invert)
 {
-    const uint8_t base = (uint8_t)vlo, span = (uint8_t)(vhi - vlo);
-    size_t t = 0;
-    for (int k = 0; k < c->dim[2]; k++)
-        for (int j = 0; j < c->dim[1]; j++) {
-            const uint8_t *src = m->v + crop_src(m, c, 0, j, k);
-            for (int i = 0; i < c->dim[0]; i++)
-                c->f[t++] = (((uint8_t)(src[i] - base) <= span) != invert);
-        }
+    feat_ctx x = {m, c, (uint8_t)vlo, (uint8_t)(vhi - vlo), invert};
+    pm_parallel_for(c->dim[2], 0, features_slice, &x, NULL, NULL);
 }
 
 static int oom(void)
@@ -163,11 +192,13 @@ static int dilate_sparse(pm_mask *m, int lo, int hi, double r_mm, uint8_t value,
         return set ? 0 : -1;
     }
     const uint8_t base = (uint8_t)lo, span = (uint8_t)(hi - lo);
+    /* 8 voxels at a time: none of the labels (1-126), or all zero. */
+    const int few = lo >= 1 && hi <= 126;
     for (size_t x = 0; x < n; x++) {
         if (lo >= 1 && (x & 7) == 0 && x + 8 <= n) {
             uint64_t w;
             memcpy(&w, m->v + x, 8);
-            if (!w) {
+            if (few ? !pm__word_between(w, (uint64_t)(lo - 1), (uint64_t)(hi + 1)) : !w) {
                 x += 7;
                 continue;
             }
@@ -342,9 +373,13 @@ int pm__close_in(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, double 
     if (got <= 0)
         return got < 0 ? oom() : PM_OK;
     crop_features(m, &c, lo, hi, 0);
-    int rc = dilate_crop(&c, m->g.spacing, r_mm, p);
+    /* dilate_crop then erode_crop, without their passes over the crop that
+     * only turn the dilation into its complement and the erosion's
+     * distances into a mask. */
+    const float cap = (float)(r_mm * r_mm) * 1.001f, r2 = (float)(r_mm * r_mm);
+    int rc = pm__edt_above(c.f, c.dim, m->g.spacing, c.d, cap, c.f, r2, p);
     if (rc == PM_OK)
-        rc = erode_crop(&c, m->g.spacing, r_mm, p);
+        rc = pm__edt_capped(c.f, c.dim, m->g.spacing, c.d, cap, p);
     if (rc == PM_OK) {
         /* c.f becomes 2 where the closing adds a voxel (input 0). */
         size_t t = 0, nadded = 0;
@@ -353,7 +388,7 @@ int pm__close_in(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, double 
                 size_t row = crop_src(m, &c, 0, j, k);
                 uint8_t *dst = m->v + row;
                 for (int i = 0; i < c.dim[0]; i++, t++) {
-                    int add = c.f[t] && dst[i] == 0;
+                    int add = dst[i] == 0 && c.d[t] > r2;
                     c.f[t] = add ? 2 : 0;
                     nadded += add;
                     if (add) {

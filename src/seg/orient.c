@@ -18,6 +18,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* How much wider than deep the body must be across the header's front-back
@@ -25,54 +26,93 @@
  * spread used here, a round infant's chest about 1.1. */
 #define TURN_RATIO 1.15
 
+/* One slice's figures, on every other voxel. */
+typedef struct slice_fig {
+    uint64_t air;                       /* PM_LABEL_LUNG voxels */
+    double n, si, sj, sii, sjj;         /* the body: count, sums of i, j, i², j² */
+    double air_lo[2], air_hi[2];        /* air on each side of the body's centre */
+} slice_fig;
+
+typedef struct orient_ctx {
+    const pm_mask *m;
+    slice_fig *fig;
+    uint64_t most;
+} orient_ctx;
+
+static void body_slice(void *vctx, int k, int thread)
+{
+    (void)thread;
+    orient_ctx *c = vctx;
+    const pm_grid *g = &c->m->g;
+    int nx = g->dim[0], ny = g->dim[1];
+    size_t plane = (size_t)nx * ny;
+    const uint8_t *s = c->m->v + plane * (size_t)k;
+    slice_fig *f = &c->fig[k];
+    for (int j = 0; j < ny; j += 2)
+        for (int i = 0; i < nx; i += 2) {
+            uint8_t l = s[(size_t)nx * j + i];
+            if (l == PM_LABEL_OUTSIDE)
+                continue;
+            f->n++, f->si += i, f->sj += j, f->sii += (double)i * i, f->sjj += (double)j * j;
+        }
+    for (size_t x = 0; x < plane; x += 2)
+        f->air += s[x] == PM_LABEL_LUNG;
+}
+
+static void air_slice(void *vctx, int k, int thread)
+{
+    (void)thread;
+    orient_ctx *c = vctx;
+    const pm_grid *g = &c->m->g;
+    int nx = g->dim[0], ny = g->dim[1];
+    slice_fig *f = &c->fig[k];
+    if (f->n < 16 || 5 * f->air < c->most)
+        return;
+    const uint8_t *s = c->m->v + (size_t)nx * ny * (size_t)k;
+    double ci = f->si / f->n, cj = f->sj / f->n;
+    for (int j = 0; j < ny; j += 2)
+        for (int i = 0; i < nx; i += 2)
+            if (s[(size_t)nx * j + i] == PM_LABEL_LUNG) {
+                f->air_lo[0] += i < ci, f->air_hi[0] += i > ci;
+                f->air_lo[1] += j < cj, f->air_hi[1] += j > cj;
+            }
+}
+
 int pm_seg_patient_grid(const pm_mask *m, pm_grid *out)
 {
     const pm_grid *g = &m->g;
     *out = *g;
     int nx = g->dim[0], ny = g->dim[1], nz = g->dim[2];
-    size_t plane = (size_t)nx * ny;
     if (nx < 8 || ny < 8 || nz < 1)
         return 0;
-    /* The slices with a chest's air: at least a fifth of the most air any
+    /* Per slice (in parallel; the slices' figures are then added in slice
+     * order): the body's spread about its own centre along i and j (mm²
+     * summed over slices), and the air on each side of that centre, over
+     * the slices with a chest's air: at least a fifth of the most air any
      * slice holds (the head's sinuses and the bowel count for little). */
-    uint64_t most = 0;
-    for (int k = 0; k < nz; k++) {
-        uint64_t a = 0;
-        const uint8_t *s = m->v + plane * (size_t)k;
-        for (size_t x = 0; x < plane; x += 2)
-            a += s[x] == PM_LABEL_LUNG;
-        most = a > most ? a : most;
-    }
-    if (most == 0)
+    orient_ctx c = {m, calloc((size_t)nz, sizeof *c.fig), 0};
+    if (!c.fig)
+        return 0;   /* out of memory: the header's axes stand */
+    pm_parallel_for(nz, 0, body_slice, &c, NULL, NULL);
+    for (int k = 0; k < nz; k++)
+        c.most = c.fig[k].air > c.most ? c.fig[k].air : c.most;
+    if (c.most == 0) {
+        free(c.fig);
         return 0;
-    /* Per slice, the body's spread about its own centre along i and j (mm²
-     * summed over slices), and the air on each side of that centre. */
+    }
+    pm_parallel_for(nz, 0, air_slice, &c, NULL, NULL);
     double var[2] = {0, 0}, air_lo[2] = {0, 0}, air_hi[2] = {0, 0};
     for (int k = 0; k < nz; k++) {
-        const uint8_t *s = m->v + plane * (size_t)k;
-        double n = 0, si = 0, sj = 0, sii = 0, sjj = 0;
-        uint64_t a = 0;
-        for (int j = 0; j < ny; j += 2)
-            for (int i = 0; i < nx; i += 2) {
-                uint8_t l = s[(size_t)nx * j + i];
-                if (l == PM_LABEL_OUTSIDE)
-                    continue;
-                n++, si += i, sj += j, sii += (double)i * i, sjj += (double)j * j;
-            }
-        for (size_t x = 0; x < plane; x += 2)
-            a += s[x] == PM_LABEL_LUNG;
-        if (n < 16 || 5 * a < most)
+        const slice_fig *f = &c.fig[k];
+        if (f->n < 16 || 5 * f->air < c.most)
             continue;
-        double ci = si / n, cj = sj / n;
-        var[0] += (sii / n - ci * ci) * g->spacing[0] * g->spacing[0];
-        var[1] += (sjj / n - cj * cj) * g->spacing[1] * g->spacing[1];
-        for (int j = 0; j < ny; j += 2)
-            for (int i = 0; i < nx; i += 2)
-                if (s[(size_t)nx * j + i] == PM_LABEL_LUNG) {
-                    air_lo[0] += i < ci, air_hi[0] += i > ci;
-                    air_lo[1] += j < cj, air_hi[1] += j > cj;
-                }
+        double ci = f->si / f->n, cj = f->sj / f->n;
+        var[0] += (f->sii / f->n - ci * ci) * g->spacing[0] * g->spacing[0];
+        var[1] += (f->sjj / f->n - cj * cj) * g->spacing[1] * g->spacing[1];
+        for (int a = 0; a < 2; a++)
+            air_lo[a] += f->air_lo[a], air_hi[a] += f->air_hi[a];
     }
+    free(c.fig);
     int lr = pm__lr_axis(g), ap = 1 - lr;
     if (!(var[lr] > 0) || var[ap] < TURN_RATIO * TURN_RATIO * var[lr])
         return 0;

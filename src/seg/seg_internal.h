@@ -4,6 +4,8 @@
 
 #include "pulmo/seg.h"
 
+#include <string.h>
+
 /* pm_cc_label with invert: label the voxels whose value is NOT in [lo,hi]. */
 int pm__cc_label(const pm_mask *m, int lo, int hi, int invert, int conn, pm_cc **out,
                  const pm_progress *p);
@@ -26,8 +28,40 @@ static inline int pm__lr_axis(const pm_grid *g)
     return (g->dir[3] < 0 ? -g->dir[3] : g->dir[3]) > (g->dir[0] < 0 ? -g->dir[0] : g->dir[0]);
 }
 
+/* Non-zero when some byte of the word w lies strictly between m and n
+ * (0 <= m <= 127, n <= 128): the "has between" of Bit Twiddling Hacks, to
+ * test 8 voxels of a mask for a range of labels at once. */
+static inline uint64_t pm__word_between(uint64_t w, uint64_t m, uint64_t n)
+{
+    const uint64_t ones = 0x0101010101010101ull, low7 = ones * 127;
+    return (ones * (127 + n) - (w & low7)) & ~w & ((w & low7) + ones * (127 - m)) & (ones * 128);
+}
+
+/* How many of the n bytes at p equal v, 8 at a time: a byte of x = w ^ v
+ * is zero exactly when the top bit of ((x & 0x7f..) + 0x7f..) | x is clear
+ * (no carry crosses a byte); multiplying the top bits by 0x01.. sums them
+ * in the top byte. */
+static inline size_t pm__count_byte(const uint8_t *p, size_t n, uint8_t v)
+{
+    const uint64_t ones = 0x0101010101010101ull, low7 = ones * 0x7f, pat = ones * v;
+    size_t c = 0, x = 0;
+    for (; x + 8 <= n; x += 8) {
+        uint64_t w;
+        memcpy(&w, p + x, 8);
+        w ^= pat;
+        uint64_t nonzero = ((((w & low7) + low7) | w) & (ones * 0x80)) >> 7;
+        c += 8 - (size_t)((nonzero * ones) >> 56);
+    }
+    for (; x < n; x++)
+        c += p[x] == v;
+    return c;
+}
+
 /* Bounding box [lo, hi) of the voxels in [vlo, vhi]; returns 0 when empty. */
 int pm__bbox(const pm_mask *m, int vlo, int vhi, int lo[3], int hi[3]);
+/* The same within the box [from, to) of the volume. */
+int pm__bbox_in(const pm_mask *m, int vlo, int vhi, const int from[3], const int to[3], int lo[3],
+                int hi[3]);
 
 /* Dilation that writes value only over voxels equal to over. */
 int pm__dilate_over(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, uint8_t over,
@@ -40,6 +74,10 @@ int pm__dilate_over(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, uint
  * them) be skipped. */
 int pm__edt_capped(const uint8_t *feat, const int dim[3], const double spacing[3], float *out, float cap,
                    const pm_progress *p);
+/* pm__edt_capped that also sets above[x] = out[x] > thr as it finishes each
+ * block (above may be feat: feat is read before any is written). */
+int pm__edt_above(const uint8_t *feat, const int dim[3], const double spacing[3], float *out, float cap,
+                  uint8_t *above, float thr, const pm_progress *p);
 
 /* Scratch buffers for the crops of ball morphology: sized once for the
  * largest crop to come, so that closing one lung after the other reuses
@@ -48,6 +86,11 @@ typedef struct pm__morph_scratch {
     uint8_t *f;
     float *d;
     size_t cap;   /* voxels */
+    /* The labels it was sized for and their box, where crops of those
+     * labels look for them: right as long as none is added outside it
+     * before its own crop is made (pm_seg_close_pleural closes each lung
+     * once, and a lung's closing writes only its own label). */
+    int vlo, vhi, lo[3], hi[3];
 } pm__morph_scratch;
 /* Sizes s for the crop of voxels in [vlo, vhi] padded by r_mm (nothing when
  * there are none); PM_EMEMORY with s empty on failure. */

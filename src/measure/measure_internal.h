@@ -1,0 +1,22 @@
+/* measure_internal.h - what measure.c takes from the zones' pass (not public). */
+#ifndef PULMO_MEASURE_INTERNAL_H
+#define PULMO_MEASURE_INTERNAL_H
+
+#include "pulmo/measure.h"
+
+#define PM__ZN_HU_LO (-2048)
+#define PM__ZN_BINS 4096   /* -2048 .. 2047 HU */
+
+/* The whole mask's figures that fall out of the zones' two passes. */
+typedef struct pm__lung_totals {
+    uint64_t cnt[4];                /* voxels labelled 1, 2, 3 ([0] unused) */
+    uint64_t hist[PM__ZN_BINS];     /* both lungs' HU, clamped to -2048..2047 */
+    double sum;                     /* both lungs' HU, unclamped */
+} pm__lung_totals;
+
+/* pm_measure_zones that also fills tot (may be NULL). With tot and no lung
+ * voxel, only tot->cnt is filled and out is left as it is. */
+int pm__measure_pass(const pm_volume *v, const pm_mask *labels, pm_lung_measures *out,
+                     pm__lung_totals *tot);
+
+#endif
