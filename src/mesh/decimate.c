@@ -8,12 +8,12 @@
  *
  * One heap updated after every collapse spent its time in cache misses and
  * re-queued entries (1.5 s for 0.75 M triangles), so the work goes in
- * passes instead. A pass builds the vertex-to-triangle lists, costs the
- * edges the last pass changed (on all cores), orders the edges cheapest
- * first (decimate_order.c), then collapses the cheapest edges whose two
- * ends no earlier collapse of the same pass touched, up to a cost bound
- * near the pass's share of the work, so the order stays close to the
- * one-at-a-time greedy order. A collapse rewrites b's triangles to a in
+ * passes instead. A pass costs the edges the last pass changed (on all
+ * cores), orders the edges cheapest first (decimate_order.c), then
+ * collapses the cheapest edges whose two ends no earlier collapse of the
+ * same pass touched, up to a cost bound near the pass's share of the work,
+ * so the order stays close to the one-at-a-time greedy order, and drops
+ * the dead triangles, rebuilding the vertex-to-triangle lists. A collapse rewrites b's triangles to a in
  * place and both ends then wait for the next pass; so every untouched
  * vertex's triangle list is still exact, and each collapse is checked on
  * the current surface as in the sequential method.
@@ -252,27 +252,6 @@ static void pm__dec_free(pm__dec *d)
     free(d->r2);
 }
 
-/* The vertex-to-triangle lists of the current faces (a counting sort:
- * counts, running ends, then filled from the back). The valences are
- * counted before the first pass; collapses keep them exact after that. */
-static void pm__rings(pm__dec *d, int first)
-{
-    size_t nv = d->nv, n3 = 3 * d->nf;
-    if (first) {
-        memset(d->deg, 0, nv * sizeof *d->deg);
-        for (size_t i = 0; i < n3; i++)
-            d->deg[d->f[i]]++;
-    }
-    uint32_t run = 0;
-    for (size_t v = 0; v < nv; v++) {
-        run += d->deg[v];
-        d->rstart[v] = run;
-    }
-    d->rstart[nv] = run;
-    for (size_t i = n3; i-- > 0;)
-        d->ring[--d->rstart[d->f[i]]] = (uint32_t)(i / 3);
-}
-
 #define PM__QSPAN 8192   /* vertices per task of pm__quadric_block */
 typedef struct pm__qinit {
     pm__dec *d;
@@ -356,7 +335,11 @@ static int pm__dec_init(pm__dec *d, const pm_mesh *m)
             memcpy(d->f + 3 * n++, f, 3 * sizeof *f);
     }
     d->nf = n;
-    pm__rings(d, 1);
+    for (size_t i = 0; i < 3 * n; i++)
+        d->deg[d->f[i]]++;
+    pm__ring_starts(d);
+    for (size_t t = 0; t < n; t++)
+        pm__ring_add(d, d->f + 3 * t, t);
     pm__qinit c = {d, m->v};
     return pm_parallel_for((int)((nv + PM__QSPAN - 1) / PM__QSPAN), 0, pm__quadric_block, &c, NULL, "decimation")
            == PM_OK ? 0 : -1;
@@ -488,10 +471,8 @@ static int pm__borders(pm__dec *d, size_t left)
  * edges beyond the bound until one does. A slab's collapses never read
  * what another slab's write, so the result does not depend on the number
  * of threads. */
-static long pm__pass(pm__dec *d, size_t want, size_t *live, int first)
+static long pm__pass(pm__dec *d, size_t want, size_t *live)
 {
-    if (!first)
-        pm__rings(d, 0);
     pm__costs c = {d, 16384};
     memset(d->hist, 0, (size_t)d->nth * 2 * PM__NKEY * sizeof *d->hist);
     if (pm_parallel_for((int)((d->nf + c.block - 1) / c.block), d->nth, pm__cost_block, &c, NULL,
@@ -525,6 +506,7 @@ static long pm__pass(pm__dec *d, size_t want, size_t *live, int first)
             done += pm__try(d, -1, d->order[i]) == 1;
     *live -= 2 * done;
     size_t w = 0;
+    pm__ring_starts(d);
     for (size_t t = 0; t < d->nf; t++) {
         const uint32_t *f = d->f + 3 * t;
         if (f[0] == f[1] || f[1] == f[2] || f[0] == f[2])
@@ -534,7 +516,7 @@ static long pm__pass(pm__dec *d, size_t want, size_t *live, int first)
             memcpy(d->cost + 3 * w, d->cost + 3 * t, 3 * sizeof *d->cost);
             d->refused[w] = d->refused[t];
         }
-        w++;
+        pm__ring_add(d, f, w++);
     }
     d->nf = w;
     return (long)done;
@@ -558,7 +540,7 @@ int pm_mesh_decimate(pm_mesh *m, size_t target, const pm_progress *p)
     while (live > target) {
         /* a collapse takes two triangles: end at target or one below */
         size_t before = live;
-        long r = pm__pass(&d, (live - target + 1) / 2, &live, live == start_live);
+        long r = pm__pass(&d, (live - target + 1) / 2, &live);
         if (r < 0) {
             rc = pm_fail(PM_EMEMORY, "out of memory decimating a mesh");
             goto done;

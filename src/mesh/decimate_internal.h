@@ -67,6 +67,12 @@ static inline void pm__hist_tri(const pm__dec *d, uint32_t *h, size_t t)
     }
 }
 
+/* The vertex-to-triangle lists (rstart, ring), a counting sort by vertex:
+ * pm__ring_starts from the valences (deg), then pm__ring_add for every
+ * live triangle in order. */
+void pm__ring_starts(pm__dec *d);
+void pm__ring_add(pm__dec *d, const uint32_t *f, size_t t);
+
 /* Cuts the vertices into PM__NPART slabs (d->part) for this pass; shift:
  * PM__NPART + 1 slabs whose middles are the borders of the first ones. */
 void pm__partition(pm__dec *d, int shift);

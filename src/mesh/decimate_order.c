@@ -1,5 +1,5 @@
 /* decimate_order.c - the order in which a decimation pass tries its edges,
- * and the slabs that collapse side by side.
+ * the slabs that collapse side by side, and the vertex-to-triangle lists.
  *
  * A pass wants its cheapest edges first, but an exact sort of millions of
  * edges buys nothing (a pass's collapses are independent anyway): edges
@@ -19,6 +19,28 @@
 #define PM__NCLASS 4       /* 8 cost 5-15 % more time for no better volume */
 #define PM__NBUCKET (PM__NPART * (PM__NCLASS + 1))
 #define PM__OBLOCK 16384   /* triangles per task */
+
+/* The vertex-to-triangle lists are a counting sort of the faces by
+ * vertex: this sets the starts from the valences shifted by one (v's next
+ * slot in rstart[v + 1]), then filling triangle by triangle in order with
+ * pm__ring_add leaves rstart exact. The valences are counted once; the
+ * collapses keep them exact after that, so each pass's compaction rebuilds
+ * the lists as it goes. */
+void pm__ring_starts(pm__dec *d)
+{
+    uint32_t run = 0;
+    d->rstart[0] = 0;
+    for (size_t v = 0; v < d->nv; v++) {
+        d->rstart[v + 1] = run;
+        run += d->deg[v];
+    }
+}
+
+void pm__ring_add(pm__dec *d, const uint32_t *f, size_t t)
+{
+    for (int q = 0; q < 3; q++)
+        d->ring[d->rstart[f[q] + 1]++] = (uint32_t)t;
+}
 
 /* Cuts the vertices into PM__NPART runs of ids around about as many
  * triangles each. Marching cubes numbers vertices plane by plane (and the
