@@ -13,10 +13,11 @@
  * collapses the cheapest edges whose two ends no earlier collapse of the
  * same pass touched, up to a cost bound near the pass's share of the work,
  * so the order stays close to the one-at-a-time greedy order, and drops
- * the dead triangles, rebuilding the vertex-to-triangle lists. A collapse rewrites b's triangles to a in
- * place and both ends then wait for the next pass; so every untouched
- * vertex's triangle list is still exact, and each collapse is checked on
- * the current surface as in the sequential method.
+ * the dead triangles, rebuilding the vertex-to-triangle lists. A collapse
+ * rewrites b's triangles to a in place and both ends then wait for the
+ * next pass; so every untouched vertex's triangle list is still exact,
+ * and each collapse is checked on the current surface as in the
+ * sequential method.
  *
  * The collapses of a pass run on all cores: the vertices are cut into
  * slabs, and a slab collapses only edges whose triangles around both ends
