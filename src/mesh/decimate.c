@@ -253,65 +253,13 @@ static void pm__dec_free(pm__dec *d)
     free(d->r2);
 }
 
-#define PM__QSPAN 8192   /* vertices per task of pm__quadric_block */
-typedef struct pm__qinit {
-    pm__dec *d;
-    const float *v;
-} pm__qinit;
-
-/* The quadrics of vertices [v0, v1): each triangle around them adds its
- * area-weighted plane, in triangle order as a single sweep over the faces
- * would, so the sums do not depend on the number of tasks; the rings bound
- * the triangles to look at. */
-static void pm__quadric_block(void *ctx, int task, int thread)
-{
-    (void)thread;
-    pm__qinit *c = ctx;
-    pm__dec *d = c->d;
-    size_t v0 = (size_t)task * PM__QSPAN, v1 = v0 + PM__QSPAN < d->nv ? v0 + PM__QSPAN : d->nv;
-    size_t t0 = (size_t)-1, t1 = 0;
-    memset(pm__q(d, v0), 0, (v1 - v0) * 10 * sizeof(double));
-    for (size_t v = v0; v < v1; v++) {
-        for (int r = 0; r < 3; r++)
-            pm__p(d, v)[r] = c->v[3 * v + r];
-        if (d->rstart[v] < d->rstart[v + 1]) {
-            t0 = d->ring[d->rstart[v]] < t0 ? d->ring[d->rstart[v]] : t0;
-            t1 = d->ring[d->rstart[v + 1] - 1] + 1 > t1 ? d->ring[d->rstart[v + 1] - 1] + 1 : t1;
-        }
-    }
-    for (size_t t = t0; t < t1; t++) {
-        const uint32_t *f = d->f + 3 * t;
-        if ((f[0] < v0 || f[0] >= v1) && (f[1] < v0 || f[1] >= v1) && (f[2] < v0 || f[2] >= v1))
-            continue;
-        const float *a = c->v + 3 * (size_t)f[0], *b = c->v + 3 * (size_t)f[1], *e = c->v + 3 * (size_t)f[2];
-        double pa[3] = {a[0], a[1], a[2]}, pb[3] = {b[0], b[1], b[2]}, pe[3] = {e[0], e[1], e[2]}, nrm[3];
-        pm__normal(pa, pb, pe, nrm);
-        double l = sqrt(nrm[0] * nrm[0] + nrm[1] * nrm[1] + nrm[2] * nrm[2]);
-        double area = 0.5 * l, pl[4] = {0, 0, 0, 0};
-        if (l > 0) {
-            for (int r = 0; r < 3; r++)
-                pl[r] = nrm[r] / l;
-            pl[3] = -(pl[0] * pa[0] + pl[1] * pa[1] + pl[2] * pa[2]);
-        }
-        double k[10] = {pl[0] * pl[0], pl[0] * pl[1], pl[0] * pl[2], pl[0] * pl[3], pl[1] * pl[1],
-                        pl[1] * pl[2], pl[1] * pl[3], pl[2] * pl[2], pl[2] * pl[3], pl[3] * pl[3]};
-        for (int q = 0; q < 3; q++) {
-            if (f[q] < v0 || f[q] >= v1)
-                continue;
-            double *dq = pm__q(d, f[q]);
-            for (int i = 0; i < 10; i++)
-                dq[i] += area * k[i];
-        }
-    }
-}
-
 /* Quadrics and positions; the faces without their degenerate ones, and
  * their rings (the first pass's). */
 static int pm__dec_init(pm__dec *d, const pm_mesh *m)
 {
     size_t nv = m->nv, nf = m->nf;
     d->nv = nv;
-    d->q = pm_alloc_large((nv ? nv : 1) * 10 * sizeof(double), 0);
+    d->q = pm_alloc_large((nv ? nv : 1) * 10 * sizeof(double), 1);
     d->p = pm_alloc_large((nv ? nv : 1) * 3 * sizeof(double), 0);
     d->f = pm_alloc_large(3 * nf * sizeof *d->f, 0);
     d->refused = calloc(nf, 1);
@@ -329,21 +277,39 @@ static int pm__dec_init(pm__dec *d, const pm_mesh *m)
         || !d->cost || !d->order || !d->bucket || !d->hist)
         return -1;
     memset(d->locked, PM__LOCKED | PM__TOUCHED, nv); /* the first pass costs every edge */
+    for (size_t v = 0; v < nv; v++)
+        for (int r = 0; r < 3; r++)
+            pm__p(d, v)[r] = m->v[3 * v + r];
     size_t n = 0;
     for (size_t t = 0; t < nf; t++) {
         const uint32_t *f = m->f + 3 * t;
-        if (f[0] != f[1] && f[1] != f[2] && f[0] != f[2])
-            memcpy(d->f + 3 * n++, f, 3 * sizeof *f);
+        if (f[0] == f[1] || f[1] == f[2] || f[0] == f[2])
+            continue;
+        memcpy(d->f + 3 * n++, f, 3 * sizeof *f);
+        for (int q = 0; q < 3; q++)
+            d->deg[f[q]]++;
+        double nrm[3];
+        pm__normal(pm__p(d, f[0]), pm__p(d, f[1]), pm__p(d, f[2]), nrm);
+        double l = sqrt(nrm[0] * nrm[0] + nrm[1] * nrm[1] + nrm[2] * nrm[2]);
+        double area = 0.5 * l, pl[4] = {0, 0, 0, 0};
+        if (l > 0) {
+            for (int r = 0; r < 3; r++)
+                pl[r] = nrm[r] / l;
+            pl[3] = -(pl[0] * pm__p(d, f[0])[0] + pl[1] * pm__p(d, f[0])[1] + pl[2] * pm__p(d, f[0])[2]);
+        }
+        double k[10] = {pl[0] * pl[0], pl[0] * pl[1], pl[0] * pl[2], pl[0] * pl[3], pl[1] * pl[1],
+                        pl[1] * pl[2], pl[1] * pl[3], pl[2] * pl[2], pl[2] * pl[3], pl[3] * pl[3]};
+        for (int q = 0; q < 3; q++) {
+            double *dq = pm__q(d, f[q]);
+            for (int i = 0; i < 10; i++)
+                dq[i] += area * k[i];
+        }
     }
     d->nf = n;
-    for (size_t i = 0; i < 3 * n; i++)
-        d->deg[d->f[i]]++;
     pm__ring_starts(d);
     for (size_t t = 0; t < n; t++)
         pm__ring_add(d, d->f + 3 * t, t);
-    pm__qinit c = {d, m->v};
-    return pm_parallel_for((int)((nv + PM__QSPAN - 1) / PM__QSPAN), 0, pm__quadric_block, &c, NULL, "decimation")
-           == PM_OK ? 0 : -1;
+    return 0;
 }
 
 typedef struct pm__costs {
