@@ -28,7 +28,7 @@ WARN     := -Wall -Wextra -Werror -Wno-format-truncation
 CFLAGS_  := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Iinclude $(WARN) -g -pthread
 CXXFLAGS_:= -std=c++17 -Iinclude -isystem $(GDCM_INC) $(WARN) -g -pthread
 # What the core library needs (also in pulmo.pc); the front ends add curses.
-LIB_LIBS := -lgdcmMSFF -lgdcmDSED -lgdcmCommon -ldcmnet -ldcmdata -loflog -lofstd -lsixel -lpng -lopenblas -lz -lstdc++ -lpthread -lm
+LIB_LIBS := -lgdcmMSFF -lgdcmDSED -lgdcmCommon -ldcmnet -ldcmdata -loflog -lofstd -lsixel -lpng -lz -lstdc++ -lpthread -lm
 LIBS     := $(LIB_LIBS) -lncursesw
 # Every object also writes its header dependencies (a .d file next to it).
 DEPFLAGS := -MMD -MP

@@ -69,3 +69,20 @@ done
 $T send-keys -t $S M
 wait_re "surface:" 600 && echo "mesh view: $(screen | sed -n 's/.*surface: \([^ ]* triangles, [^ ]* mL, in [0-9.]* s\).*/\1/p' | head -1)," \
     "frame $(screen | sed -n 's/.*frame \([0-9]*\) ms.*/\1/p' | head -1) ms"
+
+# Rebuilds in the mesh view (the raw surface is kept): fewer / more
+# triangles (x, X: decimation only), less / more smoothing (t, T). The
+# figure is the job's own time, key to surface; the loop notices a finished
+# job at its next wake-up (a key or its 100 ms timeout) on top of that.
+surface() { screen | sed -n 's/.*surface: \([^ ]* triangles, [^ ]* mL, in [0-9.]* s\).*/\1/p' | head -1; }
+for k in x X t T x X t T; do
+    before=$(surface)
+    $T send-keys -t $S "$k"
+    end=$(( $(date +%s) + 120 ))
+    now=$before
+    while { [ -z "$now" ] || [ "$now" = "$before" ]; } && [ "$(date +%s)" -le "$end" ]; do
+        sleep 0.05
+        now=$(surface)
+    done
+    echo "mesh rebuild after $k: $now"
+done

@@ -76,8 +76,10 @@ int pm_unet_forward(const pm_unet *net, int n, int h, int w, const float *in, fl
 
 void pm_unet_free(pm_unet *net);
 /* Parks OpenBLAS's idle worker threads, which spin after the library loads
- * and slow everything else; call it once at program start. They come back
- * for the next U-Net product. A no-op with another BLAS. Can't fail. */
+ * and slow everything else. pulmo loads OpenBLAS on the first U-Net pass and
+ * parks them after each pass; a program that links OpenBLAS itself calls
+ * this at start. They come back for the next threaded product. A no-op
+ * with another BLAS. Can't fail. */
 void pm_unet_blas_idle(void);
 
 /* The weights file to use: arg when given (a --weights option), else

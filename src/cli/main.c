@@ -190,7 +190,6 @@ int main(int argc, char **argv)
      * and masks get their own 2 MB-page mappings (pm_alloc_large). */
     mallopt(M_MMAP_THRESHOLD, 4 << 20);
     mallopt(M_TRIM_THRESHOLD, 64 << 20);
-    pm_unet_blas_idle();
     if (isatty(2) && !getenv("CI"))
         cli_progress.fn = cli__progress;
     if (argc < 2)

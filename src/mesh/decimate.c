@@ -8,15 +8,16 @@
  *
  * One heap updated after every collapse spent its time in cache misses and
  * re-queued entries (1.5 s for 0.75 M triangles), so the work goes in
- * passes instead. A pass builds the vertex-to-triangle lists, costs the
- * edges the last pass changed (on all cores), orders the edges cheapest
- * first (decimate_order.c), then collapses the cheapest edges whose two
- * ends no earlier collapse of the same pass touched, up to a cost bound
- * near the pass's share of the work, so the order stays close to the
- * one-at-a-time greedy order. A collapse rewrites b's triangles to a in
- * place and both ends then wait for the next pass; so every untouched
- * vertex's triangle list is still exact, and each collapse is checked on
- * the current surface as in the sequential method.
+ * passes instead. A pass costs the edges the last pass changed (on all
+ * cores), orders the edges cheapest first (decimate_order.c), then
+ * collapses the cheapest edges whose two ends no earlier collapse of the
+ * same pass touched, up to a cost bound near the pass's share of the work,
+ * so the order stays close to the one-at-a-time greedy order, and drops
+ * the dead triangles, rebuilding the vertex-to-triangle lists. A collapse
+ * rewrites b's triangles to a in place and both ends then wait for the
+ * next pass; so every untouched vertex's triangle list is still exact,
+ * and each collapse is checked on the current surface as in the
+ * sequential method.
  *
  * The collapses of a pass run on all cores: the vertices are cut into
  * slabs, and a slab collapses only edges whose triangles around both ends
@@ -252,7 +253,8 @@ static void pm__dec_free(pm__dec *d)
     free(d->r2);
 }
 
-/* Quadrics and positions; the faces without their degenerate ones. */
+/* Quadrics and positions; the faces without their degenerate ones, and
+ * their rings (the first pass's). */
 static int pm__dec_init(pm__dec *d, const pm_mesh *m)
 {
     size_t nv = m->nv, nf = m->nf;
@@ -284,6 +286,8 @@ static int pm__dec_init(pm__dec *d, const pm_mesh *m)
         if (f[0] == f[1] || f[1] == f[2] || f[0] == f[2])
             continue;
         memcpy(d->f + 3 * n++, f, 3 * sizeof *f);
+        for (int q = 0; q < 3; q++)
+            d->deg[f[q]]++;
         double nrm[3];
         pm__normal(pm__p(d, f[0]), pm__p(d, f[1]), pm__p(d, f[2]), nrm);
         double l = sqrt(nrm[0] * nrm[0] + nrm[1] * nrm[1] + nrm[2] * nrm[2]);
@@ -302,28 +306,10 @@ static int pm__dec_init(pm__dec *d, const pm_mesh *m)
         }
     }
     d->nf = n;
+    pm__ring_starts(d);
+    for (size_t t = 0; t < n; t++)
+        pm__ring_add(d, d->f + 3 * t, t);
     return 0;
-}
-
-/* The vertex-to-triangle lists of the current faces (a counting sort:
- * counts, running ends, then filled from the back). The valences are
- * counted before the first pass; collapses keep them exact after that. */
-static void pm__rings(pm__dec *d, int first)
-{
-    size_t nv = d->nv, n3 = 3 * d->nf;
-    if (first) {
-        memset(d->deg, 0, nv * sizeof *d->deg);
-        for (size_t i = 0; i < n3; i++)
-            d->deg[d->f[i]]++;
-    }
-    uint32_t run = 0;
-    for (size_t v = 0; v < nv; v++) {
-        run += d->deg[v];
-        d->rstart[v] = run;
-    }
-    d->rstart[nv] = run;
-    for (size_t i = n3; i-- > 0;)
-        d->ring[--d->rstart[d->f[i]]] = (uint32_t)(i / 3);
 }
 
 typedef struct pm__costs {
@@ -338,19 +324,16 @@ typedef struct pm__costs {
  * around the other vertices it touched only the refusals are forgotten. */
 static void pm__cost_block(void *ctx, int task, int thread)
 {
-    (void)thread;
     pm__costs *c = ctx;
     pm__dec *d = c->d;
+    uint32_t *h = d->hist + (size_t)thread * 2 * PM__NKEY;
     size_t t0 = (size_t)task * c->block, t1 = t0 + c->block < d->nf ? t0 + c->block : d->nf;
     for (size_t t = t0; t < t1; t++) {
         const uint32_t *f = d->f + 3 * t;
         uint8_t l[3] = {d->locked[f[0]], d->locked[f[1]], d->locked[f[2]]};
-        if (!(l[0] | l[1] | l[2]))
-            continue;
-        d->refused[t] = 0;
-        if (!((l[0] | l[1] | l[2]) & PM__LOCKED))
-            continue;
-        for (int q = 0; q < 3; q++) {
+        if (l[0] | l[1] | l[2])
+            d->refused[t] = 0;
+        for (int q = 0; (l[0] | l[1] | l[2]) & PM__LOCKED && q < 3; q++) {
             uint32_t a = f[q], b = f[q == 2 ? 0 : q + 1];
             if (!((l[q] | l[q == 2 ? 0 : q + 1]) & PM__LOCKED))
                 continue;
@@ -361,6 +344,7 @@ static void pm__cost_block(void *ctx, int task, int thread)
             }
             d->cost[3 * t + q] = e;
         }
+        pm__hist_tri(d, h, t);
     }
 }
 
@@ -454,11 +438,11 @@ static int pm__borders(pm__dec *d, size_t left)
  * edges beyond the bound until one does. A slab's collapses never read
  * what another slab's write, so the result does not depend on the number
  * of threads. */
-static long pm__pass(pm__dec *d, size_t want, size_t *live, int first)
+static long pm__pass(pm__dec *d, size_t want, size_t *live)
 {
-    pm__rings(d, first);
     pm__costs c = {d, 16384};
-    if (pm_parallel_for((int)((d->nf + c.block - 1) / c.block), 0, pm__cost_block, &c, NULL,
+    memset(d->hist, 0, (size_t)d->nth * 2 * PM__NKEY * sizeof *d->hist);
+    if (pm_parallel_for((int)((d->nf + c.block - 1) / c.block), d->nth, pm__cost_block, &c, NULL,
                         "decimation") != PM_OK)
         return -1;
     pm__partition(d, 0);
@@ -489,6 +473,7 @@ static long pm__pass(pm__dec *d, size_t want, size_t *live, int first)
             done += pm__try(d, -1, d->order[i]) == 1;
     *live -= 2 * done;
     size_t w = 0;
+    pm__ring_starts(d);
     for (size_t t = 0; t < d->nf; t++) {
         const uint32_t *f = d->f + 3 * t;
         if (f[0] == f[1] || f[1] == f[2] || f[0] == f[2])
@@ -498,7 +483,7 @@ static long pm__pass(pm__dec *d, size_t want, size_t *live, int first)
             memcpy(d->cost + 3 * w, d->cost + 3 * t, 3 * sizeof *d->cost);
             d->refused[w] = d->refused[t];
         }
-        w++;
+        pm__ring_add(d, f, w++);
     }
     d->nf = w;
     return (long)done;
@@ -522,7 +507,7 @@ int pm_mesh_decimate(pm_mesh *m, size_t target, const pm_progress *p)
     while (live > target) {
         /* a collapse takes two triangles: end at target or one below */
         size_t before = live;
-        long r = pm__pass(&d, (live - target + 1) / 2, &live, live == start_live);
+        long r = pm__pass(&d, (live - target + 1) / 2, &live);
         if (r < 0) {
             rc = pm_fail(PM_EMEMORY, "out of memory decimating a mesh");
             goto done;

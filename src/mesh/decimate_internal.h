@@ -5,6 +5,8 @@
 
 #include "mesh_internal.h"
 
+#include <string.h>
+
 #define PM__NKEY 32768u   /* top 16 bits of a non-negative float */
 #define PM__LOCKED 1u
 #define PM__TOUCHED 2u
@@ -42,11 +44,40 @@ typedef struct pm__dec {
     size_t r2s[PM__NPART + 2], r2want[PM__NPART + 1], r2done[PM__NPART + 1], r2n[PM__NPART + 1];
 } pm__dec;
 
+/* An edge's rank: the top 16 bits of its non-negative float cost. */
+static inline uint32_t pm__key(float cost)
+{
+    uint32_t u;
+    memcpy(&u, &cost, sizeof u);
+    return (u >> 16) & (PM__NKEY - 1);
+}
+
+/* Counts triangle t's edges into one thread's histograms h (2 * PM__NKEY
+ * of d->hist): all of them, then those not refused. The costing does it
+ * as it goes, sparing pm__order_edges a sweep. */
+static inline void pm__hist_tri(const pm__dec *d, uint32_t *h, size_t t)
+{
+    for (int q = 0; q < 3; q++) {
+        float c = d->cost[3 * t + q];
+        if (c >= 0) {
+            uint32_t key = pm__key(c);
+            h[key]++;
+            h[PM__NKEY + key] += !(d->refused[t] >> q & 1);
+        }
+    }
+}
+
+/* The vertex-to-triangle lists (rstart, ring), a counting sort by vertex:
+ * pm__ring_starts from the valences (deg), then pm__ring_add for every
+ * live triangle in order. */
+void pm__ring_starts(pm__dec *d);
+void pm__ring_add(pm__dec *d, const uint32_t *f, size_t t);
+
 /* Cuts the vertices into PM__NPART slabs (d->part) for this pass; shift:
  * PM__NPART + 1 slabs whose middles are the borders of the first ones. */
 void pm__partition(pm__dec *d, int shift);
 /* Orders the edge slots for a pass that wants want collapses (d->order,
- * ps, nb, want). Returns the edge count, 0 when there is none, (size_t)-1
+ * ps, nb, want), from the histograms the costing left in d->hist. Returns the edge count, 0 when there is none, (size_t)-1
  * when out of memory. */
 size_t pm__order_edges(pm__dec *d, size_t want);
 

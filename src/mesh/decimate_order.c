@@ -1,5 +1,5 @@
 /* decimate_order.c - the order in which a decimation pass tries its edges,
- * and the slabs that collapse side by side.
+ * the slabs that collapse side by side, and the vertex-to-triangle lists.
  *
  * A pass wants its cheapest edges first, but an exact sort of millions of
  * edges buys nothing (a pass's collapses are independent anyway): edges
@@ -20,11 +20,26 @@
 #define PM__NBUCKET (PM__NPART * (PM__NCLASS + 1))
 #define PM__OBLOCK 16384   /* triangles per task */
 
-static uint32_t pm__key(float cost)
+/* The vertex-to-triangle lists are a counting sort of the faces by
+ * vertex: this sets the starts from the valences shifted by one (v's next
+ * slot in rstart[v + 1]), then filling triangle by triangle in order with
+ * pm__ring_add leaves rstart exact. The valences are counted once; the
+ * collapses keep them exact after that, so each pass's compaction rebuilds
+ * the lists as it goes. */
+void pm__ring_starts(pm__dec *d)
 {
-    uint32_t u;
-    memcpy(&u, &cost, sizeof u);
-    return (u >> 16) & (PM__NKEY - 1);
+    uint32_t run = 0;
+    d->rstart[0] = 0;
+    for (size_t v = 0; v < d->nv; v++) {
+        d->rstart[v + 1] = run;
+        run += d->deg[v];
+    }
+}
+
+void pm__ring_add(pm__dec *d, const uint32_t *f, size_t t)
+{
+    for (int q = 0; q < 3; q++)
+        d->ring[d->rstart[f[q] + 1]++] = (uint32_t)t;
 }
 
 /* Cuts the vertices into PM__NPART runs of ids around about as many
@@ -59,24 +74,6 @@ static void pm__block(const pm__dec *d, int task, size_t *t0, size_t *t1)
     *t1 = *t0 + PM__OBLOCK < d->nf ? *t0 + PM__OBLOCK : d->nf;
 }
 
-static void pm__hist_block(void *ctx, int task, int thread)
-{
-    pm__ord *o = ctx;
-    const pm__dec *d = o->d;
-    uint32_t *h = d->hist + (size_t)thread * 2 * PM__NKEY, *hok = h + PM__NKEY;
-    size_t t0, t1;
-    pm__block(d, task, &t0, &t1);
-    for (size_t t = t0; t < t1; t++)
-        for (int q = 0; q < 3; q++) {
-            float c = d->cost[3 * t + q];
-            if (c >= 0) {
-                uint32_t key = pm__key(c);
-                h[key]++;
-                hok[key] += !(d->refused[t] >> q & 1);
-            }
-        }
-}
-
 /* First round: each edge's bucket (its slab, its first end's, then its
  * class) and the block's count per bucket; second round: the edges into
  * their places. */
@@ -106,8 +103,6 @@ size_t pm__order_edges(pm__dec *d, size_t want)
 {
     int nblk = (int)((d->nf + PM__OBLOCK - 1) / PM__OBLOCK);
     pm__ord o = {d, NULL, NULL, 0};
-    memset(d->hist, 0, (size_t)d->nth * 2 * PM__NKEY * sizeof *d->hist);
-    pm_parallel_for(nblk, d->nth, pm__hist_block, &o, NULL, "decimation");
     uint32_t *h = d->hist, *hok = d->hist + PM__NKEY;
     for (int th = 1; th < d->nth; th++)
         for (uint32_t q = 0; q < 2 * PM__NKEY; q++)

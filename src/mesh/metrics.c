@@ -1,7 +1,8 @@
 /* metrics.c - enclosed volume, area, and the edge census behind
  * "watertight" (every edge in exactly two triangles) and the Euler
- * characteristic. Edges are counted by radix-sorting 64-bit vertex-pair
- * keys, which stays linear for meshes of millions of triangles. */
+ * characteristic. Edges are counted in groups by vertex (a counting sort,
+ * then each vertex's few neighbours sorted), which stays linear for meshes
+ * of millions of triangles. */
 #include "mesh_internal.h"
 
 #include <float.h>
@@ -43,39 +44,64 @@ double pm_mesh_area(const pm_mesh *m)
     return tri_sum(m, 1) / 2.0;
 }
 
-/* LSD radix sort on 16-bit digits, skipping digits above the largest key. */
-static int pm__sort64(uint64_t *k, size_t n, uint64_t maxkey)
+/* The edges grouped by their lower end (a counting sort): edge slot
+ * 3t + q runs f[q] -> f[q + 1]; group v, nb[start[v] .. start[v + 1]), holds
+ * each edge's higher end times two, plus one when it runs downwards, so
+ * that a directed edge used twice shows as two equal values. */
+static void pm__group(const pm_mesh *m, size_t *start, uint32_t *nb)
 {
-    uint64_t *tmp = malloc((n ? n : 1) * sizeof *tmp);
-    if (!tmp)
-        return -1;
-    size_t *cnt = malloc(65536 * sizeof *cnt);
-    if (!cnt) {
-        free(tmp);
-        return -1;
-    }
-    uint64_t *src = k, *dst = tmp;
-    for (int shift = 0; shift < 64 && (maxkey >> shift); shift += 16) {
-        memset(cnt, 0, 65536 * sizeof *cnt);
-        for (size_t i = 0; i < n; i++)
-            cnt[(src[i] >> shift) & 0xffff]++;
-        size_t sum = 0;
-        for (int d = 0; d < 65536; d++) {
-            size_t c = cnt[d];
-            cnt[d] = sum;
-            sum += c;
+    memset(start, 0, (m->nv + 2) * sizeof *start);
+    for (size_t t = 0; t < m->nf; t++)
+        for (int q = 0; q < 3; q++) {
+            uint32_t a = m->f[3 * t + q], b = m->f[3 * t + (q == 2 ? 0 : q + 1)];
+            start[(b < a ? b : a) + 2]++;
         }
-        for (size_t i = 0; i < n; i++)
-            dst[cnt[(src[i] >> shift) & 0xffff]++] = src[i];
-        uint64_t *sw = src;
-        src = dst;
-        dst = sw;
+    for (size_t v = 0; v < m->nv; v++)
+        start[v + 2] += start[v + 1];
+    for (size_t t = 0; t < m->nf; t++)
+        for (int q = 0; q < 3; q++) {
+            uint32_t a = m->f[3 * t + q], b = m->f[3 * t + (q == 2 ? 0 : q + 1)];
+            nb[start[(b < a ? b : a) + 1]++] = b < a ? a << 1 | 1u : b << 1;
+        }
+}
+
+static int pm__cmp_u32(const void *x, const void *y)
+{
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    return (a > b) - (a < b);
+}
+
+/* Sorts each group (a vertex's few neighbours: insertion sort, qsort past
+ * 32) and counts its edges (runs of one higher end) by how many triangles
+ * share them, and directed edges used twice. */
+static void pm__census(const pm_mesh *m, const size_t *start, uint32_t *nb, pm_mesh_stats *s)
+{
+    for (size_t v = 0; v < m->nv; v++) {
+        uint32_t *g = nb + start[v];
+        size_t k = start[v + 1] - start[v];
+        if (k > 32) {
+            qsort(g, k, sizeof *g, pm__cmp_u32);
+        } else {
+            for (size_t i = 1; i < k; i++) {
+                uint32_t x = g[i];
+                size_t j = i;
+                for (; j > 0 && g[j - 1] > x; j--)
+                    g[j] = g[j - 1];
+                g[j] = x;
+            }
+        }
+        for (size_t i = 0; i < k;) {
+            size_t j = i + 1;
+            while (j < k && g[j] >> 1 == g[i] >> 1) {
+                s->oriented &= g[j] != g[j - 1];
+                j++;
+            }
+            s->edges++;
+            s->open_edges += j - i == 1;
+            s->nonmanifold_edges += j - i > 2;
+            i = j;
+        }
     }
-    if (src != k)
-        memcpy(k, src, n * sizeof *k);
-    free(tmp);
-    free(cnt);
-    return 0;
 }
 
 int pm_mesh_measure(const pm_mesh *m, pm_mesh_stats *s)
@@ -83,11 +109,15 @@ int pm_mesh_measure(const pm_mesh *m, pm_mesh_stats *s)
     memset(s, 0, sizeof *s);
     if (!m || m->nf == 0)
         return PM_OK;
+    if (m->nv > 0x7fffffffu) /* pm__group keeps a vertex id and a bit in 32 */
+        return pm_fail(PM_EMEMORY, "mesh too large to measure");
     size_t n = 3 * m->nf;
-    uint64_t *k = malloc(n * sizeof *k);
+    uint32_t *nb = malloc(n * sizeof *nb);
+    size_t *start = malloc((m->nv + 2) * sizeof *start);
     uint8_t *used = calloc(m->nv ? m->nv : 1, 1);
-    if (!k || !used) {
-        free(k);
+    if (!nb || !start || !used) {
+        free(nb);
+        free(start);
         free(used);
         return pm_fail(PM_EMEMORY, "out of memory measuring a mesh");
     }
@@ -103,7 +133,6 @@ int pm_mesh_measure(const pm_mesh *m, pm_mesh_stats *s)
         a2 += ta;
         for (int q = 0; q < 3; q++) {
             uint32_t a = m->f[3 * t + q];
-            k[3 * t + q] = (uint64_t)a << 32 | m->f[3 * t + (q + 1) % 3];
             if (!used[a]) {
                 used[a] = 1;
                 for (int r = 0; r < 3; r++) {
@@ -116,40 +145,18 @@ int pm_mesh_measure(const pm_mesh *m, pm_mesh_stats *s)
     }
     s->volume_mm3 = v6 / 6.0;
     s->area_mm2 = a2 / 2.0;
-    uint64_t maxkey = (uint64_t)m->nv << 32;
-    int fail = pm__sort64(k, n, maxkey);
+    /* the edge census by groups of a vertex's neighbours: two passes over
+     * the edges, where radix-sorting 64-bit edge keys (twice) took eight */
     s->oriented = 1;
-    for (size_t i = 1; !fail && i < n; i++)
-        if (k[i] == k[i - 1])
-            s->oriented = 0;
-    /* undirected: (min, max) */
-    for (size_t i = 0; i < n; i++) {
-        uint64_t a = k[i] >> 32, b = k[i] & 0xffffffffu;
-        k[i] = a < b ? (a << 32 | b) : (b << 32 | a);
-    }
-    fail = fail || pm__sort64(k, n, maxkey);
-    if (fail) {
-        free(k);
-        free(used);
-        return pm_fail(PM_EMEMORY, "out of memory measuring a mesh");
-    }
-    for (size_t i = 0; i < n;) {
-        size_t j = i + 1;
-        while (j < n && k[j] == k[i])
-            j++;
-        s->edges++;
-        if (j - i == 1)
-            s->open_edges++;
-        else if (j - i > 2)
-            s->nonmanifold_edges++;
-        i = j;
-    }
+    pm__group(m, start, nb);
+    pm__census(m, start, nb, s);
     size_t nused = 0;
     for (size_t i = 0; i < m->nv; i++)
         nused += used[i];
     s->watertight = s->open_edges == 0 && s->nonmanifold_edges == 0;
     s->euler = (long long)nused - (long long)s->edges + (long long)m->nf;
-    free(k);
+    free(nb);
+    free(start);
     free(used);
     return PM_OK;
 }

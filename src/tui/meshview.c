@@ -3,8 +3,9 @@
  * rasterizer, orbiting on the arrows, turning by itself on a key.
  *
  * Marching cubes, smoothing and decimation run on a worker thread; the raw
- * surface is kept, so changing the smoothing or the triangle budget only
- * repeats those two steps on a copy. Frames are rasterized on the main
+ * surface is kept, so changing the smoothing only repeats those two steps
+ * on a copy, and the smoothed one too, so changing the triangle budget
+ * only decimates again. Frames are rasterized on the main
  * thread (the rasterizer uses every core and takes milliseconds on a
  * decimated mesh); auto-rotation advances at most every 80 ms.
  */
@@ -26,6 +27,9 @@ static struct {
     int raw_for;                 /* seg_generation() of the mask meshed, -1 for HU */
     double raw_level;
     pm_mesh *raw;                /* marching cubes output */
+    pm_mesh *smoothed;           /* raw after `smoothed_iters` iterations, kept
+                                    when decimated: x / X only decimate again */
+    int smoothed_iters;
     pm_mesh *mesh;               /* smoothed and decimated: drawn and exported */
     pm_mesh_stats stats;
     int smooth;                  /* Taubin iterations */
@@ -36,7 +40,7 @@ static struct {
     int w_use_hu, w_need_raw, w_smooth, w_gen;
     double w_level;
     size_t w_target;
-    pm_mesh *w_raw, *w_mesh;
+    pm_mesh *w_raw, *w_smoothed, *w_mesh;
     pm_mesh_stats w_stats;
     int again;                   /* settings changed while the job ran */
     int tried;                   /* seg_generation() of the last mask job started */
@@ -44,6 +48,9 @@ static struct {
     int rotate;
     double last_turn;
     double raster_ms;
+    unsigned mesh_gen;           /* bumped whenever mesh changes */
+    unsigned fb_gen;             /* mesh_gen of the picture in fb (0: none) */
+    pm_raster_opts fb_ro;        /* and its camera */
     pm_fb *fb;
     /* "crop here": only a cube of the volume, at full resolution */
     int crop, crop_id, crop_label, w_crop;
@@ -67,12 +74,16 @@ static int mesh_work(tui_job *j)
         if (rc != PM_OK)
             return rc;
     }
-    const pm_mesh *src = M.w_raw ? M.w_raw : M.raw;
+    int cached = !M.w_raw && M.smoothed && M.smoothed_iters == M.w_smooth;
+    const pm_mesh *src = M.w_raw ? M.w_raw : cached ? M.smoothed : M.raw;
     if (!(M.w_mesh = pm_mesh_clone(src)))
         return pm_fail(PM_EMEMORY, "out of memory copying the surface");
-    if (M.w_smooth > 0 && (rc = pm_mesh_smooth(M.w_mesh, M.w_smooth, 0, 0, &p)) != PM_OK)
+    if (!cached && M.w_smooth > 0 && (rc = pm_mesh_smooth(M.w_mesh, M.w_smooth, 0, 0, &p)) != PM_OK)
         return rc;
-    if (M.w_target && M.w_mesh->nf > M.w_target && (rc = pm_mesh_decimate(M.w_mesh, M.w_target, &p)) != PM_OK)
+    int decimate = M.w_target && M.w_mesh->nf > M.w_target;
+    if (!cached && M.w_smooth > 0 && decimate && !(M.w_smoothed = pm_mesh_clone(M.w_mesh)))
+        return pm_fail(PM_EMEMORY, "out of memory copying the surface");
+    if (decimate && (rc = pm_mesh_decimate(M.w_mesh, M.w_target, &p)) != PM_OK)
         return rc;
     return pm_mesh_measure(M.w_mesh, &M.w_stats);
 }
@@ -94,7 +105,7 @@ static void start(void)
     M.w_need_raw = !M.raw || M.raw_for != want || (M.w_use_hu && M.raw_level != M.level);
     M.w_smooth = M.smooth;
     M.w_target = M.crop ? 0 : M.target; /* a cube is small: keep every triangle */
-    M.w_raw = M.w_mesh = NULL;
+    M.w_raw = M.w_smoothed = M.w_mesh = NULL;
     if (job_start(&M.job, M.w_need_raw ? "meshing" : "smoothing/decimating", mesh_work, NULL) != 0)
         app_message(1, "%s", M.job.error);
 }
@@ -127,8 +138,10 @@ void mesh_done(void)
 {
     job_free(&M.job);
     pm_mesh_free(M.w_raw);
+    pm_mesh_free(M.w_smoothed);
     pm_mesh_free(M.w_mesh);
     pm_mesh_free(M.raw);
+    pm_mesh_free(M.smoothed);
     pm_mesh_free(M.mesh);
     pm_fb_free(M.fb);
     pm_mask_free(M.crop_mask);
@@ -141,8 +154,9 @@ static void stop_job(void)
     job_stop(&M.job);
     job_finished(&M.job);
     pm_mesh_free(M.w_raw);
+    pm_mesh_free(M.w_smoothed);
     pm_mesh_free(M.w_mesh);
-    M.w_raw = M.w_mesh = NULL;
+    M.w_raw = M.w_smoothed = M.w_mesh = NULL;
     M.again = 0;
 }
 
@@ -217,19 +231,26 @@ void mesh_tick(void)
                 M.raw_for = M.w_crop || !M.w_use_hu ? M.w_gen : -1;
                 M.raw_level = M.w_level;
             }
+            if (M.w_raw || M.w_smoothed) { /* a new raw surface, or new smoothing */
+                pm_mesh_free(M.smoothed);
+                M.smoothed = M.w_smoothed;
+                M.smoothed_iters = M.w_smooth;
+            }
             pm_mesh_free(M.mesh);
             M.mesh = M.w_mesh;
+            M.mesh_gen++;
             M.stats = M.w_stats;
             app_message(0, "surface: %zu triangles, %.0f mL, in %.1f s", M.mesh->nf, M.stats.volume_mm3 / 1000,
                         M.job.finished - M.job.started);
         } else {
             pm_mesh_free(M.w_raw);
+            pm_mesh_free(M.w_smoothed);
             pm_mesh_free(M.w_mesh);
             if (!M.again)
                 app_message(M.job.status != PM_ECANCEL, "surface %s: %s",
                             M.job.status == PM_ECANCEL ? "cancelled" : "failed", M.job.error);
         }
-        M.w_raw = M.w_mesh = NULL;
+        M.w_raw = M.w_smoothed = M.w_mesh = NULL;
         if (M.again) {
             M.again = 0;
             start();
@@ -249,6 +270,13 @@ void mesh_tick(void)
     }
 }
 
+static int same_camera(const pm_raster_opts *a, const pm_raster_opts *b)
+{
+    return a->azimuth == b->azimuth && a->elevation == b->elevation && a->zoom == b->zoom && a->fov == b->fov
+        && a->ambient == b->ambient && !memcmp(a->colour, b->colour, 3) && !memcmp(a->background, b->background, 3)
+        && a->cull == b->cull && a->normals == b->normals && a->nthreads == b->nthreads;
+}
+
 static void mesh_draw(int y_, int x, int rows_, int cols_)
 {
     (void)y_, (void)rows_, (void)cols_;
@@ -263,14 +291,22 @@ static void mesh_draw(int y_, int x, int rows_, int cols_)
     if (!M.fb || M.fb->w != fbw || M.fb->h != rh) {
         pm_fb_free(M.fb);
         M.fb = pm_fb_new(fbw, rh, 1);
+        M.fb_gen = 0;
     }
-    if (M.fb && M.mesh) {
+    /* The loop redraws every 100 ms while a surface is being built: the
+     * same picture is not rasterized again (on every core, it slowed the
+     * build it was waiting for). */
+    if (M.fb && M.mesh && (M.fb_gen != M.mesh_gen || !same_camera(&M.fb_ro, &M.ro))) {
         double t0 = pm_now();
         pm_raster_mesh(M.fb, M.mesh, &M.ro, NULL);
         M.raster_ms = (pm_now() - t0) * 1000;
         if (rh != fbh)
             for (int r = 0; r < fbh; r++)
                 memmove(M.fb->rgb + (size_t)r * fbw * 3, M.fb->rgb + (size_t)(2 * r) * fbw * 3, (size_t)fbw * 3);
+        M.fb_gen = M.mesh_gen;
+        M.fb_ro = M.ro;
+    }
+    if (M.fb && M.mesh) {
         pm_fb shown = {fbw, fbh, M.fb->rgb, NULL};
         crt_draw_fb(&shown, y, x, iw, rows);
     } else {

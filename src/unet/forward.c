@@ -270,9 +270,11 @@ int pm_unet_forward(const pm_unet *net, int n, int h, int w, const float *in, fl
      * pass already keeps every core busy. */
     static pthread_mutex_t blas_lock = PTHREAD_MUTEX_INITIALIZER;
     pthread_mutex_lock(&blas_lock);
-    pm__sgemm_threads(workers > 1 ? 1 : nthreads);
+    int rc = pm__sgemm_threads(workers > 1 ? 1 : nthreads);
     fctx f = {net, h, w, in, logp, labels, spaces, 0};
-    int rc = pm_parallel_for(n, workers, run_one, &f, p, "U-Net");
+    if (rc == PM_OK)
+        rc = pm_parallel_for(n, workers, run_one, &f, p, "U-Net");
+    pm_unet_blas_idle(); /* its workers would spin until the next pass */
     pthread_mutex_unlock(&blas_lock);
     for (int i = 0; i < workers; i++)
         ws_free(&spaces[i]);

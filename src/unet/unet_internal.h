@@ -42,7 +42,9 @@ void pm__wino_conv(const pm__conv *c, const float *in, float *out, int h, int w,
 /* Single-precision row-major C (m x n, ldc) = A (m x k, lda) * B (k x n, ldb). */
 void pm__sgemm(int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c,
                int ldc);
-/* Threads the GEMM library may use from the calling thread. */
-void pm__sgemm_threads(int n);
+/* Threads the GEMM library may use from the calling thread; loads the
+ * library on first use: PM_OK, or PM_EUSAGE when OpenBLAS is missing.
+ * Called before any pm__sgemm. */
+int pm__sgemm_threads(int n);
 
 #endif
