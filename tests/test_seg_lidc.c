@@ -199,12 +199,14 @@ TEST(emphysematous_lungs_are_not_taken_for_gas)
  * circle and fills the image's corners with one value (-1000 HU once
  * loaded when the file says -2000 or -3024, -1024 on other scanners).
  * With the circle at 70 % of the image's width it cuts the chest wall on
- * both sides and touches the lungs; the lungs are still found whole. */
+ * both sides and touches the lungs; the lungs are still found whole, and
+ * reported as reaching the edge of the field of view. */
 TEST(a_chest_wider_than_the_field_of_view_keeps_its_lungs)
 {
     pm_seg_run *def = run_recipe("default", NULL, PM_OK);
     pm_lung_measures was;
     CHECK(pm_recipe_measure(def, &was) == PM_OK, "%s", pm_error());
+    CHECK(!pm_lung_cut_by_fov(def->result, lidc), "LIDC's own circle reported as cutting the lungs");
     const int *d = lidc->g.dim;
     pm_volume *v = pm_volume_new(&lidc->g);
     CHECK(v != NULL, "out of memory");
@@ -224,6 +226,8 @@ TEST(a_chest_wider_than_the_field_of_view_keeps_its_lungs)
         CHECK(rc == PM_OK, "%s", pm_error());
         printf("# circle of %.0f mm filled with %d: right %.1f mL (was %.1f), left %.1f mL (was %.1f)\n",
                2 * r * lidc->g.spacing[0], fill[t], m.right_ml, was.right_ml, m.left_ml, was.left_ml);
+        /* the volumes are lower bounds, and the report says so */
+        CHECK(pm_lung_cut_by_fov(run->result, v), "filled with %d: lungs cut by the circle not reported", fill[t]);
         CHECK(fabs(m.right_ml - was.right_ml) <= 0.03 * was.right_ml && fabs(m.left_ml - was.left_ml) <= 0.03 * was.left_ml,
               "filled with %d: right %.1f mL (was %.1f), left %.1f mL (was %.1f)", fill[t], m.right_ml, was.right_ml,
               m.left_ml, was.left_ml);

@@ -321,7 +321,7 @@ TEST(a_field_of_view_that_cuts_the_chest_keeps_the_lungs_inside_it)
 {
     pm_volume *v;
     pm_seg_run *run = segment("real/NSCLC-LUNG1-020-RT", &v);
-    CHECK(!pm_lung_cut_by_fov(run->result), "full field of view reported as cut");
+    CHECK(!pm_lung_cut_by_fov(run->result, NULL), "full field of view reported as cut");
     /* 300 pixels (293 mm) around the body's centre on the middle slice. */
     const pm_grid *g = &v->g;
     int c = 300, lo[2] = {g->dim[0], g->dim[1]}, hi[2] = {0, 0}, k = g->dim[2] / 2;
@@ -347,7 +347,7 @@ TEST(a_field_of_view_that_cuts_the_chest_keeps_the_lungs_inside_it)
             memcpy(t->hu + (size_t)c * (j + (size_t)c * kk),
                    v->hu + (size_t)i0 + (size_t)g->dim[0] * (j + j0 + (size_t)g->dim[1] * kk), (size_t)c * 2);
     pm_seg_run *tr = agree(t, run, mi, mj, "cropped to 300 pixels");
-    CHECK(pm_lung_cut_by_fov(tr->result), "lungs cut by the field of view not reported");
+    CHECK(pm_lung_cut_by_fov(tr->result, NULL), "lungs cut by the field of view not reported");
     pm_seg_run_free(tr);
     free(mi), free(mj);
     pm_volume_free(t);

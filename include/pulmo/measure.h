@@ -73,9 +73,10 @@ int pm_measure_lungs(const pm_volume *v, const pm_mask *labels, pm_lung_measures
 #define PM_COVERAGE_MIN_MM2 500.0
 #define PM_WARN_PARTIAL "partial_coverage"
 void pm_lung_coverage(const pm_mask *labels, int *apex, int *base);
-/* Whether the lungs reach a side of the image (a field of view that cuts
- * the chest), by the same measure: 1 or 0. */
-int pm_lung_cut_by_fov(const pm_mask *labels);
+/* Whether the lungs reach a side of the image or, given the volume v
+ * (NULL: not looked at), the fill outside the scanner's reconstruction
+ * circle (a field of view that cuts the chest), by the same measure: 1 or 0. */
+int pm_lung_cut_by_fov(const pm_mask *labels, const pm_volume *v);
 
 /* The area in cm^2 of lung (labels 1-2), right (1), left (2) and airway (3)
  * in slice k of the grid's third axis (the acquired slice): cm2[0..3]. */

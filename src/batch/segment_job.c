@@ -27,9 +27,9 @@ static void rep_warn(pm_segment_report *rep, const char *kind, const char *msg)
              *kind ? ": " : "", msg);
 }
 
-static void coverage_warn(pm_segment_report *rep, const pm_mask *labels)
+static void coverage_warn(pm_segment_report *rep, const pm_mask *labels, const pm_volume *v)
 {
-    int apex, base, fov = pm_lung_cut_by_fov(labels);
+    int apex, base, fov = pm_lung_cut_by_fov(labels, v);
     pm_lung_coverage(labels, &apex, &base);
     if (!apex && !base && !fov)
         return;
@@ -69,7 +69,7 @@ void pm_segment_report_fill(pm_segment_report *rep, const pm_volume *v, const pm
     rep->airway = run->airway;
     /* Only labels on v's own grid say where v's scan ends. */
     if (status == PM_OK && run->result && run->vol == v && v->g.dim[2] > 2)
-        coverage_warn(rep, run->result);
+        coverage_warn(rep, run->result, v);
     if (pm_recipe_step_index(&rep->recipe, "otsu") >= 0)
         rep->otsu_hu = run->otsu_hu;
     if (m) {

@@ -47,9 +47,10 @@ static const char segment_help[] =
     "  -h, --help            this help\n\n"
     "Exit 6 when no lungs are found (the report then says so). A series of one or\n"
     "two slices is segmented in 2-D: lung areas in cm2, no volumes (warning\n"
-    "single_slice). Lungs reaching the first or last slice or a side of the\n"
-    "image get the warning partial_coverage (apex, base, both, or sides cut\n"
-    "off: the volumes are lower bounds).\n";
+    "single_slice). Lungs reaching the first or last slice, a side of the\n"
+    "image or the edge of the scanner's field of view get the warning\n"
+    "partial_coverage (apex, base, both, or sides cut off: the volumes are\n"
+    "lower bounds).\n";
 
 void cli_list_recipes(FILE *f)
 {

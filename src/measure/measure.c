@@ -152,14 +152,63 @@ void pm_lung_coverage(const pm_mask *labels, int *apex, int *base)
     *base = up ? first : last;
 }
 
-int pm_lung_cut_by_fov(const pm_mask *labels)
+/* Whether the 3x3 patch of slice k centred three voxels from (i, j) along
+ * (di, dj) holds one value at or below -1000 HU: the fill scanners put
+ * outside the reconstruction circle (noise never makes a patch uniform). */
+static int fill_beyond(const pm_volume *v, int i, int j, int k, int di, int dj)
+{
+    int nx = v->g.dim[0], ny = v->g.dim[1], ci = i + 3 * di, cj = j + 3 * dj;
+    if (ci < 1 || cj < 1 || ci >= nx - 1 || cj >= ny - 1)
+        return 0;
+    const int16_t *s = v->hu + (size_t)nx * ny * k;
+    int16_t f = s[(size_t)ci + (size_t)nx * cj];
+    if (f > -1000)
+        return 0;
+    for (int b = cj - 1; b <= cj + 1; b++)
+        for (int a = ci - 1; a <= ci + 1; a++)
+            if (s[(size_t)a + (size_t)nx * b] != f)
+                return 0;
+    return 1;
+}
+
+/* Area in mm^2 where lung meets the fill beyond the reconstruction circle
+ * (a field of view narrower than the chest), in each slice's plane. */
+static double circle_contact_mm2(const pm_mask *labels, const pm_volume *v)
+{
+    const pm_grid *g = &labels->g;
+    int nx = g->dim[0], ny = g->dim[1], nz = g->dim[2];
+    static const int step[4][2] = {{1, 0}, {-1, 0}, {0, 1}, {0, -1}};
+    double mm2 = 0;
+    for (int k = 0; k < nz; k++)
+        for (int j = 0; j < ny; j++) {
+            const uint8_t *row = labels->v + (size_t)nx * ((size_t)j + (size_t)ny * k);
+            for (int i = pm__skip_zeros(row, 0, nx); i < nx; i = pm__skip_zeros(row, i + 1, nx)) {
+                if (row[i] != PM_LABEL_RIGHT && row[i] != PM_LABEL_LEFT)
+                    continue;
+                for (int e = 0; e < 4; e++) {
+                    int a = i + step[e][0], b = j + step[e][1];
+                    if (a < 0 || b < 0 || a >= nx || b >= ny ||
+                        labels->v[(size_t)a + (size_t)nx * ((size_t)b + (size_t)ny * k)] != 0 ||
+                        !fill_beyond(v, i, j, k, step[e][0], step[e][1]))
+                        continue;
+                    mm2 += g->spacing[step[e][0] ? 1 : 0] * g->spacing[2];
+                }
+            }
+        }
+    return mm2;
+}
+
+int pm_lung_cut_by_fov(const pm_mask *labels, const pm_volume *v)
 {
     const pm_grid *g = &labels->g;
     int a = head_foot_axis(g);
     for (int b = 0; b < 3; b++)
         if (b != a && (face_touched(labels, b, 0) || face_touched(labels, b, g->dim[b] - 1)))
             return 1;
-    return 0;
+    for (int b = 0; v && b < 3; b++)
+        if (v->g.dim[b] != g->dim[b])
+            return 0;
+    return v && circle_contact_mm2(labels, v) >= PM_COVERAGE_MIN_MM2;
 }
 
 void pm_lung_areas(const pm_mask *labels, int k, double cm2[4])

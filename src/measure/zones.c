@@ -30,22 +30,6 @@ typedef struct zone_ctx {
     double zlo[ZN_CHUNKS][6], zhi[ZN_CHUNKS][6];
 } zone_ctx;
 
-/* The first index from i on (up to n) whose label is not 0: the labels
- * are mostly 0, tested 8 at a time. */
-static inline int skip_zeros(const uint8_t *r, int i, int n)
-{
-    while (i + 8 <= n) {
-        uint64_t w;
-        memcpy(&w, r + i, 8);
-        if (w)
-            break;
-        i += 8;
-    }
-    while (i < n && !r[i])
-        i++;
-    return i;
-}
-
 /* Slices [*a, *b) of chunk t. */
 static void chunk_slices(const zone_ctx *c, int t, int *a, int *b)
 {
@@ -69,7 +53,7 @@ static void extent_chunk(void *vctx, int t, int thread)
         for (int j = 0; j < g->dim[1]; j++) {
             const uint8_t *r = lab + ((size_t)k * g->dim[1] + j) * row;
             double z0 = c->zc[0] + j * c->zc[2] + k * c->zc[3];
-            for (int i = skip_zeros(r, 0, g->dim[0]); i < g->dim[0]; i = skip_zeros(r, i + 1, g->dim[0])) {
+            for (int i = pm__skip_zeros(r, 0, g->dim[0]); i < g->dim[0]; i = pm__skip_zeros(r, i + 1, g->dim[0])) {
                 if (r[i] <= 3)
                     c->cnt[t][r[i]]++;
                 int l = r[i] - 1;
@@ -101,8 +85,8 @@ static void zone_chunk(void *vctx, int t, int thread)
         for (int j = 0; j < g->dim[1]; j++) {
             size_t o = ((size_t)k * g->dim[1] + j) * row;
             double z0 = c->zc[0] + j * c->zc[2] + k * c->zc[3];
-            for (int i = skip_zeros(lab + o, 0, g->dim[0]); i < g->dim[0];
-                 i = skip_zeros(lab + o, i + 1, g->dim[0])) {
+            for (int i = pm__skip_zeros(lab + o, 0, g->dim[0]); i < g->dim[0];
+                 i = pm__skip_zeros(lab + o, i + 1, g->dim[0])) {
                 int l = lab[o + i] - 1;
                 if (l != 0 && l != 1)
                     continue;
