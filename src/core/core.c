@@ -222,3 +222,17 @@ int pm_parallel_for(int ntasks, int nthreads, void (*fn)(void *ctx, int task, in
     pm_progress_report(p, 1.0, stage);
     return PM_OK;
 }
+
+int pm_skip_zeros(const uint8_t *b, int i, int n)
+{
+    while (i + 8 <= n) {
+        uint64_t w;
+        memcpy(&w, b + i, 8);
+        if (w)
+            break;
+        i += 8;
+    }
+    while (i < n && !b[i])
+        i++;
+    return i;
+}

@@ -182,7 +182,7 @@ static double circle_contact_mm2(const pm_mask *labels, const pm_volume *v)
     for (int k = 0; k < nz; k++)
         for (int j = 0; j < ny; j++) {
             const uint8_t *row = labels->v + (size_t)nx * ((size_t)j + (size_t)ny * k);
-            for (int i = pm__skip_zeros(row, 0, nx); i < nx; i = pm__skip_zeros(row, i + 1, nx)) {
+            for (int i = pm_skip_zeros(row, 0, nx); i < nx; i = pm_skip_zeros(row, i + 1, nx)) {
                 if (row[i] != PM_LABEL_RIGHT && row[i] != PM_LABEL_LEFT)
                     continue;
                 for (int e = 0; e < 4; e++) {

@@ -5,7 +5,6 @@
 #include "pulmo/measure.h"
 
 #include <stdint.h>
-#include <string.h>
 
 #define PM__ZN_HU_LO (-2048)
 #define PM__ZN_BINS 4096   /* -2048 .. 2047 HU */
@@ -21,21 +20,5 @@ typedef struct pm__lung_totals {
  * voxel, only tot->cnt is filled and out is left as it is. */
 int pm__measure_pass(const pm_volume *v, const pm_mask *labels, pm_lung_measures *out,
                      pm__lung_totals *tot);
-
-/* The first index from i on (up to n) whose label is not 0: the labels
- * are mostly 0, tested 8 at a time. */
-static inline int pm__skip_zeros(const uint8_t *r, int i, int n)
-{
-    while (i + 8 <= n) {
-        uint64_t w;
-        memcpy(&w, r + i, 8);
-        if (w)
-            break;
-        i += 8;
-    }
-    while (i < n && !r[i])
-        i++;
-    return i;
-}
 
 #endif

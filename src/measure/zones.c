@@ -53,7 +53,7 @@ static void extent_chunk(void *vctx, int t, int thread)
         for (int j = 0; j < g->dim[1]; j++) {
             const uint8_t *r = lab + ((size_t)k * g->dim[1] + j) * row;
             double z0 = c->zc[0] + j * c->zc[2] + k * c->zc[3];
-            for (int i = pm__skip_zeros(r, 0, g->dim[0]); i < g->dim[0]; i = pm__skip_zeros(r, i + 1, g->dim[0])) {
+            for (int i = pm_skip_zeros(r, 0, g->dim[0]); i < g->dim[0]; i = pm_skip_zeros(r, i + 1, g->dim[0])) {
                 if (r[i] <= 3)
                     c->cnt[t][r[i]]++;
                 int l = r[i] - 1;
@@ -85,8 +85,8 @@ static void zone_chunk(void *vctx, int t, int thread)
         for (int j = 0; j < g->dim[1]; j++) {
             size_t o = ((size_t)k * g->dim[1] + j) * row;
             double z0 = c->zc[0] + j * c->zc[2] + k * c->zc[3];
-            for (int i = pm__skip_zeros(lab + o, 0, g->dim[0]); i < g->dim[0];
-                 i = pm__skip_zeros(lab + o, i + 1, g->dim[0])) {
+            for (int i = pm_skip_zeros(lab + o, 0, g->dim[0]); i < g->dim[0];
+                 i = pm_skip_zeros(lab + o, i + 1, g->dim[0])) {
                 int l = lab[o + i] - 1;
                 if (l != 0 && l != 1)
                     continue;

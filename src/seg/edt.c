@@ -196,16 +196,7 @@ static void edt_xy(void *vctx, int k, int thread)
         float *orow = o + (size_t)nx * j;
         int prev = -1;   /* the last feature before the gap, -1: none */
         for (int i = 0; i < nx;) {
-            int next = i;
-            while (next + 8 <= nx) {
-                uint64_t wd;
-                memcpy(&wd, fr + next, 8);
-                if (wd)
-                    break;
-                next += 8;
-            }
-            while (next < nx && !fr[next])
-                next++;
+            int next = pm_skip_zeros(fr, i, nx);
             for (int t = i; t < next; t++) {
                 int dl = prev < 0 ? nx : t - prev, dr = next < nx ? next - t : nx;
                 orow[t] = sq[dl < dr ? dl : dr];
