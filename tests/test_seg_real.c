@@ -465,6 +465,48 @@ TEST(a_hollow_table_joined_to_the_back_is_not_lung)
     pm_volume_free(v);
 }
 
+/* Scanners fill the image outside the reconstruction circle with one value
+ * (-1000, -1024, or Siemens' -3024). When the circle touches no side of the
+ * image (here 98 % of its width), the air around the patient meets only
+ * that fill, never a side, and with the table and blankets in it (CMB: -940
+ * HU on average) it passed for a lung cut by the circle: a "left lung" of
+ * 26 L on CMB. The air around a body lies along the circle; a lung the
+ * circle cuts lies along the body. */
+TEST(a_reconstruction_circle_inside_the_image_is_not_lung)
+{
+    static const char *rel[] = {"real/CMB-CRC-GE-VCT", "real/WHOLEBODY-ARMS-UP"};
+    for (int s = 0; s < 2; s++) {
+        pm_volume *v;
+        pm_seg_run *run = segment(rel[s], &v);
+        const int *d = v->g.dim;
+        double r = 0.49 * (d[0] < d[1] ? d[0] : d[1]);
+        pm_volume *t = pm_volume_new(&v->g);
+        CHECK(t != NULL, "memory");
+        for (int k = 0; k < d[2]; k++)
+            for (int j = 0; j < d[1]; j++)
+                for (int i = 0; i < d[0]; i++) {
+                    size_t x = (size_t)i + (size_t)d[0] * (j + (size_t)d[1] * k);
+                    double di = i + 0.5 - 0.5 * d[0], dj = j + 0.5 - 0.5 * d[1];
+                    t->hu[x] = di * di + dj * dj > r * r ? -3024 : v->hu[x];
+                }
+        pm_recipe rc;
+        CHECK(pm_recipe_init(&rc, "default") == PM_OK, "%s", pm_error());
+        pm_seg_run *tr = pm_seg_run_new(t, 0);
+        CHECK(pm_recipe_run(&rc, tr, 0, NULL) == PM_OK, "%s in a circle: %s", rel[s], pm_error());
+        double a[4], b[4];
+        label_ml(run->result, a);
+        label_ml(tr->result, b);
+        printf("# %s inside a circle of %.0f pixels filled with -3024: right %.0f, left %.0f mL (without: %.0f, %.0f)\n",
+               rel[s], 2 * r, b[1], b[2], a[1], a[2]);
+        for (int l = 1; l <= 2; l++)
+            CHECK(fabs(b[l] - a[l]) <= 0.01 * a[l], "%s: label %d: %.0f mL against %.0f", rel[s], l, b[l], a[l]);
+        pm_seg_run_free(tr);
+        pm_volume_free(t);
+        pm_seg_run_free(run);
+        pm_volume_free(v);
+    }
+}
+
 int main(void)
 {
     RUN(lung1_020_matches_the_clinicians_lungs);
@@ -477,5 +519,6 @@ int main(void)
     RUN(a_field_of_view_that_cuts_the_chest_keeps_the_lungs_inside_it);
     RUN(airway_does_not_depend_on_the_pixel_size);
     RUN(a_hollow_table_joined_to_the_back_is_not_lung);
+    RUN(a_reconstruction_circle_inside_the_image_is_not_lung);
     return test_done();
 }

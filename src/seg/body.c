@@ -207,13 +207,18 @@ static double blocks_mean(const pm_volume *v, const int f[3], const int cd[3], c
  * lung the circle cuts is air reaching the image's filled corners, joined
  * through them to the air around the patient: no hole to fill. Without the
  * corners (padding_block) the two are apart on each slice, and they differ
- * in what they hold: the air around a patient is pure (-1000 HU and its
- * noise), a lung is air mixed with tissue and vessels (-850). Air that
- * meets the corners but not the image's sides, and is denser on average
- * than FOV_AIR_HU, is inside the patient. Around a body inside the circle
- * nothing changes: only air lies against the corners. The corners' own
- * voxels in the body's blocks along the circle are marked in ring (the
- * padding value in *padv) for pm_seg_body to leave outside. */
+ * in where they lie and what they hold. A cut lung lies along the body,
+ * meeting the corners only where the circle cuts it; the air around a
+ * patient lies along the circle, whose arc is longer than the body's side
+ * it faces. And that air is pure (-1000 HU and its noise, with a table and
+ * blankets -940 on average), a lung is air mixed with tissue and vessels
+ * (-850). Air that meets the corners but not the image's sides, touches
+ * the body more than the corners, and is denser on average than
+ * FOV_AIR_HU, is inside the patient. When the circle lies inside the image
+ * the air around the patient meets no side at all, so the first two tests
+ * must both hold. Around a body inside the circle nothing changes. The
+ * corners' own voxels in the body's blocks along the circle are marked in
+ * ring (the padding value in *padv) for pm_seg_body to leave outside. */
 #define FOV_AIR_HU -930.0
 static int close_fov_cuts(const pm_volume *v, pm_mask *b, const int f[3], uint8_t *ring, int16_t *padv)
 {
@@ -252,7 +257,7 @@ static int close_fov_cuts(const pm_volume *v, pm_mask *b, const int f[3], uint8_
             if (st[t0] != 0)
                 continue;
             /* one component of air, flooded through its 4 neighbours */
-            int n = 0, head = 0, border = 0, corner = 0;
+            int n = 0, head = 0, border = 0, nfill = 0, nbody = 0;
             q[n++] = (int)t0;
             st[t0] = 3;
             while (head < n) {
@@ -263,14 +268,14 @@ static int close_fov_cuts(const pm_volume *v, pm_mask *b, const int f[3], uint8_
                 for (int e = 0; e < 4; e++) {
                     if (nb[e] < 0)
                         continue;
-                    corner |= st[nb[e]] == 2;
+                    nfill += st[nb[e]] == 2, nbody += st[nb[e]] == 1;
                     if (st[nb[e]] == 0) {
                         st[nb[e]] = 3;
                         q[n++] = nb[e];
                     }
                 }
             }
-            if (corner && !border && blocks_mean(v, f, cd, q, n, k, *padv) > FOV_AIR_HU)
+            if (nfill && !border && nbody > nfill && blocks_mean(v, f, cd, q, n, k, *padv) > FOV_AIR_HU)
                 for (int t = 0; t < n; t++)
                     s[q[t]] = 1;
         }
