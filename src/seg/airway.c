@@ -7,17 +7,18 @@
  * followed down slice by slice as long as its sections overlap, so that
  * one slice where it is not seen (merged with an apex or with the air
  * before a thin neck at coarse pixels, narrowed at the larynx) does not
- * lose it. From all its sections it is grown through voxels below a
- * threshold that rises step by step; the airway is the region of the last
- * step before its volume jumps (a leak into the lung parenchyma) or passes
- * a maximum. Each growth is a breadth-first search over the airway only,
- * so the cost is the airway's size times the number of steps, not the
- * volume's.
+ * lose it. From all its sections it is grown through voxels whose
+ * neighbourhood is below a threshold that rises step by step; the airway
+ * is the region of the last step before its volume jumps (a leak into the
+ * lung parenchyma) or passes a maximum. Each growth is a breadth-first
+ * search over the airway only, so the cost is the airway's size times the
+ * number of steps, not the volume's.
  */
 #include "pulmo/seg.h"
 #include "seg_internal.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -185,12 +186,19 @@ static int chain_add(chain *ch, const pm_cc *cc, uint32_t t, int k, int nx, int 
     return PM_OK;
 }
 
+/* The growth is incremental: thresholds only rise, so each step's region
+ * holds the last one's. The region is kept in queue in the order it grew
+ * (each step's region is a prefix), and the neighbours it left out, with
+ * their local HU, in out: a voxel's neighbourhood is read once, not once a
+ * step. */
 typedef struct grower {
     const pm_volume *v;
     const pm_mask *m;
-    uint8_t *mark;      /* generation that reached each voxel */
+    uint8_t *mark;      /* 1 in the region, 2 left out (in out) */
     uint32_t *queue;
-    size_t cap;
+    size_t cap, n;      /* n: the region's size */
+    struct left_out { uint32_t x; float hu; } *out;
+    size_t nout, outcap;
     int kseed, kdir;    /* kdir != 0: only slices k with (k - kseed) * kdir >= 0 */
 } grower;
 
@@ -268,20 +276,72 @@ static int find_neck(const pm_volume *v, const pm_mask *m, const pm_airway_opts 
     return rc == PM_OK ? found : -2;
 }
 
-/* Grows from the seeds through PM_LABEL_LUNG voxels with HU <= t (6-conn).
- * Returns the voxel count, or cap + 1 when it reached cap (a leak). */
-static size_t grow(grower *g, const uint32_t *seeds, size_t nseeds, double t, uint8_t gen)
+/* Mean HU of voxel x's 3x3 in-plane neighbourhood: what the growth
+ * compares with its threshold. A lumen is air pixels wide, while the grain
+ * of a low-dose scan or a sharp kernel is a pixel or two: one voxel's HU
+ * let the growth follow dark grains through the lightest lung (CMB, whose
+ * trachea reads -955: +19 % of airway with 30 HU of grain, once 421 mL).
+ * The lumen's partial-volume rim this leaves out comes back with the
+ * shell (shell_mm). */
+static double local_hu(const pm_volume *v, size_t x)
+{
+    int nx = v->g.dim[0], ny = v->g.dim[1];
+    int i = (int)(x % (size_t)nx), j = (int)(x / (size_t)nx % (size_t)ny);
+    const int16_t *h = v->hu + x;
+    int s = 0, n = 0;
+    for (int dj = j > 0 ? -1 : 0; dj <= (j + 1 < ny ? 1 : 0); dj++)
+        for (int di = i > 0 ? -1 : 0; di <= (i + 1 < nx ? 1 : 0); di++)
+            s += h[di + (ptrdiff_t)dj * nx], n++;
+    return (double)s / n;
+}
+
+/* Voxel x joins the region when its local HU is at most t, else it is left
+ * out until a higher t. 1 when it joined, 0 not, -1 out of memory, -2 the
+ * region reached cap (a leak). */
+static int try_add(grower *g, uint32_t x, double hu, double t)
+{
+    if (hu > t) {
+        if (g->nout == g->outcap) {
+            size_t c = g->outcap ? 2 * g->outcap : 4096;
+            void *o = realloc(g->out, c * sizeof *g->out);
+            if (!o)
+                return -1;
+            g->out = o, g->outcap = c;
+        }
+        g->out[g->nout].x = x, g->out[g->nout++].hu = (float)hu;
+        g->mark[x] = 2;
+        return 0;
+    }
+    if (g->n == g->cap)
+        return -2;
+    g->mark[x] = 1;
+    g->queue[g->n++] = x;
+    return 1;
+}
+
+/* Grows the region from the seeds through PM_LABEL_LUNG voxels with
+ * local_hu <= t (6-conn). Returns its size, cap + 1 when it reached cap (a
+ * leak), 0 with *oom set when out of memory. */
+static size_t grow(grower *g, const uint32_t *seeds, size_t nseeds, double t, int *oom)
 {
     int nx = g->v->g.dim[0], ny = g->v->g.dim[1], nz = g->v->g.dim[2];
-    size_t plane = (size_t)nx * ny, head = 0, tail = 0;
-    for (size_t s = 0; s < nseeds; s++) {
-        uint32_t x = seeds[s];
-        if (g->v->hu[x] <= t && g->mark[x] != gen) {
-            g->mark[x] = gen;
-            g->queue[tail++] = x;
+    size_t plane = (size_t)nx * ny, head = g->n;
+    int rc = 0;
+    for (size_t s = 0; s < nseeds && rc >= 0; s++)
+        if (!g->mark[seeds[s]])
+            rc = try_add(g, seeds[s], local_hu(g->v, seeds[s]), t);
+    size_t keep = 0;
+    for (size_t q = 0; q < g->nout && rc >= 0; q++) {
+        if (g->out[q].hu > t) {
+            g->out[keep++] = g->out[q];
+        } else {
+            g->mark[g->out[q].x] = 0;
+            rc = try_add(g, g->out[q].x, g->out[q].hu, t);
         }
     }
-    while (head < tail) {
+    if (rc >= 0)
+        g->nout = keep;
+    while (head < g->n && rc >= 0) {
         size_t x = g->queue[head++];
         int i = (int)(x % (size_t)nx), j = (int)(x / (size_t)nx % (size_t)ny);
         int k = (int)(x / plane);
@@ -293,17 +353,12 @@ static size_t grow(grower *g, const uint32_t *seeds, size_t nseeds, double t, ui
         if (j + 1 < ny) nb[nn++] = x + (size_t)nx;
         if (k > 0 && (!g->kdir || (k - 1 - g->kseed) * g->kdir >= 0)) nb[nn++] = x - plane;
         if (k + 1 < nz && (!g->kdir || (k + 1 - g->kseed) * g->kdir >= 0)) nb[nn++] = x + plane;
-        for (int q = 0; q < nn; q++) {
-            size_t y = nb[q];
-            if (g->mark[y] == gen || g->m->v[y] != PM_LABEL_LUNG || g->v->hu[y] > t)
-                continue;
-            if (tail == g->cap)
-                return g->cap + 1;
-            g->mark[y] = gen;
-            g->queue[tail++] = (uint32_t)y;
-        }
+        for (int q = 0; q < nn && rc >= 0; q++)
+            if (!g->mark[nb[q]] && g->m->v[nb[q]] == PM_LABEL_LUNG)
+                rc = try_add(g, (uint32_t)nb[q], local_hu(g->v, nb[q]), t);
     }
-    return tail;
+    *oom = rc == -1;
+    return rc == -1 ? 0 : rc == -2 ? g->cap + 1 : g->n;
 }
 
 /* Follows the trachea down from its section on slice k0 (already in ch):
@@ -459,7 +514,7 @@ static int seed_and_grow(const pm_volume *v, pm_mask *m, const pm_airway_opts *o
     size_t ns = ch.n, ns_first = 0;
     while (ns_first < ns && seeds[ns_first] / plane == (size_t)k)
         ns_first++;
-    grower g = {v, m, calloc(n, 1), NULL, 0, k, neck ? step : 0};
+    grower g = {.v = v, .m = m, .mark = calloc(n, 1), .kseed = k, .kdir = neck ? step : 0};
     double vox_ml = pm_grid_voxel_mm3(&v->g) / 1000.0;
     g.cap = (size_t)(o->max_ml / vox_ml) + 1;
     g.queue = malloc(g.cap * sizeof *g.queue);
@@ -476,17 +531,20 @@ static int seed_and_grow(const pm_volume *v, pm_mask *m, const pm_airway_opts *o
 
     size_t prev = 0, prev_in = 0;
     double chosen = NAN;
-    uint8_t gen = 0;
-    int nsteps = (int)((o->max_hu - o->start_hu) / o->step_hu) + 1;
+    int oom = 0, nsteps = (int)((o->max_hu - o->start_hu) / o->step_hu) + 1;
     for (int s = 0; s < nsteps && s < 250; s++) {
         double t = o->start_hu + s * o->step_hu;
         if (pm_progress_report(p, 0.3 + 0.6 * s / nsteps, "airway")) {
-            free(seeds), free(g.mark), free(g.queue);
+            free(seeds), free(g.mark), free(g.queue), free(g.out);
             return PM_ECANCEL;
         }
-        size_t got = grow(&g, seeds, ns, t, ++gen), in = 0;
+        size_t got = grow(&g, seeds, ns, t, &oom), in = 0;
+        if (oom) {
+            free(seeds), free(g.mark), free(g.queue), free(g.out);
+            return pm_fail(PM_EMEMORY, "out of memory growing the airway");
+        }
         for (size_t q = 0; q < ns; q++)
-            in += g.mark[seeds[q]] == gen;
+            in += g.mark[seeds[q]] == 1;
         /* Until the region holds most of the trachea's sections, a jump
          * only means the threshold is reaching the lumen's own air
          * (scanners differ by 50-100 HU in what air reads), not a leak. */
@@ -497,15 +555,12 @@ static int seed_and_grow(const pm_volume *v, pm_mask *m, const pm_airway_opts *o
             prev = got, prev_in = in;
         }
     }
-    if (isnan(chosen)) {
-        free(seeds), free(g.mark), free(g.queue);
-        return PM_OK;
-    }
-    gen = 255;
-    size_t got = grow(&g, seeds, ns, chosen, gen);
-    for (size_t q = 0; q < got; q++)
+    /* the region at the chosen threshold: the prefix that step had grown */
+    for (size_t q = 0; q < prev; q++)
         m->v[g.queue[q]] = PM_LABEL_AIRWAY;
-    free(seeds), free(g.mark), free(g.queue);
+    free(seeds), free(g.mark), free(g.queue), free(g.out);
+    if (isnan(chosen))
+        return PM_OK;
     /* The lumen's edge is partial volume (between air and wall): a thin
      * shell that would otherwise stay as a tube of "lung" around it. The
      * partial volume is at least one pixel wide whatever the pixel, so the

@@ -8,7 +8,8 @@
  * small ball so that thin things touching the skin (the table's shell,
  * blankets, clothes, cables) come off, the largest piece (the patient; with
  * raised arms the arms join it through the shoulders, which does no harm),
- * then every hole of each axial slice filled (lungs, airway, bowel gas)
+ * then every hole of each axial slice filled (lungs, airway, bowel gas, and
+ * the lung behind a chest wall the opening broke: restore_thin_walls)
  * but the flat, body-wide air of a hollow table too thick to come off.
  * Per slice and not in 3D, because the body is open at the top and bottom
  * of the scan and at the nostrils, where 3D filling would fill nothing.
@@ -156,6 +157,123 @@ static int drop_table_holes(pm_mask *b, pm_mask *before)
                 memset(b->v + (size_t)d[0] * (size_t)row + cc->x0[r], 0, (size_t)(cc->x1[r] - cc->x0[r]));
         }
     free(box), free(bw), pm_cc_free(cc);
+    return PM_OK;
+}
+
+/* 2-D flood on slice s (nx x ny) from the pixels with from[q] set, through
+ * pixels with through[q] set: sets out[q] = 1 on every pixel reached. */
+static void flood2d(const uint8_t *from, const uint8_t *through, uint8_t *out, int nx, int ny, int *stack)
+{
+    size_t plane = (size_t)nx * ny;
+    int sp = 0;
+    for (size_t q = 0; q < plane; q++)
+        if (from[q] && through[q] && !out[q])
+            out[q] = 1, stack[sp++] = (int)q;
+    while (sp) {
+        int q = stack[--sp], i = q % nx, j = q / nx;
+        int nb[4] = {i > 0 ? q - 1 : -1, i < nx - 1 ? q + 1 : -1, j > 0 ? q - nx : -1, j < ny - 1 ? q + nx : -1};
+        for (int e = 0; e < 4; e++)
+            if (nb[e] >= 0 && through[nb[e]] && !out[nb[e]])
+                out[nb[e]] = 1, stack[sp++] = nb[e];
+    }
+}
+
+/* The opening takes off whatever is thinner than about three blocks: the
+ * blankets and the table's shell, but also a chest wall that thin (a
+ * child's, a thin adult's in front), and where it breaks, the lung behind
+ * it joins the air outside and is no hole to fill: whole slices of lung
+ * were lost (LUNG1-020 scaled to a child's size: 40 % of its lungs). The
+ * tissue the opening took that is joined to the body (walls, blankets)
+ * encloses both lungs and the pockets under blankets; a lung is told by
+ * what a lung is, a column of air: an enclosed pocket overlapping by half
+ * a hole of the body on the slice above or below (filled, or taken here,
+ * sweeping up and down) is taken into the body, with the tissue around it.
+ * A pocket under a blanket or in a table lies outside the body's holes.
+ * raw: the blocks before the opening; before: the body before its holes
+ * were filled; b: the body filled. */
+static int restore_thin_walls(pm_mask *b, const pm_mask *before, const pm_mask *raw)
+{
+    int nx = b->g.dim[0], ny = b->g.dim[1], nz = b->g.dim[2];
+    size_t plane = (size_t)nx * ny, n = plane * (size_t)nz;
+    uint8_t *wall = calloc(n, 1), *cand = calloc(n, 1), *tmp = malloc(plane);
+    int *stack = malloc(plane * sizeof *stack), *comp = malloc(plane * sizeof *comp);
+    if (!wall || !cand || !tmp || !stack || !comp) {
+        free(wall), free(cand), free(tmp), free(stack), free(comp);
+        return pm_fail(PM_EMEMORY, "out of memory for the body mask");
+    }
+    size_t ncand = 0;
+    for (int k = 0; k < nz; k++) {
+        size_t o = plane * (size_t)k;
+        /* the body with the tissue joined to it, then what it encloses */
+        flood2d(before->v + o, raw->v + o, wall + o, nx, ny, stack);
+        for (size_t q = 0; q < plane; q++)
+            wall[o + q] |= before->v[o + q], tmp[q] = !wall[o + q];
+        uint8_t *outside = cand + o;
+        for (int i = 0; i < nx; i++)
+            outside[i] = outside[plane - (size_t)nx + i] = 1;
+        for (int j = 0; j < ny; j++)
+            outside[(size_t)nx * j] = outside[(size_t)nx * j + nx - 1] = 1;
+        uint8_t *seed = calloc(plane, 1);
+        if (!seed) {
+            free(wall), free(cand), free(tmp), free(stack), free(comp);
+            return pm_fail(PM_EMEMORY, "out of memory for the body mask");
+        }
+        memcpy(seed, outside, plane);
+        memset(outside, 0, plane);
+        flood2d(seed, tmp, outside, nx, ny, stack);
+        free(seed);
+        for (size_t q = 0; q < plane; q++) {
+            int pocket = tmp[q] && !outside[q] && !b->v[o + q];
+            outside[q] = (uint8_t)pocket;
+            ncand += pocket;
+        }
+    }
+    /* cand now holds the pockets; take those that continue a hole */
+    for (int changed = ncand > 0, sweep = 0; changed && sweep < 2 * nz; sweep++) {
+        changed = 0;
+        for (int t = 0; t < nz; t++) {
+            int k = sweep % 2 ? nz - 1 - t : t;
+            size_t o = plane * (size_t)k;
+            memset(tmp, 0, plane);
+            for (size_t q0 = 0; q0 < plane; q0++) {
+                if (cand[o + q0] != 1 || tmp[q0])
+                    continue;
+                int nc = 0, sp = 0;
+                size_t hit = 0;
+                tmp[q0] = 1, stack[sp++] = (int)q0;
+                while (sp) {
+                    int q = stack[--sp], i = q % nx, j = q / nx;
+                    comp[nc++] = q;
+                    for (int kk = k - 1; kk <= k + 1; kk += 2)
+                        if (kk >= 0 && kk < nz) {
+                            size_t x = plane * (size_t)kk + (size_t)q;
+                            hit += b->v[x] && !before->v[x];
+                            if (b->v[x] && !before->v[x])
+                                break;
+                        }
+                    int nb[4] = {i > 0 ? q - 1 : -1, i < nx - 1 ? q + 1 : -1, j > 0 ? q - nx : -1,
+                                 j < ny - 1 ? q + nx : -1};
+                    for (int e = 0; e < 4; e++)
+                        if (nb[e] >= 0 && cand[o + (size_t)nb[e]] == 1 && !tmp[nb[e]])
+                            tmp[nb[e]] = 1, stack[sp++] = nb[e];
+                }
+                if (2 * hit < (size_t)nc)
+                    continue;
+                changed = 1;
+                for (int c = 0; c < nc; c++) {
+                    int q = comp[c], i = q % nx, j = q / nx;
+                    cand[o + (size_t)q] = 2;
+                    b->v[o + (size_t)q] = 1;
+                    int nb[4] = {i > 0 ? q - 1 : -1, i < nx - 1 ? q + 1 : -1, j > 0 ? q - nx : -1,
+                                 j < ny - 1 ? q + nx : -1};
+                    for (int e = 0; e < 4; e++)
+                        if (nb[e] >= 0 && wall[o + (size_t)nb[e]])
+                            b->v[o + (size_t)nb[e]] = 1;
+                }
+            }
+        }
+    }
+    free(wall), free(cand), free(tmp), free(stack), free(comp);
     return PM_OK;
 }
 
@@ -380,13 +498,16 @@ int pm_seg_body(const pm_volume *v, pm_mask *m, int tissue_hu, double open_mm, c
         cg.dim[a] = cd[a];
         cg.spacing[a] = v->g.spacing[a] * f[a];
     }
-    pm_mask *b = pm_mask_new(&cg);
-    if (!b)
+    pm_mask *b = pm_mask_new(&cg), *raw = pm_mask_new(&cg);
+    if (!b || !raw) {
+        pm_mask_free(b), pm_mask_free(raw);
         return pm_fail(PM_EMEMORY, "out of memory for the body mask");
+    }
     c.b = b;
     int rc = pm_parallel_for(cd[2], 0, block_slab, &c, NULL, NULL), kept = 0;
     if (rc == PM_OK && c.failed)
         rc = pm_fail(PM_EMEMORY, "out of memory for the body mask");
+    memcpy(raw->v, b->v, pm_grid_voxels(&cg));
     int iter = (int)floor(open_mm / (cg.spacing[0] > cg.spacing[1] ? cg.spacing[0] : cg.spacing[1]) + 0.5);
     if (open_mm > 0 && iter < 1)
         iter = 1;
@@ -403,6 +524,9 @@ int pm_seg_body(const pm_volume *v, pm_mask *m, int tissue_hu, double open_mm, c
         memcpy(before->v, b->v, pm_grid_voxels(&cg));
         rc = pm_seg_fill_holes(b, 1, 4, 0, p);
     }
+    if (rc == PM_OK)
+        rc = restore_thin_walls(b, before, raw);
+    pm_mask_free(raw);
     if (rc == PM_OK)
         rc = drop_table_holes(b, before);
     pm_mask_free(before);
