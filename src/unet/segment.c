@@ -84,7 +84,7 @@ int pm_unet_segment(const pm_volume *v, const pm_unet *net, int nthreads, uint8_
         goto done;
     }
     /* A slice equal to the one before it (a one- or two-slice series is
-     * segmented as a prism of 40 copies, pm_recipe_flat_copies) has its
+     * segmented as a prism of 40 copies, pm_recipe_flat_copies) takes its
      * labels: the network sees each distinct slice once, and the labels of
      * the nu distinct slices are stored first, in order, then spread. */
     int nu = 0;
