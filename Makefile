@@ -228,11 +228,15 @@ VALGRIND_C := $(patsubst tests/%.c,$(SNZ)/tests/%,$(filter-out tests/test_plausi
 VALGRIND   := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
               --suppressions=$(CURDIR)/tests/valgrind.supp
 # PULMO is one path (a wrapper script), since scripts quote "$$PULMO".
-valgrind: $(REL)/pulmo $(VALGRIND_C) samples
+# test_pacs.sh's cancelled retrieval (tests/net_cancel) runs under valgrind
+# too: built like pulmo, since a sanitized program cannot run under it.
+valgrind: $(REL)/pulmo $(REL)/tests/net_cancel $(VALGRIND_C) samples
 	@$(MAKE) --no-print-directory check-deps DEPS="$(DEPS_VALGRIND)"
-	@printf '#!/bin/sh\nexec %s %s "$$@"\n' "$(VALGRIND)" "$(CURDIR)/$(REL)/pulmo" >build/valgrind-pulmo
-	@chmod +x build/valgrind-pulmo
-	@PULMO=$(CURDIR)/build/valgrind-pulmo PULMO_TEST_SLOW=10 sh tests/run.sh $(VALGRIND_C) $(TEST_SH)
+	@for p in pulmo tests/net_cancel; do \
+	  printf '#!/bin/sh\nexec %s %s "$$@"\n' "$(VALGRIND)" "$(CURDIR)/$(REL)/$$p" >build/valgrind-$${p#tests/}; \
+	  chmod +x build/valgrind-$${p#tests/}; done
+	@PULMO=$(CURDIR)/build/valgrind-pulmo NET_CANCEL=$(CURDIR)/build/valgrind-net_cancel PULMO_TEST_SLOW=10 \
+	  sh tests/run.sh $(VALGRIND_C) $(TEST_SH)
 
 # Installs missing packages when root; otherwise prints the exact command.
 check-deps:

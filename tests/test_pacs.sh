@@ -12,7 +12,7 @@
 PULMO=${PULMO:-./pulmo}
 case "$PULMO" in /*) ;; *) PULMO=$(pwd)/$PULMO ;; esac
 DATA=${PM_DATA:-../shared/data}
-NET_CANCEL=$(dirname "$PULMO")/tests/net_cancel
+NET_CANCEL=${NET_CANCEL:-$(dirname "$PULMO")/tests/net_cancel}
 
 skip() { echo "SKIP pacs: $*"; exit 0; }
 pass() { echo "PASS $1"; }
@@ -148,7 +148,7 @@ fi
 if [ -x "$NET_CANCEL" ]; then
     "$NET_CANCEL" "$NODE/$uid" "$D/cache-cancel"
 else
-    echo "SKIP net_cancel: $NET_CANCEL not built (make test builds it)"
+    echo "SKIP net_cancel: $NET_CANCEL not built (make test and make valgrind build it)"
 fi
 
 # A series the node does not have: exit 2, naming the node.

@@ -1,7 +1,8 @@
 /* test_unet.c - the U-Net engine against torch's output for tiny-unet, the
  * lungmask preparation against the prepared slice of the test data, the
  * body box, resize and post-processing on constructed cases, and the whole
- * pipeline on LIDC-IDRI-0001 slices (including an x-mirrored copy). */
+ * pipeline on LIDC-IDRI-0001 slices (including an x-mirrored copy and
+ * repeated slices). */
 #include "test.h"
 #include "pulmo/series.h"
 #include "pulmo/unet.h"
@@ -316,6 +317,50 @@ TEST(pipeline_on_lidc_slices_gives_mirrored_labels_for_a_mirrored_volume)
     pm_volume_free(a); pm_volume_free(b); pm_volume_free(v);
 }
 
+/* A slice equal to the one before it takes that slice's labels instead of
+ * going through the network (a one- or two-slice series is segmented as a
+ * prism of copies): the labels must be those of copies that the network
+ * sees one by one, made unequal in one voxel that the preparation clips. */
+TEST(repeated_slices_get_the_labels_of_slices_segmented_one_by_one)
+{
+    pm_volume *v;
+    CHECK(pm_load_dir(test_data("patients/LIDC-IDRI-0001"), NULL, NULL, &v, NULL) == PM_OK, "%s",
+          pm_error());
+    static const int from[] = {60, 60, 61, 61, 61, 62};
+    int nz = 6;
+    size_t plane = (size_t)v->g.dim[0] * v->g.dim[1];
+    pm_grid g = v->g;
+    g.dim[2] = nz;
+    pm_volume *a = pm_volume_new(&g), *b = pm_volume_new(&g);
+    CHECK(a && b, "out of memory");
+    for (int k = 0; k < nz; k++)
+        memcpy(a->hu + k * plane, v->hu + from[k] * plane, plane * sizeof *a->hu);
+    memcpy(b->hu, a->hu, plane * nz * sizeof *b->hu);
+    for (int k = 1; k < nz; k++) {
+        int16_t *s = b->hu + k * plane;
+        size_t i = 0;
+        while (i < plane && !(s[i] <= -1024 && s[i] > -30000))
+            i++;
+        CHECK(i < plane, "slice %d has no voxel below -1024 HU", from[k]);
+        s[i] = (int16_t)(s[i] - k);
+    }
+    uint8_t *la = malloc(plane * nz), *lb = malloc(plane * nz);
+    CHECK(la && lb, "out of memory");
+    pm_unet *net = tiny();
+    int ra = pm_unet_segment(a, net, 2, la, NULL), rb = pm_unet_segment(b, net, 2, lb, NULL);
+    CHECK(ra == PM_OK && rb == PM_OK, "segment: %d %d (%s)", ra, rb, pm_error());
+    size_t diff = 0, lung = 0;
+    for (size_t x = 0; x < plane * nz; x++) {
+        diff += la[x] != lb[x];
+        lung += la[x] != 0;
+    }
+    CHECK(diff == 0, "%zu labels differ from those of the slices segmented one by one", diff);
+    CHECK(lung > 0, "no lung labels");
+    free(la); free(lb);
+    pm_unet_free(net);
+    pm_volume_free(a); pm_volume_free(b); pm_volume_free(v);
+}
+
 static int cancel_after(void *user, double f, const char *stage)
 {
     int *calls = user;
@@ -331,7 +376,8 @@ TEST(segment_stops_when_progress_asks_to_cancel)
     pm_volume *v = pm_volume_new(&g);
     CHECK(v, "out of memory");
     for (size_t i = 0; i < (size_t)128 * 128 * 40; i++)
-        v->hu[i] = (int16_t)((i % 128) > 30 && (i % 128) < 100 ? 40 : -1000);
+        /* each slice its own HU: equal slices would run through the network once */
+        v->hu[i] = (int16_t)((i % 128) > 30 && (i % 128) < 100 ? 40 + (int)(i / (128 * 128)) : -1000);
     uint8_t *lab = malloc((size_t)128 * 128 * 40);
     pm_unet *net = tiny();
     int calls = 0;
@@ -383,5 +429,6 @@ int main(void)
     RUN(segment_stops_when_progress_asks_to_cancel);
     RUN(weights_come_from_the_option_then_the_environment_then_the_config);
     RUN(pipeline_on_lidc_slices_gives_mirrored_labels_for_a_mirrored_volume);
+    RUN(repeated_slices_get_the_labels_of_slices_segmented_one_by_one);
     return test_done();
 }

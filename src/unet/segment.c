@@ -77,33 +77,54 @@ int pm_unet_segment(const pm_volume *v, const pm_unet *net, int nthreads, uint8_
     int16_t *slice = malloc(plane * sizeof *slice);
     float *in = malloc((size_t)batch * 65536 * sizeof *in);
     uint8_t *lab = malloc((size_t)nz * 65536);
+    uint8_t *dup = malloc((size_t)nz);
     int rc = PM_OK;
-    if (!box || !slice || !in || !lab) {
+    if (!box || !slice || !in || !lab || !dup) {
         rc = pm_fail(PM_EMEMORY, "out of memory for U-Net segmentation (%d slices)", nz);
         goto done;
     }
-    for (int k0 = 0; k0 < nz && !rc; k0 += batch) {
-        if (pm_progress_report(p, 0.95 * k0 / nz, "U-Net")) {
+    /* A slice equal to the one before it (a one- or two-slice series is
+     * segmented as a prism of 40 copies, pm_recipe_flat_copies) takes its
+     * labels: the network sees each distinct slice once, and the labels of
+     * the nu distinct slices are stored first, in order, then spread. */
+    int nu = 0;
+    for (int k = 0; k < nz; k++) {
+        dup[k] = k > 0 && !memcmp(v->hu + (size_t)k * plane, v->hu + (size_t)(k - 1) * plane,
+                                  plane * sizeof *v->hu);
+        nu += !dup[k];
+    }
+    for (int u0 = 0, k = 0; u0 < nu && !rc; u0 += batch) {
+        if (pm_progress_report(p, 0.95 * u0 / nu, "U-Net")) {
             rc = pm_fail(PM_ECANCEL, "cancelled");
             break;
         }
-        int nb = nz - k0 < batch ? nz - k0 : batch;
-        for (int b = 0; b < nb; b++) {
-            const int16_t *src = v->hu + (size_t)(k0 + b) * plane;
+        int nb = nu - u0 < batch ? nu - u0 : batch;
+        for (int b = 0; b < nb; b++, k++) {
+            while (dup[k])
+                k++;
+            const int16_t *src = v->hu + (size_t)k * plane;
             for (int r = 0; r < o.h; r++)
                 for (int c = 0; c < o.w; c++)
                     slice[(size_t)r * (size_t)o.w + c] = src[orient_off(&o, nx, c, r)];
-            int *bx = box + 4 * (k0 + b);
+            int *bx = box + 4 * k;
             pm_unet_body_box(slice, o.w, o.h, bx);
             pm_unet_prepare(slice, o.w, bx, in + (size_t)b * 65536);
         }
         pm_progress_sub sp;
-        pm_progress sub = pm_progress_span(&sp, p, 0.95 * k0 / nz, 0.95 * (k0 + nb) / nz);
-        rc = pm_unet_forward(net, nb, 256, 256, in, NULL, lab + (size_t)k0 * 65536, nthreads,
+        pm_progress sub = pm_progress_span(&sp, p, 0.95 * u0 / nu, 0.95 * (u0 + nb) / nu);
+        rc = pm_unet_forward(net, nb, 256, 256, in, NULL, lab + (size_t)u0 * 65536, nthreads,
                              p ? &sub : NULL);
     }
     if (rc)
         goto done;
+    for (int k = 1; k < nz; k++)
+        if (dup[k])
+            memcpy(box + 4 * k, box + 4 * (k - 1), 4 * sizeof *box);
+    /* Backwards, so that a distinct slice's labels (at u <= k) are read
+     * before anything is written over them. */
+    for (int k = nz - 1, u = nu - 1; k >= 0; u -= !dup[k], k--)
+        if (k != u)
+            memcpy(lab + (size_t)k * 65536, lab + (size_t)u * 65536, 65536);
     if (pm_progress_report(p, 0.95, "U-Net post-processing")) {
         rc = pm_fail(PM_ECANCEL, "cancelled");
         goto done;
@@ -130,6 +151,6 @@ int pm_unet_segment(const pm_volume *v, const pm_unet *net, int nthreads, uint8_
     if (!found)
         rc = pm_fail(PM_ENOLUNG, "the U-Net found no lungs");
 done:
-    free(box); free(slice); free(in); free(lab);
+    free(box); free(slice); free(in); free(lab); free(dup);
     return rc;
 }
