@@ -171,6 +171,14 @@ static int fill_beyond(const pm_volume *v, int i, int j, int k, int di, int dj)
     return 1;
 }
 
+/* Whether one of the 8 bytes at b is 0. */
+static int has_zero8(const uint8_t *b)
+{
+    uint64_t w;
+    memcpy(&w, b, 8);
+    return ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull) != 0;
+}
+
 /* Area in mm^2 where lung meets the fill beyond the reconstruction circle
  * (a field of view narrower than the chest), in each slice's plane. */
 static double circle_contact_mm2(const pm_mask *labels, const pm_volume *v)
@@ -182,7 +190,15 @@ static double circle_contact_mm2(const pm_mask *labels, const pm_volume *v)
     for (int k = 0; k < nz; k++)
         for (int j = 0; j < ny; j++) {
             const uint8_t *row = labels->v + (size_t)nx * ((size_t)j + (size_t)ny * k);
+            const uint8_t *up = j > 0 ? row - nx : NULL, *down = j + 1 < ny ? row + nx : NULL;
             for (int i = pm_skip_zeros(row, 0, nx); i < nx; i = pm_skip_zeros(row, i + 1, nx)) {
+                /* Inside the lungs no 4-neighbour is 0: eight voxels whose
+                 * row, row above and row below hold no 0 add nothing. */
+                while (i + 8 <= nx && (i == 0 || row[i - 1]) && (i + 8 == nx || row[i + 8]) &&
+                       !has_zero8(row + i) && (!up || !has_zero8(up + i)) && (!down || !has_zero8(down + i)))
+                    i += 8;
+                if (i >= nx || !row[i])
+                    continue;
                 if (row[i] != PM_LABEL_RIGHT && row[i] != PM_LABEL_LEFT)
                     continue;
                 for (int e = 0; e < 4; e++) {

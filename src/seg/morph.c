@@ -116,6 +116,25 @@ static int idx_push(pm__idx *l, size_t x)
     return 0;
 }
 
+/* Appends n entries of v to the list; -1 when out of memory. */
+static int idx_append(pm__idx *l, const size_t *v, size_t n)
+{
+    if (l->n + n > l->cap) {
+        size_t cap = l->cap ? l->cap : 4096;
+        while (cap < l->n + n)
+            cap *= 2;
+        size_t *w = realloc(l->v, cap * sizeof *w);
+        if (!w)
+            return -1;
+        l->v = w;
+        l->cap = cap;
+    }
+    if (n)
+        memcpy(l->v + l->n, v, n * sizeof *v);
+    l->n += n;
+    return 0;
+}
+
 static inline size_t crop_src(const pm_mask *m, const crop *c, int i, int j, int k)
 {
     return (size_t)(c->lo[0] + i) + (size_t)m->g.dim[0] * ((size_t)(c->lo[1] + j) +
@@ -340,12 +359,11 @@ static int rim_crop(pm_mask *m, const crop *c, double rim_mm, uint8_t value, pm_
                 }
             }
     const int nx = m->g.dim[0], ny = m->g.dim[1], nz = m->g.dim[2];
-    size_t t = 0;
     for (int k = 0; k < c->dim[2]; k++)
-        for (int j = 0; j < c->dim[1]; j++)
-            for (int i = 0; i < c->dim[0]; i++, t++) {
-                if (c->f[t] != 2)
-                    continue;
+        for (int j = 0; j < c->dim[1]; j++) {
+            /* c->f holds 0 or 2: the additions are few, skip the rest */
+            const uint8_t *fr = c->f + (size_t)c->dim[0] * ((size_t)j + (size_t)c->dim[1] * k);
+            for (int i = pm_skip_zeros(fr, 0, c->dim[0]); i < c->dim[0]; i = pm_skip_zeros(fr, i + 1, c->dim[0])) {
                 int gi = c->lo[0] + i, gj = c->lo[1] + j, gk = c->lo[2] + k;
                 for (int o = 0; o < no; o++) {
                     int a = gi + off[o][0], b = gj + off[o][1], d = gk + off[o][2];
@@ -361,8 +379,46 @@ static int rim_crop(pm_mask *m, const crop *c, double rim_mm, uint8_t value, pm_
                     }
                 }
             }
+        }
     free(off);
     return PM_OK;
+}
+
+/* The closing's write-back, slice by slice on all cores: c.f becomes 2
+ * where the closing adds a voxel (input 0, eroded dilation set), and each
+ * slice lists its additions; joined in slice order, the list is the one a
+ * single sweep makes. */
+typedef struct add_ctx {
+    pm_mask *m;
+    crop *c;
+    float r2;
+    uint8_t value;
+    pm__idx *lists;        /* per slice, when additions are listed */
+    size_t *nadded;        /* per slice */
+    int failed;
+} add_ctx;
+
+static void add_slice(void *vctx, int k, int thread)
+{
+    (void)thread;
+    add_ctx *x = vctx;
+    crop *c = x->c;
+    size_t t = (size_t)c->dim[0] * c->dim[1] * (size_t)k, n = 0;
+    for (int j = 0; j < c->dim[1]; j++) {
+        size_t row = crop_src(x->m, c, 0, j, k);
+        uint8_t *dst = x->m->v + row;
+        for (int i = 0; i < c->dim[0]; i++, t++) {
+            int add = dst[i] == 0 && c->d[t] > x->r2;
+            c->f[t] = add ? 2 : 0;
+            n += add;
+            if (add) {
+                dst[i] = x->value;
+                if (x->lists && idx_push(&x->lists[k], row + (size_t)i) != 0)
+                    x->failed = 1;
+            }
+        }
+    }
+    x->nadded[k] = n;
 }
 
 int pm__close_in(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, double rim_mm,
@@ -380,27 +436,24 @@ int pm__close_in(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, double 
     int rc = pm__edt_above(c.f, c.dim, m->g.spacing, c.d, cap, c.f, r2, p);
     if (rc == PM_OK)
         rc = pm__edt_capped(c.f, c.dim, m->g.spacing, c.d, cap, p);
-    if (rc == PM_OK) {
-        /* c.f becomes 2 where the closing adds a voxel (input 0). */
-        size_t t = 0, nadded = 0;
-        for (int k = 0; k < c.dim[2]; k++)
-            for (int j = 0; j < c.dim[1]; j++) {
-                size_t row = crop_src(m, &c, 0, j, k);
-                uint8_t *dst = m->v + row;
-                for (int i = 0; i < c.dim[0]; i++, t++) {
-                    int add = dst[i] == 0 && c.d[t] > r2;
-                    c.f[t] = add ? 2 : 0;
-                    nadded += add;
-                    if (add) {
-                        dst[i] = value;
-                        if (added && idx_push(added, row + (size_t)i) != 0)
-                            rc = oom();
-                    }
-                }
-            }
-        if (rc == PM_OK && rim_mm > 0 && nadded)
-            rc = rim_crop(m, &c, rim_mm, value, added);
+    add_ctx x = {m, &c, r2, value, NULL, calloc((size_t)c.dim[2], sizeof(size_t)), 0};
+    if (rc == PM_OK && (!x.nadded || (added && !(x.lists = calloc((size_t)c.dim[2], sizeof *x.lists)))))
+        rc = oom();
+    if (rc == PM_OK)
+        pm_parallel_for(c.dim[2], 0, add_slice, &x, NULL, NULL);
+    size_t nadded = 0;
+    for (int k = 0; rc == PM_OK && k < c.dim[2]; k++) {
+        nadded += x.nadded[k];
+        if (x.lists && idx_append(added, x.lists[k].v, x.lists[k].n) != 0)
+            x.failed = 1;
     }
+    if (rc == PM_OK && x.failed)
+        rc = oom();
+    if (rc == PM_OK && rim_mm > 0 && nadded)
+        rc = rim_crop(m, &c, rim_mm, value, added);
+    for (int k = 0; x.lists && k < c.dim[2]; k++)
+        free(x.lists[k].v);
+    free(x.lists), free(x.nadded);
     crop_free(&c);
     return rc;
 }
