@@ -5,7 +5,9 @@
 # Segmentation, which passes dciodvfy (dicom3tools) without errors, dcmdump (DCMTK) reads it,
 # and read back by pulmo it holds exactly the voxels of mask.nii.gz (Dice 1
 # per label); what it cannot describe (resampled, volume file, inside the
-# input folder) is refused before anything is written.
+# input folder) is refused before anything is written. With --mesh OUT.stl the
+# lungs' surface of the same run: a closed surface holding the report's lung
+# volume.
 P=${PULMO:-./pulmo}
 D=${PM_DATA:-../shared/data}
 T=${PM_TEST_TMP:-/tmp}/segout.$$
@@ -105,6 +107,50 @@ elif [ $r2 -ne 4 ] || ! grep -q "inside the input folder" "$T/e2" || [ -e sample
     fail $name "inside the input: exit $r2: $(cat "$T/e2")"
 elif [ $r3 -ne 1 ] || ! grep -q "volume file" "$T/e3" || [ -e "$T/v.dcm" ]; then
     fail $name "volume file: exit $r3: $(cat "$T/e3")"
+else
+    pass $name
+fi
+name=segment_writes_the_lungs_surface_of_its_own_mask
+$P segment samples/patients/PHANTOM-01 -o "$T/m" --resample 1.5 --mesh "$T/m.stl" --smooth 10 --decimate 0.2 \
+    --json >"$T/m.json" 2>"$T/err"; rc=$?
+if [ $rc -ne 0 ]; then
+    fail $name "exit $rc: $(cat "$T/err")"
+elif ! $PY - "$T/m.json" "$T/m.stl" >"$T/py" 2>&1 <<'PYEOF'
+import json, struct, sys
+import numpy as np
+r = json.load(open(sys.argv[1]))
+raw = open(sys.argv[2], "rb").read()
+n = struct.unpack_from("<I", raw, 80)[0]
+assert len(raw) == 84 + 50 * n and n == r["mesh_triangles"], (len(raw), n, r.get("mesh_triangles"))
+t = np.frombuffer(raw[84:], dtype=np.dtype([("n", "<f4", 3), ("v", "<f4", (3, 3)), ("a", "<u2")]))["v"].astype(float)
+vol = np.einsum("ij,ij->i", t[:, 0], np.cross(t[:, 1], t[:, 2])).sum() / 6000.0
+lungs = r["right_ml"] + r["left_ml"]
+assert abs(abs(vol) - r["mesh_ml"]) < 0.01 * lungs, (vol, r["mesh_ml"])
+assert abs(abs(vol) - lungs) < 0.03 * lungs, (vol, lungs)
+# every edge shared by exactly two triangles: closed
+q = np.round(t.reshape(-1, 3), 4)
+_, idx = np.unique(q, axis=0, return_inverse=True)
+f = idx.reshape(-1, 3)
+e = np.sort(np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]]), axis=1)
+_, cnt = np.unique(e, axis=0, return_counts=True)
+assert (cnt == 2).all(), np.bincount(cnt)
+PYEOF
+then
+    fail $name "$(tail -2 "$T/py")"
+else
+    pass $name
+fi
+
+name=segment_mesh_options_are_checked_first
+$P segment samples/patients/PHANTOM-01 -o "$T/a" --smooth 5 >/dev/null 2>"$T/e1"; r1=$?
+$P segment samples/patients/PHANTOM-01 -o "$T/b" --mesh "$T/b.vtk" >/dev/null 2>"$T/e2"; r2=$?
+$P segment samples/patients/PHANTOM-01 -o "$T/c" --mesh samples/patients/PHANTOM-01/l.stl >/dev/null 2>"$T/e3"; r3=$?
+if [ $r1 -ne 1 ] || ! grep -q -- "--mesh" "$T/e1" || [ -e "$T/a" ]; then
+    fail $name "--smooth alone: exit $r1: $(cat "$T/e1")"
+elif [ $r2 -ne 1 ] || ! grep -q "\.stl" "$T/e2" || [ -e "$T/b" ]; then
+    fail $name "bad extension: exit $r2: $(cat "$T/e2")"
+elif [ $r3 -ne 4 ] || [ -e samples/patients/PHANTOM-01/l.stl ] || [ -e "$T/c" ]; then
+    fail $name "inside the input: exit $r3: $(cat "$T/e3")"
 else
     pass $name
 fi

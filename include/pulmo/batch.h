@@ -54,6 +54,10 @@ typedef struct pm_segment_opts {
     const char *dicom_seg;           /* also a DICOM SEG of the labels there (a DICOM
                                         series on its own grid only); NULL: none */
     int sheet;                       /* also OUTDIR/sheet.png, the triage sheet */
+    const char *mesh;                /* also the lungs' surface here (.stl, .obj, .ply), from
+                                        the mask just made: no second load or segmentation */
+    int mesh_smooth;                 /* Taubin passes on it (0: none) */
+    double mesh_ratio;               /* decimate to this fraction of its triangles (0: not) */
 } pm_segment_opts;
 
 #define PM_REPORT_MAX_WARNINGS 24
@@ -87,6 +91,8 @@ typedef struct pm_segment_report {
     int structures;                  /* structures_ml was computed */
     double structures_ml;            /* label 5; lung_ml still includes it */
     double seconds_structures;
+    size_t mesh_triangles;           /* o->mesh written: its triangles, volume, seconds */
+    double mesh_ml, seconds_mesh;
 } pm_segment_report;
 
 /* Segments the series in dir into outdir (created when missing). Returns

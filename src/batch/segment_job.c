@@ -8,6 +8,7 @@
 #include "pulmo/batch.h"
 #include "pulmo/dcmout.h"
 #include "pulmo/io.h"
+#include "pulmo/mesh.h"
 #include "pulmo/nifti.h"
 #include "pulmo/text.h"
 #include "pulmo/unet.h"
@@ -220,6 +221,35 @@ int pm__segment_run(pm_volume *v, double t0, const char *outdir, const pm_segmen
     return rc;
 }
 
+/* The lungs' surface (labels right to left) of the mask just made, so that
+ * a mesh costs no second load and segmentation. */
+static int write_mesh(const pm_segment_opts *o, const pm_mask *lab, pm_segment_report *rep,
+                      const pm_progress *p)
+{
+    double t = pm_now();
+    int fmt = pm_mesh_format_for(o->mesh, 0);
+    if (fmt < 0)
+        return pm_fail(PM_EUSAGE, "%s: a mesh ends in .stl, .obj or .ply", o->mesh);
+    pm_mesh *m;
+    int rc = pm_mesh_from_mask_range(lab, PM_LABEL_RIGHT, PM_LABEL_LEFT, &m, p);
+    if (rc != PM_OK)
+        return rc;
+    if (o->mesh_smooth > 0)
+        rc = pm_mesh_smooth(m, o->mesh_smooth, 0, 0, p);
+    if (rc == PM_OK && o->mesh_ratio > 0 && o->mesh_ratio < 1)
+        rc = pm_mesh_decimate(m, (size_t)((double)m->nf * o->mesh_ratio + 0.5), p);
+    if (rc == PM_OK)
+        rc = pm_mesh_write(m, o->mesh, (pm_mesh_format)fmt);
+    pm_mesh_stats st;
+    if (rc == PM_OK && (rc = pm_mesh_measure(m, &st)) == PM_OK) {
+        rep->mesh_triangles = m->nf;
+        rep->mesh_ml = st.volume_mm3 / 1000.0;
+    }
+    pm_mesh_free(m);
+    rep->seconds_mesh = pm_now() - t;
+    return rc;
+}
+
 int pm__segment_volume(pm_volume *v, double t0, const char *outdir, const pm_segment_opts *o,
                        pm_segment_report *rep, const pm_progress *p)
 {
@@ -242,6 +272,13 @@ int pm__segment_volume(pm_volume *v, double t0, const char *outdir, const pm_seg
     }
     if (rc == PM_OK && o->dicom_seg) {
         int wrc = pm_dcmout_seg_dir(o->dicom_seg, lab, rep->series_dir, rep->series_uid, rep->m.sides);
+        if (wrc != PM_OK) {
+            pm_mask_free(lab);
+            return finish(rep, wrc, t0);
+        }
+    }
+    if (rc == PM_OK && o->mesh && !rep->flat) {
+        int wrc = write_mesh(o, lab, rep, p);
         if (wrc != PM_OK) {
             pm_mask_free(lab);
             return finish(rep, wrc, t0);
@@ -380,6 +417,10 @@ void pm_segment_report_json(const pm_segment_report *rep, FILE *f, int pretty)
         pm_json_number(&j, "structures_ml", ok ? rep->structures_ml : NAN);
     if (!isnan(rep->otsu_hu) && rep->otsu_hu != 0)
         pm_json_number(&j, "otsu_threshold_hu", rep->otsu_hu);
+    if (rep->mesh_triangles) {
+        pm_json_int(&j, "mesh_triangles", (long long)rep->mesh_triangles);
+        pm_json_number(&j, "mesh_ml", rep->mesh_ml);
+    }
     pm_json_object_begin(&j, "grid");
     pm_json_array_begin(&j, "dims");
     for (int a = 0; a < 3; a++)
@@ -420,6 +461,8 @@ void pm_segment_report_json(const pm_segment_report *rep, FILE *f, int pretty)
     if (rep->structures)
         pm_json_number(&j, "structures", rep->seconds_structures);
     pm_json_number(&j, "write", rep->seconds_write);
+    if (rep->mesh_triangles)
+        pm_json_number(&j, "mesh", rep->seconds_mesh);
     pm_json_number(&j, "total", rep->seconds_total);
     pm_json_object_end(&j);
     pm_json_array_begin(&j, "warnings");

@@ -4,6 +4,7 @@
 #include "pulmo/batch.h"
 #include "pulmo/dcmout.h"
 #include "pulmo/io.h"
+#include "pulmo/mesh.h"
 #include "pulmo/nifti.h"
 #include "pulmo/recipe.h"
 #include "pulmo/unet.h"
@@ -38,6 +39,10 @@ static const char segment_help[] =
     "  --dicom-seg OUT.dcm   also write the lungs and airway as a DICOM Segmentation\n"
     "                        referencing the series' images (DICOM series only, on\n"
     "                        their own grid: not with --resample)\n"
+    "  --mesh OUT.stl        also write the lungs' surface (.stl, .obj or .ply) from\n"
+    "                        the mask just made, on its grid (LPS mm, as pulmo mesh)\n"
+    "  --smooth ITER         with --mesh: Taubin smoothing passes (default 0)\n"
+    "  --decimate RATIO      with --mesh: keep about RATIO of the triangles\n"
     "  --json                print the report as JSON\n"
     "  --series UID          segment this series of the folder\n"
     "  --max-memory SIZE     refuse volumes larger than SIZE\n"
@@ -137,14 +142,18 @@ void cli_print_report(const pm_segment_report *r)
         printf("components   %d\n", r->m.components);
         if (r->structures)
             printf("structures   %.1f mL inside the lungs (label 5)\n", r->structures_ml);
+        if (r->mesh_triangles)
+            printf("mesh         %zu triangles, %.1f mL\n", r->mesh_triangles, r->mesh_ml);
     }
     printf("seconds      load %.3f", r->seconds_load);
     if (r->seconds_resample > 0)
         printf(", resample %.3f", r->seconds_resample);
     for (int s = 0; s < r->recipe.nsteps; s++)
         printf(", %s %.3f", r->recipe.steps[s].name, r->seconds_step[s]);
-    printf(", measure %.3f, write %.3f, total %.3f\n", r->seconds_measure, r->seconds_write,
-           r->seconds_total);
+    printf(", measure %.3f, write %.3f", r->seconds_measure, r->seconds_write);
+    if (r->mesh_triangles)
+        printf(", mesh %.3f", r->seconds_mesh);
+    printf(", total %.3f\n", r->seconds_total);
     for (int w = 0; w < r->nwarnings; w++)
         printf("warning      %s\n", r->warnings[w]);
 }
@@ -166,7 +175,8 @@ int cmd_segment(int argc, char **argv)
         {"series", required_argument, 0, 'u'}, {"max-memory", required_argument, 0, 'm'},
         {"weights", required_argument, 0, 'W'}, {"threads", required_argument, 0, 'T'},
         {"structures", no_argument, 0, 'S'}, {"push", no_argument, 0, 'P'},
-        {"dicom-seg", required_argument, 0, 'D'}, CLI_NET_OPTIONS,
+        {"dicom-seg", required_argument, 0, 'D'}, {"mesh", required_argument, 0, 'M'},
+        {"smooth", required_argument, 0, 'N'}, {"decimate", required_argument, 0, 'X'}, CLI_NET_OPTIONS,
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     pm_segment_opts so = {.recipe = "default", .write_mask = 1};
     const char *out = NULL, *dseg = NULL;
@@ -182,6 +192,15 @@ int cmd_segment(int argc, char **argv)
         case 'o': out = optarg; break;
         case 'P': push = 1; break;
         case 'D': dseg = optarg; break;
+        case 'M': so.mesh = optarg; break;
+        case 'N':
+            if (cli_opt_int("segment", "smooth", optarg, 0, 10000, "0..10000 passes", &so.mesh_smooth))
+                return PM_EUSAGE;
+            break;
+        case 'X':
+            if (cli_opt_real("segment", "decimate", optarg, 0, 1, 1, "0 < RATIO <= 1", &so.mesh_ratio))
+                return PM_EUSAGE;
+            break;
         case 'r': so.recipe = optarg; break;
         case 'R':
             if (cli_opt_real("segment", "resample", optarg, 0, 100, 1, "mm, > 0", &so.resample_mm))
@@ -235,6 +254,10 @@ int cmd_segment(int argc, char **argv)
     if (dseg && so.resample_mm > 0)
         return cli_usage("segment", "--dicom-seg writes frames on the series' own grid; it cannot "
                          "be combined with --resample");
+    if (so.mesh && pm_mesh_format_for(so.mesh, 0) < 0)
+        return cli_usage("segment", "--mesh '%s' must end in .stl, .obj or .ply", so.mesh);
+    if (!so.mesh && (so.mesh_smooth || so.mesh_ratio > 0))
+        return cli_usage("segment", "--smooth and --decimate shape the --mesh surface: give --mesh");
     if (dseg && !*dseg)
         return cli_usage("segment", "--dicom-seg needs a file name");
     if (dseg && pm_volfile_kind(dir))
@@ -252,6 +275,8 @@ int cmd_segment(int argc, char **argv)
         return cli_refuse_inside(out, dir);
     if (dseg && pm_io_is_protected(dseg))
         return cli_refuse_inside(dseg, dir);
+    if (so.mesh && pm_io_is_protected(so.mesh))
+        return cli_refuse_inside(so.mesh, dir);
     so.dicom_seg = dseg;
     pm_segment_report rep;
     int rc = pm_segment_series(dir, out, &so, &rep, &cli_progress);

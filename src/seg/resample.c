@@ -6,10 +6,11 @@
  * position and the axes keep their directions, so a mask computed on the
  * resampled grid maps back to patient space exactly. Output voxel o along
  * an axis samples input position o * new_spacing / old_spacing. The
- * interpolation is separable: every input slice is first resampled
- * in-plane (bilinear, through index/weight tables), then each output slice
- * blends two of those planes, so the bilinear work is done once per input
- * slice, not once per output slice. Both passes run in parallel.
+ * interpolation is separable: input slices are resampled in-plane
+ * (bilinear, through index/weight tables), then each output slice blends
+ * two of those planes; each thread keeps the last two planes, so the
+ * bilinear work is done about once per input slice, not once per output
+ * slice. Chunks of output slices run in parallel.
  */
 #include "pulmo/seg.h"
 #include "seg_internal.h"
@@ -55,23 +56,28 @@ static int map_axis(int nin, int nout, double ratio, axis_map *m)
     return 0;
 }
 
+/* Output slices per task: a task's slices share most input planes. */
+#define RS_CHUNK 8
+
+typedef struct rs_plane_buf {
+    float *v[2];          /* two input slices resampled in-plane */
+    int k[2];             /* their input slice numbers (-1: none yet) */
+} rs_plane_buf;
+
 typedef struct rs_ctx {
     const pm_volume *in;
     pm_volume *out;
     axis_map ax[3];
-    float *planes;        /* every input slice resampled in-plane */
+    rs_plane_buf buf[64]; /* one per thread (pm_parallel_for's thread < 64) */
     int failed;
 } rs_ctx;
 
-/* Pass 1: input slice k resampled in-plane (bilinear) into planes[k]. */
-static void rs_plane(void *vctx, int k, int thread)
+/* Input slice k resampled in-plane (bilinear) into dst. */
+static void rs_plane(const rs_ctx *c, int k, float *dst)
 {
-    (void)thread;
-    rs_ctx *c = vctx;
     const pm_grid *gi = &c->in->g, *go = &c->out->g;
     int nxi = gi->dim[0], nyi = gi->dim[1], nxo = go->dim[0], nyo = go->dim[1];
     const int16_t *src = c->in->hu + (size_t)nxi * nyi * (size_t)k;
-    float *dst = c->planes + (size_t)nxo * nyo * (size_t)k;
     for (int j = 0; j < nyo; j++) {
         int j0 = c->ax[1].i0[j], j1 = nyi > 1 ? j0 + 1 : j0;
         float wy = c->ax[1].w[j];
@@ -87,19 +93,47 @@ static void rs_plane(void *vctx, int k, int thread)
     }
 }
 
-/* Pass 2: output slice k blends two resampled planes along z. */
-static void rs_slice(void *vctx, int k, int thread)
+/* The plane of input slice k from the thread's two, computed into the one
+ * not holding keep when it is not there. */
+static const float *rs_get(const rs_ctx *c, rs_plane_buf *b, int k, int keep)
 {
-    (void)thread;
+    for (int s = 0; s < 2; s++)
+        if (b->k[s] == k)
+            return b->v[s];
+    int s = b->k[0] == keep ? 1 : 0;
+    rs_plane(c, k, b->v[s]);
+    b->k[s] = k;
+    return b->v[s];
+}
+
+/* Output slices of one chunk, each a blend of two planes along z. Streaming
+ * the planes through two per thread, instead of resampling every input
+ * slice into one big buffer first, saves a buffer as large as the input in
+ * float, and its page faults, which cost more than the arithmetic. */
+static void rs_chunk(void *vctx, int t, int thread)
+{
     rs_ctx *c = vctx;
     size_t n = (size_t)c->out->g.dim[0] * (size_t)c->out->g.dim[1];
-    int k0 = c->ax[2].i0[k], k1 = c->in->g.dim[2] > 1 ? k0 + 1 : k0;
-    float wz = c->ax[2].w[k];
-    const float *a = c->planes + n * (size_t)k0, *b = c->planes + n * (size_t)k1;
-    int16_t *o = c->out->hu + n * (size_t)k;
-    for (size_t t = 0; t < n; t++) {
-        float v = a[t] + wz * (b[t] - a[t]);
-        o[t] = (int16_t)(v >= 0 ? (int)(v + 0.5f) : -(int)(0.5f - v));
+    rs_plane_buf *b = &c->buf[thread];
+    if (!b->v[0]) {
+        b->v[0] = malloc(2 * n * sizeof *b->v[0]);
+        if (!b->v[0]) {
+            c->failed = 1;
+            return;
+        }
+        b->v[1] = b->v[0] + n;
+        b->k[0] = b->k[1] = -1;
+    }
+    int kend = (t + 1) * RS_CHUNK < c->out->g.dim[2] ? (t + 1) * RS_CHUNK : c->out->g.dim[2];
+    for (int k = t * RS_CHUNK; k < kend; k++) {
+        int k0 = c->ax[2].i0[k], k1 = c->in->g.dim[2] > 1 ? k0 + 1 : k0;
+        float wz = c->ax[2].w[k];
+        const float *a = rs_get(c, b, k0, k1), *bb = rs_get(c, b, k1, k0);
+        int16_t *o = c->out->hu + n * (size_t)k;
+        for (size_t x = 0; x < n; x++) {
+            float v = a[x] + wz * (bb[x] - a[x]);
+            o[x] = (int16_t)(v >= 0 ? (int)(v + 0.5f) : -(int)(0.5f - v));
+        }
     }
 }
 
@@ -109,29 +143,33 @@ int pm_resample_volume(const pm_volume *v, double mm, pm_volume **out, const pm_
         return pm_fail(PM_EUSAGE, "resampling spacing %g mm is not in (0, 100]", mm);
     pm_grid g;
     pm_resample_grid(&v->g, mm, &g);
-    pm_volume *o = pm_volume_new(&g);
+    pm_volume *o = pm_volume_new_unset(&g);   /* every voxel is written */
     if (!o)
         return PM_EMEMORY;
     o->meta = v->meta;
     o->load_seconds = v->load_seconds;
     for (int w = 0; w < v->nwarnings; w++)
         pm_volume_warn(o, v->warnings[w].kind, "%s", v->warnings[w].message);
-    rs_ctx c = {v, o, {{0}}, NULL, 0};
+    rs_ctx *c = calloc(1, sizeof *c);
+    if (!c) {
+        pm_volume_free(o);
+        return pm_fail(PM_EMEMORY, "out of memory resampling");
+    }
+    c->in = v;
+    c->out = o;
     int rc = PM_OK;
     for (int a = 0; a < 3 && rc == PM_OK; a++)
-        if (map_axis(v->g.dim[a], g.dim[a], g.spacing[a] / v->g.spacing[a], &c.ax[a]) != 0)
+        if (map_axis(v->g.dim[a], g.dim[a], g.spacing[a] / v->g.spacing[a], &c->ax[a]) != 0)
             rc = pm_fail(PM_EMEMORY, "out of memory resampling");
-    if (rc == PM_OK && !(c.planes = pm__big_alloc((size_t)g.dim[0] * g.dim[1] * v->g.dim[2] * sizeof *c.planes)))
-        rc = pm_fail(PM_EMEMORY, "out of memory resampling");
     if (rc == PM_OK)
-        rc = pm_parallel_for(v->g.dim[2], 0, rs_plane, &c, p, "resampling");
-    if (rc == PM_OK)
-        rc = pm_parallel_for(g.dim[2], 0, rs_slice, &c, p, "resampling");
-    free(c.planes);
-    if (rc == PM_OK && c.failed)
+        rc = pm_parallel_for((g.dim[2] + RS_CHUNK - 1) / RS_CHUNK, 0, rs_chunk, c, p, "resampling");
+    if (rc == PM_OK && c->failed)
         rc = pm_fail(PM_EMEMORY, "out of memory resampling");
     for (int a = 0; a < 3; a++)
-        free(c.ax[a].i0), free(c.ax[a].w);
+        free(c->ax[a].i0), free(c->ax[a].w);
+    for (int t = 0; t < 64; t++)
+        free(c->buf[t].v[0]);
+    free(c);
     if (rc != PM_OK) {
         pm_volume_free(o);
         return rc;
