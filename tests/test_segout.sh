@@ -141,6 +141,14 @@ else
     pass $name
 fi
 
+name=segment_mesh_of_two_slices_is_a_warning_not_a_file
+$P segment "$D/edge/two-slices-no-modality" -o "$T/two" --mesh "$T/two.stl" >/dev/null 2>"$T/err"; rc=$?
+if [ $rc -ne 0 ] || [ -e "$T/two.stl" ] || ! grep -q '"no_mesh: ' "$T/two/report.json"; then
+    fail $name "exit $rc, $(ls "$T" | tr '\n' ' '): $(cat "$T/err")"
+else
+    pass $name
+fi
+
 name=segment_mesh_options_are_checked_first
 $P segment samples/patients/PHANTOM-01 -o "$T/a" --smooth 5 >/dev/null 2>"$T/e1"; r1=$?
 $P segment samples/patients/PHANTOM-01 -o "$T/b" --mesh "$T/b.vtk" >/dev/null 2>"$T/e2"; r2=$?

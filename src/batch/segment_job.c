@@ -277,6 +277,8 @@ int pm__segment_volume(pm_volume *v, double t0, const char *outdir, const pm_seg
             return finish(rep, wrc, t0);
         }
     }
+    if (rc == PM_OK && o->mesh && rep->flat)
+        rep_warn(rep, "no_mesh", "a series of one or two slices has no surface: the --mesh file is not written");
     if (rc == PM_OK && o->mesh && !rep->flat) {
         int wrc = write_mesh(o, lab, rep, p);
         if (wrc != PM_OK) {
