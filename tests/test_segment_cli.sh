@@ -106,6 +106,34 @@ else
     fi
 fi
 
+name=batch_meshes_come_with_each_report_and_join_a_resumed_batch
+$P batch samples/patients -o "$T/mb" --jobs 2 >/dev/null 2>"$T/mbe"; r1=$?
+n1=$(ls "$T"/mb/*/lungs.stl 2>/dev/null | wc -l)
+$P batch samples/patients -o "$T/mb" --jobs 2 --meshes --smooth 5 --decimate 0.25 >"$T/mb2" 2>>"$T/mbe"; r2=$?
+$P batch samples/patients -o "$T/mb3" --smooth 5 >/dev/null 2>"$T/mb3e"; r3=$?
+if [ $r1 -ne 0 ] || [ $r2 -ne 0 ] || [ "$n1" -ne 0 ]; then
+    fail $name "exit $r1 / $r2, $n1 meshes without --meshes: $(cat "$T/mbe")"
+elif [ $r3 -ne 1 ] || [ -e "$T/mb3" ]; then
+    fail $name "--smooth alone: exit $r3"
+elif ! grep -q '5 ok' "$T/mb2" || ! /usr/bin/python3 - "$T/mb" >"$T/py" 2>&1 <<'PYEOF'
+import glob, json, os, struct, sys
+dirs = sorted(glob.glob(os.path.join(sys.argv[1], "*", "report.json")))
+assert len(dirs) == 5, dirs
+for r in dirs:
+    rep = json.load(open(r))
+    stl = os.path.join(os.path.dirname(r), "lungs.stl")
+    raw = open(stl, "rb").read()
+    n = struct.unpack_from("<I", raw, 80)[0]
+    assert len(raw) == 84 + 50 * n and n == rep["mesh_triangles"], (stl, n, rep.get("mesh_triangles"))
+    lungs = rep["right_ml"] + rep["left_ml"]
+    assert abs(rep["mesh_ml"] - lungs) < 0.05 * lungs, (stl, rep["mesh_ml"], lungs)
+PYEOF
+then
+    fail $name "$(cat "$T/mb2" | tail -2) $(tail -2 "$T/py")"
+else
+    pass $name
+fi
+
 name=export_writes_hu_or_normalised_nifti
 $P export "$D/patients/LIDC-IDRI-0001" -o "$T/ct.nii.gz" >/dev/null 2>"$T/err"
 rc1=$?

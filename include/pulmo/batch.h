@@ -149,6 +149,8 @@ typedef struct pm_batch_opts {
     int jobs;                        /* series in parallel (>= 1) */
     int shard_index, shard_count;    /* 1-based I of N; 0/0 = everything */
     int force;
+    int meshes;                      /* also OUTDIR/<series>/lungs.stl, shaped by seg's
+                                        mesh_smooth and mesh_ratio (seg.mesh is ignored) */
 } pm_batch_opts;
 
 /* Called after each series (under a lock, from whichever thread ran it),

@@ -103,6 +103,16 @@ typedef struct batch_ctx {
     int done;
 } batch_ctx;
 
+void pm__batch_seg_opts(const pm_batch_opts *o, const char *dir, pm_segment_opts *so, char *buf, size_t cap)
+{
+    *so = o->seg;
+    so->mesh = NULL;
+    if (o->meshes) {
+        snprintf(buf, cap, "%s/lungs.stl", dir);
+        so->mesh = buf;
+    }
+}
+
 int pm__batch_done(const char *dir, const pm_batch_opts *o, pm_segment_report *rep)
 {
     char path[4500];
@@ -110,7 +120,11 @@ int pm__batch_done(const char *dir, const pm_batch_opts *o, pm_segment_report *r
     if (o->force || (o->seg.sheet && !pm_path_exists(path)))
         return 0;
     snprintf(path, sizeof path, "%s/report.json", dir);
-    return pm_path_exists(path) && pm_segment_report_read(path, rep) == PM_OK;
+    if (!pm_path_exists(path) || pm_segment_report_read(path, rep) != PM_OK)
+        return 0;
+    /* a series segmented before --meshes was asked for gets its surface */
+    snprintf(path, sizeof path, "%s/lungs.stl", dir);
+    return !(o->meshes && rep->status == PM_OK && !pm_path_exists(path));
 }
 
 static void batch_one(void *vctx, int t, int thread)
@@ -135,7 +149,10 @@ static void batch_one(void *vctx, int t, int thread)
         int rc = pm_series_load(se, &c->o->seg.load, &v, NULL);
         if (rc == PM_OK) {
             rep->seconds_load = pm_now() - t0;
-            pm__segment_volume(v, t0, dir, &c->o->seg, rep, NULL);
+            pm_segment_opts so;
+            char mesh[4500];
+            pm__batch_seg_opts(c->o, dir, &so, mesh, sizeof mesh);
+            pm__segment_volume(v, t0, dir, &so, rep, NULL);
             pm_volume_free(v);
         } else {
             rep->status = rc;

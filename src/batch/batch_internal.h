@@ -22,5 +22,8 @@ int pm__batch_write_summary(const char *path, const pm_segment_report *reps, cha
 /* A series of the batch whose outputs exist (report.json, readable, into
  * rep; and sheet.png when sheets are asked for): not recomputed. */
 int pm__batch_done(const char *dir, const pm_batch_opts *o, pm_segment_report *rep);
+/* The segmentation options of one series of the batch, writing into dir:
+ * o->seg with the mesh path (in buf) when o->meshes asks for one. */
+void pm__batch_seg_opts(const pm_batch_opts *o, const char *dir, pm_segment_opts *so, char *buf, size_t cap);
 
 #endif

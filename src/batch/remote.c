@@ -50,7 +50,9 @@ int pm_batch_remote(const pm_node *node, const pm_remote_query *q, const char *o
                 break;
             }
             if (st == PM_OK) {
-                pm_segment_opts so = o->seg;
+                pm_segment_opts so;
+                char mesh[4500];
+                pm__batch_seg_opts(o, dir, &so, mesh, sizeof mesh);
                 so.series_uid = s->meta.series_uid;
                 st = pm_segment_series(cache, dir, &so, rep, p);
                 if (st == PM_ECANCEL) {

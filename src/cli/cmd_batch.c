@@ -13,7 +13,8 @@
 static const char batch_help[] =
     "usage: pulmo batch ROOT -o OUTDIR [--jobs N] [--shard I/N|auto] [--recipe NAME]\n"
     "                   [--resample MM] [--set STEP.PARAM=VALUE ...] [--force]\n"
-    "                   [--weights FILE.pth] [--sheets]\n"
+    "                   [--weights FILE.pth] [--sheets] [--meshes [--smooth ITER]\n"
+    "                   [--decimate RATIO]]\n"
     "       pulmo batch ROOT -o OUTDIR --sbatch [--array N] [--cpus C] [--mem M] [--time T]\n"
     "       pulmo batch dicom://AET@host:port -o OUTDIR [--study-date A-B] [--aet AET]\n"
     "       pulmo batch --merge OUTDIR\n\n"
@@ -36,6 +37,9 @@ static const char batch_help[] =
     "  --force              recompute series that already have a report\n"
     "  --sheets             also OUTDIR/<series folder>/sheet.png, the triage sheet\n"
     "                       (as `pulmo report` draws it)\n"
+    "  --meshes             also OUTDIR/<series folder>/lungs.stl, the lungs' surface\n"
+    "                       (as `pulmo segment --mesh`); --smooth ITER and --decimate\n"
+    "                       RATIO shape it\n"
     "  --sbatch             print a Slurm job array script for this batch (and write\n"
     "                       the plan OUTDIR/shards.csv and the folder OUTDIR/logs)\n"
     "  --array N            array tasks (default: one per 16 series per CPU)\n"
@@ -104,7 +108,8 @@ int cmd_batch(int argc, char **argv)
         {"shard", required_argument, 0, 'S'}, {"recipe", required_argument, 0, 'r'},
         {"resample", required_argument, 0, 'R'}, {"set", required_argument, 0, 's'},
         {"force", no_argument, 0, 'f'}, {"max-memory", required_argument, 0, 'm'},
-        {"sheets", no_argument, 0, 'G'},
+        {"sheets", no_argument, 0, 'G'}, {"meshes", no_argument, 0, 0x6d01},
+        {"smooth", required_argument, 0, 0x6d02}, {"decimate", required_argument, 0, 0x6d03},
         {"weights", required_argument, 0, 'W'}, {"help", no_argument, 0, 'h'},
         {"merge", required_argument, 0, 'M'}, {"sbatch", no_argument, 0, 'B'},
         {"array", required_argument, 0, 'A'}, {"cpus", required_argument, 0, 'C'},
@@ -152,6 +157,15 @@ int cmd_batch(int argc, char **argv)
             break;
         case 'f': bo.force = 1; break;
         case 'G': bo.seg.sheet = 1; break;
+        case 0x6d01: bo.meshes = 1; break;
+        case 0x6d02:
+            if (cli_opt_int("batch", "smooth", optarg, 0, 10000, "0..10000 passes", &bo.seg.mesh_smooth))
+                return PM_EUSAGE;
+            break;
+        case 0x6d03:
+            if (cli_opt_real("batch", "decimate", optarg, 0, 1, 1, "0 < RATIO <= 1", &bo.seg.mesh_ratio))
+                return PM_EUSAGE;
+            break;
         case 'W': bo.seg.weights = optarg; break;
         case 'm':
             if (cli_parse_memory(optarg, &bo.seg.load) != 0)
@@ -176,6 +190,8 @@ int cmd_batch(int argc, char **argv)
                               : cli_usage("batch", "--merge OUTDIR takes no ROOT");
     if ((sa.array || sa.cpus || sa.mem || sa.time) && !sbatch)
         return cli_usage("batch", "--array, --cpus, --mem and --time go with --sbatch");
+    if (!bo.meshes && (bo.seg.mesh_smooth || bo.seg.mesh_ratio > 0))
+        return cli_usage("batch", "--smooth and --decimate shape the --meshes surfaces: give --meshes");
     if (optind != argc - 1)
         return cli_usage("batch", "expects one ROOT folder");
     if (!out)

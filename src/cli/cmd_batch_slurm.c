@@ -43,7 +43,7 @@ int cli_batch_sbatch(const char *root, const char *out, const pm_batch_opts *bo,
         return cli_error(PM_EWRITE, "%s: cannot resolve the path", out);
     }
     /* The options that change results go into the job's command line. */
-    const char *args[2 * PM_MAX_SETS + 10];
+    const char *args[2 * PM_MAX_SETS + 16];
     char resample[64], maxmem[64];
     int n = 0;
     args[n++] = "--recipe";
@@ -69,6 +69,16 @@ int cli_batch_sbatch(const char *root, const char *out, const pm_batch_opts *bo,
     }
     if (bo->seg.sheet)
         args[n++] = "--sheets";
+    char smooth[32], ratio[40];
+    if (bo->meshes) {
+        args[n++] = "--meshes";
+        snprintf(smooth, sizeof smooth, "%d", bo->seg.mesh_smooth);
+        snprintf(ratio, sizeof ratio, "%.15g", bo->seg.mesh_ratio > 0 ? bo->seg.mesh_ratio : 1.0);
+        args[n++] = "--smooth";
+        args[n++] = smooth;
+        args[n++] = "--decimate";
+        args[n++] = ratio;
+    }
     for (int i = 0; i < bo->seg.nsets; i++) {
         args[n++] = "--set";
         args[n++] = bo->seg.sets[i];
