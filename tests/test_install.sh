@@ -60,3 +60,24 @@ if c++ -o "$TMP/embedxx" "$TMP/embed.cpp" $flags >"$TMP/cxx.out" 2>&1 && "$TMP/e
 else
     fail headers_link_from_cplusplus "$(tail -5 "$TMP/cxx.out")"
 fi
+
+# Every function an installed header declares, referenced from C++: a header
+# without extern "C" gives a mangled name that the C library does not define.
+# The names are those the library defines (nm) that a header declares.
+nm -g --defined-only "$TMP/prefix/lib/libpulmo.a" 2>/dev/null | awk '$2 == "T" {print $3}' | sort -u >"$TMP/defined"
+{
+    for h in "$TMP"/prefix/include/pulmo/*.h; do echo "#include <pulmo/${h##*/}>"; done
+    echo "typedef void (*fn)(void);"
+    echo "fn all[] = {"
+    cat "$TMP"/prefix/include/pulmo/*.h | grep -o '\bpm_[a-z0-9_]*(' | tr -d '(' | sort -u |
+        comm -12 - "$TMP/defined" | sed 's/.*/    reinterpret_cast<fn>(\&&),/'
+    echo "};"
+    echo "int main() { return all[0] == nullptr; }"
+} >"$TMP/every.cpp"
+nfn=$(grep -c reinterpret_cast "$TMP/every.cpp")
+# shellcheck disable=SC2086
+if [ "$nfn" -gt 200 ] && c++ -o "$TMP/every" "$TMP/every.cpp" $flags >"$TMP/every.out" 2>&1 && "$TMP/every"; then
+    echo "PASS every_public_function_links_from_cplusplus"
+else
+    fail every_public_function_links_from_cplusplus "$nfn functions; $(grep -m3 'undefined reference' "$TMP/every.out")"
+fi

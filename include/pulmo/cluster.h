@@ -29,6 +29,10 @@
 #include "pulmo/core.h"
 #include "pulmo/volume.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define PM_GK_MAX 16
 #define PM_GK_MAXD 4
 
@@ -94,5 +98,9 @@ int pm_cluster_label(const pm_hu_clusters *h, int hu);
  * grid; only slices k0..k1-1 are written, the others are cleared). */
 void pm_cluster_labels(const pm_hu_clusters *h, const pm_volume *v, const pm_mask *mask,
                        pm_mask *out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
