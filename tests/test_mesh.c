@@ -327,11 +327,11 @@ TEST(surface_does_not_depend_on_thread_count)
     for (size_t i = 0; i < pm_grid_voxels(&g); i++)
         m->v[i] = rnd(&seed) % 2;
     pm_mesh *a, *b;
-    setenv("PULMO_THREADS", "1", 1);
+    pm_threads_set(1);
     CHECK(pm_mesh_from_mask(m, 0, &a, NULL) == PM_OK, "%s", pm_error());
-    setenv("PULMO_THREADS", "2", 1);
+    pm_threads_set(2);
     CHECK(pm_mesh_from_mask(m, 0, &b, NULL) == PM_OK, "%s", pm_error());
-    unsetenv("PULMO_THREADS");
+    pm_threads_set(0);
     CHECK(a->nv == b->nv && a->nf == b->nf, "%zu/%zu vs %zu/%zu", a->nv, a->nf, b->nv, b->nf);
     CHECK(!memcmp(a->v, b->v, 12 * a->nv) && !memcmp(a->f, b->f, 12 * a->nf), "different meshes");
     pm_mesh_free(a);

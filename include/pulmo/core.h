@@ -68,12 +68,13 @@ pm_progress pm_progress_span(pm_progress_sub *s, const pm_progress *outer, doubl
 double pm_now(void);
 
 /* Number of worker threads to use: the count given to pm_threads_set, else
- * PULMO_THREADS if set, else the CPUs this process may run on (its affinity
- * mask: a Slurm task's or a container's share, not the whole node) (at
- * least 1, at most 64). */
+ * the CPUs this process may run on (its affinity mask: a Slurm task's or a
+ * container's share, not the whole node) (at least 1, at most 64). The
+ * library reads no environment variable for it: the pulmo program turns
+ * PULMO_THREADS into pm_threads_set. */
 int pm_threads(void);
 /* Sets the default of pm_threads() for the whole process (n <= 0: back to
- * PULMO_THREADS or the CPUs). A program option, where setenv would race
+ * the CPUs). A program option, where setenv would race
  * with threads reading the environment. Can't fail. */
 void pm_threads_set(int n);
 

@@ -190,6 +190,13 @@ int main(int argc, char **argv)
      * and masks get their own 2 MB-page mappings (pm_alloc_large). */
     mallopt(M_MMAP_THRESHOLD, 4 << 20);
     mallopt(M_TRIM_THRESHOLD, 64 << 20);
+    /* PULMO_THREADS sets every command's thread count (--threads overrides
+     * it); the library reads no environment, so embedders choose. */
+    const char *threads = getenv("PULMO_THREADS");
+    if (threads && *threads) {
+        long n = strtol(threads, NULL, 10);
+        pm_threads_set(n < 1 ? 1 : (int)(n > 64 ? 64 : n));
+    }
     if (isatty(2) && !getenv("CI"))
         cli_progress.fn = cli__progress;
     if (argc < 2)

@@ -74,13 +74,11 @@ int pm_threads(void)
     int given = pm__threads_override;
     if (given > 0)
         return given;
-    const char *env = getenv("PULMO_THREADS");
-    long n = env && *env ? strtol(env, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
     /* Only the CPUs we may run on: a Slurm task (cgroup or affinity), taskset
      * or a container's cpuset get fewer than the machine has. */
     cpu_set_t set;
-    if (!(env && *env) && sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0 &&
-        CPU_COUNT(&set) < n)
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0 && CPU_COUNT(&set) < n)
         n = CPU_COUNT(&set);
     if (n < 1) n = 1;
     if (n > 64) n = 64;

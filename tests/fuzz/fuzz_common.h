@@ -14,10 +14,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pulmo/core.h"
+
 static inline const char *fuzz_dir(void)
 {
     static char dir[256];
     if (!dir[0]) {
+        /* One worker: every target's first call comes here, and a fuzz
+         * execution should not spend its time starting threads. */
+        pm_threads_set(1);
         const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
         snprintf(dir, sizeof dir, "%s/pulmo-fuzz-XXXXXX", base);
         if (!mkdtemp(dir))

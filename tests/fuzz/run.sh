@@ -7,7 +7,6 @@
 secs=$1; seeds=$2; shift 2
 root=build/fuzz
 mkdir -p "$root/crashes" "$root/logs"
-export PULMO_THREADS=1
 # Leaks stop a run like crashes do; lsan.supp lists the known one in GDCM.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}"
 export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$(pwd)/tests/fuzz/lsan.supp}"
