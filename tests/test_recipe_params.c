@@ -77,6 +77,8 @@ TEST(set_rejects_unknown_out_of_range_and_non_connectivity_values)
           "out of range: %s", pm_error());
     CHECK(pm_recipe_set(&r, "lungs.conn=18", NULL) == PM_EUSAGE && strstr(pm_error(), "connectivity"),
           "connectivity: %s", pm_error());
+    CHECK(pm_recipe_set(&r, "lungs.conn=8", NULL) == PM_EUSAGE && strstr(pm_error(), "6 or 26"),
+          "8 is no 3-D connectivity: %s", pm_error());
     CHECK(pm_recipe_set(&r, "lungs.conn=1e400", NULL) == PM_EUSAGE, "overflow is not a number");
     int step = -1;
     CHECK(pm_recipe_set(&r, "body.open_mm=5", &step) == PM_OK && step == pm_recipe_step_index(&r, "body") &&
@@ -84,9 +86,39 @@ TEST(set_rejects_unknown_out_of_range_and_non_connectivity_values)
           "a valid value is set");
 }
 
+/* The API takes any pm_step: one built by hand without a parameter its
+ * operation reads is refused by name, not run with a made-up value. */
+TEST(a_step_missing_a_parameter_is_refused_when_run)
+{
+    pm_recipe r;
+    CHECK(pm_recipe_init(&r, "default") == PM_OK, "default");
+    int close = pm_recipe_step_index(&r, "close");
+    CHECK(close > 0, "default has a close step");
+    pm_step *st = &r.steps[close];
+    int at = -1;
+    for (int q = 0; q < st->nparams; q++)
+        if (!strcmp(st->params[q].name, "rim_mm"))
+            at = q;
+    CHECK(at >= 0, "close reads rim_mm");
+    st->params[at] = st->params[--st->nparams];
+    pm_grid g;
+    pm_grid_init(&g, 24, 24, 12, 1, 1, 1);
+    pm_volume *v = pm_volume_new(&g);
+    CHECK(v, "volume");
+    for (size_t i = 0; i < pm_grid_voxels(&g); i++)
+        v->hu[i] = -1000;
+    pm_seg_run *run = pm_seg_run_new(v, 0);
+    CHECK(run, "run");
+    int rc = pm_recipe_run(&r, run, 0, NULL);
+    CHECK(rc == PM_EUSAGE && strstr(pm_error(), "'close' has no parameter 'rim_mm'"), "rc %d: %s", rc, pm_error());
+    pm_seg_run_free(run);
+    pm_volume_free(v);
+}
+
 int main(void)
 {
     RUN(every_step_defines_what_its_operation_reads_in_range);
     RUN(set_rejects_unknown_out_of_range_and_non_connectivity_values);
+    RUN(a_step_missing_a_parameter_is_refused_when_run);
     return test_done();
 }

@@ -96,6 +96,24 @@ TEST(parameter_steps_stay_in_range_and_jump_between_connectivities)
     CHECK(pm_param_step(&conn, 1, 0) == 26, "6-connectivity steps up to 26");
     conn.value = 26;
     CHECK(pm_param_step(&conn, -1, 0) == 6, "26-connectivity steps down to 6");
+    CHECK(pm_param_step(&conn, 1, 0) == 26, "26 is the highest: stays");
+    /* small.conn takes both pairs: every one is reached in turn */
+    pm_recipe tut;
+    CHECK(pm_recipe_init(&tut, "otsu") == PM_OK, "otsu recipe");
+    int sm = pm_recipe_step_index(&tut, "small");
+    CHECK(sm >= 0, "otsu has a small step");
+    pm_param both = tut.steps[sm].params[2];
+    CHECK(!strcmp(both.name, "conn") && both.min == 4 && both.max == 26, "small.conn spans 4..26");
+    const double up[] = {4, 6, 8, 26};
+    both.value = 4;
+    for (int i = 1; i < 4; i++) {
+        both.value = pm_param_step(&both, 1, 0);
+        CHECK(both.value == up[i], "step %d up gives %g, not %g", i, both.value, up[i]);
+    }
+    for (int i = 2; i >= 0; i--) {
+        both.value = pm_param_step(&both, -1, 0);
+        CHECK(both.value == up[i], "step down gives %g, not %g", both.value, up[i]);
+    }
     int t = pm_recipe_step_index(&r, "threshold");
     pm_param hu = r.steps[t].params[1];
     double v = pm_param_step(&hu, 1, 0);

@@ -112,6 +112,9 @@ int pm_recipe_step_index(const pm_recipe *r, const char *step);
 double pm_param_step(const pm_param *p, int dir, int coarse);
 /* The fine step of p at its current value. */
 double pm_param_fine_step(const pm_param *p);
+/* Whether v is a connectivity p takes: 4 and 8 per slice, 6 and 26 in 3-D,
+ * those of them inside p's range (4..8, 6..26, or 4..26 for both). */
+int pm_param_conn_ok(const pm_param *p, double v);
 
 #define PM_SEG_MAX_WARNINGS 8
 

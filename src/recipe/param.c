@@ -7,10 +7,17 @@
 #include <math.h>
 #include <string.h>
 
-/* Connectivities are pairs (6/26 in 3-D, 4/8 per slice): a step jumps. */
-static int is_connectivity(const pm_param *p)
+/* Connectivities are few (4/8 per slice, 6/26 in 3-D): a step jumps to
+ * the next one the parameter takes. */
+static const double conns[] = {4, 6, 8, 26};
+
+int pm_param_conn_ok(const pm_param *p, double v)
 {
-    return p->kind == PM_KIND_CONN;
+    if (v < p->min || v > p->max)
+        return 0;
+    int slice = v == 4 || v == 8, space = v == 6 || v == 26;
+    /* 6..26 is the 3-D pair only; 8 lies in that range but is 2-D */
+    return slice ? p->min == 4 : space ? p->max == 26 : 0;
 }
 
 /* Booleans, choices and small counts step by one. */
@@ -34,8 +41,12 @@ double pm_param_fine_step(const pm_param *p)
 double pm_param_step(const pm_param *p, int dir, int coarse)
 {
     double v = p->value, sign = dir > 0 ? 1 : -1;
-    if (is_connectivity(p)) {
-        v = sign > 0 ? p->max : p->min;
+    if (p->kind == PM_KIND_CONN) {
+        int n = (int)(sizeof conns / sizeof conns[0]);
+        for (int i = sign > 0 ? 0 : n - 1; i >= 0 && i < n; i += sign > 0 ? 1 : -1)
+            if ((sign > 0 ? conns[i] > v : conns[i] < v) && pm_param_conn_ok(p, conns[i]))
+                return conns[i];
+        return v;
     } else {
         double st = pm_param_fine_step(p) * (coarse && !is_small_int(p) ? 10 : 1);
         v = round(v / st) * st + sign * st;

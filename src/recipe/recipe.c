@@ -181,7 +181,7 @@ int pm_recipe_set(pm_recipe *r, const char *a, int *step)
                        p->min, p->max);
     if (p->is_int && v != floor(v))
         return pm_fail(PM_EUSAGE, "%s.%s must be an integer", r->steps[si].name, param);
-    if (p->kind == PM_KIND_CONN && v != 4 && v != 6 && v != 8 && v != 26)
+    if (p->kind == PM_KIND_CONN && !pm_param_conn_ok(p, v))
         return pm_fail(PM_EUSAGE, "%s.conn must be a connectivity: %s", r->steps[si].name,
                        p->min == 4 && p->max == 8 ? "4 or 8" : p->min == 6 ? "6 or 26" : "4, 8, 6 or 26");
     p->value = v;

@@ -15,12 +15,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const pm_param *find_par(const pm_step *s, const char *name, size_t len)
+{
+    for (int q = 0; q < s->nparams; q++)
+        if (strlen(s->params[q].name) == len && !strncmp(s->params[q].name, name, len))
+            return &s->params[q];
+    return NULL;
+}
+
+/* pm__step_exec has checked that the step defines every name its op reads,
+ * so the 0 is never used; it only keeps the int casts defined. */
 static double par(const pm__step_ctx *c, const char *name)
 {
-    for (int q = 0; q < c->s->nparams; q++)
-        if (!strcmp(c->s->params[q].name, name))
-            return c->s->params[q].value;
-    return NAN; /* the tables in recipe.c always define what the op reads */
+    const pm_param *p = find_par(c->s, name, strlen(name));
+    return p ? p->value : 0;
 }
 
 void pm__run_warn(pm_seg_run *run, const char *fmt, ...)
@@ -352,8 +360,19 @@ const char *pm_step_reads(const char *op)
 
 int pm__step_exec(pm__step_ctx *c)
 {
-    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
-        if (!strcmp(ops[i].name, c->s->name))
-            return ops[i].fn(c);
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        if (strcmp(ops[i].name, c->s->name))
+            continue;
+        /* A step built by hand (the API takes any pm_step) may lack a
+         * parameter its op reads: refuse it rather than guess a value. */
+        for (const char *r = ops[i].reads; *r;) {
+            size_t len = strcspn(r, " ");
+            if (!find_par(c->s, r, len))
+                return pm_fail(PM_EUSAGE, "step '%s' has no parameter '%.*s'", c->s->name, (int)len, r);
+            r += len;
+            r += strspn(r, " ");
+        }
+        return ops[i].fn(c);
+    }
     return pm_fail(PM_EUSAGE, "unknown step '%s'", c->s->name);
 }
