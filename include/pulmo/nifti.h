@@ -29,6 +29,14 @@ extern "C" {
 #define PM_NIFTI_UINT16 512
 #define PM_NIFTI_UINT32 768
 
+/* Bytes per voxel of a datatype above, 0 for any other. MetaImage and NRRD
+ * files use the same codes once read (volfile). */
+int pm_nifti_type_size(int datatype);
+/* One voxel of that datatype at p (native byte order, any alignment). */
+double pm_nifti_type_value(int datatype, const void *p);
+/* A scaled value as stored HU: rounded, clamped to int16; NaN reads as air. */
+int16_t pm_nifti_hu(double x);
+
 /* Writes data (layout x fastest, datatype one of PM_NIFTI_UINT8, INT16,
  * FLOAT32) on grid g to path, gzip-compressed when path ends in ".gz",
  * through a temporary name. Returns PM_OK or PM_EWRITE. */

@@ -25,7 +25,7 @@ static void pm__put16(unsigned char *h, int off, int v)
 static void pm__put32(unsigned char *h, int off, int32_t v) { memcpy(h + off, &v, 4); }
 static void pm__putf(unsigned char *h, int off, float v) { memcpy(h + off, &v, 4); }
 
-static int pm__bytes_per(int dt)
+int pm_nifti_type_size(int dt)
 {
     switch (dt) {
     case PM_NIFTI_UINT8: case PM_NIFTI_INT8: return 1;
@@ -146,7 +146,7 @@ static int pm__flat_plane(void *ctx, int t, int k, void *buf)
 
 int pm_nifti_write(const char *path, const pm_grid *g, int datatype, const void *data)
 {
-    pm__flat f = {data, (size_t)g->dim[0] * (size_t)g->dim[1] * (size_t)pm__bytes_per(datatype),
+    pm__flat f = {data, (size_t)g->dim[0] * (size_t)g->dim[1] * (size_t)pm_nifti_type_size(datatype),
                   g->dim[2]};
     return pm_nifti_write_planes(path, g, 1, datatype, pm__flat_plane, &f);
 }
@@ -154,7 +154,7 @@ int pm_nifti_write(const char *path, const pm_grid *g, int datatype, const void 
 int pm_nifti_write_planes(const char *path, const pm_grid *g, int nt, int datatype,
                           pm_nifti_plane_fn plane, void *ctx)
 {
-    int bpp = pm__bytes_per(datatype);
+    int bpp = pm_nifti_type_size(datatype);
     size_t n = pm_grid_voxels(g);
     if (!bpp || !n || nt < 1 || nt > 32767)
         return pm_fail(PM_EUSAGE, "%s: nothing to write", path);
@@ -334,7 +334,7 @@ static int pm__read(const char *path, pm__nii *out, int header_only)
             goto done;
         }
     out->datatype = pm__g16(h, 70, sw);
-    int bpp = pm__bytes_per(out->datatype);
+    int bpp = pm_nifti_type_size(out->datatype);
     if (!bpp) {
         pm_fail(st, "%s: unsupported data type %d", path, out->datatype);
         goto done;
@@ -411,19 +411,32 @@ done:
     return st;
 }
 
+double pm_nifti_type_value(int dt, const void *p)
+{
+    switch (dt) {
+    case PM_NIFTI_UINT8: return *(const uint8_t *)p;
+    case PM_NIFTI_INT8: return *(const int8_t *)p;
+    case PM_NIFTI_INT16: { int16_t v; memcpy(&v, p, 2); return v; }
+    case PM_NIFTI_UINT16: { uint16_t v; memcpy(&v, p, 2); return v; }
+    case PM_NIFTI_INT32: { int32_t v; memcpy(&v, p, 4); return v; }
+    case PM_NIFTI_UINT32: { uint32_t v; memcpy(&v, p, 4); return v; }
+    case PM_NIFTI_FLOAT32: { float v; memcpy(&v, p, 4); return v; }
+    default: { double v; memcpy(&v, p, 8); return v; }
+    }
+}
+
+int16_t pm_nifti_hu(double x)
+{
+    if (!(x == x))
+        return -1000;
+    x = x < -32768 ? -32768 : x > 32767 ? 32767 : x;
+    return (int16_t)lround(x);
+}
+
 static double pm__value(const pm__nii *n, size_t i)
 {
-    const void *d = n->data;
-    switch (n->datatype) {
-    case PM_NIFTI_UINT8: return ((const uint8_t *)d)[i];
-    case PM_NIFTI_INT8: return ((const int8_t *)d)[i];
-    case PM_NIFTI_INT16: return ((const int16_t *)d)[i];
-    case PM_NIFTI_UINT16: return ((const uint16_t *)d)[i];
-    case PM_NIFTI_INT32: return ((const int32_t *)d)[i];
-    case PM_NIFTI_UINT32: return ((const uint32_t *)d)[i];
-    case PM_NIFTI_FLOAT32: return ((const float *)d)[i];
-    default: return ((const double *)d)[i];
-    }
+    int bpp = pm_nifti_type_size(n->datatype);
+    return pm_nifti_type_value(n->datatype, (const unsigned char *)n->data + i * (size_t)bpp);
 }
 
 int pm_nifti_read_mask(const char *path, pm_mask **out)
@@ -473,12 +486,7 @@ int pm_nifti_read_volume(const char *path, pm_volume **out)
     size_t cnt = pm_grid_voxels(&n.g);
     for (size_t i = 0; i < cnt; i++) {
         double x = pm__value(&n, i);
-        if (scale)
-            x = x * n.slope + n.inter;
-        if (!(x == x)) x = -1000;
-        if (x < -32768) x = -32768;
-        if (x > 32767) x = 32767;
-        v->hu[i] = (int16_t)lround(x);
+        v->hu[i] = pm_nifti_hu(scale ? x * n.slope + n.inter : x);
     }
     free(n.data);
     const char *base = strrchr(path, '/');

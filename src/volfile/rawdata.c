@@ -19,17 +19,6 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
-int pm__vtype_size(int type)
-{
-    switch (type) {
-    case PM_NIFTI_UINT8: case PM_NIFTI_INT8: return 1;
-    case PM_NIFTI_INT16: case PM_NIFTI_UINT16: return 2;
-    case PM_NIFTI_INT32: case PM_NIFTI_UINT32: case PM_NIFTI_FLOAT32: return 4;
-    case PM_NIFTI_FLOAT64: return 8;
-    default: return 0;
-    }
-}
-
 int pm__vtype_meta(const char *name)
 {
     static const struct { const char *n; int t; } m[] = {
@@ -88,7 +77,7 @@ int pm__vcheck(const char *path, const pm_grid *g, int type, uint64_t cap, size_
             return pm_fail(PM_ECORRUPT, "%s: bad dimension %d", path, g->dim[a]);
         n *= (uint64_t)g->dim[a];
     }
-    int bpp = pm__vtype_size(type);
+    int bpp = pm_nifti_type_size(type);
     if (!bpp)
         return pm_fail(PM_ECORRUPT, "%s: unsupported voxel type", path);
     if (n > ((uint64_t)1 << 34))
@@ -103,7 +92,7 @@ int pm__vcheck(const char *path, const pm_grid *g, int type, uint64_t cap, size_
 
 static void pm__convert(const unsigned char *b, size_t count, int type, int swap, int16_t *dst)
 {
-    int bpp = pm__vtype_size(type);
+    int bpp = pm_nifti_type_size(type);
     for (size_t i = 0; i < count; i++) {
         unsigned char tmp[8];
         const unsigned char *p = b + i * (size_t)bpp;
@@ -112,21 +101,7 @@ static void pm__convert(const unsigned char *b, size_t count, int type, int swap
                 tmp[k] = p[bpp - 1 - k];
             p = tmp;
         }
-        double x;
-        switch (type) {
-        case PM_NIFTI_UINT8: x = p[0]; break;
-        case PM_NIFTI_INT8: x = (int8_t)p[0]; break;
-        case PM_NIFTI_INT16: { int16_t v; memcpy(&v, p, 2); x = v; break; }
-        case PM_NIFTI_UINT16: { uint16_t v; memcpy(&v, p, 2); x = v; break; }
-        case PM_NIFTI_INT32: { int32_t v; memcpy(&v, p, 4); x = v; break; }
-        case PM_NIFTI_UINT32: { uint32_t v; memcpy(&v, p, 4); x = v; break; }
-        case PM_NIFTI_FLOAT32: { float v; memcpy(&v, p, 4); x = v; break; }
-        default: { double v; memcpy(&v, p, 8); x = v; break; }
-        }
-        if (!(x == x))
-            x = -1000;
-        x = x < -32768 ? -32768 : x > 32767 ? 32767 : x;
-        dst[i] = (int16_t)lround(x);
+        dst[i] = pm_nifti_hu(pm_nifti_type_value(type, p));
     }
 }
 
@@ -135,7 +110,7 @@ static void pm__convert(const unsigned char *b, size_t count, int type, int swap
 int pm__vread(const char *path, const pm__vhdr *h, pm_volume *v)
 {
     const char *dp = h->data_path;
-    int bpp = pm__vtype_size(h->type);
+    int bpp = pm_nifti_type_size(h->type);
     size_t n = pm_grid_voxels(&v->g), bytes = n * (size_t)bpp;
     struct stat sb;
     if (stat(dp, &sb) != 0 || !S_ISREG(sb.st_mode))

@@ -23,8 +23,6 @@ int pm__nrrd_header(const char *path, pm__vhdr *h);
 /* NRRD writer of write.c's table (datatype PM_NIFTI_UINT8, INT16, FLOAT32). */
 int pm__nrrd_write(const char *path, const pm_grid *g, int datatype, const void *data);
 
-/* Bytes per value of a datatype, 0 when unknown. */
-int pm__vtype_size(int type);
 /* A datatype code from a MetaImage/NRRD type name, 0 when unknown. */
 int pm__vtype_meta(const char *name);
 int pm__vtype_nrrd(const char *name);
