@@ -52,6 +52,9 @@ double pm_json_roundtrip(double value);
 void pm_json_int(pm_json *j, const char *key, long long value);
 void pm_json_bool(pm_json *j, const char *key, int value);
 void pm_json_null(pm_json *j, const char *key);
+/* An array of n values (a grid's dims, spacing, a bounding box...). */
+void pm_json_ints(pm_json *j, const char *key, const int *v, int n);
+void pm_json_numbers(pm_json *j, const char *key, const double *v, int n);
 /* Ends the document with a newline. */
 void pm_json_end(pm_json *j);
 

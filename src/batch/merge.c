@@ -127,6 +127,15 @@ static int pm__note(char ***list, int *n, const char *key)
     return pm__add_name(list, n, key) ? pm_fail(PM_EMEMORY, "out of memory") : PM_OK;
 }
 
+/* One row into summary.csv, noting a failed series. */
+static int pm__merge_row(FILE *f, const pm__csv_row *r, const pm__shard *sh, pm_batch_merged *m,
+                         const char *key)
+{
+    pm__write_row(f, r);
+    m->nrows++;
+    return pm__is_failure(pm__csv_field(r, sh->status)) ? pm__note(&m->failed, &m->nfailed, key) : PM_OK;
+}
+
 /* Writes summary.csv: the plan's series in its order, then rows the plan
  * does not name (all rows without a plan) in shard order. A series met a
  * second time is a duplicate: reported, not written. */
@@ -161,10 +170,7 @@ static int pm__merge_write(const char *outdir, pm__shard *sh, int nsh, const pm_
                     rc = pm__note(&m->duplicates, &m->nduplicates, want);
                     continue;
                 }
-                pm__write_row(o.f, r);
-                m->nrows++;
-                if (pm__is_failure(pm__csv_field(r, sh[s].status)))
-                    rc = pm__note(&m->failed, &m->nfailed, want);
+                rc = pm__merge_row(o.f, r, &sh[s], m, want);
             }
         }
         if (!found && rc == PM_OK)
@@ -185,10 +191,7 @@ static int pm__merge_write(const char *outdir, pm__shard *sh, int nsh, const pm_
                 rc = pm__note(&m->duplicates, &m->nduplicates, key);
                 continue;
             }
-            pm__write_row(o.f, r);
-            m->nrows++;
-            if (pm__is_failure(pm__csv_field(r, sh[s].status)))
-                rc = pm__note(&m->failed, &m->nfailed, key);
+            rc = pm__merge_row(o.f, r, &sh[s], m, key);
         }
     }
     free(used);

@@ -424,14 +424,8 @@ void pm_segment_report_json(const pm_segment_report *rep, FILE *f, int pretty)
         pm_json_number(&j, "mesh_ml", rep->mesh_ml);
     }
     pm_json_object_begin(&j, "grid");
-    pm_json_array_begin(&j, "dims");
-    for (int a = 0; a < 3; a++)
-        pm_json_int(&j, NULL, rep->dim[a]);
-    pm_json_array_end(&j);
-    pm_json_array_begin(&j, "spacing_mm");
-    for (int a = 0; a < 3; a++)
-        pm_json_number(&j, NULL, rep->spacing[a]);
-    pm_json_array_end(&j);
+    pm_json_ints(&j, "dims", rep->dim, 3);
+    pm_json_numbers(&j, "spacing_mm", rep->spacing, 3);
     pm_json_number(&j, "resample_mm", rep->resample_mm > 0 ? rep->resample_mm : NAN);
     pm_json_object_end(&j);
     if (ok) {

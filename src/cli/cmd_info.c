@@ -27,22 +27,10 @@ static void info_json(const pm_volume *v, const pm_hu_summary *hs)
     pm_json_string(&j, "series_uid", v->meta.series_uid);
     pm_json_string(&j, "series_description", v->meta.series_description);
     pm_json_string(&j, "modality", v->meta.modality);
-    pm_json_array_begin(&j, "dims");
-    for (int k = 0; k < 3; k++)
-        pm_json_int(&j, NULL, v->g.dim[k]);
-    pm_json_array_end(&j);
-    pm_json_array_begin(&j, "spacing");
-    for (int k = 0; k < 3; k++)
-        pm_json_number(&j, NULL, v->g.spacing[k]);
-    pm_json_array_end(&j);
-    pm_json_array_begin(&j, "origin");
-    for (int k = 0; k < 3; k++)
-        pm_json_number(&j, NULL, v->g.origin[k]);
-    pm_json_array_end(&j);
-    pm_json_array_begin(&j, "direction");
-    for (int k = 0; k < 9; k++)
-        pm_json_number(&j, NULL, v->g.dir[k]);
-    pm_json_array_end(&j);
+    pm_json_ints(&j, "dims", v->g.dim, 3);
+    pm_json_numbers(&j, "spacing", v->g.spacing, 3);
+    pm_json_numbers(&j, "origin", v->g.origin, 3);
+    pm_json_numbers(&j, "direction", v->g.dir, 9);
     pm_json_number(&j, "gantry_tilt_deg", pm_grid_tilt(&v->g, v->meta.patient_position));
     pm_json_int(&j, "hu_min", hs->min);
     pm_json_int(&j, "hu_max", hs->max);

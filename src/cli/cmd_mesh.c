@@ -297,14 +297,8 @@ int cmd_mesh(int argc, char **argv)
         pm_json_bool(&j, "watertight", st.watertight);
         pm_json_bool(&j, "oriented", st.oriented);
         pm_json_int(&j, "euler", st.euler);
-        pm_json_array_begin(&j, "bbox_min_mm");
-        for (int r = 0; r < 3; r++)
-            pm_json_number(&j, NULL, st.min[r]);
-        pm_json_array_end(&j);
-        pm_json_array_begin(&j, "bbox_max_mm");
-        for (int r = 0; r < 3; r++)
-            pm_json_number(&j, NULL, st.max[r]);
-        pm_json_array_end(&j);
+        pm_json_numbers(&j, "bbox_min_mm", st.min, 3);
+        pm_json_numbers(&j, "bbox_max_mm", st.max, 3);
         pm_json_number(&j, "load_seconds", load_s);
         pm_json_number(&j, "segment_seconds", seg_s);
         pm_json_number(&j, "surface_seconds", surf_s);

@@ -52,14 +52,8 @@ static void scan_json(const pm_index *ix, int status, const char *error)
             pm_json_null(&j, "dims");
             pm_json_null(&j, "spacing");
         } else {
-            pm_json_array_begin(&j, "dims");
-            for (int k = 0; k < 3; k++)
-                pm_json_int(&j, NULL, s->dims[k]);
-            pm_json_array_end(&j);
-            pm_json_array_begin(&j, "spacing");
-            for (int k = 0; k < 3; k++)
-                pm_json_number(&j, NULL, s->spacing[k]);
-            pm_json_array_end(&j);
+            pm_json_ints(&j, "dims", s->dims, 3);
+            pm_json_numbers(&j, "spacing", s->spacing, 3);
         }
         char path[4096];
         pm_text_clean(path, sizeof path, s->folder);

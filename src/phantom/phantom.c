@@ -306,22 +306,10 @@ static int pm__truth_json(const char *path, const pm_phantom_spec *s, const pm_p
     pm_json_number(&j, "rescale_intercept", s->intercept);
     pm_json_int(&j, "missing_slices", s->missing_slice >= 0 ? 1 : 0);
     pm_json_bool(&j, "airways_connect_lungs", ph->airways_connect);
-    pm_json_array_begin(&j, "dims");
-    for (int i = 0; i < 3; i++)
-        pm_json_int(&j, NULL, t->g.dim[i]);
-    pm_json_array_end(&j);
-    pm_json_array_begin(&j, "spacing");
-    for (int i = 0; i < 3; i++)
-        pm_json_number(&j, NULL, t->g.spacing[i]);
-    pm_json_array_end(&j);
-    pm_json_array_begin(&j, "origin");
-    for (int i = 0; i < 3; i++)
-        pm_json_number(&j, NULL, t->g.origin[i]);
-    pm_json_array_end(&j);
-    pm_json_array_begin(&j, "direction");
-    for (int i = 0; i < 9; i++)
-        pm_json_number(&j, NULL, t->g.dir[i]);
-    pm_json_array_end(&j);
+    pm_json_ints(&j, "dims", t->g.dim, 3);
+    pm_json_numbers(&j, "spacing", t->g.spacing, 3);
+    pm_json_numbers(&j, "origin", t->g.origin, 3);
+    pm_json_numbers(&j, "direction", t->g.dir, 9);
     pm_json_number(&j, "voxel_ml", ml);
     static const char *names[5] = {"background", "right_lung", "left_lung", "airway", "nodule"};
     pm_json_object_begin(&j, "labels");
@@ -347,10 +335,7 @@ static int pm__truth_json(const char *path, const pm_phantom_spec *s, const pm_p
     for (int a = 0; a < ph->nnodules; a++) {
         const pm_phantom_nodule *n = &ph->nodules[a];
         pm_json_object_begin(&j, NULL);
-        pm_json_array_begin(&j, "center_lps");
-        for (int i = 0; i < 3; i++)
-            pm_json_number(&j, NULL, n->center[i]);
-        pm_json_array_end(&j);
+        pm_json_numbers(&j, "center_lps", n->center, 3);
         pm_json_number(&j, "radius_mm", n->radius);
         pm_json_string(&j, "lung", n->lung == PM_LABEL_RIGHT_LUNG ? "right" : "left");
         pm_json_bool(&j, "juxtapleural", n->juxtapleural);

@@ -118,6 +118,21 @@ static void pm__shrink(const pm_fb *src, pm_fb *dst)
     }
 }
 
+/* The source samples of output pixel i along one axis (ns source, nd
+ * output pixels): the two neighbours and the weight of the second, or the
+ * nearest one twice. */
+static double pm__taps(int i, int ns, int nd, int bilinear, int *i0, int *i1)
+{
+    double si = pm__src_coord(i, ns, nd);
+    if (si < 0)
+        si = 0;
+    if (si > ns - 1)
+        si = ns - 1;
+    *i0 = bilinear ? (int)si : (int)(si + 0.5);
+    *i1 = *i0 + 1 < ns ? *i0 + 1 : *i0;
+    return bilinear ? si - *i0 : 0;
+}
+
 void pm_fb_scale(const pm_fb *src, pm_fb *dst, int bilinear)
 {
     if (bilinear && dst->w <= src->w && dst->h <= src->h) {
@@ -125,24 +140,12 @@ void pm_fb_scale(const pm_fb *src, pm_fb *dst, int bilinear)
         return;
     }
     for (int y = 0; y < dst->h; y++) {
-        double sy = pm__src_coord(y, src->h, dst->h);
-        if (sy < 0)
-            sy = 0;
-        if (sy > src->h - 1)
-            sy = src->h - 1;
-        int y0 = bilinear ? (int)sy : (int)(sy + 0.5);
-        int y1 = y0 + 1 < src->h ? y0 + 1 : y0;
-        double fy = bilinear ? sy - y0 : 0;
+        int y0, y1;
+        double fy = pm__taps(y, src->h, dst->h, bilinear, &y0, &y1);
         uint8_t *o = dst->rgb + 3 * (size_t)y * dst->w;
         for (int x = 0; x < dst->w; x++, o += 3) {
-            double sx = pm__src_coord(x, src->w, dst->w);
-            if (sx < 0)
-                sx = 0;
-            if (sx > src->w - 1)
-                sx = src->w - 1;
-            int x0 = bilinear ? (int)sx : (int)(sx + 0.5);
-            int x1 = x0 + 1 < src->w ? x0 + 1 : x0;
-            double fx = bilinear ? sx - x0 : 0;
+            int x0, x1;
+            double fx = pm__taps(x, src->w, dst->w, bilinear, &x0, &x1);
             const uint8_t *a = src->rgb + 3 * ((size_t)y0 * src->w + x0);
             const uint8_t *b = src->rgb + 3 * ((size_t)y0 * src->w + x1);
             const uint8_t *c = src->rgb + 3 * ((size_t)y1 * src->w + x0);

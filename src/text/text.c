@@ -209,6 +209,22 @@ void pm_json_int(pm_json *j, const char *key, long long v)
     fprintf(j->f, "%lld", v);
 }
 
+void pm_json_ints(pm_json *j, const char *key, const int *v, int n)
+{
+    pm_json_array_begin(j, key);
+    for (int i = 0; i < n; i++)
+        pm_json_int(j, NULL, v[i]);
+    pm_json_array_end(j);
+}
+
+void pm_json_numbers(pm_json *j, const char *key, const double *v, int n)
+{
+    pm_json_array_begin(j, key);
+    for (int i = 0; i < n; i++)
+        pm_json_number(j, NULL, v[i]);
+    pm_json_array_end(j);
+}
+
 void pm_json_bool(pm_json *j, const char *key, int v)
 {
     pm__json_key(j, key);
