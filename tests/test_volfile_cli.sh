@@ -81,6 +81,27 @@ else
     pass $name
 fi
 
+name=export_writes_nrrd_through_the_same_dispatch
+$P export "$CT" -o "$T/out/ct.nrrd" >/dev/null 2>"$T/err"; r1=$?
+$P export "$CT" -o "$T/out/norm.nrrd" --normalized >/dev/null 2>>"$T/err"; r2=$?
+$P export "$CT" -o "$T/out/ct.mhd" >/dev/null 2>"$T/e3"; r3=$?
+$P info "$T/out/ct.nrrd" --json >"$T/nrrd.json" 2>>"$T/err"
+if [ $r1 -ne 0 ] || [ $r2 -ne 0 ]; then
+    fail $name "export exit $r1 / $r2: $(cat "$T/err")"
+elif ! $PY -c 'import json,sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+for k in ("dims", "hu_min", "hu_max", "hu_mean"):
+    assert a[k] == b[k], (k, a[k], b[k])
+' "$T/info.json" "$T/nrrd.json" 2>"$T/py"; then
+    fail $name "NRRD and NIfTI differ: $(tail -1 "$T/py")"
+elif ! head -c 200 "$T/out/norm.nrrd" | grep -q '^type: float'; then
+    fail $name "normalised NRRD: $(head -c 120 "$T/out/norm.nrrd")"
+elif [ $r3 -ne 1 ] || [ -e "$T/out/ct.mhd" ] || ! grep -q '.nrrd' "$T/e3"; then
+    fail $name "a .mhd output: exit $r3: $(cat "$T/e3")"
+else
+    pass $name
+fi
+
 name=stored_values_are_reported_as_not_hu
 $PY -c 'import sys, numpy as np, nibabel as nib
 im = nib.load(sys.argv[1]); a = np.asarray(im.dataobj).astype(np.int32) + 1024

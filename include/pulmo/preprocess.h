@@ -22,9 +22,11 @@ extern "C" {
  * out has one float per voxel. Can't fail. */
 void pm_normalize(const pm_volume *v, int zero_center, float *out);
 
-/* Writes v to path as NIfTI: int16 HU, or float32 normalised when
- * normalized (zero_center only applies then). PM_OK, PM_EWRITE, PM_EMEMORY. */
-int pm_export_nifti(const pm_volume *v, const char *path, int normalized, int zero_center);
+/* Writes v to path in the format its name says (pm_volfile_write: NIfTI
+ * or NRRD): int16 HU, or float32 normalised when normalized (zero_center
+ * only applies then). PM_OK, PM_EUSAGE (a name of no such format),
+ * PM_EWRITE, PM_EMEMORY. */
+int pm_export_volume(const pm_volume *v, const char *path, int normalized, int zero_center);
 
 #ifdef __cplusplus
 }

@@ -57,6 +57,9 @@ int pm_volfile_load(const char *path, const pm_load_opts *o, pm_volume **out, co
  * other name; PM_EWRITE. A new format is one writer (see write.c). */
 int pm_volfile_write_mask(const char *path, const pm_mask *m);
 int pm_volfile_write_volume(const char *path, const pm_volume *v);
+/* The same for any voxels on grid g: datatype PM_NIFTI_UINT8, INT16 or
+ * FLOAT32 (a normalised volume), x fastest. */
+int pm_volfile_write(const char *path, const pm_grid *g, int datatype, const void *data);
 
 #ifdef __cplusplus
 }

@@ -1,9 +1,10 @@
 /* cmd_export.c - `pulmo export SERIES_DIR -o OUT.nii.gz`: the volume as
- * NIfTI, in HU or normalised for machine learning. */
+ * NIfTI or NRRD, in HU or normalised for machine learning. */
 #include "cli.h"
 #include "pulmo/io.h"
 #include "pulmo/preprocess.h"
 #include "pulmo/seg.h"
+#include "pulmo/volfile.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -11,11 +12,11 @@
 #include <string.h>
 
 static const char export_help[] =
-    "usage: pulmo export SERIES_DIR -o OUT.nii[.gz] [--normalized] [--zero-center]\n"
+    "usage: pulmo export SERIES_DIR -o OUT.nii[.gz]|OUT.nrrd [--normalized] [--zero-center]\n"
     "                    [--resample MM] [--series UID]\n\n"
-    "Write the volume as NIfTI-1 (RAS affine): int16 HU, or with --normalized float32\n"
+    "Write the volume as NIfTI-1 (RAS affine) or NRRD (LPS): int16 HU, or with --normalized float32\n"
     "HU clipped to [-1000, 400] and scaled to [0, 1] (--zero-center subtracts 0.25).\n\n"
-    "  -o, --output PATH    output file (.nii or .nii.gz; never inside SERIES_DIR)\n"
+    "  -o, --output PATH    output file (.nii, .nii.gz or .nrrd; never inside SERIES_DIR)\n"
     "  --normalized         float32 in [0, 1]\n"
     "  --zero-center        with --normalized: subtract the mean 0.25\n"
     "  --resample MM        resample to MM isotropic first (trilinear)\n"
@@ -60,8 +61,8 @@ int cmd_export(int argc, char **argv)
     if (zc && !norm)
         return cli_usage("export", "--zero-center needs --normalized");
     size_t ol = strlen(out);
-    if (!(ol > 4 && !strcmp(out + ol - 4, ".nii")) && !(ol > 7 && !strcmp(out + ol - 7, ".nii.gz")))
-        return cli_usage("export", "the output must end in .nii or .nii.gz");
+    if (pm_volfile_kind(out) != PM_VOLFILE_NIFTI && !(ol > 5 && !strcmp(out + ol - 5, ".nrrd")))
+        return cli_usage("export", "the output must end in .nii, .nii.gz or .nrrd");
     pm_io_protect(argv[optind]);
     pm_volume *v;
     int rc = pm_load_dir(argv[optind], uid, &lo, &v, &cli_progress);
@@ -76,7 +77,7 @@ int cmd_export(int argc, char **argv)
             return cli_fail(rc, "resampling failed");
         v = r;
     }
-    rc = pm_export_nifti(v, out, norm, zc);
+    rc = pm_export_volume(v, out, norm, zc);
     if (rc == PM_OK)
         printf("wrote %s: %d x %d x %d, %.4g x %.4g x %.4g mm, %s\n", out, v->g.dim[0], v->g.dim[1],
                v->g.dim[2], v->g.spacing[0], v->g.spacing[1], v->g.spacing[2],

@@ -1,7 +1,8 @@
-/* preprocess.c - normalisation and NIfTI export of volumes. */
+/* preprocess.c - normalisation and export of volumes. */
 #include "pulmo/preprocess.h"
 #include "pulmo/core.h"
 #include "pulmo/nifti.h"
+#include "pulmo/volfile.h"
 
 #include <stdlib.h>
 
@@ -17,15 +18,15 @@ void pm_normalize(const pm_volume *v, int zero_center, float *out)
     }
 }
 
-int pm_export_nifti(const pm_volume *v, const char *path, int normalized, int zero_center)
+int pm_export_volume(const pm_volume *v, const char *path, int normalized, int zero_center)
 {
     if (!normalized)
-        return pm_nifti_write(path, &v->g, PM_NIFTI_INT16, v->hu);
+        return pm_volfile_write(path, &v->g, PM_NIFTI_INT16, v->hu);
     float *f = malloc(pm_grid_voxels(&v->g) * sizeof *f);
     if (!f)
         return pm_fail(PM_EMEMORY, "out of memory for the normalised volume");
     pm_normalize(v, zero_center, f);
-    int rc = pm_nifti_write(path, &v->g, PM_NIFTI_FLOAT32, f);
+    int rc = pm_volfile_write(path, &v->g, PM_NIFTI_FLOAT32, f);
     free(f);
     return rc;
 }

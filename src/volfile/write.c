@@ -21,7 +21,7 @@ static const struct {
     {PM_VOLFILE_NRRD, ".nrrd", pm__nrrd_write},
 };
 
-static int pm__write(const char *path, const pm_grid *g, int datatype, const void *data)
+int pm_volfile_write(const char *path, const pm_grid *g, int datatype, const void *data)
 {
     int kind = pm_volfile_kind(path);
     size_t n = strlen(path);
@@ -40,10 +40,10 @@ static int pm__write(const char *path, const pm_grid *g, int datatype, const voi
 
 int pm_volfile_write_mask(const char *path, const pm_mask *m)
 {
-    return pm__write(path, &m->g, PM_NIFTI_UINT8, m->v);
+    return pm_volfile_write(path, &m->g, PM_NIFTI_UINT8, m->v);
 }
 
 int pm_volfile_write_volume(const char *path, const pm_volume *v)
 {
-    return pm__write(path, &v->g, PM_NIFTI_INT16, v->hu);
+    return pm_volfile_write(path, &v->g, PM_NIFTI_INT16, v->hu);
 }
