@@ -78,12 +78,7 @@ static int mesh_work(tui_job *j)
     const pm_mesh *src = M.w_raw ? M.w_raw : cached ? M.smoothed : M.raw;
     if (!(M.w_mesh = pm_mesh_clone(src)))
         return pm_fail(PM_EMEMORY, "out of memory copying the surface");
-    if (!cached && M.w_smooth > 0 && (rc = pm_mesh_smooth(M.w_mesh, M.w_smooth, 0, 0, &p)) != PM_OK)
-        return rc;
-    int decimate = M.w_target && M.w_mesh->nf > M.w_target;
-    if (!cached && M.w_smooth > 0 && decimate && !(M.w_smoothed = pm_mesh_clone(M.w_mesh)))
-        return pm_fail(PM_EMEMORY, "out of memory copying the surface");
-    if (decimate && (rc = pm_mesh_decimate(M.w_mesh, M.w_target, &p)) != PM_OK)
+    if ((rc = pm_mesh_refine(M.w_mesh, cached ? 0 : M.w_smooth, 0, M.w_target, &M.w_smoothed, NULL, &p)) != PM_OK)
         return rc;
     return pm_mesh_measure(M.w_mesh, &M.w_stats);
 }
@@ -162,22 +157,18 @@ static void stop_job(void)
 
 void mesh_open_crop(const double c[3], double r_mm, const pm_mask *str, int label)
 {
-    int lo[3], hi[3];
-    if (pm_grid_crop_box(&V.vol->g, c, r_mm, lo, hi) != PM_OK) {
+    pm_volume *cv;
+    pm_mask *cm;
+    if (pm_crop_around(V.vol, str ? str : seg_result(), c, r_mm, &cv, &cm) != PM_OK) {
         app_message(1, "%s", pm_error());
         return;
     }
     stop_job();
     pm_mask_free(M.crop_mask);
     pm_volume_free(M.crop_vol);
-    const pm_mask *src = str ? str : seg_result();
-    M.crop_mask = src ? pm_mask_crop(src, lo, hi) : NULL;
+    M.crop_mask = cm;
     M.crop_label = str ? label : 0;
-    M.crop_vol = pm_volume_crop(V.vol, lo, hi);
-    if (!M.crop_vol) {
-        app_message(1, "out of memory for the crop");
-        return;
-    }
+    M.crop_vol = cv;
     M.crop = 1;
     M.crop_id++;
     memcpy(M.crop_c, c, sizeof M.crop_c);
@@ -277,11 +268,11 @@ static int same_camera(const pm_raster_opts *a, const pm_raster_opts *b)
         && a->cull == b->cull && a->normals == b->normals && a->nthreads == b->nthreads;
 }
 
-static void mesh_draw(int y_, int x, int rows_, int cols_)
+static void mesh_draw(int by, int x, int brows, int cols)
 {
-    (void)y_, (void)rows_, (void)cols_;
-    /* The picture, then the info column on the right. */
-    int y = viewer_chrome(), rows = LINES - 2 - y, pw = info_width(), iw = COLS - x - pw;
+    /* The viewer's title rows, the picture, then the info column on the
+     * right; the box's last row stays the info row's. */
+    int y = by + viewer_chrome(), rows = by + brows - 1 - y, pw = info_width(), iw = cols - pw;
     int fbw, fbh;
     double aspect;
     crt_fb_size(iw, rows, &fbw, &fbh, &aspect);
