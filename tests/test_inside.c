@@ -271,6 +271,23 @@ TEST(the_crop_box_holds_the_cube_around_a_point_and_keeps_positions)
     CHECK(pm_grid_crop_box(&g, q, 100, lo, hi) == PM_OK && lo[0] == 0 && hi[2] == 20, "clamping");
     q[0] += 1000;
     CHECK(pm_grid_crop_box(&g, q, 5, lo, hi) == PM_EUSAGE, "a cube outside the volume is accepted");
+    /* Both at once: the same box from the volume and the mask on its grid. */
+    pm_mask *m = pm_mask_new(&g);
+    pm_volume *bv = NULL;
+    pm_mask *bm = NULL;
+    m->v[20 + 40 * (10 + 30 * 8)] = 7;
+    CHECK(pm_crop_around(v, m, c, 3.0, &bv, &bm) == PM_OK, "%s", pm_error());
+    CHECK(!memcmp(bv->g.dim, cv->g.dim, sizeof cv->g.dim) && !memcmp(bv->hu, cv->hu, pm_grid_voxels(&cv->g) * 2) &&
+          !memcmp(bm->g.dim, cv->g.dim, sizeof cv->g.dim) && bm->v[6 + 13 * (6 + 13 * 1)] == 7,
+          "pm_crop_around differs from the box and its copies");
+    pm_volume *nv = NULL;
+    pm_mask *nm = NULL;
+    CHECK(pm_crop_around(NULL, m, c, 3.0, &nv, &nm) == PM_OK && !nv && nm, "mask alone");
+    CHECK(pm_crop_around(v, m, q, 5, &bv, &bm) == PM_EUSAGE, "a cube outside is accepted");
+    pm_mask_free(nm);
+    pm_mask_free(bm);
+    pm_volume_free(bv);
+    pm_mask_free(m);
     pm_volume_free(cv);
     pm_volume_free(v);
 }

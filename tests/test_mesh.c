@@ -142,6 +142,29 @@ TEST(decimation_to_10_percent_stays_closed_and_keeps_volume)
 /* A noisy HU surface like a CT body at -300 HU: a rough ball and thousands
  * of one-voxel specks around it, whose tiny closed surfaces can never
  * collapse yet cost nothing (they once made each pass collapse one edge). */
+TEST(refine_is_smoothing_then_decimation_and_keeps_the_smoothed_copy)
+{
+    pm_mesh *a = ball_mesh(12, 1.0), *b = ball_mesh(12, 1.0), *c = ball_mesh(12, 1.0), *mid = NULL;
+    CHECK(a && b && c, "no mesh");
+    size_t target = a->nf / 5;
+    pm_mesh_smooth(a, 4, 0, 0, NULL);
+    pm_mesh_decimate(a, target, NULL);
+    double secs[2] = {-1, -1};
+    CHECK(pm_mesh_refine(b, 4, 0.9, target, &mid, secs, NULL) == PM_OK, "%s", pm_error());
+    CHECK(b->nf == a->nf && b->nv == a->nv && !memcmp(b->v, a->v, 3 * a->nv * sizeof(float)) &&
+          !memcmp(b->f, a->f, 3 * a->nf * sizeof(uint32_t)), "refine differs from smooth then decimate");
+    CHECK(mid && mid->nf == c->nf && secs[0] >= 0 && secs[1] >= 0, "no smoothed copy or times");
+    /* A ratio is used only without a target; 1 and 0 leave the count. */
+    size_t nf = c->nf;
+    CHECK(pm_mesh_refine(c, 0, 1, 0, NULL, NULL, NULL) == PM_OK && c->nf == nf, "ratio 1 decimated");
+    CHECK(pm_mesh_refine(c, 0, 0.5, 0, NULL, NULL, NULL) == PM_OK && c->nf <= (nf + 1) / 2 && c->nf > nf / 2 - 10,
+          "ratio 0.5 gave %zu of %zu", c->nf, nf);
+    pm_mesh_free(a);
+    pm_mesh_free(b);
+    pm_mesh_free(c);
+    pm_mesh_free(mid);
+}
+
 TEST(large_noisy_iso_surface_decimates_to_the_requested_count)
 {
     pm_grid g;
@@ -548,6 +571,7 @@ int main(void)
     RUN(admesh_finds_nothing_to_fix_and_the_same_volume);
     RUN(taubin_smoothing_keeps_volume_within_1_percent);
     RUN(decimation_to_10_percent_stays_closed_and_keeps_volume);
+    RUN(refine_is_smoothing_then_decimation_and_keeps_the_smoothed_copy);
     RUN(large_noisy_iso_surface_decimates_to_the_requested_count);
     RUN(anisotropic_oblique_grid_gives_true_sizes);
     RUN(mask_touching_every_border_is_closed);

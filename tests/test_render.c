@@ -277,8 +277,46 @@ TEST(terminal_replies_are_parsed)
     CHECK(caps.no_color && caps.multiplexer && !caps.truecolor, "NO_COLOR=1 or TERM=screen missed");
 }
 
+TEST(cell_box_gives_each_mode_its_pixels_and_limits)
+{
+    pm_cell_box b = pm_render_cell_box(80, 24, PM_CELLS_HALF, 1, 1, 0, 0);
+    CHECK(b.w == 80 && b.h == 48 && b.cells_w == 80 && b.cells_h == 48 && b.scale == PM_CELL_SCALE && b.aspect == 1,
+          "half blocks: %dx%d cells %dx%d scale %d", b.w, b.h, b.cells_w, b.cells_h, b.scale);
+    b = pm_render_cell_box(80, 24, PM_CELLS_ASCII, 1, 1, 0, 0);
+    CHECK(b.w == 80 && b.h == 48 && b.cells_w == 80 && b.cells_h == 24 && b.aspect == 2,
+          "ASCII: square picture 80x48 shown as 80x24 cells, got %dx%d / %dx%d", b.w, b.h, b.cells_w, b.cells_h);
+    pm_cell_box_resize(&b, 80, 61);
+    CHECK(b.cells_w == 80 && b.cells_h == 31, "ASCII cells round the halved height up, got %d", b.cells_h);
+    b = pm_render_cell_box(100, 30, PM_CELLS_PIXELS, 10, 20, 0, 0);
+    CHECK(b.w == 1000 && b.h == 600 && b.cells_w == 1000 && b.cells_h == 600 && b.scale == 1,
+          "pixels: a cell's own pixels, got %dx%d", b.w, b.h);
+    b = pm_render_cell_box(200, 80, PM_CELLS_PIXELS, 10, 20, 1000, 996);
+    CHECK(b.w == 1000 && b.h == 996 && b.cells_h == 996, "sixel limit clamps, got %dx%d", b.w, b.h);
+    b = pm_render_cell_box(640, 480, PM_CELLS_PIXELS, 1, 1, 0, 0);
+    CHECK(b.w == 640 && b.h == 480, "a file: cells of one pixel");
+}
+
+TEST(cell_box_reduce_averages_a_picture_down_to_the_cells)
+{
+    pm_cell_box b = pm_render_cell_box(3, 2, PM_CELLS_ASCII, 1, 1, 0, 0);
+    pm_fb *big = pm_fb_new(b.w * b.scale, b.h * b.scale, 0);
+    CHECK(big && big->w == 12 && big->h == 16, "drawn at 4x the square pixels");
+    /* A one-pixel-wide white line in the first column's block: thin, but
+     * its cell still gets a quarter of the light. */
+    for (int y = 0; y < big->h; y++)
+        memset(big->rgb + 3 * (size_t)y * big->w, 255, 3);
+    pm_fb *cells = pm_cell_box_reduce(&b, big, 1);
+    CHECK(cells && cells->w == 3 && cells->h == 2, "one pixel per cell");
+    CHECK(abs(cells->rgb[0] - 64) <= 1 && cells->rgb[3] == 0, "the line's cell is a quarter lit (%d), the next dark",
+          cells->rgb[0]);
+    pm_fb_free(cells);
+    pm_fb_free(big);
+}
+
 int main(void)
 {
+    RUN(cell_box_gives_each_mode_its_pixels_and_limits);
+    RUN(cell_box_reduce_averages_a_picture_down_to_the_cells);
     RUN(png_written_then_read_back_has_the_same_pixels);
     RUN(truncated_or_foreign_png_is_refused_as_corrupt);
     RUN(png_write_into_a_missing_folder_fails_with_ewrite);

@@ -45,6 +45,41 @@ TEST(list_skips_headings_and_stops_at_the_ends)
     CHECK(l.sel == 9, "selecting heading 8 selects the row after it, got %d", l.sel);
 }
 
+static int no_row(void *ctx, int row)
+{
+    (void)ctx, (void)row;
+    return 0;
+}
+
+/* The help box: text with nothing to select scrolls by the same keys. */
+TEST(list_without_selectable_rows_scrolls_and_clamps)
+{
+    tui_list l = {0};
+    l.selectable = no_row;
+    list_resize(&l, 30);
+    CHECK(l.sel == -1, "no row selected, got %d", l.sel);
+    list_show(&l, 10, record, NULL);
+    CHECK(l.top == 0 && nshown == 10 && shown[0] == 0, "first page shows rows 0..9");
+    CHECK(list_key(&l, 'j') && list_key(&l, KEY_DOWN), "j and Down scroll");
+    list_show(&l, 10, record, NULL);
+    CHECK(l.top == 2 && shown[0] == 2, "two lines down shows row 2 first, got %d", shown[0]);
+    list_key(&l, KEY_NPAGE);
+    list_show(&l, 10, record, NULL);
+    CHECK(l.top == 11, "a page is 9 lines (one kept), top %d", l.top);
+    list_key(&l, ' ');
+    list_key(&l, ' ');
+    list_show(&l, 10, record, NULL);
+    CHECK(l.top == 20 && shown[9] == 29, "scrolling stops with the last row at the bottom, top %d", l.top);
+    list_key(&l, 'g');
+    list_key(&l, 'k');
+    list_show(&l, 10, record, NULL);
+    CHECK(l.top == 0, "scrolling stops at the first row, top %d", l.top);
+    list_key(&l, 'G');
+    list_show(&l, 10, record, NULL);
+    CHECK(l.top == 20, "G shows the end, top %d", l.top);
+    CHECK(!list_key(&l, 'x'), "other keys are not the list's");
+}
+
 TEST(list_scrolls_to_keep_the_selection_and_its_heading_in_view)
 {
     tui_list l = {0};
@@ -127,6 +162,7 @@ int main(void)
 {
     RUN(list_skips_headings_and_stops_at_the_ends);
     RUN(list_scrolls_to_keep_the_selection_and_its_heading_in_view);
+    RUN(list_without_selectable_rows_scrolls_and_clamps);
     RUN(parameter_steps_stay_in_range_and_jump_between_connectivities);
     return test_done();
 }

@@ -80,6 +80,15 @@ int pm_mesh_smooth(pm_mesh *m, int iterations, double lambda, double mu, const p
  * The mesh is compacted in place. */
 int pm_mesh_decimate(pm_mesh *m, size_t target_faces, const pm_progress *p);
 
+/* The surface every front end writes: smooth iterations of Taubin (none when
+ * smooth <= 0), then decimation to target triangles, or when target is 0 to
+ * ratio of them (0 < ratio < 1; else none). When smoothed is not NULL and
+ * both steps run, *smoothed gets a copy of the surface between them (owned
+ * by the caller). seconds (may be NULL) gets the time of each step.
+ * PM_OK, PM_EMEMORY or PM_ECANCEL (the mesh then half done). */
+int pm_mesh_refine(pm_mesh *m, int smooth, double ratio, size_t target, pm_mesh **smoothed,
+                   double seconds[2], const pm_progress *p);
+
 typedef struct pm_mesh_stats {
     double volume_mm3;       /* enclosed volume (divergence theorem, signed) */
     double area_mm2;

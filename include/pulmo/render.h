@@ -66,6 +66,34 @@ void pm_fb_blit(pm_fb *dst, int x, int y, const pm_fb *src);
  * enlarging, the average of the covered pixels when shrinking both ways). */
 void pm_fb_scale(const pm_fb *src, pm_fb *dst, int bilinear);
 
+/* A picture for a box of terminal cells (render/cells.c). Pixel terminals
+ * get cell_w x cell_h pixels per cell, within max_w x max_h (0: no limit;
+ * a terminal drops a sixel image beyond its limit). Text is drawn at
+ * PM_CELL_SCALE times the cells' square pixels (two per cell, one column
+ * wide) and averaged down with pm_cell_box_reduce; for ASCII that halves
+ * the height, one pixel per cell. Can't fail. */
+typedef enum pm_cell_mode {
+    PM_CELLS_PIXELS,    /* sixel, kitty, iTerm2 (and files: cells of 1 x 1) */
+    PM_CELLS_HALF,      /* half blocks: 1 x 2 pixels per cell */
+    PM_CELLS_ASCII      /* one pixel per cell (ramp characters, shades) */
+} pm_cell_mode;
+#define PM_CELL_SCALE 4
+typedef struct pm_cell_box {
+    pm_cell_mode mode;
+    int w, h;            /* the picture in square pixels */
+    int cells_w, cells_h;/* what the encoder gets: w x h, or w x (h+1)/2 for ASCII */
+    int scale;           /* draw at scale * w x scale * h, then reduce (text) */
+    double aspect;       /* an encoder pixel's height / width on screen */
+} pm_cell_box;
+pm_cell_box pm_render_cell_box(int cols, int rows, pm_cell_mode mode, int cell_w, int cell_h, int max_w,
+                               int max_h);
+/* Another picture size in square pixels (a picture fitted in the box, or
+ * as tall as its content needs); the cells follow. */
+void pm_cell_box_resize(pm_cell_box *b, int w, int h);
+/* src (any size, drawn for b) averaged (bilinear) or sampled down to a new
+ * cells_w x cells_h picture; NULL with a reason when out of memory. */
+pm_fb *pm_cell_box_reduce(const pm_cell_box *b, const pm_fb *src, int bilinear);
+
 /* Window/level in HU: grey = 0 at level - width/2, 255 at level + width/2. */
 typedef struct pm_window {
     double width, level;

@@ -115,6 +115,12 @@ int pm_grid_crop_box(const pm_grid *g, const double c[3], double r_mm, int lo[3]
  * when out of memory. */
 pm_volume *pm_volume_crop(const pm_volume *v, const int lo[3], const int hi[3]);
 pm_mask *pm_mask_crop(const pm_mask *m, const int lo[3], const int hi[3]);
+/* Both at once: the box around c on the grid of v (else of m), copied from v
+ * into *vout and from m into *mout (either input may be NULL, its output
+ * then NULL; m must share v's dimensions). PM_EUSAGE as pm_grid_crop_box
+ * or on mismatched grids, PM_EMEMORY; outputs untouched on failure. */
+int pm_crop_around(const pm_volume *v, const pm_mask *m, const double c[3], double r_mm, pm_volume **vout,
+                   pm_mask **mout);
 
 /* Min, max and mean of the HU values. */
 void pm_volume_stats(const pm_volume *v, int *min, int *max, double *mean);

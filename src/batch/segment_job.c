@@ -234,10 +234,7 @@ static int write_mesh(const pm_segment_opts *o, const pm_mask *lab, pm_segment_r
     int rc = pm_mesh_from_mask_range(lab, PM_LABEL_RIGHT, PM_LABEL_LEFT, &m, p);
     if (rc != PM_OK)
         return rc;
-    if (o->mesh_smooth > 0)
-        rc = pm_mesh_smooth(m, o->mesh_smooth, 0, 0, p);
-    if (rc == PM_OK && o->mesh_ratio > 0 && o->mesh_ratio < 1)
-        rc = pm_mesh_decimate(m, (size_t)((double)m->nf * o->mesh_ratio + 0.5), p);
+    rc = pm_mesh_refine(m, o->mesh_smooth, o->mesh_ratio, 0, NULL, NULL, p);
     if (rc == PM_OK)
         rc = pm_mesh_write(m, o->mesh, (pm_mesh_format)fmt);
     pm_mesh_stats st;

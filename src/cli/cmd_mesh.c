@@ -56,37 +56,25 @@ static int mesh_is_nifti(const char *path)
     return (n > 4 && !strcasecmp(path + n - 4, ".nii")) || (n > 7 && !strcasecmp(path + n - 7, ".nii.gz"));
 }
 
-/* Crops *m in place to the --crop cube (nothing without --crop). */
-static int crop_mask(const mesh_opts *o, pm_mask **m)
+/* Crops *v or *m in place to the --crop cube (nothing without --crop). */
+static int mesh_crop(const mesh_opts *o, pm_volume **v, pm_mask **m)
 {
-    int lo[3], hi[3];
     if (!o->crop)
         return PM_OK;
-    int rc = pm_grid_crop_box(&(*m)->g, o->crop_c, o->crop_r, lo, hi);
-    pm_mask *c = rc == PM_OK ? pm_mask_crop(*m, lo, hi) : NULL;
-    if (rc == PM_OK && !c)
-        rc = PM_EMEMORY;
-    if (rc == PM_OK) {
-        pm_mask_free(*m);
-        *m = c;
-    }
-    return rc;
-}
-
-static int crop_volume(const mesh_opts *o, pm_volume **v)
-{
-    int lo[3], hi[3];
-    if (!o->crop)
-        return PM_OK;
-    int rc = pm_grid_crop_box(&(*v)->g, o->crop_c, o->crop_r, lo, hi);
-    pm_volume *c = rc == PM_OK ? pm_volume_crop(*v, lo, hi) : NULL;
-    if (rc == PM_OK && !c)
-        rc = PM_EMEMORY;
-    if (rc == PM_OK) {
+    pm_volume *cv;
+    pm_mask *cm;
+    int rc = pm_crop_around(v ? *v : NULL, m ? *m : NULL, o->crop_c, o->crop_r, &cv, &cm);
+    if (rc != PM_OK)
+        return rc;
+    if (v) {
         pm_volume_free(*v);
-        *v = c;
+        *v = cv;
     }
-    return rc;
+    if (m) {
+        pm_mask_free(*m);
+        *m = cm;
+    }
+    return PM_OK;
 }
 
 /* The lungs (labels 1..2, or --label) of the default segmentation. */
@@ -97,7 +85,7 @@ static int mesh_lungs(const mesh_opts *o, const pm_volume *v, pm_mesh **out, dou
     int rc = cli_lung_mask(v, o->label == PM_LABEL_STRUCTURES, &m, o->input);
     *seg_s = pm_now() - t0;
     if (rc == PM_OK)
-        rc = crop_mask(o, &m);
+        rc = mesh_crop(o, NULL, &m);
     if (rc == PM_OK) {
         int lo = o->label ? o->label : PM_LABEL_RIGHT, hi = o->label ? o->label : PM_LABEL_LEFT;
         rc = pm_mesh_from_mask_range(m, lo, hi, out, &cli_progress);
@@ -121,7 +109,7 @@ static int mesh_build(const mesh_opts *o, pm_mesh **out, double *load_s, double 
         cli_print_warnings(v);
         *load_s = pm_now() - t0;
         if (o->has_level) {
-            rc = crop_volume(o, &v);
+            rc = mesh_crop(o, &v, NULL);
             if (rc == PM_OK)
                 rc = pm_mesh_from_volume(v, o->level, out, &cli_progress);
         } else {
@@ -140,7 +128,7 @@ static int mesh_build(const mesh_opts *o, pm_mesh **out, double *load_s, double 
         if (rc != PM_OK)
             return rc;
         *load_s = pm_now() - t0;
-        rc = crop_volume(o, &v);
+        rc = mesh_crop(o, &v, NULL);
         if (rc == PM_OK)
             rc = pm_mesh_from_volume(v, o->level, out, &cli_progress);
         pm_volume_free(v);
@@ -152,7 +140,7 @@ static int mesh_build(const mesh_opts *o, pm_mesh **out, double *load_s, double 
     if (rc != PM_OK)
         return rc;
     *load_s = pm_now() - t0;
-    rc = crop_mask(o, &m->labels);
+    rc = mesh_crop(o, NULL, &m->labels);
     if (rc == PM_OK)
         rc = pm_mesh_from_mask(m->labels, o->label, out, &cli_progress);
     pm_refmask_free(m);
@@ -260,17 +248,14 @@ int cmd_mesh(int argc, char **argv)
         pm_fail(PM_ENODATA, "%s: nothing to mesh: no voxel is inside", o.input);
         return cli_fail(PM_ENODATA, "empty surface");
     }
+    double steps[2] = {0, 0};
+    rc = pm_mesh_refine(m, o.smooth, o.ratio, o.triangles > 0 ? (size_t)o.triangles : 0, NULL, steps,
+                        &cli_progress);
+    smooth_s = steps[0];
+    dec_s = steps[1];
+    if (rc != PM_OK)
+        goto fail;
     double t = pm_now();
-    if (o.smooth > 0 && (rc = pm_mesh_smooth(m, o.smooth, 0, 0, &cli_progress)) != PM_OK)
-        goto fail;
-    smooth_s = pm_now() - t;
-    t = pm_now();
-    size_t target = o.triangles > 0 ? (size_t)o.triangles
-                  : o.ratio > 0 ? (size_t)((double)m->nf * o.ratio + 0.5) : 0;
-    if (target && (rc = pm_mesh_decimate(m, target, &cli_progress)) != PM_OK)
-        goto fail;
-    dec_s = pm_now() - t;
-    t = pm_now();
     rc = pm_mesh_write_fp(m, out.f, (pm_mesh_format)o.fmt, o.output);
     if (rc != PM_OK || (rc = pm_out_commit(&out)) != PM_OK) {
         pm_out_abort(&out); /* safe after a failed commit */

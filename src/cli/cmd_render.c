@@ -126,42 +126,34 @@ int cli_show_picture(int graphics, const pm_fb *fb, const pm_term_caps *caps)
     return rc == PM_OK ? PM_OK : cli_fail(rc, "encoding failed");
 }
 
-/* The pixel bound for a picture: --size, else the default (PNG and sixel
- * share it, so both have the same size); for text, the terminal width in
- * cells and two pixel rows per cell (ASCII halves the height later). */
-static void render_bound(const render_args *a, pm_graphics g, const pm_term_caps *caps, int dw, int dh,
-                         int *w, int *h)
+/* The picture's cell box: for a file or a pixel terminal, --size pixels or
+ * the default (PNG and sixel share it, so both have the same size) within
+ * the terminal's sixel limit; for text, the terminal width in cells and
+ * --size rows, else as tall as dw x dh needs. */
+static pm_cell_box render_box(const render_args *a, pm_graphics g, const pm_term_caps *caps, int dw, int dh)
 {
     if (a->out || render_pixels(g)) {
-        *w = a->w > 0 ? a->w : dw;
-        *h = a->h > 0 ? a->h : dh;
-        if (g == PM_GFX_SIXEL && !a->out) {
-            /* A terminal drops a sixel image beyond its limit. */
-            int mw, mh;
+        int mw = 0, mh = 0;
+        if (g == PM_GFX_SIXEL && !a->out)
             pm_term_sixel_limit(caps, &mw, &mh);
-            if (*w > mw)
-                *w = mw;
-            if (*h > mh)
-                *h = mh;
-        }
-        return;
+        return pm_render_cell_box(a->w > 0 ? a->w : dw, a->h > 0 ? a->h : dh, PM_CELLS_PIXELS, 1, 1, mw, mh);
     }
     int cols = a->w > 0 ? a->w : render_cols();
-    *w = cols;
-    *h = a->h > 0 ? 2 * a->h : (dh > 0 && dw > 0 ? cols * dh / dw : 0);
+    pm_cell_box b = pm_render_cell_box(cols, a->h, g == PM_GFX_ASCII ? PM_CELLS_ASCII : PM_CELLS_HALF, 1, 1, 0, 0);
+    if (a->h <= 0)
+        pm_cell_box_resize(&b, cols, dh > 0 && dw > 0 ? cols * dh / dw : 0);
+    return b;
 }
 
-/* ASCII shows one pixel per cell and cells are about twice as tall as wide:
- * halve the height. Returns fb or a new one (fb freed). */
-static pm_fb *render_text_cells(pm_fb *fb, pm_graphics g)
+/* The text picture fb reduced to its cells (fb freed); fb itself when it
+ * already has their size. */
+static pm_fb *render_cells(pm_fb *fb, const pm_cell_box *b, int bilinear)
 {
-    if (g != PM_GFX_ASCII)
+    if (!fb || (fb->w == b->cells_w && fb->h == b->cells_h))
         return fb;
-    pm_fb *half = pm_fb_new(fb->w, (fb->h + 1) / 2, 0);
-    if (half)
-        pm_fb_scale(fb, half, 1);
+    pm_fb *cells = pm_cell_box_reduce(b, fb, bilinear);
     pm_fb_free(fb);
-    return half;
+    return cells;
 }
 
 static int render_mesh(const render_args *a, pm_graphics g, const pm_term_caps *caps)
@@ -170,21 +162,16 @@ static int render_mesh(const render_args *a, pm_graphics g, const pm_term_caps *
     int rc = pm_mesh_read_stl(a->mesh, &m);
     if (rc != PM_OK)
         return cli_fail(rc, "mesh read failed");
-    int text = !a->out && !render_pixels(g);
-    int w, h;
-    render_bound(a, g, caps, 640, 480, &w, &h);
-    if (h <= 0)
-        h = w * 3 / 4;
+    pm_cell_box box = render_box(a, g, caps, 640, 480);
+    if (box.h <= 0)
+        pm_cell_box_resize(&box, box.w, box.w * 3 / 4);
     float *normals = NULL;
     pm_fb *fb = NULL;
     if ((rc = pm_raster_normals(m, &normals)) != PM_OK) {
         rc = cli_fail(rc, "mesh normals failed");
         goto done;
     }
-    /* Text: rasterize at four times the cell resolution and average down,
-     * so thin structures survive. */
-    int ss = text ? 4 : 1;
-    fb = pm_fb_new(w * ss, h * ss, 1);
+    fb = pm_fb_new(box.w * box.scale, box.h * box.scale, 1);
     if (!fb) {
         rc = cli_fail(PM_EMEMORY, "out of memory");
         goto done;
@@ -198,16 +185,9 @@ static int render_mesh(const render_args *a, pm_graphics g, const pm_term_caps *
         rc = cli_fail(rc, "rasterizing failed");
         goto done;
     }
-    if (text) {
-        pm_fb *cells = pm_fb_new(w, g == PM_GFX_ASCII ? (h + 1) / 2 : h, 0);
-        if (cells)
-            pm_fb_scale(fb, cells, 1);
-        pm_fb_free(fb);
-        fb = cells;
-        if (!fb) {
-            rc = cli_fail(PM_EMEMORY, "out of memory");
-            goto done;
-        }
+    if (!(fb = render_cells(fb, &box, 1))) {
+        rc = cli_fail(PM_EMEMORY, "out of memory");
+        goto done;
     }
     rc = render_emit(a, g, fb, caps);
 done:
@@ -250,22 +230,23 @@ static int render_series(const render_args *a, pm_graphics g, const pm_term_caps
         rc = cli_fail(rc, "mask read failed");
         goto done;
     }
-    int w, h;
+    pm_cell_box box;
     if (a->hist) {
         pm_hist hg;
         if ((rc = pm_hist_compute(v, m, a->lo, a->hi, a->bin, &hg)) != PM_OK) {
             rc = cli_fail(rc, "histogram failed");
             goto done;
         }
-        render_bound(a, g, caps, 640, 320, &w, &h);
-        if (h <= 0)
-            h = w / 2;
+        box = render_box(a, g, caps, 640, 320);
+        if (box.h <= 0)
+            pm_cell_box_resize(&box, box.w, box.w / 2);
         double marks[2] = {a->win.level - a->win.width / 2, a->win.level + a->win.width / 2};
         pm_hist_style st = {a->log, marks, 2, a->win};
-        fb = pm_fb_new(w, h, 0);
+        fb = pm_fb_new(box.w, box.h, 0);
         if (fb)
             pm_draw_hist(fb, pm_fb_rect(fb), &hg, &st);
         pm_hist_free(&hg);
+        fb = render_cells(fb, &box, 1);
     } else {
         pm_slice_view sv;
         if ((rc = pm_slice_view_init(&v->g, a->plane, a->slice, &sv)) != PM_OK) {
@@ -274,28 +255,22 @@ static int render_series(const render_args *a, pm_graphics g, const pm_term_caps
         }
         int nw, nh;
         pm_slice_view_size(&sv, 0, 0, &nw, &nh);
-        int bw, bh;
-        render_bound(a, g, caps, a->out ? 0 : nw, a->out ? 0 : nh, &bw, &bh);
-        pm_slice_view_size(&sv, bw, bh, &w, &h);
-        int text = !a->out && !render_pixels(g);
-        /* Text is drawn at the native size and averaged down to the cells,
-         * so thin vessels do not vanish between sampled pixels. */
+        box = render_box(a, g, caps, a->out ? 0 : nw, a->out ? 0 : nh);
+        int w, h;
+        pm_slice_view_size(&sv, box.w, box.h, &w, &h);
+        pm_cell_box_resize(&box, w, h);
+        /* Text is drawn at the native size (not box.scale times the cells:
+         * a slice has no more detail than its voxels) and reduced. */
+        int text = box.mode != PM_CELLS_PIXELS;
         fb = pm_fb_new(text ? nw : w, text ? nh : h, 0);
         if (fb) {
             pm_draw_slice(fb, pm_fb_rect(fb), v, &sv, a->win, !a->nearest);
             if (m)
                 pm_draw_mask(fb, pm_fb_rect(fb), m, &sv, &(pm_labels){NULL, 0, a->outline}, a->alpha);
         }
-        if (fb && text) {
-            pm_fb *cells = pm_fb_new(w, g == PM_GFX_ASCII ? (h + 1) / 2 : h, 0);
-            if (cells)
-                pm_fb_scale(fb, cells, !a->nearest);
-            pm_fb_free(fb);
-            fb = cells;
-        }
+        if (text)
+            fb = render_cells(fb, &box, !a->nearest);
     }
-    if (fb && a->hist && !a->out && !render_pixels(g))
-        fb = render_text_cells(fb, g);
     rc = render_emit(a, g, fb, caps);
 done:
     pm_fb_free(fb);

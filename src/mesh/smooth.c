@@ -157,3 +157,27 @@ int pm_mesh_smooth(pm_mesh *m, int iterations, double lambda, double mu, const p
     free(count);
     return rc;
 }
+
+int pm_mesh_refine(pm_mesh *m, int smooth, double ratio, size_t target, pm_mesh **smoothed,
+                   double seconds[2], const pm_progress *p)
+{
+    double t = pm_now();
+    int rc = smooth > 0 ? pm_mesh_smooth(m, smooth, 0, 0, p) : PM_OK;
+    if (seconds)
+        seconds[0] = pm_now() - t;
+    if (rc != PM_OK)
+        return rc;
+    t = pm_now();
+    if (!target && ratio > 0 && ratio < 1)
+        target = (size_t)((double)m->nf * ratio + 0.5);
+    int decimate = target && m->nf > target;
+    /* The caller may re-decimate the smoothed surface to another target
+     * without smoothing again. */
+    if (smoothed && smooth > 0 && decimate && !(*smoothed = pm_mesh_clone(m)))
+        return pm_fail(PM_EMEMORY, "out of memory copying the surface");
+    if (decimate)
+        rc = pm_mesh_decimate(m, target, p);
+    if (seconds)
+        seconds[1] = pm_now() - t;
+    return rc;
+}

@@ -10,6 +10,7 @@
 #include "tui.h"
 #include "app.h"
 #include "browser.h"
+#include "list.h"
 #include "pulmo/io.h"
 #include "pulmo/text.h"
 
@@ -118,9 +119,36 @@ static void box_at(int h, int w, int *y, int *x, const char *title)
     crt_textf(*y, *x + 2, w - 4, " %s ", title);
 }
 
+/* The help box's text: every row a heading, so its list scrolls. */
+static int help_no_row(void *ctx, int row)
+{
+    (void)ctx, (void)row;
+    return 0;
+}
+
+typedef struct help_text {
+    char (*lines)[96];
+    int y, x, w;
+} help_text;
+
+static void help_row(void *ctx, int i, int line, int selected)
+{
+    (void)selected;
+    const help_text *t = ctx;
+    const char *l = t->lines[i];
+    if (l[0] == '#') {
+        attron(A_BOLD);
+        crt_text(t->y + 1 + line, t->x + 2, t->w - 4, l + 1);
+        attroff(A_BOLD);
+    } else {
+        crt_text(t->y + 1 + line, t->x + 2, t->w - 4, l);
+    }
+}
+
 void app_help(const tui_binding *const *tables, const char *const *titles, int ntables)
 {
-    int top = 0;
+    tui_list list = {0};
+    list.selectable = help_no_row;
     crt_drop_sixel();
     for (;;) {
         /* Lines: a title per table, then "key  help" per binding. */
@@ -136,38 +164,20 @@ void app_help(const tui_binding *const *tables, const char *const *titles, int n
             if (n < 256)
                 lines[n++][0] = '\0';
         }
-        int y, x, h = LINES - 2, w = COLS - 4 > 76 ? 76 : COLS - 4;
-        box_at(h, w, &y, &x, "Keys (Esc, q or ? closes; j/k scroll)");
-        int rows = h - 2;
-        if (top > n - rows)
-            top = n - rows;
-        if (top < 0)
-            top = 0;
-        for (int r = 0; r < rows && top + r < n; r++) {
-            const char *l = lines[top + r];
-            if (l[0] == '#') {
-                attron(A_BOLD);
-                crt_text(y + 1 + r, x + 2, w - 4, l + 1);
-                attroff(A_BOLD);
-            } else {
-                crt_text(y + 1 + r, x + 2, w - 4, l);
-            }
-        }
+        help_text text = {lines, 0, 0, COLS - 4 > 76 ? 76 : COLS - 4};
+        int h = LINES - 2;
+        box_at(h, text.w, &text.y, &text.x, "Keys (Esc, q or ? closes; j/k scroll)");
+        list_resize(&list, n);
+        list_show(&list, h - 2, help_row, &text);
         crt_role(ROLE_NORMAL);
         refresh();
         int k = getch();
         if (k == 27 || k == 'q' || k == '?' || k == KEY_F(1))
             break;
-        if (k == 'j' || k == KEY_DOWN)
-            top++;
-        else if (k == 'k' || k == KEY_UP)
-            top--;
-        else if (k == KEY_NPAGE || k == ' ')
-            top += rows;
-        else if (k == KEY_PPAGE)
-            top -= rows;
-        else if (k == KEY_RESIZE)
+        if (k == KEY_RESIZE)
             erase();
+        else
+            list_key(&list, k);
     }
     erase();
     app.dirty = 1;

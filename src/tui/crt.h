@@ -51,8 +51,11 @@ void crt_textf(int y, int x, int width, const char *fmt, ...) __attribute__((for
 /* Fills a row range with blanks in the current role. */
 void crt_clear_rows(int y0, int y1);
 
-/* Pixel grid of a (cols x rows) cell box for the current graphics mode, and
- * the height/width ratio of one of those pixels on screen. */
+/* The core's picture for a (cols x rows) cell box in the current graphics
+ * mode (pm_render_cell_box). */
+pm_cell_box crt_cell_box(int cols, int rows);
+/* Its pixel grid as the encoder gets it, and the height/width ratio of one
+ * of those pixels on screen. */
 void crt_fb_size(int cols, int rows, int *w, int *h, double *aspect);
 /* Draws fb into the cell box at (y, x). Pictures in pixels (sixel, kitty,
  * iTerm2: pixels.c) are queued and written after the next refresh

@@ -21,30 +21,28 @@ static int next_pair = ROLE_COUNT;
 static uint8_t xterm_of[32 * 32 * 32];
 static int xterm_ready;
 
-void crt_fb_size(int cols, int rows, int *w, int *h, double *aspect)
+pm_cell_box crt_cell_box(int cols, int rows)
 {
     switch (crt.gfx) {
     case GFX_HALF:
-        *w = cols, *h = rows * 2, *aspect = 1.0;
-        break;
+        return pm_render_cell_box(cols, rows, PM_CELLS_HALF, 1, 1, 0, 0);
     case GFX_KITTY:
     case GFX_ITERM:
         /* The terminal scales: the caller may send fewer pixels (crt_scales). */
-        *w = cols * crt.cell_w, *h = rows * crt.cell_h, *aspect = 1.0;
-        break;
+        return pm_render_cell_box(cols, rows, PM_CELLS_PIXELS, crt.cell_w, crt.cell_h, 0, 0);
     case GFX_SIXEL:
-        /* A terminal drops a sixel image beyond its limit: the picture
-         * then covers less than the box (crt_draw_fb centres it). */
-        *w = cols * crt.cell_w, *h = rows * crt.cell_h, *aspect = 1.0;
-        if (*w > crt.max_w)
-            *w = crt.max_w;
-        if (*h > crt.max_h)
-            *h = crt.max_h;
-        break;
+        /* Within the sixel limit the picture covers less than the box
+         * (crt_draw_fb centres it). */
+        return pm_render_cell_box(cols, rows, PM_CELLS_PIXELS, crt.cell_w, crt.cell_h, crt.max_w, crt.max_h);
     default:
-        *w = cols, *h = rows, *aspect = 2.0;
-        break;
+        return pm_render_cell_box(cols, rows, PM_CELLS_ASCII, 1, 1, 0, 0);
     }
+}
+
+void crt_fb_size(int cols, int rows, int *w, int *h, double *aspect)
+{
+    pm_cell_box b = crt_cell_box(cols, rows);
+    *w = b.cells_w, *h = b.cells_h, *aspect = b.aspect;
 }
 
 static int xterm_index(const uint8_t *p)

@@ -52,9 +52,26 @@ int list_move(tui_list *l, int delta)
     return l->sel != old;
 }
 
+/* A list with nothing to select (only headings, like the help box's text)
+ * scrolls; list_show clamps top to the rows. */
+static int scroll_key(tui_list *l, int key, int page)
+{
+    switch (key) {
+    case KEY_DOWN: case 'j': l->top++; return 1;
+    case KEY_UP: case 'k': l->top--; return 1;
+    case KEY_NPAGE: case ' ': l->top += page; return 1;
+    case KEY_PPAGE: l->top -= page; return 1;
+    case KEY_HOME: case 'g': l->top = 0; return 1;
+    case KEY_END: case 'G': l->top = l->n; return 1;
+    default: return 0;
+    }
+}
+
 int list_key(tui_list *l, int key)
 {
     int page = l->page > 1 ? l->page - 1 : 1;
+    if (l->sel < 0)
+        return scroll_key(l, key, page);
     switch (key) {
     case KEY_DOWN: case 'j': list_move(l, 1); return 1;
     case KEY_UP: case 'k': list_move(l, -1); return 1;

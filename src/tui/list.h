@@ -29,7 +29,8 @@ int list_move(tui_list *l, int delta);
 /* Selects row (or the nearest selectable one after it, else before). */
 void list_select(tui_list *l, int row);
 /* Navigation keys (arrows, j/k, PgUp/PgDn, Home/End, g/G): 1 when the key
- * was one of them. */
+ * was one of them. A list without a selectable row scrolls by them instead
+ * (and by space, a page down). */
 int list_key(tui_list *l, int key);
 /* Scrolls so the selection is in view on `rows` rows, then calls row_fn
  * for each visible row: i is the row, line the screen line from 0. */

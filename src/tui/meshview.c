@@ -52,6 +52,7 @@ static struct {
     unsigned fb_gen;             /* mesh_gen of the picture in fb (0: none) */
     pm_raster_opts fb_ro;        /* and its camera */
     pm_fb *fb;
+    pm_fb *cells;                /* fb averaged down to text cells (NULL: pixels) */
     /* "crop here": only a cube of the volume, at full resolution */
     int crop, crop_id, crop_label, w_crop;
     double crop_c[3], crop_r;
@@ -78,12 +79,7 @@ static int mesh_work(tui_job *j)
     const pm_mesh *src = M.w_raw ? M.w_raw : cached ? M.smoothed : M.raw;
     if (!(M.w_mesh = pm_mesh_clone(src)))
         return pm_fail(PM_EMEMORY, "out of memory copying the surface");
-    if (!cached && M.w_smooth > 0 && (rc = pm_mesh_smooth(M.w_mesh, M.w_smooth, 0, 0, &p)) != PM_OK)
-        return rc;
-    int decimate = M.w_target && M.w_mesh->nf > M.w_target;
-    if (!cached && M.w_smooth > 0 && decimate && !(M.w_smoothed = pm_mesh_clone(M.w_mesh)))
-        return pm_fail(PM_EMEMORY, "out of memory copying the surface");
-    if (decimate && (rc = pm_mesh_decimate(M.w_mesh, M.w_target, &p)) != PM_OK)
+    if ((rc = pm_mesh_refine(M.w_mesh, cached ? 0 : M.w_smooth, 0, M.w_target, &M.w_smoothed, NULL, &p)) != PM_OK)
         return rc;
     return pm_mesh_measure(M.w_mesh, &M.w_stats);
 }
@@ -144,6 +140,7 @@ void mesh_done(void)
     pm_mesh_free(M.smoothed);
     pm_mesh_free(M.mesh);
     pm_fb_free(M.fb);
+    pm_fb_free(M.cells);
     pm_mask_free(M.crop_mask);
     pm_volume_free(M.crop_vol);
     memset(&M, 0, sizeof M);
@@ -162,22 +159,18 @@ static void stop_job(void)
 
 void mesh_open_crop(const double c[3], double r_mm, const pm_mask *str, int label)
 {
-    int lo[3], hi[3];
-    if (pm_grid_crop_box(&V.vol->g, c, r_mm, lo, hi) != PM_OK) {
+    pm_volume *cv;
+    pm_mask *cm;
+    if (pm_crop_around(V.vol, str ? str : seg_result(), c, r_mm, &cv, &cm) != PM_OK) {
         app_message(1, "%s", pm_error());
         return;
     }
     stop_job();
     pm_mask_free(M.crop_mask);
     pm_volume_free(M.crop_vol);
-    const pm_mask *src = str ? str : seg_result();
-    M.crop_mask = src ? pm_mask_crop(src, lo, hi) : NULL;
+    M.crop_mask = cm;
     M.crop_label = str ? label : 0;
-    M.crop_vol = pm_volume_crop(V.vol, lo, hi);
-    if (!M.crop_vol) {
-        app_message(1, "out of memory for the crop");
-        return;
-    }
+    M.crop_vol = cv;
     M.crop = 1;
     M.crop_id++;
     memcpy(M.crop_c, c, sizeof M.crop_c);
@@ -277,41 +270,38 @@ static int same_camera(const pm_raster_opts *a, const pm_raster_opts *b)
         && a->cull == b->cull && a->normals == b->normals && a->nthreads == b->nthreads;
 }
 
-static void mesh_draw(int y_, int x, int rows_, int cols_)
+static void mesh_draw(int by, int x, int brows, int cols)
 {
-    (void)y_, (void)rows_, (void)cols_;
-    /* The picture, then the info column on the right. */
-    int y = viewer_chrome(), rows = LINES - 2 - y, pw = info_width(), iw = COLS - x - pw;
-    int fbw, fbh;
-    double aspect;
-    crt_fb_size(iw, rows, &fbw, &fbh, &aspect);
-    /* The rasterizer draws square pixels; ASCII cells are twice as tall,
-     * so draw at double height and keep every other row. */
-    int rh = aspect > 1.5 ? fbh * 2 : fbh;
-    if (!M.fb || M.fb->w != fbw || M.fb->h != rh) {
+    /* The viewer's title rows, the picture, then the info column on the
+     * right; the box's last row stays the info row's. */
+    int y = by + viewer_chrome(), rows = by + brows - 1 - y, pw = info_width(), iw = cols - pw;
+    /* Text: rasterized at box.scale times the cells and averaged down, as
+     * `pulmo render --mesh` does. */
+    pm_cell_box box = crt_cell_box(iw, rows);
+    int dw = box.w * box.scale, dh = box.h * box.scale;
+    if (!M.fb || M.fb->w != dw || M.fb->h != dh) {
         pm_fb_free(M.fb);
-        M.fb = pm_fb_new(fbw, rh, 1);
+        M.fb = pm_fb_new(dw, dh, 1);
         M.fb_gen = 0;
     }
     /* The loop redraws every 100 ms while a surface is being built: the
      * same picture is not rasterized again (on every core, it slowed the
      * build it was waiting for). */
-    if (M.fb && M.mesh && (M.fb_gen != M.mesh_gen || !same_camera(&M.fb_ro, &M.ro))) {
+    if (M.fb && M.mesh &&
+        (M.fb_gen != M.mesh_gen || !same_camera(&M.fb_ro, &M.ro) || (box.scale > 1) != (M.cells != NULL))) {
         double t0 = pm_now();
         pm_raster_mesh(M.fb, M.mesh, &M.ro, NULL);
+        pm_fb_free(M.cells);
+        M.cells = box.scale > 1 ? pm_cell_box_reduce(&box, M.fb, 1) : NULL;
         M.raster_ms = (pm_now() - t0) * 1000;
-        if (rh != fbh)
-            for (int r = 0; r < fbh; r++)
-                memmove(M.fb->rgb + (size_t)r * fbw * 3, M.fb->rgb + (size_t)(2 * r) * fbw * 3, (size_t)fbw * 3);
         M.fb_gen = M.mesh_gen;
         M.fb_ro = M.ro;
     }
-    if (M.fb && M.mesh) {
-        pm_fb shown = {fbw, fbh, M.fb->rgb, NULL};
-        crt_draw_fb(&shown, y, x, iw, rows);
-    } else {
+    const pm_fb *shown = box.scale > 1 ? M.cells : M.fb;
+    if (shown && M.mesh)
+        crt_draw_fb(shown, y, x, iw, rows);
+    else
         crt_text(y + rows / 2, x + 2, iw - 4, M.job.running ? "building the surface..." : "no surface");
-    }
     int px = x + iw;
     crt_role(ROLE_DIM);
     for (int r = 0; r <= rows; r++)

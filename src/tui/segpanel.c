@@ -486,32 +486,23 @@ static int act_default(void)
     changed(s);
     return R_IMAGE;
 }
-static int act_undo(void)
+/* Undo and redo are one move: the current recipe goes onto one stack and the
+ * other stack's top becomes current. */
+static int step_history(pm_recipe *from, int *nfrom, pm_recipe *to, int *nto, const char *none)
 {
-    if (!G.nundo) {
-        app_message(0, "nothing to undo");
+    if (!*nfrom) {
+        app_message(0, "%s", none);
         return R_REDRAW;
     }
-    G.redo[G.nredo++] = G.r;
-    pm_recipe prev = G.undo[--G.nundo];
-    int s = first_difference(&prev, &G.r);
-    G.r = prev;
-    changed(s);
-    return R_IMAGE;
-}
-static int act_redo(void)
-{
-    if (!G.nredo) {
-        app_message(0, "nothing to redo");
-        return R_REDRAW;
-    }
-    G.undo[G.nundo++] = G.r;
-    pm_recipe next = G.redo[--G.nredo];
+    to[(*nto)++] = G.r;
+    pm_recipe next = from[--*nfrom];
     int s = first_difference(&next, &G.r);
     G.r = next;
     changed(s);
     return R_IMAGE;
 }
+static int act_undo(void) { return step_history(G.undo, &G.nundo, G.redo, &G.nredo, "nothing to undo"); }
+static int act_redo(void) { return step_history(G.redo, &G.nredo, G.undo, &G.nundo, "nothing to redo"); }
 static int act_recipe(void)
 {
     G.recipe = (G.recipe + 1) % pm_recipe_count();

@@ -47,6 +47,14 @@ void view_uv_to_px(const tui_view *w, const pm_grid *g, int fbw, int fbh, double
     *py = ((v + 0.5) * sv - w->cv) / (w->mm_per_px * w->aspect) + fbh / 2.0;
 }
 
+double view_fit_mm_per_px(const pm_grid *g, pm_plane plane, int fbw, int fbh, double aspect)
+{
+    int nu, nv, ns;
+    double su, sv;
+    view_plane_dims(g, plane, &nu, &nv, &ns, &su, &sv);
+    return fmax(nu * su / fbw, nv * sv / (fbh * aspect));
+}
+
 /* Where the zoomed and panned slice lands in r. */
 static pm_rect placed(pm_rect r, const pm_slice_view *sv, const tui_view *w)
 {

@@ -32,6 +32,9 @@ void view_plane_dims(const pm_grid *g, pm_plane plane, int *nu, int *nv, int *ns
 void view_plane_ijk(const pm_grid *g, pm_plane plane, int s, int u, int v, int ijk[3]);
 /* The inverse: slice and plane position of a voxel. */
 void view_ijk_plane(const pm_grid *g, pm_plane plane, const int ijk[3], int *s, int *u, int *v);
+/* The mm per picture pixel that fits the whole plane in fbw x fbh pixels of
+ * height/width aspect (zoom 1). */
+double view_fit_mm_per_px(const pm_grid *g, pm_plane plane, int fbw, int fbh, double aspect);
 /* Plane voxel centre -> picture pixel. */
 void view_uv_to_px(const tui_view *w, const pm_grid *g, int fbw, int fbh, double u, double v, double *px, double *py);
 

@@ -158,15 +158,14 @@ static void draw_image(void)
     int nu, nv, ns;
     double su, sv;
     view_plane_dims(&V.vol->g, V.view.plane, &nu, &nv, &ns, &su, &sv);
-    double fit = fmax(nu * su / fbw, nv * sv / (fbh * V.view.aspect));
-    box_mm_per_px = fit / V.zoom;
+    box_mm_per_px = view_fit_mm_per_px(&V.vol->g, V.view.plane, fbw, fbh, V.view.aspect) / V.zoom;
     V.view.mm_per_px = box_mm_per_px;
     /* A terminal that scales pictures gets no more pixels than voxels. */
     double k = fmin(su, sv) / V.view.mm_per_px;
     if (crt_scales() && k > 1 && !V.montage) {
         fbw = (int)(fbw / k + 0.5) > 1 ? (int)(fbw / k + 0.5) : 1;
         fbh = (int)(fbh / k + 0.5) > 1 ? (int)(fbh / k + 0.5) : 1;
-        V.view.mm_per_px = fmax(nu * su / fbw, nv * sv / (fbh * V.view.aspect)) / V.zoom;
+        V.view.mm_per_px = view_fit_mm_per_px(&V.vol->g, V.view.plane, fbw, fbh, V.view.aspect) / V.zoom;
     }
     if (ensure_fb(fbw, fbh) != 0) {
         app_message(1, "out of memory for the picture");

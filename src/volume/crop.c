@@ -80,3 +80,29 @@ pm_mask *pm_mask_crop(const pm_mask *m, const int lo[3], const int hi[3])
     copy_box(&m->g, lo, hi, 1, m->v, out->v);
     return out;
 }
+
+int pm_crop_around(const pm_volume *v, const pm_mask *m, const double c[3], double r_mm, pm_volume **vout,
+                   pm_mask **mout)
+{
+    const pm_grid *g = v ? &v->g : m ? &m->g : NULL;
+    if (!g)
+        return pm_fail(PM_EUSAGE, "crop: nothing to crop");
+    if (v && m && memcmp(v->g.dim, m->g.dim, sizeof v->g.dim) != 0)
+        return pm_fail(PM_EUSAGE, "crop: the mask is not on the volume's grid");
+    int lo[3], hi[3];
+    int rc = pm_grid_crop_box(g, c, r_mm, lo, hi);
+    if (rc != PM_OK)
+        return rc;
+    pm_volume *cv = v && vout ? pm_volume_crop(v, lo, hi) : NULL;
+    pm_mask *cm = m && mout ? pm_mask_crop(m, lo, hi) : NULL;
+    if ((v && vout && !cv) || (m && mout && !cm)) {
+        pm_volume_free(cv);
+        pm_mask_free(cm);
+        return pm_fail(PM_EMEMORY, "out of memory for the crop");
+    }
+    if (vout)
+        *vout = cv;
+    if (mout)
+        *mout = cm;
+    return PM_OK;
+}
