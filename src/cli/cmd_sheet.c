@@ -36,9 +36,8 @@ static const char sheet_help[] =
     "  -h, --help         this help\n\n"
     "Exit 6 when no lungs are found (the sheet is still drawn).\n";
 
-/* The sheet in the terminal: scaled down to a sixel limit, to the width of
- * the terminal for text (half blocks: two square pixels a cell; ASCII: one
- * pixel a cell twice as tall as wide). */
+/* The sheet in the terminal: scaled down to a sixel limit, or to the width
+ * of the terminal for text (the cell box's half blocks or ASCII). */
 static int sheet_show(const pm_fb *fb, pm_graphics want)
 {
     pm_term_caps caps;
@@ -47,24 +46,24 @@ static int sheet_show(const pm_fb *fb, pm_graphics want)
     else
         pm_term_env(&caps);
     pm_graphics g = pm_term_choose(&caps, want);
-    int w = fb->w, h = fb->h;
+    pm_cell_box b = pm_render_cell_box(fb->w, fb->h, PM_CELLS_PIXELS, 1, 1, 0, 0);
     if (g == PM_GFX_SIXEL) {
         int mw, mh;
         pm_term_sixel_limit(&caps, &mw, &mh);
-        if (w > mw || h > mh) {
-            double s = (double)mw / w < (double)mh / h ? (double)mw / w : (double)mh / h;
-            w = (int)(w * s), h = (int)(h * s);
+        if (fb->w > mw || fb->h > mh) {
+            double s = (double)mw / fb->w < (double)mh / fb->h ? (double)mw / fb->w : (double)mh / fb->h;
+            pm_cell_box_resize(&b, (int)(fb->w * s), (int)(fb->h * s));
         }
     } else if (g == PM_GFX_TEXT || g == PM_GFX_ASCII) {
-        w = caps.cols > 0 ? caps.cols : 80;
-        h = w * fb->h / fb->w / (g == PM_GFX_TEXT ? 1 : 2);
+        int cols = caps.cols > 0 ? caps.cols : 80;
+        b = pm_render_cell_box(cols, 0, g == PM_GFX_TEXT ? PM_CELLS_HALF : PM_CELLS_ASCII, 1, 1, 0, 0);
+        pm_cell_box_resize(&b, cols, cols * fb->h / fb->w);
     }
-    if (w == fb->w && h == fb->h)
+    if (b.cells_w == fb->w && b.cells_h == fb->h)
         return cli_show_picture(g, fb, &caps);
-    pm_fb *small = pm_fb_new(w, h, 0);
+    pm_fb *small = pm_cell_box_reduce(&b, fb, 1);
     if (!small)
-        return cli_fail(PM_EMEMORY, "out of memory");
-    pm_fb_scale(fb, small, 1);
+        return cli_fail(PM_EMEMORY, "the sheet");
     int rc = cli_show_picture(g, small, &caps);
     pm_fb_free(small);
     return rc;
