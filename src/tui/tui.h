@@ -1,8 +1,11 @@
 /* tui.h - the terminal UI's one entry point, called by the command line
  * (src/cli/cmd_tui.c parses `pulmo [ROOT]`'s options). The UI's own
  * headers are per part: crt.h (terminal), job.h (worker threads),
- * screen.h (the screen interface), app.h (state, dialogs), list.h, and one
- * per screen (browser.h, viewer.h, segpanel.h, meshview.h, histpanel.h).
+ * screen.h (the screen interface), app.h (state, dialogs), list.h
+ * (scrolling lists), view.h (the viewer's plane, zoom and pixel mapping),
+ * one per screen (browser.h, viewer.h, segpanel.h, meshview.h,
+ * histpanel.h) and one per part a screen draws or opens (segresult.h,
+ * refview.h, inside.h, export.h).
  *
  * The division of work follows htop and ncdu: crt.c owns curses, colours,
  * signals and the terminal's graphics; job.c runs long core calls on a
