@@ -223,8 +223,7 @@ fuzz: fuzz-build
 # The CLI tests again with pulmo under valgrind: the .sh scripts and the C
 # tests that run $$PULMO (those using tf_run from tests/files.h). pulmo is
 # the optimised build with debug symbols and no sanitizers.
-# (Not the plausibility test: it segments every real series, hours under valgrind.)
-VALGRIND_C := $(patsubst tests/%.c,$(SNZ)/tests/%,$(filter-out tests/test_plausible.c,$(shell grep -l 'tf_run' $(TEST_C) /dev/null)))
+VALGRIND_C := $(patsubst tests/%.c,$(SNZ)/tests/%,$(shell grep -l 'tf_run' $(TEST_C) /dev/null))
 VALGRIND   := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
               --suppressions=$(CURDIR)/tests/valgrind.supp
 # PULMO is one path (a wrapper script), since scripts quote "$$PULMO".
