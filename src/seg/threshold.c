@@ -40,8 +40,9 @@ double pm_seg_otsu(const pm_volume *v, int nbins)
         return lo;
     /* scikit-image bins the range [min, max] into nbins equal bins; the
      * volume's one HU histogram gives each HU's count. */
-    uint64_t *cnt = calloc((size_t)nbins, sizeof *cnt), *hu = malloc(65536 * sizeof *hu);
-    double *cum_w = malloc((size_t)nbins * sizeof *cum_w), *cum_m = malloc((size_t)nbins * sizeof *cum_m);
+    uint64_t *cnt = pm_calloc((size_t)nbins, sizeof *cnt), *hu = pm_malloc(65536 * sizeof *hu);
+    double *cum_w = pm_malloc((size_t)nbins * sizeof *cum_w);
+    double *cum_m = pm_malloc((size_t)nbins * sizeof *cum_m);
     if (!cnt || !hu || !cum_w || !cum_m) {
         free(cnt), free(hu), free(cum_w), free(cum_m);
         pm_fail(PM_EMEMORY, "out of memory for Otsu's histogram");
