@@ -40,11 +40,12 @@ static pm_mask *touching_lungs(void)
     pm_grid_init(&g, 40, 20, 10, 2, 2, 2);
     pm_mask *m = pm_mask_new(&g);
     CHECK(m != NULL, "mask allocation");
-    for (int k = 0; k < 10; k++)
-        for (int j = 2; j < 18; j++)
-            for (int i = 4; i < 36; i++)
-                if (i < 16 || i >= 24 || (j == 10 && k == 5))
-                    m->v[(size_t)i + 40 * ((size_t)j + 20 * (size_t)k)] = PM_LABEL_LUNG;
+    for (size_t x = 0; x < pm_grid_voxels(&g); x++) {
+        int i = (int)(x % 40), j = (int)(x / 40 % 20), k = (int)(x / 800);
+        int lung = j >= 2 && j < 18 && ((i >= 4 && i < 16) || (i >= 24 && i < 36));
+        if (lung || (i >= 16 && i < 24 && j == 10 && k == 5))
+            m->v[x] = PM_LABEL_LUNG;
+    }
     return m;
 }
 
