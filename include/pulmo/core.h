@@ -94,6 +94,17 @@ int pm_parallel_for(int ntasks, int nthreads, void (*fn)(void *ctx, int task, in
  * faults). Freed with free(). NULL when out of memory. */
 void *pm_alloc_large(size_t bytes, int zero);
 
+/* malloc and calloc that honour pm_alloc_fail_after, for the allocations
+ * whose failure a test exercises (Otsu's histogram, the lungs' cut). NULL
+ * when out of memory. */
+void *pm_malloc(size_t bytes);
+void *pm_calloc(size_t n, size_t size);
+/* Test hook, off by default and in every build: after n more allocations
+ * through pm_malloc, pm_calloc or pm_alloc_large succeed, the next one
+ * returns NULL, once; then the hook is off again. n < 0 turns it off.
+ * Process-wide: tests that use it run alone. Can't fail. */
+void pm_alloc_fail_after(int n);
+
 /* Physical memory in bytes (0 if unknown). */
 uint64_t pm_physical_memory(void);
 

@@ -82,9 +82,6 @@ int pm_lung_cut_by_fov(const pm_mask *labels, const pm_volume *v);
  * in slice k of the grid's third axis (the acquired slice): cm2[0..3]. */
 void pm_lung_areas(const pm_mask *labels, int k, double cm2[4]);
 
-/* Fills out's top_mm, bottom_mm and zones (pm_measure_lungs calls it). */
-int pm_measure_zones(const pm_volume *v, const pm_mask *labels, pm_lung_measures *out);
-
 #ifdef __cplusplus
 }
 #endif

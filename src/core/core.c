@@ -123,8 +123,38 @@ int64_t pm_parse_size(const char *s)
 #include <stdatomic.h>
 #include <sys/mman.h>
 
+/* -1: off; n >= 0: n more allocations succeed, then one fails. Atomic
+ * because the allocations may come from pm_parallel_for's threads. */
+static atomic_int alloc_fail_after = -1;
+
+void pm_alloc_fail_after(int n)
+{
+    atomic_store(&alloc_fail_after, n < 0 ? -1 : n);
+}
+
+static int alloc_fails(void)
+{
+    int n = atomic_load(&alloc_fail_after);
+    while (n >= 0)
+        if (atomic_compare_exchange_weak(&alloc_fail_after, &n, n - 1))
+            return n == 0;
+    return 0;
+}
+
+void *pm_malloc(size_t bytes)
+{
+    return alloc_fails() ? NULL : malloc(bytes);
+}
+
+void *pm_calloc(size_t n, size_t size)
+{
+    return alloc_fails() ? NULL : calloc(n, size);
+}
+
 void *pm_alloc_large(size_t bytes, int zero)
 {
+    if (alloc_fails())
+        return NULL;
     const size_t huge = (size_t)2 << 20;
     if (bytes < 2 * huge)
         return zero ? calloc(1, bytes ? bytes : 1) : malloc(bytes ? bytes : 1);

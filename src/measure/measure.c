@@ -67,26 +67,13 @@ int pm_measure_lungs(const pm_volume *v, const pm_mask *labels, pm_lung_measures
     out->airway_ml = (double)cnt[3] * ml;
     out->sides = cnt[2] > 0;
     if (lung) {
-        uint64_t below = 0, acc = 0;
-        int got = 0;
+        pm__hist_figures(tot->hist, lung, &out->laa950_pct, &out->perc15_hu);
         for (int b = 0; b < PM__ZN_BINS; b++) {
-            uint64_t n = tot->hist[b];
-            if (!n)
-                continue;
-            int hu = PM__ZN_HU_LO + b;
-            if (hu < -950)
-                below += n;
-            acc += n;
-            if (!got && (double)acc >= 0.15 * (double)lung) {
-                out->perc15_hu = hu;
-                got = 1;
-            }
-            int bin = (hu - PM_MEASURE_HU_LO) / PM_MEASURE_BIN_HU;
+            int hu = PM__ZN_HU_LO + b, bin = (hu - PM_MEASURE_HU_LO) / PM_MEASURE_BIN_HU;
             if (hu >= PM_MEASURE_HU_LO && bin < PM_MEASURE_BINS)
-                out->hist[bin] += n;
+                out->hist[bin] += tot->hist[b];
         }
         out->mean_hu = tot->sum / (double)lung;
-        out->laa950_pct = 100.0 * (double)below / (double)lung;
         if (out->perc15_hu == PM__ZN_HU_LO || out->perc15_hu == PM__ZN_HU_LO + PM__ZN_BINS - 1)
             rc = exact_perc15(v, labels, lung, &out->perc15_hu);
         /* Per side: two lungs touching at the front are still two. */

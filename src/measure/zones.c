@@ -104,13 +104,8 @@ static void zone_chunk(void *vctx, int t, int thread)
         }
 }
 
-/* Mean, LAA%-950 and Perc15 of one zone from its histogram (same rules
- * as the whole lung's in measure.c). */
-static void zone_figures(pm_zone_measures *zm, const uint64_t *h, double sum)
+void pm__hist_figures(const uint64_t *h, uint64_t voxels, double *laa950_pct, double *perc15_hu)
 {
-    zm->mean_hu = zm->laa950_pct = zm->perc15_hu = NAN;
-    if (!zm->voxels)
-        return;
     uint64_t below = 0, acc = 0;
     int got = 0;
     for (int b = 0; b < ZN_BINS; b++) {
@@ -118,18 +113,22 @@ static void zone_figures(pm_zone_measures *zm, const uint64_t *h, double sum)
         if (v < -950)
             below += h[b];
         acc += h[b];
-        if (!got && (double)acc >= 0.15 * (double)zm->voxels) {
-            zm->perc15_hu = v;
+        if (!got && (double)acc >= 0.15 * (double)voxels) {
+            *perc15_hu = v;
             got = 1;
         }
     }
-    zm->mean_hu = sum / (double)zm->voxels;
-    zm->laa950_pct = 100.0 * (double)below / (double)zm->voxels;
+    *laa950_pct = 100.0 * (double)below / (double)voxels;
 }
 
-int pm_measure_zones(const pm_volume *v, const pm_mask *labels, pm_lung_measures *out)
+/* Mean, LAA%-950 and Perc15 of one zone from its histogram. */
+static void zone_figures(pm_zone_measures *zm, const uint64_t *h, double sum)
 {
-    return pm__measure_pass(v, labels, out, NULL);
+    zm->mean_hu = zm->laa950_pct = zm->perc15_hu = NAN;
+    if (!zm->voxels)
+        return;
+    pm__hist_figures(h, zm->voxels, &zm->laa950_pct, &zm->perc15_hu);
+    zm->mean_hu = sum / (double)zm->voxels;
 }
 
 int pm__measure_pass(const pm_volume *v, const pm_mask *labels, pm_lung_measures *out,

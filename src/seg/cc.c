@@ -89,13 +89,7 @@ static void find_runs(void *vctx, int k, int thread)
                     i += 8;
                 }
             } else if (skip0) {
-                while (i + 8 <= nx) {
-                    uint64_t w;
-                    memcpy(&w, row + i, 8);
-                    if (w)
-                        break;
-                    i += 8;
-                }
+                i = pm_skip_zeros(row, i, nx);
             }
             while (i < nx && (((uint8_t)(row[i] - lo) <= span) == inv))
                 i++;

@@ -37,13 +37,13 @@ int pm_seg_clear_border(pm_mask *m, int lo, int hi, int conn, int faces, uint8_t
                         const pm_progress *p)
 {
     pm_cc *cc;
-    int rc = pm_cc_label(m, lo, hi, conn, &cc, p);
+    uint16_t *lut;
+    int rc = pm__cc_label_keep(m, lo, hi, conn, &cc, &lut, p);
     if (rc != PM_OK)
         return rc;
     uint8_t *b = pm_cc_border(cc);
-    uint16_t *lut = b ? pm__lut_keep(cc) : NULL;
-    if (!lut) {
-        free(b);
+    if (!b) {
+        free(lut);
         pm_cc_free(cc);
         return PM_EMEMORY;
     }
@@ -87,15 +87,15 @@ int pm_seg_keep_largest(pm_mask *m, int lo, int hi, int conn, int n, int *kept,
                         const pm_progress *p)
 {
     pm_cc *cc;
-    int rc = pm_cc_label(m, lo, hi, conn, &cc, p);
+    uint16_t *lut;
+    int rc = pm__cc_label_keep(m, lo, hi, conn, &cc, &lut, p);
     if (rc != PM_OK)
         return rc;
     uint32_t *o = pm__cc_order_by_size(cc);
-    uint16_t *lut = o ? pm__lut_keep(cc) : NULL;
     int per_slice = conn == 4 || conn == 8;
-    int *sl = lut && per_slice ? pm__cc_comp_slice(cc) : NULL;
+    int *sl = o && per_slice ? pm__cc_comp_slice(cc) : NULL;
     int *count = sl ? calloc((size_t)m->g.dim[2], sizeof *count) : NULL;
-    if (!lut || (per_slice && !count)) {
+    if (!o || (per_slice && !count)) {
         free(o), free(lut), free(sl), free(count);
         pm_cc_free(cc);
         return pm_fail(PM_EMEMORY, "out of memory");

@@ -224,7 +224,7 @@ static int cut_component(pm_mask *m, const pm_cc *cc, uint32_t c, int axis, int 
     int a = valley - w / 6, b = valley + w / 6, ext[2];
     if (a < 0) a = 0;
     if (b > na) b = na;
-    double *cnt = malloc(((size_t)na + 1) * sizeof *cnt);
+    double *cnt = pm_malloc(((size_t)na + 1) * sizeof *cnt);
     if (!cnt)
         return pm_fail(PM_EMEMORY, "out of memory splitting the lungs");
     for (int k = 0; k < nz; k++) {

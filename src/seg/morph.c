@@ -179,6 +179,24 @@ int pm_seg_dilate(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, const 
     return pm__dilate_over(m, lo, hi, r_mm, value, 0, p);
 }
 
+/* The voxel offsets, centre excluded, within r_mm of the centre on g's
+ * spacing, ri[a] voxels at most along axis a; off holds
+ * (2ri[0]+1)(2ri[1]+1)(2ri[2]+1) entries. Returns how many. */
+static int ball_offsets(const pm_grid *g, const int ri[3], double r_mm, int (*off)[3])
+{
+    int no = 0;
+    for (int dk = -ri[2]; dk <= ri[2]; dk++)
+        for (int dj = -ri[1]; dj <= ri[1]; dj++)
+            for (int di = -ri[0]; di <= ri[0]; di++) {
+                double x = di * g->spacing[0], y = dj * g->spacing[1], z = dk * g->spacing[2];
+                if ((di || dj || dk) && x * x + y * y + z * z <= r_mm * r_mm * (1 + 1e-9)) {
+                    off[no][0] = di, off[no][1] = dj, off[no][2] = dk;
+                    no++;
+                }
+            }
+    return no;
+}
+
 /* Dilation by direct offsets for a small radius around few voxels (an
  * airway shell, the rim of a closing): the cost is set voxels times ball
  * voxels instead of a distance transform over the bounding box. Returns 1
@@ -192,16 +210,7 @@ static int dilate_sparse(pm_mask *m, int lo, int hi, double r_mm, uint8_t value,
     size_t noff = (size_t)(2 * ri[0] + 1) * (size_t)(2 * ri[1] + 1) * (size_t)(2 * ri[2] + 1);
     if (noff > 343)
         return 0;
-    int off[343][3], no = 0;
-    for (int dk = -ri[2]; dk <= ri[2]; dk++)
-        for (int dj = -ri[1]; dj <= ri[1]; dj++)
-            for (int di = -ri[0]; di <= ri[0]; di++) {
-                double x = di * m->g.spacing[0], y = dj * m->g.spacing[1], z = dk * m->g.spacing[2];
-                if ((di || dj || dk) && x * x + y * y + z * z <= r_mm * r_mm * (1 + 1e-9)) {
-                    off[no][0] = di, off[no][1] = dj, off[no][2] = dk;
-                    no++;
-                }
-            }
+    int off[343][3], no = ball_offsets(&m->g, ri, r_mm, off);
     /* Worth it while set voxels x offsets stays below a few voxels of work
      * per voxel of the volume. */
     size_t n = pm_grid_voxels(&m->g), limit = no ? 4 * n / (size_t)no : n, cnt = 0, cap = 4096;
@@ -348,16 +357,7 @@ static int rim_crop(pm_mask *m, const crop *c, double rim_mm, uint8_t value, pm_
     int (*off)[3] = malloc((size_t)(2 * ri[0] + 1) * (2 * ri[1] + 1) * (2 * ri[2] + 1) * sizeof *off);
     if (!off)
         return oom();
-    int no = 0;
-    for (int dk = -ri[2]; dk <= ri[2]; dk++)
-        for (int dj = -ri[1]; dj <= ri[1]; dj++)
-            for (int di = -ri[0]; di <= ri[0]; di++) {
-                double x = di * m->g.spacing[0], y = dj * m->g.spacing[1], z = dk * m->g.spacing[2];
-                if ((di || dj || dk) && x * x + y * y + z * z <= rim_mm * rim_mm * (1 + 1e-9)) {
-                    off[no][0] = di, off[no][1] = dj, off[no][2] = dk;
-                    no++;
-                }
-            }
+    int no = ball_offsets(&m->g, ri, rim_mm, off);
     const int nx = m->g.dim[0], ny = m->g.dim[1], nz = m->g.dim[2];
     for (int k = 0; k < c->dim[2]; k++)
         for (int j = 0; j < c->dim[1]; j++) {

@@ -38,30 +38,26 @@ double pm_seg_otsu(const pm_volume *v, int nbins)
     pm_volume_stats(v, &lo, &hi, NULL);
     if (hi <= lo || nbins < 2)
         return lo;
-    /* scikit-image bins the range [min, max] into nbins equal bins. */
-    uint64_t *cnt = calloc((size_t)nbins, sizeof *cnt);
-    double *cum_w = malloc((size_t)nbins * sizeof *cum_w), *cum_m = malloc((size_t)nbins * sizeof *cum_m);
-    if (!cnt || !cum_w || !cum_m) {
-        free(cnt), free(cum_w), free(cum_m);
+    /* scikit-image bins the range [min, max] into nbins equal bins; the
+     * volume's one HU histogram gives each HU's count. */
+    uint64_t *cnt = pm_calloc((size_t)nbins, sizeof *cnt), *hu = pm_malloc(65536 * sizeof *hu);
+    double *cum_w = pm_malloc((size_t)nbins * sizeof *cum_w);
+    double *cum_m = pm_malloc((size_t)nbins * sizeof *cum_m);
+    if (!cnt || !hu || !cum_w || !cum_m) {
+        free(cnt), free(hu), free(cum_w), free(cum_m);
         pm_fail(PM_EMEMORY, "out of memory for Otsu's histogram");
+        return NAN;
+    }
+    if (pm_volume_hu_counts(v, NULL, NULL, 0, v->g.dim[2], hu) != PM_OK) {
+        free(cnt), free(hu), free(cum_w), free(cum_m);
         return NAN;
     }
     double width = (double)(hi - lo) / nbins;
-    size_t n = pm_grid_voxels(&v->g);
-    /* Bin of every possible HU once, then one lookup per voxel. */
-    uint16_t *bin = malloc((size_t)(hi - lo + 1) * sizeof *bin);
-    if (!bin) {
-        free(cnt), free(cum_w), free(cum_m);
-        pm_fail(PM_EMEMORY, "out of memory for Otsu's histogram");
-        return NAN;
-    }
     for (int h = lo; h <= hi; h++) {
         int b = (int)((h - lo) / width);
-        bin[h - lo] = (uint16_t)(b >= nbins ? nbins - 1 : b < 0 ? 0 : b);
+        cnt[b >= nbins ? nbins - 1 : b < 0 ? 0 : b] += hu[h + 32768];
     }
-    for (size_t i = 0; i < n; i++)
-        cnt[bin[v->hu[i] - lo]]++;
-    free(bin);
+    free(hu);
     double w = 0, mw = 0, tw = 0, tm = 0;
     for (int b = 0; b < nbins; b++) {
         double c = (double)cnt[b], centre = lo + (b + 0.5) * width;

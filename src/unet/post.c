@@ -20,47 +20,57 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Components are int32 here (-1: none); the union-find works on their
- * unsigned view, which aliases them legally. */
+/* Components are int32 here (-1: none); the union-find of joined
+ * components works on their unsigned view, which aliases them legally. */
 static int32_t uf_find(int32_t *p, int32_t x)
 {
     return (int32_t)pm__uf_find((uint32_t *)p, (uint32_t)x);
 }
 
-static void uf_union(int32_t *p, int32_t a, int32_t b)
+/* Numbers the 26-connected components of equal non-zero label in raster
+ * order of their first voxels, as skimage does, through seg's labelling of
+ * one label at a time: id[v] = component (0..n-1) or -1. Returns n, or -1
+ * when out of memory. */
+static int32_t components(uint8_t *key, int nx, int ny, int nz, int32_t *id)
 {
-    pm__uf_union((uint32_t *)p, (uint32_t)a, (uint32_t)b);
-}
-
-/* Labels 26-connected components of voxels where key[v] != 0 and equal
- * between neighbours. id[v] = component (0..n-1) or -1; returns n. */
-static int32_t components(const uint8_t *key, int nx, int ny, int nz, int32_t *id)
-{
+    pm_mask m = {.v = key};
+    pm_grid_init(&m.g, nx, ny, nz, 1, 1, 1);
     size_t n = (size_t)nx * ny * nz;
-    for (size_t v = 0; v < n; v++)
-        id[v] = key[v] ? (int32_t)v : -1;
-    for (int z = 0; z < nz; z++)
-        for (int y = 0; y < ny; y++)
-            for (int x = 0; x < nx; x++) {
-                size_t v = (size_t)x + (size_t)nx * ((size_t)y + (size_t)ny * z);
-                if (!key[v])
-                    continue;
-                /* the 13 neighbours already visited */
-                for (int dz = -1; dz <= 0; dz++)
-                    for (int dy = -1; dy <= 1; dy++)
-                        for (int dx = -1; dx <= 1; dx++) {
-                            if (dz == 0 && (dy > 0 || (dy == 0 && dx >= 0)))
-                                continue;
-                            int xx = x + dx, yy = y + dy, zz = z + dz;
-                            if (xx < 0 || yy < 0 || zz < 0 || xx >= nx || yy >= ny)
-                                continue;
-                            size_t u = (size_t)xx + (size_t)nx * ((size_t)yy + (size_t)ny * zz);
-                            if (key[u] == key[v])
-                                uf_union(id, (int32_t)u, (int32_t)v);
-                        }
+    uint8_t present[256] = {0};
+    for (size_t v = 0; v < n; v++) {
+        present[key[v]] = 1;
+        id[v] = -1;
+    }
+    /* First each voxel gets its component's first voxel: runs come in
+     * raster order, so a component's first run holds it. */
+    for (int l = 1; l < 256; l++) {
+        if (!present[l])
+            continue;
+        pm_cc *cc;
+        if (pm_cc_label(&m, l, l, 26, &cc, NULL) != PM_OK)
+            return -1;
+        int32_t *first = malloc(((size_t)cc->ncomp + 1) * sizeof *first);
+        if (!first) {
+            pm_cc_free(cc);
+            pm_fail(PM_EMEMORY, "out of memory for post-processing");
+            return -1;
+        }
+        for (uint32_t c = 0; c <= cc->ncomp; c++)
+            first[c] = -1;
+        int64_t nrows = (int64_t)ny * nz;
+        for (int64_t row = 0; row < nrows; row++)
+            for (int64_t r = cc->row_start[row]; r < cc->row_start[row + 1]; r++) {
+                int32_t *f = &first[cc->label[r]], v0 = (int32_t)(row * nx);
+                if (*f < 0)
+                    *f = v0 + cc->x0[r];
+                for (int32_t x = cc->x0[r]; x < cc->x1[r]; x++)
+                    id[v0 + x] = *f;
             }
-    /* Parents always have smaller indices (unions link to the smaller root),
-     * so in one ascending pass a voxel's parent already holds its number. */
+        free(first);
+        pm_cc_free(cc);
+    }
+    /* A voxel's first voxel comes before it, so in one ascending pass that
+     * one already holds its number. */
     int32_t count = 0;
     for (size_t v = 0; v < n; v++) {
         if (id[v] < 0)
@@ -179,6 +189,10 @@ int pm_unet_postprocess(uint8_t *lab, int nx, int ny, int nz, int nclasses)
         goto done;
     }
     int32_t nc = components(lab, nx, ny, nz, P.id);
+    if (nc < 0) {
+        rc = PM_EMEMORY;
+        goto done;
+    }
     P.merged = malloc(((size_t)nc + 1) * sizeof(int32_t));
     P.size = calloc((size_t)nc + 1, sizeof(int32_t));
     P.first = malloc(((size_t)nc + 1) * sizeof(int32_t));

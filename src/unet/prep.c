@@ -8,9 +8,11 @@
  * The morphology follows scipy's conventions, because the boxes must match:
  * the 3x3 cross is the structuring element, erosion treats pixels outside the
  * image as 0 (so it eats the border), and hole filling floods the
- * background from the border with 8-connectivity.
+ * background from the border with 8-connectivity (seg's hole filling and
+ * keep-largest on the 128x128 slice do the component work).
  */
 #include "unet_internal.h"
+#include "pulmo/seg.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -33,85 +35,6 @@ static void morph(const uint8_t *in, uint8_t *out, int grow)
         }
 }
 
-/* Fills background regions that do not reach the border (8-connected). */
-static void fill_holes(uint8_t *m, int *queue)
-{
-    uint8_t out[BS * BS];
-    int qh = 0, qt = 0;
-    memset(out, 0, sizeof out);
-    for (int y = 0; y < BS; y++)
-        for (int x = 0; x < BS; x++)
-            if ((y == 0 || x == 0 || y == BS - 1 || x == BS - 1) && !m[y * BS + x]) {
-                out[y * BS + x] = 1;
-                queue[qt++] = y * BS + x;
-            }
-    while (qh < qt) {
-        int p = queue[qh++], y = p / BS, x = p % BS;
-        for (int dy = -1; dy <= 1; dy++)
-            for (int dx = -1; dx <= 1; dx++) {
-                int yy = y + dy, xx = x + dx;
-                if (yy < 0 || xx < 0 || yy >= BS || xx >= BS)
-                    continue;
-                int q = yy * BS + xx;
-                if (!m[q] && !out[q]) {
-                    out[q] = 1;
-                    queue[qt++] = q;
-                }
-            }
-    }
-    for (int i = 0; i < BS * BS; i++)
-        m[i] = !out[i];
-}
-
-/* Marks in seen the 4-connected component of m holding seed; returns its
- * size. queue holds BS*BS ints. */
-static int flood4(const uint8_t *m, uint8_t *seen, int *queue, int seed)
-{
-    static const int dy[4] = {-1, 1, 0, 0}, dx[4] = {0, 0, -1, 1};
-    int qh = 0, qt = 0;
-    queue[qt++] = seed;
-    seen[seed] = 1;
-    while (qh < qt) {
-        int p = queue[qh++], y = p / BS, x = p % BS;
-        for (int k = 0; k < 4; k++) {
-            int yy = y + dy[k], xx = x + dx[k];
-            if (yy < 0 || xx < 0 || yy >= BS || xx >= BS)
-                continue;
-            int q = yy * BS + xx;
-            if (m[q] && !seen[q]) {
-                seen[q] = 1;
-                queue[qt++] = q;
-            }
-        }
-    }
-    return qt;
-}
-
-/* Keeps the largest 4-connected component (the first in raster order on a
- * tie); returns its size. */
-static int keep_largest(uint8_t *m, int *queue)
-{
-    uint8_t seen[BS * BS];
-    memset(seen, 0, sizeof seen);
-    int best = 0, bestseed = -1;
-    for (int s = 0; s < BS * BS; s++) {
-        if (!m[s] || seen[s])
-            continue;
-        int size = flood4(m, seen, queue, s);
-        if (size > best) {
-            best = size;
-            bestseed = s;
-        }
-    }
-    if (bestseed < 0)
-        return 0;
-    /* Flood again from the winner's seed to keep only it. */
-    memset(seen, 0, sizeof seen);
-    flood4(m, seen, queue, bestseed);
-    memcpy(m, seen, sizeof seen);
-    return best;
-}
-
 /* scipy.ndimage.zoom's order-0 source index for output o of n_out from n_in. */
 static int nearest(int o, int n_in, int n_out)
 {
@@ -124,23 +47,25 @@ static int nearest(int o, int n_in, int n_out)
 void pm_unet_body_box(const int16_t *hu, int nx, int ny, int box[4])
 {
     uint8_t a[BS * BS], b[BS * BS];
-    int *queue = malloc(BS * BS * sizeof *queue);
+    pm_mask m = {.v = a};
+    pm_grid_init(&m.g, BS, BS, 1, 1, 1, 1);
     box[0] = 0, box[1] = 0, box[2] = nx, box[3] = ny;
-    if (!queue || nx < 1 || ny < 1) {
-        free(queue);
+    if (nx < 1 || ny < 1)
         return;
-    }
     for (int y = 0; y < BS; y++)
         for (int x = 0; x < BS; x++)
             a[y * BS + x] = hu[(size_t)nearest(y, ny, BS) * (size_t)nx + nearest(x, nx, BS)] > -500;
     morph(a, b, 1);          /* closing = dilation, then erosion */
     morph(b, a, 0);
-    fill_holes(a, queue);
+    /* Holes: background not 8-connected to the border; then the largest
+     * 4-connected part, the first in raster order on a tie (scipy's). Out
+     * of memory leaves the whole slice as the box. */
+    if (pm_seg_fill_holes(&m, 1, 8, 0, NULL) != PM_OK)
+        return;
     morph(a, b, 0);          /* two erosions */
     morph(b, a, 0);
-    int found = keep_largest(a, queue);
-    free(queue);
-    if (!found)
+    int found = 0;
+    if (pm_seg_keep_largest(&m, 1, 1, 4, 1, &found, NULL) != PM_OK || !found)
         return;
     morph(a, b, 1);          /* two dilations */
     morph(b, a, 1);
