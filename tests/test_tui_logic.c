@@ -4,6 +4,7 @@
  */
 #include "test.h"
 #include "../src/tui/list.h"
+#include "../src/tui/histcache.h"
 #include "pulmo/recipe.h"
 
 #define NCURSES_WIDECHAR 1
@@ -105,10 +106,48 @@ TEST(parameter_steps_stay_in_range_and_jump_between_connectivities)
     CHECK(v < hu.value && v > hu.value - 200 && fmod(v, 100) == 0, "coarse HU step from %g gave %g", hu.value, v);
 }
 
+/* Issue 15: the histogram panel's cache was keyed by the mask's pointer,
+ * so a preview that edited the shown mask in place left a stale histogram. */
+TEST(histogram_cache_refreshes_when_the_mask_is_edited_in_place)
+{
+    pm_grid g = {{4, 4, 2}, {1, 1, 1}, {0, 0, 0}, {1, 0, 0, 0, 1, 0, 0, 0, 1}};
+    pm_volume *vol = pm_volume_new(&g);
+    pm_mask *m = pm_mask_new(&g);
+    CHECK(vol && m, "out of memory");
+    size_t n = pm_grid_voxels(&g);
+    for (size_t i = 0; i < n; i++)
+        vol->hu[i] = i < n / 2 ? -900 : 40;
+    for (size_t i = 0; i < 3; i++)
+        m->v[i] = 1;
+    tui_hist_cache c = {0};
+    const pm_hist *h = hist_cache_get(&c, vol, NULL, 0);
+    CHECK(h && h->total == n, "volume histogram of %zu voxels, got %llu", n,
+          h ? (unsigned long long)h->total : 0ULL);
+    h = hist_cache_get(&c, vol, m, 1);
+    CHECK(h && h->total == 3, "mask histogram of its 3 voxels, got %llu", h ? (unsigned long long)h->total : 0ULL);
+    /* A preview edits the same mask: the pointer stays, the version moves. */
+    for (size_t i = n - 5; i < n; i++)
+        m->v[i] = 1;
+    h = hist_cache_get(&c, vol, m, 2);
+    CHECK(h && h->total == 8, "the edited mask's 8 voxels, got %llu", h ? (unsigned long long)h->total : 0ULL);
+    int hi = (40 - h->lo) / h->bin;
+    CHECK(h->count[hi] == 5, "the 5 new voxels in the 40 HU bin, got %llu", (unsigned long long)h->count[hi]);
+    /* The same version is the cached histogram, not a recount. */
+    const pm_hist *again = hist_cache_get(&c, vol, m, 2);
+    CHECK(again == h && again->count == h->count, "an unchanged version keeps the cached counts");
+    h = hist_cache_get(&c, vol, NULL, 2);
+    CHECK(h && h->total == n, "back to the volume's histogram");
+    hist_cache_done(&c);
+    CHECK(!c.have, "done empties the cache");
+    pm_mask_free(m);
+    pm_volume_free(vol);
+}
+
 int main(void)
 {
     RUN(list_skips_headings_and_stops_at_the_ends);
     RUN(list_scrolls_to_keep_the_selection_and_its_heading_in_view);
     RUN(parameter_steps_stay_in_range_and_jump_between_connectivities);
+    RUN(histogram_cache_refreshes_when_the_mask_is_edited_in_place);
     return test_done();
 }
