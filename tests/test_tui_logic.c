@@ -5,6 +5,7 @@
 #include "test.h"
 #include "../src/tui/list.h"
 #include "../src/tui/histcache.h"
+#include "../src/tui/browser_rows.h"
 #include "pulmo/recipe.h"
 
 #define NCURSES_WIDECHAR 1
@@ -143,11 +144,57 @@ TEST(histogram_cache_refreshes_when_the_mask_is_edited_in_place)
     pm_volume_free(vol);
 }
 
+static int rows_drawn;
+static void count_row(void *ctx, int i, int line, int selected)
+{
+    const brow *rows = ctx;
+    (void)line, (void)selected;
+    rows_drawn += rows[i].series >= -1; /* reads the row, as the browser's draw does */
+}
+
+/* Issue 15: when the rows' allocation failed the browser kept the list's
+ * old row count, and the next draw read the rows through NULL. */
+TEST(browser_rows_out_of_memory_leave_an_empty_list_not_a_stale_one)
+{
+    pm_series s[3];
+    memset(s, 0, sizeof s);
+    snprintf(s[0].meta.patient_id, sizeof s[0].meta.patient_id, "A");
+    snprintf(s[1].meta.patient_id, sizeof s[1].meta.patient_id, "A");
+    snprintf(s[2].meta.patient_id, sizeof s[2].meta.patient_id, "B");
+    snprintf(s[2].meta.series_description, sizeof s[2].meta.series_description, "Chest");
+    pm_index ix;
+    memset(&ix, 0, sizeof ix);
+    ix.series = s;
+    ix.nseries = 3;
+    int order[3] = {0, 1, 2};
+    brow *rows = NULL;
+    int nrows = 0;
+    tui_list l = {0};
+    CHECK(brows_build(calloc(7, sizeof(brow)), &ix, order, "", &rows, &nrows, &l) == 0, "rows built");
+    CHECK(nrows == 5 && l.n == 5, "patient A, 2 series, patient B, 1 series: %d rows, list %d", nrows, l.n);
+    list_select(&l, 4);
+    CHECK(brows_build(calloc(7, sizeof(brow)), &ix, order, "chest", &rows, &nrows, &l) == 0, "filtered");
+    CHECK(nrows == 2 && rows[l.sel].series == 2, "the filter keeps patient B's series selected");
+    /* The allocation fails. */
+    CHECK(brows_build(NULL, &ix, order, "", &rows, &nrows, &l) == -1, "out of memory is reported");
+    CHECK(!rows && nrows == 0 && l.n == 0, "no rows and an empty list, got %d rows, list %d", nrows, l.n);
+    rows_drawn = 0;
+    list_show(&l, 10, count_row, rows);
+    CHECK(rows_drawn == 0, "nothing drawn from the missing rows");
+    /* The order's allocation failed: likewise, and the next build works. */
+    CHECK(brows_build(calloc(7, sizeof(brow)), &ix, NULL, "", &rows, &nrows, &l) == -1 && l.n == 0,
+          "no order, no rows");
+    CHECK(brows_build(calloc(7, sizeof(brow)), &ix, order, "", &rows, &nrows, &l) == 0 && l.n == 5,
+          "memory back, rows back");
+    free(rows);
+}
+
 int main(void)
 {
     RUN(list_skips_headings_and_stops_at_the_ends);
     RUN(list_scrolls_to_keep_the_selection_and_its_heading_in_view);
     RUN(parameter_steps_stay_in_range_and_jump_between_connectivities);
     RUN(histogram_cache_refreshes_when_the_mask_is_edited_in_place);
+    RUN(browser_rows_out_of_memory_leave_an_empty_list_not_a_stale_one);
     return test_done();
 }
