@@ -10,6 +10,7 @@
 #include "files.h"
 #include "pulmo/dicom.h"
 #include "pulmo/series.h"
+#include "../src/series/series_internal.h"
 
 #include <zlib.h>
 
@@ -542,6 +543,29 @@ TEST(over_the_memory_cap_is_refused_before_loading)
     expect(dir, "--max-memory 1M", 5, "memory");
 }
 
+/* Issue 15: the planner read H[best] (H[-1] before, NULL here) for a
+ * series of no files. Both the planner and the public loader refuse it. */
+TEST(a_series_of_zero_files_is_refused_naming_its_folder)
+{
+    pm_series s;
+    memset(&s, 0, sizeof s);
+    snprintf(s.folder, sizeof s.folder, "/nowhere/empty-series");
+    pm__plan pl;
+    memset(&pl, 0, sizeof pl);
+    pl.s = &s;
+    pm_volume warn;
+    memset(&warn, 0, sizeof warn);
+    int rc = pm__plan_slices(&s, &pl, &warn);
+    CHECK(rc == PM_ENODATA, "planning 0 files gives PM_ENODATA, got %d", rc);
+    CHECK(strstr(pm_error(), "/nowhere/empty-series") && strstr(pm_error(), "no files"),
+          "the reason names the folder: %s", pm_error());
+    CHECK(!pl.sl && !pl.slot && pl.nz == 0, "nothing planned");
+    free(warn.warnings);
+    pm_volume *v = NULL;
+    rc = pm_series_load(&s, NULL, &v, NULL);
+    CHECK(rc == PM_ENODATA && !v, "loading 0 files gives PM_ENODATA and no volume, got %d", rc);
+}
+
 int main(void)
 {
     RUN(truncation_at_every_element_boundary_is_refused_naming_the_file);
@@ -562,5 +586,6 @@ int main(void)
     RUN(non_dicom_empty_and_missing_inputs_have_their_exit_codes);
     RUN(a_deflated_data_set_is_refused_naming_the_transfer_syntax);
     RUN(over_the_memory_cap_is_refused_before_loading);
+    RUN(a_series_of_zero_files_is_refused_naming_its_folder);
     return test_done();
 }
