@@ -54,6 +54,20 @@ static int wait_finished(tui_job *j)
     return 0;
 }
 
+/* Clears j and starts work on it. */
+static void fresh_job(tui_job *j, const char *what, tui_work_fn work, void *arg)
+{
+    memset(j, 0, sizeof *j);
+    CHECK(job_start(j, what, work, arg) == 0, "%s starts: %s", what, j->error);
+}
+
+/* job_free, which leaves no thread and no lock behind. */
+static void free_job(tui_job *j)
+{
+    job_free(j);
+    CHECK(!j->running && !j->mu_ready, "job_free joined the thread and destroyed the lock");
+}
+
 TEST(a_job_runs_its_work_reports_progress_and_hands_back_the_result)
 {
     tui_job j;
@@ -75,15 +89,13 @@ TEST(a_job_runs_its_work_reports_progress_and_hands_back_the_result)
     atomic_store(&gate, 1);
     CHECK(wait_finished(&j), "the job finishes");
     CHECK(!j.running && j.status == PM_OK && j.result == &payload, "status %d, result handed back", j.status);
-    job_free(&j);
-    CHECK(!j.mu_ready, "job_free destroys the lock");
+    free_job(&j);
 }
 
 TEST(a_cancelled_job_stops_with_the_reason_of_its_work)
 {
     tui_job j;
-    memset(&j, 0, sizeof j);
-    CHECK(job_start(&j, "spinning", work_until_cancelled, NULL) == 0, "job starts: %s", j.error);
+    fresh_job(&j, "spinning", work_until_cancelled, NULL);
     job_cancel(&j);
     CHECK(wait_finished(&j), "a cancelled job finishes");
     CHECK(j.status == PM_ECANCEL && strstr(j.error, "spinning: cancelled"),
@@ -91,22 +103,18 @@ TEST(a_cancelled_job_stops_with_the_reason_of_its_work)
     /* A second run on the same job reuses its lock. */
     CHECK(job_start(&j, "spinning again", work_until_cancelled, NULL) == 0, "job restarts: %s", j.error);
     CHECK(j.status == PM_OK && j.error[0] == '\0', "a restart clears the last outcome");
-    job_free(&j);
-    CHECK(!j.mu_ready, "job_free destroys the lock");
+    free_job(&j);
 }
 
 TEST(job_free_stops_a_running_job_and_the_job_can_start_again)
 {
     tui_job j;
-    memset(&j, 0, sizeof j);
-    CHECK(job_start(&j, "spinning", work_until_cancelled, NULL) == 0, "job starts: %s", j.error);
-    job_free(&j);
-    CHECK(!j.running && !j.mu_ready, "job_free joined the thread and destroyed the lock");
+    fresh_job(&j, "spinning", work_until_cancelled, NULL);
+    free_job(&j);
     CHECK(j.status == PM_ECANCEL, "the work saw the cancel, status %d", j.status);
     /* As the screens do: clear the freed job, then use it again. */
-    memset(&j, 0, sizeof j);
     atomic_store(&gate, 1);
-    CHECK(job_start(&j, "again", work_half_then_done, &j) == 0, "job starts again: %s", j.error);
+    fresh_job(&j, "again", work_half_then_done, &j);
     CHECK(wait_finished(&j) && j.status == PM_OK, "the second job finishes");
     job_free(&j);
     job_free(&j);
