@@ -584,14 +584,14 @@ TEST(a_series_of_zero_files_is_refused_naming_its_folder)
  * pulmo's guard, so this guards the contract rather than one exception.) */
 TEST(gdcm_entry_points_answer_hostile_files_with_a_status_naming_them)
 {
-    const char *dir = case_dir("gdcm-hostile");
-    size_t n;
-    tf_elem el[256];
-    int k;
-    unsigned char *b = lidc_slice_elements(&n, el, &k);
     char path[800], out[820];
+    const char *dir = case_dir("gdcm-hostile");
     snprintf(path, sizeof path, "%s/hostile.dcm", dir);
     snprintf(out, sizeof out, "%s/rewritten.dcm", dir);
+    tf_elem el[256];
+    int k;
+    size_t n;
+    unsigned char *b = lidc_slice_elements(&n, el, &k);
     unsigned char *m = malloc(n);
     CHECK(m, "out of memory");
     int cases = 0, refused = 0;
