@@ -111,7 +111,7 @@ $(SNZ)/%.cpp.o: src/%.cpp
 	@$(CXX) $(CXXFLAGS_) $(DEPFLAGS) -O1 $(SAN) -c -o $@ $<
 
 # The terminal UI's logic that needs no terminal, unit tested with the core.
-TUI_LOGIC  := src/tui/list.c src/tui/view.c
+TUI_LOGIC  := src/tui/list.c src/tui/view.c src/tui/job.c src/tui/histcache.c src/tui/browser_rows.c
 
 # Test programs link the sanitized core library (and tests/test.h).
 $(SNZ)/tests/%: tests/%.c $(wildcard tests/*.h) $(call san_obj,$(TUI_LOGIC)) $(SNZ)/libpulmo.a

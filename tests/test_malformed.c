@@ -10,6 +10,7 @@
 #include "files.h"
 #include "pulmo/dicom.h"
 #include "pulmo/series.h"
+#include "../src/series/series_internal.h"
 
 #include <zlib.h>
 
@@ -165,15 +166,23 @@ static void expect_flagged(const char *dir, const char *name)
         CHECK(rc == 3 && strstr(tf_err, name), "%s: exit %d, stderr %.600s", dir, rc, tf_err);
 }
 
+/* The bytes of one LIDC slice and its top-level elements (at most 256). */
+static unsigned char *lidc_slice_elements(size_t *n, tf_elem *el, int *k)
+{
+    unsigned char *b = tf_slurp(test_data(LIDC "000066.dcm"), n);
+    CHECK(b, "cannot read the LIDC slice");
+    *k = tf_elements(b, *n, el, 256);
+    CHECK(*k > 40, "only %d elements parsed", *k);
+    return b;
+}
+
 TEST(truncation_at_every_element_boundary_is_refused_naming_the_file)
 {
     const char *dir = case_dir("truncated");
     size_t n;
-    unsigned char *b = tf_slurp(test_data(LIDC "000066.dcm"), &n);
-    CHECK(b, "cannot read the LIDC slice");
     tf_elem el[256];
-    int k = tf_elements(b, n, el, 256);
-    CHECK(k > 40, "only %d elements parsed", k);
+    int k;
+    unsigned char *b = lidc_slice_elements(&n, el, &k);
     size_t cuts[300];
     int nc = 0;
     cuts[nc++] = 0;
@@ -542,6 +551,89 @@ TEST(over_the_memory_cap_is_refused_before_loading)
     expect(dir, "--max-memory 1M", 5, "memory");
 }
 
+/* Issue 15: the planner read H[best] (H[-1] before, NULL here) for a
+ * series of no files. Both the planner and the public loader refuse it. */
+TEST(a_series_of_zero_files_is_refused_naming_its_folder)
+{
+    pm_series s;
+    memset(&s, 0, sizeof s);
+    snprintf(s.folder, sizeof s.folder, "/nowhere/empty-series");
+    pm__plan pl;
+    memset(&pl, 0, sizeof pl);
+    pl.s = &s;
+    pm_volume warn;
+    memset(&warn, 0, sizeof warn);
+    int rc = pm__plan_slices(&s, &pl, &warn);
+    CHECK(rc == PM_ENODATA, "planning 0 files gives PM_ENODATA, got %d", rc);
+    CHECK(strstr(pm_error(), "/nowhere/empty-series") && strstr(pm_error(), "no files"),
+          "the reason names the folder: %s", pm_error());
+    CHECK(!pl.sl && !pl.slot && pl.nz == 0, "nothing planned");
+    free(warn.warnings);
+    pm_volume *v = NULL;
+    rc = pm_series_load(&s, NULL, &v, NULL);
+    CHECK(rc == PM_ENODATA && !v, "loading 0 files gives PM_ENODATA and no volume, got %d", rc);
+}
+
+/* Issue 15: every GDCM call of the adapter runs inside try, so no C++
+ * exception reaches a C caller (it would end the process in
+ * std::terminate). Each C entry point that reads a whole file with GDCM
+ * (the header reader, the data-set walker, the string rewriter) gets the
+ * LIDC slice cut at every element boundary and with each element's length
+ * made huge or undefined: each answers with a status, and a refusal names
+ * the file. (No input was found that makes this GDCM build throw past
+ * pulmo's guard, so this guards the contract rather than one exception.) */
+TEST(gdcm_entry_points_answer_hostile_files_with_a_status_naming_them)
+{
+    char path[800], out[820];
+    const char *dir = case_dir("gdcm-hostile");
+    snprintf(path, sizeof path, "%s/hostile.dcm", dir);
+    snprintf(out, sizeof out, "%s/rewritten.dcm", dir);
+    tf_elem el[256];
+    int k;
+    size_t n;
+    unsigned char *b = lidc_slice_elements(&n, el, &k);
+    unsigned char *m = malloc(n);
+    CHECK(m, "out of memory");
+    int cases = 0, refused = 0;
+    for (int i = 0; i < k; i++) {
+        for (int kind = 0; kind < 3; kind++) {
+            size_t len = n;
+            memcpy(m, b, n);
+            if (kind == 0) {
+                len = el[i].off;                       /* cut before element i */
+            } else if (el[i].hdr == 12) {
+                uint32_t v = kind == 1 ? 0xFFFFFFF0u : 0xFFFFFFFFu;   /* huge; undefined */
+                memcpy(m + el[i].off + 8, &v, 4);
+            } else {
+                if (kind == 2)
+                    continue;
+                m[el[i].off + 6] = 0xF0, m[el[i].off + 7] = 0xFF;
+            }
+            CHECK(tf_spit(path, m, len) == 0, "write %s", path);
+            cases++;
+            pm_dicom_header h;
+            int rc = pm_dicom_read_header(path, &h);
+            CHECK(rc == PM_OK || (rc == PM_ECORRUPT && strstr(pm_error(), "hostile.dcm")),
+                  "element %d kind %d: read_header %d '%s'", i, kind, rc, pm_error());
+            refused += rc != PM_OK;
+            pm_dicom_file *f = NULL;
+            rc = pm_dicom_open(path, &f);
+            CHECK(rc == PM_OK || (rc == PM_ECORRUPT && strstr(pm_error(), "hostile.dcm") && !f),
+                  "element %d kind %d: open %d '%s'", i, kind, rc, pm_error());
+            if (f)
+                pm_dicom_close(f);
+            rc = pm_dicom_rewrite_string(path, out, 0x0008, 0x103E, "edited");
+            CHECK(rc == PM_OK || ((rc == PM_ECORRUPT && strstr(pm_error(), "hostile.dcm")) ||
+                                  (rc == PM_EWRITE && strstr(pm_error(), "rewritten.dcm"))),
+                  "element %d kind %d: rewrite %d '%s'", i, kind, rc, pm_error());
+            remove(out);
+        }
+    }
+    free(m);
+    free(b);
+    printf("gdcm entry points: %d hostile files, %d refused by the header reader\n", cases, refused);
+}
+
 int main(void)
 {
     RUN(truncation_at_every_element_boundary_is_refused_naming_the_file);
@@ -562,5 +654,7 @@ int main(void)
     RUN(non_dicom_empty_and_missing_inputs_have_their_exit_codes);
     RUN(a_deflated_data_set_is_refused_naming_the_transfer_syntax);
     RUN(over_the_memory_cap_is_refused_before_loading);
+    RUN(a_series_of_zero_files_is_refused_naming_its_folder);
+    RUN(gdcm_entry_points_answer_hostile_files_with_a_status_naming_them);
     return test_done();
 }

@@ -4,6 +4,8 @@
  */
 #include "test.h"
 #include "../src/tui/list.h"
+#include "../src/tui/histcache.h"
+#include "../src/tui/browser_rows.h"
 #include "pulmo/recipe.h"
 
 #define NCURSES_WIDECHAR 1
@@ -158,11 +160,95 @@ TEST(parameter_steps_stay_in_range_and_jump_between_connectivities)
     CHECK(v < hu.value && v > hu.value - 200 && fmod(v, 100) == 0, "coarse HU step from %g gave %g", hu.value, v);
 }
 
+/* Issue 15: the histogram panel's cache was keyed by the mask's pointer,
+ * so a preview that edited the shown mask in place left a stale histogram. */
+TEST(histogram_cache_refreshes_when_the_mask_is_edited_in_place)
+{
+    pm_grid g = {{4, 4, 2}, {1, 1, 1}, {0, 0, 0}, {1, 0, 0, 0, 1, 0, 0, 0, 1}};
+    pm_volume *vol = pm_volume_new(&g);
+    pm_mask *m = pm_mask_new(&g);
+    CHECK(vol && m, "out of memory");
+    size_t n = pm_grid_voxels(&g);
+    for (size_t i = 0; i < n; i++)
+        vol->hu[i] = i < n / 2 ? -900 : 40;
+    for (size_t i = 0; i < 3; i++)
+        m->v[i] = 1;
+    tui_hist_cache c = {0};
+    const pm_hist *h = hist_cache_get(&c, vol, NULL, 0);
+    CHECK(h && h->total == n, "volume histogram of %zu voxels, got %llu", n,
+          h ? (unsigned long long)h->total : 0ULL);
+    h = hist_cache_get(&c, vol, m, 1);
+    CHECK(h && h->total == 3, "mask histogram of its 3 voxels, got %llu", h ? (unsigned long long)h->total : 0ULL);
+    /* A preview edits the same mask: the pointer stays, the version moves. */
+    for (size_t i = n - 5; i < n; i++)
+        m->v[i] = 1;
+    h = hist_cache_get(&c, vol, m, 2);
+    CHECK(h && h->total == 8, "the edited mask's 8 voxels, got %llu", h ? (unsigned long long)h->total : 0ULL);
+    int hi = (40 - h->lo) / h->bin;
+    CHECK(h->count[hi] == 5, "the 5 new voxels in the 40 HU bin, got %llu", (unsigned long long)h->count[hi]);
+    /* The same version is the cached histogram, not a recount. */
+    const pm_hist *again = hist_cache_get(&c, vol, m, 2);
+    CHECK(again == h && again->count == h->count, "an unchanged version keeps the cached counts");
+    h = hist_cache_get(&c, vol, NULL, 2);
+    CHECK(h && h->total == n, "back to the volume's histogram");
+    hist_cache_done(&c);
+    CHECK(!c.have, "done empties the cache");
+    pm_mask_free(m);
+    pm_volume_free(vol);
+}
+
+static int rows_drawn;
+static void count_row(void *ctx, int i, int line, int selected)
+{
+    const brow *rows = ctx;
+    (void)line, (void)selected;
+    rows_drawn += rows[i].series >= -1; /* reads the row, as the browser's draw does */
+}
+
+/* Issue 15: when the rows' allocation failed the browser kept the list's
+ * old row count, and the next draw read the rows through NULL. */
+TEST(browser_rows_out_of_memory_leave_an_empty_list_not_a_stale_one)
+{
+    pm_series s[3];
+    memset(s, 0, sizeof s);
+    snprintf(s[0].meta.patient_id, sizeof s[0].meta.patient_id, "A");
+    snprintf(s[1].meta.patient_id, sizeof s[1].meta.patient_id, "A");
+    snprintf(s[2].meta.patient_id, sizeof s[2].meta.patient_id, "B");
+    snprintf(s[2].meta.series_description, sizeof s[2].meta.series_description, "Chest");
+    pm_index ix;
+    memset(&ix, 0, sizeof ix);
+    ix.series = s;
+    ix.nseries = 3;
+    int order[3] = {0, 1, 2};
+    brow *rows = NULL;
+    int nrows = 0;
+    tui_list l = {0};
+    CHECK(brows_build(calloc(7, sizeof(brow)), &ix, order, "", &rows, &nrows, &l) == 0, "rows built");
+    CHECK(nrows == 5 && l.n == 5, "patient A, 2 series, patient B, 1 series: %d rows, list %d", nrows, l.n);
+    list_select(&l, 4);
+    CHECK(brows_build(calloc(7, sizeof(brow)), &ix, order, "chest", &rows, &nrows, &l) == 0, "filtered");
+    CHECK(nrows == 2 && rows[l.sel].series == 2, "the filter keeps patient B's series selected");
+    /* The allocation fails. */
+    CHECK(brows_build(NULL, &ix, order, "", &rows, &nrows, &l) == -1, "out of memory is reported");
+    CHECK(!rows && nrows == 0 && l.n == 0, "no rows and an empty list, got %d rows, list %d", nrows, l.n);
+    rows_drawn = 0;
+    list_show(&l, 10, count_row, rows);
+    CHECK(rows_drawn == 0, "nothing drawn from the missing rows");
+    /* The order's allocation failed: likewise, and the next build works. */
+    CHECK(brows_build(calloc(7, sizeof(brow)), &ix, NULL, "", &rows, &nrows, &l) == -1 && l.n == 0,
+          "no order, no rows");
+    CHECK(brows_build(calloc(7, sizeof(brow)), &ix, order, "", &rows, &nrows, &l) == 0 && l.n == 5,
+          "memory back, rows back");
+    free(rows);
+}
+
 int main(void)
 {
     RUN(list_skips_headings_and_stops_at_the_ends);
     RUN(list_scrolls_to_keep_the_selection_and_its_heading_in_view);
     RUN(list_without_selectable_rows_scrolls_and_clamps);
     RUN(parameter_steps_stay_in_range_and_jump_between_connectivities);
+    RUN(histogram_cache_refreshes_when_the_mask_is_edited_in_place);
+    RUN(browser_rows_out_of_memory_leave_an_empty_list_not_a_stale_one);
     return test_done();
 }

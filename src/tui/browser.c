@@ -9,6 +9,7 @@
  */
 #include "browser.h"
 #include "app.h"
+#include "browser_rows.h"
 #include "list.h"
 #include "viewer.h"
 #include "pulmo/net.h"
@@ -19,15 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct row {
-    int series;      /* index into app.index->series, or -1 for a patient row */
-    int first;       /* patient rows: first series (in order[]) of the patient */
-    int count;       /* patient rows: number of series */
-} row;
-
 static struct {
     int *order;      /* series sorted by patient, date, description */
-    row *rows;
+    brow *rows;
     int nrows;
     tui_list list;   /* over rows */
     char filter[128];
@@ -102,70 +97,16 @@ static int cmp_series(const void *a, const void *b)
     return c;
 }
 
-static int contains_ci(const char *hay, const char *needle)
-{
-    size_t n = strlen(needle);
-    if (!n)
-        return 1;
-    for (; *hay; hay++)
-        if (!strncasecmp(hay, needle, n))
-            return 1;
-    return 0;
-}
-
-static int series_matches(int i)
-{
-    const pm_series *s = ser(i);
-    const char *f = B.filter;
-    return contains_ci(s->meta.patient_id, f) || contains_ci(s->meta.patient_name, f) ||
-           contains_ci(s->meta.study_date, f) || contains_ci(s->meta.modality, f) ||
-           contains_ci(s->meta.series_description, f) || contains_ci(s->meta.study_description, f) ||
-           contains_ci(s->folder, f);
-}
-
-static int same_patient(int a, int b)
-{
-    return !strcmp(ser(a)->meta.patient_id, ser(b)->meta.patient_id) &&
-           !strcmp(ser(a)->meta.patient_name, ser(b)->meta.patient_name);
-}
-
 /* Rebuilds the rows from the index and the filter, keeping the selection
  * on the same series when it is still shown. */
 static void build_rows(void)
 {
-    if (!app.index || !B.order)
+    if (!app.index)
         return;
-    int keep = B.nrows && B.list.sel >= 0 ? B.rows[B.list.sel].series : -2;
     int n = app.index->nseries;
-    free(B.rows);
-    B.rows = calloc((size_t)(2 * n + 1), sizeof *B.rows);
-    B.nrows = 0;
-    if (!B.rows) {
-        list_resize(&B.list, 0);
+    brow *mem = B.order ? calloc((size_t)(2 * n + 1), sizeof *mem) : NULL;
+    if (brows_build(mem, app.index, B.order, B.filter, &B.rows, &B.nrows, &B.list) != 0 && B.order)
         app_message(1, "out of memory for the list");
-        return;
-    }
-    for (int a = 0; a < n;) {
-        int b = a;
-        while (b < n && same_patient(B.order[a], B.order[b]))
-            b++;
-        int shown = 0, head = B.nrows;
-        B.rows[B.nrows++] = (row){-1, a, b - a};
-        for (int k = a; k < b; k++)
-            if (series_matches(B.order[k])) {
-                B.rows[B.nrows++] = (row){B.order[k], a, 0};
-                shown++;
-            }
-        if (!shown)
-            B.nrows = head;
-        a = b;
-    }
-    int sel = 0;
-    for (int r = 0; r < B.nrows; r++)
-        if (B.rows[r].series == keep)
-            sel = r;
-    B.list.sel = sel;
-    list_resize(&B.list, B.nrows);
 }
 
 static void browser_job_done(void)
@@ -218,7 +159,7 @@ static void browser_job_done(void)
 static void draw_row(void *ctx, int i, int line, int selected)
 {
     int y = *(const int *)ctx + line;
-    const row *r = &B.rows[i];
+    const brow *r = &B.rows[i];
     char buf[512];
     if (r->series < 0) {
         const pm_series *s = ser(B.order[r->first]);
@@ -268,7 +209,7 @@ static void browser_draw(int y, int x, int rows_, int cols)
     hline(ACS_HLINE, COLS);
     crt_role(ROLE_NORMAL);
     if (B.nrows && B.list.sel >= 0) {
-        const row *r = &B.rows[B.list.sel];
+        const brow *r = &B.rows[B.list.sel];
         int si = r->series >= 0 ? r->series : B.order[r->first];
         const pm_series *s = ser(si);
         char folder[4096];
@@ -295,7 +236,7 @@ static void open_selected(void)
 {
     if (!B.nrows || B.list.sel < 0 || app.load.running)
         return;
-    const row *r = &B.rows[B.list.sel];
+    const brow *r = &B.rows[B.list.sel];
     const pm_series *s = r->series >= 0 ? ser(r->series) : NULL;
     if (!s) {
         const pm_series *p = ser(B.order[r->first]);

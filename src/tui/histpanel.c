@@ -3,6 +3,7 @@
  * stays tunable under it (its keys pass to the segmentation panel).
  */
 #include "histpanel.h"
+#include "histcache.h"
 #include "segpanel.h"
 #include "viewer.h"
 #include "pulmo/render.h"
@@ -13,18 +14,13 @@
 
 static struct {
     int hist_of_mask;         /* histogram of the mask's voxels */
-    pm_hist hist;
-    /* What the histogram is of: the source and the shown mask's version
-     * (previews edit the mask in place, so its pointer is not enough). */
-    int for_mask, for_version;
-    int have_hist;
+    tui_hist_cache cache;     /* of the volume or the shown mask's version */
     pm_fb *fb;
 } P;
 
 void hist_done(void)
 {
-    if (P.have_hist)
-        pm_hist_free(&P.hist);
+    hist_cache_done(&P.cache);
     pm_fb_free(P.fb);
     memset(&P, 0, sizeof P);
 }
@@ -34,20 +30,13 @@ void hist_done(void)
 static void draw_hist(int y0, int x0, int rows, int cols)
 {
     const pm_mask *m = P.hist_of_mask ? V.mask : NULL;
-    int version = m ? seg_shown_version() : 0;
-    if (!P.have_hist || P.for_mask != (m != NULL) || P.for_version != version) {
-        if (P.have_hist)
-            pm_hist_free(&P.hist);
-        P.have_hist = pm_hist_compute(V.vol, m, -1100, 700, 10, &P.hist) == PM_OK;
-        P.for_mask = m != NULL;
-        P.for_version = version;
-    }
+    const pm_hist *hist = hist_cache_get(&P.cache, V.vol, m, m ? seg_shown_version() : 0);
     crt_role(ROLE_HEADER);
     move(y0, x0);
     hline(' ', cols);
     crt_textf(y0, x0 + 1, cols - 2, "HU histogram: %s", m ? "mask" : "volume");
     crt_role(ROLE_NORMAL);
-    if (!P.have_hist)
+    if (!hist)
         return;
     double marks[4];
     int nm = seg_markers(marks, 4);
@@ -64,11 +53,11 @@ static void draw_hist(int y0, int x0, int rows, int cols)
         return;
     pm_fb_clear(P.fb, 0, 0, 0);
     pm_hist_style st = {1, marks, nm, V.view.win};
-    pm_draw_hist(P.fb, pm_fb_rect(P.fb), &P.hist, &st);
+    pm_draw_hist(P.fb, pm_fb_rect(P.fb), hist, &st);
     crt_draw_fb(P.fb, y0 + 1, x0 + 1, cols - 2, prow);
     int y = y0 + 1 + prow;
-    crt_textf(y++, x0 + 1, cols - 2, "%-6d %*d HU", P.hist.lo, cols - 12, P.hist.hi);
-    crt_textf(y++, x0 + 1, cols - 2, "%llu voxels (log counts)", (unsigned long long)P.hist.total);
+    crt_textf(y++, x0 + 1, cols - 2, "%-6d %*d HU", hist->lo, cols - 12, hist->hi);
+    crt_textf(y++, x0 + 1, cols - 2, "%llu voxels (log counts)", (unsigned long long)hist->total);
     crt_role(ROLE_MARK);
     char buf[128] = "";
     for (int i = 0, n = 0; i < nm && n < (int)sizeof buf - 16; i++)

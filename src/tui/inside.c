@@ -217,10 +217,10 @@ void inside_draw_overlays(pm_fb *fb, pm_rect r)
 
 void inside_done(void)
 {
-    job_stop(&I.sjob);
-    job_stop(&I.cjob);
-    job_finished(&I.sjob);
-    job_finished(&I.cjob);
+    /* job_free joins and destroys each job's lock before the memset below
+     * forgets it (job_stop alone left two locks never destroyed). */
+    job_free(&I.sjob);
+    job_free(&I.cjob);
     /* A clustering that ended but was never collected owns its table. */
     pm_hu_clusters_done(&I.w_h);
     pm_mask_free(I.w_str);
