@@ -186,22 +186,6 @@ static int chain_add(chain *ch, const pm_cc *cc, uint32_t t, int k, int nx, int 
     return PM_OK;
 }
 
-/* The growth is incremental: thresholds only rise, so each step's region
- * holds the last one's. The region is kept in queue in the order it grew
- * (each step's region is a prefix), and the neighbours it left out, with
- * their local HU, in out: a voxel's neighbourhood is read once, not once a
- * step. */
-typedef struct grower {
-    const pm_volume *v;
-    const pm_mask *m;
-    uint8_t *mark;      /* 1 in the region, 2 left out (in out) */
-    uint32_t *queue;
-    size_t cap, n;      /* n: the region's size */
-    struct left_out { uint32_t x; float hu; } *out;
-    size_t nout, outcap;
-    int kseed, kdir;    /* kdir != 0: only slices k with (k - kseed) * kdir >= 0 */
-} grower;
-
 /* The slice just above the lung apices where the trachea is alone: from
  * the slice with the most air inside the body, upward, the first slice
  * whose air is mostly one tube. There the trachea is in the neck, below the
@@ -274,91 +258,6 @@ static int find_neck(const pm_volume *v, const pm_mask *m, const pm_airway_opts 
     }
     chain_clear(ch);
     return rc == PM_OK ? found : -2;
-}
-
-/* Mean HU of voxel x's 3x3 in-plane neighbourhood: what the growth
- * compares with its threshold. A lumen is air pixels wide, while the grain
- * of a low-dose scan or a sharp kernel is a pixel or two: one voxel's HU
- * let the growth follow dark grains through the lightest lung (CMB, whose
- * trachea reads -955: +19 % of airway with 30 HU of grain, once 421 mL).
- * The lumen's partial-volume rim this leaves out comes back with the
- * shell (shell_mm). */
-static double local_hu(const pm_volume *v, size_t x)
-{
-    int nx = v->g.dim[0], ny = v->g.dim[1];
-    int i = (int)(x % (size_t)nx), j = (int)(x / (size_t)nx % (size_t)ny);
-    const int16_t *h = v->hu + x;
-    int s = 0, n = 0;
-    for (int dj = j > 0 ? -1 : 0; dj <= (j + 1 < ny ? 1 : 0); dj++)
-        for (int di = i > 0 ? -1 : 0; di <= (i + 1 < nx ? 1 : 0); di++)
-            s += h[di + (ptrdiff_t)dj * nx], n++;
-    return (double)s / n;
-}
-
-/* Voxel x joins the region when its local HU is at most t, else it is left
- * out until a higher t. 1 when it joined, 0 not, -1 out of memory, -2 the
- * region reached cap (a leak). */
-static int try_add(grower *g, uint32_t x, double hu, double t)
-{
-    if (hu > t) {
-        if (g->nout == g->outcap) {
-            size_t c = g->outcap ? 2 * g->outcap : 4096;
-            void *o = realloc(g->out, c * sizeof *g->out);
-            if (!o)
-                return -1;
-            g->out = o, g->outcap = c;
-        }
-        g->out[g->nout].x = x, g->out[g->nout++].hu = (float)hu;
-        g->mark[x] = 2;
-        return 0;
-    }
-    if (g->n == g->cap)
-        return -2;
-    g->mark[x] = 1;
-    g->queue[g->n++] = x;
-    return 1;
-}
-
-/* Grows the region from the seeds through PM_LABEL_LUNG voxels with
- * local_hu <= t (6-conn). Returns its size, cap + 1 when it reached cap (a
- * leak), 0 with *oom set when out of memory. */
-static size_t grow(grower *g, const uint32_t *seeds, size_t nseeds, double t, int *oom)
-{
-    int nx = g->v->g.dim[0], ny = g->v->g.dim[1], nz = g->v->g.dim[2];
-    size_t plane = (size_t)nx * ny, head = g->n;
-    int rc = 0;
-    for (size_t s = 0; s < nseeds && rc >= 0; s++)
-        if (!g->mark[seeds[s]])
-            rc = try_add(g, seeds[s], local_hu(g->v, seeds[s]), t);
-    size_t keep = 0;
-    for (size_t q = 0; q < g->nout && rc >= 0; q++) {
-        if (g->out[q].hu > t) {
-            g->out[keep++] = g->out[q];
-        } else {
-            g->mark[g->out[q].x] = 0;
-            rc = try_add(g, g->out[q].x, g->out[q].hu, t);
-        }
-    }
-    if (rc >= 0)
-        g->nout = keep;
-    while (head < g->n && rc >= 0) {
-        size_t x = g->queue[head++];
-        int i = (int)(x % (size_t)nx), j = (int)(x / (size_t)nx % (size_t)ny);
-        int k = (int)(x / plane);
-        size_t nb[6];
-        int nn = 0;
-        if (i > 0) nb[nn++] = x - 1;
-        if (i + 1 < nx) nb[nn++] = x + 1;
-        if (j > 0) nb[nn++] = x - (size_t)nx;
-        if (j + 1 < ny) nb[nn++] = x + (size_t)nx;
-        if (k > 0 && (!g->kdir || (k - 1 - g->kseed) * g->kdir >= 0)) nb[nn++] = x - plane;
-        if (k + 1 < nz && (!g->kdir || (k + 1 - g->kseed) * g->kdir >= 0)) nb[nn++] = x + plane;
-        for (int q = 0; q < nn && rc >= 0; q++)
-            if (!g->mark[nb[q]] && g->m->v[nb[q]] == PM_LABEL_LUNG)
-                rc = try_add(g, (uint32_t)nb[q], local_hu(g->v, nb[q]), t);
-    }
-    *oom = rc == -1;
-    return rc == -1 ? 0 : rc == -2 ? g->cap + 1 : g->n;
 }
 
 /* Follows the trachea down from its section on slice k0 (already in ch):
@@ -514,7 +413,7 @@ static int seed_and_grow(const pm_volume *v, pm_mask *m, const pm_airway_opts *o
     size_t ns = ch.n, ns_first = 0;
     while (ns_first < ns && seeds[ns_first] / plane == (size_t)k)
         ns_first++;
-    grower g = {.v = v, .m = m, .mark = calloc(n, 1), .kseed = k, .kdir = neck ? step : 0};
+    pm__grower g = {.v = v, .m = m, .mark = calloc(n, 1), .kseed = k, .kdir = neck ? step : 0};
     double vox_ml = pm_grid_voxel_mm3(&v->g) / 1000.0;
     g.cap = (size_t)(o->max_ml / vox_ml) + 1;
     g.queue = malloc(g.cap * sizeof *g.queue);
@@ -538,7 +437,7 @@ static int seed_and_grow(const pm_volume *v, pm_mask *m, const pm_airway_opts *o
             free(seeds), free(g.mark), free(g.queue), free(g.out);
             return PM_ECANCEL;
         }
-        size_t got = grow(&g, seeds, ns, t, &oom), in = 0;
+        size_t got = pm__grow(&g, seeds, ns, t, &oom), in = 0;
         if (oom) {
             free(seeds), free(g.mark), free(g.queue), free(g.out);
             return pm_fail(PM_EMEMORY, "out of memory growing the airway");

@@ -114,4 +114,22 @@ int pm__close_in(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, double 
  * virtual machine). Free with free(). NULL when out of memory. */
 void *pm__big_alloc(size_t bytes);
 
+/* The airway's region growing (airway_grow.c): the region so far, the
+ * voxels left out at the last threshold, and which slices it may enter. */
+typedef struct pm__grower {
+    const pm_volume *v;
+    const pm_mask *m;
+    uint8_t *mark;      /* 1 in the region, 2 left out (in out) */
+    uint32_t *queue;
+    size_t cap, n;      /* n: the region's size */
+    struct left_out { uint32_t x; float hu; } *out;
+    size_t nout, outcap;
+    int kseed, kdir;    /* kdir != 0: only slices k with (k - kseed) * kdir >= 0 */
+} pm__grower;
+/* Grows the region from the seeds through PM_LABEL_LUNG voxels whose 3x3
+ * in-plane mean HU is at most t (6-conn), continuing the last growth.
+ * Returns its size, cap + 1 when it reached cap (a leak), 0 with *oom set
+ * when out of memory. */
+size_t pm__grow(pm__grower *g, const uint32_t *seeds, size_t nseeds, double t, int *oom);
+
 #endif
