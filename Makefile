@@ -21,7 +21,7 @@
 PREFIX   ?= /usr/local
 CC       ?= cc
 CXX      ?= g++
-OPT      ?= -O2
+OPT      ?= -O3
 GDCM_INC ?= /usr/include/gdcm-3.0
 
 WARN     := -Wall -Wextra -Werror -Wno-format-truncation

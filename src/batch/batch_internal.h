@@ -5,15 +5,21 @@
 #include "pulmo/batch.h"
 
 /* Segments a loaded volume (which it may replace in place by its resampled
- * version; the caller still frees v). t0 = when the job started. */
+ * version, and whose voxels it frees once measured unless o->sheet draws
+ * them; the caller still frees v). t0 = when the job started. */
 int pm__segment_volume(pm_volume *v, double t0, const char *outdir, const pm_segment_opts *o,
                        pm_segment_report *rep, const pm_progress *p);
 
+/* The --mesh surface of a segmentation (segment_job.c). */
+typedef struct pm__mesh_job pm__mesh_job;
+
 /* Everything of pm__segment_volume but the writing: the labels on v's grid
  * go to *labels (NULL when the recipe did not get that far; the caller
- * frees). outdir (may be NULL) is created before the work starts. */
+ * frees). outdir (may be NULL) is created before the work starts. With
+ * mesh, the surface starts on its own thread as soon as the labels exist
+ * (the caller joins it before it frees them). */
 int pm__segment_run(pm_volume *v, double t0, const char *outdir, const pm_segment_opts *o,
-                    pm_segment_report *rep, pm_mask **labels, const pm_progress *p);
+                    pm_segment_report *rep, pm_mask **labels, pm__mesh_job *mesh, const pm_progress *p);
 
 /* Writes summary.csv (one row per report, named names[t]) atomically. */
 int pm__batch_write_summary(const char *path, const pm_segment_report *reps, char (*names)[256],

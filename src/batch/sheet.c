@@ -167,7 +167,7 @@ int pm_segment_sheet(const char *dir, const char *png, const pm_segment_opts *o,
     }
     rep->seconds_load = pm_now() - t0;
     pm_mask *lab = NULL;
-    rc = pm__segment_run(v, t0, NULL, o, rep, &lab, p);
+    rc = pm__segment_run(v, t0, NULL, o, rep, &lab, NULL, p);
     if (rc == PM_OK || rc == PM_ENOLUNG) {
         pm_fb *pic = NULL;
         int src = pm_segment_sheet_draw(v, lab, rep, &pic);

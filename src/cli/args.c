@@ -25,7 +25,7 @@ int cli_opt_long(const char *cmd, const char *opt, const char *arg, long long lo
 int cli_opt_int(const char *cmd, const char *opt, const char *arg, int lo, int hi, const char *what,
                 int *out)
 {
-    long long v;
+    long long v = 0;
     int rc = cli_opt_long(cmd, opt, arg, lo, hi, what, &v);
     if (rc == PM_OK)
         *out = (int)v;

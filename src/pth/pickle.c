@@ -192,7 +192,7 @@ static int setitem(up *u, uint32_t dict, uint32_t k, uint32_t val)
 /* ('storage', torch.XStorage, key, location, numel) -> a storage value. */
 static int op_persid(up *u)
 {
-    uint32_t t;
+    uint32_t t = 0;
     int rc = pop(u, &t);
     if (rc)
         return rc;
@@ -301,7 +301,7 @@ static int rebuild(up *u, pv args)
 
 static int op_reduce(up *u)
 {
-    uint32_t ai, fi;
+    uint32_t ai = 0, fi = 0;
     int rc = pop(u, &ai);
     if (!rc)
         rc = pop(u, &fi);
@@ -320,7 +320,7 @@ static int op_reduce(up *u)
 
 static int step(up *u, int op, int *stop)
 {
-    uint32_t x, y, z;
+    uint32_t x = 0, y = 0, z = 0;
     int rc;
     switch (op) {
     case 0x80: /* PROTO */

@@ -77,21 +77,28 @@ static void crop_free(crop *c)
 int pm__morph_scratch_init(pm__morph_scratch *s, const pm_mask *m, int vlo, int vhi, double r_mm)
 {
     memset(s, 0, sizeof *s);
-    crop c;
     if (!pm__bbox(m, vlo, vhi, s->lo, s->hi))
         return PM_OK;
     s->vlo = vlo, s->vhi = vhi;
-    memset(&c, 0, sizeof c);
-    memcpy(c.lo, s->lo, sizeof c.lo);
-    memcpy(c.hi, s->hi, sizeof c.hi);
-    crop_pad(m, r_mm, &c);
-    s->f = pm__big_alloc(c.n);
-    s->d = pm__big_alloc(c.n * sizeof *s->d);
+    /* Crops are made one label at a time: the largest label's crop, not
+     * the box of them all (which for two lungs is twice that, and fresh
+     * pages cost a fault each). */
+    size_t cap = 0;
+    for (int l = vlo; l <= vhi; l++) {
+        crop c;
+        memset(&c, 0, sizeof c);
+        if (pm__bbox_in(m, l, l, s->lo, s->hi, c.lo, c.hi)) {
+            crop_pad(m, r_mm, &c);
+            cap = c.n > cap ? c.n : cap;
+        }
+    }
+    s->f = pm__big_alloc(cap);
+    s->d = pm__big_alloc(cap * sizeof *s->d);
     if (!s->f || !s->d) {
         pm__morph_scratch_free(s);
         return pm_fail(PM_EMEMORY, "out of memory for a distance transform");
     }
-    s->cap = c.n;
+    s->cap = cap;
     return PM_OK;
 }
 
