@@ -338,75 +338,129 @@ static double blocks_mean(const pm_volume *v, const int f[3], const int cd[3], c
  * corners' own voxels in the body's blocks along the circle are marked in
  * ring (the padding value in *padv) for pm_seg_body to leave outside. */
 #define FOV_AIR_HU -930.0
+
+/* Slices are independent: close_fov_cuts runs them in parallel, in two
+ * passes so that every slice uses the padding value of the first slice
+ * that has any, as one pass in slice order did. */
+typedef struct fov_ctx {
+    const pm_volume *v;
+    pm_mask *b;
+    const int *f;
+    uint8_t *ring;
+    uint8_t *st;          /* per coarse voxel: 0 air, 1 body, 2 padding, 3 seen */
+    int **q;              /* per thread: a slice's flood queue */
+    int16_t *first;       /* per slice: its first padding value */
+    uint8_t *pads;        /* per slice: it has padding */
+    int16_t padv;
+    int failed;
+} fov_ctx;
+
+/* Pass 1, slice k: which blocks are body, padding or air. */
+static void fov_classify(void *vctx, int k, int thread)
+{
+    (void)thread;
+    fov_ctx *c = vctx;
+    const int *cd = c->b->g.dim, *f = c->f;
+    const pm_volume *v = c->v;
+    size_t cplane = (size_t)cd[0] * cd[1];
+    const uint8_t *s = c->b->v + cplane * (size_t)k;
+    uint8_t *st = c->st + cplane * (size_t)k;
+    int pads = 0;
+    for (size_t t = 0; t < cplane; t++) {
+        int bi = (int)(t % (size_t)cd[0]), bj = (int)(t / (size_t)cd[0]);
+        st[t] = s[t] ? 1 : padding_block(v, f, bi, bj, k, 1) ? 2 : 0;
+        if (st[t] == 2 && !pads++)
+            c->first[k] = v->hu[(size_t)bi * f[0] + (size_t)v->g.dim[0] *
+                                ((size_t)bj * f[1] + (size_t)v->g.dim[1] * ((size_t)k * f[2]))];
+    }
+    c->pads[k] = pads > 0;
+    if (!pads)
+        return;
+    /* The rim left the outermost ring of the corners out: a block of the
+     * fill beside them is fill too. */
+    for (size_t t = 0; t < cplane; t++) {
+        int i = (int)(t % (size_t)cd[0]), j = (int)(t / (size_t)cd[0]);
+        if (st[t] == 0 && ((i > 0 && st[t - 1] == 2) || (i < cd[0] - 1 && st[t + 1] == 2) ||
+                           (j > 0 && st[t - cd[0]] == 2) || (j < cd[1] - 1 && st[t + cd[0]] == 2)) &&
+            padding_block(v, f, i, j, k, 0))
+            st[t] = 4;
+    }
+    for (size_t t = 0; t < cplane; t++)
+        st[t] = st[t] == 4 ? 2 : st[t];
+}
+
+/* Pass 2, slice k: air inside the patient joins the body; the ring. */
+static void fov_close(void *vctx, int k, int thread)
+{
+    fov_ctx *c = vctx;
+    if (!c->pads[k])
+        return;
+    const int *cd = c->b->g.dim;
+    size_t cplane = (size_t)cd[0] * cd[1];
+    uint8_t *s = c->b->v + cplane * (size_t)k, *st = c->st + cplane * (size_t)k;
+    int *q = c->q[thread];
+    for (size_t t0 = 0; t0 < cplane; t0++) {
+        if (st[t0] != 0)
+            continue;
+        /* one component of air, flooded through its 4 neighbours */
+        int n = 0, head = 0, border = 0, nfill = 0, nbody = 0;
+        q[n++] = (int)t0;
+        st[t0] = 3;
+        while (head < n) {
+            int t = q[head++], i = t % cd[0], j = t / cd[0];
+            border |= i == 0 || j == 0 || i == cd[0] - 1 || j == cd[1] - 1;
+            int nb[4] = {i > 0 ? t - 1 : -1, i < cd[0] - 1 ? t + 1 : -1, j > 0 ? t - cd[0] : -1,
+                         j < cd[1] - 1 ? t + cd[0] : -1};
+            for (int e = 0; e < 4; e++) {
+                if (nb[e] < 0)
+                    continue;
+                nfill += st[nb[e]] == 2, nbody += st[nb[e]] == 1;
+                if (st[nb[e]] == 0) {
+                    st[nb[e]] = 3;
+                    q[n++] = nb[e];
+                }
+            }
+        }
+        if (nfill && !border && nbody > nfill && blocks_mean(c->v, c->f, cd, q, n, k, c->padv) > FOV_AIR_HU)
+            for (int t = 0; t < n; t++)
+                s[q[t]] = 1;
+    }
+    /* body blocks beside the corners: the circle runs through them */
+    uint8_t *r = c->ring + cplane * (size_t)k;
+    for (size_t t = 0; t < cplane; t++) {
+        int i = (int)(t % (size_t)cd[0]), j = (int)(t / (size_t)cd[0]);
+        r[t] = s[t] && ((i > 0 && st[t - 1] == 2) || (i < cd[0] - 1 && st[t + 1] == 2) ||
+                        (j > 0 && st[t - cd[0]] == 2) || (j < cd[1] - 1 && st[t + cd[0]] == 2));
+    }
+}
+
 static int close_fov_cuts(const pm_volume *v, pm_mask *b, const int f[3], uint8_t *ring, int16_t *padv)
 {
     const int *cd = b->g.dim;
     size_t cplane = (size_t)cd[0] * cd[1];
-    uint8_t *st = malloc(cplane);          /* 0 air, 1 body, 2 padding, 3 seen */
-    int *q = malloc(cplane * sizeof *q);
-    if (!st || !q) {
-        free(st), free(q);
-        return pm_fail(PM_EMEMORY, "out of memory for the body mask");
-    }
-    for (int k = 0; k < cd[2]; k++) {
-        uint8_t *s = b->v + cplane * (size_t)k;
-        int pads = 0;
-        for (size_t t = 0; t < cplane; t++) {
-            int bi = (int)(t % (size_t)cd[0]), bj = (int)(t / (size_t)cd[0]);
-            st[t] = s[t] ? 1 : padding_block(v, f, bi, bj, k, 1) ? 2 : 0;
-            if (st[t] == 2 && !pads++)
-                *padv = v->hu[(size_t)bi * f[0] + (size_t)v->g.dim[0] *
-                              ((size_t)bj * f[1] + (size_t)v->g.dim[1] * ((size_t)k * f[2]))];
+    int nth = pm_threads() < 64 ? pm_threads() : 64;
+    fov_ctx c = {.v = v, .b = b, .f = f, .ring = ring, .padv = *padv};
+    c.st = malloc(cplane * (size_t)cd[2]);
+    c.q = calloc((size_t)nth, sizeof *c.q);
+    c.first = malloc((size_t)cd[2] * sizeof *c.first);
+    c.pads = calloc((size_t)cd[2], 1);
+    int rc = c.st && c.q && c.first && c.pads ? PM_OK : PM_EMEMORY;
+    for (int t = 0; t < nth && rc == PM_OK; t++)
+        if (!(c.q[t] = malloc(cplane * sizeof **c.q)))
+            rc = PM_EMEMORY;
+    if (rc == PM_OK)
+        rc = pm_parallel_for(cd[2], nth, fov_classify, &c, NULL, NULL);
+    for (int k = 0; k < cd[2] && rc == PM_OK; k++)
+        if (c.pads[k]) {
+            *padv = c.padv = c.first[k];
+            break;
         }
-        if (!pads)
-            continue;
-        /* The rim left the outermost ring of the corners out: a block of the
-         * fill beside them is fill too. */
-        for (size_t t = 0; t < cplane; t++) {
-            int i = (int)(t % (size_t)cd[0]), j = (int)(t / (size_t)cd[0]);
-            if (st[t] == 0 && ((i > 0 && st[t - 1] == 2) || (i < cd[0] - 1 && st[t + 1] == 2) ||
-                               (j > 0 && st[t - cd[0]] == 2) || (j < cd[1] - 1 && st[t + cd[0]] == 2)) &&
-                padding_block(v, f, i, j, k, 0))
-                st[t] = 4;
-        }
-        for (size_t t = 0; t < cplane; t++)
-            st[t] = st[t] == 4 ? 2 : st[t];
-        for (size_t t0 = 0; t0 < cplane; t0++) {
-            if (st[t0] != 0)
-                continue;
-            /* one component of air, flooded through its 4 neighbours */
-            int n = 0, head = 0, border = 0, nfill = 0, nbody = 0;
-            q[n++] = (int)t0;
-            st[t0] = 3;
-            while (head < n) {
-                int t = q[head++], i = t % cd[0], j = t / cd[0];
-                border |= i == 0 || j == 0 || i == cd[0] - 1 || j == cd[1] - 1;
-                int nb[4] = {i > 0 ? t - 1 : -1, i < cd[0] - 1 ? t + 1 : -1, j > 0 ? t - cd[0] : -1,
-                             j < cd[1] - 1 ? t + cd[0] : -1};
-                for (int e = 0; e < 4; e++) {
-                    if (nb[e] < 0)
-                        continue;
-                    nfill += st[nb[e]] == 2, nbody += st[nb[e]] == 1;
-                    if (st[nb[e]] == 0) {
-                        st[nb[e]] = 3;
-                        q[n++] = nb[e];
-                    }
-                }
-            }
-            if (nfill && !border && nbody > nfill && blocks_mean(v, f, cd, q, n, k, *padv) > FOV_AIR_HU)
-                for (int t = 0; t < n; t++)
-                    s[q[t]] = 1;
-        }
-        /* body blocks beside the corners: the circle runs through them */
-        uint8_t *r = ring + cplane * (size_t)k;
-        for (size_t t = 0; t < cplane; t++) {
-            int i = (int)(t % (size_t)cd[0]), j = (int)(t / (size_t)cd[0]);
-            r[t] = s[t] && ((i > 0 && st[t - 1] == 2) || (i < cd[0] - 1 && st[t + 1] == 2) ||
-                            (j > 0 && st[t - cd[0]] == 2) || (j < cd[1] - 1 && st[t + cd[0]] == 2));
-        }
-    }
-    free(st), free(q);
-    return PM_OK;
+    if (rc == PM_OK)
+        rc = pm_parallel_for(cd[2], nth, fov_close, &c, NULL, NULL);
+    for (int t = 0; t < nth && c.q; t++)
+        free(c.q[t]);
+    free(c.st), free(c.q), free(c.first), free(c.pads);
+    return rc == PM_EMEMORY ? pm_fail(PM_EMEMORY, "out of memory for the body mask") : rc;
 }
 
 /* The blocks of one slab of f[2] slices and of the body's write-back. */
