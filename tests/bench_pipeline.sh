@@ -8,7 +8,8 @@
 # Also the same work in one pulmo process, as the Python pipeline does it:
 # `pulmo segment --resample 1 --mesh lungs.stl --smooth 10 --decimate 0.1`
 # (the second command above loads and segments the series again).
-# Medians of 3 whole processes: wall and CPU seconds, peak RSS (/usr/bin/time).
+# Medians of 3 whole processes: wall and CPU seconds, peak RSS (/usr/bin/time),
+# each side's runs taken in turn with the other's.
 # The machine is shared: the load average is printed, and CPU seconds are
 # the steadier figure when it is busy.
 data=${PM_DATA:-../shared/data}
@@ -24,7 +25,17 @@ run() {
     /usr/bin/time -a -o "$out/$label.time" -f '%e %U %S %M' "$@" >"$out/$label.stdout" 2>"$out/$label.err"
     tail -1 "$out/$label.time" | awk '{print $1, $2 + $3, $4}' >>"$out/$label"
 }
+# The Python pipeline runs in the same rounds as pulmo, one run of each in
+# turn, so that a machine that slows down or speeds up during the benchmark
+# (a shared host) weighs on both sides alike.
+py=1
+if ! [ -f "$seed" ]; then
+    py="classic Python pipeline: $seed missing, not run"
+elif ! /usr/bin/python3 -c 'import pydicom, scipy.ndimage, skimage.measure' 2>/dev/null; then
+    py="classic Python pipeline: needs python3-pydicom python3-scipy python3-skimage, not run"
+fi
 for i in 1 2 3; do
+    [ "$py" = 1 ] && run py /usr/bin/python3 "$seed" "$series" --mc
     run seg ./pulmo segment "$series" -o "$out/segout" --resample 1
     run mesh ./pulmo mesh "$series" -o "$out/lungs.stl" --smooth 10 --decimate 0.1 --json
     # pulmo's figure is the two processes together
@@ -51,17 +62,10 @@ echo "pulmo segment --resample 1 --mesh --smooth 10 --decimate 0.1 (one process)
      "${oc} s CPU, peak RSS $((om / 1024)) MB (${otri:-?} triangles)"
 echo "   runs (wall CPU KB): $(tr '\n' ';' <"$out/one")"
 echo "   load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-if ! [ -f "$seed" ]; then
-    echo "classic Python pipeline: $seed missing, not run"
+if [ "$py" != 1 ]; then
+    echo "$py"
     exit 0
 fi
-if ! /usr/bin/python3 -c 'import pydicom, scipy.ndimage, skimage.measure' 2>/dev/null; then
-    echo "classic Python pipeline: needs python3-pydicom python3-scipy python3-skimage, not run"
-    exit 0
-fi
-for i in 1 2 3; do
-    run py /usr/bin/python3 "$seed" "$series" --mc
-done
 yw=$(awk '{print $1}' "$out/py" | median)
 yc=$(awk '{print $2}' "$out/py" | median)
 ym=$(awk '{print $3}' "$out/py" | sort -g | tail -1)
