@@ -167,9 +167,31 @@ int pm_seg_fill_holes(pm_mask *m, uint8_t value, int conn, unsigned over, const 
     return PM_OK;
 }
 
+/* Counted in 32 chunks on all cores: a whole volume's mask is tens of MB. */
+#define COUNT_CHUNKS 32
+typedef struct count_ctx {
+    const uint8_t *v;
+    size_t n, got[COUNT_CHUNKS];
+    uint8_t value;
+} count_ctx;
+
+static void count_chunk(void *vctx, int t, int thread)
+{
+    (void)thread;
+    count_ctx *c = vctx;
+    size_t a = c->n * (size_t)t / COUNT_CHUNKS, b = c->n * (size_t)(t + 1) / COUNT_CHUNKS;
+    c->got[t] = pm__count_byte(c->v + a, b - a, c->value);
+}
+
 size_t pm_seg_count(const pm_mask *m, uint8_t value)
 {
-    return pm__count_byte(m->v, pm_grid_voxels(&m->g), value);
+    count_ctx c = {.v = m->v, .n = pm_grid_voxels(&m->g), .value = value};
+    if (c.n < ((size_t)4 << 20) || pm_parallel_for(COUNT_CHUNKS, 0, count_chunk, &c, NULL, NULL) != PM_OK)
+        return pm__count_byte(c.v, c.n, value);
+    size_t total = 0;
+    for (int t = 0; t < COUNT_CHUNKS; t++)
+        total += c.got[t];
+    return total;
 }
 
 int pm__bbox(const pm_mask *m, int vlo, int vhi, int lo[3], int hi[3])
@@ -178,8 +200,9 @@ int pm__bbox(const pm_mask *m, int vlo, int vhi, int lo[3], int hi[3])
     return pm__bbox_in(m, vlo, vhi, from, m->g.dim, lo, hi);
 }
 
-int pm__bbox_in(const pm_mask *m, int vlo, int vhi, const int from[3], const int to[3], int lo[3],
-                int hi[3])
+/* pm__bbox_in over slices [k0, k1) of the box. */
+static int bbox_slices(const pm_mask *m, int vlo, int vhi, const int from[3], const int to[3], int k0, int k1,
+                       int lo[3], int hi[3])
 {
     int nx = m->g.dim[0], ny = m->g.dim[1];
     lo[0] = nx, lo[1] = ny, lo[2] = m->g.dim[2];
@@ -190,7 +213,7 @@ int pm__bbox_in(const pm_mask *m, int vlo, int vhi, const int from[3], const int
     const int few = vlo >= 1 && vhi <= 126, skip0 = vlo >= 1;
     const uint64_t m0 = (uint64_t)(vlo - 1), n0 = (uint64_t)(vhi + 1);
     const int i1 = to[0];
-    for (int k = from[2]; k < to[2]; k++)
+    for (int k = k0; k < k1; k++)
         for (int j = from[1]; j < to[1]; j++) {
             const uint8_t *row = m->v + (size_t)nx * ((size_t)j + (size_t)ny * (size_t)k);
             int a = from[0];
@@ -221,6 +244,47 @@ int pm__bbox_in(const pm_mask *m, int vlo, int vhi, const int from[3], const int
             if (j + 1 > hi[1]) hi[1] = j + 1;
             if (k < lo[2]) lo[2] = k;
             if (k + 1 > hi[2]) hi[2] = k + 1;
+        }
+    return hi[0] > 0;
+}
+
+/* Slabs of slices, scanned in parallel and their boxes merged: the box of
+ * a volume's lungs is looked for a few times per segmentation. */
+#define BBOX_SLABS 32
+typedef struct bbox_ctx {
+    const pm_mask *m;
+    int vlo, vhi;
+    const int *from, *to;
+    int lo[BBOX_SLABS][3], hi[BBOX_SLABS][3], got[BBOX_SLABS];
+} bbox_ctx;
+
+static void bbox_slab(void *vctx, int t, int thread)
+{
+    (void)thread;
+    bbox_ctx *c = vctx;
+    int n = c->to[2] - c->from[2];
+    int k0 = c->from[2] + (int)((int64_t)n * t / BBOX_SLABS);
+    int k1 = c->from[2] + (int)((int64_t)n * (t + 1) / BBOX_SLABS);
+    c->got[t] = bbox_slices(c->m, c->vlo, c->vhi, c->from, c->to, k0, k1, c->lo[t], c->hi[t]);
+}
+
+int pm__bbox_in(const pm_mask *m, int vlo, int vhi, const int from[3], const int to[3], int lo[3],
+                int hi[3])
+{
+    size_t n = 1;
+    for (int a = 0; a < 3; a++)
+        n *= to[a] > from[a] ? (size_t)(to[a] - from[a]) : 0;
+    if (n < ((size_t)4 << 20) || to[2] - from[2] < BBOX_SLABS)
+        return bbox_slices(m, vlo, vhi, from, to, from[2], to[2], lo, hi);
+    bbox_ctx c = {.m = m, .vlo = vlo, .vhi = vhi, .from = from, .to = to};
+    if (pm_parallel_for(BBOX_SLABS, 0, bbox_slab, &c, NULL, NULL) != PM_OK)
+        return bbox_slices(m, vlo, vhi, from, to, from[2], to[2], lo, hi);
+    lo[0] = m->g.dim[0], lo[1] = m->g.dim[1], lo[2] = m->g.dim[2];
+    hi[0] = hi[1] = hi[2] = 0;
+    for (int t = 0; t < BBOX_SLABS; t++)
+        for (int a = 0; a < 3 && c.got[t]; a++) {
+            lo[a] = c.lo[t][a] < lo[a] ? c.lo[t][a] : lo[a];
+            hi[a] = c.hi[t][a] > hi[a] ? c.hi[t][a] : hi[a];
         }
     return hi[0] > 0;
 }
