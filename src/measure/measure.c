@@ -168,37 +168,63 @@ static int has_zero8(const uint8_t *b)
 
 /* Area in mm^2 where lung meets the fill beyond the reconstruction circle
  * (a field of view narrower than the chest), in each slice's plane. */
+/* Slices are counted on all cores: faces along x (steps in i) and along y
+ * (steps in j), as integers, so the sum is the same in any order. */
+typedef struct contact_ctx {
+    const pm_mask *labels;
+    const pm_volume *v;
+    int64_t (*n)[2];
+} contact_ctx;
+
+static void contact_slice(void *vctx, int k, int thread)
+{
+    (void)thread;
+    const contact_ctx *c = vctx;
+    const pm_mask *labels = c->labels;
+    const pm_grid *g = &labels->g;
+    int nx = g->dim[0], ny = g->dim[1];
+    static const int step[4][2] = {{1, 0}, {-1, 0}, {0, 1}, {0, -1}};
+    int64_t *n = c->n[k];
+    for (int j = 0; j < ny; j++) {
+        const uint8_t *row = labels->v + (size_t)nx * ((size_t)j + (size_t)ny * k);
+        const uint8_t *up = j > 0 ? row - nx : NULL, *down = j + 1 < ny ? row + nx : NULL;
+        for (int i = pm_skip_zeros(row, 0, nx); i < nx; i = pm_skip_zeros(row, i + 1, nx)) {
+            /* Inside the lungs no 4-neighbour is 0: eight voxels whose
+             * row, row above and row below hold no 0 add nothing. */
+            while (i + 8 <= nx && (i == 0 || row[i - 1]) && (i + 8 == nx || row[i + 8]) &&
+                   !has_zero8(row + i) && (!up || !has_zero8(up + i)) && (!down || !has_zero8(down + i)))
+                i += 8;
+            if (i >= nx || !row[i])
+                continue;
+            if (row[i] != PM_LABEL_RIGHT && row[i] != PM_LABEL_LEFT)
+                continue;
+            for (int e = 0; e < 4; e++) {
+                int a = i + step[e][0], b = j + step[e][1];
+                if (a < 0 || b < 0 || a >= nx || b >= ny ||
+                    labels->v[(size_t)a + (size_t)nx * ((size_t)b + (size_t)ny * k)] != 0 ||
+                    !fill_beyond(c->v, i, j, k, step[e][0], step[e][1]))
+                    continue;
+                n[step[e][0] ? 0 : 1]++;
+            }
+        }
+    }
+}
+
 static double circle_contact_mm2(const pm_mask *labels, const pm_volume *v)
 {
     const pm_grid *g = &labels->g;
-    int nx = g->dim[0], ny = g->dim[1], nz = g->dim[2];
-    static const int step[4][2] = {{1, 0}, {-1, 0}, {0, 1}, {0, -1}};
-    double mm2 = 0;
+    int nz = g->dim[2];
+    contact_ctx c = {labels, v, calloc((size_t)nz, sizeof *c.n)};
+    if (!c.n)
+        return 0;
+    pm_parallel_for(nz, 0, contact_slice, &c, NULL, NULL);
+    int64_t n[2] = {0, 0};
     for (int k = 0; k < nz; k++)
-        for (int j = 0; j < ny; j++) {
-            const uint8_t *row = labels->v + (size_t)nx * ((size_t)j + (size_t)ny * k);
-            const uint8_t *up = j > 0 ? row - nx : NULL, *down = j + 1 < ny ? row + nx : NULL;
-            for (int i = pm_skip_zeros(row, 0, nx); i < nx; i = pm_skip_zeros(row, i + 1, nx)) {
-                /* Inside the lungs no 4-neighbour is 0: eight voxels whose
-                 * row, row above and row below hold no 0 add nothing. */
-                while (i + 8 <= nx && (i == 0 || row[i - 1]) && (i + 8 == nx || row[i + 8]) &&
-                       !has_zero8(row + i) && (!up || !has_zero8(up + i)) && (!down || !has_zero8(down + i)))
-                    i += 8;
-                if (i >= nx || !row[i])
-                    continue;
-                if (row[i] != PM_LABEL_RIGHT && row[i] != PM_LABEL_LEFT)
-                    continue;
-                for (int e = 0; e < 4; e++) {
-                    int a = i + step[e][0], b = j + step[e][1];
-                    if (a < 0 || b < 0 || a >= nx || b >= ny ||
-                        labels->v[(size_t)a + (size_t)nx * ((size_t)b + (size_t)ny * k)] != 0 ||
-                        !fill_beyond(v, i, j, k, step[e][0], step[e][1]))
-                        continue;
-                    mm2 += g->spacing[step[e][0] ? 1 : 0] * g->spacing[2];
-                }
-            }
-        }
-    return mm2;
+        n[0] += c.n[k][0], n[1] += c.n[k][1];
+    free(c.n);
+    /* a step in i crosses a face of spacing[1] x spacing[2], one in j of
+     * spacing[0] x spacing[2] */
+    return (double)n[0] * g->spacing[1] * g->spacing[2] + (double)n[1] * g->spacing[0] * g->spacing[2];
 }
 
 int pm_lung_cut_by_fov(const pm_mask *labels, const pm_volume *v)

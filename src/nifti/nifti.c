@@ -6,6 +6,7 @@
 #include "pulmo/nifti.h"
 #include "pulmo/core.h"
 #include "pulmo/io.h"
+#include "nifti_internal.h"
 
 #include <errno.h>
 #include <math.h>
@@ -148,7 +149,26 @@ int pm_nifti_write(const char *path, const pm_grid *g, int datatype, const void 
 {
     pm__flat f = {data, (size_t)g->dim[0] * (size_t)g->dim[1] * (size_t)pm_nifti_type_size(datatype),
                   g->dim[2]};
-    return pm_nifti_write_planes(path, g, 1, datatype, pm__flat_plane, &f);
+    size_t len = strlen(path);
+    if (!(len > 3 && strcmp(path + len - 3, ".gz") == 0) || !f.plane_bytes || g->dim[2] < 1)
+        return pm_nifti_write_planes(path, g, 1, datatype, pm__flat_plane, &f);
+    /* Compressed from memory on all cores (gzip.c). */
+    unsigned char h[PM__VOX_OFFSET];
+    pm__header(h, g, datatype, pm_nifti_type_size(datatype), 1);
+    pm_outfile o;
+    int st = pm_out_open(&o, path);
+    if (st)
+        return st;
+    errno = 0;
+    st = pm__gzip_write(o.f, h, sizeof h, data, f.plane_bytes * (size_t)g->dim[2], 1);
+    if (st != PM_OK) {
+        int e = errno;
+        pm_out_abort(&o);
+        if (st == PM_EMEMORY)
+            return pm_fail(PM_EMEMORY, "%s: out of memory compressing", path);
+        return pm_fail(PM_EWRITE, "%s: write failed: %s", path, e ? strerror(e) : "gzip error");
+    }
+    return pm_out_commit(&o);
 }
 
 int pm_nifti_write_planes(const char *path, const pm_grid *g, int nt, int datatype,
