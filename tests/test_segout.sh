@@ -141,6 +141,32 @@ else
     pass $name
 fi
 
+# With --structures the surface waits for label 5 and is built after the
+# mask, on the main thread (the other path of segment_job.c's mesh job);
+# it leaves the structures out, as it did before the mesh had a thread.
+name=segment_mesh_with_structures_leaves_them_out
+$P segment samples/patients/PHANTOM-01 -o "$T/ms" --resample 1.5 --structures --mesh "$T/ms.stl" --smooth 10 \
+    --decimate 0.2 --json >"$T/ms.json" 2>"$T/err"; rc=$?
+if [ $rc -ne 0 ]; then
+    fail $name "exit $rc: $(cat "$T/err")"
+elif ! $PY - "$T/ms.json" "$T/ms.stl" "$T/m.json" >"$T/py" 2>&1 <<'PYEOF'
+import json, struct, sys
+r, plain = json.load(open(sys.argv[1])), json.load(open(sys.argv[3]))
+raw = open(sys.argv[2], "rb").read()
+n = struct.unpack_from("<I", raw, 80)[0]
+assert len(raw) == 84 + 50 * n and n == r["mesh_triangles"] > 0, (len(raw), n, r.get("mesh_triangles"))
+# labels 1-2 without the structures (label 5) inside them: the surface
+# encloses the lungs' volume less the structures'
+s = r["structures_ml"]
+assert s > 0, s
+assert abs(plain["mesh_ml"] - r["mesh_ml"] - s) < 0.2 * s, (plain["mesh_ml"], r["mesh_ml"], s)
+PYEOF
+then
+    fail $name "$(tail -2 "$T/py")"
+else
+    pass $name
+fi
+
 name=segment_mesh_of_two_slices_is_a_warning_not_a_file
 $P segment "$D/edge/two-slices-no-modality" -o "$T/two" --mesh "$T/two.stl" >/dev/null 2>"$T/err"; rc=$?
 if [ $rc -ne 0 ] || [ -e "$T/two.stl" ] || ! grep -q '"no_mesh: ' "$T/two/report.json"; then

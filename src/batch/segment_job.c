@@ -186,26 +186,27 @@ static void mesh_start(pm__mesh_job *j, const pm_mask *lab)
     j->started = pthread_create(&j->th, NULL, mesh_main, j) == 0;
 }
 
-/* The surface into rep, built here unless a thread has built it. */
-static int mesh_finish(pm__mesh_job *j, const pm_mask *lab, pm_segment_report *rep)
+static void mesh_join(pm__mesh_job *j)
 {
     if (j->started)
         pthread_join(j->th, NULL);
-    else
-        mesh_start(j, lab), mesh_build(j);
     j->started = 0;
+}
+
+/* The surface into rep: the thread's, or built here when none was started
+ * (with --structures, or when the thread could not be created). */
+static int mesh_finish(pm__mesh_job *j, const pm_mask *lab, pm_segment_report *rep)
+{
+    if (j->started) {
+        mesh_join(j);
+    } else {
+        j->lab = lab;
+        mesh_build(j);
+    }
     rep->mesh_triangles = j->triangles;
     rep->mesh_ml = j->ml;
     rep->seconds_mesh = j->seconds;
     return j->rc == PM_OK ? PM_OK : pm_fail(j->rc, "%s", j->err);
-}
-
-static void mesh_join(pm__mesh_job *j)
-{
-    if (j && j->started)
-        pthread_join(j->th, NULL);
-    if (j)
-        j->started = 0;
 }
 
 int pm__segment_run(pm_volume *v, double t0, const char *outdir, const pm_segment_opts *o,

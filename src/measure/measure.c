@@ -168,23 +168,24 @@ static int has_zero8(const uint8_t *b)
 
 /* Area in mm^2 where lung meets the fill beyond the reconstruction circle
  * (a field of view narrower than the chest), in each slice's plane. */
-/* Slices are counted on all cores: faces along x (steps in i) and along y
- * (steps in j), as integers, so the sum is the same in any order. */
+/* Slices are counted on all cores, each thread into its own pair of
+ * counters: faces along x (steps in i) and along y (steps in j), integers,
+ * so the sum is the same whatever thread counted a slice. */
+#define CONTACT_THREADS 64
 typedef struct contact_ctx {
     const pm_mask *labels;
     const pm_volume *v;
-    int64_t (*n)[2];
+    int64_t n[CONTACT_THREADS][2];
 } contact_ctx;
 
 static void contact_slice(void *vctx, int k, int thread)
 {
-    (void)thread;
-    const contact_ctx *c = vctx;
+    contact_ctx *c = vctx;
     const pm_mask *labels = c->labels;
     const pm_grid *g = &labels->g;
     int nx = g->dim[0], ny = g->dim[1];
     static const int step[4][2] = {{1, 0}, {-1, 0}, {0, 1}, {0, -1}};
-    int64_t *n = c->n[k];
+    int64_t *n = c->n[thread];
     for (int j = 0; j < ny; j++) {
         const uint8_t *row = labels->v + (size_t)nx * ((size_t)j + (size_t)ny * k);
         const uint8_t *up = j > 0 ? row - nx : NULL, *down = j + 1 < ny ? row + nx : NULL;
@@ -213,15 +214,14 @@ static void contact_slice(void *vctx, int k, int thread)
 static double circle_contact_mm2(const pm_mask *labels, const pm_volume *v)
 {
     const pm_grid *g = &labels->g;
-    int nz = g->dim[2];
-    contact_ctx c = {labels, v, calloc((size_t)nz, sizeof *c.n)};
-    if (!c.n)
-        return 0;
-    pm_parallel_for(nz, 0, contact_slice, &c, NULL, NULL);
+    contact_ctx c;
+    memset(&c, 0, sizeof c);
+    c.labels = labels, c.v = v;
+    int nth = pm_threads() < CONTACT_THREADS ? pm_threads() : CONTACT_THREADS;
+    pm_parallel_for(g->dim[2], nth, contact_slice, &c, NULL, NULL);
     int64_t n[2] = {0, 0};
-    for (int k = 0; k < nz; k++)
-        n[0] += c.n[k][0], n[1] += c.n[k][1];
-    free(c.n);
+    for (int t = 0; t < CONTACT_THREADS; t++)
+        n[0] += c.n[t][0], n[1] += c.n[t][1];
     /* a step in i crosses a face of spacing[1] x spacing[2], one in j of
      * spacing[0] x spacing[2] */
     return (double)n[0] * g->spacing[1] * g->spacing[2] + (double)n[1] * g->spacing[0] * g->spacing[2];

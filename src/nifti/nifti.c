@@ -145,12 +145,17 @@ static int pm__flat_plane(void *ctx, int t, int k, void *buf)
     return 0;
 }
 
+static int pm__is_gz(const char *path)
+{
+    size_t len = strlen(path);
+    return len > 3 && strcmp(path + len - 3, ".gz") == 0;
+}
+
 int pm_nifti_write(const char *path, const pm_grid *g, int datatype, const void *data)
 {
     pm__flat f = {data, (size_t)g->dim[0] * (size_t)g->dim[1] * (size_t)pm_nifti_type_size(datatype),
                   g->dim[2]};
-    size_t len = strlen(path);
-    if (!(len > 3 && strcmp(path + len - 3, ".gz") == 0) || !f.plane_bytes || g->dim[2] < 1)
+    if (!pm__is_gz(path) || !f.plane_bytes || g->dim[2] < 1)
         return pm_nifti_write_planes(path, g, 1, datatype, pm__flat_plane, &f);
     /* Compressed from memory on all cores (gzip.c). */
     unsigned char h[PM__VOX_OFFSET];
@@ -190,8 +195,7 @@ int pm_nifti_write_planes(const char *path, const pm_grid *g, int nt, int dataty
         free(buf);
         return st;
     }
-    size_t len = strlen(path);
-    int gz = len > 3 && strcmp(path + len - 3, ".gz") == 0;
+    int gz = pm__is_gz(path);
     gzFile z = NULL;
     int ok = 1, failed_fill = 0;
     if (gz) {

@@ -63,16 +63,21 @@ pm_seg_run *pm_seg_run_fork(const pm_seg_run *run, int upto)
     return f;
 }
 
-/* The working labels (outside, other air) back to 0, a slice at a time on
- * all cores, and without branches so that it runs as vector code. */
+/* The working labels (outside, other air) back to 0; without branches, so
+ * that it runs as vector code. dst may be src. */
+static void plain_labels(uint8_t *dst, const uint8_t *src, size_t n)
+{
+    for (size_t x = 0; x < n; x++)
+        dst[x] = src[x] >= PM_LABEL_OTHER_AIR ? 0 : src[x];
+}
+
+/* A slice at a time, on all cores. */
 static void clear_slice(void *ctx, int k, int thread)
 {
     (void)thread;
     pm_mask *m = ctx;
     size_t plane = (size_t)m->g.dim[0] * (size_t)m->g.dim[1];
-    uint8_t *v = m->v + plane * (size_t)k;
-    for (size_t x = 0; x < plane; x++)
-        v[x] = v[x] >= PM_LABEL_OTHER_AIR ? 0 : v[x];
+    plain_labels(m->v + plane * (size_t)k, m->v + plane * (size_t)k, plane);
 }
 
 static void clear_outside(pm_mask *m)
@@ -298,9 +303,7 @@ int pm_recipe_preview(const pm_recipe *r, const pm_seg_run *run, int from, int k
             rc = pm__step_exec(&c);
     }
     if (rc == PM_OK) {
-        const uint8_t *src = m->v + plane * (size_t)(k - k0);
-        for (size_t x = 0; x < plane; x++)
-            out[x] = src[x] >= PM_LABEL_OTHER_AIR ? 0 : src[x];
+        plain_labels(out, m->v + plane * (size_t)(k - k0), plane);
     }
     pm_mask_free(m);
     pm_seg_run_free(scratch);

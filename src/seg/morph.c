@@ -37,8 +37,15 @@ static void crop_pad(const pm_mask *m, double r_mm, crop *c)
 static int crop_box(const pm_mask *m, int vlo, int vhi, double r_mm, crop *c, const pm__morph_scratch *s)
 {
     memset(c, 0, sizeof *c);
-    int got = s && s->cap && s->vlo <= vlo && vhi <= s->vhi ? pm__bbox_in(m, vlo, vhi, s->lo, s->hi, c->lo, c->hi)
-                                                            : pm__bbox(m, vlo, vhi, c->lo, c->hi);
+    int got, b = vlo - (s ? s->vlo : 0);
+    if (s && s->cap && vlo == vhi && b >= 0 && b < PM__SCRATCH_BOXES && vlo <= s->vhi) {
+        got = s->bgot[b];
+        memcpy(c->lo, s->blo[b], sizeof c->lo);
+        memcpy(c->hi, s->bhi[b], sizeof c->hi);
+    } else {
+        got = s && s->cap && s->vlo <= vlo && vhi <= s->vhi ? pm__bbox_in(m, vlo, vhi, s->lo, s->hi, c->lo, c->hi)
+                                                         : pm__bbox(m, vlo, vhi, c->lo, c->hi);
+    }
     if (got)
         crop_pad(m, r_mm, c);
     return got;
@@ -87,7 +94,13 @@ int pm__morph_scratch_init(pm__morph_scratch *s, const pm_mask *m, int vlo, int 
     for (int l = vlo; l <= vhi; l++) {
         crop c;
         memset(&c, 0, sizeof c);
-        if (pm__bbox_in(m, l, l, s->lo, s->hi, c.lo, c.hi)) {
+        int got = pm__bbox_in(m, l, l, s->lo, s->hi, c.lo, c.hi);
+        if (l - vlo < PM__SCRATCH_BOXES) {
+            s->bgot[l - vlo] = got;
+            memcpy(s->blo[l - vlo], c.lo, sizeof c.lo);
+            memcpy(s->bhi[l - vlo], c.hi, sizeof c.hi);
+        }
+        if (got) {
             crop_pad(m, r_mm, &c);
             cap = c.n > cap ? c.n : cap;
         }

@@ -82,6 +82,7 @@ int pm__edt_above(const uint8_t *feat, const int dim[3], const double spacing[3]
 /* Scratch buffers for the crops of ball morphology: sized once for the
  * largest crop to come, so that closing one lung after the other reuses
  * the same memory (fresh pages cost a fault each). */
+#define PM__SCRATCH_BOXES 4
 typedef struct pm__morph_scratch {
     uint8_t *f;
     float *d;
@@ -91,6 +92,9 @@ typedef struct pm__morph_scratch {
      * before its own crop is made (pm_seg_close_pleural closes each lung
      * once, and a lung's closing writes only its own label). */
     int vlo, vhi, lo[3], hi[3];
+    /* each label's own box (labels vlo .. vlo + PM__SCRATCH_BOXES - 1),
+     * found once while sizing, for crops of one label */
+    int blo[PM__SCRATCH_BOXES][3], bhi[PM__SCRATCH_BOXES][3], bgot[PM__SCRATCH_BOXES];
 } pm__morph_scratch;
 /* Sizes s for the crop of voxels in [vlo, vhi] padded by r_mm (nothing when
  * there are none); PM_EMEMORY with s empty on failure. */
