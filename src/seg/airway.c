@@ -413,12 +413,13 @@ static int seed_and_grow(const pm_volume *v, pm_mask *m, const pm_airway_opts *o
     size_t ns = ch.n, ns_first = 0;
     while (ns_first < ns && seeds[ns_first] / plane == (size_t)k)
         ns_first++;
-    pm__grower g = {.v = v, .m = m, .mark = calloc(n, 1), .kseed = k, .kdir = neck ? step : 0};
+    pm__grower g = {.v = v, .m = m, .seeds = seeds, .nseeds = ns, .seed_label = malloc(ns),
+                    .kseed = k, .kdir = neck ? step : 0};
     double vox_ml = pm_grid_voxel_mm3(&v->g) / 1000.0;
     g.cap = (size_t)(o->max_ml / vox_ml) + 1;
     g.queue = malloc(g.cap * sizeof *g.queue);
-    if (!g.mark || !g.queue) {
-        free(seeds), free(g.mark), free(g.queue);
+    if (!g.seed_label || !g.queue) {
+        free(seeds), free(g.seed_label), free(g.queue);
         return pm_fail(PM_EMEMORY, "out of memory growing the airway");
     }
     /* The whole section, partial-volume rim included, is airway: with the
@@ -426,6 +427,8 @@ static int seed_and_grow(const pm_volume *v, pm_mask *m, const pm_airway_opts *o
     if (neck)
         for (size_t q = 0; q < ns_first; q++)
             m->v[seeds[q]] = PM_LABEL_AIRWAY;
+    for (size_t q = 0; q < ns; q++)
+        g.seed_label[q] = m->v[seeds[q]];
     info->seed_slice = k;
 
     size_t prev = 0, prev_in = 0;
@@ -434,16 +437,16 @@ static int seed_and_grow(const pm_volume *v, pm_mask *m, const pm_airway_opts *o
     for (int s = 0; s < nsteps && s < 250; s++) {
         double t = o->start_hu + s * o->step_hu;
         if (pm_progress_report(p, 0.3 + 0.6 * s / nsteps, "airway")) {
-            free(seeds), free(g.mark), free(g.queue), free(g.out);
-            return PM_ECANCEL;
+            rc = PM_ECANCEL;
+            break;
         }
-        size_t got = pm__grow(&g, seeds, ns, t, &oom), in = 0;
+        size_t got = pm__grow(&g, t, &oom), in = 0;
         if (oom) {
-            free(seeds), free(g.mark), free(g.queue), free(g.out);
-            return pm_fail(PM_EMEMORY, "out of memory growing the airway");
+            rc = pm_fail(PM_EMEMORY, "out of memory growing the airway");
+            break;
         }
         for (size_t q = 0; q < ns; q++)
-            in += g.mark[seeds[q]] == 1;
+            in += pm__grow_in(&g, seeds[q]);
         /* Until the region holds most of the trachea's sections, a jump
          * only means the threshold is reaching the lumen's own air
          * (scanners differ by 50-100 HU in what air reads), not a leak. */
@@ -454,11 +457,12 @@ static int seed_and_grow(const pm_volume *v, pm_mask *m, const pm_airway_opts *o
             prev = got, prev_in = in;
         }
     }
+    pm__grow_unmark(&g);
     /* the region at the chosen threshold: the prefix that step had grown */
-    for (size_t q = 0; q < prev; q++)
+    for (size_t q = 0; rc == PM_OK && q < prev; q++)
         m->v[g.queue[q]] = PM_LABEL_AIRWAY;
-    free(seeds), free(g.mark), free(g.queue), free(g.out);
-    if (isnan(chosen))
+    free(seeds), free(g.seed_label), free(g.queue), free(g.out);
+    if (rc != PM_OK || isnan(chosen))
         return PM_OK;
     /* The lumen's edge is partial volume (between air and wall): a thin
      * shell that would otherwise stay as a tube of "lung" around it. The

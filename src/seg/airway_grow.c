@@ -47,12 +47,12 @@ static int try_add(pm__grower *g, uint32_t x, double hu, double t)
             g->out = o, g->outcap = c;
         }
         g->out[g->nout].x = x, g->out[g->nout++].hu = (float)hu;
-        g->mark[x] = 2;
+        g->m->v[x] = PM__GROW_OUT;
         return 0;
     }
     if (g->n == g->cap)
         return -2;
-    g->mark[x] = 1;
+    g->m->v[x] = PM__GROW_IN;
     g->queue[g->n++] = x;
     return 1;
 }
@@ -60,20 +60,26 @@ static int try_add(pm__grower *g, uint32_t x, double hu, double t)
 /* Grows the region from the seeds through PM_LABEL_LUNG voxels with
  * local_hu <= t (6-conn). Returns its size, cap + 1 when it reached cap (a
  * leak), 0 with *oom set when out of memory. */
-size_t pm__grow(pm__grower *g, const uint32_t *seeds, size_t nseeds, double t, int *oom)
+static int marked(const pm__grower *g, size_t x)
 {
+    return g->m->v[x] == PM__GROW_IN || g->m->v[x] == PM__GROW_OUT;
+}
+
+size_t pm__grow(pm__grower *g, double t, int *oom)
+{
+    const uint32_t *seeds = g->seeds;
+    size_t nseeds = g->nseeds;
     int nx = g->v->g.dim[0], ny = g->v->g.dim[1], nz = g->v->g.dim[2];
     size_t plane = (size_t)nx * ny, head = g->n;
     int rc = 0;
     for (size_t s = 0; s < nseeds && rc >= 0; s++)
-        if (!g->mark[seeds[s]])
+        if (!marked(g, seeds[s]))
             rc = try_add(g, seeds[s], local_hu(g->v, seeds[s]), t);
     size_t keep = 0;
     for (size_t q = 0; q < g->nout && rc >= 0; q++) {
         if (g->out[q].hu > t) {
             g->out[keep++] = g->out[q];
         } else {
-            g->mark[g->out[q].x] = 0;
             rc = try_add(g, g->out[q].x, g->out[q].hu, t);
         }
     }
@@ -92,10 +98,20 @@ size_t pm__grow(pm__grower *g, const uint32_t *seeds, size_t nseeds, double t, i
         if (k > 0 && (!g->kdir || (k - 1 - g->kseed) * g->kdir >= 0)) nb[nn++] = x - plane;
         if (k + 1 < nz && (!g->kdir || (k + 1 - g->kseed) * g->kdir >= 0)) nb[nn++] = x + plane;
         for (int q = 0; q < nn && rc >= 0; q++)
-            if (!g->mark[nb[q]] && g->m->v[nb[q]] == PM_LABEL_LUNG)
+            if (g->m->v[nb[q]] == PM_LABEL_LUNG)
                 rc = try_add(g, (uint32_t)nb[q], local_hu(g->v, nb[q]), t);
     }
     *oom = rc == -1;
     return rc == -1 ? 0 : rc == -2 ? g->cap + 1 : g->n;
 }
 
+
+void pm__grow_unmark(pm__grower *g)
+{
+    for (size_t q = 0; q < g->n; q++)
+        g->m->v[g->queue[q]] = PM_LABEL_LUNG;
+    for (size_t q = 0; q < g->nout; q++)
+        g->m->v[g->out[q].x] = PM_LABEL_LUNG;
+    for (size_t s = 0; s < g->nseeds; s++)
+        g->m->v[g->seeds[s]] = g->seed_label[s];
+}
