@@ -117,6 +117,23 @@ TEST(taubin_smoothing_keeps_volume_within_1_percent)
     pm_mesh_free(me);
 }
 
+/* The mesh view smooths on from a surface it smoothed before (T after t):
+ * that must be the surface smoothed in one go, bit for bit. */
+TEST(smoothing_in_two_goes_is_smoothing_in_one)
+{
+    pm_mesh *once = ball_mesh(12, 1.0), *twice = ball_mesh(12, 1.0);
+    CHECK(once && twice, "no mesh");
+    CHECK(pm_mesh_smooth(once, 15, 0, 0, NULL) == PM_OK, "%s", pm_error());
+    CHECK(pm_mesh_smooth(twice, 10, 0, 0, NULL) == PM_OK && pm_mesh_smooth(twice, 5, 0, 0, NULL) == PM_OK,
+          "%s", pm_error());
+    CHECK(once->nv == twice->nv && !memcmp(once->v, twice->v, 3 * once->nv * sizeof(float)),
+          "10 then 5 passes differ from 15");
+    pm_mesh_smooth(twice, 1, 0, 0, NULL);
+    CHECK(memcmp(once->v, twice->v, 3 * once->nv * sizeof(float)), "a 16th pass changed nothing");
+    pm_mesh_free(once);
+    pm_mesh_free(twice);
+}
+
 TEST(decimation_to_10_percent_stays_closed_and_keeps_volume)
 {
     pm_mesh *me = ball_mesh(20, 1.0);
@@ -570,6 +587,7 @@ int main(void)
     RUN(ball_mask_gives_closed_sphere_of_true_volume);
     RUN(admesh_finds_nothing_to_fix_and_the_same_volume);
     RUN(taubin_smoothing_keeps_volume_within_1_percent);
+    RUN(smoothing_in_two_goes_is_smoothing_in_one);
     RUN(decimation_to_10_percent_stays_closed_and_keeps_volume);
     RUN(refine_is_smoothing_then_decimation_and_keeps_the_smoothed_copy);
     RUN(large_noisy_iso_surface_decimates_to_the_requested_count);

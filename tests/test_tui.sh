@@ -259,6 +259,38 @@ if wait_for "exported LIDC-IDRI-0001-mesh.png" 60 &&
 else
     fail tui_exports_a_png_of_the_view "no PNG"
 fi
+# More smoothing, then back (T, t): the mesh view smooths on from the
+# surface it kept and then reuses the one before, which must give the very
+# triangles exported above. The panel's figures tell when a rebuild is in.
+figures() { screen | grep -o -E "[0-9]+ vertices|volume [0-9.]+ mL|area [0-9]+ cm2" | tr '\n' ' '; }
+wait_figures() { # wait_figures same|other FIGURES
+    end=$(( $(date +%s) + 120 ))
+    while [ "$(date +%s)" -le "$end" ]; do
+        now=$(figures)
+        if [ "$1" = same ]; then [ "$now" = "$2" ] && return 0; else [ -n "$now" ] && [ "$now" != "$2" ] && return 0; fi
+        sleep 0.2
+    done
+    return 1
+}
+cp "$stl" "$TMP/first.stl" 2>/dev/null
+fig0=$(figures)
+keys T
+if [ -n "$fig0" ] && wait_re "smoothing 15" 30 && wait_figures other "$fig0"; then
+    keys t
+    if wait_re "smoothing 10" 30 && wait_figures same "$fig0"; then
+        keys e 1 Enter
+        wait_for "exists. Replace it?" 30 && keys y
+        if wait_for "exported LIDC-IDRI-0001-lungs.stl" 120 && cmp -s "$stl" "$TMP/first.stl"; then
+            pass tui_smoothing_there_and_back_gives_the_same_surface
+        else
+            fail tui_smoothing_there_and_back_gives_the_same_surface "the STL after T, t differs from the first"
+        fi
+    else
+        fail tui_smoothing_there_and_back_gives_the_same_surface "t did not bring back '$fig0': '$(figures)'"
+    fi
+else
+    fail tui_smoothing_there_and_back_gives_the_same_surface "T did not change '$fig0'"
+fi
 # The triage sheet of `pulmo report`, drawn from what the UI measured: a
 # 960x960 PNG (IHDR width and height).
 keys e 6 Enter

@@ -3,9 +3,11 @@
  * rasterizer, orbiting on the arrows, turning by itself on a key.
  *
  * Marching cubes, smoothing and decimation run on a worker thread; the raw
- * surface is kept, so changing the smoothing only repeats those two steps
- * on a copy, and the smoothed one too, so changing the triangle budget
- * only decimates again. Frames are rasterized on the main
+ * surface is kept, and the last two smoothed ones: changing the triangle
+ * budget only decimates again, more smoothing goes on from the smoothed
+ * surface, and going back to the smoothing before only decimates (a
+ * smoothing pass depends only on the positions it reads, so n passes and
+ * then m more are the n + m passes, bit for bit). Frames are rasterized on the main
  * thread (the rasterizer uses every core and takes milliseconds on a
  * decimated mesh); auto-rotation advances at most every 80 ms.
  */
@@ -30,6 +32,8 @@ static struct {
     pm_mesh *smoothed;           /* raw after `smoothed_iters` iterations, kept
                                     when decimated: x / X only decimate again */
     int smoothed_iters;
+    pm_mesh *prev;               /* the smoothed surface before (t after T) */
+    int prev_iters;
     pm_mesh *mesh;               /* smoothed and decimated: drawn and exported */
     pm_mesh_stats stats;
     int smooth;                  /* Taubin iterations */
@@ -75,11 +79,18 @@ static int mesh_work(tui_job *j)
         if (rc != PM_OK)
             return rc;
     }
-    int cached = !M.w_raw && M.smoothed && M.smoothed_iters == M.w_smooth;
-    const pm_mesh *src = M.w_raw ? M.w_raw : cached ? M.smoothed : M.raw;
+    /* from the most smoothed surface kept that is not past w_smooth */
+    const pm_mesh *src = M.w_raw ? M.w_raw : M.raw;
+    int done = 0;
+    for (int i = 0; i < 2 && !M.w_raw; i++) {
+        const pm_mesh *s = i ? M.prev : M.smoothed;
+        int it = i ? M.prev_iters : M.smoothed_iters;
+        if (s && it > done && it <= M.w_smooth)
+            src = s, done = it;
+    }
     if (!(M.w_mesh = pm_mesh_clone(src)))
         return pm_fail(PM_EMEMORY, "out of memory copying the surface");
-    if ((rc = pm_mesh_refine(M.w_mesh, cached ? 0 : M.w_smooth, 0, M.w_target, &M.w_smoothed, NULL, &p)) != PM_OK)
+    if ((rc = pm_mesh_refine(M.w_mesh, M.w_smooth - done, 0, M.w_target, &M.w_smoothed, NULL, &p)) != PM_OK)
         return rc;
     return pm_mesh_measure(M.w_mesh, &M.w_stats);
 }
@@ -138,6 +149,7 @@ void mesh_done(void)
     pm_mesh_free(M.w_mesh);
     pm_mesh_free(M.raw);
     pm_mesh_free(M.smoothed);
+    pm_mesh_free(M.prev);
     pm_mesh_free(M.mesh);
     pm_fb_free(M.fb);
     pm_fb_free(M.cells);
@@ -224,8 +236,15 @@ void mesh_tick(void)
                 M.raw_for = M.w_crop || !M.w_use_hu ? M.w_gen : -1;
                 M.raw_level = M.w_level;
             }
-            if (M.w_raw || M.w_smoothed) { /* a new raw surface, or new smoothing */
+            if (M.w_raw) { /* the smoothed surfaces were of the old one */
                 pm_mesh_free(M.smoothed);
+                pm_mesh_free(M.prev);
+                M.smoothed = M.prev = NULL;
+            }
+            if (M.w_smoothed) {
+                pm_mesh_free(M.prev);
+                M.prev = M.smoothed;
+                M.prev_iters = M.smoothed_iters;
                 M.smoothed = M.w_smoothed;
                 M.smoothed_iters = M.w_smooth;
             }
