@@ -191,43 +191,60 @@ static void flood2d(const uint8_t *from, const uint8_t *through, uint8_t *out, i
  * A pocket under a blanket or in a table lies outside the body's holes.
  * raw: the blocks before the opening; before: the body before its holes
  * were filled; b: the body filled. */
+typedef struct thin_ctx {
+    pm_mask *b;
+    const pm_mask *before, *raw;
+    uint8_t *wall, *cand, *tmp, *seed;  /* tmp and seed: a plane per thread */
+    int *stack;                         /* a plane per thread */
+    size_t *ncand;                      /* per slice */
+} thin_ctx;
+
+/* Slice k (independent of the others): the body with the tissue joined to
+ * it (wall), then the pockets it encloses (cand). */
+static void thin_slice(void *vctx, int k, int thread)
+{
+    thin_ctx *c = vctx;
+    int nx = c->b->g.dim[0], ny = c->b->g.dim[1];
+    size_t plane = (size_t)nx * ny, o = plane * (size_t)k, ncand = 0;
+    uint8_t *tmp = c->tmp + plane * (size_t)thread, *seed = c->seed + plane * (size_t)thread;
+    int *stack = c->stack + plane * (size_t)thread;
+    uint8_t *wall = c->wall + o;
+    flood2d(c->before->v + o, c->raw->v + o, wall, nx, ny, stack);
+    for (size_t q = 0; q < plane; q++)
+        wall[q] |= c->before->v[o + q], tmp[q] = !wall[q];
+    memset(seed, 0, plane);
+    for (int i = 0; i < nx; i++)
+        seed[i] = seed[plane - (size_t)nx + i] = 1;
+    for (int j = 0; j < ny; j++)
+        seed[(size_t)nx * j] = seed[(size_t)nx * j + nx - 1] = 1;
+    uint8_t *outside = c->cand + o;
+    flood2d(seed, tmp, outside, nx, ny, stack);
+    for (size_t q = 0; q < plane; q++) {
+        int pocket = tmp[q] && !outside[q] && !c->b->v[o + q];
+        outside[q] = (uint8_t)pocket;
+        ncand += pocket;
+    }
+    c->ncand[k] = ncand;
+}
+
 static int restore_thin_walls(pm_mask *b, const pm_mask *before, const pm_mask *raw)
 {
-    int nx = b->g.dim[0], ny = b->g.dim[1], nz = b->g.dim[2];
+    int nx = b->g.dim[0], ny = b->g.dim[1], nz = b->g.dim[2], nth = pm_threads();
     size_t plane = (size_t)nx * ny, n = plane * (size_t)nz;
-    uint8_t *wall = calloc(n, 1), *cand = calloc(n, 1), *tmp = malloc(plane);
-    int *stack = malloc(plane * sizeof *stack), *comp = malloc(plane * sizeof *comp);
-    if (!wall || !cand || !tmp || !stack || !comp) {
-        free(wall), free(cand), free(tmp), free(stack), free(comp);
+    uint8_t *wall = calloc(n, 1), *cand = calloc(n, 1), *tmp = malloc(plane * (size_t)nth);
+    uint8_t *seed = malloc(plane * (size_t)nth);
+    int *stack = malloc(plane * (size_t)nth * sizeof *stack), *comp = malloc(plane * sizeof *comp);
+    size_t *per = calloc((size_t)nz, sizeof *per);
+    if (!wall || !cand || !tmp || !seed || !stack || !comp || !per) {
+        free(wall), free(cand), free(tmp), free(seed), free(stack), free(comp), free(per);
         return pm_fail(PM_EMEMORY, "out of memory for the body mask");
     }
+    thin_ctx tc = {b, before, raw, wall, cand, tmp, seed, stack, per};
+    pm_parallel_for(nz, nth, thin_slice, &tc, NULL, NULL);
     size_t ncand = 0;
-    for (int k = 0; k < nz; k++) {
-        size_t o = plane * (size_t)k;
-        /* the body with the tissue joined to it, then what it encloses */
-        flood2d(before->v + o, raw->v + o, wall + o, nx, ny, stack);
-        for (size_t q = 0; q < plane; q++)
-            wall[o + q] |= before->v[o + q], tmp[q] = !wall[o + q];
-        uint8_t *outside = cand + o;
-        for (int i = 0; i < nx; i++)
-            outside[i] = outside[plane - (size_t)nx + i] = 1;
-        for (int j = 0; j < ny; j++)
-            outside[(size_t)nx * j] = outside[(size_t)nx * j + nx - 1] = 1;
-        uint8_t *seed = calloc(plane, 1);
-        if (!seed) {
-            free(wall), free(cand), free(tmp), free(stack), free(comp);
-            return pm_fail(PM_EMEMORY, "out of memory for the body mask");
-        }
-        memcpy(seed, outside, plane);
-        memset(outside, 0, plane);
-        flood2d(seed, tmp, outside, nx, ny, stack);
-        free(seed);
-        for (size_t q = 0; q < plane; q++) {
-            int pocket = tmp[q] && !outside[q] && !b->v[o + q];
-            outside[q] = (uint8_t)pocket;
-            ncand += pocket;
-        }
-    }
+    for (int k = 0; k < nz; k++)
+        ncand += per[k];
+    free(seed), free(per);
     /* cand now holds the pockets; take those that continue a hole */
     for (int changed = ncand > 0, sweep = 0; changed && sweep < 2 * nz; sweep++) {
         changed = 0;
