@@ -440,6 +440,12 @@ static int seed_and_grow(const pm_volume *v, pm_mask *m, const pm_airway_opts *o
             rc = PM_ECANCEL;
             break;
         }
+        /* Once the region is past the trachea, a jump to leak_ratio times
+         * the last region is a leak: growing on (to max_ml, through the
+         * lungs) would only confirm it. */
+        int past = 2 * prev_in >= ns && prev > 4 * ns_first;
+        double jump = o->leak_ratio * (double)prev;
+        g.limit = past && jump >= 0 && jump < (double)g.cap ? (size_t)jump : g.cap;
         size_t got = pm__grow(&g, t, &oom), in = 0;
         if (oom) {
             rc = pm_fail(PM_EMEMORY, "out of memory growing the airway");
@@ -450,7 +456,7 @@ static int seed_and_grow(const pm_volume *v, pm_mask *m, const pm_airway_opts *o
         /* Until the region holds most of the trachea's sections, a jump
          * only means the threshold is reaching the lumen's own air
          * (scanners differ by 50-100 HU in what air reads), not a leak. */
-        if (got > g.cap || (2 * prev_in >= ns && prev > 4 * ns_first && (double)got > o->leak_ratio * (double)prev))
+        if (got > g.cap || (past && (double)got > jump))
             break;
         if (got > 0) {
             chosen = t;

@@ -35,7 +35,7 @@ static double local_hu(const pm_volume *v, size_t x)
 
 /* Voxel x joins the region when its local HU is at most t, else it is left
  * out until a higher t. 1 when it joined, 0 not, -1 out of memory, -2 the
- * region reached cap (a leak). */
+ * region reached its limit (a leak). */
 static int try_add(pm__grower *g, uint32_t x, double hu, double t)
 {
     if (hu > t) {
@@ -50,7 +50,7 @@ static int try_add(pm__grower *g, uint32_t x, double hu, double t)
         g->m->v[x] = PM__GROW_OUT;
         return 0;
     }
-    if (g->n == g->cap)
+    if (g->n == g->limit)
         return -2;
     g->m->v[x] = PM__GROW_IN;
     g->queue[g->n++] = x;
@@ -102,7 +102,7 @@ size_t pm__grow(pm__grower *g, double t, int *oom)
                 rc = try_add(g, (uint32_t)nb[q], local_hu(g->v, nb[q]), t);
     }
     *oom = rc == -1;
-    return rc == -1 ? 0 : rc == -2 ? g->cap + 1 : g->n;
+    return rc == -1 ? 0 : rc == -2 ? g->limit + 1 : g->n;
 }
 
 

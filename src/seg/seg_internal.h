@@ -136,14 +136,16 @@ typedef struct pm__grower {
     size_t nseeds;
     uint32_t *queue;
     size_t cap, n;      /* n: the region's size */
+    size_t limit;       /* the growth stops beyond it: cap, or fewer when
+                           a region that large is already a leak */
     struct left_out { uint32_t x; float hu; } *out;
     size_t nout, outcap;
     int kseed, kdir;    /* kdir != 0: only slices k with (k - kseed) * kdir >= 0 */
 } pm__grower;
 /* Grows the region from the seeds through PM_LABEL_LUNG voxels whose 3x3
  * in-plane mean HU is at most t (6-conn), continuing the last growth.
- * Returns its size, cap + 1 when it reached cap (a leak), 0 with *oom set
- * when out of memory. */
+ * Returns its size, limit + 1 when it grew beyond limit (a leak), 0 with
+ * *oom set when out of memory. */
 size_t pm__grow(pm__grower *g, double t, int *oom);
 /* Whether voxel x is in the region. */
 static inline int pm__grow_in(const pm__grower *g, size_t x) { return g->m->v[x] == PM__GROW_IN; }
