@@ -379,6 +379,26 @@ TEST(surface_does_not_depend_on_thread_count)
     pm_mask_free(m);
 }
 
+/* The decimation's slabs, quadric ranges and orderings are cut the same
+ * whatever the thread count: one, two or three threads, the same bytes. */
+TEST(decimation_does_not_depend_on_thread_count)
+{
+    pm_mesh *m[3];
+    for (int t = 0; t < 3; t++) {
+        m[t] = ball_mesh(14, 1.0);
+        CHECK(m[t], "no mesh");
+        pm_threads_set(t + 1);
+        CHECK(pm_mesh_smooth(m[t], 5, 0, 0, NULL) == PM_OK && pm_mesh_decimate(m[t], m[t]->nf / 8, NULL) == PM_OK,
+              "%s", pm_error());
+    }
+    pm_threads_set(0);
+    for (int t = 1; t < 3; t++)
+        CHECK(m[t]->nv == m[0]->nv && m[t]->nf == m[0]->nf && !memcmp(m[t]->v, m[0]->v, 12 * m[0]->nv) &&
+              !memcmp(m[t]->f, m[0]->f, 12 * m[0]->nf), "%d threads: a different mesh", t + 1);
+    for (int t = 0; t < 3; t++)
+        pm_mesh_free(m[t]);
+}
+
 static void same_triangles(const pm_mesh *a, const pm_mesh *b)
 {
     CHECK(a->nf == b->nf && a->nv == b->nv, "read %zu/%zu, wrote %zu/%zu", b->nv, b->nf, a->nv, a->nf);
@@ -596,6 +616,7 @@ int main(void)
     RUN(random_masks_and_volumes_give_closed_oriented_surfaces);
     RUN(hu_level_surface_of_a_dense_ball);
     RUN(surface_does_not_depend_on_thread_count);
+    RUN(decimation_does_not_depend_on_thread_count);
     RUN(stl_reads_back_what_was_written);
     RUN(malformed_stl_files_are_refused_cleanly);
     RUN(mutated_stl_files_never_crash_the_reader);
