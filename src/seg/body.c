@@ -9,7 +9,7 @@
  * blankets, clothes, cables) come off, the largest piece (the patient; with
  * raised arms the arms join it through the shoulders, which does no harm),
  * then every hole of each axial slice filled (lungs, airway, bowel gas, and
- * the lung behind a chest wall the opening broke: restore_thin_walls)
+ * the lung behind a chest wall the opening broke: body_walls.c)
  * but the flat, body-wide air of a hollow table too thick to come off.
  * Per slice and not in 3D, because the body is open at the top and bottom
  * of the scan and at the nostrils, where 3D filling would fill nothing.
@@ -102,196 +102,6 @@ static void close_cut_edges(pm_mask *b)
         close_edge(s, ny, (size_t)nx);
         close_edge(s + nx - 1, ny, (size_t)nx);
     }
-}
-
-/* A hollow table whose shell is thicker than the opening stays joined to
- * the patient's back, and the air inside it becomes a hole of the body's
- * slice (a lung of litres, seen on PET/CT tables). The air inside a patient
- * (lungs, airway, bowel gas) never spans most of the body's width while
- * being less than a third as tall as it is wide; such a hole lies in the
- * table under the patient and is given back to the air outside. `before`
- * is the body before its holes were filled (overwritten: the holes). */
-static int drop_table_holes(pm_mask *b, pm_mask *before)
-{
-    const int *d = b->g.dim;
-    size_t n = pm_grid_voxels(&b->g);
-    for (size_t x = 0; x < n; x++)
-        before->v[x] = b->v[x] && !before->v[x];
-    pm_cc *cc;
-    int rc = pm_cc_label(before, 1, 1, 4, &cc, NULL);
-    if (rc != PM_OK)
-        return rc;
-    int lr = pm__lr_axis(&b->g);
-    int *box = malloc(((size_t)cc->ncomp + 1) * 5 * sizeof *box), *bw = calloc((size_t)d[2], 2 * sizeof *bw);
-    if (!box || !bw) {
-        free(box), free(bw), pm_cc_free(cc);
-        return pm_fail(PM_EMEMORY, "out of memory for the body mask");
-    }
-    for (uint32_t c = 0; c <= cc->ncomp; c++)
-        box[5 * c] = box[5 * c + 2] = 1 << 30, box[5 * c + 1] = box[5 * c + 3] = -1;
-    for (int k = 0; k < d[2]; k++) {
-        bw[2 * k] = 1 << 30, bw[2 * k + 1] = -1;
-        for (int j = 0; j < d[1]; j++)
-            for (int i = 0; i < d[0]; i++)
-                if (b->v[(size_t)i + (size_t)d[0] * (j + (size_t)d[1] * k)]) {
-                    int a = lr ? j : i;
-                    bw[2 * k] = a < bw[2 * k] ? a : bw[2 * k];
-                    bw[2 * k + 1] = a > bw[2 * k + 1] ? a : bw[2 * k + 1];
-                }
-    }
-    for (int64_t row = 0; row < (int64_t)d[1] * d[2]; row++)
-        for (int64_t r = cc->row_start[row]; r < cc->row_start[row + 1]; r++) {
-            int *q = box + 5 * cc->label[r], j = (int)(row % d[1]);
-            q[0] = cc->x0[r] < q[0] ? cc->x0[r] : q[0];
-            q[1] = cc->x1[r] - 1 > q[1] ? cc->x1[r] - 1 : q[1];
-            q[2] = j < q[2] ? j : q[2];
-            q[3] = j > q[3] ? j : q[3];
-            q[4] = (int)(row / d[1]);
-        }
-    for (int64_t row = 0; row < (int64_t)d[1] * d[2]; row++)
-        for (int64_t r = cc->row_start[row]; r < cc->row_start[row + 1]; r++) {
-            const int *q = box + 5 * cc->label[r], k = q[4];
-            double wi = (q[1] - q[0] + 1) * b->g.spacing[0], wj = (q[3] - q[2] + 1) * b->g.spacing[1];
-            double w = lr ? wj : wi, h = lr ? wi : wj, body = (bw[2 * k + 1] - bw[2 * k] + 1) * b->g.spacing[lr];
-            if (w >= 0.6 * body && w >= 3 * h)
-                memset(b->v + (size_t)d[0] * (size_t)row + cc->x0[r], 0, (size_t)(cc->x1[r] - cc->x0[r]));
-        }
-    free(box), free(bw), pm_cc_free(cc);
-    return PM_OK;
-}
-
-/* 2-D flood on slice s (nx x ny) from the pixels with from[q] set, through
- * pixels with through[q] set: sets out[q] = 1 on every pixel reached. */
-static void flood2d(const uint8_t *from, const uint8_t *through, uint8_t *out, int nx, int ny, int *stack)
-{
-    size_t plane = (size_t)nx * ny;
-    int sp = 0;
-    for (size_t q = 0; q < plane; q++)
-        if (from[q] && through[q] && !out[q])
-            out[q] = 1, stack[sp++] = (int)q;
-    while (sp) {
-        int q = stack[--sp], i = q % nx, j = q / nx;
-        int nb[4] = {i > 0 ? q - 1 : -1, i < nx - 1 ? q + 1 : -1, j > 0 ? q - nx : -1, j < ny - 1 ? q + nx : -1};
-        for (int e = 0; e < 4; e++)
-            if (nb[e] >= 0 && through[nb[e]] && !out[nb[e]])
-                out[nb[e]] = 1, stack[sp++] = nb[e];
-    }
-}
-
-/* The opening takes off whatever is thinner than about three blocks: the
- * blankets and the table's shell, but also a chest wall that thin (a
- * child's, a thin adult's in front), and where it breaks, the lung behind
- * it joins the air outside and is no hole to fill: whole slices of lung
- * were lost (LUNG1-020 scaled to a child's size: 40 % of its lungs). The
- * tissue the opening took that is joined to the body (walls, blankets)
- * encloses both lungs and the pockets under blankets; a lung is told by
- * what a lung is, a column of air: an enclosed pocket overlapping by half
- * a hole of the body on the slice above or below (filled, or taken here,
- * sweeping up and down) is taken into the body, with the tissue around it.
- * A pocket under a blanket or in a table lies outside the body's holes.
- * raw: the blocks before the opening; before: the body before its holes
- * were filled; b: the body filled. */
-typedef struct thin_ctx {
-    pm_mask *b;
-    const pm_mask *before, *raw;
-    uint8_t *wall, *cand, *tmp, *seed;  /* tmp and seed: a plane per thread */
-    int *stack;                         /* a plane per thread */
-    size_t *ncand;                      /* per slice */
-} thin_ctx;
-
-/* Slice k (independent of the others): the body with the tissue joined to
- * it (wall), then the pockets it encloses (cand). */
-static void thin_slice(void *vctx, int k, int thread)
-{
-    thin_ctx *c = vctx;
-    int nx = c->b->g.dim[0], ny = c->b->g.dim[1];
-    size_t plane = (size_t)nx * ny, o = plane * (size_t)k, ncand = 0;
-    uint8_t *tmp = c->tmp + plane * (size_t)thread, *seed = c->seed + plane * (size_t)thread;
-    int *stack = c->stack + plane * (size_t)thread;
-    uint8_t *wall = c->wall + o;
-    flood2d(c->before->v + o, c->raw->v + o, wall, nx, ny, stack);
-    for (size_t q = 0; q < plane; q++)
-        wall[q] |= c->before->v[o + q], tmp[q] = !wall[q];
-    memset(seed, 0, plane);
-    for (int i = 0; i < nx; i++)
-        seed[i] = seed[plane - (size_t)nx + i] = 1;
-    for (int j = 0; j < ny; j++)
-        seed[(size_t)nx * j] = seed[(size_t)nx * j + nx - 1] = 1;
-    uint8_t *outside = c->cand + o;
-    flood2d(seed, tmp, outside, nx, ny, stack);
-    for (size_t q = 0; q < plane; q++) {
-        int pocket = tmp[q] && !outside[q] && !c->b->v[o + q];
-        outside[q] = (uint8_t)pocket;
-        ncand += pocket;
-    }
-    c->ncand[k] = ncand;
-}
-
-static int restore_thin_walls(pm_mask *b, const pm_mask *before, const pm_mask *raw)
-{
-    int nx = b->g.dim[0], ny = b->g.dim[1], nz = b->g.dim[2], nth = pm_threads();
-    size_t plane = (size_t)nx * ny, n = plane * (size_t)nz;
-    uint8_t *wall = calloc(n, 1), *cand = calloc(n, 1), *tmp = malloc(plane * (size_t)nth);
-    uint8_t *seed = malloc(plane * (size_t)nth);
-    int *stack = malloc(plane * (size_t)nth * sizeof *stack), *comp = malloc(plane * sizeof *comp);
-    size_t *per = calloc((size_t)nz, sizeof *per);
-    if (!wall || !cand || !tmp || !seed || !stack || !comp || !per) {
-        free(wall), free(cand), free(tmp), free(seed), free(stack), free(comp), free(per);
-        return pm_fail(PM_EMEMORY, "out of memory for the body mask");
-    }
-    thin_ctx tc = {b, before, raw, wall, cand, tmp, seed, stack, per};
-    pm_parallel_for(nz, nth, thin_slice, &tc, NULL, NULL);
-    size_t ncand = 0;
-    for (int k = 0; k < nz; k++)
-        ncand += per[k];
-    free(seed), free(per);
-    /* cand now holds the pockets; take those that continue a hole */
-    for (int changed = ncand > 0, sweep = 0; changed && sweep < 2 * nz; sweep++) {
-        changed = 0;
-        for (int t = 0; t < nz; t++) {
-            int k = sweep % 2 ? nz - 1 - t : t;
-            size_t o = plane * (size_t)k;
-            memset(tmp, 0, plane);
-            for (size_t q0 = 0; q0 < plane; q0++) {
-                if (cand[o + q0] != 1 || tmp[q0])
-                    continue;
-                int nc = 0, sp = 0;
-                size_t hit = 0;
-                tmp[q0] = 1, stack[sp++] = (int)q0;
-                while (sp) {
-                    int q = stack[--sp], i = q % nx, j = q / nx;
-                    comp[nc++] = q;
-                    for (int kk = k - 1; kk <= k + 1; kk += 2)
-                        if (kk >= 0 && kk < nz) {
-                            size_t x = plane * (size_t)kk + (size_t)q;
-                            hit += b->v[x] && !before->v[x];
-                            if (b->v[x] && !before->v[x])
-                                break;
-                        }
-                    int nb[4] = {i > 0 ? q - 1 : -1, i < nx - 1 ? q + 1 : -1, j > 0 ? q - nx : -1,
-                                 j < ny - 1 ? q + nx : -1};
-                    for (int e = 0; e < 4; e++)
-                        if (nb[e] >= 0 && cand[o + (size_t)nb[e]] == 1 && !tmp[nb[e]])
-                            tmp[nb[e]] = 1, stack[sp++] = nb[e];
-                }
-                if (2 * hit < (size_t)nc)
-                    continue;
-                changed = 1;
-                for (int c = 0; c < nc; c++) {
-                    int q = comp[c], i = q % nx, j = q / nx;
-                    cand[o + (size_t)q] = 2;
-                    b->v[o + (size_t)q] = 1;
-                    int nb[4] = {i > 0 ? q - 1 : -1, i < nx - 1 ? q + 1 : -1, j > 0 ? q - nx : -1,
-                                 j < ny - 1 ? q + nx : -1};
-                    for (int e = 0; e < 4; e++)
-                        if (nb[e] >= 0 && wall[o + (size_t)nb[e]])
-                            b->v[o + (size_t)nb[e]] = 1;
-                }
-            }
-        }
-    }
-    free(wall), free(cand), free(tmp), free(stack), free(comp);
-    return PM_OK;
 }
 
 /* Whether block (bi, bj, bk) of f voxels lies outside the reconstruction
@@ -596,10 +406,10 @@ int pm_seg_body(const pm_volume *v, pm_mask *m, int tissue_hu, double open_mm, c
         rc = pm_seg_fill_holes(b, 1, 4, 0, p);
     }
     if (rc == PM_OK)
-        rc = restore_thin_walls(b, before, raw);
+        rc = pm__body_restore_thin_walls(b, before, raw);
     pm_mask_free(raw);
     if (rc == PM_OK)
-        rc = drop_table_holes(b, before);
+        rc = pm__body_drop_table_holes(b, before);
     pm_mask_free(before);
     uint8_t *ring = rc == PM_OK ? calloc(pm_grid_voxels(&cg), 1) : NULL;
     int16_t padv = INT16_MIN;

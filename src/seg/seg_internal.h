@@ -118,6 +118,12 @@ int pm__close_in(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, double 
  * virtual machine). Free with free(). NULL when out of memory. */
 void *pm__big_alloc(size_t bytes);
 
+/* The body's holes (body_walls.c), on body.c's grid of blocks. `before`
+ * is the body before its holes were filled (drop_table_holes overwrites
+ * it), raw the blocks before the opening, b the body filled. */
+int pm__body_drop_table_holes(pm_mask *b, pm_mask *before);
+int pm__body_restore_thin_walls(pm_mask *b, const pm_mask *before, const pm_mask *raw);
+
 /* The airway's region growing (airway_grow.c): the region so far, the
  * voxels left out at the last threshold, and which slices it may enter. */
 /* While it grows, the region and the voxels left out are marked in the
