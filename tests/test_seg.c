@@ -316,6 +316,41 @@ static uint8_t label_at_lps(const pm_mask *m, double x, double y, double z)
     return AT(m, i, j, k);
 }
 
+static int cancel_in_growth(void *user, double fraction, const char *stage)
+{
+    (void)stage;
+    return fraction > 0.3 && ++*(int *)user > 1;   /* the second step of the growth */
+}
+
+/* The airway's growth marks its region in the mask while it runs: a cancel
+ * in the middle says so and leaves no mark behind. */
+TEST(airway_cancelled_while_growing_reports_it_and_leaves_the_labels)
+{
+    pm_volume *v = chest(0);
+    pm_recipe r;
+    CHECK(pm_recipe_init(&r, "default") == PM_OK, "%s", pm_error());
+    pm_seg_run *run = pm_seg_run_new(v, 1);
+    CHECK(pm_recipe_run(&r, run, 0, NULL) == PM_OK, "%s", pm_error());
+    pm_mask *m = pm_mask_clone(run->after[pm_recipe_step_index(&r, "airway") - 1]);
+    CHECK(m, "no mask");
+    pm_airway_opts o = {40, -950, 0.4, 40, 800, -960, -800, 10, 2, 250, 1.5, NULL};
+    pm_airway_info info;
+    int calls = 0;
+    pm_progress p = {cancel_in_growth, &calls};
+    CHECK(pm_seg_airway(v, m, &o, &info, &p) == PM_ECANCEL, "not cancelled (%d progress calls)", calls);
+    size_t n = pm_grid_voxels(&m->g), marks = 0;
+    for (size_t x = 0; x < n; x++)
+        marks += m->v[x] >= 0xf0 && m->v[x] < 0xfe;
+    CHECK(marks == 0, "%zu voxels keep a growth mark", marks);
+    pm_airway_info full;
+    pm_mask *again = pm_mask_clone(run->after[pm_recipe_step_index(&r, "airway") - 1]);
+    CHECK(again && pm_seg_airway(v, again, &o, &full, NULL) == PM_OK && full.found, "no airway uncancelled");
+    pm_mask_free(again);
+    pm_mask_free(m);
+    pm_seg_run_free(run);
+    pm_volume_free(v);
+}
+
 TEST(default_recipe_names_sides_by_patient_coordinates_head_and_feet_first)
 {
     for (int ff = 0; ff <= 1; ff++) {
@@ -553,6 +588,7 @@ int main(void)
     RUN(keep_largest_remove_small_and_clear_border_pick_the_right_components);
     RUN(closing_fills_a_dent_narrower_than_the_ball_and_keeps_the_outside);
     RUN(default_recipe_names_sides_by_patient_coordinates_head_and_feet_first);
+    RUN(airway_cancelled_while_growing_reports_it_and_leaves_the_labels);
     RUN(slice_preview_after_changing_a_step_matches_the_full_rerun);
     RUN(recipe_overrides_are_checked);
     RUN(otsu_threshold_separates_two_intensity_populations);

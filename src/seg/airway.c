@@ -469,7 +469,7 @@ static int seed_and_grow(const pm_volume *v, pm_mask *m, const pm_airway_opts *o
         m->v[g.queue[q]] = PM_LABEL_AIRWAY;
     free(seeds), free(g.seed_label), free(g.queue), free(g.out);
     if (rc != PM_OK || isnan(chosen))
-        return PM_OK;
+        return rc;
     /* The lumen's edge is partial volume (between air and wall): a thin
      * shell that would otherwise stay as a tube of "lung" around it. The
      * partial volume is at least one pixel wide whatever the pixel, so the

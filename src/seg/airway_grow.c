@@ -57,14 +57,14 @@ static int try_add(pm__grower *g, uint32_t x, double hu, double t)
     return 1;
 }
 
-/* Grows the region from the seeds through PM_LABEL_LUNG voxels with
- * local_hu <= t (6-conn). Returns its size, cap + 1 when it reached cap (a
- * leak), 0 with *oom set when out of memory. */
 static int marked(const pm__grower *g, size_t x)
 {
     return g->m->v[x] == PM__GROW_IN || g->m->v[x] == PM__GROW_OUT;
 }
 
+/* Grows the region from the seeds through PM_LABEL_LUNG voxels with
+ * local_hu <= t (6-conn). Returns its size, limit + 1 when it grew beyond
+ * limit (a leak), 0 with *oom set when out of memory. */
 size_t pm__grow(pm__grower *g, double t, int *oom)
 {
     const uint32_t *seeds = g->seeds;
@@ -104,7 +104,6 @@ size_t pm__grow(pm__grower *g, double t, int *oom)
     *oom = rc == -1;
     return rc == -1 ? 0 : rc == -2 ? g->limit + 1 : g->n;
 }
-
 
 void pm__grow_unmark(pm__grower *g)
 {

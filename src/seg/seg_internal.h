@@ -125,8 +125,8 @@ int pm__body_drop_table_holes(pm_mask *b, pm_mask *before);
 int pm__body_restore_thin_walls(pm_mask *b, const pm_mask *before, const pm_mask *raw);
 
 /* The airway's region growing (airway_grow.c): the region so far, the
- * voxels left out at the last threshold, and which slices it may enter. */
-/* While it grows, the region and the voxels left out are marked in the
+ * voxels left out at the last threshold, and which slices it may enter.
+ * While it grows, the region and the voxels left out are marked in the
  * mask itself, with values no label uses: a mark array the volume's size
  * was touched only around the airway, a page fault for every few voxels
  * (1,100 faults, 16 ms of a serial step on LIDC). pm__grow_unmark puts
