@@ -7,9 +7,10 @@
  * budget only decimates again, more smoothing goes on from the smoothed
  * surface, and going back to the smoothing before only decimates (a
  * smoothing pass depends only on the positions it reads, so n passes and
- * then m more are the n + m passes, bit for bit). Frames are rasterized on the main
- * thread (the rasterizer uses every core and takes milliseconds on a
- * decimated mesh); auto-rotation advances at most every 80 ms.
+ * then m more are the n + m passes, bit for bit). Frames are rasterized
+ * on the main thread (the rasterizer uses every core and takes
+ * milliseconds on a decimated mesh); auto-rotation advances at most every
+ * 80 ms.
  */
 #include "meshview.h"
 #include "export.h"
