@@ -253,57 +253,13 @@ static void pm__dec_free(pm__dec *d)
     free(d->r2);
 }
 
-/* Vertices v0..v1 (of n ranges): the sum of the area-weighted plane
- * quadrics of their triangles, added in triangle order as one loop over
- * the triangles would, so the bits do not depend on the ranges. Each
- * range reads every triangle but computes the planes only of those with a
- * corner in it. */
-typedef struct pm__qranges {
-    pm__dec *d;
-    int n;
-} pm__qranges;
-
-static void pm__quadric_range(void *ctx, int task, int thread)
-{
-    (void)thread;
-    const pm__qranges *c = ctx;
-    pm__dec *d = c->d;
-    uint32_t v0 = (uint32_t)(d->nv * (size_t)task / (size_t)c->n);
-    uint32_t v1 = (uint32_t)(d->nv * (size_t)(task + 1) / (size_t)c->n);
-    memset(pm__q(d, v0), 0, (size_t)(v1 - v0) * 10 * sizeof(double));
-    for (size_t t = 0; t < d->nf; t++) {
-        const uint32_t *f = d->f + 3 * t;
-        int in[3] = {f[0] >= v0 && f[0] < v1, f[1] >= v0 && f[1] < v1, f[2] >= v0 && f[2] < v1};
-        if (!(in[0] | in[1] | in[2]))
-            continue;
-        double nrm[3];
-        pm__normal(pm__p(d, f[0]), pm__p(d, f[1]), pm__p(d, f[2]), nrm);
-        double l = sqrt(nrm[0] * nrm[0] + nrm[1] * nrm[1] + nrm[2] * nrm[2]);
-        double area = 0.5 * l, pl[4] = {0, 0, 0, 0};
-        if (l > 0) {
-            for (int r = 0; r < 3; r++)
-                pl[r] = nrm[r] / l;
-            pl[3] = -(pl[0] * pm__p(d, f[0])[0] + pl[1] * pm__p(d, f[0])[1] + pl[2] * pm__p(d, f[0])[2]);
-        }
-        double k[10] = {pl[0] * pl[0], pl[0] * pl[1], pl[0] * pl[2], pl[0] * pl[3], pl[1] * pl[1],
-                        pl[1] * pl[2], pl[1] * pl[3], pl[2] * pl[2], pl[2] * pl[3], pl[3] * pl[3]};
-        for (int q = 0; q < 3; q++) {
-            if (!in[q])
-                continue;
-            double *dq = pm__q(d, f[q]);
-            for (int i = 0; i < 10; i++)
-                dq[i] += area * k[i];
-        }
-    }
-}
-
 /* Quadrics and positions; the faces without their degenerate ones, and
  * their rings (the first pass's). */
 static int pm__dec_init(pm__dec *d, const pm_mesh *m)
 {
     size_t nv = m->nv, nf = m->nf;
     d->nv = nv;
-    d->q = pm_alloc_large((nv ? nv : 1) * 10 * sizeof(double), 0);
+    d->q = pm_alloc_large((nv ? nv : 1) * 10 * sizeof(double), 1);
     d->p = pm_alloc_large((nv ? nv : 1) * 3 * sizeof(double), 0);
     d->f = pm_alloc_large(3 * nf * sizeof *d->f, 0);
     d->refused = calloc(nf, 1);
@@ -332,11 +288,24 @@ static int pm__dec_init(pm__dec *d, const pm_mesh *m)
         memcpy(d->f + 3 * n++, f, 3 * sizeof *f);
         for (int q = 0; q < 3; q++)
             d->deg[f[q]]++;
+        double nrm[3];
+        pm__normal(pm__p(d, f[0]), pm__p(d, f[1]), pm__p(d, f[2]), nrm);
+        double l = sqrt(nrm[0] * nrm[0] + nrm[1] * nrm[1] + nrm[2] * nrm[2]);
+        double area = 0.5 * l, pl[4] = {0, 0, 0, 0};
+        if (l > 0) {
+            for (int r = 0; r < 3; r++)
+                pl[r] = nrm[r] / l;
+            pl[3] = -(pl[0] * pm__p(d, f[0])[0] + pl[1] * pm__p(d, f[0])[1] + pl[2] * pm__p(d, f[0])[2]);
+        }
+        double k[10] = {pl[0] * pl[0], pl[0] * pl[1], pl[0] * pl[2], pl[0] * pl[3], pl[1] * pl[1],
+                        pl[1] * pl[2], pl[1] * pl[3], pl[2] * pl[2], pl[2] * pl[3], pl[3] * pl[3]};
+        for (int q = 0; q < 3; q++) {
+            double *dq = pm__q(d, f[q]);
+            for (int i = 0; i < 10; i++)
+                dq[i] += area * k[i];
+        }
     }
     d->nf = n;
-    pm__qranges qr = {d, d->nth};
-    if (pm_parallel_for(qr.n, qr.n, pm__quadric_range, &qr, NULL, "decimation") != PM_OK)
-        return -1;
     pm__ring_starts(d);
     for (size_t t = 0; t < n; t++)
         pm__ring_add(d, d->f + 3 * t, t);
