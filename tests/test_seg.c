@@ -7,6 +7,7 @@
 #include "pulmo/preprocess.h"
 #include "pulmo/recipe.h"
 #include "pulmo/seg.h"
+#include "../src/recipe/recipe_internal.h"
 
 #include <math.h>
 
@@ -331,7 +332,7 @@ TEST(airway_cancelled_while_growing_reports_it_and_leaves_the_labels)
     CHECK(pm_recipe_init(&r, "default") == PM_OK, "%s", pm_error());
     pm_seg_run *run = pm_seg_run_new(v, 1);
     CHECK(pm_recipe_run(&r, run, 0, NULL) == PM_OK, "%s", pm_error());
-    pm_mask *m = pm_mask_clone(run->after[pm_recipe_step_index(&r, "airway") - 1]);
+    pm_mask *m = pm_seg_run_after(run, pm_recipe_step_index(&r, "airway") - 1);
     CHECK(m, "no mask");
     pm_airway_opts o = {40, -950, 0.4, 40, 800, -960, -800, 10, 2, 250, 1.5, NULL};
     pm_airway_info info;
@@ -343,7 +344,7 @@ TEST(airway_cancelled_while_growing_reports_it_and_leaves_the_labels)
         marks += m->v[x] >= 0xf0 && m->v[x] < 0xfe;
     CHECK(marks == 0, "%zu voxels keep a growth mark", marks);
     pm_airway_info full;
-    pm_mask *again = pm_mask_clone(run->after[pm_recipe_step_index(&r, "airway") - 1]);
+    pm_mask *again = pm_seg_run_after(run, pm_recipe_step_index(&r, "airway") - 1);
     CHECK(again && pm_seg_airway(v, again, &o, &full, NULL) == PM_OK && full.found, "no airway uncancelled");
     pm_mask_free(again);
     pm_mask_free(m);
@@ -413,6 +414,53 @@ TEST(slice_preview_after_changing_a_step_matches_the_full_rerun)
     pm_seg_run_free(fork);
     pm_seg_run_free(run);
     pm_volume_free(v);
+}
+
+/* The kept output of every step is the input a re-run from the next step
+ * starts from: re-run from any step, the result is the full run's. */
+TEST(rerun_from_every_kept_step_gives_the_full_run)
+{
+    pm_volume *v = chest(0);
+    pm_recipe r;
+    pm_recipe_init(&r, "default");
+    pm_seg_run *run = pm_seg_run_new(v, 1);
+    CHECK(pm_recipe_run(&r, run, 0, NULL) == PM_OK, "%s", pm_error());
+    size_t n = pm_grid_voxels(&v->g);
+    for (int s = 1; s < r.nsteps; s++) {
+        pm_seg_run *f = pm_seg_run_fork(run, s);
+        CHECK(f && f->valid == s && pm_recipe_run(&r, f, s, NULL) == PM_OK, "step %d: %s", s, pm_error());
+        CHECK(!memcmp(f->result->v, run->result->v, n), "re-run from step %d (%s) differs", s, r.steps[s].name);
+        pm_seg_run_free(f);
+    }
+    CHECK(!pm_seg_run_after(run, r.nsteps) && !pm_seg_run_after(run, -1), "a step not kept decoded");
+    pm_seg_run_free(run);
+    pm_volume_free(v);
+}
+
+/* Kept masks are run-length encoded, or kept as they are when the runs
+ * would be larger (noise): both give back the same bytes, whole or a slab. */
+TEST(kept_masks_give_back_their_bytes_runs_or_noise)
+{
+    pm_grid g;
+    pm_grid_init(&g, 37, 23, 11, 1, 1, 1);
+    pm_mask *m = pm_mask_new(&g);
+    CHECK(m, "no mask");
+    size_t n = pm_grid_voxels(&g), plane = 37 * 23;
+    for (int noise = 0; noise <= 1; noise++) {
+        uint32_t seed = 7;
+        for (size_t x = 0; x < n; x++)
+            m->v[x] = noise ? (uint8_t)((seed = seed * 1664525u + 1013904223u) >> 24) : (uint8_t)(x / 100 % 3);
+        pm_kept *k = pm__kept_make(m), *c = k ? pm__kept_clone(k) : NULL;
+        pm_mask *back = c ? pm__kept_mask(c) : NULL;
+        CHECK(back && !memcmp(back->v, m->v, n), "noise=%d: the mask came back different", noise);
+        uint8_t slab[3 * 37 * 23];
+        pm__kept_slices(k, 4, 7, slab);
+        CHECK(!memcmp(slab, m->v + 4 * plane, sizeof slab), "noise=%d: slices 4..6 came back different", noise);
+        pm_mask_free(back);
+        pm__kept_free(k);
+        pm__kept_free(c);
+    }
+    pm_mask_free(m);
 }
 
 TEST(recipe_overrides_are_checked)
@@ -590,6 +638,8 @@ int main(void)
     RUN(default_recipe_names_sides_by_patient_coordinates_head_and_feet_first);
     RUN(airway_cancelled_while_growing_reports_it_and_leaves_the_labels);
     RUN(slice_preview_after_changing_a_step_matches_the_full_rerun);
+    RUN(rerun_from_every_kept_step_gives_the_full_run);
+    RUN(kept_masks_give_back_their_bytes_runs_or_noise);
     RUN(recipe_overrides_are_checked);
     RUN(otsu_threshold_separates_two_intensity_populations);
     RUN(resampling_reaches_the_rounded_shape_and_interpolates_linearly);

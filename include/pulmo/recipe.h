@@ -119,6 +119,7 @@ int pm_param_conn_ok(const pm_param *p, double v);
 #define PM_SEG_MAX_WARNINGS 8
 
 struct pm_unet;                  /* unet.h */
+typedef struct pm_kept pm_kept;  /* a step's output, run-length encoded */
 
 /* The state of one recipe on one volume. */
 typedef struct pm_seg_run {
@@ -126,7 +127,8 @@ typedef struct pm_seg_run {
     int keep_steps;
     int nsteps;
     int valid;                   /* steps 0..valid-1 have run with the current parameters */
-    pm_mask *after[PM_RECIPE_MAX_STEPS]; /* output of each step when keep_steps */
+    pm_kept *after[PM_RECIPE_MAX_STEPS]; /* output of each step when keep_steps
+                                            (pm_seg_run_after decodes one) */
     double seconds[PM_RECIPE_MAX_STEPS];
     pm_mask *result;             /* labels 0..3 after a complete run */
     /* What the steps found: */
@@ -144,6 +146,9 @@ typedef struct pm_seg_run {
 
 /* NULL with a reason when out of memory. */
 pm_seg_run *pm_seg_run_new(const pm_volume *v, int keep_steps);
+/* A new mask holding the kept output of step s; NULL with a reason when
+ * that step's output is not kept or out of memory. */
+pm_mask *pm_seg_run_after(const pm_seg_run *run, int s);
 void pm_seg_run_free(pm_seg_run *run);
 /* A new run on the same volume holding copies of the cached outputs of
  * steps 0..upto-1, for a background re-run from step upto. */

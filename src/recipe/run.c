@@ -30,10 +30,18 @@ void pm_seg_run_free(pm_seg_run *run)
     if (!run)
         return;
     for (int s = 0; s < PM_RECIPE_MAX_STEPS; s++)
-        if (run->after[s] != run->result)
-            pm_mask_free(run->after[s]);
+        pm__kept_free(run->after[s]);
     pm_mask_free(run->result);
     free(run);
+}
+
+pm_mask *pm_seg_run_after(const pm_seg_run *run, int s)
+{
+    if (s < 0 || s >= PM_RECIPE_MAX_STEPS || !run->after[s]) {
+        pm_fail(PM_EUSAGE, "the output of step %d is not kept", s);
+        return NULL;
+    }
+    return pm__kept_mask(run->after[s]);
 }
 
 pm_seg_run *pm_seg_run_fork(const pm_seg_run *run, int upto)
@@ -46,7 +54,7 @@ pm_seg_run *pm_seg_run_fork(const pm_seg_run *run, int upto)
     for (int s = 0; s < upto; s++) {
         if (!run->after[s])
             break;
-        f->after[s] = pm_mask_clone(run->after[s]);
+        f->after[s] = pm__kept_clone(run->after[s]);
         if (!f->after[s]) {
             pm_seg_run_free(f);
             return NULL;
@@ -131,9 +139,14 @@ static pm_mask *prism_crop(const pm_grid *g, const pm_mask *pm, int copies)
 }
 
 /* The step output to cache: m itself cloned, or its middle copies. */
-static pm_mask *keep(const pm_grid *g, const pm_mask *m, int copies)
+static pm_kept *keep(const pm_grid *g, const pm_mask *m, int copies)
 {
-    return copies ? prism_crop(g, m, copies) : pm_mask_clone(m);
+    if (!copies)
+        return pm__kept_make(m);
+    pm_mask *mid = prism_crop(g, m, copies);
+    pm_kept *k = mid ? pm__kept_make(mid) : NULL;
+    pm_mask_free(mid);
+    return k;
 }
 
 int pm_recipe_run(const pm_recipe *r, pm_seg_run *run, int from, const pm_progress *p)
@@ -154,8 +167,7 @@ int pm_recipe_run(const pm_recipe *r, pm_seg_run *run, int from, const pm_progre
     if (from < 0 || from > run->valid || from >= r->nsteps || (from > 0 && !run->after[from - 1]))
         from = 0;
     for (int s = from; s < PM_RECIPE_MAX_STEPS; s++) {
-        if (run->after[s] != run->result)
-            pm_mask_free(run->after[s]);
+        pm__kept_free(run->after[s]);
         run->after[s] = NULL;
         run->seconds[s] = 0;
     }
@@ -183,11 +195,17 @@ int pm_recipe_run(const pm_recipe *r, pm_seg_run *run, int from, const pm_progre
         }
         prism_fill(pv->hu, run->vol->hu, g, copies, sizeof *pv->hu);
         pv->meta = run->vol->meta;
-        if (from > 0)
-            prism_fill(m->v, run->after[from - 1]->v, g, copies, 1);
+        pm_mask *in = from > 0 ? pm__kept_mask(run->after[from - 1]) : NULL;
+        if (from > 0 && !in) {
+            pm_volume_free(pv), pm_mask_free(m);
+            return PM_EMEMORY;
+        }
+        if (in)
+            prism_fill(m->v, in->v, g, copies, 1);
+        pm_mask_free(in);
         sv = pv;
     } else {
-        m = from > 0 ? pm_mask_clone(run->after[from - 1]) : pm_mask_new(g);
+        m = from > 0 ? pm__kept_mask(run->after[from - 1]) : pm_mask_new(g);
         if (!m)
             return PM_EMEMORY;
     }
@@ -284,18 +302,22 @@ int pm_recipe_preview(const pm_recipe *r, const pm_seg_run *run, int from, int k
     vs.hu = run->vol->hu + plane * (size_t)k0;
     pm_mask *m = pm_mask_new(&vs.g);
     pm_seg_run *scratch = pm_seg_run_new(&vs, 0);
-    if (!m || !scratch) {
+    uint8_t *hv = malloc(plane * (size_t)(k1 - k0));   /* the kept outputs' slab, step by step */
+    if (!m || !scratch || !hv) {
         pm_mask_free(m);
         pm_seg_run_free(scratch);
-        return PM_EMEMORY;
+        free(hv);
+        return pm_fail(PM_EMEMORY, "out of memory for a preview");
     }
     if (from > 0)
-        memcpy(m->v, run->after[from - 1]->v + plane * (size_t)k0, plane * (size_t)(k1 - k0));
+        pm__kept_slices(run->after[from - 1], k0, k1, m->v);
     int rc = PM_OK;
     for (int s = from; s < r->nsteps && rc == PM_OK; s++) {
         pm_mask hint = {vs.g, NULL};
-        if (s < run->valid && run->after[s])
-            hint.v = run->after[s]->v + plane * (size_t)k0;
+        if (s < run->valid && run->after[s]) {
+            pm__kept_slices(run->after[s], k0, k1, hv);
+            hint.v = hv;
+        }
         pm__step_ctx c = {&vs, m, &r->steps[s], hint.v ? &hint : NULL, scratch, NULL};
         if (pm_progress_report(p, (double)(s - from) / (r->nsteps - from), r->steps[s].name))
             rc = PM_ECANCEL;
@@ -307,6 +329,7 @@ int pm_recipe_preview(const pm_recipe *r, const pm_seg_run *run, int from, int k
     }
     pm_mask_free(m);
     pm_seg_run_free(scratch);
+    free(hv);
     return rc;
 }
 
