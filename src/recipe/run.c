@@ -138,7 +138,7 @@ static pm_mask *prism_crop(const pm_grid *g, const pm_mask *pm, int copies)
     return m;
 }
 
-/* The step output to cache: m itself cloned, or its middle copies. */
+/* The step output to cache, encoded (kept.c): m itself, or its middle copies. */
 static pm_kept *keep(const pm_grid *g, const pm_mask *m, int copies)
 {
     if (!copies)
