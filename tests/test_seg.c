@@ -8,6 +8,7 @@
 #include "pulmo/recipe.h"
 #include "pulmo/seg.h"
 #include "../src/recipe/recipe_internal.h"
+#include "../src/seg/seg_internal.h"
 
 #include <math.h>
 
@@ -118,6 +119,55 @@ TEST(run_components_match_a_flood_fill_on_random_masks)
         }
         pm_mask_free(m);
     }
+}
+
+/* A capped transform (the window of sums within reach, edt.c) gives the
+ * full transform's distance (the lower envelope) where that is within the
+ * cap, and 1e30 beyond it: blobs and lone voxels, columns that fill
+ * partial blocks (37 is 2 x 16 + 5), spacings of a native CT, of a 1 mm
+ * grid and an odd one, caps of a few voxels and one past the window (the
+ * envelope on both sides). The two take the same float sums, but where
+ * two sites tie exactly their sums can round an ulp apart and each method
+ * may keep a different one, hence the 1e-6. */
+TEST(capped_distance_transform_is_the_full_one_cut_at_the_cap)
+{
+    int dim[3] = {37, 41, 23};
+    size_t n = (size_t)37 * 41 * 23;
+    uint8_t *f = calloc(n, 1);
+    float *full = malloc(n * sizeof *full), *cut = malloc(n * sizeof *cut);
+    for (int b = 0; b < 6; b++) {   /* blobs: runs of zero-distance sites */
+        int ci = (int)(rnd() % 37), cj = (int)(rnd() % 41), ck = (int)(rnd() % 23), r = 2 + (int)(rnd() % 5);
+        for (int k = 0; k < 23; k++)
+            for (int j = 0; j < 41; j++)
+                for (int i = 0; i < 37; i++)
+                    if ((i - ci) * (i - ci) + (j - cj) * (j - cj) + (k - ck) * (k - ck) <= r * r)
+                        f[i + 37 * (j + 41 * (size_t)k)] = 1;
+    }
+    for (int q = 0; q < 40; q++)
+        f[rnd() % n] = 1;
+    const double sps[3][3] = {{0.703125, 0.703125, 2.5}, {1, 1, 0.9984984985}, {0.5, 1.3, 3}};
+    const float caps[4] = {4.0f, 26.0f, 100.1f, 900.0f};
+    size_t within = 0, beyond = 0;
+    for (int s = 0; s < 3; s++) {
+        CHECK(pm_seg_edt(f, dim, sps[s], full, NULL) == PM_OK, "%s", pm_error());
+        for (int c = 0; c < 4; c++) {
+            CHECK(pm__edt_capped(f, dim, sps[s], cut, caps[c], NULL) == PM_OK, "%s", pm_error());
+            size_t bad = 0, first = 0;
+            for (size_t x = 0; x < n; x++) {
+                double tol = 1e-6 * (1 + full[x]);
+                int ok = full[x] > caps[c] + tol   ? cut[x] == 1e30f
+                       : full[x] < caps[c] - tol ? fabs(cut[x] - full[x]) <= tol
+                                                 : cut[x] == 1e30f || fabs(cut[x] - full[x]) <= tol;
+                within += full[x] > 0 && full[x] < caps[c], beyond += full[x] > caps[c];
+                if (!ok && !bad++)
+                    first = x;
+            }
+            CHECK(bad == 0, "spacing %d cap %g: %zu voxels differ, first %zu: %.9g, full %.9g", s, caps[c], bad,
+                  first, cut[first], full[first]);
+        }
+    }
+    CHECK(within > 1000 && beyond > 1000, "%zu voxels within a cap, %zu beyond", within, beyond);
+    free(f), free(full), free(cut);
 }
 
 TEST(distance_transform_equals_brute_force_on_anisotropic_grid)
@@ -631,6 +681,7 @@ int main(void)
     RUN(diagonal_voxels_are_two_components_in_6_and_one_in_26);
     RUN(run_components_match_a_flood_fill_on_random_masks);
     RUN(distance_transform_equals_brute_force_on_anisotropic_grid);
+    RUN(capped_distance_transform_is_the_full_one_cut_at_the_cap);
     RUN(dilating_one_voxel_gives_the_ball_of_radius_r_in_mm);
     RUN(hole_filling_fills_enclosed_cavities_in_3d_and_rings_per_slice);
     RUN(keep_largest_remove_small_and_clear_border_pick_the_right_components);
