@@ -170,6 +170,49 @@ TEST(capped_distance_transform_is_the_full_one_cut_at_the_cap)
     free(f), free(full), free(cut);
 }
 
+/* The thresholds of ball morphology, made without distances in the mask's
+ * own bytes (edt_window.c), are those of the float transform bit for bit:
+ * the same sums in the same order. Caps within the window and one past it
+ * (which makes the float transform), spacings of a native CT and a 1 mm
+ * grid, a width that leaves a partial block of columns. */
+TEST(thresholds_in_place_are_those_of_the_distances)
+{
+    int dim[3] = {45, 38, 29};
+    size_t n = (size_t)45 * 38 * 29;
+    uint8_t *f = calloc(n, 1), *in = malloc(n), *want = malloc(n);
+    float *d = malloc(n * sizeof *d);
+    for (int b = 0; b < 5; b++) {
+        int ci = (int)(rnd() % 45), cj = (int)(rnd() % 38), ck = (int)(rnd() % 29), r = 3 + (int)(rnd() % 6);
+        for (int k = 0; k < 29; k++)
+            for (int j = 0; j < 38; j++)
+                for (int i = 0; i < 45; i++)
+                    if ((i - ci) * (i - ci) + (j - cj) * (j - cj) + 4 * (k - ck) * (k - ck) <= r * r)
+                        f[i + 45 * (j + 38 * (size_t)k)] = 1;
+    }
+    for (int q = 0; q < 30; q++)
+        f[rnd() % n] = 1;
+    const double sps[2][3] = {{0.703125, 0.703125, 2.5}, {1, 1, 0.9984984985}};
+    const double radii[3] = {2.5, 6, 30};
+    size_t ones = 0, zeros = 0;
+    for (int s = 0; s < 2; s++)
+        for (int r = 0; r < 3; r++) {
+            float r2 = (float)(radii[r] * radii[r]), cap = r2 * 1.001f;
+            CHECK(pm__edt_above(f, dim, sps[s], d, cap, want, r2, NULL) == PM_OK, "%s", pm_error());
+            memcpy(in, f, n);
+            CHECK(pm__edt_threshold(in, dim, sps[s], cap, r2, NULL) == PM_OK, "%s", pm_error());
+            size_t bad = 0, first = 0;
+            for (size_t x = 0; x < n; x++) {
+                if (in[x] != want[x] && !bad++)
+                    first = x;
+                ones += in[x] == 1, zeros += in[x] == 0;
+            }
+            CHECK(bad == 0, "spacing %d radius %g: %zu voxels differ, first %zu (%d, distance %g)", s, radii[r],
+                  bad, first, in[first], d[first]);
+        }
+    CHECK(ones > 10000 && zeros > 10000, "%zu ones, %zu zeros", ones, zeros);
+    free(f), free(in), free(want), free(d);
+}
+
 TEST(distance_transform_equals_brute_force_on_anisotropic_grid)
 {
     int dim[3] = {13, 9, 7};
@@ -682,6 +725,7 @@ int main(void)
     RUN(run_components_match_a_flood_fill_on_random_masks);
     RUN(distance_transform_equals_brute_force_on_anisotropic_grid);
     RUN(capped_distance_transform_is_the_full_one_cut_at_the_cap);
+    RUN(thresholds_in_place_are_those_of_the_distances);
     RUN(dilating_one_voxel_gives_the_ball_of_radius_r_in_mm);
     RUN(hole_filling_fills_enclosed_cavities_in_3d_and_rings_per_slice);
     RUN(keep_largest_remove_small_and_clear_border_pick_the_right_components);

@@ -7,14 +7,8 @@
  * 2 mm and one of 20 mm cost the same. Columns along y and z are gathered
  * 16 at a time so that each read brings a useful cache line.
  *
- * With a small cap (the ball morphology of a closing: 10 mm is 10 to 14
- * voxels) the y and z passes take instead, for each voxel, the minimum of
- * s^2 k^2 + f(q) over the sites q within reach, k = |p - q| rows away: the
- * 16 columns of a gathered block side by side, so the sums and minima are
- * vector operations, where the envelope branches on every site of one
- * column at a time: half the time on LIDC's closing. The sums are the
- * envelope's; only where two sites tie exactly, their float sums may round
- * an ulp apart and the window keeps the smaller.
+ * With a small cap the y and z passes take the window of edt_window.c
+ * instead of the envelope.
  */
 #include "pulmo/seg.h"
 #include "seg_internal.h"
@@ -24,11 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EDT_INF 1e30f
-#define BLK 16
-/* The window is used up to this reach (rows each side); a vector sum and
- * minimum per row of it against the envelope's per-site work. */
-#define WINDOW_MAX 16
+#define EDT_INF PM__EDT_INF
+#define BLK PM__EDT_BLK
 
 /* Scratch for one line of length n: envelope sites, their values, the
  * boundaries between them (n + 1). */
@@ -166,73 +157,6 @@ static int gather_unchanged(float *buf, const float *src, size_t stride, int n, 
     return any == 0 || (all == inf && any == inf);
 }
 
-/* 16 floats: one row of a gathered block. */
-typedef float pm__row16 __attribute__((vector_size(BLK * sizeof(float))));
-typedef int32_t pm__mask16 __attribute__((vector_size(BLK * sizeof(float))));
-
-/* acc = lane by lane, v < acc ? v : acc (what minps does), through the
- * lanes' bits: C has no select on vectors. A macro, since a vector
- * argument or return would change with the instruction set each clone
- * is built for. */
-#define ROW_MIN(acc, v)                                                 \
-    do {                                                                \
-        pm__row16 v_ = (v);                                             \
-        pm__mask16 lt_ = v_ < (acc), a_, b_;                            \
-        memcpy(&a_, &v_, sizeof a_);                                    \
-        memcpy(&b_, &(acc), sizeof b_);                                 \
-        a_ = (a_ & lt_) | (b_ & ~lt_);                                  \
-        memcpy(&(acc), &a_, sizeof a_);                                 \
-    } while (0)
-
-/* Rows p0..p1 of the block in (n rows) through the window into out:
- * w[k] = s^2 k^2 as edt_1d computes it (dp * dp * s2), so each sum is one
- * the envelope could take. target_clones picks AVX-512, AVX2 or baseline
- * code. */
-__attribute__((target_clones("avx512f", "avx2", "default")))
-static void window_rows(const float *restrict in, float *restrict out, int p0, int p1, int n,
-                        const float *restrict w, int reach, float cap)
-{
-    pm__row16 capv, infv;
-    for (int b = 0; b < BLK; b++)
-        capv[b] = cap, infv[b] = EDT_INF;
-    for (int p = p0; p <= p1; p++) {
-        pm__row16 acc, r;
-        memcpy(&acc, in + (size_t)p * BLK, sizeof acc);
-        int up = p < reach ? p : reach, down = p + reach > n - 1 ? n - 1 - p : reach;
-        for (int k = 1; k <= up; k++) {
-            memcpy(&r, in + (size_t)(p - k) * BLK, sizeof r);
-            ROW_MIN(acc, r + w[k]);
-        }
-        for (int k = 1; k <= down; k++) {
-            memcpy(&r, in + (size_t)(p + k) * BLK, sizeof r);
-            ROW_MIN(acc, r + w[k]);
-        }
-        /* beyond the cap: EDT_INF, as every pass reports it */
-        pm__mask16 over = acc > capv, a, inf;
-        memcpy(&a, &acc, sizeof a);
-        memcpy(&inf, &infv, sizeof inf);
-        a = (inf & over) | (a & ~over);
-        memcpy(out + (size_t)p * BLK, &a, sizeof a);
-    }
-}
-
-/* The window's reach for spacing s and cap, with its weights in w
- * (WINDOW_MAX + 1 of them); -1 when the envelope is the way. */
-static int window_reach(float s, float cap, float *w)
-{
-    if (!(cap < EDT_INF))
-        return -1;
-    const float s2 = s * s;
-    int reach = 0;
-    while (reach <= WINDOW_MAX && (float)(reach + 1) * (float)(reach + 1) * s2 <= cap)
-        reach++;
-    if (reach > WINDOW_MAX)
-        return -1;
-    for (int k = 0; k <= reach; k++)
-        w[k] = (float)k * (float)k * s2;
-    return reach;
-}
-
 /* The y or z pass over a gathered block of n rows, w columns used: the
  * window into tmp when reach >= 0, else the envelope column by column. */
 static void block_pass(float *buf, float *tmp, int n, int w, float s, float cap, const float *wt, int reach,
@@ -261,7 +185,7 @@ static void block_pass(float *buf, float *tmp, int n, int w, float s, float cap,
     if (hi < 0)
         return;
     int p0 = lo - reach > 0 ? lo - reach : 0, p1 = hi + reach < n - 1 ? hi + reach : n - 1;
-    window_rows(buf, tmp, p0, p1, n, wt, reach, cap);
+    pm__window_rows(buf, tmp, p0, p1, n, wt, reach, cap);
     memcpy(buf + (size_t)p0 * BLK, tmp + (size_t)p0 * BLK, (size_t)(p1 - p0 + 1) * BLK * sizeof *buf);
 }
 
@@ -287,8 +211,8 @@ static void edt_xy(void *vctx, int k, int thread)
     float *o = c->out + plane * (size_t)k;
     double sx = c->sp[0];
     line_buf lb;
-    float wt[WINDOW_MAX + 1];
-    int reach = window_reach((float)c->sp[1], c->cap, wt);
+    float wt[PM__WINDOW_MAX + 1];
+    int reach = pm__window_reach((float)c->sp[1], c->cap, wt);
     float *buf = malloc((size_t)ny * BLK * sizeof *buf);
     float *tmp = reach >= 0 ? malloc((size_t)ny * BLK * sizeof *tmp) : NULL;
     float *sq = malloc(((size_t)nx + 1) * sizeof *sq);
@@ -342,8 +266,8 @@ static void edt_z(void *vctx, int j, int thread)
     int nx = c->nx, ny = c->ny, nz = c->nz;
     size_t plane = (size_t)nx * ny;
     line_buf lb;
-    float wt[WINDOW_MAX + 1];
-    int reach = window_reach((float)c->sp[2], c->cap, wt);
+    float wt[PM__WINDOW_MAX + 1];
+    int reach = pm__window_reach((float)c->sp[2], c->cap, wt);
     float *buf = malloc((size_t)nz * BLK * sizeof *buf);
     float *tmp = reach >= 0 ? malloc((size_t)nz * BLK * sizeof *tmp) : NULL;
     if (line_alloc(&lb, nz) != 0 || !buf || (reach >= 0 && !tmp)) {

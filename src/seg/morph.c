@@ -1,6 +1,6 @@
 /* morph.c - ball morphology (dilation, erosion, closing, opening) on crops
- * of a mask, by thresholding capped distance transforms (edt.c); the 2-D
- * cross closing. */
+ * of a mask, by thresholding capped distance transforms (edt_window.c, in
+ * place in the crop's bytes); the 2-D cross closing. */
 #include "pulmo/seg.h"
 #include "seg_internal.h"
 
@@ -8,13 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A crop of the mask: box [lo, hi) and a uint8/float pair of buffers,
- * its own or borrowed from a pm__morph_scratch (owned 0). */
+/* A crop of the mask: box [lo, hi) and a byte per voxel, its own or
+ * borrowed from a pm__morph_scratch (owned 0). */
 typedef struct crop {
     int lo[3], hi[3], dim[3];
     size_t n;
     uint8_t *f;
-    float *d;
     int owned;
 } crop;
 
@@ -57,17 +56,11 @@ static int crop_make_in(const pm_mask *m, int vlo, int vhi, double r_mm, crop *c
         return 0;
     if (s && s->cap >= c->n) {
         c->f = s->f;
-        c->d = s->d;
         return 1;
     }
     c->owned = 1;
     c->f = pm__big_alloc(c->n);
-    c->d = pm__big_alloc(c->n * sizeof *c->d);
-    if (!c->f || !c->d) {
-        free(c->f), free(c->d);
-        return -1;
-    }
-    return 1;
+    return c->f ? 1 : -1;
 }
 
 static int crop_make(const pm_mask *m, int vlo, int vhi, double r_mm, crop *c)
@@ -78,7 +71,7 @@ static int crop_make(const pm_mask *m, int vlo, int vhi, double r_mm, crop *c)
 static void crop_free(crop *c)
 {
     if (c->owned)
-        free(c->f), free(c->d);
+        free(c->f);
 }
 
 int pm__morph_scratch_init(pm__morph_scratch *s, const pm_mask *m, int vlo, int vhi, double r_mm)
@@ -106,8 +99,7 @@ int pm__morph_scratch_init(pm__morph_scratch *s, const pm_mask *m, int vlo, int 
         }
     }
     s->f = pm__big_alloc(cap);
-    s->d = pm__big_alloc(cap * sizeof *s->d);
-    if (!s->f || !s->d) {
+    if (!s->f) {
         pm__morph_scratch_free(s);
         return pm_fail(PM_EMEMORY, "out of memory for a distance transform");
     }
@@ -117,7 +109,7 @@ int pm__morph_scratch_init(pm__morph_scratch *s, const pm_mask *m, int vlo, int 
 
 void pm__morph_scratch_free(pm__morph_scratch *s)
 {
-    free(s->f), free(s->d);
+    free(s->f);
     memset(s, 0, sizeof *s);
 }
 
@@ -187,6 +179,14 @@ static void crop_features(const pm_mask *m, crop *c, int vlo, int vhi, int inver
 {
     feat_ctx x = {m, c, (uint8_t)vlo, (uint8_t)(vhi - vlo), invert};
     pm_parallel_for(c->dim[2], 0, features_slice, &x, NULL, NULL);
+}
+
+/* The crop's feature set f becomes 1 where the nearest feature is farther
+ * than r_mm, 0 within it (the ball's reach). The cap lies just past r so
+ * that distances of exactly r are not cut off by rounding. */
+static int ball_threshold(crop *c, const double sp[3], double r_mm, const pm_progress *p)
+{
+    return pm__edt_threshold(c->f, c->dim, sp, (float)(r_mm * r_mm) * 1.001f, (float)(r_mm * r_mm), p);
 }
 
 static int oom(void)
@@ -295,15 +295,14 @@ int pm__dilate_over(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, uint
     if (got <= 0)
         return got < 0 ? oom() : PM_OK;
     crop_features(m, &c, lo, hi, 0);
-    int rc = pm__edt_capped(c.f, c.dim, m->g.spacing, c.d, (float)(r_mm * r_mm) * 1.001f, p);
+    int rc = ball_threshold(&c, m->g.spacing, r_mm, p);
     if (rc == PM_OK) {
-        float r2 = (float)(r_mm * r_mm);
         size_t t = 0;
         for (int k = 0; k < c.dim[2]; k++)
             for (int j = 0; j < c.dim[1]; j++) {
                 uint8_t *dst = m->v + crop_src(m, &c, 0, j, k);
                 for (int i = 0; i < c.dim[0]; i++, t++)
-                    if (c.d[t] <= r2 && dst[i] == over)
+                    if (!c.f[t] && dst[i] == over)
                         dst[i] = value;
             }
     }
@@ -318,24 +317,15 @@ static int erode_crop(crop *c, const double sp[3], double r_mm, const pm_progres
 {
     for (size_t t = 0; t < c->n; t++)
         c->f[t] = !c->f[t];
-    int rc = pm__edt_capped(c->f, c->dim, sp, c->d, (float)(r_mm * r_mm) * 1.001f, p);
-    if (rc != PM_OK)
-        return rc;
-    float r2 = (float)(r_mm * r_mm);
-    for (size_t t = 0; t < c->n; t++)
-        c->f[t] = c->d[t] > r2;
-    return PM_OK;
+    return ball_threshold(c, sp, r_mm, p);
 }
 
 static int dilate_crop(crop *c, const double sp[3], double r_mm, const pm_progress *p)
 {
-    int rc = pm__edt_capped(c->f, c->dim, sp, c->d, (float)(r_mm * r_mm) * 1.001f, p);
-    if (rc != PM_OK)
-        return rc;
-    float r2 = (float)(r_mm * r_mm);
-    for (size_t t = 0; t < c->n; t++)
-        c->f[t] = c->d[t] <= r2;
-    return PM_OK;
+    int rc = ball_threshold(c, sp, r_mm, p);
+    for (size_t t = 0; rc == PM_OK && t < c->n; t++)
+        c->f[t] = !c->f[t];
+    return rc;
 }
 
 /* Voxels of m labelled lo..hi that the crop's feature no longer marks
@@ -404,14 +394,13 @@ static int rim_crop(pm_mask *m, const crop *c, double rim_mm, uint8_t value, pm_
     return PM_OK;
 }
 
-/* The closing's write-back, slice by slice on all cores: c.f becomes 2
- * where the closing adds a voxel (input 0, eroded dilation set), and each
- * slice lists its additions; joined in slice order, the list is the one a
- * single sweep makes. */
+/* The closing's write-back, slice by slice on all cores: c.f (1 where the
+ * eroded dilation is) becomes 2 where the closing adds a voxel (input 0),
+ * else 0, and each slice lists its additions; joined in slice order, the
+ * list is the one a single sweep makes. */
 typedef struct add_ctx {
     pm_mask *m;
     crop *c;
-    float r2;
     uint8_t value;
     pm__idx *lists;        /* per slice, when additions are listed */
     size_t *nadded;        /* per slice */
@@ -428,7 +417,7 @@ static void add_slice(void *vctx, int k, int thread)
         size_t row = crop_src(x->m, c, 0, j, k);
         uint8_t *dst = x->m->v + row;
         for (int i = 0; i < c->dim[0]; i++, t++) {
-            int add = dst[i] == 0 && c->d[t] > x->r2;
+            int add = dst[i] == 0 && c->f[t];
             c->f[t] = add ? 2 : 0;
             n += add;
             if (add) {
@@ -449,14 +438,14 @@ int pm__close_in(pm_mask *m, int lo, int hi, double r_mm, uint8_t value, double 
     if (got <= 0)
         return got < 0 ? oom() : PM_OK;
     crop_features(m, &c, lo, hi, 0);
-    /* dilate_crop then erode_crop, without their passes over the crop that
-     * only turn the dilation into its complement and the erosion's
-     * distances into a mask. */
-    const float cap = (float)(r_mm * r_mm) * 1.001f, r2 = (float)(r_mm * r_mm);
-    int rc = pm__edt_above(c.f, c.dim, m->g.spacing, c.d, cap, c.f, r2, p);
+    /* dilate_crop then erode_crop, without the two passes over the crop
+     * that turn the dilation into its complement and back: the first
+     * threshold leaves the complement (beyond r of the lung), whose own
+     * beyond-r is the closing. */
+    int rc = ball_threshold(&c, m->g.spacing, r_mm, p);
     if (rc == PM_OK)
-        rc = pm__edt_capped(c.f, c.dim, m->g.spacing, c.d, cap, p);
-    add_ctx x = {m, &c, r2, value, NULL, calloc((size_t)c.dim[2], sizeof(size_t)), 0};
+        rc = ball_threshold(&c, m->g.spacing, r_mm, p);
+    add_ctx x = {m, &c, value, NULL, calloc((size_t)c.dim[2], sizeof(size_t)), 0};
     if (rc == PM_OK && (!x.nadded || (added && !(x.lists = calloc((size_t)c.dim[2], sizeof *x.lists)))))
         rc = oom();
     if (rc == PM_OK)

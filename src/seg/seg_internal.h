@@ -78,14 +78,32 @@ int pm__edt_capped(const uint8_t *feat, const int dim[3], const double spacing[3
  * block (above may be feat: feat is read before any is written). */
 int pm__edt_above(const uint8_t *feat, const int dim[3], const double spacing[3], float *out, float cap,
                   uint8_t *above, float thr, const pm_progress *p);
+/* feat (1: a site) becomes 1 where the distance to the nearest site is
+ * above thr, 0 elsewhere (thr <= cap): pm__edt_above without the distances.
+ * With the window (edt_window.c) it needs no more memory than feat; past
+ * the window's reach it makes the float transform. */
+int pm__edt_threshold(uint8_t *feat, const int dim[3], const double spacing[3], float cap, float thr,
+                      const pm_progress *p);
+
+/* The window of edt_window.c, for edt.c's y and z passes: distances are
+ * squared mm, PM__EDT_INF beyond the cap; blocks of PM__EDT_BLK columns. */
+#define PM__EDT_INF 1e30f
+#define PM__EDT_BLK 16
+#define PM__WINDOW_MAX 16
+/* The reach (rows each side) for spacing s and cap, its weights s^2 k^2 in
+ * w[0 .. PM__WINDOW_MAX]; -1 when it would be past PM__WINDOW_MAX. */
+int pm__window_reach(float s, float cap, float *w);
+/* Rows p0..p1 of a block of n rows (PM__EDT_BLK floats each) into out:
+ * the minimum over the rows within reach of row + w[k]; above cap,
+ * PM__EDT_INF. */
+void pm__window_rows(const float *in, float *out, int p0, int p1, int n, const float *w, int reach, float cap);
 
 /* Scratch buffers for the crops of ball morphology: sized once for the
  * largest crop to come, so that closing one lung after the other reuses
  * the same memory (fresh pages cost a fault each). */
 #define PM__SCRATCH_BOXES 4
 typedef struct pm__morph_scratch {
-    uint8_t *f;
-    float *d;
+    uint8_t *f;   /* a byte per voxel of the crop */
     size_t cap;   /* voxels */
     /* The labels it was sized for and their box, where crops of those
      * labels look for them: right as long as none is added outside it
