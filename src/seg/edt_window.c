@@ -49,6 +49,17 @@ typedef int32_t pm__mask16 __attribute__((vector_size(BLK * sizeof(float))));
         memcpy(&(acc), &a_, sizeof a_);                                 \
     } while (0)
 
+/* acc = lane by lane, acc > cap ? EDT_INF : acc (capv, infv: those two in
+ * every lane): beyond the cap, EDT_INF, as every pass reports it. */
+#define ROW_CAP(acc, capv, infv)                                        \
+    do {                                                                \
+        pm__mask16 over_ = (acc) > (capv), a_, inf_;                    \
+        memcpy(&a_, &(acc), sizeof a_);                                 \
+        memcpy(&inf_, &(infv), sizeof inf_);                            \
+        a_ = (inf_ & over_) | (a_ & ~over_);                            \
+        memcpy(&(acc), &a_, sizeof a_);                                 \
+    } while (0)
+
 /* Rows p0..p1 of the block in (n rows) through the window into out:
  * w[k] = s^2 k^2 as edt_1d computes it (dp * dp * s2), so each sum is one
  * the envelope could take. target_clones picks AVX-512, AVX2 or baseline
@@ -72,12 +83,8 @@ void pm__window_rows(const float *restrict in, float *restrict out, int p0, int 
             memcpy(&r, in + (size_t)(p + k) * BLK, sizeof r);
             ROW_MIN(acc, r + w[k]);
         }
-        /* beyond the cap: EDT_INF, as every pass reports it */
-        pm__mask16 over = acc > capv, a, inf;
-        memcpy(&a, &acc, sizeof a);
-        memcpy(&inf, &infv, sizeof inf);
-        a = (inf & over) | (a & ~over);
-        memcpy(out + (size_t)p * BLK, &a, sizeof a);
+        ROW_CAP(acc, capv, infv);
+        memcpy(out + (size_t)p * BLK, &acc, sizeof acc);
     }
 }
 
@@ -95,7 +102,6 @@ int pm__window_reach(float s, float cap, float *w)
         w[k] = (float)k * (float)k * s2;
     return reach;
 }
-
 
 /* ---- thresholds without the distances ----------------------------------- */
 
@@ -184,13 +190,9 @@ static void thr_ywin(const float *const *rows, const float *wk, int n, int nz, f
     }
     for (int k = 0; k < nz; k++) {
         pm__row16 acc;
-        pm__mask16 over, a, inf;
         memcpy(&acc, out + (size_t)k * BLK, sizeof acc);
-        over = acc > capv;
-        memcpy(&a, &acc, sizeof a);
-        memcpy(&inf, &infv, sizeof inf);
-        a = (inf & over) | (a & ~over);
-        memcpy(out + (size_t)k * BLK, &a, sizeof a);
+        ROW_CAP(acc, capv, infv);
+        memcpy(out + (size_t)k * BLK, &acc, sizeof acc);
     }
 }
 
