@@ -14,7 +14,6 @@
 #include "seg_internal.h"
 
 #include <math.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -162,31 +161,11 @@ static int gather_unchanged(float *buf, const float *src, size_t stride, int n, 
 static void block_pass(float *buf, float *tmp, int n, int w, float s, float cap, const float *wt, int reach,
                        line_buf *lb)
 {
-    if (reach < 0) {
+    if (reach >= 0)
+        pm__window_block(buf, tmp, n, w, wt, reach, cap);
+    else
         for (int b = 0; b < w; b++)
             edt_1d(buf + b, BLK, n, s, cap, lb);
-        return;
-    }
-    /* Only rows within reach of a site can change. The unused columns of a
-     * partial block are given a value, so that the vector code reads no
-     * uninitialised memory; no column's result depends on another's. */
-    int lo = n, hi = -1;
-    for (int q = 0; q < n; q++) {
-        float *row = buf + (size_t)q * BLK;
-        for (int b = w; b < BLK; b++)
-            row[b] = EDT_INF;
-        for (int b = 0; b < w; b++)
-            if (row[b] < EDT_INF) {
-                lo = q < lo ? q : lo;
-                hi = q;
-                break;
-            }
-    }
-    if (hi < 0)
-        return;
-    int p0 = lo - reach > 0 ? lo - reach : 0, p1 = hi + reach < n - 1 ? hi + reach : n - 1;
-    pm__window_rows(buf, tmp, p0, p1, n, wt, reach, cap);
-    memcpy(buf + (size_t)p0 * BLK, tmp + (size_t)p0 * BLK, (size_t)(p1 - p0 + 1) * BLK * sizeof *buf);
 }
 
 typedef struct edt_ctx {

@@ -65,8 +65,8 @@ typedef int32_t pm__mask16 __attribute__((vector_size(BLK * sizeof(float))));
  * the envelope could take. target_clones picks AVX-512, AVX2 or baseline
  * code. */
 __attribute__((target_clones("avx512f", "avx2", "default")))
-void pm__window_rows(const float *restrict in, float *restrict out, int p0, int p1, int n,
-                     const float *restrict w, int reach, float cap)
+static void window_rows(const float *restrict in, float *restrict out, int p0, int p1, int n,
+                        const float *restrict w, int reach, float cap)
 {
     pm__row16 capv, infv;
     for (int b = 0; b < BLK; b++)
@@ -86,6 +86,31 @@ void pm__window_rows(const float *restrict in, float *restrict out, int p0, int 
         ROW_CAP(acc, capv, infv);
         memcpy(out + (size_t)p * BLK, &acc, sizeof acc);
     }
+}
+
+int pm__window_block(float *buf, float *tmp, int n, int w, const float *wt, int reach, float cap)
+{
+    /* Only rows within reach of a site can change. The unused columns of a
+     * partial block are given a value, so that the vector code reads no
+     * uninitialised memory; no column's result depends on another's. */
+    int lo = n, hi = -1;
+    for (int q = 0; q < n; q++) {
+        float *row = buf + (size_t)q * BLK;
+        for (int b = w; b < BLK; b++)
+            row[b] = EDT_INF;
+        for (int b = 0; b < w; b++)
+            if (row[b] < EDT_INF) {
+                lo = q < lo ? q : lo;
+                hi = q;
+                break;
+            }
+    }
+    if (hi < 0)
+        return 0;
+    int p0 = lo - reach > 0 ? lo - reach : 0, p1 = hi + reach < n - 1 ? hi + reach : n - 1;
+    window_rows(buf, tmp, p0, p1, n, wt, reach, cap);
+    memcpy(buf + (size_t)p0 * BLK, tmp + (size_t)p0 * BLK, (size_t)(p1 - p0 + 1) * BLK * sizeof *buf);
+    return 1;
 }
 
 int pm__window_reach(float s, float cap, float *w)
@@ -233,23 +258,10 @@ static void thr_yz(void *vctx, int ib, int thread)
         const float *d = NULL;
         if (fixed == 2) {
             thr_ywin(rows, wk, n, nz, c->cap, xy);
-            int lo = nz, hi = -1;
-            for (int k = 0; k < nz; k++)
-                for (int b = 0; b < w; b++)
-                    if (xy[(size_t)k * BLK + b] < EDT_INF) {
-                        lo = k < lo ? k : lo;
-                        hi = k;
-                        break;
-                    }
-            if (hi < 0) {
-                fixed = 1;
-            } else {
-                int p0 = lo - c->rz > 0 ? lo - c->rz : 0, p1 = hi + c->rz < nz - 1 ? hi + c->rz : nz - 1;
-                pm__window_rows(xy, z, p0, p1, nz, c->wz, c->rz, c->cap);
-                /* rows beyond reach of every site keep y's EDT_INF */
-                memcpy(xy + (size_t)p0 * BLK, z + (size_t)p0 * BLK, (size_t)(p1 - p0 + 1) * BLK * sizeof *z);
+            if (pm__window_block(xy, z, nz, w, c->wz, c->rz, c->cap))
                 d = xy;
-            }
+            else
+                fixed = 1;
         }
         for (int k = 0; k < nz; k++) {
             uint8_t *s = c->f + (size_t)i0 + (size_t)nx * ((size_t)j + (size_t)ny * k);

@@ -93,10 +93,11 @@ int pm__edt_threshold(uint8_t *feat, const int dim[3], const double spacing[3], 
 /* The reach (rows each side) for spacing s and cap, its weights s^2 k^2 in
  * w[0 .. PM__WINDOW_MAX]; -1 when it would be past PM__WINDOW_MAX. */
 int pm__window_reach(float s, float cap, float *w);
-/* Rows p0..p1 of a block of n rows (PM__EDT_BLK floats each) into out:
- * the minimum over the rows within reach of row + w[k]; above cap,
- * PM__EDT_INF. */
-void pm__window_rows(const float *in, float *out, int p0, int p1, int n, const float *w, int reach, float cap);
+/* A block of n rows (PM__EDT_BLK floats each, w of them used) through the
+ * window in place (tmp: the block's size): each value becomes the minimum
+ * over the rows within reach of row + w[k], PM__EDT_INF above cap. 0 when
+ * the block holds no finite value (it is left as it is), else 1. */
+int pm__window_block(float *buf, float *tmp, int n, int w, const float *wt, int reach, float cap);
 
 /* Scratch buffers for the crops of ball morphology: sized once for the
  * largest crop to come, so that closing one lung after the other reuses
