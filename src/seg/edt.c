@@ -204,10 +204,8 @@ static void edt_xy(void *vctx, int k, int thread)
      * the gaps between its features: within a gap the nearer end. sq[d] is
      * EDT_INF for d = nx (no feature on that side) and above the cap, as
      * every pass reports it. */
-    for (int d = 0; d < nx; d++) {
-        float v = (float)(d * sx * d * sx);
-        sq[d] = v > c->cap ? EDT_INF : v;
-    }
+    for (int d = 0; d < nx; d++)
+        sq[d] = pm__edt_x_term(d, sx, c->cap);
     sq[nx] = EDT_INF;
     for (int j = 0; j < ny; j++) {
         const uint8_t *fr = f + (size_t)nx * j;

@@ -279,13 +279,10 @@ int pm__edt_threshold(uint8_t *feat, const int dim[3], const double spacing[3], 
     if (!c)
         return pm_fail(PM_EMEMORY, "out of memory in the distance transform");
     *c = (thr_ctx){.f = feat, .nx = dim[0], .ny = dim[1], .nz = dim[2], .cap = cap, .thr = thr};
-    /* the x terms as edt.c's x pass computes them */
-    double sx = spacing[0];
     c->xreach = -1;
     for (int d = 0; d < OFF_FAR; d++) {
-        float v = (float)(d * sx * d * sx);
-        c->sqx[d] = v > cap ? EDT_INF : v;
-        if (!(v > cap))
+        c->sqx[d] = pm__edt_x_term(d, spacing[0], cap);
+        if (c->sqx[d] < EDT_INF)
             c->xreach = d;
     }
     c->sqx[OFF_FAR] = EDT_INF;

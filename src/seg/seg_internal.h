@@ -90,6 +90,14 @@ int pm__edt_threshold(uint8_t *feat, const int dim[3], const double spacing[3], 
 #define PM__EDT_INF 1e30f
 #define PM__EDT_BLK 16
 #define PM__WINDOW_MAX 16
+/* The x pass's term for an offset of d voxels at spacing sx: squared mm,
+ * PM__EDT_INF above cap. edt.c and edt_window.c both take it from here, so
+ * their sums start from the same bits. */
+static inline float pm__edt_x_term(int d, double sx, float cap)
+{
+    float v = (float)(d * sx * d * sx);
+    return v > cap ? PM__EDT_INF : v;
+}
 /* The reach (rows each side) for spacing s and cap, its weights s^2 k^2 in
  * w[0 .. PM__WINDOW_MAX]; -1 when it would be past PM__WINDOW_MAX. */
 int pm__window_reach(float s, float cap, float *w);
