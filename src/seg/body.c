@@ -309,23 +309,29 @@ static void block_slab(void *vctx, int ck, int thread)
     body_ctx *c = vctx;
     const int *d = c->v->g.dim, *f = c->f, *cd = c->cd;
     size_t cplane = (size_t)cd[0] * cd[1];
-    int32_t *sum = calloc(cplane, sizeof *sum);
+    int32_t *sum = calloc(cplane + (size_t)d[0], sizeof *sum), *col = sum + cplane;
     if (!sum) {
         c->failed = 1;
         return;
     }
+    /* The rows of a band of blocks are added column by column first (whole
+     * rows, which vectorise), then each block adds its f[0] columns. */
     int k0 = ck * f[2], k1 = (ck + 1) * f[2] < d[2] ? (ck + 1) * f[2] : d[2];
-    for (int k = k0; k < k1; k++)
-        for (int j = 0; j < d[1]; j++) {
-            const int16_t *row = c->v->hu + (size_t)d[0] * ((size_t)j + (size_t)d[1] * k);
-            int32_t *s = sum + (size_t)cd[0] * (size_t)(j / f[1]);
-            for (int b = 0, i = 0; b < cd[0]; b++) {
-                int32_t acc = 0;
-                for (int e = i + f[0] < d[0] ? i + f[0] : d[0]; i < e; i++)
-                    acc += row[i];
-                s[b] += acc;
+    for (int cj = 0; cj < cd[1]; cj++) {
+        memset(col, 0, (size_t)d[0] * sizeof *col);
+        int j1 = (cj + 1) * f[1] < d[1] ? (cj + 1) * f[1] : d[1];
+        for (int k = k0; k < k1; k++)
+            for (int j = cj * f[1]; j < j1; j++) {
+                const int16_t *restrict row = c->v->hu + (size_t)d[0] * ((size_t)j + (size_t)d[1] * k);
+                int32_t *restrict cs = col;
+                for (int i = 0; i < d[0]; i++)
+                    cs[i] += row[i];
             }
-        }
+        int32_t *s = sum + (size_t)cd[0] * cj;
+        for (int b = 0, i = 0; b < cd[0]; b++)
+            for (int e = i + f[0] < d[0] ? i + f[0] : d[0]; i < e; i++)
+                s[b] += col[i];
+    }
     /* A block's voxel count, as the 16-bit counter that summed it said. */
     uint8_t *out = c->b->v + cplane * (size_t)ck;
     for (int cj = 0; cj < cd[1]; cj++) {

@@ -78,14 +78,17 @@ static void rs_plane(const rs_ctx *c, int k, float *dst)
     const pm_grid *gi = &c->in->g, *go = &c->out->g;
     int nxi = gi->dim[0], nyi = gi->dim[1], nxo = go->dim[0], nyo = go->dim[1];
     const int16_t *src = c->in->hu + (size_t)nxi * nyi * (size_t)k;
+    const int *ix = c->ax[0].i0;
+    const float *wxs = c->ax[0].w;
+    const int dx = nxi > 1;   /* map_axis keeps i0 + 1 inside */
     for (int j = 0; j < nyo; j++) {
         int j0 = c->ax[1].i0[j], j1 = nyi > 1 ? j0 + 1 : j0;
         float wy = c->ax[1].w[j];
         const int16_t *r0 = src + (size_t)nxi * j0, *r1 = src + (size_t)nxi * j1;
-        float *o = dst + (size_t)nxo * j;
+        float *restrict o = dst + (size_t)nxo * j;
         for (int i = 0; i < nxo; i++) {
-            int i0 = c->ax[0].i0[i], i1 = nxi > 1 ? i0 + 1 : i0;
-            float wx = c->ax[0].w[i];
+            int i0 = ix[i], i1 = i0 + dx;
+            float wx = wxs[i];
             float top = r0[i0] + wx * (float)(r0[i1] - r0[i0]);
             float bot = r1[i0] + wx * (float)(r1[i1] - r1[i0]);
             o[i] = top + wy * (bot - top);
@@ -130,9 +133,11 @@ static void rs_chunk(void *vctx, int t, int thread)
         float wz = c->ax[2].w[k];
         const float *a = rs_get(c, b, k0, k1), *bb = rs_get(c, b, k1, k0);
         int16_t *o = c->out->hu + n * (size_t)k;
+        /* rounding half away from zero by the sign's half, not a branch,
+         * so that the loop is vectorised (v - 0.5f is -(0.5f - v) exactly) */
         for (size_t x = 0; x < n; x++) {
             float v = a[x] + wz * (bb[x] - a[x]);
-            o[x] = (int16_t)(v >= 0 ? (int)(v + 0.5f) : -(int)(0.5f - v));
+            o[x] = (int16_t)(int)(v + copysignf(0.5f, v));
         }
     }
 }
