@@ -104,6 +104,24 @@ static void close_cut_edges(pm_mask *b)
     }
 }
 
+/* Whether the n values at r all equal v: four at a time (a block's rows
+ * are a few voxels long, and the corners' blocks are read whole). */
+static int row_all(const int16_t *r, int n, int16_t v)
+{
+    uint64_t pat = 0x0001000100010001ull * (uint16_t)v;
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        uint64_t w;
+        memcpy(&w, r + i, 8);
+        if (w != pat)
+            return 0;
+    }
+    for (; i < n; i++)
+        if (r[i] != v)
+            return 0;
+    return 1;
+}
+
 /* Whether block (bi, bj, bk) of f voxels lies outside the reconstruction
  * circle: scanners fill the corners of the image with one value, -1000 or
  * -1024 once loaded (load.c), while real air is never the same value on a
@@ -122,9 +140,8 @@ static int padding_block(const pm_volume *v, const int f[3], int bi, int bj, int
     i0 = i0 < 0 ? 0 : i0, j0 = j0 < 0 ? 0 : j0, i1 = i1 > d[0] ? d[0] : i1, j1 = j1 > d[1] ? d[1] : j1;
     for (int k = bk * f[2]; k < (bk + 1) * f[2] && k < d[2]; k++)
         for (int j = j0; j < j1; j++)
-            for (int i = i0; i < i1; i++)
-                if (hu[(size_t)i + (size_t)d[0] * j + plane * k] != first)
-                    return 0;
+            if (!row_all(hu + (size_t)i0 + (size_t)d[0] * j + plane * k, i1 - i0, first))
+                return 0;
     return 1;
 }
 
