@@ -198,6 +198,19 @@ static int chain_add(chain *ch, const pm_cc *cc, uint32_t t, int k, int nx, int 
  * was oesophageal air that runs on up). Returns the slice and the tube (cc
  * on that slice), -1 when the lungs reach the top of the scan (no neck
  * scanned), -2 out of memory; ch is left empty. */
+/* The air of each slice, counted on all cores (a pass over the volume). */
+typedef struct slice_air {
+    const uint8_t *v;
+    size_t plane, *n;
+} slice_air;
+
+static void count_slice_air(void *vctx, int k, int thread)
+{
+    (void)thread;
+    slice_air *c = vctx;
+    c->n[k] = pm__count_byte(c->v + c->plane * (size_t)k, c->plane, PM_LABEL_LUNG);
+}
+
 static int find_neck(const pm_volume *v, const pm_mask *m, const pm_airway_opts *o, int top, int step,
                      int follow, chain *ch, pm_cc **ccout, uint32_t *tube)
 {
@@ -206,11 +219,15 @@ static int find_neck(const pm_volume *v, const pm_mask *m, const pm_airway_opts 
     double px = v->g.spacing[0] * v->g.spacing[1];
     int kmax = -1;
     size_t best = 0;
+    slice_air sa = {m->v, plane, malloc((size_t)nz * sizeof *sa.n)};
+    if (sa.n)
+        pm_parallel_for(nz, 0, count_slice_air, &sa, NULL, NULL);
     for (int k = 0; k < nz; k++) {
-        size_t a = pm__count_byte(m->v + plane * (size_t)k, plane, PM_LABEL_LUNG);
+        size_t a = sa.n ? sa.n[k] : pm__count_byte(m->v + plane * (size_t)k, plane, PM_LABEL_LUNG);
         if (a > best)
             best = a, kmax = k;
     }
+    free(sa.n);
     /* Lungs at their widest hold far more air than any trachea. */
     if (kmax < 0 || (double)best * px < 10 * o->max_area_mm2)
         return -1;

@@ -62,8 +62,11 @@ static void body_slice(void *vctx, int k, int thread)
         sj += rn * (uint64_t)j, sjj += rn * (uint64_t)j * (uint64_t)j;
     }
     f->n = (double)n, f->si = (double)si, f->sj = (double)sj, f->sii = (double)sii, f->sjj = (double)sjj;
+    /* counted in a local, not through f, so that the loop vectorises */
+    uint64_t air = 0;
     for (size_t x = 0; x < plane; x += 2)
-        f->air += s[x] == PM_LABEL_LUNG;
+        air += s[x] == PM_LABEL_LUNG;
+    f->air = air;
 }
 
 static void air_slice(void *vctx, int k, int thread)
@@ -77,12 +80,22 @@ static void air_slice(void *vctx, int k, int thread)
         return;
     const uint8_t *s = c->m->v + (size_t)nx * ny * (size_t)k;
     double ci = f->si / f->n, cj = f->sj / f->n;
-    for (int j = 0; j < ny; j += 2)
-        for (int i = 0; i < nx; i += 2)
-            if (s[(size_t)nx * j + i] == PM_LABEL_LUNG) {
-                f->air_lo[0] += i < ci, f->air_hi[0] += i > ci;
-                f->air_lo[1] += j < cj, f->air_hi[1] += j > cj;
-            }
+    /* i < ci and i > ci as integer bounds, counted in locals: the row loop
+     * vectorises */
+    const int below = (int)ceil(ci), above = (int)floor(ci);
+    uint64_t lo[2] = {0, 0}, hi[2] = {0, 0};
+    for (int j = 0; j < ny; j += 2) {
+        const uint8_t *row = s + (size_t)nx * j;
+        uint64_t rl = 0, rh = 0, ra = 0;
+        for (int i = 0; i < nx; i += 2) {
+            uint64_t a = row[i] == PM_LABEL_LUNG;
+            rl += a & (uint64_t)(i < below), rh += a & (uint64_t)(i > above), ra += a;
+        }
+        lo[0] += rl, hi[0] += rh;
+        lo[1] += j < cj ? ra : 0, hi[1] += j > cj ? ra : 0;
+    }
+    for (int a = 0; a < 2; a++)
+        f->air_lo[a] = (double)lo[a], f->air_hi[a] = (double)hi[a];
 }
 
 int pm_seg_patient_grid(const pm_mask *m, pm_grid *out)
