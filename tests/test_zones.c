@@ -92,6 +92,49 @@ TEST(zones_split_each_lung_into_thirds_of_its_height_head_or_feet_first)
                   a.zones[l][z].mean_hu == b.zones[l][z].mean_hu, "lung %d zone %d differs feet-first", l, z);
 }
 
+/* The same head-first patient stored with the head-feet axis along i (a
+ * sagittal stack: z changes along each row, which the row-wise shortcut of
+ * axial grids must not be taken for): the same zones, figure for figure. */
+TEST(zones_do_not_depend_on_which_grid_axis_runs_head_to_feet)
+{
+    pm_volume *v;
+    pm_mask *m;
+    build(0, &v, &m);
+    pm_lung_measures a, b;
+    CHECK(pm_measure_lungs(v, m, &a, NULL) == PM_OK, "%s", pm_error());
+    const pm_grid *g = &v->g;
+    pm_grid t = {{g->dim[2], g->dim[1], g->dim[0]}, {g->spacing[2], g->spacing[1], g->spacing[0]},
+                 {g->origin[0], g->origin[1], g->origin[2]}, {0, 0, -1, 0, 1, 0, 1, 0, 0}};
+    pm_volume *tv = pm_volume_new(&t);
+    pm_mask *tm = pm_mask_new(&t);
+    CHECK(tv && tm, "out of memory");
+    for (int k = 0; k < g->dim[2]; k++)
+        for (int j = 0; j < g->dim[1]; j++)
+            for (int i = 0; i < g->dim[0]; i++) {
+                size_t x = ((size_t)k * g->dim[1] + j) * g->dim[0] + i;
+                size_t y = ((size_t)i * t.dim[1] + j) * t.dim[0] + k;
+                tv->hu[y] = v->hu[x];
+                tm->v[y] = m->v[x];
+            }
+    CHECK(pm_measure_lungs(tv, tm, &b, NULL) == PM_OK, "%s", pm_error());
+    for (int l = 0; l < 2; l++) {
+        CHECK(a.top_mm[l] == b.top_mm[l] && a.bottom_mm[l] == b.bottom_mm[l], "lung %d: %g..%g vs %g..%g mm",
+              l, a.bottom_mm[l], a.top_mm[l], b.bottom_mm[l], b.top_mm[l]);
+        for (int z = 0; z < PM_ZONES; z++) {
+            const pm_zone_measures *p = &a.zones[l][z], *q = &b.zones[l][z];
+            CHECK(p->voxels == q->voxels && p->mean_hu == q->mean_hu && p->laa950_pct == q->laa950_pct &&
+                  p->perc15_hu == q->perc15_hu && p->top_mm == q->top_mm && p->bottom_mm == q->bottom_mm,
+                  "lung %d zone %d: %zu voxels %g HU %g..%g mm vs %zu voxels %g HU %g..%g mm", l, z,
+                  (size_t)p->voxels, p->mean_hu, p->bottom_mm, p->top_mm, (size_t)q->voxels, q->mean_hu,
+                  q->bottom_mm, q->top_mm);
+        }
+    }
+    pm_mask_free(tm);
+    pm_volume_free(tv);
+    pm_mask_free(m);
+    pm_volume_free(v);
+}
+
 TEST(an_empty_mask_has_empty_zones)
 {
     pm_volume *v;
@@ -109,6 +152,7 @@ TEST(an_empty_mask_has_empty_zones)
 int main(void)
 {
     RUN(zones_split_each_lung_into_thirds_of_its_height_head_or_feet_first);
+    RUN(zones_do_not_depend_on_which_grid_axis_runs_head_to_feet);
     RUN(an_empty_mask_has_empty_zones);
     return test_done();
 }

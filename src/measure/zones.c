@@ -38,6 +38,9 @@ static void chunk_slices(const zone_ctx *c, int t, int *a, int *b)
     *b = (int)((long)nz * (t + 1) / ZN_CHUNKS);
 }
 
+/* Where z does not change along a row (i has no z component: every grid
+ * but a tilted one), a row's extremes and zones are found once per row
+ * rather than per voxel. */
 static void extent_chunk(void *vctx, int t, int thread)
 {
     (void)thread;
@@ -49,23 +52,39 @@ static void extent_chunk(void *vctx, int t, int thread)
         c->lo[t][l] = INFINITY, c->hi[t][l] = -INFINITY;
     const uint8_t *lab = c->labels->v;
     size_t row = (size_t)g->dim[0];
+    const int flat = c->zc[1] == 0;
     for (int k = a; k < b; k++)
         for (int j = 0; j < g->dim[1]; j++) {
             const uint8_t *r = lab + ((size_t)k * g->dim[1] + j) * row;
             double z0 = c->zc[0] + j * c->zc[2] + k * c->zc[3];
+            int seen[2] = {0, 0};
             for (int i = pm_skip_zeros(r, 0, g->dim[0]); i < g->dim[0]; i = pm_skip_zeros(r, i + 1, g->dim[0])) {
                 if (r[i] <= 3)
                     c->cnt[t][r[i]]++;
                 int l = r[i] - 1;
                 if (l != 0 && l != 1)
                     continue;
+                if (flat) {
+                    seen[l] = 1;
+                    continue;
+                }
                 double z = z0 + i * c->zc[1];
                 if (z < c->lo[t][l])
                     c->lo[t][l] = z;
                 if (z > c->hi[t][l])
                     c->hi[t][l] = z;
             }
+            for (int l = 0; l < 2; l++)
+                if (seen[l]) {
+                    c->lo[t][l] = z0 < c->lo[t][l] ? z0 : c->lo[t][l];
+                    c->hi[t][l] = z0 > c->hi[t][l] ? z0 : c->hi[t][l];
+                }
         }
+}
+
+static int zone_of(const zone_ctx *c, int l, double z)
+{
+    return l * 3 + (z >= c->cut[l][0] ? 0 : z >= c->cut[l][1] ? 1 : 2);
 }
 
 static void zone_chunk(void *vctx, int t, int thread)
@@ -81,26 +100,44 @@ static void zone_chunk(void *vctx, int t, int thread)
     const uint8_t *lab = c->labels->v;
     const int16_t *hu = c->v->hu;
     size_t row = (size_t)g->dim[0];
+    const int flat = c->zc[1] == 0;
     for (int k = a; k < b; k++)
         for (int j = 0; j < g->dim[1]; j++) {
             size_t o = ((size_t)k * g->dim[1] + j) * row;
             double z0 = c->zc[0] + j * c->zc[2] + k * c->zc[3];
+            int rz[2] = {zone_of(c, 0, z0), zone_of(c, 1, z0)};
+            /* HU sums in integers, exact as the doubles they are added to */
+            int64_t rsum[2] = {0, 0};
+            int seen[2] = {0, 0};
             for (int i = pm_skip_zeros(lab + o, 0, g->dim[0]); i < g->dim[0];
                  i = pm_skip_zeros(lab + o, i + 1, g->dim[0])) {
                 int l = lab[o + i] - 1;
                 if (l != 0 && l != 1)
                     continue;
-                double z = z0 + i * c->zc[1];
-                int zone = l * 3 + (z >= c->cut[l][0] ? 0 : z >= c->cut[l][1] ? 1 : 2);
                 int v = hu[o + i];
-                c->sum[t][zone] += v;
                 int bin = v < ZN_HU_LO ? 0 : v >= ZN_HU_LO + ZN_BINS ? ZN_BINS - 1 : v - ZN_HU_LO;
+                if (flat) {
+                    rsum[l] += v;
+                    seen[l] = 1;
+                    h[(size_t)rz[l] * ZN_BINS + bin]++;
+                    continue;
+                }
+                double z = z0 + i * c->zc[1];
+                int zone = zone_of(c, l, z);
+                c->sum[t][zone] += v;
                 h[(size_t)zone * ZN_BINS + bin]++;
                 if (z < c->zlo[t][zone])
                     c->zlo[t][zone] = z;
                 if (z > c->zhi[t][zone])
                     c->zhi[t][zone] = z;
             }
+            for (int l = 0; l < 2; l++)
+                if (seen[l]) {
+                    int zone = rz[l];
+                    c->sum[t][zone] += (double)rsum[l];
+                    c->zlo[t][zone] = z0 < c->zlo[t][zone] ? z0 : c->zlo[t][zone];
+                    c->zhi[t][zone] = z0 > c->zhi[t][zone] ? z0 : c->zhi[t][zone];
+                }
         }
 }
 
