@@ -140,9 +140,12 @@ static int find_gas(const pm_cc *cc, const pm_volume *v, const pm_mask *m, uint6
         int64_t nrows = (int64_t)cc->dim[1] * cc->dim[2];
         for (int64_t row = 0; row < nrows; row++) {
             const int16_t *hu = v->hu + (size_t)nx * (size_t)row;
-            for (int64_t r = cc->row_start[row]; r < cc->row_start[row + 1]; r++)
+            for (int64_t r = cc->row_start[row]; r < cc->row_start[row + 1]; r++) {
+                uint32_t n = 0;   /* per run, so that the count vectorises */
                 for (int i = cc->x0[r]; i < cc->x1[r]; i++)
-                    pure[cc->label[r]] += hu[i] < PURE_HU;
+                    n += hu[i] < PURE_HU;
+                pure[cc->label[r]] += n;
+            }
         }
         double least = 1;
         for (int i = 0; i < n; i++)
