@@ -377,9 +377,15 @@ static void write_slice(void *vctx, int k, int thread)
         const int16_t *hu = c->v->hu + (size_t)d[0] * ((size_t)j + (size_t)d[1] * k);
         for (int ci = 0; ci < cd[0]; ci++) {
             int i0 = ci * f[0], n = (ci + 1) * f[0] < d[0] ? f[0] : d[0] - i0;
-            if (!crow[ci])
-                memset(row + i0, PM_LABEL_OUTSIDE, (size_t)n);
-            else if (rrow && rrow[ci])
+            if (!crow[ci]) {
+                /* a run of outside blocks in one memset */
+                int ce = ci + 1;
+                while (ce < cd[0] && !crow[ce])
+                    ce++;
+                int i1 = ce * f[0] < d[0] ? ce * f[0] : d[0];
+                memset(row + i0, PM_LABEL_OUTSIDE, (size_t)(i1 - i0));
+                ci = ce - 1;
+            } else if (rrow && rrow[ci])
                 for (int i = i0; i < i0 + n; i++)
                     if (hu[i] == c->padv)
                         row[i] = PM_LABEL_OUTSIDE;
