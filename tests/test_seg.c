@@ -304,6 +304,38 @@ TEST(hole_filling_fills_enclosed_cavities_in_3d_and_rings_per_slice)
     pm_mask_free(m);
 }
 
+/* The fill step's "both" runs the per-slice fill alone (recipe/steps.c):
+ * every 3D hole lies in the slices' holes. On random masks of lung, other
+ * air, outside and airway, per slice alone gives exactly 3D then per
+ * slice, and 3D alone never fills a voxel per slice leaves empty. */
+TEST(per_slice_hole_filling_includes_every_3d_hole)
+{
+    uint32_t seed = 7;
+    size_t filled = 0;
+    for (int trial = 0; trial < 40; trial++) {
+        pm_mask *m = mask_new(17, 13, 9, 1, 1, 1);
+        for (size_t x = 0; x < pm_grid_voxels(&m->g); x++) {
+            seed = seed * 1664525u + 1013904223u;
+            unsigned r = (seed >> 16) % 100;
+            m->v[x] = r < 62u + (unsigned)trial % 20 ? 1 : r < 90 ? 0 : r < 95 ? 255 : 3;
+        }
+        pm_mask *both = pm_mask_clone(m), *slices = pm_mask_clone(m), *vol = pm_mask_clone(m);
+        unsigned over = 1u | 1u << 3;
+        CHECK(pm_seg_fill_holes(both, 1, 6, over, NULL) == PM_OK && pm_seg_fill_holes(both, 1, 4, over, NULL) == PM_OK &&
+                  pm_seg_fill_holes(slices, 1, 4, over, NULL) == PM_OK && pm_seg_fill_holes(vol, 1, 6, over, NULL) == PM_OK,
+              "%s", pm_error());
+        size_t differ = 0, beyond = 0;
+        for (size_t x = 0; x < pm_grid_voxels(&m->g); x++) {
+            differ += both->v[x] != slices->v[x];
+            beyond += vol->v[x] == 1 && slices->v[x] != 1;
+            filled += vol->v[x] != m->v[x];
+        }
+        CHECK(differ == 0 && beyond == 0, "trial %d: %zu voxels differ, %zu filled in 3D only", trial, differ, beyond);
+        pm_mask_free(both), pm_mask_free(slices), pm_mask_free(vol), pm_mask_free(m);
+    }
+    CHECK(filled > 100, "only %zu voxels of 3D holes in 40 masks: nothing compared", filled);
+}
+
 TEST(keep_largest_remove_small_and_clear_border_pick_the_right_components)
 {
     pm_mask *m = mask_new(30, 30, 10, 1, 1, 1);
@@ -790,6 +822,7 @@ int main(void)
     RUN(thresholds_in_place_are_those_of_the_distances);
     RUN(dilating_one_voxel_gives_the_ball_of_radius_r_in_mm);
     RUN(hole_filling_fills_enclosed_cavities_in_3d_and_rings_per_slice);
+    RUN(per_slice_hole_filling_includes_every_3d_hole);
     RUN(keep_largest_remove_small_and_clear_border_pick_the_right_components);
     RUN(closing_fills_a_dent_narrower_than_the_ball_and_keeps_the_outside);
     RUN(default_recipe_names_sides_by_patient_coordinates_head_and_feet_first);

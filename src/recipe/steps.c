@@ -278,11 +278,15 @@ static int op_fill(pm__step_ctx *c)
 {
     int mode = (int)par(c, "mode"), rc = PM_OK;
     unsigned over = 1u | 1u << PM_LABEL_AIRWAY;
+    /* A hole in 3D (air no face of the volume reaches through its six
+     * neighbours) is, on each slice, enclosed by lung through its four
+     * in-plane ones: so the slices' holes include the volume's, and "both"
+     * fills what "per slice" fills, with half the labelling. */
     for (int l = PM_LABEL_RIGHT; l <= PM_LABEL_LEFT && rc == PM_OK; l++) {
-        if (mode & 2)
-            rc = pm_seg_fill_holes(c->m, (uint8_t)l, 6, over, c->p);
-        if (rc == PM_OK && (mode & 1))
+        if (mode & 1)
             rc = pm_seg_fill_holes(c->m, (uint8_t)l, 4, over, c->p);
+        else if (mode & 2)
+            rc = pm_seg_fill_holes(c->m, (uint8_t)l, 6, over, c->p);
     }
     return rc;
 }
