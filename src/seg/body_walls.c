@@ -5,6 +5,7 @@
 #include "pulmo/seg.h"
 #include "seg_internal.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,20 +67,41 @@ int pm__body_drop_table_holes(pm_mask *b, pm_mask *before)
 }
 
 /* 2-D flood on slice s (nx x ny) from the pixels with from[q] set, through
- * pixels with through[q] set: sets out[q] = 1 on every pixel reached. */
+ * pixels with through[q] set: sets out[q] = 1 on every pixel reached
+ * (4-connected; pixels already set in out are not entered). By spans: a
+ * popped pixel fills its whole run of the row, and each run of open pixels
+ * beside it on the rows above and below is pushed once, not each pixel.
+ * A pixel is pushed at most once from each side: stack holds two planes. */
 static void flood2d(const uint8_t *from, const uint8_t *through, uint8_t *out, int nx, int ny, int *stack)
 {
     size_t plane = (size_t)nx * ny;
-    int sp = 0;
-    for (size_t q = 0; q < plane; q++)
-        if (from[q] && through[q] && !out[q])
-            out[q] = 1, stack[sp++] = (int)q;
-    while (sp) {
-        int q = stack[--sp], i = q % nx, j = q / nx;
-        int nb[4] = {i > 0 ? q - 1 : -1, i < nx - 1 ? q + 1 : -1, j > 0 ? q - nx : -1, j < ny - 1 ? q + nx : -1};
-        for (int e = 0; e < 4; e++)
-            if (nb[e] >= 0 && through[nb[e]] && !out[nb[e]])
-                out[nb[e]] = 1, stack[sp++] = nb[e];
+    for (size_t q0 = 0; q0 < plane; q0++) {
+        if (!from[q0] || !through[q0] || out[q0])
+            continue;
+        int sp = 0;
+        stack[sp++] = (int)q0;
+        while (sp) {
+            int q = stack[--sp], j = q / nx;
+            if (out[q])
+                continue;
+            const uint8_t *th = through + (size_t)nx * j;
+            uint8_t *o = out + (size_t)nx * j;
+            int l = q % nx, r = l;
+            while (l > 0 && th[l - 1] && !o[l - 1])
+                l--;
+            while (r < nx - 1 && th[r + 1] && !o[r + 1])
+                r++;
+            memset(o + l, 1, (size_t)(r - l + 1));
+            for (int dj = -1; dj <= 1; dj += 2) {
+                if (j + dj < 0 || j + dj >= ny)
+                    continue;
+                const uint8_t *t2 = th + (ptrdiff_t)dj * nx;
+                const uint8_t *o2 = o + (ptrdiff_t)dj * nx;
+                for (int i = l; i <= r; i++)
+                    if (t2[i] && !o2[i] && (i == l || !t2[i - 1] || o2[i - 1]))
+                        stack[sp++] = (j + dj) * nx + i;
+            }
+        }
     }
 }
 
@@ -100,7 +122,7 @@ typedef struct thin_ctx {
     pm_mask *b;
     const pm_mask *before, *raw;
     uint8_t *wall, *cand, *tmp, *seed;  /* tmp and seed: a plane per thread */
-    int *stack;                         /* a plane per thread */
+    int *stack;                         /* two planes per thread (flood2d) */
     size_t *ncand;                      /* per slice */
 } thin_ctx;
 
@@ -112,7 +134,7 @@ static void thin_slice(void *vctx, int k, int thread)
     int nx = c->b->g.dim[0], ny = c->b->g.dim[1];
     size_t plane = (size_t)nx * ny, o = plane * (size_t)k, ncand = 0;
     uint8_t *tmp = c->tmp + plane * (size_t)thread, *seed = c->seed + plane * (size_t)thread;
-    int *stack = c->stack + plane * (size_t)thread;
+    int *stack = c->stack + 2 * plane * (size_t)thread;
     uint8_t *wall = c->wall + o;
     flood2d(c->before->v + o, c->raw->v + o, wall, nx, ny, stack);
     for (size_t q = 0; q < plane; q++)
@@ -138,7 +160,7 @@ int pm__body_restore_thin_walls(pm_mask *b, const pm_mask *before, const pm_mask
     size_t plane = (size_t)nx * ny, n = plane * (size_t)nz;
     uint8_t *wall = calloc(n, 1), *cand = calloc(n, 1), *tmp = malloc(plane * (size_t)nth);
     uint8_t *seed = malloc(plane * (size_t)nth);
-    int *stack = malloc(plane * (size_t)nth * sizeof *stack), *comp = malloc(plane * sizeof *comp);
+    int *stack = malloc(2 * plane * (size_t)nth * sizeof *stack), *comp = malloc(plane * sizeof *comp);
     size_t *per = calloc((size_t)nz, sizeof *per);
     if (!wall || !cand || !tmp || !seed || !stack || !comp || !per) {
         free(wall), free(cand), free(tmp), free(seed), free(stack), free(comp), free(per);
