@@ -165,11 +165,15 @@ static void features_slice(void *vctx, int k, int thread)
     (void)thread;
     const feat_ctx *x = vctx;
     const crop *c = x->c;
-    uint8_t *f = c->f + (size_t)c->dim[0] * c->dim[1] * (size_t)k;
+    /* in locals, so that the row loop vectorises */
+    const uint8_t base = x->base, span = x->span, inv = (uint8_t)(x->invert != 0);
+    const int nx = c->dim[0];
+    uint8_t *f = c->f + (size_t)nx * c->dim[1] * (size_t)k;
     for (int j = 0; j < c->dim[1]; j++) {
-        const uint8_t *src = x->m->v + crop_src(x->m, c, 0, j, k);
-        for (int i = 0; i < c->dim[0]; i++)
-            *f++ = (((uint8_t)(src[i] - x->base) <= x->span) != x->invert);
+        const uint8_t *restrict src = x->m->v + crop_src(x->m, c, 0, j, k);
+        uint8_t *restrict fr = f + (size_t)nx * j;
+        for (int i = 0; i < nx; i++)
+            fr[i] = (uint8_t)(((uint8_t)(src[i] - base) <= span) ^ inv);
     }
 }
 
@@ -412,20 +416,28 @@ static void add_slice(void *vctx, int k, int thread)
     (void)thread;
     add_ctx *x = vctx;
     crop *c = x->c;
-    size_t t = (size_t)c->dim[0] * c->dim[1] * (size_t)k, n = 0;
+    const int nx = c->dim[0];
+    size_t n = 0;
     for (int j = 0; j < c->dim[1]; j++) {
         size_t row = crop_src(x->m, c, 0, j, k);
-        uint8_t *dst = x->m->v + row;
-        for (int i = 0; i < c->dim[0]; i++, t++) {
-            int add = dst[i] == 0 && c->f[t];
-            c->f[t] = add ? 2 : 0;
-            n += add;
-            if (add) {
+        uint8_t *restrict dst = x->m->v + row;
+        uint8_t *restrict f = c->f + (size_t)nx * ((size_t)j + (size_t)c->dim[1] * k);
+        /* the marks in one vector pass; the few additions after it */
+        unsigned rn = 0;
+        for (int i = 0; i < nx; i++) {
+            uint8_t add = (uint8_t)(dst[i] == 0) & (uint8_t)(f[i] != 0);
+            f[i] = (uint8_t)(add << 1);
+            rn += add;
+        }
+        if (!rn)
+            continue;
+        n += rn;
+        for (int i = 0; i < nx; i++)
+            if (f[i]) {
                 dst[i] = x->value;
                 if (x->lists && idx_push(&x->lists[k], row + (size_t)i) != 0)
                     x->failed = 1;
             }
-        }
     }
     x->nadded[k] = n;
 }
