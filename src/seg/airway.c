@@ -186,18 +186,6 @@ static int chain_add(chain *ch, const pm_cc *cc, uint32_t t, int k, int nx, int 
     return PM_OK;
 }
 
-/* The slice just above the lung apices where the trachea is alone: from
- * the slice with the most air inside the body, upward, the first slice
- * whose air is mostly one tube. There the trachea is in the neck, below the
- * larynx; when the head is in the field of view, cutting the airway there
- * is what separates the lungs from the air of the pharynx, mouth and nose.
- * The tube is followed up (ch: each section overlaps the one below, as
- * chain_down follows it down), so that an apex tip beside a slice where
- * the trachea is not seen is not taken for it; without follow, the tube
- * nearest the midline on each slice (in case the tube followed from below
- * was oesophageal air that runs on up). Returns the slice and the tube (cc
- * on that slice), -1 when the lungs reach the top of the scan (no neck
- * scanned), -2 out of memory; ch is left empty. */
 /* The air of each slice, counted on all cores (a pass over the volume). */
 typedef struct slice_air {
     const uint8_t *v;
@@ -211,6 +199,18 @@ static void count_slice_air(void *vctx, int k, int thread)
     c->n[k] = pm__count_byte(c->v + c->plane * (size_t)k, c->plane, PM_LABEL_LUNG);
 }
 
+/* The slice just above the lung apices where the trachea is alone: from
+ * the slice with the most air inside the body, upward, the first slice
+ * whose air is mostly one tube. There the trachea is in the neck, below the
+ * larynx; when the head is in the field of view, cutting the airway there
+ * is what separates the lungs from the air of the pharynx, mouth and nose.
+ * The tube is followed up (ch: each section overlaps the one below, as
+ * chain_down follows it down), so that an apex tip beside a slice where
+ * the trachea is not seen is not taken for it; without follow, the tube
+ * nearest the midline on each slice (in case the tube followed from below
+ * was oesophageal air that runs on up). Returns the slice and the tube (cc
+ * on that slice), -1 when the lungs reach the top of the scan (no neck
+ * scanned), -2 out of memory; ch is left empty. */
 static int find_neck(const pm_volume *v, const pm_mask *m, const pm_airway_opts *o, int top, int step,
                      int follow, chain *ch, pm_cc **ccout, uint32_t *tube)
 {
