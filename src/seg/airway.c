@@ -199,8 +199,26 @@ static void count_slice_air(void *vctx, int k, int thread)
     c->n[k] = pm__count_byte(c->v + c->plane * (size_t)k, c->plane, PM_LABEL_LUNG);
 }
 
+/* The slice holding the most air (its count in *best), -1 when none
+ * does, -2 out of memory. */
+static int widest_slice(const pm_mask *m, size_t *best)
+{
+    int nz = m->g.dim[2], kmax = -1;
+    slice_air sa = {m->v, (size_t)m->g.dim[0] * m->g.dim[1], malloc((size_t)nz * sizeof *sa.n)};
+    if (!sa.n)
+        return -2;
+    pm_parallel_for(nz, 0, count_slice_air, &sa, NULL, NULL);
+    *best = 0;
+    for (int k = 0; k < nz; k++)
+        if (sa.n[k] > *best)
+            *best = sa.n[k], kmax = k;
+    free(sa.n);
+    return kmax;
+}
+
 /* The slice just above the lung apices where the trachea is alone: from
- * the slice with the most air inside the body, upward, the first slice
+ * the slice with the most air inside the body (kmax, best voxels of air),
+ * upward, the first slice
  * whose air is mostly one tube. There the trachea is in the neck, below the
  * larynx; when the head is in the field of view, cutting the airway there
  * is what separates the lungs from the air of the pharynx, mouth and nose.
@@ -211,23 +229,12 @@ static void count_slice_air(void *vctx, int k, int thread)
  * was oesophageal air that runs on up). Returns the slice and the tube (cc
  * on that slice), -1 when the lungs reach the top of the scan (no neck
  * scanned), -2 out of memory; ch is left empty. */
-static int find_neck(const pm_volume *v, const pm_mask *m, const pm_airway_opts *o, int top, int step,
-                     int follow, chain *ch, pm_cc **ccout, uint32_t *tube)
+static int find_neck(const pm_volume *v, const pm_mask *m, const pm_airway_opts *o, int kmax, size_t best,
+                     int top, int step, int follow, chain *ch, pm_cc **ccout, uint32_t *tube)
 {
     int nx = v->g.dim[0], ny = v->g.dim[1], nz = v->g.dim[2];
     size_t plane = (size_t)nx * ny;
     double px = v->g.spacing[0] * v->g.spacing[1];
-    int kmax = -1;
-    size_t best = 0;
-    slice_air sa = {m->v, plane, malloc((size_t)nz * sizeof *sa.n)};
-    if (sa.n)
-        pm_parallel_for(nz, 0, count_slice_air, &sa, NULL, NULL);
-    for (int k = 0; k < nz; k++) {
-        size_t a = sa.n ? sa.n[k] : pm__count_byte(m->v + plane * (size_t)k, plane, PM_LABEL_LUNG);
-        if (a > best)
-            best = a, kmax = k;
-    }
-    free(sa.n);
     /* Lungs at their widest hold far more air than any trachea. */
     if (kmax < 0 || (double)best * px < 10 * o->max_area_mm2)
         return -1;
@@ -376,9 +383,13 @@ static int seed_and_grow(const pm_volume *v, pm_mask *m, const pm_airway_opts *o
         return pm_fail(PM_EMEMORY, "out of memory following the trachea");
     pm_cc *cc = NULL;
     uint32_t tube = 0;
-    int k = try_neck ? find_neck(v, m, o, top, step, 1, &ch, &cc, &tube) : -1, rc = PM_OK;
+    /* counted once for both of find_neck's tries */
+    size_t best = 0;
+    int kmax = try_neck ? widest_slice(m, &best) : -1;
+    int k = kmax == -2 ? -2 : try_neck ? find_neck(v, m, o, kmax, best, top, step, 1, &ch, &cc, &tube) : -1;
+    int rc = PM_OK;
     if (try_neck && k == -1)
-        k = find_neck(v, m, o, top, step, 0, &ch, &cc, &tube);
+        k = find_neck(v, m, o, kmax, best, top, step, 0, &ch, &cc, &tube);
     if (k == -2) {
         free(ch.sec), free(ch.vox);
         return PM_EMEMORY;
