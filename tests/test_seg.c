@@ -121,6 +121,53 @@ TEST(run_components_match_a_flood_fill_on_random_masks)
     }
 }
 
+/* The runs of every row are the maximal stretches of selected voxels, as a
+ * voxel-by-voxel scan finds them: rows of 1 to 200 voxels (several 64-voxel
+ * words, a word's end inside a run and exactly at the row's end), long and
+ * short runs of four values, one value or a range selected, or the
+ * voxels outside it (invert, as the hole filling labels the background). */
+TEST(runs_are_the_maximal_stretches_of_selected_voxels_in_rows_of_any_width)
+{
+    const int widths[] = {1, 15, 16, 17, 63, 64, 65, 127, 128, 129, 200};
+    for (int w = 0; w < (int)(sizeof widths / sizeof *widths); w++) {
+        int nx = widths[w], ny = 7, nz = 3;
+        pm_mask *m = mask_new(nx, ny, nz, 1, 1, 1);
+        uint8_t v = 0;
+        for (size_t x = 0; x < pm_grid_voxels(&m->g); x++) {
+            if (rnd() % 100 < (x % 3 ? 4 : 40))   /* long runs in some rows */
+                v = (uint8_t)(rnd() % 4);
+            m->v[x] = v;
+        }
+        const int ranges[][3] = {{1, 1, 0}, {1, 2, 0}, {0, 0, 0}, {2, 3, 0}, {1, 1, 1}, {1, 3, 1}, {0, 255, 0}};
+        for (int r = 0; r < (int)(sizeof ranges / sizeof *ranges); r++) {
+            int lo = ranges[r][0], hi = ranges[r][1], inv = ranges[r][2];
+            pm_cc *cc;
+            CHECK(pm__cc_label(m, lo, hi, inv, 6, &cc, NULL) == PM_OK, "%s", pm_error());
+            for (int row = 0; row < ny * nz; row++) {
+                const uint8_t *line = m->v + (size_t)nx * (size_t)row;
+                int64_t at = cc->row_start[row];
+                for (int i = 0; i < nx;) {
+                    int sel = (line[i] >= lo && line[i] <= hi) != inv;
+                    int e = i;
+                    while (e < nx && ((line[e] >= lo && line[e] <= hi) != inv) == sel)
+                        e++;
+                    if (sel) {
+                        CHECK(at < cc->row_start[row + 1] && cc->x0[at] == i && cc->x1[at] == e,
+                              "width %d, values %d..%d%s, row %d: run %d..%d not found", nx, lo, hi,
+                              inv ? " inverted" : "", row, i, e);
+                        at++;
+                    }
+                    i = e;
+                }
+                CHECK(at == cc->row_start[row + 1], "width %d, values %d..%d%s, row %d: %lld runs too many", nx,
+                      lo, hi, inv ? " inverted" : "", row, (long long)(cc->row_start[row + 1] - at));
+            }
+            pm_cc_free(cc);
+        }
+        pm_mask_free(m);
+    }
+}
+
 /* A capped transform (the window of sums within reach, edt.c) gives the
  * full transform's distance (the lower envelope) where that is within the
  * cap, and 1e30 beyond it: blobs and lone voxels, columns that fill
@@ -817,6 +864,7 @@ int main(void)
 {
     RUN(diagonal_voxels_are_two_components_in_6_and_one_in_26);
     RUN(run_components_match_a_flood_fill_on_random_masks);
+    RUN(runs_are_the_maximal_stretches_of_selected_voxels_in_rows_of_any_width);
     RUN(distance_transform_equals_brute_force_on_anisotropic_grid);
     RUN(capped_distance_transform_is_the_full_one_cut_at_the_cap);
     RUN(thresholds_in_place_are_those_of_the_distances);

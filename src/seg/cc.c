@@ -13,6 +13,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 typedef struct slice_runs {
     int32_t *x0, *x1;
@@ -51,12 +54,33 @@ static int push_run(slice_runs *s, int32_t a, int32_t b)
     return 0;
 }
 
-/* Non-zero when some byte of w is zero. */
-static inline uint64_t has_zero(uint64_t w)
+/* Bit b of the result: row[b] is selected ((uint8_t)(row[b] - lo) <= span,
+ * the other way round with invert), for the n <= 64 bytes of row. */
+static uint64_t select_bits(const uint8_t *row, int n, uint8_t lo, uint8_t span, int invert)
 {
-    return (w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull;
+    uint64_t m = 0;
+    int b = 0;
+#if defined(__SSE2__)
+    /* 16 bytes a compare, a bit each through movemask: in range when
+     * min(x - lo, span) is x - lo, unsigned */
+    const __m128i vlo = _mm_set1_epi8((char)lo), vspan = _mm_set1_epi8((char)span);
+    for (; b + 16 <= n; b += 16) {
+        __m128i d = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)(row + b)), vlo);
+        uint64_t w = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(d, vspan), d));
+        m |= w << b;
+    }
+#endif
+    for (; b < n; b++)
+        m |= (uint64_t)((uint8_t)(row[b] - lo) <= span) << b;
+    if (invert)
+        m = ~m;
+    return n == 64 ? m : m & ((1ull << n) - 1);
 }
 
+/* The runs of each row, 64 voxels at a time: a word of selection bits,
+ * then each run's ends where the bits change (count trailing zeros), so a
+ * row costs a few operations per 64 voxels and per run, not a test per
+ * voxel. */
 static void find_runs(void *vctx, int k, int thread)
 {
     (void)thread;
@@ -68,49 +92,32 @@ static void find_runs(void *vctx, int k, int thread)
         return;
     }
     const uint8_t lo = (uint8_t)c->lo, span = (uint8_t)c->span;
-    const int inv = c->invert, nx = c->nx;
-    /* Whole words are skipped where possible (most of a chest CT is long
-     * stretches of one value): a single selected value compares 8 bytes at
-     * once; a range that excludes 0 skips zero words while looking for a
-     * run's start. */
-    const int single = span == 0, skip0 = !inv && lo >= 1;
-    const uint64_t P = 0x0101010101010101ull * lo;
+    const int nx = c->nx;
     for (int j = 0; j < c->ny; j++) {
         const uint8_t *row = c->v + (size_t)nx * ((size_t)j + (size_t)c->ny * (size_t)k);
         int64_t before = s->n;
-        int i = 0;
-        while (i < nx) {
-            if (single) {
-                while (i + 8 <= nx) {
-                    uint64_t w;
-                    memcpy(&w, row + i, 8);
-                    if (inv ? w != P : has_zero(w ^ P))
-                        break;
-                    i += 8;
+        int in = 0, a = 0;
+        for (int base = 0; base < nx; base += 64) {
+            int n = nx - base < 64 ? nx - base : 64;
+            uint64_t sel = select_bits(row + base, n, lo, span, c->invert);
+            /* m: the bits that would change the state (selected ones
+             * outside a run, unselected ones inside); past the row's end
+             * nothing is selected */
+            uint64_t m = in ? ~sel : sel;
+            while (m) {
+                int t = __builtin_ctzll(m);
+                if (in && push_run(s, a, base + t) != 0) {
+                    c->failed = 1;
+                    return;
                 }
-            } else if (skip0) {
-                i = pm_skip_zeros(row, i, nx);
+                a = base + t;
+                in = !in;
+                m = ~m & (~0ull << t);
             }
-            while (i < nx && (((uint8_t)(row[i] - lo) <= span) == inv))
-                i++;
-            if (i >= nx)
-                break;
-            int a = i;
-            if (single) {
-                while (i + 8 <= nx) {
-                    uint64_t w;
-                    memcpy(&w, row + i, 8);
-                    if (inv ? has_zero(w ^ P) : w != P)
-                        break;
-                    i += 8;
-                }
-            }
-            while (i < nx && (((uint8_t)(row[i] - lo) <= span) != inv))
-                i++;
-            if (push_run(s, a, i) != 0) {
-                c->failed = 1;
-                return;
-            }
+        }
+        if (in && push_run(s, a, nx) != 0) {
+            c->failed = 1;
+            return;
         }
         s->row_count[j] = s->n - before;
     }
