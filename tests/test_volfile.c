@@ -280,7 +280,10 @@ TEST(volumes_and_masks_round_trip_through_the_format_their_name_says)
 
 /* A mask of several of the writer's 4 MB chunks: the compressed file is
  * one gzip member that gzip(1) and zlib read back to the same labels, and
- * its bytes do not depend on how many threads deflated it. */
+ * its bytes do not depend on how many threads deflated it. The labels are
+ * random values 0-3, long runs of 0, and runs of every length from 1 to
+ * 600 of values that take all of the fixed code's literal lengths (a run
+ * coder's matches stop at 258 bytes). */
 TEST(big_gzip_masks_are_one_member_whatever_the_thread_count)
 {
     pm_grid g;
@@ -293,6 +296,9 @@ TEST(big_gzip_masks_are_one_member_whatever_the_thread_count)
         r = r * 1103515245u + 12345u;
         m->v[x] = (uint8_t)((x / 4096) % 3 ? (r >> 28) & 3 : 0);
     }
+    for (size_t x = n / 2, k = 1; k <= 600; k++)
+        for (size_t i = 0; i < k; i++)
+            m->v[x++] = (uint8_t)(k * 37);
     const char *p1 = tpath("t1.nii.gz"), *p2 = tpath("t2.nii.gz");
     pm_threads_set(1);
     CHECK(pm_volfile_write_mask(p1, m) == PM_OK, "%s: %s", p1, pm_error());

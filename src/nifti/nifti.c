@@ -165,7 +165,8 @@ int pm_nifti_write(const char *path, const pm_grid *g, int datatype, const void 
     if (st)
         return st;
     errno = 0;
-    st = pm__gzip_write(o.f, h, sizeof h, data, f.plane_bytes * (size_t)g->dim[2], 1);
+    st = pm__gzip_write(o.f, h, sizeof h, data, f.plane_bytes * (size_t)g->dim[2],
+                        datatype == PM_NIFTI_UINT8 ? PM__GZ_RUNS : 1);
     if (st != PM_OK) {
         int e = errno;
         pm_out_abort(&o);

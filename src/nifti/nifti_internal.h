@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#define PM__GZ_RUNS 10   /* level: runs of bytes, for label masks (gzip.c) */
+
 /* Writes head then data to f as one gzip member at the given zlib level,
  * deflated on all cores (the bytes do not depend on the thread count):
  * PM_OK, PM_EWRITE when f refuses them, PM_EMEMORY. Sets no message. */
