@@ -31,42 +31,56 @@
 #define BLOCK_MM 2.5
 
 /* One step of in-plane erosion (value 1 stays 1 where its 4 neighbours
- * are 1) or dilation (0 becomes 1 next to a 1), through scratch row
- * copies. The blocks are about as large as the opening's radius, so a few
- * cross steps are the ball, at a hundredth of a distance transform's cost. */
-static void cross_step(pm_mask *b, uint8_t *prev, uint8_t *cur, int dilate)
+ * are 1) or dilation (0 becomes 1 next to a 1) of slice s, through scratch
+ * row copies. The blocks are about as large as the opening's radius, so a
+ * few cross steps are the ball, at a hundredth of a distance transform's
+ * cost. */
+static void cross_step(uint8_t *s, int nx, int ny, uint8_t *prev, uint8_t *cur, int dilate)
 {
-    int nx = b->g.dim[0], ny = b->g.dim[1], nz = b->g.dim[2];
-    for (int k = 0; k < nz; k++) {
-        uint8_t *s = b->v + (size_t)nx * ny * k;
-        for (int j = 0; j < ny; j++) {
-            uint8_t *row = s + (size_t)nx * j;
-            const uint8_t *up = j > 0 ? prev : NULL, *dn = j + 1 < ny ? row + nx : NULL;
-            memcpy(cur, row, (size_t)nx);
-            for (int i = 0; i < nx; i++) {
-                int l = i > 0 ? cur[i - 1] : 0, r = i + 1 < nx ? cur[i + 1] : 0;
-                int u = up ? up[i] : 0, w = dn ? dn[i] : 0;
-                row[i] = dilate ? (uint8_t)(cur[i] | l | r | u | w) : (uint8_t)(cur[i] & l & r & u & w);
-            }
-            uint8_t *t = prev;
-            prev = cur, cur = t;
+    for (int j = 0; j < ny; j++) {
+        uint8_t *row = s + (size_t)nx * j;
+        const uint8_t *up = j > 0 ? prev : NULL, *dn = j + 1 < ny ? row + nx : NULL;
+        memcpy(cur, row, (size_t)nx);
+        for (int i = 0; i < nx; i++) {
+            int l = i > 0 ? cur[i - 1] : 0, r = i + 1 < nx ? cur[i + 1] : 0;
+            int u = up ? up[i] : 0, w = dn ? dn[i] : 0;
+            row[i] = dilate ? (uint8_t)(cur[i] | l | r | u | w) : (uint8_t)(cur[i] & l & r & u & w);
         }
+        uint8_t *t = prev;
+        prev = cur, cur = t;
     }
+}
+
+typedef struct open_ctx {
+    pm_mask *b;
+    int iter, failed;
+} open_ctx;
+
+/* The opening of slice k: its steps touch no other slice. */
+static void open_slice(void *vctx, int k, int thread)
+{
+    (void)thread;
+    open_ctx *c = vctx;
+    int nx = c->b->g.dim[0], ny = c->b->g.dim[1];
+    uint8_t *rows = malloc(2 * (size_t)nx), *s = c->b->v + (size_t)nx * ny * k;
+    if (!rows) {
+        c->failed = 1;
+        return;
+    }
+    for (int t = 0; t < 2 * c->iter; t++)
+        cross_step(s, nx, ny, rows, rows + nx, t >= c->iter);
+    free(rows);
 }
 
 static int open_cross(pm_mask *b, int iter)
 {
     if (iter <= 0)
         return PM_OK;
-    uint8_t *rows = malloc(2 * (size_t)b->g.dim[0]);
-    if (!rows)
-        return pm_fail(PM_EMEMORY, "out of memory for the body mask");
-    for (int t = 0; t < iter; t++)
-        cross_step(b, rows, rows + b->g.dim[0], 0);
-    for (int t = 0; t < iter; t++)
-        cross_step(b, rows, rows + b->g.dim[0], 1);
-    free(rows);
-    return PM_OK;
+    open_ctx c = {b, iter, 0};
+    int rc = pm_parallel_for(b->g.dim[2], 0, open_slice, &c, NULL, NULL);
+    if (rc == PM_OK && c.failed)
+        rc = pm_fail(PM_EMEMORY, "out of memory for the body mask");
+    return rc;
 }
 
 /* Along one edge of a slice (n pixels, stride apart), the stretch between
@@ -145,6 +159,28 @@ static int padding_block(const pm_volume *v, const int f[3], int bi, int bj, int
     return 1;
 }
 
+/* padding_block through the blocks' own uniformity (uni: a block's value
+ * when all its voxels have it, else NOT_UNIFORM, from block_slab): a block
+ * is padding when it is uniform at -1000 or below and, with rim, its eight
+ * neighbours in the slice hold that value too, as nearly every block of
+ * the corners does; the voxels are read only along the corners' edge. */
+#define NOT_UNIFORM INT16_MAX
+
+static int padding_fast(const pm_volume *v, const int f[3], const int cd[3], const int16_t *uni, int bi, int bj,
+                        int bk, int rim)
+{
+    const int16_t *u = uni + (size_t)cd[0] * ((size_t)bj + (size_t)cd[1] * bk);
+    if (u[bi] == NOT_UNIFORM || u[bi] > -1000)
+        return 0;
+    for (int dj = -rim; dj <= rim; dj++)
+        for (int di = -rim; di <= rim; di++) {
+            int i = bi + di, j = bj + dj;
+            if (i >= 0 && j >= 0 && i < cd[0] && j < cd[1] && u[(ptrdiff_t)cd[0] * dj + i] != u[bi])
+                return padding_block(v, f, bi, bj, bk, rim);
+        }
+    return 1;
+}
+
 /* Mean HU of the voxels of the blocks listed in q (block indices in slice
  * bk of the block grid), the padding value padv left out. */
 static double blocks_mean(const pm_volume *v, const int f[3], const int cd[3], const int *q, int n, int bk,
@@ -190,6 +226,7 @@ typedef struct fov_ctx {
     const pm_volume *v;
     pm_mask *b;
     const int *f;
+    const int16_t *uni;   /* block_slab: each block's value when uniform */
     uint8_t *ring;
     uint8_t *st;          /* per coarse voxel: 0 air, 1 body, 2 padding, 3 seen */
     int **q;              /* per thread: a slice's flood queue */
@@ -212,7 +249,7 @@ static void fov_classify(void *vctx, int k, int thread)
     int pads = 0;
     for (size_t t = 0; t < cplane; t++) {
         int bi = (int)(t % (size_t)cd[0]), bj = (int)(t / (size_t)cd[0]);
-        st[t] = s[t] ? 1 : padding_block(v, f, bi, bj, k, 1) ? 2 : 0;
+        st[t] = s[t] ? 1 : padding_fast(v, f, cd, c->uni, bi, bj, k, 1) ? 2 : 0;
         if (st[t] == 2 && !pads++)
             c->first[k] = v->hu[(size_t)bi * f[0] + (size_t)v->g.dim[0] *
                                 ((size_t)bj * f[1] + (size_t)v->g.dim[1] * ((size_t)k * f[2]))];
@@ -226,7 +263,7 @@ static void fov_classify(void *vctx, int k, int thread)
         int i = (int)(t % (size_t)cd[0]), j = (int)(t / (size_t)cd[0]);
         if (st[t] == 0 && ((i > 0 && st[t - 1] == 2) || (i < cd[0] - 1 && st[t + 1] == 2) ||
                            (j > 0 && st[t - cd[0]] == 2) || (j < cd[1] - 1 && st[t + cd[0]] == 2)) &&
-            padding_block(v, f, i, j, k, 0))
+            padding_fast(v, f, cd, c->uni, i, j, k, 0))
             st[t] = 4;
     }
     for (size_t t = 0; t < cplane; t++)
@@ -278,12 +315,13 @@ static void fov_close(void *vctx, int k, int thread)
     }
 }
 
-static int close_fov_cuts(const pm_volume *v, pm_mask *b, const int f[3], uint8_t *ring, int16_t *padv)
+static int close_fov_cuts(const pm_volume *v, pm_mask *b, const int f[3], const int16_t *uni, uint8_t *ring,
+                          int16_t *padv)
 {
     const int *cd = b->g.dim;
     size_t cplane = (size_t)cd[0] * cd[1];
     int nth = pm_threads() < 64 ? pm_threads() : 64;
-    fov_ctx c = {.v = v, .b = b, .f = f, .ring = ring, .padv = *padv};
+    fov_ctx c = {.v = v, .b = b, .f = f, .uni = uni, .ring = ring, .padv = *padv};
     c.st = malloc(cplane * (size_t)cd[2]);
     c.q = calloc((size_t)nth, sizeof *c.q);
     c.first = malloc((size_t)cd[2] * sizeof *c.first);
@@ -314,6 +352,7 @@ typedef struct body_ctx {
     int f[3], cd[3];
     int tissue_hu;
     int failed;
+    int16_t *uni;         /* each block's value when uniform (padding_fast) */
     const uint8_t *ring;  /* close_fov_cuts: body blocks along the circle */
     int16_t padv;         /* and the value that fills the image's corners */
 } body_ctx;
@@ -327,27 +366,45 @@ static void block_slab(void *vctx, int ck, int thread)
     const int *d = c->v->g.dim, *f = c->f, *cd = c->cd;
     size_t cplane = (size_t)cd[0] * cd[1];
     int32_t *sum = calloc(cplane + (size_t)d[0], sizeof *sum), *col = sum + cplane;
-    if (!sum) {
+    int16_t *lo = malloc(2 * (size_t)d[0] * sizeof *lo), *hi = lo + d[0];
+    if (!sum || !lo) {
+        free(sum), free(lo);
         c->failed = 1;
         return;
     }
     /* The rows of a band of blocks are added column by column first (whole
-     * rows, which vectorise), then each block adds its f[0] columns. */
+     * rows, which vectorise), then each block adds its f[0] columns; the
+     * same for the columns' extremes, whose equality makes a block
+     * uniform. */
     int k0 = ck * f[2], k1 = (ck + 1) * f[2] < d[2] ? (ck + 1) * f[2] : d[2];
+    int16_t *uni = c->uni + cplane * (size_t)ck;
     for (int cj = 0; cj < cd[1]; cj++) {
         memset(col, 0, (size_t)d[0] * sizeof *col);
+        for (int i = 0; i < d[0]; i++)
+            lo[i] = INT16_MAX, hi[i] = INT16_MIN;
         int j1 = (cj + 1) * f[1] < d[1] ? (cj + 1) * f[1] : d[1];
         for (int k = k0; k < k1; k++)
             for (int j = cj * f[1]; j < j1; j++) {
                 const int16_t *restrict row = c->v->hu + (size_t)d[0] * ((size_t)j + (size_t)d[1] * k);
                 int32_t *restrict cs = col;
-                for (int i = 0; i < d[0]; i++)
+                int16_t *restrict l = lo, *restrict h = hi;
+                for (int i = 0; i < d[0]; i++) {
                     cs[i] += row[i];
+                    l[i] = row[i] < l[i] ? row[i] : l[i];
+                    h[i] = row[i] > h[i] ? row[i] : h[i];
+                }
             }
         int32_t *s = sum + (size_t)cd[0] * cj;
-        for (int b = 0, i = 0; b < cd[0]; b++)
-            for (int e = i + f[0] < d[0] ? i + f[0] : d[0]; i < e; i++)
+        int16_t *u = uni + (size_t)cd[0] * cj;
+        for (int b = 0, i = 0; b < cd[0]; b++) {
+            int16_t bl = INT16_MAX, bh = INT16_MIN;
+            for (int e = i + f[0] < d[0] ? i + f[0] : d[0]; i < e; i++) {
                 s[b] += col[i];
+                bl = lo[i] < bl ? lo[i] : bl;
+                bh = hi[i] > bh ? hi[i] : bh;
+            }
+            u[b] = bl == bh ? bl : NOT_UNIFORM;
+        }
     }
     /* A block's voxel count, as the 16-bit counter that summed it said. */
     uint8_t *out = c->b->v + cplane * (size_t)ck;
@@ -360,7 +417,7 @@ static void block_slab(void *vctx, int ck, int thread)
             out[t] = cnt && sum[t] > (int32_t)c->tissue_hu * cnt;
         }
     }
-    free(sum);
+    free(sum), free(lo);
 }
 
 /* Slice k: voxels in a block outside the body become PM_LABEL_OUTSIDE, and
@@ -414,6 +471,10 @@ int pm_seg_body(const pm_volume *v, pm_mask *m, int tissue_hu, double open_mm, c
         return pm_fail(PM_EMEMORY, "out of memory for the body mask");
     }
     c.b = b;
+    if (!(c.uni = malloc(pm_grid_voxels(&cg) * sizeof *c.uni))) {
+        pm_mask_free(b), pm_mask_free(raw);
+        return pm_fail(PM_EMEMORY, "out of memory for the body mask");
+    }
     int rc = pm_parallel_for(cd[2], 0, block_slab, &c, NULL, NULL), kept = 0;
     if (rc == PM_OK && c.failed)
         rc = pm_fail(PM_EMEMORY, "out of memory for the body mask");
@@ -445,11 +506,11 @@ int pm_seg_body(const pm_volume *v, pm_mask *m, int tissue_hu, double open_mm, c
     if (rc == PM_OK && !ring)
         rc = pm_fail(PM_EMEMORY, "out of memory for the body mask");
     if (rc == PM_OK)
-        rc = close_fov_cuts(v, b, f, ring, &padv);
+        rc = close_fov_cuts(v, b, f, c.uni, ring, &padv);
     c.ring = ring, c.padv = padv;
     if (rc == PM_OK)
         rc = pm_parallel_for(d[2], 0, write_slice, &c, NULL, NULL);
-    free(ring);
+    free(ring), free(c.uni);
     pm_mask_free(b);
     return rc;
 }
