@@ -41,4 +41,14 @@ wait_re() {
     done
     return 1
 }
+# wait_until COMMAND [SECONDS]: polls until COMMAND succeeds (a screen that
+# is being redrawn is caught half way by a single look).
+wait_until() {
+    end=$(( $(date +%s) + ${2:-$LONG} ))
+    while [ "$(date +%s)" -le "$end" ]; do
+        "$1" && return 0
+        sleep 0.2
+    done
+    return 1
+}
 keys() { $T send-keys -t $S "$@"; }
