@@ -150,7 +150,7 @@ fits_80x24() {
         screen | tail -1 | grep -qF "q back"
 }
 $T resize-window -t $S -x 80 -y 24 2>/dev/null || $T resize-pane -t $S -x 80 -y 24
-if wait_until fits_80x24 $(( 30 * ${PULMO_TEST_SLOW:-1} )); then
+if wait_until $(( 30 * ${PULMO_TEST_SLOW:-1} )) fits_80x24; then
     pass tui_redraws_at_80x24_after_resize
 else
     fail tui_redraws_at_80x24_after_resize "screen not redrawn for 80x24"

@@ -14,41 +14,24 @@ fail() {
 
 screen() { $T capture-pane -t $S -p 2>/dev/null; }
 
-# wait_for TEXT [SECONDS]: polls the screen until TEXT (fixed string) shows.
-wait_for() {
-    end=$(( $(date +%s) + ${2:-$LONG} ))
-    while [ "$(date +%s)" -le "$end" ]; do
-        screen | grep -qF -- "$1" && return 0
-        sleep 0.2
-    done
-    return 1
-}
-# wait_gone TEXT [SECONDS]
-wait_gone() {
-    end=$(( $(date +%s) + ${2:-$LONG} ))
-    while [ "$(date +%s)" -le "$end" ]; do
-        screen | grep -qF -- "$1" || return 0
-        sleep 0.2
-    done
-    return 1
-}
-# wait_re REGEX [SECONDS]: the same with a basic regular expression.
-wait_re() {
-    end=$(( $(date +%s) + ${2:-$LONG} ))
-    while [ "$(date +%s)" -le "$end" ]; do
-        screen | grep -q -- "$1" && return 0
-        sleep 0.2
-    done
-    return 1
-}
-# wait_until COMMAND [SECONDS]: polls until COMMAND succeeds (a screen that
-# is being redrawn is caught half way by a single look).
+# wait_until SECONDS COMMAND [ARGS...]: polls until COMMAND succeeds (a
+# screen being redrawn is caught half way by a single look).
 wait_until() {
-    end=$(( $(date +%s) + ${2:-$LONG} ))
+    end=$(( $(date +%s) + $1 ))
+    shift
     while [ "$(date +%s)" -le "$end" ]; do
-        "$1" && return 0
+        "$@" && return 0
         sleep 0.2
     done
     return 1
 }
+shows() { screen | grep -qF -- "$1"; }
+hides() { ! shows "$1"; }
+shows_re() { screen | grep -q -- "$1"; }
+# wait_for TEXT [SECONDS]: until TEXT (fixed string) shows; wait_gone TEXT
+# [SECONDS]: until it is gone; wait_re REGEX [SECONDS]: a basic regular
+# expression. $LONG seconds unless told.
+wait_for() { wait_until "${2:-$LONG}" shows "$1"; }
+wait_gone() { wait_until "${2:-$LONG}" hides "$1"; }
+wait_re() { wait_until "${2:-$LONG}" shows_re "$1"; }
 keys() { $T send-keys -t $S "$@"; }
