@@ -192,6 +192,14 @@ void *pm_alloc_large(size_t bytes, int zero)
 
 int pm_skip_zeros(const uint8_t *b, int i, int n)
 {
+    /* 32 bytes a step over the long runs of 0 around a mask */
+    while (i + 32 <= n) {
+        uint64_t w[4];
+        memcpy(w, b + i, sizeof w);
+        if (w[0] | w[1] | w[2] | w[3])
+            break;
+        i += 32;
+    }
     while (i + 8 <= n) {
         uint64_t w;
         memcpy(&w, b + i, 8);
