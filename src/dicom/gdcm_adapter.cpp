@@ -121,10 +121,14 @@ int read_header(const char *path, pm_dicom_header *h)
         return pc;
     gdcm::Reader r;
     r.SetFileName(path);
-    std::set<gdcm::Tag> skip;
+    // Up to the pixel data, without reading it: ReadUpToTag reads the value
+    // of the tag it stops at unless that tag is skipped (half a megabyte a
+    // CT slice, copied and then freed, for a header).
+    const gdcm::Tag pixtag(0x7fe0, 0x0010);
+    std::set<gdcm::Tag> skip{pixtag};
     bool ok;
     try {
-        ok = r.ReadUpToTag(gdcm::Tag(0x7fe0, 0x0010), skip);
+        ok = r.ReadUpToTag(pixtag, skip);
     } catch (...) {
         ok = false;
     }
