@@ -192,6 +192,14 @@ TEST(capped_distance_transform_is_the_full_one_cut_at_the_cap)
     }
     for (int q = 0; q < 40; q++)
         f[rnd() % n] = 1;
+    /* a block of sites in whole rows of 16, beside rows whose first two
+     * voxels only are sites (edt_window.c passes rows of sites on) */
+    for (int k = 12; k < 21; k++) {
+        for (int j = 20; j < 37; j++)
+            for (int i = 0; i < 35; i++)
+                f[i + 37 * (j + 41 * (size_t)k)] = 1;
+        f[37 * (19 + 41 * (size_t)k)] = f[1 + 37 * (19 + 41 * (size_t)k)] = 1;
+    }
     const double sps[3][3] = {{0.703125, 0.703125, 2.5}, {1, 1, 0.9984984985}, {0.5, 1.3, 3}};
     const float caps[4] = {4.0f, 26.0f, 100.1f, 900.0f};
     size_t within = 0, beyond = 0;
@@ -238,6 +246,15 @@ TEST(thresholds_in_place_are_those_of_the_distances)
     }
     for (int q = 0; q < 30; q++)
         f[rnd() % n] = 1;
+    /* and a block of sites whole rows of 16 wide, which the window passes
+     * on as they are, beside rows whose first two voxels only are sites
+     * (the rest of those rows is near the block, far from their sites) */
+    for (int k = 18; k < 27; k++) {
+        for (int j = 20; j < 36; j++)
+            for (int i = 0; i < 40; i++)
+                f[i + 45 * (j + 38 * (size_t)k)] = 1;
+        f[45 * (19 + 38 * (size_t)k)] = f[1 + 45 * (19 + 38 * (size_t)k)] = 1;
+    }
     const double sps[2][3] = {{0.703125, 0.703125, 2.5}, {1, 1, 0.9984984985}};
     const double radii[3] = {2.5, 6, 30};
     size_t ones = 0, zeros = 0;

@@ -60,6 +60,20 @@ typedef int32_t pm__mask16 __attribute__((vector_size(BLK * sizeof(float))));
         memcpy(&(acc), &a_, sizeof a_);                                 \
     } while (0)
 
+/* Whether a row of the block is all 0: sites, whose distance is 0
+ * whatever lies around them (terms are never negative), so the window
+ * keeps them as they are: a lung's inside in the first threshold of a
+ * closing, what lies beyond the dilation in the second. */
+#define ROW_ZERO(v)                                                     \
+    __extension__({                                                     \
+        uint64_t z_[BLK / 2];                                           \
+        memcpy(z_, &(v), sizeof z_);                                    \
+        uint64_t o_ = 0;                                                \
+        for (int i_ = 0; i_ < BLK / 2; i_++)                            \
+            o_ |= z_[i_];                                               \
+        o_ == 0;                                                        \
+    })
+
 /* Rows p0..p1 of the block in (n rows) through the window into out:
  * w[k] = s^2 k^2 as edt_1d computes it (dp * dp * s2), so each sum is one
  * the envelope could take. target_clones picks AVX-512, AVX2 or baseline
@@ -74,6 +88,10 @@ static void window_rows(const float *restrict in, float *restrict out, int p0, i
     for (int p = p0; p <= p1; p++) {
         pm__row16 acc, r;
         memcpy(&acc, in + (size_t)p * BLK, sizeof acc);
+        if (ROW_ZERO(acc)) {
+            memcpy(out + (size_t)p * BLK, &acc, sizeof acc);
+            continue;
+        }
         int up = p < reach ? p : reach, down = p + reach > n - 1 ? n - 1 - p : reach;
         for (int k = 1; k <= up; k++) {
             memcpy(&r, in + (size_t)(p - k) * BLK, sizeof r);
@@ -195,28 +213,25 @@ static int thr_convert(const thr_ctx *c, int i0, int w, int j, float *r)
 
 /* out = the minimum over the rows within reach of row + w[k] (rows[0] is
  * the centre, rows[q] for q = 1 .. n the others, wk[q] their weights),
- * beyond the cap EDT_INF: the y window for every slice of a block's row. */
+ * beyond the cap EDT_INF: the y window for every slice of a block's row.
+ * Slice by slice, so that a centre of sites is passed on at once; the
+ * other rows are added in the same order as the window's. */
 __attribute__((target_clones("avx512f", "avx2", "default")))
 static void thr_ywin(const float *const *rows, const float *wk, int n, int nz, float cap, float *restrict out)
 {
     pm__row16 capv, infv;
     for (int b = 0; b < BLK; b++)
         capv[b] = cap, infv[b] = EDT_INF;
-    memcpy(out, rows[0], (size_t)nz * BLK * sizeof *out);
-    for (int q = 1; q <= n; q++) {
-        const float *r = rows[q];
-        for (int k = 0; k < nz; k++) {
-            pm__row16 acc, v;
-            memcpy(&acc, out + (size_t)k * BLK, sizeof acc);
-            memcpy(&v, r + (size_t)k * BLK, sizeof v);
-            ROW_MIN(acc, v + wk[q]);
-            memcpy(out + (size_t)k * BLK, &acc, sizeof acc);
-        }
-    }
     for (int k = 0; k < nz; k++) {
-        pm__row16 acc;
-        memcpy(&acc, out + (size_t)k * BLK, sizeof acc);
-        ROW_CAP(acc, capv, infv);
+        pm__row16 acc, v;
+        memcpy(&acc, rows[0] + (size_t)k * BLK, sizeof acc);
+        if (!ROW_ZERO(acc)) {
+            for (int q = 1; q <= n; q++) {
+                memcpy(&v, rows[q] + (size_t)k * BLK, sizeof v);
+                ROW_MIN(acc, v + wk[q]);
+            }
+            ROW_CAP(acc, capv, infv);
+        }
         memcpy(out + (size_t)k * BLK, &acc, sizeof acc);
     }
 }
