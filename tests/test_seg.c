@@ -126,6 +126,35 @@ TEST(run_components_match_a_flood_fill_on_random_masks)
  * words, a word's end inside a run and exactly at the row's end), long and
  * short runs of four values, one value or a range selected, or the
  * voxels outside it (invert, as the hole filling labels the background). */
+/* Counting labels: every range of one or two values, on a volume whose
+ * size is not a multiple of 16 bytes, small (one thread) and large enough
+ * to be counted in chunks on all cores. */
+TEST(counts_are_the_voxels_whose_label_lies_in_the_range)
+{
+    const int dims[2][3] = {{13, 7, 5}, {257, 129, 131}};
+    for (int s = 0; s < 2; s++) {
+        pm_mask *m = mask_new(dims[s][0], dims[s][1], dims[s][2], 1, 1, 1);
+        size_t n = pm_grid_voxels(&m->g), want[6][6] = {{0}};
+        for (size_t x = 0; x < n; x++) {
+            /* runs of a value, as in masks, and scattered ones */
+            m->v[x] = (uint8_t)(rnd() % 7 == 0 ? rnd() % 6 : x / 300 % 6);
+            /* and a stretch of one label longer than a byte counter holds */
+            if (s == 1 && x >= 100000 && x < 120000)
+                m->v[x] = 1;
+            for (int lo = 0; lo < 6; lo++)
+                for (int hi = lo; hi < 6 && hi <= lo + 1; hi++)
+                    want[lo][hi] += m->v[x] >= lo && m->v[x] <= hi;
+        }
+        for (int lo = 0; lo < 6; lo++)
+            for (int hi = lo; hi < 6 && hi <= lo + 1; hi++) {
+                size_t got = pm_seg_count(m, (uint8_t)lo, (uint8_t)hi);
+                CHECK(got == want[lo][hi], "%zu voxels: [%d, %d] counted %zu, not %zu", n, lo, hi, got, want[lo][hi]);
+            }
+        CHECK(pm_seg_count(m, 2, 1) == 0, "an empty range counted voxels");
+        pm_mask_free(m);
+    }
+}
+
 TEST(runs_are_the_maximal_stretches_of_selected_voxels_in_rows_of_any_width)
 {
     const int widths[] = {1, 15, 16, 17, 63, 64, 65, 127, 128, 129, 200};
@@ -881,6 +910,7 @@ int main(void)
 {
     RUN(diagonal_voxels_are_two_components_in_6_and_one_in_26);
     RUN(run_components_match_a_flood_fill_on_random_masks);
+    RUN(counts_are_the_voxels_whose_label_lies_in_the_range);
     RUN(runs_are_the_maximal_stretches_of_selected_voxels_in_rows_of_any_width);
     RUN(distance_transform_equals_brute_force_on_anisotropic_grid);
     RUN(capped_distance_transform_is_the_full_one_cut_at_the_cap);

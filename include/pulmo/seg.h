@@ -113,8 +113,8 @@ int pm_seg_body(const pm_volume *v, pm_mask *m, int tissue_hu, double open_mm, c
  * (besides 0) as a bit mask of values 0..7 (bit v set = value v may be
  * filled), so a hole may swallow an airway label inside a lung. */
 int pm_seg_fill_holes(pm_mask *m, uint8_t value, int conn, unsigned over, const pm_progress *p);
-/* How many voxels of m equal value (8 tested at a time). Can't fail. */
-size_t pm_seg_count(const pm_mask *m, uint8_t value);
+/* How many voxels of m lie in [lo, hi] (8 tested at a time). Can't fail. */
+size_t pm_seg_count(const pm_mask *m, uint8_t lo, uint8_t hi);
 
 /* ---- morphology -------------------------------------------------------- */
 

@@ -293,7 +293,7 @@ static int op_fill(pm__step_ctx *c)
 
 static int op_require(pm__step_ctx *c)
 {
-    size_t lung = pm_seg_count(c->m, PM_LABEL_RIGHT) + pm_seg_count(c->m, PM_LABEL_LEFT);
+    size_t lung = pm_seg_count(c->m, PM_LABEL_RIGHT, PM_LABEL_LEFT);
     c->run->lung_ml = (double)lung * pm_grid_voxel_mm3(&c->m->g) / 1000.0;
     if (c->hint)
         return PM_OK;

@@ -196,7 +196,7 @@ static void count_slice_air(void *vctx, int k, int thread)
 {
     (void)thread;
     slice_air *c = vctx;
-    c->n[k] = pm__count_byte(c->v + c->plane * (size_t)k, c->plane, PM_LABEL_LUNG);
+    c->n[k] = pm__count_range(c->v + c->plane * (size_t)k, c->plane, PM_LABEL_LUNG, PM_LABEL_LUNG);
 }
 
 /* The slice holding the most air (its count in *best), -1 when none
@@ -512,7 +512,7 @@ static int seed_and_grow(const pm_volume *v, pm_mask *m, const pm_airway_opts *o
     }
     if (rc != PM_OK)
         return rc;
-    size_t count = pm_seg_count(m, PM_LABEL_AIRWAY);
+    size_t count = pm_seg_count(m, PM_LABEL_AIRWAY, PM_LABEL_AIRWAY);
     info->found = 1;
     info->threshold_hu = chosen;
     info->ml = (double)count * vox_ml;

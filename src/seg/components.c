@@ -172,7 +172,7 @@ int pm_seg_fill_holes(pm_mask *m, uint8_t value, int conn, unsigned over, const 
 typedef struct count_ctx {
     const uint8_t *v;
     size_t n, got[COUNT_CHUNKS];
-    uint8_t value;
+    uint8_t lo, hi;
 } count_ctx;
 
 static void count_chunk(void *vctx, int t, int thread)
@@ -180,14 +180,16 @@ static void count_chunk(void *vctx, int t, int thread)
     (void)thread;
     count_ctx *c = vctx;
     size_t a = c->n * (size_t)t / COUNT_CHUNKS, b = c->n * (size_t)(t + 1) / COUNT_CHUNKS;
-    c->got[t] = pm__count_byte(c->v + a, b - a, c->value);
+    c->got[t] = pm__count_range(c->v + a, b - a, c->lo, c->hi);
 }
 
-size_t pm_seg_count(const pm_mask *m, uint8_t value)
+size_t pm_seg_count(const pm_mask *m, uint8_t lo, uint8_t hi)
 {
-    count_ctx c = {.v = m->v, .n = pm_grid_voxels(&m->g), .value = value};
+    count_ctx c = {.v = m->v, .n = pm_grid_voxels(&m->g), .lo = lo, .hi = hi};
+    if (hi < lo)
+        return 0;
     if (c.n < ((size_t)4 << 20) || pm_parallel_for(COUNT_CHUNKS, 0, count_chunk, &c, NULL, NULL) != PM_OK)
-        return pm__count_byte(c.v, c.n, value);
+        return pm__count_range(c.v, c.n, lo, hi);
     size_t total = 0;
     for (int t = 0; t < COUNT_CHUNKS; t++)
         total += c.got[t];

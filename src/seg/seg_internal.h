@@ -5,6 +5,9 @@
 #include "pulmo/seg.h"
 
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* pm_cc_label with invert: label the voxels whose value is NOT in [lo,hi]. */
 int pm__cc_label(const pm_mask *m, int lo, int hi, int invert, int conn, pm_cc **out,
@@ -37,23 +40,28 @@ static inline uint64_t pm__word_between(uint64_t w, uint64_t m, uint64_t n)
     return (ones * (127 + n) - (w & low7)) & ~w & ((w & low7) + ones * (127 - m)) & (ones * 128);
 }
 
-/* How many of the n bytes at p equal v, 8 at a time: a byte of x = w ^ v
- * is zero exactly when the top bit of ((x & 0x7f..) + 0x7f..) | x is clear
- * (no carry crosses a byte); multiplying the top bits by 0x01.. sums them
- * in the top byte. */
-static inline size_t pm__count_byte(const uint8_t *p, size_t n, uint8_t v)
+/* How many of the n bytes at p lie in [lo, hi]: 16 at a time where SSE2
+ * is (x - lo, wrapping, is in the range when its unsigned minimum with
+ * hi - lo is itself; the matches, -1 each, are subtracted into byte
+ * counters that psadbw sums every 255 rounds), the rest one by one. */
+static inline size_t pm__count_range(const uint8_t *p, size_t n, uint8_t lo, uint8_t hi)
 {
-    const uint64_t ones = 0x0101010101010101ull, low7 = ones * 0x7f, pat = ones * v;
+    const uint8_t span = (uint8_t)(hi - lo);
     size_t c = 0, x = 0;
-    for (; x + 8 <= n; x += 8) {
-        uint64_t w;
-        memcpy(&w, p + x, 8);
-        w ^= pat;
-        uint64_t nonzero = ((((w & low7) + low7) | w) & (ones * 0x80)) >> 7;
-        c += 8 - (size_t)((nonzero * ones) >> 56);
+#if defined(__SSE2__)
+    const __m128i vlo = _mm_set1_epi8((char)lo), vspan = _mm_set1_epi8((char)span), zero = _mm_setzero_si128();
+    while (x + 16 <= n) {
+        __m128i acc = zero;
+        for (int r = 0; r < 255 && x + 16 <= n; r++, x += 16) {
+            __m128i d = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(p + x)), vlo);
+            acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(_mm_min_epu8(d, vspan), d));
+        }
+        __m128i s = _mm_sad_epu8(acc, zero);
+        c += (size_t)_mm_cvtsi128_si64(s) + (size_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(s, s));
     }
+#endif
     for (; x < n; x++)
-        c += p[x] == v;
+        c += (uint8_t)(p[x] - lo) <= span;
     return c;
 }
 
