@@ -10,7 +10,7 @@
  * (bilinear, through index/weight tables), then each output slice blends
  * two of those planes; each thread keeps the last two planes, so the
  * bilinear work is done about once per input slice, not once per output
- * slice. Chunks of output slices run in parallel.
+ * slice. Runs of output slices run in parallel, two per thread.
  */
 #include "pulmo/seg.h"
 #include "seg_internal.h"
@@ -56,8 +56,10 @@ static int map_axis(int nin, int nout, double ratio, axis_map *m)
     return 0;
 }
 
-/* Output slices per task: a task's slices share most input planes. */
-#define RS_CHUNK 8
+/* Tasks per thread: a task's slices share their input planes, and a
+ * plane at a task's edge is resampled twice, so the tasks are few and
+ * long; more than one per thread evens out a thread that starts late. */
+#define RS_PER_THREAD 2
 
 typedef struct rs_plane_buf {
     float *v[2];          /* two input slices resampled in-plane */
@@ -69,6 +71,7 @@ typedef struct rs_ctx {
     pm_volume *out;
     axis_map ax[3];
     rs_plane_buf buf[64]; /* one per thread (pm_parallel_for's thread < 64) */
+    int chunk;            /* output slices per task */
     int failed;
 } rs_ctx;
 
@@ -165,8 +168,8 @@ static void rs_chunk(void *vctx, int t, int thread)
         b->v[1] = b->v[0] + n;
         b->k[0] = b->k[1] = -1;
     }
-    int kend = (t + 1) * RS_CHUNK < c->out->g.dim[2] ? (t + 1) * RS_CHUNK : c->out->g.dim[2];
-    for (int k = t * RS_CHUNK; k < kend; k++) {
+    int kend = (t + 1) * c->chunk < c->out->g.dim[2] ? (t + 1) * c->chunk : c->out->g.dim[2];
+    for (int k = t * c->chunk; k < kend; k++) {
         int k0 = c->ax[2].i0[k], k1 = c->in->g.dim[2] > 1 ? k0 + 1 : k0;
         float wz = c->ax[2].w[k];
         const float *a = rs_get(c, b, k0, k1), *bb = rs_get(c, b, k1, k0);
@@ -194,12 +197,14 @@ int pm_resample_volume(const pm_volume *v, double mm, pm_volume **out, const pm_
     }
     c->in = v;
     c->out = o;
+    int ntask = RS_PER_THREAD * (pm_threads() < 64 ? pm_threads() : 64);
+    c->chunk = (g.dim[2] + ntask - 1) / ntask;
     int rc = PM_OK;
     for (int a = 0; a < 3 && rc == PM_OK; a++)
         if (map_axis(v->g.dim[a], g.dim[a], g.spacing[a] / v->g.spacing[a], &c->ax[a]) != 0)
             rc = pm_fail(PM_EMEMORY, "out of memory resampling");
     if (rc == PM_OK)
-        rc = pm_parallel_for((g.dim[2] + RS_CHUNK - 1) / RS_CHUNK, 0, rs_chunk, c, p, "resampling");
+        rc = pm_parallel_for((g.dim[2] + c->chunk - 1) / c->chunk, 0, rs_chunk, c, p, "resampling");
     if (rc == PM_OK && c->failed)
         rc = pm_fail(PM_EMEMORY, "out of memory resampling");
     for (int a = 0; a < 3; a++)
