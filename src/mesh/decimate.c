@@ -44,9 +44,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static double *pm__q(const pm__dec *d, size_t v) { return d->q + 10 * v; }
-static double *pm__p(const pm__dec *d, size_t v) { return d->p + 3 * v; }
-
 static double pm__qerr(const double *q, const double x[3])
 {
     return q[0] * x[0] * x[0] + 2 * q[1] * x[0] * x[1] + 2 * q[2] * x[0] * x[2] + 2 * q[3] * x[0]
@@ -95,15 +92,6 @@ static double pm__place(const pm__dec *d, uint32_t a, uint32_t b, double x[3])
         }
     }
     return best;
-}
-
-static void pm__normal(const double *a, const double *b, const double *c, double n[3])
-{
-    double u[3] = {b[0] - a[0], b[1] - a[1], b[2] - a[2]};
-    double w[3] = {c[0] - a[0], c[1] - a[1], c[2] - a[2]};
-    n[0] = u[1] * w[2] - u[2] * w[1];
-    n[1] = u[2] * w[0] - u[0] * w[2];
-    n[2] = u[0] * w[1] - u[1] * w[0];
 }
 
 #define PM__FAN 32   /* live triangles around one end that a collapse may have */
@@ -233,83 +221,6 @@ static int pm__collapse(pm__dec *d, int part, uint32_t a, uint32_t b)
     memcpy(pm__p(d, a), x, sizeof x);
     d->locked[a] = d->locked[b] = PM__LOCKED | PM__TOUCHED;
     return 1;
-}
-
-static void pm__dec_free(pm__dec *d)
-{
-    free(d->q);
-    free(d->p);
-    free(d->f);
-    free(d->refused);
-    free(d->locked);
-    free(d->deg);
-    free(d->rstart);
-    free(d->ring);
-    free(d->part);
-    free(d->cost);
-    free(d->order);
-    free(d->bucket);
-    free(d->hist);
-    free(d->r2);
-}
-
-/* Quadrics and positions; the faces without their degenerate ones, and
- * their rings (the first pass's). */
-static int pm__dec_init(pm__dec *d, const pm_mesh *m)
-{
-    size_t nv = m->nv, nf = m->nf;
-    d->nv = nv;
-    d->q = pm_alloc_large((nv ? nv : 1) * 10 * sizeof(double), 1);
-    d->p = pm_alloc_large((nv ? nv : 1) * 3 * sizeof(double), 0);
-    d->f = pm_alloc_large(3 * nf * sizeof *d->f, 0);
-    d->refused = calloc(nf, 1);
-    d->locked = calloc(nv ? nv : 1, 1);
-    d->deg = calloc(nv ? nv : 1, sizeof *d->deg);
-    d->rstart = calloc(nv + 1, sizeof *d->rstart);
-    d->ring = pm_alloc_large(3 * nf * sizeof *d->ring, 0);
-    d->part = calloc(nv ? nv : 1, 1);
-    d->cost = pm_alloc_large(3 * nf * sizeof *d->cost, 0);
-    d->order = pm_alloc_large(3 * nf * sizeof *d->order, 0);
-    d->bucket = pm_alloc_large(3 * nf, 0);
-    d->nth = pm_threads() < 64 ? pm_threads() : 64;
-    d->hist = malloc((size_t)d->nth * 2 * PM__NKEY * sizeof *d->hist);
-    if (!d->q || !d->p || !d->f || !d->refused || !d->locked || !d->deg || !d->rstart || !d->ring || !d->part
-        || !d->cost || !d->order || !d->bucket || !d->hist)
-        return -1;
-    memset(d->locked, PM__LOCKED | PM__TOUCHED, nv); /* the first pass costs every edge */
-    for (size_t v = 0; v < nv; v++)
-        for (int r = 0; r < 3; r++)
-            pm__p(d, v)[r] = m->v[3 * v + r];
-    size_t n = 0;
-    for (size_t t = 0; t < nf; t++) {
-        const uint32_t *f = m->f + 3 * t;
-        if (f[0] == f[1] || f[1] == f[2] || f[0] == f[2])
-            continue;
-        memcpy(d->f + 3 * n++, f, 3 * sizeof *f);
-        for (int q = 0; q < 3; q++)
-            d->deg[f[q]]++;
-        double nrm[3];
-        pm__normal(pm__p(d, f[0]), pm__p(d, f[1]), pm__p(d, f[2]), nrm);
-        double l = sqrt(nrm[0] * nrm[0] + nrm[1] * nrm[1] + nrm[2] * nrm[2]);
-        double area = 0.5 * l, pl[4] = {0, 0, 0, 0};
-        if (l > 0) {
-            for (int r = 0; r < 3; r++)
-                pl[r] = nrm[r] / l;
-            pl[3] = -(pl[0] * pm__p(d, f[0])[0] + pl[1] * pm__p(d, f[0])[1] + pl[2] * pm__p(d, f[0])[2]);
-        }
-        double k[10] = {pl[0] * pl[0], pl[0] * pl[1], pl[0] * pl[2], pl[0] * pl[3], pl[1] * pl[1],
-                        pl[1] * pl[2], pl[1] * pl[3], pl[2] * pl[2], pl[2] * pl[3], pl[3] * pl[3]};
-        for (int q = 0; q < 3; q++) {
-            double *dq = pm__q(d, f[q]);
-            for (int i = 0; i < 10; i++)
-                dq[i] += area * k[i];
-        }
-    }
-    d->nf = n;
-    pm__ring_starts(d);
-    for (size_t t = 0; t < n; t++)
-        pm__ring_add(d, d->f + 3 * t, t);
-    return 0;
 }
 
 typedef struct pm__costs {

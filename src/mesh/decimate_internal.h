@@ -1,5 +1,6 @@
-/* decimate_internal.h - what the decimation's files share: its state and
- * the ordering of a pass's edges (decimate_order.c). */
+/* decimate_internal.h - what the decimation's files share: its state (set
+ * up in decimate_init.c) and the ordering of a pass's edges
+ * (decimate_order.c). */
 #ifndef PULMO_DECIMATE_INTERNAL_H
 #define PULMO_DECIMATE_INTERNAL_H
 
@@ -43,6 +44,25 @@ typedef struct pm__dec {
     uint32_t *r2;
     size_t r2s[PM__NPART + 2], r2want[PM__NPART + 1], r2done[PM__NPART + 1], r2n[PM__NPART + 1];
 } pm__dec;
+
+/* Vertex v's quadric (10 doubles) and position (3). */
+static inline double *pm__q(const pm__dec *d, size_t v) { return d->q + 10 * v; }
+static inline double *pm__p(const pm__dec *d, size_t v) { return d->p + 3 * v; }
+
+/* The (unnormalised) normal of triangle a, b, c. */
+static inline void pm__normal(const double *a, const double *b, const double *c, double n[3])
+{
+    double u[3] = {b[0] - a[0], b[1] - a[1], b[2] - a[2]};
+    double w[3] = {c[0] - a[0], c[1] - a[1], c[2] - a[2]};
+    n[0] = u[1] * w[2] - u[2] * w[1];
+    n[1] = u[2] * w[0] - u[0] * w[2];
+    n[2] = u[0] * w[1] - u[1] * w[0];
+}
+
+/* Allocates and fills d for decimating m (decimate_init.c): -1 when out of
+ * memory (pm__dec_free releases what was allocated). */
+int pm__dec_init(pm__dec *d, const pm_mesh *m);
+void pm__dec_free(pm__dec *d);
 
 /* An edge's rank: the top 16 bits of its non-negative float cost. */
 static inline uint32_t pm__key(float cost)
