@@ -121,9 +121,7 @@ int read_header(const char *path, pm_dicom_header *h)
         return pc;
     gdcm::Reader r;
     r.SetFileName(path);
-    // Up to the pixel data, without reading it: ReadUpToTag reads the value
-    // of the tag it stops at unless that tag is skipped (half a megabyte a
-    // CT slice, copied and then freed, for a header).
+    // Skipped: else ReadUpToTag reads the pixel data it stops at (0.5 MB a slice).
     const gdcm::Tag pixtag(0x7fe0, 0x0010);
     std::set<gdcm::Tag> skip{pixtag};
     bool ok;
@@ -187,13 +185,12 @@ int read_header(const char *path, pm_dicom_header *h)
     if (sop.empty())
         sop = raw_string(file.GetHeader(), 0x0002, 0x0002);
     h->non_image = pm__dicom_non_image(sop.c_str(), h->modality);
-    bool pixels = ds.FindDataElement(gdcm::Tag(0x7fe0, 0x0010));
     // GDCM reports a header cut short only through the stream position,
     // which is then -1. It is -1 too after reading an object that has no
     // pixel data to stop at (a structure set, a DICOMDIR): the whole file
     // was read, and the guard has already checked that every element in
     // it is complete, so only an image without its pixel data is cut.
-    if (r.GetStreamCurrentPosition() == (size_t)-1 && !h->non_image && (pixels || h->rows || h->cols))
+    if (r.GetStreamCurrentPosition() == (size_t)-1 && !h->non_image && (h->rows || h->cols))
         return pm_fail(PM_ECORRUPT, "%s: truncated: the file ends inside the header (%lld bytes)",
                        path, h->file_size);
     if (h->non_image)
@@ -203,9 +200,6 @@ int read_header(const char *path, pm_dicom_header *h)
     bool image = pm__dicom_is_image(sop.c_str(), h->modality);
     if (image && h->rows == 0 && h->cols == 0)
         return pm_fail(PM_ECORRUPT, "%s: image without Rows/Columns (truncated header?)", path);
-    if (image && !pixels && r.GetStreamCurrentPosition() == (size_t)-1)
-        return pm_fail(PM_ECORRUPT, "%s: truncated: the file ends before the pixel data (%lld bytes)",
-                       path, h->file_size);
     return PM_OK;
 }
 
