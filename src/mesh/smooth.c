@@ -18,93 +18,158 @@
  * same order as three scalar ones. */
 typedef float pm__v4 __attribute__((vector_size(16)));
 
+/* A vertex's neighbours are summed in a fixed run of PM__RUN loads, the
+ * missing ones read as a zero vertex: with a loop of 3 to 9 rounds, its
+ * exit was mispredicted at almost every vertex. Adding +0 leaves a sum
+ * that started at +0 as it was, bit for bit. */
+#define PM__RUN 8
+/* keep[n][k]: all ones when a vertex of n neighbours has a k-th. Read
+ * from memory, so that the compiler does not turn the selection back into
+ * a branch per neighbour. */
+static const uint32_t pm__keep[PM__RUN + 1][PM__RUN] = {
+    {0}, {~0u}, {~0u, ~0u}, {~0u, ~0u, ~0u}, {~0u, ~0u, ~0u, ~0u}, {~0u, ~0u, ~0u, ~0u, ~0u},
+    {~0u, ~0u, ~0u, ~0u, ~0u, ~0u}, {~0u, ~0u, ~0u, ~0u, ~0u, ~0u, ~0u},
+    {~0u, ~0u, ~0u, ~0u, ~0u, ~0u, ~0u, ~0u}};
+
 typedef struct pm__smooth {
-    const uint32_t *start, *adj, *count;
-    const pm__v4 *src;
+    const uint32_t *start, *adj;
+    const pm__v4 *src;   /* nv + 1: the last is the zero vertex */
     pm__v4 *dst;
-    size_t nv, block;
+    size_t nv;
     float step;
 } pm__smooth;
+
+#define PM__BLOCK 16384   /* vertices per task */
 
 static void pm__smooth_block(void *ctx, int task, int thread)
 {
     (void)thread;
     pm__smooth *s = ctx;
-    size_t v0 = (size_t)task * s->block, v1 = v0 + s->block < s->nv ? v0 + s->block : s->nv;
+    size_t v0 = (size_t)task * PM__BLOCK, v1 = v0 + PM__BLOCK < s->nv ? v0 + PM__BLOCK : s->nv;
+    const uint32_t zero = (uint32_t)s->nv;
     for (size_t v = v0; v < v1; v++) {
-        pm__v4 p = s->src[v];
-        uint32_t a = s->start[v], b = a + s->count[v];
-        if (a == b) {
-            s->dst[v] = p;
-            continue;
+        uint32_t a = s->start[v], n = s->start[v + 1] - a;
+        const uint32_t *keep = pm__keep[n < PM__RUN ? n : PM__RUN];
+        pm__v4 c = {0, 0, 0, 0}, p = s->src[v];
+        for (uint32_t k = 0; k < PM__RUN; k++) {
+            uint32_t w = s->adj[a + k];   /* the lists end in PM__RUN spare slots */
+            c += s->src[(w & keep[k]) | (zero & ~keep[k])];
         }
-        pm__v4 c = {0, 0, 0, 0};
-        for (uint32_t k = a; k < b; k++)
-            c += s->src[s->adj[k]];
-        float inv = 1.0f / (float)(b - a);
-        s->dst[v] = p + s->step * (c * inv - p);
+        for (uint32_t k = PM__RUN; k < n; k++)
+            c += s->src[s->adj[a + k]];
+        float inv = 1.0f / (float)(n ? n : 1);
+        s->dst[v] = n ? p + s->step * (c * inv - p) : p;
     }
 }
 
-typedef struct pm__uniq {
-    uint32_t *start, *adj, *count;
-    size_t nv, block;
-} pm__uniq;
+/* Building the neighbour lists: the triangles' edges go into each end's
+ * slots (2 per triangle around it), each list is sorted and its repeats
+ * dropped, then the lists are packed together, so that a smoothing pass
+ * reads half the bytes (the passes are bound by memory). */
+typedef struct pm__adj {
+    const pm_mesh *m;
+    uint32_t *start;   /* nv + 1: slots, then where the next one goes */
+    uint32_t *adj;     /* the slots */
+    uint32_t *count;   /* per vertex: its unique neighbours */
+    uint32_t *pstart;  /* nv + 1: the packed lists */
+    uint32_t *packed;
+    size_t nv;
+    int nth, round;
+} pm__adj;
 
-/* Sorts each vertex's short list and drops repeats in place; its length
- * goes to count (the lists are not packed together). */
-static void pm__uniq_block(void *ctx, int task, int thread)
+/* Vertex range `task` of nth: each task reads every triangle and writes
+ * for its own vertices only, first their slot counts, then their slots
+ * (the order within a list goes when it is sorted). */
+static void pm__adj_range(void *ctx, int task, int thread)
 {
     (void)thread;
-    pm__uniq *u = ctx;
-    size_t v0 = (size_t)task * u->block, v1 = v0 + u->block < u->nv ? v0 + u->block : u->nv;
-    uint32_t *adj = u->adj;
-    for (size_t v = v0; v < v1; v++) {
-        uint32_t a = u->start[v], b = u->start[v + 1], out = a;
-        for (uint32_t i = a + 1; i < b; i++) {
-            uint32_t x = adj[i], j = i;
-            while (j > a && adj[j - 1] > x) {
-                adj[j] = adj[j - 1];
-                j--;
+    pm__adj *j = ctx;
+    const pm_mesh *m = j->m;
+    uint32_t lo = (uint32_t)(j->nv * (size_t)task / (size_t)j->nth);
+    uint32_t hi = (uint32_t)(j->nv * (size_t)(task + 1) / (size_t)j->nth);
+    for (size_t t = 0; t < m->nf; t++) {
+        const uint32_t *f = m->f + 3 * t;
+        for (int q = 0; q < 3; q++) {
+            uint32_t a = f[q];
+            if (a - lo >= hi - lo)
+                continue;
+            if (j->round == 0) {
+                j->start[a + 1] += 2;
+            } else {
+                j->adj[j->start[a]++] = f[q == 2 ? 0 : q + 1];
+                j->adj[j->start[a]++] = f[q == 0 ? 2 : q - 1];
             }
-            adj[j] = x;
+        }
+    }
+}
+
+/* Vertex block `task`: first each list sorted and its repeats dropped in
+ * place (the slots ended where the next list's begin), then copied to
+ * its packed place. */
+static void pm__adj_block(void *ctx, int task, int thread)
+{
+    (void)thread;
+    pm__adj *j = ctx;
+    size_t v0 = (size_t)task * PM__BLOCK, v1 = v0 + PM__BLOCK < j->nv ? v0 + PM__BLOCK : j->nv;
+    uint32_t *adj = j->adj;
+    for (size_t v = v0; v < v1; v++) {
+        uint32_t a = v ? j->start[v - 1] : 0, b = j->start[v];
+        if (j->round == 3) {
+            memcpy(j->packed + j->pstart[v], adj + a, j->count[v] * sizeof *adj);
+            continue;
+        }
+        uint32_t out = a;
+        for (uint32_t i = a + 1; i < b; i++) {
+            uint32_t x = adj[i], k = i;
+            while (k > a && adj[k - 1] > x) {
+                adj[k] = adj[k - 1];
+                k--;
+            }
+            adj[k] = x;
         }
         for (uint32_t i = a; i < b; i++)
             if (i == a || adj[i] != adj[i - 1])
                 adj[out++] = adj[i];
-        u->count[v] = out - a;
+        j->count[v] = out - a;
     }
 }
 
-/* Unique neighbours of every vertex: adj[start[v] .. start[v] + count[v]). */
-static int pm__adjacency(const pm_mesh *m, uint32_t **start_out, uint32_t **adj_out, uint32_t **count_out)
+/* Unique neighbours of every vertex, sorted: adj[start[v] .. start[v + 1]),
+ * then PM__RUN spare slots. */
+static int pm__adjacency(const pm_mesh *m, uint32_t **start_out, uint32_t **adj_out)
 {
-    uint32_t *start = calloc(m->nv + 1, sizeof *start);
-    uint32_t *adj = pm_alloc_large((m->nf ? 6 * m->nf : 1) * sizeof *adj, 0);
-    uint32_t *fill = malloc((m->nv ? m->nv : 1) * sizeof *fill);
-    if (!start || !adj || !fill) {
-        free(start);
-        free(adj);
-        free(fill);
-        return -1;
+    int nblk = (int)((m->nv + PM__BLOCK - 1) / PM__BLOCK);
+    pm__adj j = {m, calloc(m->nv + 1, sizeof *j.start), pm_alloc_large((m->nf ? 6 * m->nf : 1) * sizeof *j.adj, 0),
+                 malloc((m->nv ? m->nv : 1) * sizeof *j.count), malloc((m->nv + 1) * sizeof *j.pstart), NULL,
+                 m->nv, pm_threads(), 0};
+    int rc = j.start && j.adj && j.count && j.pstart ? 0 : -1;
+    if (rc == 0) {
+        pm_parallel_for(j.nth, j.nth, pm__adj_range, &j, NULL, "smoothing");
+        for (size_t v = 0; v < m->nv; v++)
+            j.start[v + 1] += j.start[v];
+        j.round = 1;
+        pm_parallel_for(j.nth, j.nth, pm__adj_range, &j, NULL, "smoothing");
+        j.round = 2;
+        pm_parallel_for(nblk, 0, pm__adj_block, &j, NULL, "smoothing");
+        j.pstart[0] = 0;
+        for (size_t v = 0; v < m->nv; v++)
+            j.pstart[v + 1] = j.pstart[v] + j.count[v];
+        rc = (j.packed = pm_alloc_large((j.pstart[m->nv] + PM__RUN) * sizeof *j.packed, 0)) ? 0 : -1;
+        if (rc == 0)
+            memset(j.packed + j.pstart[m->nv], 0, PM__RUN * sizeof *j.packed);
     }
-    for (size_t t = 0; t < 3 * m->nf; t++)
-        start[m->f[t] + 1] += 2;
-    for (size_t v = 0; v < m->nv; v++)
-        start[v + 1] += start[v];
-    memcpy(fill, start, m->nv * sizeof *fill);
-    for (size_t t = 0; t < m->nf; t++)
-        for (int q = 0; q < 3; q++) {
-            uint32_t a = m->f[3 * t + q], b = m->f[3 * t + (q + 1) % 3];
-            adj[fill[a]++] = b;
-            adj[fill[b]++] = a;
-        }
-    pm__uniq u = {start, adj, fill, m->nv, 16384};
-    pm_parallel_for((int)((m->nv + u.block - 1) / u.block), 0, pm__uniq_block, &u, NULL, "smoothing");
-    *start_out = start;
-    *adj_out = adj;
-    *count_out = fill;
-    return 0;
+    if (rc == 0) {
+        j.round = 3;
+        pm_parallel_for(nblk, 0, pm__adj_block, &j, NULL, "smoothing");
+        *start_out = j.pstart;
+        *adj_out = j.packed;
+    } else {
+        free(j.pstart);
+    }
+    free(j.start);
+    free(j.adj);
+    free(j.count);
+    return rc;
 }
 
 int pm_mesh_smooth(pm_mesh *m, int iterations, double lambda, double mu, const pm_progress *p)
@@ -119,21 +184,23 @@ int pm_mesh_smooth(pm_mesh *m, int iterations, double lambda, double mu, const p
         return pm_fail(PM_EUSAGE, "Taubin smoothing needs 0 < lambda < -mu < 1 (got %g, %g)", lambda, mu);
     if (iterations == 0 || m->nv == 0)
         return PM_OK;
-    uint32_t *start, *adj, *count;
-    pm__v4 *a = pm_alloc_large(m->nv * sizeof *a, 0), *b = pm_alloc_large(m->nv * sizeof *b, 0);
-    if (!a || !b || pm__adjacency(m, &start, &adj, &count) != 0) {
+    uint32_t *start, *adj;
+    /* one more vertex, at the origin: see pm__step */
+    pm__v4 *a = pm_alloc_large((m->nv + 1) * sizeof *a, 0), *b = pm_alloc_large((m->nv + 1) * sizeof *b, 0);
+    if (!a || !b || pm__adjacency(m, &start, &adj) != 0) {
         free(a);
         free(b);
         return pm_fail(PM_EMEMORY, "out of memory smoothing a mesh");
     }
     for (size_t v = 0; v < m->nv; v++)
         a[v] = (pm__v4){m->v[3 * v], m->v[3 * v + 1], m->v[3 * v + 2], 0};
-    pm__smooth s = {start, adj, count, a, b, m->nv, 16384, 0};
-    int ntasks = (int)((m->nv + s.block - 1) / s.block), rc = PM_OK;
+    a[m->nv] = b[m->nv] = (pm__v4){0, 0, 0, 0};
+    pm__smooth s = {start, adj, a, b, m->nv, 0};
+    int nblk = (int)((m->nv + PM__BLOCK - 1) / PM__BLOCK), rc = PM_OK;
     for (int it = 0; it < iterations && rc == PM_OK; it++) {
         for (int half = 0; half < 2 && rc == PM_OK; half++) {
             s.step = (float)(half ? mu : lambda);
-            rc = pm_parallel_for(ntasks, 0, pm__smooth_block, &s, NULL, "smoothing");
+            rc = pm_parallel_for(nblk, 0, pm__smooth_block, &s, NULL, "smoothing");
             pm__v4 *sw = (pm__v4 *)s.src;
             s.src = s.dst;
             s.dst = sw;
@@ -149,7 +216,6 @@ int pm_mesh_smooth(pm_mesh *m, int iterations, double lambda, double mu, const p
     free(b);
     free(start);
     free(adj);
-    free(count);
     return rc;
 }
 
