@@ -148,28 +148,12 @@ static int pm__flips(const pm__dec *d, uint32_t v, uint32_t other, const double 
     return 0;
 }
 
-/* The distinct vertices of a fan other than v and skip, into out. */
-static int pm__ring_vertices(uint32_t fan[][4], int n, uint32_t v, uint32_t skip, uint32_t *out)
-{
-    int m = 0;
-    for (int i = 0; i < n; i++)
-        for (int q = 1; q < 4; q++) {
-            uint32_t w = fan[i][q];
-            int seen = w == v || w == skip;
-            for (int j = 0; j < m && !seen; j++)
-                seen = out[j] == w;
-            if (!seen)
-                out[m++] = w;
-        }
-    return m;
-}
-
 /* Tries to collapse b into a: 1 when done, 0 when refused. Neither end may
  * be locked. part >= 0: only when every triangle around a and b lies in
  * that slab (else PM__DEFER, before any write), so slabs collapse side by
  * side without sharing a triangle. A vertex of more than PM__FAN triangles
  * is not collapsed (it would only grow). */
-static int pm__collapse(pm__dec *d, int part, uint32_t a, uint32_t b)
+static int pm__collapse(pm__dec *d, int part, int thread, uint32_t a, uint32_t b)
 {
     uint32_t fa[PM__FAN][4], fb[PM__FAN][4];
     int na = pm__fan(d, a, part, fa), nb = na < 0 ? na : pm__fan(d, b, part, fb);
@@ -191,12 +175,27 @@ static int pm__collapse(pm__dec *d, int part, uint32_t a, uint32_t b)
         return 0;
     if (d->deg[opp[0]] < 4 || d->deg[opp[1]] < 4 || d->deg[a] + d->deg[b] < 7)
         return 0;
-    /* the link condition: a and b share exactly the two opposite vertices */
-    uint32_t ra[3 * PM__FAN], rb[3 * PM__FAN];
-    int ma = pm__ring_vertices(fa, na, a, b, ra), mb = pm__ring_vertices(fb, nb, b, a, rb), common = 0;
-    for (int i = 0; i < mb; i++)
-        for (int j = 0; j < ma; j++)
-            common += rb[i] == ra[j];
+    /* The link condition: a and b share exactly the two opposite vertices.
+     * The vertices around a get this try's stamp (a and b not), and those
+     * around b that bear it are counted, each once: it moves on when
+     * counted. Lists of the distinct vertices took a branch on every
+     * comparison, mispredicted most of the time, and half of the
+     * collapse's time. */
+    uint32_t *st = d->stamp + (size_t)thread * d->nv, s = d->stamp_next[thread] += 2, common = 0;
+    if (s < 2) {   /* wrapped round: no stamp may be this try's already */
+        memset(st, 0, d->nv * sizeof *st);
+        s = d->stamp_next[thread] = 2;
+    }
+    for (int i = 0; i < na; i++)
+        for (int q = 1; q < 4; q++)
+            st[fa[i][q]] = s;
+    st[a] = st[b] = s - 1;
+    for (int i = 0; i < nb; i++)
+        for (int q = 1; q < 4; q++) {
+            uint32_t w = fb[i][q], hit = st[w] == s;
+            common += hit;
+            st[w] = hit ? s + 1 : st[w];
+        }
     if (common != 2)
         return 0;
     double x[3];
@@ -269,7 +268,7 @@ static void pm__cost_block(void *ctx, int task, int thread)
 
 /* Tries the edge in slot s (slab part, or any when part < 0): 1 collapsed,
  * 0 not, PM__DEFER. */
-static int pm__try(pm__dec *d, int part, uint32_t s)
+static int pm__try(pm__dec *d, int part, int thread, uint32_t s)
 {
     uint32_t a = d->f[s], b = d->f[s % 3 == 2 ? s - 2 : s + 1];
     if (a == b || d->locked[a] & PM__LOCKED)
@@ -278,7 +277,7 @@ static int pm__try(pm__dec *d, int part, uint32_t s)
         return PM__DEFER;
     if (d->locked[b] & PM__LOCKED)
         return 0;
-    int r = pm__collapse(d, part, a, b);
+    int r = pm__collapse(d, part, thread, a, b);
     if (r == 0)
         d->refused[s / 3] |= (uint8_t)(1u << s % 3);
     return r;
@@ -288,7 +287,6 @@ static int pm__try(pm__dec *d, int part, uint32_t s)
  * the edges that reach another slab are kept at the head of its range. */
 static void pm__slab(void *ctx, int task, int thread)
 {
-    (void)thread;
     pm__dec *d = ctx;
     size_t i = d->ps[task], end = i + d->nb[task], done = 0, nd = 0;
     for (; i < end && done < d->want[task]; i++) {
@@ -304,7 +302,7 @@ static void pm__slab(void *ctx, int task, int thread)
             __builtin_prefetch(pm__q(d, b6));
             __builtin_prefetch(pm__q(d, b6) + 9);
         }
-        int r = pm__try(d, task, s);
+        int r = pm__try(d, task, thread, s);
         if (r == PM__DEFER)
             d->order[d->ps[task] + nd++] = s;
         done += r == 1;
@@ -318,12 +316,11 @@ static void pm__slab(void *ctx, int task, int thread)
  * a slab, whose middles are the first slabs' borders. */
 static void pm__border(void *ctx, int task, int thread)
 {
-    (void)thread;
     pm__dec *d = ctx;
     uint32_t *e = d->r2 + d->r2s[task];
     size_t n = d->r2s[task + 1] - d->r2s[task], done = 0, nd = 0, i = 0;
     for (; i < n && done < d->r2want[task]; i++) {
-        int r = pm__try(d, task, e[i]);
+        int r = pm__try(d, task, thread, e[i]);
         if (r == PM__DEFER)
             e[nd++] = e[i];
         done += r == 1;
@@ -382,41 +379,44 @@ static long pm__pass(pm__dec *d, size_t want, size_t *live)
     if (!n)
         return 0;
     memset(d->locked, 0, d->nv);
-    if (pm_parallel_for(PM__NPART, 0, pm__slab, d, NULL, "decimation") != PM_OK)
+    if (pm_parallel_for(PM__NPART, d->nth, pm__slab, d, NULL, "decimation") != PM_OK)
         return -1;
     size_t done = 0;
     for (int p = 0; p < PM__NPART; p++)
         done += d->done[p];
     int n2 = pm__borders(d, want - done);
-    if (n2 < 0 || pm_parallel_for(n2, 0, pm__border, d, NULL, "decimation") != PM_OK)
+    if (n2 < 0 || pm_parallel_for(n2, d->nth, pm__border, d, NULL, "decimation") != PM_OK)
         return -1;
     for (int k = 0; k < n2; k++)
         done += d->r2done[k];
     for (int k = 0; k < n2; k++)
         for (size_t i = 0; i < d->r2n[k] && done < want; i++)
-            done += pm__try(d, -1, d->r2[d->r2s[k] + i]) == 1;
+            done += pm__try(d, -1, 0, d->r2[d->r2s[k] + i]) == 1;
     for (int p = 0; p < PM__NPART; p++)
         for (size_t i = d->stop[p]; i < d->ps[p] + d->nb[p] && done < want; i++)
-            done += pm__try(d, -1, d->order[i]) == 1;
+            done += pm__try(d, -1, 0, d->order[i]) == 1;
     for (int p = 0; p < PM__NPART && !done; p++)
         for (size_t i = d->ps[p] + d->nb[p]; i < d->ps[p + 1] && !done && want; i++)
-            done += pm__try(d, -1, d->order[i]) == 1;
+            done += pm__try(d, -1, 0, d->order[i]) == 1;
     *live -= 2 * done;
+    /* Every triangle is copied to the next free place, which moves on past
+     * the live ones only: a branch on each triangle's death, which follows
+     * no pattern, cost more than the copies (w <= t: nothing unread is
+     * overwritten). */
     size_t w = 0;
-    pm__ring_starts(d);
     for (size_t t = 0; t < d->nf; t++) {
-        const uint32_t *f = d->f + 3 * t;
-        if (f[0] == f[1] || f[1] == f[2] || f[0] == f[2])
-            continue;
-        if (w != t) {
-            memcpy(d->f + 3 * w, f, 3 * sizeof *d->f);
-            memcpy(d->cost + 3 * w, d->cost + 3 * t, 3 * sizeof *d->cost);
-            d->refused[w] = d->refused[t];
-        }
-        pm__ring_add(d, f, w++);
+        uint32_t f[3];
+        float c[3];
+        memcpy(f, d->f + 3 * t, sizeof f);
+        memcpy(c, d->cost + 3 * t, sizeof c);
+        uint8_t r = d->refused[t];
+        memcpy(d->f + 3 * w, f, sizeof f);
+        memcpy(d->cost + 3 * w, c, sizeof c);
+        d->refused[w] = r;
+        w += (f[0] != f[1]) & (f[1] != f[2]) & (f[0] != f[2]);
     }
     d->nf = w;
-    return (long)done;
+    return pm__rings(d) == PM_OK ? (long)done : -1;
 }
 
 int pm_mesh_decimate(pm_mesh *m, size_t target, const pm_progress *p)

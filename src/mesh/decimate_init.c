@@ -60,6 +60,7 @@ void pm__dec_free(pm__dec *d)
     free(d->bucket);
     free(d->hist);
     free(d->r2);
+    free(d->stamp);
 }
 
 /* Quadrics and positions; the faces without their degenerate ones, and
@@ -82,8 +83,9 @@ int pm__dec_init(pm__dec *d, const pm_mesh *m)
     d->bucket = pm_alloc_large(3 * nf, 0);
     d->nth = pm_threads() < 64 ? pm_threads() : 64;
     d->hist = malloc((size_t)d->nth * 2 * PM__NKEY * sizeof *d->hist);
+    d->stamp = calloc((size_t)d->nth * (nv ? nv : 1), sizeof *d->stamp);
     if (!d->q || !d->p || !d->f || !d->refused || !d->locked || !d->deg || !d->rstart || !d->ring || !d->part
-        || !d->cost || !d->order || !d->bucket || !d->hist)
+        || !d->cost || !d->order || !d->bucket || !d->hist || !d->stamp)
         return -1;
     memset(d->locked, PM__LOCKED | PM__TOUCHED, nv); /* the first pass costs every edge */
     for (size_t v = 0; v < nv; v++)
@@ -101,8 +103,5 @@ int pm__dec_init(pm__dec *d, const pm_mesh *m)
     d->nf = n;
     if (pm_parallel_for(d->nth, d->nth, pm__quadric_range, d, NULL, "decimation") != PM_OK)
         return -1;
-    pm__ring_starts(d);
-    for (size_t t = 0; t < n; t++)
-        pm__ring_add(d, d->f + 3 * t, t);
-    return 0;
+    return pm__rings(d) == PM_OK ? 0 : -1;
 }

@@ -33,7 +33,10 @@ typedef struct pm__dec {
     float *cost;        /* per directed edge slot 3t+q; < 0: not an edge to try */
     uint32_t *order;    /* edge slots by slab, then cost */
     uint8_t *bucket;    /* per edge slot: its slab and class while ordering */
-    int nth;            /* threads ordering (pm_threads(), at most 64) */
+    int nth;            /* threads (pm_threads(), at most 64) */
+    uint32_t *stamp;    /* nth * nv: each thread's marks of the vertices
+                           around a collapse's ends */
+    uint32_t stamp_next[64];
     uint32_t *hist;     /* per thread 2 * PM__NKEY: all edges, then those
                            not refused */
     /* this pass, per slab: its slots are order[ps[k]..ps[k+1]), the first
@@ -87,11 +90,9 @@ static inline void pm__hist_tri(const pm__dec *d, uint32_t *h, size_t t)
     }
 }
 
-/* The vertex-to-triangle lists (rstart, ring), a counting sort by vertex:
- * pm__ring_starts from the valences (deg), then pm__ring_add for every
- * live triangle in order. */
-void pm__ring_starts(pm__dec *d);
-void pm__ring_add(pm__dec *d, const uint32_t *f, size_t t);
+/* The vertex-to-triangle lists (rstart, ring) of the triangles in f, from
+ * the valences (deg), on all cores: PM_OK or PM_ECANCEL. */
+int pm__rings(pm__dec *d);
 
 /* Cuts the vertices into PM__NPART slabs (d->part) for this pass; shift:
  * PM__NPART + 1 slabs whose middles are the borders of the first ones. */

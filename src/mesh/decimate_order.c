@@ -21,12 +21,28 @@
 #define PM__OBLOCK 16384   /* triangles per task */
 
 /* The vertex-to-triangle lists are a counting sort of the faces by
- * vertex: this sets the starts from the valences shifted by one (v's next
- * slot in rstart[v + 1]), then filling triangle by triangle in order with
- * pm__ring_add leaves rstart exact. The valences are counted once; the
- * collapses keep them exact after that, so each pass's compaction rebuilds
- * the lists as it goes. */
-void pm__ring_starts(pm__dec *d)
+ * vertex: the starts from the valences shifted by one (v's next slot in
+ * rstart[v + 1]), then the triangles in order, which leaves rstart exact.
+ * The valences are counted once; the collapses keep them exact after
+ * that. The triangles go in on all cores, each thread reading them all
+ * and filling the lists of its own range of vertices, so every list is in
+ * triangle order as one thread makes it; one thread took 14 ms of LIDC's
+ * decimation over the passes, where the other core waited. */
+static void pm__ring_range(void *ctx, int task, int thread)
+{
+    (void)thread;
+    pm__dec *d = ctx;
+    uint32_t lo = (uint32_t)(d->nv * (size_t)task / (size_t)d->nth);
+    uint32_t hi = (uint32_t)(d->nv * (size_t)(task + 1) / (size_t)d->nth);
+    for (size_t t = 0; t < d->nf; t++)
+        for (int q = 0; q < 3; q++) {
+            uint32_t v = d->f[3 * t + q];
+            if (v - lo < hi - lo)
+                d->ring[d->rstart[v + 1]++] = (uint32_t)t;
+        }
+}
+
+int pm__rings(pm__dec *d)
 {
     uint32_t run = 0;
     d->rstart[0] = 0;
@@ -34,12 +50,7 @@ void pm__ring_starts(pm__dec *d)
         d->rstart[v + 1] = run;
         run += d->deg[v];
     }
-}
-
-void pm__ring_add(pm__dec *d, const uint32_t *f, size_t t)
-{
-    for (int q = 0; q < 3; q++)
-        d->ring[d->rstart[f[q] + 1]++] = (uint32_t)t;
+    return pm_parallel_for(d->nth, d->nth, pm__ring_range, d, NULL, "decimation");
 }
 
 /* Cuts the vertices into PM__NPART runs of ids around about as many
