@@ -54,16 +54,27 @@ static void body_slice(void *vctx, int k, int thread)
     for (int j = 0; j < ny; j += 2) {
         const uint8_t *row = s + (size_t)nx * j;
         uint64_t rn = 0, ri = 0, rii = 0;
-        for (int i = 0; i < nx; i += 2) {
-            uint64_t in = row[i] != PM_LABEL_OUTSIDE;
-            rn += in, ri += in * (uint64_t)i, rii += in * (uint64_t)i * (uint64_t)i;
+        if (nx <= 2048) {
+            /* a row's sums fit 32 bits (the sum of i² below 2048 is under
+             * 2^31): twice the lanes a vector holds */
+            uint32_t n32 = 0, i32 = 0, ii32 = 0;
+            for (int i = 0; i < nx; i += 2) {
+                uint32_t in = row[i] != PM_LABEL_OUTSIDE;
+                n32 += in, i32 += in * (uint32_t)i, ii32 += in * (uint32_t)i * (uint32_t)i;
+            }
+            rn = n32, ri = i32, rii = ii32;
+        } else {
+            for (int i = 0; i < nx; i += 2) {
+                uint64_t in = row[i] != PM_LABEL_OUTSIDE;
+                rn += in, ri += in * (uint64_t)i, rii += in * (uint64_t)i * (uint64_t)i;
+            }
         }
         n += rn, si += ri, sii += rii;
         sj += rn * (uint64_t)j, sjj += rn * (uint64_t)j * (uint64_t)j;
     }
     f->n = (double)n, f->si = (double)si, f->sj = (double)sj, f->sii = (double)sii, f->sjj = (double)sjj;
     /* counted in a local, not through f, so that the loop vectorises */
-    uint64_t air = 0;
+    uint32_t air = 0;   /* half a slice (rows and columns are 16-bit): 32 bits, twice the lanes */
     for (size_t x = 0; x < plane; x += 2)
         air += s[x] == PM_LABEL_LUNG;
     f->air = air;
@@ -86,10 +97,10 @@ static void air_slice(void *vctx, int k, int thread)
     uint64_t lo[2] = {0, 0}, hi[2] = {0, 0};
     for (int j = 0; j < ny; j += 2) {
         const uint8_t *row = s + (size_t)nx * j;
-        uint64_t rl = 0, rh = 0, ra = 0;
+        uint32_t rl = 0, rh = 0, ra = 0;   /* a row's counts */
         for (int i = 0; i < nx; i += 2) {
-            uint64_t a = row[i] == PM_LABEL_LUNG;
-            rl += a & (uint64_t)(i < below), rh += a & (uint64_t)(i > above), ra += a;
+            uint32_t a = row[i] == PM_LABEL_LUNG;
+            rl += a & (uint32_t)(i < below), rh += a & (uint32_t)(i > above), ra += a;
         }
         lo[0] += rl, hi[0] += rh;
         lo[1] += j < cj ? ra : 0, hi[1] += j > cj ? ra : 0;
