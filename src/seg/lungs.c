@@ -119,6 +119,33 @@ static int meets_airway(const pm_cc *cc, const pm_mask *m, uint32_t c)
     return 0;
 }
 
+#define PURE_TASKS 8   /* slabs of rows whose pure air is counted side by side */
+
+typedef struct pure_ctx {
+    const pm_cc *cc;
+    const pm_volume *v;
+    uint64_t *pure;   /* per task, per component */
+} pure_ctx;
+
+static void pure_slab(void *vctx, int task, int thread)
+{
+    (void)thread;
+    pure_ctx *c = vctx;
+    const pm_cc *cc = c->cc;
+    int nx = cc->dim[0];
+    int64_t nrows = (int64_t)cc->dim[1] * cc->dim[2];
+    uint64_t *pure = c->pure + (size_t)task * (cc->ncomp + 1);
+    for (int64_t row = nrows * task / PURE_TASKS; row < nrows * (task + 1) / PURE_TASKS; row++) {
+        const int16_t *hu = c->v->hu + (size_t)nx * (size_t)row;
+        for (int64_t r = cc->row_start[row]; r < cc->row_start[row + 1]; r++) {
+            uint32_t n = 0;   /* per run, so that the count vectorises */
+            for (int i = cc->x0[r]; i < cc->x1[r]; i++)
+                n += hu[i] < PURE_HU;
+            pure[cc->label[r]] += n;
+        }
+    }
+}
+
 /* Marks in gas[] (ncomp+1 entries) the largest candidates (at least
  * min_vox) that are much purer air than the most lung-like one, smaller
  * than max_vox, and that the airway does not lead into. */
@@ -135,18 +162,18 @@ static int find_gas(const pm_cc *cc, const pm_volume *v, const pm_mask *m, uint6
     while (n < PURE_CANDIDATES && (uint32_t)n < cc->ncomp && cc->size[o[n]] >= min_vox)
         n++;
     if (n >= 2) {
-        /* One pass counts every component's pure-air voxels. */
-        int nx = cc->dim[0];
-        int64_t nrows = (int64_t)cc->dim[1] * cc->dim[2];
-        for (int64_t row = 0; row < nrows; row++) {
-            const int16_t *hu = v->hu + (size_t)nx * (size_t)row;
-            for (int64_t r = cc->row_start[row]; r < cc->row_start[row + 1]; r++) {
-                uint32_t n = 0;   /* per run, so that the count vectorises */
-                for (int i = cc->x0[r]; i < cc->x1[r]; i++)
-                    n += hu[i] < PURE_HU;
-                pure[cc->label[r]] += n;
-            }
+        /* One pass counts every component's pure-air voxels, on all cores:
+         * each task its slab's, added up after (integers: the same sums). */
+        pure_ctx c = {cc, v, calloc((size_t)PURE_TASKS * (cc->ncomp + 1), sizeof *c.pure)};
+        if (!c.pure) {
+            free(o), free(pure);
+            return pm_fail(PM_EMEMORY, "out of memory");
         }
+        pm_parallel_for(PURE_TASKS, 0, pure_slab, &c, NULL, NULL);
+        for (int t = 0; t < PURE_TASKS; t++)
+            for (uint32_t l = 0; l <= cc->ncomp; l++)
+                pure[l] += c.pure[(size_t)t * (cc->ncomp + 1) + l];
+        free(c.pure);
         double least = 1;
         for (int i = 0; i < n; i++)
             least = fmin(least, (double)pure[o[i]] / (double)cc->size[o[i]]);
