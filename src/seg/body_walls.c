@@ -35,24 +35,33 @@ int pm__body_drop_table_holes(pm_mask *b, pm_mask *before)
     }
     for (uint32_t c = 0; c <= cc->ncomp; c++)
         box[5 * c] = box[5 * c + 2] = 1 << 30, box[5 * c + 1] = box[5 * c + 3] = -1;
+    /* each slice's body extent across the patient, from each row's first
+     * and last body voxel */
     for (int k = 0; k < d[2]; k++) {
         bw[2 * k] = 1 << 30, bw[2 * k + 1] = -1;
-        for (int j = 0; j < d[1]; j++)
-            for (int i = 0; i < d[0]; i++)
-                if (b->v[(size_t)i + (size_t)d[0] * (j + (size_t)d[1] * k)]) {
-                    int a = lr ? j : i;
-                    bw[2 * k] = a < bw[2 * k] ? a : bw[2 * k];
-                    bw[2 * k + 1] = a > bw[2 * k + 1] ? a : bw[2 * k + 1];
-                }
+        for (int j = 0; j < d[1]; j++) {
+            const uint8_t *row = b->v + (size_t)d[0] * (j + (size_t)d[1] * k);
+            int first = pm_skip_zeros(row, 0, d[0]), last = d[0] - 1;
+            if (first == d[0])
+                continue;
+            while (!row[last])
+                last--;
+            int lo = lr ? j : first, hi = lr ? j : last;
+            bw[2 * k] = lo < bw[2 * k] ? lo : bw[2 * k];
+            bw[2 * k + 1] = hi > bw[2 * k + 1] ? hi : bw[2 * k + 1];
+        }
     }
-    for (int64_t row = 0; row < (int64_t)d[1] * d[2]; row++)
-        for (int64_t r = cc->row_start[row]; r < cc->row_start[row + 1]; r++) {
-            int *q = box + 5 * cc->label[r], j = (int)(row % d[1]);
-            q[0] = cc->x0[r] < q[0] ? cc->x0[r] : q[0];
-            q[1] = cc->x1[r] - 1 > q[1] ? cc->x1[r] - 1 : q[1];
-            q[2] = j < q[2] ? j : q[2];
-            q[3] = j > q[3] ? j : q[3];
-            q[4] = (int)(row / d[1]);
+    for (int k = 0; k < d[2]; k++)
+        for (int j = 0; j < d[1]; j++) {
+            int64_t row = j + (int64_t)d[1] * k;
+            for (int64_t r = cc->row_start[row]; r < cc->row_start[row + 1]; r++) {
+                int *q = box + 5 * cc->label[r];
+                q[0] = cc->x0[r] < q[0] ? cc->x0[r] : q[0];
+                q[1] = cc->x1[r] - 1 > q[1] ? cc->x1[r] - 1 : q[1];
+                q[2] = j < q[2] ? j : q[2];
+                q[3] = j > q[3] ? j : q[3];
+                q[4] = k;
+            }
         }
     for (int64_t row = 0; row < (int64_t)d[1] * d[2]; row++)
         for (int64_t r = cc->row_start[row]; r < cc->row_start[row + 1]; r++) {
