@@ -180,13 +180,15 @@ int pm__body_restore_thin_walls(pm_mask *b, const pm_mask *before, const pm_mask
     size_t ncand = 0;
     for (int k = 0; k < nz; k++)
         ncand += per[k];
-    free(seed), free(per);
+    free(seed);
     /* cand now holds the pockets; take those that continue a hole */
     for (int changed = ncand > 0, sweep = 0; changed && sweep < 2 * nz; sweep++) {
         changed = 0;
         for (int t = 0; t < nz; t++) {
             int k = sweep % 2 ? nz - 1 - t : t;
             size_t o = plane * (size_t)k;
+            if (!per[k])   /* no pocket on this slice, now or later */
+                continue;
             memset(tmp, 0, plane);
             for (size_t q0 = 0; q0 < plane; q0++) {
                 if (cand[o + q0] != 1 || tmp[q0])
@@ -226,6 +228,6 @@ int pm__body_restore_thin_walls(pm_mask *b, const pm_mask *before, const pm_mask
             }
         }
     }
-    free(wall), free(cand), free(tmp), free(stack), free(comp);
+    free(wall), free(cand), free(tmp), free(stack), free(comp), free(per);
     return PM_OK;
 }
