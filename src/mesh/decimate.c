@@ -179,12 +179,12 @@ static int pm__collapse(pm__dec *d, int part, int thread, uint32_t a, uint32_t b
      * The vertices around a get this try's stamp (a and b not), and those
      * around b that bear it are counted, each once: it moves on when
      * counted. Lists of the distinct vertices, searched for each vertex,
-     * were half of the collapse's samples. */
-    uint32_t *st = d->stamp + (size_t)thread * d->nv, s = d->stamp_next[thread] += 2, common = 0;
-    if (s < 2) {   /* wrapped round: no stamp may be this try's already */
-        memset(st, 0, d->nv * sizeof *st);
-        s = d->stamp_next[thread] = 2;
-    }
+     * were half of the collapse's samples. Every vertex stamped lies in
+     * this slab, so no other thread touches it now; a thread's stamps are
+     * its own (even numbers 2 nth apart, from 2 thread), so none left by
+     * another thread is ever taken for this try's. */
+    uint64_t *st = d->stamp, s = d->stamp_next[thread] += 2 * (uint64_t)d->nth;
+    uint32_t common = 0;
     for (int i = 0; i < na; i++)
         for (int q = 1; q < 4; q++)
             st[fa[i][q]] = s;

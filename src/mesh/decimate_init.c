@@ -83,7 +83,9 @@ int pm__dec_init(pm__dec *d, const pm_mesh *m)
     d->bucket = pm_alloc_large(3 * nf, 0);
     d->nth = pm_threads() < 64 ? pm_threads() : 64;
     d->hist = malloc((size_t)d->nth * 2 * PM__NKEY * sizeof *d->hist);
-    d->stamp = calloc((size_t)d->nth * (nv ? nv : 1), sizeof *d->stamp);
+    d->stamp = calloc(nv ? nv : 1, sizeof *d->stamp);
+    for (int t = 0; t < d->nth; t++)
+        d->stamp_next[t] = 2 * (uint64_t)t;
     if (!d->q || !d->p || !d->f || !d->refused || !d->locked || !d->deg || !d->rstart || !d->ring || !d->part
         || !d->cost || !d->order || !d->bucket || !d->hist || !d->stamp)
         return -1;

@@ -34,9 +34,9 @@ typedef struct pm__dec {
     uint32_t *order;    /* edge slots by slab, then cost */
     uint8_t *bucket;    /* per edge slot: its slab and class while ordering */
     int nth;            /* threads (pm_threads(), at most 64) */
-    uint32_t *stamp;    /* nth * nv: each thread's marks of the vertices
-                           around a collapse's ends */
-    uint32_t stamp_next[64];
+    uint64_t *stamp;    /* per vertex: the last collapse try that marked it
+                           (pm__collapse), 0 never */
+    uint64_t stamp_next[64];  /* per thread: its last stamp */
     uint32_t *hist;     /* per thread 2 * PM__NKEY: all edges, then those
                            not refused */
     /* this pass, per slab: its slots are order[ps[k]..ps[k+1]), the first

@@ -97,8 +97,8 @@ static void pm__bucket_block(void *ctx, int task, int thread)
     size_t t0, t1, *cnt = o->cnt[task];
     pm__block(d, task, &t0, &t1);
     /* Every slot goes somewhere, those that are no edge (cost < 0: about
-     * half, at random) to the junk bucket: a branch on them was
-     * mispredicted half the time. */
+     * half, in no pattern) to the junk bucket: a branch on each slot cost
+     * more than placing them. */
     if (o->scatter) {
         for (size_t i = 3 * t0; i < 3 * t1; i++)
             d->order[cnt[d->bucket[i]]++] = (uint32_t)i;

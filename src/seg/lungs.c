@@ -134,7 +134,7 @@ static void pure_slab(void *vctx, int task, int thread)
     const pm_cc *cc = c->cc;
     int nx = cc->dim[0];
     int64_t nrows = (int64_t)cc->dim[1] * cc->dim[2];
-    uint64_t *pure = c->pure + (size_t)task * (cc->ncomp + 1);
+    uint64_t *pure = c->pure + (size_t)task * ((size_t)cc->ncomp + 1);
     for (int64_t row = nrows * task / PURE_TASKS; row < nrows * (task + 1) / PURE_TASKS; row++) {
         const int16_t *hu = c->v->hu + (size_t)nx * (size_t)row;
         for (int64_t r = cc->row_start[row]; r < cc->row_start[row + 1]; r++) {
@@ -164,7 +164,7 @@ static int find_gas(const pm_cc *cc, const pm_volume *v, const pm_mask *m, uint6
     if (n >= 2) {
         /* One pass counts every component's pure-air voxels, on all cores:
          * each task its slab's, added up after (integers: the same sums). */
-        pure_ctx c = {cc, v, calloc((size_t)PURE_TASKS * (cc->ncomp + 1), sizeof *c.pure)};
+        pure_ctx c = {cc, v, calloc((size_t)PURE_TASKS * ((size_t)cc->ncomp + 1), sizeof *c.pure)};
         if (!c.pure) {
             free(o), free(pure);
             return pm_fail(PM_EMEMORY, "out of memory");
@@ -172,7 +172,7 @@ static int find_gas(const pm_cc *cc, const pm_volume *v, const pm_mask *m, uint6
         pm_parallel_for(PURE_TASKS, 0, pure_slab, &c, NULL, NULL);
         for (int t = 0; t < PURE_TASKS; t++)
             for (uint32_t l = 0; l <= cc->ncomp; l++)
-                pure[l] += c.pure[(size_t)t * (cc->ncomp + 1) + l];
+                pure[l] += c.pure[(size_t)t * ((size_t)cc->ncomp + 1) + l];
         free(c.pure);
         double least = 1;
         for (int i = 0; i < n; i++)
