@@ -47,15 +47,27 @@ done
 # area stopped changing; writes $TMP/shot-COLS.ppm and the window geometry.
 shot() {
     cols=$1
-    xterm -ti vt340 -fn 10x20 -geometry "${cols}x45+0+0" -xrm 'XTerm*decTerminalID: vt340' \
-        -xrm 'XTerm*numColorRegisters: 256' -title "pulmo-xterm-$cols" \
-        -e env LANG=C.UTF-8 TERM=xterm-256color "$PULMO" "$DATA/patients" 2>"$TMP/xterm.log" &
-    XTERM=$!
     end=$(( $(date +%s) + LONG ))
     W=""
-    while [ -z "$W" ] && [ "$(date +%s)" -le "$end" ]; do
-        W=$(xdotool search --name "pulmo-xterm-$cols" 2>/dev/null | head -1)
-        sleep 0.3
+    # xterm itself once failed to show a window on a CI run (never locally
+    # in dozens of runs): a terminal that is gone, or has no window after a
+    # minute, is started again, up to three times; what it said is kept
+    # for the FAIL line. The test is about pulmo's picture, not xterm.
+    for try in 1 2 3; do
+        xterm -ti vt340 -fn 10x20 -geometry "${cols}x45+0+0" -xrm 'XTerm*decTerminalID: vt340' \
+            -xrm 'XTerm*numColorRegisters: 256' -title "pulmo-xterm-$cols" \
+            -e env LANG=C.UTF-8 TERM=xterm-256color "$PULMO" "$DATA/patients" 2>>"$TMP/xterm.log" &
+        XTERM=$!
+        give_up=$(( $(date +%s) + 60 ))
+        while [ -z "$W" ] && [ "$(date +%s)" -le "$give_up" ] && kill -0 "$XTERM" 2>/dev/null; do
+            W=$(xdotool search --name "pulmo-xterm-$cols" 2>/dev/null | head -1)
+            [ -n "$W" ] || sleep 0.3
+        done
+        [ -n "$W" ] && break
+        echo "xterm try $try: no window" >>"$TMP/xterm.log"
+        kill "$XTERM" 2>/dev/null
+        wait "$XTERM" 2>/dev/null
+        XTERM=""
     done
     [ -n "$W" ] || return 1
     sleep "$GAP"
@@ -80,7 +92,7 @@ shot() {
 
 for cols in 140 100; do
     if ! shot $cols; then
-        echo "FAIL tui_slice_in_real_xterm_at_${cols}x45: no xterm window"
+        echo "FAIL tui_slice_in_real_xterm_at_${cols}x45: no xterm window ($(tr '\n' ' ' <"$TMP/xterm.log" | cut -c1-300))"
         continue
     fi
     # The same view as a PNG: the slice fitted into the picture the TUI
