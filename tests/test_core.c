@@ -84,10 +84,36 @@ TEST(hu_counts_take_only_the_chosen_labels_and_slices)
     pm_mask_free(m);
 }
 
+/* The mask scans: the first byte not 0 from i on, and the end of the last
+ * one, at every length and position a word step can meet (lone bytes in
+ * every lane, rows shorter than a word, all zero), against a byte loop. */
+TEST(mask_scans_find_the_first_and_last_bytes_that_are_not_zero)
+{
+    uint8_t b[80];
+    for (int n = 0; n <= 80; n++)
+        for (int a = -1; a < n; a++)
+            for (int z = a; z < n; z++) {
+                memset(b, 0, sizeof b);
+                if (a >= 0)
+                    b[a] = 1, b[z] = 7;
+                int end = a < 0 ? 0 : z + 1;
+                CHECK(pm_nonzero_end(b, n) == end, "n %d, bytes at %d and %d: end %d, not %d", n, a, z,
+                      pm_nonzero_end(b, n), end);
+                for (int i = 0; i <= n; i++) {
+                    int want = i;
+                    while (want < n && !b[want])
+                        want++;
+                    CHECK(pm_skip_zeros(b, i, n) == want, "n %d, from %d: %d, not %d", n, i, pm_skip_zeros(b, i, n),
+                          want);
+                }
+            }
+}
+
 int main(void)
 {
     RUN(parallel_for_with_more_threads_than_its_pool_runs_every_task_once);
     RUN(json_numbers_beyond_integers_are_written_without_undefined_casts);
     RUN(hu_counts_take_only_the_chosen_labels_and_slices);
+    RUN(mask_scans_find_the_first_and_last_bytes_that_are_not_zero);
     return test_done();
 }

@@ -114,6 +114,9 @@ int64_t pm_parse_size(const char *s);
 /* The first index from i on (n when none) where the bytes b[] are not 0:
  * masks are mostly 0, tested 8 bytes at a time. */
 int pm_skip_zeros(const uint8_t *b, int i, int n);
+/* The index after the last byte of b[0..n) that is not 0 (0 when none),
+ * 8 bytes at a time from the end. */
+int pm_nonzero_end(const uint8_t *b, int n);
 
 #ifdef __cplusplus
 }

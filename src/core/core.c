@@ -211,3 +211,17 @@ int pm_skip_zeros(const uint8_t *b, int i, int n)
         i++;
     return i;
 }
+
+int pm_nonzero_end(const uint8_t *b, int n)
+{
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, b + n - 8, 8);
+        if (w)
+            break;
+        n -= 8;
+    }
+    while (n > 0 && !b[n - 1])
+        n--;
+    return n;
+}

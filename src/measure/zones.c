@@ -38,22 +38,6 @@ static void chunk_slices(const zone_ctx *c, int t, int *a, int *b)
     *b = (int)((long)nz * (t + 1) / ZN_CHUNKS);
 }
 
-/* The index after the last byte of r[0..n) that is not 0 (0 when none),
- * 8 bytes at a time from the end. */
-static int row_end(const uint8_t *r, int n)
-{
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, r + n - 8, 8);
-        if (w)
-            break;
-        n -= 8;
-    }
-    while (n > 0 && !r[n - 1])
-        n--;
-    return n;
-}
-
 /* Where z does not change along a row (i has no z component: every grid
  * but a tilted one), a row's extremes and zones are found once per row
  * rather than per voxel, and its labels are counted between its first and
@@ -76,7 +60,7 @@ static void extent_chunk(void *vctx, int t, int thread)
             int i0 = pm_skip_zeros(r, 0, nx);
             if (i0 == nx)
                 continue;
-            int i1 = row_end(r, nx);
+            int i1 = pm_nonzero_end(r, nx);
             if (flat) {
                 uint32_t n1 = 0, n2 = 0, n3 = 0;
                 for (int i = i0; i < i1; i++) {
@@ -136,7 +120,7 @@ static void zone_chunk(void *vctx, int t, int thread)
             /* HU sums in integers, exact as the doubles they are added to */
             int64_t rsum[2] = {0, 0};
             int seen[2] = {0, 0};
-            int i0 = pm_skip_zeros(lab + o, 0, nx), i1 = i0 < nx ? row_end(lab + o, nx) : i0;
+            int i0 = pm_skip_zeros(lab + o, 0, nx), i1 = i0 < nx ? pm_nonzero_end(lab + o, nx) : i0;
             for (int i = i0; i < i1; i++) {
                 int l = lab[o + i] - 1;
                 if (l != 0 && l != 1)

@@ -16,8 +16,8 @@ static void pm__quadric_range(void *ctx, int task, int thread)
 {
     (void)thread;
     pm__dec *d = ctx;
-    uint32_t lo = (uint32_t)(d->nv * (size_t)task / (size_t)d->nth);
-    uint32_t hi = (uint32_t)(d->nv * (size_t)(task + 1) / (size_t)d->nth);
+    uint32_t lo, hi;
+    pm__vertex_range(d->nv, task, d->nth, &lo, &hi);
     for (size_t t = 0; t < d->nf; t++) {
         const uint32_t *f = d->f + 3 * t;
         int in[3] = {f[0] - lo < hi - lo, f[1] - lo < hi - lo, f[2] - lo < hi - lo};

@@ -33,8 +33,8 @@ static void pm__ring_range(void *ctx, int task, int thread)
 {
     (void)thread;
     pm__dec *d = ctx;
-    uint32_t lo = (uint32_t)(d->nv * (size_t)task / (size_t)d->nth);
-    uint32_t hi = (uint32_t)(d->nv * (size_t)(task + 1) / (size_t)d->nth);
+    uint32_t lo, hi;
+    pm__vertex_range(d->nv, task, d->nth, &lo, &hi);
     for (size_t t = 0; t < d->nf; t++)
         for (int q = 0; q < 3; q++) {
             uint32_t v = d->f[3 * t + q];

@@ -30,4 +30,14 @@ void pm__mc_build(int cubecase, int join, pm__mc_case *out);
  * the cube. */
 void pm__mc_face_corners(int f, int out[4]);
 
+/* Task `task` of n's share [*lo, *hi) of the vertex ids 0..nv-1. The
+ * passes by vertex range (quadrics, triangle lists, neighbour lists) each
+ * read every triangle and write for their own range only, so every sum and
+ * list comes out as one thread makes it. */
+static inline void pm__vertex_range(size_t nv, int task, int n, uint32_t *lo, uint32_t *hi)
+{
+    *lo = (uint32_t)(nv * (size_t)task / (size_t)n);
+    *hi = (uint32_t)(nv * (size_t)(task + 1) / (size_t)n);
+}
+
 #endif

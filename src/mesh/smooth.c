@@ -85,8 +85,8 @@ static void pm__adj_range(void *ctx, int task, int thread)
     (void)thread;
     pm__adj *j = ctx;
     const pm_mesh *m = j->m;
-    uint32_t lo = (uint32_t)(j->nv * (size_t)task / (size_t)j->nth);
-    uint32_t hi = (uint32_t)(j->nv * (size_t)(task + 1) / (size_t)j->nth);
+    uint32_t lo, hi;
+    pm__vertex_range(j->nv, task, j->nth, &lo, &hi);
     for (size_t t = 0; t < m->nf; t++) {
         const uint32_t *f = m->f + 3 * t;
         for (int q = 0; q < 3; q++) {

@@ -41,12 +41,10 @@ int pm__body_drop_table_holes(pm_mask *b, pm_mask *before)
         bw[2 * k] = 1 << 30, bw[2 * k + 1] = -1;
         for (int j = 0; j < d[1]; j++) {
             const uint8_t *row = b->v + (size_t)d[0] * (j + (size_t)d[1] * k);
-            int first = pm_skip_zeros(row, 0, d[0]), last = d[0] - 1;
+            int first = pm_skip_zeros(row, 0, d[0]);
             if (first == d[0])
                 continue;
-            while (!row[last])
-                last--;
-            int lo = lr ? j : first, hi = lr ? j : last;
+            int lo = lr ? j : first, hi = lr ? j : pm_nonzero_end(row, d[0]) - 1;
             bw[2 * k] = lo < bw[2 * k] ? lo : bw[2 * k];
             bw[2 * k + 1] = hi > bw[2 * k + 1] ? hi : bw[2 * k + 1];
         }
