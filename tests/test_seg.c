@@ -258,16 +258,18 @@ TEST(capped_distance_transform_is_the_full_one_cut_at_the_cap)
  * own bytes (edt_window.c), are those of the float transform bit for bit:
  * the same sums in the same order. Caps within the window and one past it
  * (which makes the float transform), spacings of a native CT and a 1 mm
- * grid, a width that leaves a partial block of columns. */
+ * grid, a width that leaves a partial block of columns, more than 64
+ * slices (the windows skip slices and rows with nothing within reach,
+ * from a bit per slice). */
 TEST(thresholds_in_place_are_those_of_the_distances)
 {
-    int dim[3] = {45, 38, 29};
-    size_t n = (size_t)45 * 38 * 29;
+    int dim[3] = {45, 38, 71};
+    size_t n = (size_t)45 * 38 * 71;
     uint8_t *f = calloc(n, 1), *in = malloc(n), *want = malloc(n);
     float *d = malloc(n * sizeof *d);
     for (int b = 0; b < 5; b++) {
-        int ci = (int)(rnd() % 45), cj = (int)(rnd() % 38), ck = (int)(rnd() % 29), r = 3 + (int)(rnd() % 6);
-        for (int k = 0; k < 29; k++)
+        int ci = (int)(rnd() % 45), cj = (int)(rnd() % 38), ck = (int)(rnd() % 71), r = 3 + (int)(rnd() % 6);
+        for (int k = 0; k < 71; k++)
             for (int j = 0; j < 38; j++)
                 for (int i = 0; i < 45; i++)
                     if ((i - ci) * (i - ci) + (j - cj) * (j - cj) + 4 * (k - ck) * (k - ck) <= r * r)

@@ -74,9 +74,21 @@ typedef int32_t pm__mask16 __attribute__((vector_size(BLK * sizeof(float))));
         o_ == 0;                                                        \
     })
 
+/* Whether any lane of a row is below EDT_INF (a site within the cap). */
+static int row_finite(const float *row)
+{
+    int any = 0;
+    for (int b = 0; b < BLK; b++)
+        any |= row[b] < EDT_INF;
+    return any;
+}
+
 /* Rows p0..p1 of the block in (n rows) through the window into out:
  * w[k] = s^2 k^2 as edt_1d computes it (dp * dp * s2), so each sum is one
- * the envelope could take. target_clones picks AVX-512, AVX2 or baseline
+ * the envelope could take. A row with no finite row within reach is
+ * EDT_INF without the sums (EDT_INF + w is EDT_INF, then capped): between
+ * the far sides of a lung most rows are; fin walks up to the next finite
+ * row once, not once a row. target_clones picks AVX-512, AVX2 or baseline
  * code. */
 __attribute__((target_clones("avx512f", "avx2", "default")))
 static void window_rows(const float *restrict in, float *restrict out, int p0, int p1, int n,
@@ -85,11 +97,19 @@ static void window_rows(const float *restrict in, float *restrict out, int p0, i
     pm__row16 capv, infv;
     for (int b = 0; b < BLK; b++)
         capv[b] = cap, infv[b] = EDT_INF;
+    int fin = 0;
     for (int p = p0; p <= p1; p++) {
         pm__row16 acc, r;
         memcpy(&acc, in + (size_t)p * BLK, sizeof acc);
         if (ROW_ZERO(acc)) {
             memcpy(out + (size_t)p * BLK, &acc, sizeof acc);
+            continue;
+        }
+        fin = fin < p - reach ? p - reach : fin;
+        while (fin < n && fin <= p + reach && !row_finite(in + (size_t)fin * BLK))
+            fin++;
+        if (fin >= n || fin > p + reach) {
+            memcpy(out + (size_t)p * BLK, &infv, sizeof infv);
             continue;
         }
         int up = p < reach ? p : reach, down = p + reach > n - 1 ? n - 1 - p : reach;
@@ -193,24 +213,29 @@ static void thr_x(void *vctx, int k, int thread)
     free(tmp);
 }
 
-/* Row j of a block (w columns from i0, every slice) as x terms into r; 1
- * when all of it is beyond the cap, 2 when all of it is sites, else 0. */
-static int thr_convert(const thr_ctx *c, int i0, int w, int j, float *r)
+/* Row j of a block (w columns from i0, every slice) as x terms into r,
+ * and in fin bit k whether slice k has a lane within the cap; 1 when all
+ * of it is beyond the cap, 2 when all of it is sites, else 0. */
+static int thr_convert(const thr_ctx *c, int i0, int w, int j, float *r, uint64_t *fin)
 {
     int far = 1, site = 1;
+    memset(fin, 0, (size_t)(c->nz + 63) / 64 * sizeof *fin);
     for (int k = 0; k < c->nz; k++, r += BLK) {
         const uint8_t *s = c->f + (size_t)i0 + (size_t)c->nx * ((size_t)j + (size_t)c->ny * k);
         /* The next row's bytes, converted next: one slice apart, each on
          * its own page, they are misses no hardware prefetcher sees. */
         if (j + 1 < c->ny)
             __builtin_prefetch(s + c->nx);
+        int kfar = 1;
         for (int b = 0; b < w; b++) {
             r[b] = c->sqx[s[b]];
-            far &= s[b] == OFF_FAR;
+            kfar &= s[b] == OFF_FAR;
             site &= s[b] == 0;
         }
         for (int b = w; b < BLK; b++)
             r[b] = EDT_INF;
+        far &= kfar;
+        fin[k >> 6] |= (uint64_t)!kfar << (k & 63);
     }
     return far ? 1 : site ? 2 : 0;
 }
@@ -219,15 +244,22 @@ static int thr_convert(const thr_ctx *c, int i0, int w, int j, float *r)
  * the centre, rows[q] for q = 1 .. n the others, wk[q] their weights),
  * beyond the cap EDT_INF: the y window for every slice of a block's row.
  * Slice by slice, so that a centre of sites is passed on at once; the
- * other rows are added in the same order as the window's. */
+ * other rows are added in the same order as the window's. A slice whose
+ * bit in fin is 0 has every row beyond the cap (EDT_INF + w is EDT_INF):
+ * about half of those a closing computed. */
 __attribute__((target_clones("avx512f", "avx2", "default")))
-static void thr_ywin(const float *const *rows, const float *wk, int n, int nz, float cap, float *restrict out)
+static void thr_ywin(const float *const *rows, const float *wk, int n, int nz, float cap,
+                     const uint64_t *fin, float *restrict out)
 {
     pm__row16 capv, infv;
     for (int b = 0; b < BLK; b++)
         capv[b] = cap, infv[b] = EDT_INF;
     for (int k = 0; k < nz; k++) {
         pm__row16 acc, v;
+        if (!(fin[k >> 6] >> (k & 63) & 1)) {
+            memcpy(out + (size_t)k * BLK, &infv, sizeof infv);
+            continue;
+        }
         memcpy(&acc, rows[0] + (size_t)k * BLK, sizeof acc);
         if (!ROW_ZERO(acc)) {
             for (int q = 1; q <= n; q++) {
@@ -251,21 +283,27 @@ static void thr_yz(void *vctx, int ib, int thread)
     float *ring = malloc((size_t)slots * rowf * sizeof *ring);
     float *xy = malloc(rowf * sizeof *xy), *z = malloc(rowf * sizeof *z);
     uint8_t *state = malloc((size_t)slots);
-    if (!ring || !xy || !z || !state) {
+    size_t nw = (size_t)(nz + 63) / 64;
+    uint64_t *fin = malloc(((size_t)slots + 1) * nw * sizeof *fin), *any = fin + (size_t)slots * nw;
+    if (!ring || !xy || !z || !state || !fin) {
         c->failed = 1;
-        free(ring), free(xy), free(z), free(state);
+        free(ring), free(xy), free(z), free(state), free(fin);
         return;
     }
     const float *rows[2 * PM__WINDOW_MAX + 1];
     float wk[2 * PM__WINDOW_MAX + 1];
     for (int j = 0, conv = 0; j < ny; j++) {
         for (int last = j + c->ry < ny ? j + c->ry : ny - 1; conv <= last; conv++)
-            state[conv % slots] = (uint8_t)thr_convert(c, i0, w, conv, ring + (size_t)(conv % slots) * rowf);
+            state[conv % slots] = (uint8_t)thr_convert(c, i0, w, conv, ring + (size_t)(conv % slots) * rowf,
+                                                       fin + (size_t)(conv % slots) * nw);
         int up = j < c->ry ? j : c->ry, dn = j + c->ry > ny - 1 ? ny - 1 - j : c->ry;
         int far = 1, n = 0;
         rows[0] = ring + (size_t)(j % slots) * rowf;
+        memset(any, 0, nw * sizeof *any);
         for (int q = j - up; q <= j + dn; q++) {
             far &= state[q % slots] == 1;
+            for (size_t t = 0; t < nw; t++)
+                any[t] |= fin[(size_t)(q % slots) * nw + t];
             if (q != j) {
                 n++;
                 rows[n] = ring + (size_t)(q % slots) * rowf;
@@ -276,7 +314,7 @@ static void thr_yz(void *vctx, int ib, int thread)
         uint8_t fixed = far ? 1 : state[j % slots] == 2 ? (0 > c->thr) : 2;
         const float *d = NULL;
         if (fixed == 2) {
-            thr_ywin(rows, wk, n, nz, c->cap, xy);
+            thr_ywin(rows, wk, n, nz, c->cap, any, xy);
             if (pm__window_block(xy, z, nz, w, c->wz, c->rz, c->cap))
                 d = xy;
             else
@@ -288,7 +326,7 @@ static void thr_yz(void *vctx, int ib, int thread)
                 s[b] = d ? d[(size_t)k * BLK + b] > c->thr : fixed;
         }
     }
-    free(ring), free(xy), free(z), free(state);
+    free(ring), free(xy), free(z), free(state), free(fin);
 }
 
 int pm__edt_threshold(uint8_t *feat, const int dim[3], const double spacing[3], float cap, float thr,
