@@ -4,6 +4,7 @@
  * minimum, and a failed cut of lungs that touch used to leave the mask
  * unsplit while the caller counted two lungs. */
 #include "test.h"
+#include "pulmo/mesh.h"
 #include "pulmo/seg.h"
 
 #include <math.h>
@@ -77,9 +78,51 @@ TEST(failed_cut_of_touching_lungs_is_an_error_not_two_lungs)
     CHECK(cut_failed, "no run failed in the cut");
 }
 
+/* Marching cubes keeps each thread's planes from one slab to its next: a
+ * failed allocation fails the surface (never a surface with a slab
+ * missing), and what the thread had already allocated is neither lost
+ * nor allocated again (LeakSanitizer checks that in `make test`). A
+ * sphere of 21 slices: 11 slabs, so each thread makes several. */
+TEST(failed_surface_allocation_is_an_error_and_leaks_nothing)
+{
+    pm_grid g;
+    pm_grid_init(&g, 24, 24, 21, 1, 1, 1);
+    pm_mask *m = pm_mask_new(&g);
+    CHECK(m != NULL, "mask allocation");
+    for (size_t x = 0; x < pm_grid_voxels(&g); x++) {
+        int i = (int)(x % 24) - 12, j = (int)(x / 24 % 24) - 12, k = (int)(x / 576) - 10;
+        m->v[x] = i * i + j * j + k * k <= 81;
+    }
+    pm_mesh *ref = NULL, *out;
+    CHECK(pm_mesh_from_mask(m, 1, &ref, NULL) == PM_OK && ref && ref->nf > 1000, "reference surface");
+    int failed = 0, n;
+    for (n = 0; n < 100; n++) {
+        out = NULL;
+        pm_error_clear();
+        pm_alloc_fail_after(n);
+        int rc = pm_mesh_from_mask(m, 1, &out, NULL);
+        pm_alloc_fail_after(-1);
+        if (rc == PM_OK) {
+            CHECK(out && out->nf == ref->nf && out->nv == ref->nv &&
+                      !memcmp(out->f, ref->f, 3 * ref->nf * sizeof *ref->f) &&
+                      !memcmp(out->v, ref->v, 3 * ref->nv * sizeof *ref->v),
+                  "allocation %d failing: a surface unlike the reference", n);
+            pm_mesh_free(out);
+            break;
+        }
+        CHECK(rc == PM_EMEMORY && !out && strstr(pm_error(), "out of memory"),
+              "allocation %d failing: rc %d, '%s'", n, rc, pm_error());
+        failed++;
+    }
+    CHECK(n < 100 && failed >= 2, "%d failures, the surface still fails after %d allocations", failed, n);
+    pm_mesh_free(ref);
+    pm_mask_free(m);
+}
+
 int main(void)
 {
     RUN(otsu_out_of_memory_is_nan_with_a_reason);
     RUN(failed_cut_of_touching_lungs_is_an_error_not_two_lungs);
+    RUN(failed_surface_allocation_is_an_error_and_leaks_nothing);
     return test_done();
 }

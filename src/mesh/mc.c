@@ -31,9 +31,10 @@ typedef struct pm__mc_slab {
     int failed;
 } pm__mc_slab;
 
-/* A thread's planes and edge ids, kept from one slab to its next: fresh
- * for each of LIDC's 27 slabs they were 136 MB of new pages, each one
- * cleared by the kernel. in[]'s border is never written but by zeros. */
+/* A thread's planes and edge ids, kept from one slab to its next: asked
+ * for afresh by each of LIDC's 27 slabs they came to 136 MB, each call
+ * advising its range for 2 MB pages, part of it faulted in again. in[]'s
+ * border is never written but by zeros. */
 typedef struct pm__mc_scratch {
     uint8_t *in[2];
     int *span;
@@ -305,12 +306,10 @@ static void pm__slab(void *ctx, int task, int thread)
     int L0 = task * mc->layers_per, L1 = pm__imin(L0 + mc->layers_per, mc->nz + 1);
     size_t pq = (size_t)mc->P * (size_t)mc->Q;
     pm__mc_scratch *sc = &mc->scratch[thread];
-    if (!sc->ids) {
-        sc->in[0] = calloc(pq, 1);
-        sc->in[1] = calloc(pq, 1);
-        sc->span = malloc(4 * (size_t)mc->Q * sizeof(int));
-        sc->ids = pm_alloc_large(5 * pq * sizeof(uint32_t), 0);
-    }
+    for (int h = 0; h < 2; h++)
+        sc->in[h] = sc->in[h] ? sc->in[h] : calloc(pq, 1);
+    sc->span = sc->span ? sc->span : malloc(4 * (size_t)mc->Q * sizeof(int));
+    sc->ids = sc->ids ? sc->ids : pm_alloc_large(5 * pq * sizeof(uint32_t), 0);
     if (!sc->in[0] || !sc->in[1] || !sc->span || !sc->ids) {
         s->failed = 1;
         return;
@@ -415,13 +414,16 @@ static int pm__run(pm__mc *mc, const pm_grid *g, pm_mesh **out, const pm_progres
         rc = pm_fail(PM_EMEMORY, "out of memory building a surface");
         goto done;
     }
-    for (int t = 0; t < mc->nslabs; t++) {
-        pm__mc_slab *s = &mc->slabs[t];
-        int last = t == mc->nslabs - 1;
-        if (s->failed) {
+    /* every slab's failure first: a failed slab's seam is empty, and its
+     * neighbour's check would call that an internal error */
+    for (int t = 0; t < mc->nslabs; t++)
+        if (mc->slabs[t].failed) {
             rc = pm_fail(PM_EMEMORY, "out of memory building a surface");
             goto done;
         }
+    for (int t = 0; t < mc->nslabs; t++) {
+        pm__mc_slab *s = &mc->slabs[t];
+        int last = t == mc->nslabs - 1;
         if (!last && s->nv - s->last_start != mc->slabs[t + 1].first_count) {
             rc = pm_fail(PM_EUSAGE, "internal error: slab seams do not match");
             goto done;
