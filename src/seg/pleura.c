@@ -36,6 +36,49 @@ static size_t block_centre(const int d[3], const int f[3], int i, int j, int k)
     return (size_t)a + (size_t)d[0] * ((size_t)b + (size_t)d[1] * c);
 }
 
+/* What the wall limit's passes share. */
+typedef struct wall_ctx {
+    pm_mask *m;
+    const int *f, *cd;
+    uint8_t *feat, *lung;
+    const float *dist;
+    const pm__idx *added;
+    float w2;
+} wall_ctx;
+
+#define LIMIT_TASKS 64
+
+/* Slice k of the block grid: which block centres are outside, which lung. */
+static void sample_slice(void *vctx, int k, int thread)
+{
+    (void)thread;
+    wall_ctx *c = vctx;
+    const int *d = c->m->g.dim, *cd = c->cd;
+    size_t t = (size_t)cd[0] * cd[1] * (size_t)k;
+    for (int j = 0; j < cd[1]; j++)
+        for (int i = 0; i < cd[0]; i++, t++) {
+            uint8_t v = c->m->v[block_centre(d, c->f, i, j, k)];
+            c->feat[t] = v == PM_LABEL_OUTSIDE;
+            c->lung[t] = v == PM_LABEL_RIGHT || v == PM_LABEL_LEFT;
+        }
+}
+
+/* Part task of the added voxels: those whose block lies deeper than the
+ * limit go back to 0 (each voxel is listed once). */
+static void limit_part(void *vctx, int task, int thread)
+{
+    (void)thread;
+    wall_ctx *c = vctx;
+    const int *d = c->m->g.dim, *f = c->f, *cd = c->cd;
+    size_t plane = (size_t)d[0] * d[1], n = c->added->n;
+    for (size_t q = n * (size_t)task / LIMIT_TASKS; q < n * (size_t)(task + 1) / LIMIT_TASKS; q++) {
+        size_t x = c->added->v[q];
+        int i = (int)(x % (size_t)d[0]), j = (int)(x % plane / (size_t)d[0]), k = (int)(x / plane);
+        if (c->dist[(size_t)(i / f[0]) + (size_t)cd[0] * ((size_t)(j / f[1]) + (size_t)cd[1] * (k / f[2]))] > c->w2)
+            c->m->v[x] = 0;
+    }
+}
+
 int pm_seg_close_pleural(pm_mask *m, double r_mm, double rim_mm, double wall_mm, const pm_progress *p)
 {
     const int *d = m->g.dim;
@@ -62,14 +105,9 @@ int pm_seg_close_pleural(pm_mask *m, double r_mm, double rim_mm, double wall_mm,
         free(feat), free(lung), free(dist);
         return rc;
     }
-    size_t t = 0;
-    for (int k = 0; k < cd[2] && cn; k++)
-        for (int j = 0; j < cd[1]; j++)
-            for (int i = 0; i < cd[0]; i++, t++) {
-                uint8_t v = m->v[block_centre(d, f, i, j, k)];
-                feat[t] = v == PM_LABEL_OUTSIDE;
-                lung[t] = v == PM_LABEL_RIGHT || v == PM_LABEL_LEFT;
-            }
+    wall_ctx wc = {m, f, cd, feat, lung, dist, &added, 0};
+    if (cn)
+        pm_parallel_for(cd[2], 0, sample_slice, &wc, NULL, NULL);
     /* Each lung on its own: the closing never bridges the two. */
     for (int l = PM_LABEL_RIGHT; l <= PM_LABEL_LEFT && rc == PM_OK; l++)
         rc = pm__close_in(m, l, l, r_mm, (uint8_t)l, rim_mm, &scr, cn ? &added : NULL, p);
@@ -81,7 +119,7 @@ int pm_seg_close_pleural(pm_mask *m, double r_mm, double rim_mm, double wall_mm,
          * lung's shallowest percent. An obese patient's wall is three times
          * a thin one's, and the limit is counted from there. */
         uint32_t hist[WALL_BINS] = {0}, nl = 0;
-        for (t = 0; t < cn; t++)
+        for (size_t t = 0; t < cn; t++)
             if (lung[t]) {
                 int bin = (int)sqrtf(dist[t]);
                 hist[bin < WALL_BINS ? bin : WALL_BINS - 1]++;
@@ -97,14 +135,8 @@ int pm_seg_close_pleural(pm_mask *m, double r_mm, double rim_mm, double wall_mm,
         }
         /* Only voxels the closing added (they were 0, they are lung now)
          * can be too deep to keep. */
-        float w2 = (float)((wall0 + wall_mm) * (wall0 + wall_mm));
-        size_t plane = (size_t)d[0] * d[1];
-        for (size_t q = 0; q < added.n; q++) {
-            size_t x = added.v[q];
-            int i = (int)(x % (size_t)d[0]), j = (int)(x % plane / (size_t)d[0]), k = (int)(x / plane);
-            if (dist[(size_t)(i / f[0]) + (size_t)cd[0] * ((size_t)(j / f[1]) + (size_t)cd[1] * (k / f[2]))] > w2)
-                m->v[x] = 0;
-        }
+        wc.w2 = (float)((wall0 + wall_mm) * (wall0 + wall_mm));
+        pm_parallel_for(LIMIT_TASKS, 0, limit_part, &wc, NULL, NULL);
     }
     free(added.v), free(feat), free(lung), free(dist);
     return rc;
