@@ -109,11 +109,33 @@ TEST(mask_scans_find_the_first_and_last_bytes_that_are_not_zero)
             }
 }
 
+/* The parallel loops' split: in order, no gap and no overlap, shares
+ * differing by at most one item, and the same for any number of tasks up
+ * to more tasks than items; sizes near the 32-bit limit do not wrap. */
+TEST(shares_cover_every_item_once_in_order)
+{
+    const size_t ns[] = {0, 1, 7, 64, 1000, 4294967295u, (size_t)1 << 40};
+    for (size_t u = 0; u < sizeof ns / sizeof *ns; u++)
+        for (int nt = 1; nt <= 70; nt++) {
+            size_t next = 0, lo = (size_t)-1, hi = 0;
+            for (int t = 0; t < nt; t++) {
+                size_t a, b;
+                pm_share(ns[u], t, nt, &a, &b);
+                CHECK(a == next && b >= a, "n %zu, task %d of %d: [%zu, %zu) after %zu", ns[u], t, nt, a, b, next);
+                next = b;
+                lo = b - a < lo ? b - a : lo, hi = b - a > hi ? b - a : hi;
+            }
+            CHECK(next == ns[u] && hi - lo <= 1, "n %zu in %d: ends at %zu, shares %zu to %zu", ns[u], nt, next,
+                  lo, hi);
+        }
+}
+
 int main(void)
 {
     RUN(parallel_for_with_more_threads_than_its_pool_runs_every_task_once);
     RUN(json_numbers_beyond_integers_are_written_without_undefined_casts);
     RUN(hu_counts_take_only_the_chosen_labels_and_slices);
     RUN(mask_scans_find_the_first_and_last_bytes_that_are_not_zero);
+    RUN(shares_cover_every_item_once_in_order);
     return test_done();
 }

@@ -111,6 +111,9 @@ uint64_t pm_physical_memory(void);
 /* Parses sizes like "512M", "4G", "1000000" into bytes; -1 on error. */
 int64_t pm_parse_size(const char *s);
 
+/* Task t of nt's share [*a, *b) of n items, in order: how the parallel
+ * loops split their work, the same split whatever the number of threads. */
+void pm_share(size_t n, int t, int nt, size_t *a, size_t *b);
 /* The first index from i on (n when none) where the bytes b[] are not 0:
  * masks are mostly 0, tested 8 bytes at a time. */
 int pm_skip_zeros(const uint8_t *b, int i, int n);

@@ -190,6 +190,12 @@ void *pm_alloc_large(size_t bytes, int zero)
     return p;
 }
 
+void pm_share(size_t n, int t, int nt, size_t *a, size_t *b)
+{
+    *a = n * (size_t)t / (size_t)nt;
+    *b = n * (size_t)(t + 1) / (size_t)nt;
+}
+
 int pm_skip_zeros(const uint8_t *b, int i, int n)
 {
     /* 32 bytes a step over the long runs of 0 around a mask */

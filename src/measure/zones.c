@@ -33,9 +33,9 @@ typedef struct zone_ctx {
 /* Slices [*a, *b) of chunk t. */
 static void chunk_slices(const zone_ctx *c, int t, int *a, int *b)
 {
-    int nz = c->v->g.dim[2];
-    *a = (int)((long)nz * t / ZN_CHUNKS);
-    *b = (int)((long)nz * (t + 1) / ZN_CHUNKS);
+    size_t k0, k1;
+    pm_share((size_t)c->v->g.dim[2], t, ZN_CHUNKS, &k0, &k1);
+    *a = (int)k0, *b = (int)k1;
 }
 
 /* Where z does not change along a row (i has no z component: every grid

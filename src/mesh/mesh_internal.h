@@ -36,8 +36,9 @@ void pm__mc_face_corners(int f, int out[4]);
  * list comes out as one thread makes it. */
 static inline void pm__vertex_range(size_t nv, int task, int n, uint32_t *lo, uint32_t *hi)
 {
-    *lo = (uint32_t)(nv * (size_t)task / (size_t)n);
-    *hi = (uint32_t)(nv * (size_t)(task + 1) / (size_t)n);
+    size_t a, b;
+    pm_share(nv, task, n, &a, &b);
+    *lo = (uint32_t)a, *hi = (uint32_t)b;
 }
 
 #endif

@@ -179,7 +179,8 @@ static void count_chunk(void *vctx, int t, int thread)
 {
     (void)thread;
     count_ctx *c = vctx;
-    size_t a = c->n * (size_t)t / COUNT_CHUNKS, b = c->n * (size_t)(t + 1) / COUNT_CHUNKS;
+    size_t a, b;
+    pm_share(c->n, t, COUNT_CHUNKS, &a, &b);
     c->got[t] = pm__count_range(c->v + a, b - a, c->lo, c->hi);
 }
 
@@ -264,10 +265,10 @@ static void bbox_slab(void *vctx, int t, int thread)
 {
     (void)thread;
     bbox_ctx *c = vctx;
-    int n = c->to[2] - c->from[2];
-    int k0 = c->from[2] + (int)((int64_t)n * t / BBOX_SLABS);
-    int k1 = c->from[2] + (int)((int64_t)n * (t + 1) / BBOX_SLABS);
-    c->got[t] = bbox_slices(c->m, c->vlo, c->vhi, c->from, c->to, k0, k1, c->lo[t], c->hi[t]);
+    size_t a, b;
+    pm_share((size_t)(c->to[2] - c->from[2]), t, BBOX_SLABS, &a, &b);
+    c->got[t] = bbox_slices(c->m, c->vlo, c->vhi, c->from, c->to, c->from[2] + (int)a, c->from[2] + (int)b, c->lo[t],
+                            c->hi[t]);
 }
 
 int pm__bbox_in(const pm_mask *m, int vlo, int vhi, const int from[3], const int to[3], int lo[3],

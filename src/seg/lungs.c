@@ -133,9 +133,10 @@ static void pure_slab(void *vctx, int task, int thread)
     pure_ctx *c = vctx;
     const pm_cc *cc = c->cc;
     int nx = cc->dim[0];
-    int64_t nrows = (int64_t)cc->dim[1] * cc->dim[2];
+    size_t r0, r1;
+    pm_share((size_t)cc->dim[1] * (size_t)cc->dim[2], task, PURE_TASKS, &r0, &r1);
     uint64_t *pure = c->pure + (size_t)task * ((size_t)cc->ncomp + 1);
-    for (int64_t row = nrows * task / PURE_TASKS; row < nrows * (task + 1) / PURE_TASKS; row++) {
+    for (int64_t row = (int64_t)r0; row < (int64_t)r1; row++) {
         const int16_t *hu = c->v->hu + (size_t)nx * (size_t)row;
         for (int64_t r = cc->row_start[row]; r < cc->row_start[row + 1]; r++) {
             uint32_t n = 0;   /* per run, so that the count vectorises */

@@ -70,8 +70,9 @@ static void limit_part(void *vctx, int task, int thread)
     (void)thread;
     wall_ctx *c = vctx;
     const int *d = c->m->g.dim, *f = c->f, *cd = c->cd;
-    size_t plane = (size_t)d[0] * d[1], n = c->added->n;
-    for (size_t q = n * (size_t)task / LIMIT_TASKS; q < n * (size_t)(task + 1) / LIMIT_TASKS; q++) {
+    size_t plane = (size_t)d[0] * d[1], q0, q1;
+    pm_share(c->added->n, task, LIMIT_TASKS, &q0, &q1);
+    for (size_t q = q0; q < q1; q++) {
         size_t x = c->added->v[q];
         int i = (int)(x % (size_t)d[0]), j = (int)(x % plane / (size_t)d[0]), k = (int)(x / plane);
         if (c->dist[(size_t)(i / f[0]) + (size_t)cd[0] * ((size_t)(j / f[1]) + (size_t)cd[1] * (k / f[2]))] > c->w2)

@@ -22,8 +22,9 @@ static void hu_chunk(void *vctx, int t, int thread)
 {
     (void)thread;
     const hu_ctx *c = vctx;
-    size_t n = c->to - c->from, a = c->from + n * (size_t)t / HU_CHUNKS,
-           b = c->from + n * (size_t)(t + 1) / HU_CHUNKS;
+    size_t a, b;
+    pm_share(c->to - c->from, t, HU_CHUNKS, &a, &b);
+    a += c->from, b += c->from;
     uint64_t *h = c->counts + (size_t)t * 65536;
     const int16_t *hu = c->v->hu;
     if (!c->mask) {

@@ -136,7 +136,8 @@ static void pm__copy_chunk(void *vctx, int t, int thread)
 {
     (void)thread;
     const pm__copy *c = vctx;
-    size_t a = c->n * (size_t)t / (size_t)c->chunks, b = c->n * (size_t)(t + 1) / (size_t)c->chunks;
+    size_t a, b;
+    pm_share(c->n, t, c->chunks, &a, &b);
     memcpy(c->dst + a, c->src + a, b - a);
 }
 
@@ -223,7 +224,8 @@ static void pm__stats_chunk(void *vctx, int t, int thread)
 {
     (void)thread;
     pm__stats_ctx *c = vctx;
-    size_t a = c->n * (size_t)t / PM__STATS_CHUNKS, b = c->n * (size_t)(t + 1) / PM__STATS_CHUNKS;
+    size_t a, b;
+    pm_share(c->n, t, PM__STATS_CHUNKS, &a, &b);
     pm_hu_span(c->hu + a, b - a, &c->lo[t], &c->hi[t], &c->sum[t]);
 }
 
